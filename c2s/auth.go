@@ -1,0 +1,249 @@
+package c2s
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/sasl"
+	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// maxAuthAttempts is how many failed SASL exchanges one stream may have
+// before it is closed (RFC 6120 §6.4.5 suggests 2 to 5).
+const maxAuthAttempts = 5
+
+func (c *conn) cbInfo() sasl.ChannelBindingInfo {
+	return sasl.ChannelBindingInfoFor(c.tlsState)
+}
+
+// mechanisms returns the SASL stream feature (and the XEP-0440 channel
+// binding types when -PLUS is offered).
+func (c *conn) mechanisms() []*xml.Element {
+	info := c.cbInfo()
+	m := xml.New(stream.NSSASL, "mechanisms")
+	for _, name := range info.Mechanisms() {
+		m.Append(xml.New(stream.NSSASL, "mechanism").AppendText(name))
+	}
+	out := []*xml.Element{m}
+	if types := info.Types(); len(types) > 0 {
+		cb := xml.New("urn:xmpp:sasl-cb:0", "sasl-channel-binding")
+		for _, t := range types {
+			cb.Append(xml.New("urn:xmpp:sasl-cb:0", "channel-binding", "type", t))
+		}
+		out = append(out, cb)
+	}
+	return out
+}
+
+func (c *conn) saslFailure(condition, text string) error {
+	f := xml.New(stream.NSSASL, "failure").Append(xml.New(stream.NSSASL, condition))
+	if text != "" {
+		t := xml.New(stream.NSSASL, "text")
+		t.Attrs = append(t.Attrs, xml.Attr{Space: xml.NSXML, Local: "lang", Value: "en"})
+		f.Append(t.AppendText(text))
+	}
+	return c.push(f.Bytes(stream.NSClient))
+}
+
+// authenticate runs one SASL exchange (RFC 6120 §6.4). It returns
+// restart=true on success.
+func (c *conn) authenticate(auth *xml.Element) (bool, error) {
+	if c.user != "" {
+		return false, stream.New(stream.PolicyViolation, "already authenticated")
+	}
+	if c.tlsRequiredPending() {
+		return false, c.saslFailure("encryption-required", "")
+	}
+	ip := remoteIP(c.raw)
+	if !c.srv.limit.allow("ip:" + ip) {
+		return false, c.saslFailure("temporary-auth-failure", "too many failed attempts; wait a minute")
+	}
+	mech := auth.Attr("mechanism")
+	offered := false
+	for _, m := range c.cbInfo().Mechanisms() {
+		offered = offered || m == mech
+	}
+	if !offered {
+		return false, c.saslFailure("invalid-mechanism", "")
+	}
+	var limitedName, triedName string
+	lookup := func(name string) (sasl.Credentials, bool, error) {
+		triedName = name
+		if !c.srv.limit.allow("user:" + name + "@" + c.domain) {
+			limitedName = name
+			return sasl.Credentials{}, false, errRateLimited
+		}
+		cr, err := c.srv.users.UserCredentials(context.Background(), name+"@"+c.domain)
+		if errors.Is(err, storage.ErrNotFound) {
+			return sasl.Credentials{}, false, nil
+		}
+		if err != nil {
+			return sasl.Credentials{}, false, err
+		}
+		return toSASL(cr), true, nil
+	}
+	normalise := func(name string) (string, error) {
+		j, err := jid.New(name, c.domain, "")
+		if err != nil {
+			return "", err
+		}
+		return j.Local(), nil
+	}
+	srv, err := sasl.NewServer(mech, lookup, c.cbInfo(), normalise,
+		sasl.WithAuthorizer(sasl.AllowOwnBareJID(c.domain, normalise)))
+	if err != nil {
+		return false, c.saslFailure("invalid-mechanism", "")
+	}
+	in, ok := decodeSASL(auth.Text())
+	if !ok {
+		return false, c.saslFailure("incorrect-encoding", "")
+	}
+	for {
+		out, done, err := srv.Step(in)
+		if err != nil {
+			return false, c.authFailed(err, ip, triedName, limitedName)
+		}
+		if done {
+			c.user = srv.Username()
+			c.authFails = 0
+			succ := xml.New(stream.NSSASL, "success")
+			if len(out) > 0 {
+				succ.AppendText(base64.StdEncoding.EncodeToString(out))
+			}
+			if err := c.push(succ.Bytes(stream.NSClient)); err != nil {
+				return false, err
+			}
+			c.log = c.log.With("user", c.user+"@"+c.domain)
+			c.log.Info("c2s authenticated", "mechanism", mech)
+			c.rd.Restart()
+			c.rd.SetLimits(c.limits())
+			return true, nil
+		}
+		ch := xml.New(stream.NSSASL, "challenge")
+		if len(out) > 0 {
+			ch.AppendText(base64.StdEncoding.EncodeToString(out))
+		}
+		if err := c.push(ch.Bytes(stream.NSClient)); err != nil {
+			return false, err
+		}
+		resp, err := c.rd.Next()
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case resp.Is(stream.NSSASL, "response"):
+			if in, ok = decodeSASL(resp.Text()); !ok {
+				return false, c.saslFailure("incorrect-encoding", "")
+			}
+		case resp.Is(stream.NSSASL, "abort"):
+			return false, c.saslFailure("aborted", "")
+		default:
+			return false, stream.New(stream.NotAuthorized, "")
+		}
+	}
+}
+
+var errRateLimited = errors.New("c2s: authentication rate limited")
+
+// authFailed answers a failed exchange and counts it against the client's
+// address and the account name, whether or not that account exists.
+func (c *conn) authFailed(err error, ip, triedName, limitedName string) error {
+	var f *sasl.Failure
+	cond := "not-authorized"
+	text := ""
+	if errors.As(err, &f) {
+		cond, text = f.Condition, f.Text
+	}
+	if limitedName != "" {
+		cond, text = "temporary-auth-failure", "too many failed attempts; wait a minute"
+	}
+	if cond == "temporary-auth-failure" && limitedName == "" && !errors.Is(err, errRateLimited) {
+		c.log.Error("c2s credential lookup failed", "err", err)
+	}
+	c.srv.limit.fail("ip:" + ip)
+	if triedName != "" {
+		c.srv.limit.fail("user:" + triedName + "@" + c.domain)
+	}
+	c.authFails++
+	c.log.Info("c2s authentication failed", "condition", cond)
+	if err := c.saslFailure(cond, text); err != nil {
+		return err
+	}
+	if c.authFails >= maxAuthAttempts {
+		return stream.New(stream.PolicyViolation, "too many failed authentication attempts")
+	}
+	return nil
+}
+
+// decodeSASL decodes the text of <auth/> or <response/>: empty means no
+// data, "=" means empty data (RFC 6120 §6.4.2).
+func decodeSASL(s string) ([]byte, bool) {
+	switch s {
+	case "":
+		return nil, true
+	case "=":
+		return []byte{}, true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
+func toSASL(c storage.Credentials) sasl.Credentials {
+	conv := func(x storage.Credential) sasl.Credential {
+		return sasl.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
+	}
+	return sasl.Credentials{SHA1: conv(c.SHA1), SHA256: conv(c.SHA256)}
+}
+
+func remoteIP(nc net.Conn) string {
+	host, _, err := net.SplitHostPort(nc.RemoteAddr().String())
+	if err != nil {
+		return nc.RemoteAddr().String()
+	}
+	return host
+}
+
+// authLimiter counts failed authentications per key (client IP, account
+// name) in one-minute windows.
+type authLimiter struct {
+	perMinute int
+	mu        sync.Mutex
+	window    time.Time
+	fails     map[string]int
+}
+
+func newAuthLimiter(perMinute int) *authLimiter {
+	return &authLimiter{perMinute: perMinute, fails: make(map[string]int)}
+}
+
+func (l *authLimiter) roll() {
+	if now := time.Now(); now.Sub(l.window) >= time.Minute {
+		l.window = now
+		clear(l.fails)
+	}
+}
+
+// allow reports whether key may try again.
+func (l *authLimiter) allow(key string) bool {
+	if l.perMinute <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll()
+	return l.fails[key] < l.perMinute
+}
+
+func (l *authLimiter) fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll()
+	l.fails[key]++
+}

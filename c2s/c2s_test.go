@@ -1,0 +1,285 @@
+package c2s_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/sasl"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// users is a minimal storage.Users for transport tests.
+type users struct {
+	mu sync.Mutex
+	m  map[string]storage.Credentials
+}
+
+func (u *users) CreateUser(_ context.Context, bare string, c storage.Credentials) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.m[bare] = c
+	return nil
+}
+func (u *users) UserCredentials(_ context.Context, bare string) (storage.Credentials, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	c, ok := u.m[bare]
+	if !ok {
+		return c, storage.ErrNotFound
+	}
+	return c, nil
+}
+func (u *users) SetUserCredentials(ctx context.Context, bare string, c storage.Credentials) error {
+	return u.CreateUser(ctx, bare, c)
+}
+func (u *users) UserExists(_ context.Context, bare string) (bool, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.m[bare]
+	return ok, nil
+}
+func (u *users) DeleteUser(context.Context, string) error            { return nil }
+func (u *users) ListUsers(context.Context, string) ([]string, error) { return nil, nil }
+
+func testTLS(t testing.TB) *tls.Config {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+}
+
+type fixture struct {
+	addr, tlsAddr string
+	srv           *c2s.Server
+	router        *router.Router
+}
+
+func start(t *testing.T, mod func(*c2s.Config)) *fixture {
+	t.Helper()
+	u := &users{m: map[string]storage.Credentials{}}
+	for _, name := range []string{"alice", "bob"} {
+		cr, err := sasl.DeriveCredentials("secret-"+name, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv := func(x sasl.Credential) storage.Credential {
+			return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
+		}
+		u.m[name+"@localhost"] = storage.Credentials{SHA1: conv(cr.SHA1), SHA256: conv(cr.SHA256)}
+	}
+	r := router.New(router.Config{Domains: []string{"localhost"}, Users: u})
+	cfg := c2s.DefaultConfig()
+	cfg.TLS = testTLS(t)
+	cfg.AuthFailuresPerMinute = 100
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv := c2s.NewServer(cfg, r, u, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l, false)
+	go srv.Serve(lt, true)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return &fixture{addr: l.Addr().String(), tlsAddr: lt.Addr().String(), srv: srv, router: r}
+}
+
+func TestStreamErrors(t *testing.T) {
+	f := start(t, nil)
+	tests := []struct {
+		name, send, want string
+	}{
+		{"unknown host", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.org' version='1.0'>`, "host-unknown"},
+		{"bad stream namespace", `<stream:stream xmlns='jabber:client' xmlns:stream='urn:wrong' to='localhost' version='1.0'>`, "invalid-namespace"},
+		{"bad content namespace", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`, "invalid-namespace"},
+		{"no version", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost'>`, "unsupported-version"},
+		{"not well-formed", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><a></b>`, "not-well-formed"},
+		{"comment", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><!-- hi -->`, "restricted-xml"},
+		{"doctype", `<!DOCTYPE foo [<!ENTITY x "y">]><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`, "restricted-xml"},
+		{"processing instruction", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><?foo bar?>`, "restricted-xml"},
+		{"entity", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message>&foo;</message>`, "restricted-xml"},
+		{"undeclared prefix", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><x:message/>`, "bad-namespace-prefix"},
+		{"stanza before auth", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message to='bob@localhost'><body>x</body></message>`, "not-authorized"},
+		{"oversize before auth", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message><body>` + strings.Repeat("a", 20000) + `</body></message>`, "policy-violation"},
+		{"too deep", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>` + strings.Repeat("<a>", 40), "policy-violation"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			c.Send(tc.send)
+			c.ReadHeader()
+			if got := c.ExpectStreamError(); got != tc.want {
+				t.Fatalf("stream error %q, want %q", got, tc.want)
+			}
+			c.ExpectClosed()
+		})
+	}
+}
+
+func TestLoginSCRAMAndBind(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	if c.Features.Child("urn:ietf:params:xml:ns:xmpp-tls", "starttls").Child("", "required") == nil {
+		t.Fatalf("STARTTLS must be required: %s", c.Features)
+	}
+	if c.Features.Child("urn:ietf:params:xml:ns:xmpp-sasl", "mechanisms") != nil {
+		t.Fatalf("mechanisms offered before TLS: %s", c.Features)
+	}
+	c.StartTLS("localhost")
+	mechs := c.Features.Child("urn:ietf:params:xml:ns:xmpp-sasl", "mechanisms")
+	var names []string
+	for _, m := range mechs.Elements() {
+		names = append(names, m.Text())
+	}
+	if got := strings.Join(names, " "); !strings.Contains(got, "SCRAM-SHA-256-PLUS") || !strings.Contains(got, "PLAIN") {
+		t.Fatalf("mechanisms = %s", got)
+	}
+	c.AuthSCRAM("localhost", "alice", "secret-alice")
+	if c.Features.Child("urn:ietf:params:xml:ns:xmpp-bind", "bind") == nil {
+		t.Fatalf("no bind feature: %s", c.Features)
+	}
+	if j := c.Bind("phone"); j != "alice@localhost/phone" {
+		t.Fatalf("bound %s", j)
+	}
+	// Legacy session iq is a no-op.
+	c.Send(`<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>`)
+	if el := c.Next(); el.Attr("type") != "result" || el.Attr("id") != "s1" {
+		t.Fatalf("session reply %s", el)
+	}
+	// Unknown iq gets service-unavailable.
+	c.Send(`<iq type='get' id='u1'><query xmlns='urn:example:unknown'/></iq>`)
+	el := c.Next()
+	if el.Attr("type") != "error" || el.Child("", "error").Child("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable") == nil {
+		t.Fatalf("unknown iq reply %s", el)
+	}
+	c.Close()
+	c.ExpectClosed()
+}
+
+func TestAuthFailures(t *testing.T) {
+	f := start(t, nil)
+	for _, tc := range []struct{ user, pass string }{{"alice", "wrong"}, {"nobody", "wrong"}} {
+		c := xmpptest.Dial(t, f.addr)
+		c.OpenStream("localhost")
+		c.StartTLS("localhost")
+		err := c.TrySCRAM(tc.user, tc.pass)
+		if err == nil || err.Error() != "sasl: not-authorized" {
+			t.Fatalf("%s: got %v, want not-authorized", tc.user, err)
+		}
+	}
+}
+
+func TestAuthRateLimit(t *testing.T) {
+	f := start(t, func(c *c2s.Config) { c.AuthFailuresPerMinute = 2 })
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	c.StartTLS("localhost")
+	for i := 0; i < 2; i++ {
+		if err := c.TrySCRAM("alice", "wrong"); err == nil || err.Error() != "sasl: not-authorized" {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if err := c.TrySCRAM("alice", "secret-alice"); err == nil || err.Error() != "sasl: temporary-auth-failure" {
+		t.Fatalf("after limit: %v", err)
+	}
+}
+
+func TestPlainRequiresTLS(t *testing.T) {
+	f := start(t, func(c *c2s.Config) { c.TLS = nil; c.RequireTLS = false })
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	for _, m := range c.Features.Child("urn:ietf:params:xml:ns:xmpp-sasl", "mechanisms").Elements() {
+		if m.Text() == "PLAIN" {
+			t.Fatal("PLAIN offered without TLS")
+		}
+	}
+	c.Send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHNlY3JldC1hbGljZQ==</auth>`)
+	el := c.Next()
+	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Child("", "invalid-mechanism") == nil {
+		t.Fatalf("PLAIN without TLS: %s", el)
+	}
+}
+
+func TestDirectTLSAndMessageRouting(t *testing.T) {
+	f := start(t, nil)
+	a := xmpptest.DialTLS(t, f.tlsAddr)
+	a.OpenStream("localhost")
+	a.AuthPlain("localhost", "alice", "secret-alice")
+	a.Bind("a1")
+	b := xmpptest.Dial(t, f.addr)
+	b.Login("localhost", "bob", "secret-bob", "b1")
+	a.Send(`<message to='bob@localhost/b1' type='chat' id='m1'><body>hi &amp; bye</body></message>`)
+	el := b.Next()
+	if el.Attr("from") != "alice@localhost/a1" || el.ChildText("", "body") != "hi & bye" {
+		t.Fatalf("bob got %s", el)
+	}
+	// Spoofed from ends the stream.
+	a.Send(`<message from='bob@localhost/b1' to='bob@localhost/b1'><body>x</body></message>`)
+	if got := a.ExpectStreamError(); got != "invalid-from" {
+		t.Fatalf("spoofed from: %s", got)
+	}
+}
+
+func TestBindConflictReplacesOldSession(t *testing.T) {
+	f := start(t, nil)
+	old := xmpptest.Dial(t, f.addr)
+	old.Login("localhost", "alice", "secret-alice", "same")
+	nu := xmpptest.Dial(t, f.addr)
+	nu.Login("localhost", "alice", "secret-alice", "same")
+	if got := old.ExpectStreamError(); got != "conflict" {
+		t.Fatalf("old session got %q", got)
+	}
+}
+
+func TestOversizeStanzaAfterAuth(t *testing.T) {
+	f := start(t, func(c *c2s.Config) { c.Limits = xml.Limits{MaxStanzaBytes: 4096, MaxDepth: 16, MaxAttrs: 16} })
+	c := xmpptest.Dial(t, f.addr)
+	c.Login("localhost", "alice", "secret-alice", "r")
+	c.Send(`<message to='bob@localhost'><body>` + strings.Repeat("x", 5000) + `</body></message>`)
+	if got := c.ExpectStreamError(); got != "policy-violation" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestShutdownSendsSystemShutdown(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.Dial(t, f.addr)
+	c.Login("localhost", "alice", "secret-alice", "r")
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		f.srv.Shutdown(ctx)
+	}()
+	if got := c.ExpectStreamError(); got != "system-shutdown" {
+		t.Fatalf("got %q", got)
+	}
+}

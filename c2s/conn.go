@@ -1,0 +1,447 @@
+package c2s
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// conn is one client connection. Its fields are owned by the goroutine
+// running serve (the reader) unless noted.
+type conn struct {
+	srv       *Server
+	raw       net.Conn // the TCP connection; closing it ends everything
+	nc        net.Conn // raw, or the TLS connection over it
+	directTLS bool
+	id        string
+	log       *slog.Logger
+	rd        *xml.Reader
+	q         *outQueue // safe for any goroutine
+
+	domain     string
+	lang       string
+	tlsState   *tls.ConnectionState
+	user       string // authenticated localpart
+	authFails  int
+	hdrMu      sync.Mutex // guards headerSent and domain: closeWith runs on any goroutine
+	headerSent bool
+	sess       *session // bound session; nil before bind
+	cleanClose bool     // the client closed its stream: no resumption
+
+	closeOnce sync.Once
+}
+
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
+	c := &conn{srv: s, raw: nc, nc: nc, directTLS: directTLS, id: newID()}
+	c.log = s.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
+	c.q = newOutQueue(nc, s.cfg.SendQueueBytes, s.cfg.WriteTimeout, s.goroutine, c.writeFailed)
+	return c
+}
+
+// deadlineReader refreshes the idle timeout before every read, so any byte
+// from the client (whitespace keepalives included) keeps the stream alive.
+type deadlineReader struct{ c *conn }
+
+func (d deadlineReader) Read(p []byte) (int, error) {
+	if t := d.c.srv.cfg.IdleTimeout; t > 0 {
+		d.c.nc.SetReadDeadline(time.Now().Add(t))
+	}
+	return d.c.nc.Read(p)
+}
+
+func (c *conn) limits() xml.Limits {
+	lim := c.srv.cfg.Limits
+	if c.user == "" {
+		lim.MaxStanzaBytes = c.srv.cfg.PreAuthMaxStanzaBytes
+	}
+	return lim
+}
+
+// serve runs the connection until it ends.
+func (c *conn) serve() {
+	defer c.finish()
+	c.log.Info("c2s connected", "direct_tls", c.directTLS)
+	if c.directTLS {
+		if err := c.handshakeTLS(); err != nil {
+			c.log.Info("c2s TLS handshake failed", "err", err)
+			return
+		}
+	}
+	c.rd = xml.NewReader(deadlineReader{c}, c.limits(), 0)
+	err := c.run()
+	c.fail(err)
+}
+
+func (c *conn) handshakeTLS() error {
+	tc := tls.Server(c.raw, c.srv.cfg.TLS)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return err
+	}
+	st := tc.ConnectionState()
+	c.tlsState = &st
+	c.nc = tc
+	c.q.setConn(tc)
+	return nil
+}
+
+// errCleanClose means the client closed its stream.
+var errCleanClose = errors.New("c2s: client closed the stream")
+
+// run reads streams until the connection must end; it returns why.
+func (c *conn) run() error {
+	for {
+		restart, err := c.stream()
+		if err != nil {
+			return err
+		}
+		if !restart {
+			return nil
+		}
+	}
+}
+
+// stream handles one stream (the connection has one per TLS/SASL restart).
+// It returns restart=true when a new stream header must follow.
+func (c *conn) stream() (restart bool, err error) {
+	c.hdrMu.Lock()
+	c.headerSent = false
+	c.hdrMu.Unlock()
+	if err := c.openStream(); err != nil {
+		return false, err
+	}
+	for {
+		el, err := c.rd.Next()
+		if err != nil {
+			return false, err
+		}
+		restart, err := c.handle(el)
+		if err != nil || restart {
+			return restart, err
+		}
+	}
+}
+
+// openStream reads the client's stream header and answers it with ours
+// and the stream features (RFC 6120 §4.2-4.3).
+func (c *conn) openStream() error {
+	root, contentNS, err := c.rd.ReadStreamStart()
+	if err != nil {
+		return err
+	}
+	if to := root.Attr("to"); to != "" {
+		d, err := jid.Parse(to)
+		if err != nil || d.Local() != "" || d.Resource() != "" || !c.srv.router.IsLocalDomain(d.Domain()) {
+			return stream.New(stream.HostUnknown, "")
+		}
+		if c.domain != "" && d.Domain() != c.domain {
+			return stream.New(stream.HostUnknown, "")
+		}
+		c.hdrMu.Lock()
+		c.domain = d.Domain()
+		c.hdrMu.Unlock()
+	} else if c.domain == "" {
+		return stream.New(stream.HostUnknown, "the stream header needs a 'to' address")
+	}
+	c.lang = root.Lang()
+	if root.Space != stream.NS || root.Local != "stream" {
+		return stream.New(stream.InvalidNamespace, "")
+	}
+	if contentNS != stream.NSClient {
+		return stream.New(stream.InvalidNamespace, "")
+	}
+	if v := root.Attr("version"); v == "" || !versionAtLeast1(v) {
+		return stream.New(stream.UnsupportedVersion, "")
+	}
+	c.sendHeader()
+	return c.push(stream.Features(stream.NSClient, c.features()))
+}
+
+// versionAtLeast1 checks a major.minor version attribute (RFC 6120 §4.7.5).
+func versionAtLeast1(v string) bool {
+	major := 0
+	i := 0
+	for ; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
+		major = major*10 + int(v[i]-'0')
+		if major > 1000 {
+			return true
+		}
+	}
+	if i == 0 || i >= len(v) || v[i] != '.' || i+1 == len(v) {
+		return false
+	}
+	for _, ch := range v[i+1:] {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+	}
+	return major >= 1
+}
+
+func (c *conn) sendHeader() {
+	c.hdrMu.Lock()
+	defer c.hdrMu.Unlock()
+	if c.headerSent {
+		return
+	}
+	c.headerSent = true
+	domain := c.domain
+	if domain == "" {
+		if ds := c.srv.router.Domains(); len(ds) > 0 {
+			domain = ds[0]
+		}
+	}
+	c.push(stream.Header(stream.NSClient, domain, "", c.id, "en"))
+}
+
+func (c *conn) push(b []byte) error { return c.q.push(b) }
+
+func (c *conn) tlsRequiredPending() bool {
+	return c.srv.cfg.TLS != nil && c.srv.cfg.RequireTLS && c.tlsState == nil
+}
+
+// features lists what may be negotiated next.
+func (c *conn) features() []*xml.Element {
+	var f []*xml.Element
+	switch {
+	case c.user == "":
+		if c.srv.cfg.TLS != nil && c.tlsState == nil {
+			st := xml.New(stream.NSTLS, "starttls")
+			if c.srv.cfg.RequireTLS {
+				st.Append(xml.New(stream.NSTLS, "required"))
+			}
+			f = append(f, st)
+		}
+		if !c.tlsRequiredPending() {
+			f = append(f, c.mechanisms()...)
+		}
+	default:
+		f = append(f,
+			xml.New(stream.NSBind, "bind"),
+			xml.New(stream.NSSession, "session").Append(xml.New(stream.NSSession, "optional")),
+			xml.New(stream.NSSM, "sm"))
+		f = append(f, c.srv.cfg.ExtraFeatures...)
+	}
+	return f
+}
+
+// handle processes one top-level element.
+func (c *conn) handle(el *xml.Element) (restart bool, err error) {
+	switch {
+	case el.Is(stream.NSTLS, "starttls"):
+		return c.startTLS()
+	case el.Is(stream.NSSASL, "auth"):
+		return c.authenticate(el)
+	case el.Space == stream.NSSM:
+		return false, c.handleSM(el)
+	case el.Space == stream.NSClient && (el.Local == "message" || el.Local == "presence" || el.Local == "iq"):
+		return false, c.handleStanza(el)
+	case el.Space == stream.NSClient:
+		return false, stream.New(stream.UnsupportedStanzaType, "")
+	}
+	if c.user == "" {
+		return false, stream.New(stream.NotAuthorized, "")
+	}
+	return false, stream.New(stream.UnsupportedStanzaType, "")
+}
+
+func (c *conn) startTLS() (bool, error) {
+	if c.srv.cfg.TLS == nil || c.tlsState != nil || c.user != "" {
+		// RFC 6120 §5.4.2.2: failure, then close the stream.
+		c.push([]byte(`<failure xmlns="` + stream.NSTLS + `"/>`))
+		return false, errCleanClose
+	}
+	if err := c.push([]byte(`<proceed xmlns="` + stream.NSTLS + `"/>`)); err != nil {
+		return false, err
+	}
+	if err := c.q.drain(); err != nil {
+		return false, err
+	}
+	if c.rd.Buffered() > 0 {
+		// Bytes pipelined after <starttls/> would be plaintext injected into
+		// the TLS stream.
+		return false, stream.New(stream.PolicyViolation, "data after starttls")
+	}
+	if err := c.handshakeTLS(); err != nil {
+		c.log.Info("c2s TLS handshake failed", "err", err)
+		return false, errHandshake
+	}
+	c.rd = xml.NewReader(deadlineReader{c}, c.limits(), 0)
+	return true, nil
+}
+
+var errHandshake = errors.New("c2s: TLS handshake failed")
+
+// handleStanza processes a stanza from the client.
+func (c *conn) handleStanza(el *xml.Element) error {
+	if c.user == "" || c.tlsRequiredPending() {
+		return stream.New(stream.NotAuthorized, "")
+	}
+	if c.sess == nil {
+		return c.handleUnbound(el)
+	}
+	if el.Local == "iq" && isSessionIQ(el) {
+		c.sess.send(stanza.Result(el))
+		c.sess.stanzaHandled()
+		return nil
+	}
+	if el.Local == "iq" && el.Child(stream.NSBind, "bind") != nil && el.Attr("type") == "set" {
+		// Rebinding is not allowed (RFC 6120 §7.7.2.?: one resource per stream).
+		reply := stanza.ErrorReply(el, stanza.E(stanza.NotAllowed, ""))
+		c.sess.send(reply)
+		c.sess.stanzaHandled()
+		return nil
+	}
+	ctx := context.Background()
+	if err := c.srv.router.HandleFromClient(ctx, c.sess.rs, el); err != nil {
+		var se *stream.Error
+		if errors.As(err, &se) {
+			return se
+		}
+		return err
+	}
+	c.sess.stanzaHandled()
+	return nil
+}
+
+func isSessionIQ(el *xml.Element) bool {
+	return el.Attr("type") == "set" && el.Child(stream.NSSession, "session") != nil
+}
+
+// handleUnbound accepts only resource binding (and the legacy session iq)
+// between authentication and binding.
+func (c *conn) handleUnbound(el *xml.Element) error {
+	if el.Local != "iq" {
+		return stream.New(stream.NotAuthorized, "bind a resource first")
+	}
+	b := el.Child(stream.NSBind, "bind")
+	if el.Attr("type") != "set" || b == nil {
+		reply := stanza.ErrorReply(el, stanza.E(stanza.NotAuthorized, ""))
+		return c.push(reply.Bytes(stream.NSClient))
+	}
+	res := b.ChildText(stream.NSBind, "resource")
+	if res == "" {
+		res = newID()[:12]
+	}
+	full, err := jid.New(c.user, c.domain, res)
+	if err != nil {
+		reply := stanza.ErrorReply(el, stanza.E(stanza.BadRequest, "invalid resource"))
+		return c.push(reply.Bytes(stream.NSClient))
+	}
+	c.sess = newSession(c.srv, full, c)
+	c.srv.router.Bind(context.Background(), c.sess.rs)
+	reply := stanza.Result(el)
+	reply.SetAttr("from", "")
+	reply.Append(xml.New(stream.NSBind, "bind").Append(xml.New(stream.NSBind, "jid").AppendText(full.String())))
+	if err := c.push(reply.Bytes(stream.NSClient)); err != nil {
+		return err
+	}
+	c.sess.attach(c)
+	c.log = c.log.With("jid", full.String())
+	c.log.Info("c2s bound")
+	return nil
+}
+
+// fail ends the connection for err: a stream error is written (after our
+// header if we had not sent one), anything else closes quietly.
+func (c *conn) fail(err error) {
+	var se *stream.Error
+	switch {
+	case err == nil, errors.Is(err, errCleanClose):
+		c.cleanClose = true
+		c.closeQuietly(true)
+		return
+	case errors.Is(err, xml.ErrStreamEnd):
+		c.log.Info("c2s stream closed by client")
+		c.cleanClose = true
+		c.closeQuietly(true)
+		return
+	case errors.As(err, &se):
+	case isTimeout(err):
+		se = stream.New(stream.ConnectionTimeout, "")
+	default:
+		se = stream.FromReadError(err)
+	}
+	if se == nil {
+		c.log.Info("c2s connection lost", "err", err)
+		c.raw.Close()
+		return
+	}
+	c.log.Info("c2s stream error", "condition", string(se.Condition), "err", err)
+	c.closeWith(se)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// closeWith writes a stream error and the closing tag, then closes. Safe
+// from any goroutine.
+func (c *conn) closeWith(se *stream.Error) {
+	c.closeOnce.Do(func() {
+		c.sendHeader()
+		c.q.pushAndClose(append(se.Bytes(), stream.Close...))
+		c.closeLater()
+	})
+}
+
+// closeQuietly answers a closed stream with our closing tag.
+func (c *conn) closeQuietly(sendClose bool) {
+	c.closeOnce.Do(func() {
+		c.hdrMu.Lock()
+		sent := c.headerSent
+		c.hdrMu.Unlock()
+		if sendClose && sent {
+			c.q.pushAndClose([]byte(stream.Close))
+		} else {
+			c.q.pushAndClose(nil)
+		}
+		c.closeLater()
+	})
+}
+
+// closeLater bounds how long a closing connection may linger on a client
+// that does not read its last bytes.
+func (c *conn) closeLater() {
+	time.AfterFunc(5*time.Second, func() { c.raw.Close() })
+}
+
+// writeFailed runs when the outgoing queue overflows or a write fails.
+func (c *conn) writeFailed(err error) {
+	if errors.Is(err, errQueueFull) {
+		c.log.Warn("c2s slow consumer cut off")
+	}
+	c.raw.Close()
+}
+
+// finish runs when the reader stops: the session is detached for
+// resumption or ended.
+func (c *conn) finish() {
+	c.q.drain() // let a final stream error reach the client (bounded by the write timeout)
+	c.raw.Close()
+	c.q.shut()
+	if c.sess != nil {
+		c.sess.connectionLost(c)
+	}
+	c.srv.forget(c)
+	c.log.Info("c2s disconnected")
+}

@@ -1,0 +1,18 @@
+// Package c2s is the client-to-server transport (RFC 6120): it accepts TCP
+// connections (STARTTLS on one listener, XEP-0368 direct TLS on another),
+// negotiates the stream (TLS, SASL, resource binding), runs XEP-0198 stream
+// management, and hands every stanza of a bound session to the router.
+//
+// Per connection there is one reader goroutine (the one serving the
+// connection) and a bounded outgoing queue written by a flusher goroutine
+// that exists only while there is something to write (queue.go). A client
+// that reads too slowly overflows its queue and is cut off; the router never
+// waits for a client.
+//
+// Errors are scope-typed: a *stream.Error ends the stream (conn.fail is the
+// one place that writes it), stanza errors answer one stanza (the router).
+// Internal error text is logged, never sent.
+//
+// Layering: c2s imports internal/xml, jid, stanza, stream, storage, sasl and
+// router. Nothing imports c2s but cmd/skald and tests.
+package c2s

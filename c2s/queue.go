@@ -1,0 +1,170 @@
+package c2s
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// errQueueFull means the client reads more slowly than stanzas arrive for
+// it; the connection is cut rather than let it hold the router up.
+var errQueueFull = errors.New("c2s: send queue full")
+
+// errQueueClosed means the connection is closing or closed.
+var errQueueClosed = errors.New("c2s: connection closed")
+
+// outQueue is a connection's bounded outgoing queue. Producers (any
+// goroutine) append serialised stanzas; a flusher goroutine, started on
+// demand and exiting as soon as the queue is empty, writes everything
+// pending in one vectored write. An idle connection therefore holds neither
+// a writer goroutine nor any buffer.
+//
+// Invariant: flushing is true exactly while a flusher goroutine runs; only
+// it touches the network for writing.
+type outQueue struct {
+	mu       sync.Mutex
+	cond     *sync.Cond // signalled when a flush completes (for drain)
+	bufs     net.Buffers
+	size     int
+	limit    int
+	flushing bool
+	closed   bool
+	err      error // first write error
+	// closeAfter closes the connection once what is queued is written.
+	closeAfter bool
+
+	nc           net.Conn
+	writeTimeout time.Duration
+	spawn        func(func()) // tracked goroutine starter
+	onError      func(error)  // called once when a write fails or the queue overflows
+}
+
+func newOutQueue(nc net.Conn, limit int, writeTimeout time.Duration, spawn func(func()), onError func(error)) *outQueue {
+	q := &outQueue{nc: nc, limit: limit, writeTimeout: writeTimeout, spawn: spawn, onError: onError}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// push queues b for writing. It never blocks on the network.
+func (q *outQueue) push(b []byte) error {
+	q.mu.Lock()
+	if q.closed || q.closeAfter {
+		q.mu.Unlock()
+		return errQueueClosed
+	}
+	if q.size+len(b) > q.limit && q.size > 0 {
+		q.closed = true
+		q.mu.Unlock()
+		q.fail(errQueueFull)
+		return errQueueFull
+	}
+	q.bufs = append(q.bufs, b)
+	q.size += len(b)
+	start := !q.flushing
+	q.flushing = true
+	q.mu.Unlock()
+	if start {
+		q.spawn(q.flush)
+	}
+	return nil
+}
+
+// pushAndClose queues a final b (a stream error or closing tag) and closes
+// the connection once everything before it has been written.
+func (q *outQueue) pushAndClose(b []byte) {
+	q.mu.Lock()
+	if q.closed || q.closeAfter {
+		q.mu.Unlock()
+		return
+	}
+	if b != nil {
+		q.bufs = append(q.bufs, b)
+		q.size += len(b)
+	}
+	q.closeAfter = true
+	start := !q.flushing
+	q.flushing = true
+	q.mu.Unlock()
+	if start {
+		q.spawn(q.flush)
+	}
+}
+
+func (q *outQueue) flush() {
+	for {
+		q.mu.Lock()
+		if len(q.bufs) == 0 || q.closed {
+			q.flushing = false
+			closeNow := q.closeAfter && !q.closed
+			if closeNow {
+				q.closed = true
+			}
+			q.bufs = nil
+			q.cond.Broadcast()
+			q.mu.Unlock()
+			if closeNow {
+				q.nc.Close()
+			}
+			return
+		}
+		batch := q.bufs
+		q.bufs = nil
+		q.size = 0
+		nc := q.nc
+		q.mu.Unlock()
+
+		if q.writeTimeout > 0 {
+			nc.SetWriteDeadline(time.Now().Add(q.writeTimeout))
+		}
+		if _, err := batch.WriteTo(nc); err != nil {
+			q.mu.Lock()
+			q.closed = true
+			q.flushing = false
+			q.bufs = nil
+			q.cond.Broadcast()
+			q.mu.Unlock()
+			q.fail(err)
+			return
+		}
+	}
+}
+
+func (q *outQueue) fail(err error) {
+	q.mu.Lock()
+	first := q.err == nil
+	if first {
+		q.err = err
+	}
+	q.mu.Unlock()
+	if first && q.onError != nil {
+		q.onError(err)
+	}
+}
+
+// drain waits until everything queued so far has been written (or the
+// queue failed). Used before STARTTLS swaps the connection.
+func (q *outQueue) drain() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.flushing {
+		q.cond.Wait()
+	}
+	return q.err
+}
+
+// setConn replaces the connection (after the TLS handshake). The queue
+// must be drained.
+func (q *outQueue) setConn(nc net.Conn) {
+	q.mu.Lock()
+	q.nc = nc
+	q.mu.Unlock()
+}
+
+// shut marks the queue closed without writing anything more.
+func (q *outQueue) shut() {
+	q.mu.Lock()
+	q.closed = true
+	q.bufs = nil
+	q.mu.Unlock()
+}

@@ -1,0 +1,211 @@
+package c2s
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// Config configures the transport.
+type Config struct {
+	TLS *tls.Config // nil: no TLS at all (tests on loopback only)
+	// RequireTLS refuses authentication before STARTTLS.
+	RequireTLS bool
+	Limits     xml.Limits
+	// PreAuthMaxStanzaBytes caps elements before authentication.
+	PreAuthMaxStanzaBytes int64
+	IdleTimeout           time.Duration // no bytes from the client for this long ends the stream
+	WriteTimeout          time.Duration
+	SendQueueBytes        int
+	// AuthFailuresPerMinute bounds failed authentications per client IP and
+	// per account name; further attempts get temporary-auth-failure.
+	AuthFailuresPerMinute int
+	// ResumeTimeout is how long a stream-management session waits for the
+	// client to resume after the connection drops (XEP-0198 max).
+	ResumeTimeout time.Duration
+	// MaxUnacked bounds stanzas kept for resumption per session.
+	MaxUnacked int
+	// ExtraFeatures are added to the post-authentication stream features
+	// (e.g. roster versioning, pre-approval, caps).
+	ExtraFeatures []*xml.Element
+}
+
+// DefaultConfig returns production defaults (TLS must still be set).
+func DefaultConfig() Config {
+	return Config{
+		RequireTLS:            true,
+		Limits:                xml.DefaultLimits,
+		PreAuthMaxStanzaBytes: 16 << 10,
+		IdleTimeout:           5 * time.Minute,
+		WriteTimeout:          30 * time.Second,
+		SendQueueBytes:        1 << 20,
+		AuthFailuresPerMinute: 10,
+		ResumeTimeout:         5 * time.Minute,
+		MaxUnacked:            1000,
+	}
+}
+
+// Server accepts client connections.
+type Server struct {
+	cfg    Config
+	router *router.Router
+	users  storage.Users
+	log    *slog.Logger
+	limit  *authLimiter
+	sm     *smRegistry
+
+	wg        sync.WaitGroup // every goroutine this server starts
+	mu        sync.Mutex     // guards the fields below
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	shutting  bool
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("c2s: server closed")
+
+// NewServer returns a server routing through r and authenticating against
+// users.
+func NewServer(cfg Config, r *router.Router, users storage.Users, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Limits.MaxStanzaBytes <= 0 {
+		cfg.Limits = xml.DefaultLimits
+	}
+	if cfg.PreAuthMaxStanzaBytes <= 0 || cfg.PreAuthMaxStanzaBytes > cfg.Limits.MaxStanzaBytes {
+		cfg.PreAuthMaxStanzaBytes = min(16<<10, cfg.Limits.MaxStanzaBytes)
+	}
+	if cfg.SendQueueBytes <= 0 {
+		cfg.SendQueueBytes = 1 << 20
+	}
+	if cfg.MaxUnacked <= 0 {
+		cfg.MaxUnacked = 1000
+	}
+	s := &Server{
+		cfg: cfg, router: r, users: users, log: log,
+		limit:     newAuthLimiter(cfg.AuthFailuresPerMinute),
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*conn]struct{}),
+	}
+	s.sm = newSMRegistry(s)
+	return s
+}
+
+// goroutine runs f on a goroutine the server waits for at shutdown.
+func (s *Server) goroutine(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// Serve accepts connections on l until Shutdown. With directTLS the TLS
+// handshake happens first (XEP-0368).
+func (s *Server) Serve(l net.Listener, directTLS bool) error {
+	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			shutting := s.shutting
+			s.mu.Unlock()
+			if shutting {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		c := s.newConn(nc, directTLS)
+		if c == nil {
+			nc.Close()
+			continue
+		}
+		s.goroutine(c.serve)
+	}
+}
+
+func (s *Server) newConn(nc net.Conn, directTLS bool) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting {
+		return nil
+	}
+	c := newConn(s, nc, directTLS)
+	s.conns[c] = struct{}{}
+	return c
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting, ends every stream with system-shutdown, and
+// waits for connections to finish until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutting = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(stream.New(stream.SystemShutdown, ""))
+	}
+	s.sm.shutdown(context.Background())
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// ConnCount returns the number of open connections.
+func (s *Server) ConnCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}

@@ -1,0 +1,222 @@
+package c2s
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// session is a bound resource. It outlives its connection when XEP-0198
+// resumption is enabled: detached, it keeps what it is sent until the
+// client resumes on a new connection or the resume timeout ends it.
+//
+// Lock order: session.mu, then outQueue.mu (Send pushes under session.mu so
+// that the order of unacked stanzas is the order on the wire).
+type session struct {
+	srv *Server
+	rs  *router.Session
+
+	mu        sync.Mutex
+	c         *conn // current connection; nil while detached
+	handled   uint32
+	smOn      bool
+	resumable bool
+	smID      string
+	sent      uint32
+	unacked   [][]byte // serialised stanzas the client has not acknowledged, oldest first
+	reqOut    bool     // an <r/> is outstanding
+	ended     bool
+	noResume  bool // replaced or shut down: never detach
+	timer     *time.Timer
+	// attached is false until the bind result has been queued; stanzas
+	// routed to the session before that wait in early, so nothing can
+	// overtake the bind result on the wire.
+	attached bool
+	early    [][]byte
+}
+
+var _ router.Sender = (*session)(nil)
+
+func newSession(srv *Server, full jid.JID, c *conn) *session {
+	s := &session{srv: srv}
+	s.rs = router.NewSession(full, c.id, s)
+	return s
+}
+
+// attach connects the session to c once the bind result is queued, and
+// sends what was routed to the session in between.
+func (s *session) attach(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c = c
+	s.attached = true
+	for _, b := range s.early {
+		c.q.push(b)
+	}
+	s.early = nil
+}
+
+var ackRequest = []byte(`<r xmlns="` + stream.NSSM + `"/>`)
+
+// Send implements router.Sender.
+func (s *session) Send(st *xml.Element) error {
+	return s.sendBytes(st.Bytes(stream.NSClient), true)
+}
+
+// send queues a reply produced by the transport itself.
+func (s *session) send(st *xml.Element) { s.sendBytes(st.Bytes(stream.NSClient), true) }
+
+func (s *session) sendBytes(b []byte, isStanza bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return errQueueClosed
+	}
+	if !s.attached {
+		s.early = append(s.early, b)
+		return nil
+	}
+	if s.smOn && isStanza {
+		if len(s.unacked) >= s.srv.cfg.MaxUnacked {
+			s.noResume = true
+			if s.c != nil {
+				go s.c.closeWith(stream.New(stream.ResourceConstraint, "too many unacknowledged stanzas"))
+			}
+			return errQueueFull
+		}
+		s.sent++
+		s.unacked = append(s.unacked, b)
+	}
+	if s.c == nil {
+		if s.smOn {
+			return nil // kept for resumption
+		}
+		return errQueueClosed
+	}
+	err := s.c.q.push(b)
+	if s.smOn && isStanza {
+		if err == nil && !s.reqOut {
+			s.reqOut = true
+			s.c.q.push(ackRequest)
+		}
+		return nil // in unacked: resent on resume or stored offline
+	}
+	return err
+}
+
+// Close implements router.Sender: the router replaced this session.
+func (s *session) Close(condition string) {
+	s.mu.Lock()
+	s.noResume = true
+	c := s.c
+	s.mu.Unlock()
+	if c != nil {
+		c.closeWith(stream.New(stream.Condition(condition), ""))
+		return
+	}
+	s.srv.goroutine(s.end)
+}
+
+// stanzaHandled counts a client stanza as handled (XEP-0198 h): called only
+// after the router has delivered or durably stored it.
+func (s *session) stanzaHandled() {
+	s.mu.Lock()
+	s.handled++
+	s.mu.Unlock()
+}
+
+// ack processes an <a h=…/> (or resume's h): drops acknowledged stanzas.
+func (s *session) ack(h uint32) *stream.Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	base := s.sent - uint32(len(s.unacked)) // count acknowledged before
+	n := h - base                           // newly acknowledged (mod 2^32)
+	if n > uint32(len(s.unacked)) {
+		return stream.New(stream.UndefinedCondition, "acknowledged more stanzas than were sent")
+	}
+	for i := range n {
+		s.unacked[i] = nil
+	}
+	s.unacked = s.unacked[n:]
+	if len(s.unacked) == 0 {
+		s.unacked = nil
+	}
+	s.reqOut = false
+	return nil
+}
+
+// connectionLost detaches the session from c, for resumption if enabled,
+// or ends it.
+func (s *session) connectionLost(c *conn) {
+	s.mu.Lock()
+	if s.c != c || s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.c = nil
+	if s.smOn && s.resumable && !s.noResume && !c.cleanClose && !s.srv.isShutting() {
+		s.timer = time.AfterFunc(s.srv.cfg.ResumeTimeout, func() { s.srv.goroutine(s.end) })
+		s.mu.Unlock()
+		c.log.Info("c2s session detached, waiting for resumption")
+		return
+	}
+	s.mu.Unlock()
+	s.end()
+}
+
+// end removes the session from the router and hands whatever the client
+// never acknowledged back to the router, which keeps messages offline.
+func (s *session) end() {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	left := s.unacked
+	s.unacked = nil
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	id := s.smID
+	s.mu.Unlock()
+	if id != "" {
+		s.srv.sm.remove(id)
+	}
+	ctx := context.Background()
+	s.srv.router.Unbind(ctx, s.rs)
+	if len(left) > 0 {
+		s.srv.router.Undelivered(ctx, s.rs, parseStanzas(left))
+	}
+}
+
+// parseStanzas turns serialised stanzas back into elements.
+func parseStanzas(bufs [][]byte) []*xml.Element {
+	var b bytes.Buffer
+	b.WriteString(`<s xmlns="` + stream.NSClient + `">`)
+	for _, x := range bufs {
+		b.Write(x)
+	}
+	b.WriteString(`</s>`)
+	rd := xml.NewReader(&b, xml.Limits{MaxStanzaBytes: int64(b.Len()) + 1, MaxDepth: 256, MaxAttrs: 1024}, 0)
+	if _, _, err := rd.ReadStreamStart(); err != nil {
+		return nil
+	}
+	var out []*xml.Element
+	for {
+		el, err := rd.Next()
+		if err != nil {
+			return out
+		}
+		out = append(out, el)
+	}
+}
+
+func formatH(h uint32) string { return strconv.FormatUint(uint64(h), 10) }

@@ -1,0 +1,188 @@
+package c2s
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// smRegistry maps stream-management ids to resumable sessions.
+type smRegistry struct {
+	srv *Server
+	mu  sync.Mutex
+	ids map[string]*session
+}
+
+func newSMRegistry(srv *Server) *smRegistry {
+	return &smRegistry{srv: srv, ids: make(map[string]*session)}
+}
+
+func (r *smRegistry) add(id string, s *session) {
+	r.mu.Lock()
+	r.ids[id] = s
+	r.mu.Unlock()
+}
+
+func (r *smRegistry) get(id string) *session {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[id]
+}
+
+func (r *smRegistry) remove(id string) {
+	r.mu.Lock()
+	delete(r.ids, id)
+	r.mu.Unlock()
+}
+
+// shutdown ends every detached session now, so their unacknowledged
+// messages reach offline storage before the store closes.
+func (r *smRegistry) shutdown(ctx context.Context) {
+	r.mu.Lock()
+	var detached []*session
+	for _, s := range r.ids {
+		detached = append(detached, s)
+	}
+	r.mu.Unlock()
+	for _, s := range detached {
+		s.mu.Lock()
+		idle := s.c == nil
+		s.mu.Unlock()
+		if idle {
+			s.end()
+		}
+	}
+}
+
+func (s *Server) isShutting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutting
+}
+
+func smFailed(condition string, h *uint32) []byte {
+	f := xml.New(stream.NSSM, "failed")
+	if h != nil {
+		f.SetAttr("h", formatH(*h))
+	}
+	f.Append(xml.New(stanza.NSStanzas, condition))
+	return f.Bytes(stream.NSClient)
+}
+
+func parseH(s string) (uint32, bool) {
+	v, err := strconv.ParseUint(s, 10, 32)
+	return uint32(v), err == nil
+}
+
+// handleSM processes XEP-0198 nonzas.
+func (c *conn) handleSM(el *xml.Element) error {
+	if c.user == "" {
+		return stream.New(stream.NotAuthorized, "")
+	}
+	switch el.Local {
+	case "enable":
+		return c.smEnable(el)
+	case "resume":
+		return c.smResume(el)
+	case "r":
+		if c.sess == nil || !c.smEnabled() {
+			return stream.New(stream.UnsupportedStanzaType, "stream management is not enabled")
+		}
+		c.sess.mu.Lock()
+		h := c.sess.handled
+		c.sess.mu.Unlock()
+		return c.sess.sendBytes(xml.New(stream.NSSM, "a", "h", formatH(h)).Bytes(stream.NSClient), false)
+	case "a":
+		if c.sess == nil || !c.smEnabled() {
+			return stream.New(stream.UnsupportedStanzaType, "stream management is not enabled")
+		}
+		h, ok := parseH(el.Attr("h"))
+		if !ok {
+			return stream.New(stream.BadFormat, "invalid h")
+		}
+		if se := c.sess.ack(h); se != nil {
+			return se
+		}
+		return nil
+	}
+	return stream.New(stream.UnsupportedStanzaType, "")
+}
+
+func (c *conn) smEnabled() bool {
+	c.sess.mu.Lock()
+	defer c.sess.mu.Unlock()
+	return c.sess.smOn
+}
+
+func (c *conn) smEnable(el *xml.Element) error {
+	if c.sess == nil {
+		return c.push(smFailed("unexpected-request", nil))
+	}
+	s := c.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.smOn {
+		return c.push(smFailed("unexpected-request", nil))
+	}
+	s.smOn = true
+	s.sent, s.handled = 0, 0
+	reply := xml.New(stream.NSSM, "enabled")
+	if r := el.Attr("resume"); r == "true" || r == "1" {
+		s.resumable = true
+		s.smID = newID()
+		reply.SetAttr("id", s.smID)
+		reply.SetAttr("resume", "true")
+		reply.SetAttr("max", strconv.Itoa(int(c.srv.cfg.ResumeTimeout.Seconds())))
+		c.srv.sm.add(s.smID, s)
+	}
+	return c.q.push(reply.Bytes(stream.NSClient))
+}
+
+// smResume takes over a detached (or not yet detached) session (XEP-0198 §5).
+func (c *conn) smResume(el *xml.Element) error {
+	if c.sess != nil {
+		return c.push(smFailed("unexpected-request", nil))
+	}
+	h, ok := parseH(el.Attr("h"))
+	prev := c.srv.sm.get(el.Attr("previd"))
+	if !ok || prev == nil || prev.rs.Bare() != c.user+"@"+c.domain {
+		return c.push(smFailed("item-not-found", nil))
+	}
+	if se := prev.ack(h); se != nil {
+		return se
+	}
+	prev.mu.Lock()
+	if prev.ended {
+		prev.mu.Unlock()
+		return c.push(smFailed("item-not-found", nil))
+	}
+	old := prev.c
+	prev.c = c
+	if prev.timer != nil {
+		prev.timer.Stop()
+		prev.timer = nil
+	}
+	prev.reqOut = false
+	resumed := xml.New(stream.NSSM, "resumed", "previd", prev.smID, "h", formatH(prev.handled))
+	c.q.push(resumed.Bytes(stream.NSClient))
+	for _, b := range prev.unacked {
+		c.q.push(b)
+	}
+	if len(prev.unacked) > 0 {
+		prev.reqOut = true
+		c.q.push(ackRequest)
+	}
+	prev.mu.Unlock()
+	if old != nil {
+		// The old connection is dead or dying; it must not end the session.
+		old.raw.Close()
+	}
+	c.sess = prev
+	c.log = c.log.With("jid", prev.rs.JID().String())
+	c.log.Info("c2s session resumed", "acked", h)
+	return nil
+}

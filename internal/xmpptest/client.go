@@ -1,0 +1,297 @@
+// Package xmpptest is a raw-XML client for conformance tests: it writes
+// exactly the bytes a test gives it and parses what the server answers into
+// elements, so tests assert on the wire, not on our own client code.
+package xmpptest
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"crypto/pbkdf2"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+)
+
+// Conn is a test client connection.
+type Conn struct {
+	T      testing.TB
+	nc     net.Conn
+	rd     *xml.Reader
+	Header *xml.Element // the server's last stream header
+	// Features is the last <stream:features/> received.
+	Features *xml.Element
+	Timeout  time.Duration
+}
+
+// Dial connects to addr (no TLS yet).
+func Dial(t testing.TB, addr string) *Conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	c := &Conn{T: t, nc: nc, Timeout: 5 * time.Second}
+	t.Cleanup(func() { nc.Close() })
+	c.newReader()
+	return c
+}
+
+// DialTLS connects with direct TLS (XEP-0368).
+func DialTLS(t testing.TB, addr string) *Conn {
+	t.Helper()
+	nc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("dial tls %s: %v", addr, err)
+	}
+	c := &Conn{T: t, nc: nc, Timeout: 5 * time.Second}
+	t.Cleanup(func() { nc.Close() })
+	c.newReader()
+	return c
+}
+
+func (c *Conn) newReader() {
+	c.rd = xml.NewReader(c.nc, xml.Limits{MaxStanzaBytes: 16 << 20, MaxDepth: 64, MaxAttrs: 256}, 0)
+}
+
+// Raw returns the network connection.
+func (c *Conn) Raw() net.Conn { return c.nc }
+
+// Sendf writes raw XML built with fmt.Sprintf.
+func (c *Conn) Sendf(format string, args ...any) {
+	c.T.Helper()
+	c.Send(fmt.Sprintf(format, args...))
+}
+
+// Send writes raw XML.
+func (c *Conn) Send(s string) {
+	c.T.Helper()
+	c.nc.SetWriteDeadline(time.Now().Add(c.Timeout))
+	if _, err := io.WriteString(c.nc, s); err != nil {
+		c.T.Fatalf("write: %v", err)
+	}
+}
+
+// OpenStream sends a stream header to domain and reads the server's header
+// and features.
+func (c *Conn) OpenStream(domain string) {
+	c.T.Helper()
+	c.Sendf(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>`, domain)
+	c.ReadHeader()
+	c.Features = c.Next()
+	if !c.Features.Is("http://etherx.jabber.org/streams", "features") {
+		c.T.Fatalf("expected stream features, got %s", c.Features)
+	}
+}
+
+// ReadHeader reads the server's stream header.
+func (c *Conn) ReadHeader() {
+	c.T.Helper()
+	c.nc.SetReadDeadline(time.Now().Add(c.Timeout))
+	h, _, err := c.rd.ReadStreamStart()
+	if err != nil {
+		c.T.Fatalf("reading stream header: %v", err)
+	}
+	c.Header = h
+}
+
+// Next reads the next top-level element; it fails the test on error.
+func (c *Conn) Next() *xml.Element {
+	c.T.Helper()
+	el, err := c.TryNext()
+	if err != nil {
+		c.T.Fatalf("reading element: %v", err)
+	}
+	return el
+}
+
+// TryNext reads the next top-level element or returns the error
+// (xml.ErrStreamEnd when the server closed its stream).
+func (c *Conn) TryNext() (*xml.Element, error) {
+	c.nc.SetReadDeadline(time.Now().Add(c.Timeout))
+	return c.rd.Next()
+}
+
+// Expect reads elements until one satisfies match, failing after the
+// timeout; skipped elements are returned too, for tests that care.
+func (c *Conn) Expect(match func(*xml.Element) bool) *xml.Element {
+	c.T.Helper()
+	for {
+		el := c.Next()
+		if match(el) {
+			return el
+		}
+	}
+}
+
+// ExpectStreamError reads until a stream error and returns its condition.
+func (c *Conn) ExpectStreamError() string {
+	c.T.Helper()
+	for {
+		el, err := c.TryNext()
+		if err != nil {
+			c.T.Fatalf("expected a stream error, got %v", err)
+		}
+		if el.Is("http://etherx.jabber.org/streams", "error") {
+			if cond := el.FirstElement(); cond != nil {
+				return cond.Local
+			}
+			return ""
+		}
+	}
+}
+
+// ExpectClosed checks that the server ends the stream and the connection.
+func (c *Conn) ExpectClosed() {
+	c.T.Helper()
+	for {
+		_, err := c.TryNext()
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, xml.ErrStreamEnd) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "reset") {
+			return
+		}
+		c.T.Fatalf("expected the stream to close, got %v", err)
+	}
+}
+
+// StartTLS negotiates STARTTLS and opens a new stream.
+func (c *Conn) StartTLS(domain string) {
+	c.T.Helper()
+	c.Send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`)
+	if el := c.Next(); !el.Is("urn:ietf:params:xml:ns:xmpp-tls", "proceed") {
+		c.T.Fatalf("expected proceed, got %s", el)
+	}
+	tc := tls.Client(c.nc, &tls.Config{InsecureSkipVerify: true, ServerName: domain})
+	if err := tc.Handshake(); err != nil {
+		c.T.Fatalf("TLS handshake: %v", err)
+	}
+	c.nc = tc
+	c.newReader()
+	c.OpenStream(domain)
+}
+
+// AuthPlain authenticates with SASL PLAIN and restarts the stream.
+func (c *Conn) AuthPlain(domain, user, password string) {
+	c.T.Helper()
+	msg := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
+	c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>`, msg)
+	if el := c.Next(); !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "success") {
+		c.T.Fatalf("PLAIN auth failed: %s", el)
+	}
+	c.newReader()
+	c.OpenStream(domain)
+}
+
+// AuthSCRAM authenticates with SCRAM-SHA-256 (no channel binding) and
+// restarts the stream. It is a minimal independent client of RFC 5802.
+func (c *Conn) AuthSCRAM(domain, user, password string) {
+	c.T.Helper()
+	if err := c.TrySCRAM(user, password); err != nil {
+		c.T.Fatal(err)
+	}
+	c.newReader()
+	c.OpenStream(domain)
+}
+
+// TrySCRAM runs a SCRAM-SHA-256 exchange and reports a failure as an error
+// naming the SASL condition.
+func (c *Conn) TrySCRAM(user, password string) error {
+	var nb [12]byte
+	rand.Read(nb[:])
+	cnonce := hex.EncodeToString(nb[:])
+	bare := "n=" + user + ",r=" + cnonce
+	c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>%s</auth>`,
+		base64.StdEncoding.EncodeToString([]byte("n,,"+bare)))
+	el := c.Next()
+	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "challenge") {
+		return fmt.Errorf("sasl: %s", saslCondition(el))
+	}
+	first, _ := base64.StdEncoding.DecodeString(el.Text())
+	attrs := map[string]string{}
+	for _, kv := range strings.Split(string(first), ",") {
+		if len(kv) > 2 {
+			attrs[kv[:1]] = kv[2:]
+		}
+	}
+	salt, _ := base64.StdEncoding.DecodeString(attrs["s"])
+	var iters int
+	fmt.Sscan(attrs["i"], &iters)
+	salted, err := pbkdf2.Key(sha256.New, password, salt, iters, 32)
+	if err != nil {
+		return err
+	}
+	mac := func(key []byte, s string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(s))
+		return h.Sum(nil)
+	}
+	clientKey := mac(salted, "Client Key")
+	stored := sha256.Sum256(clientKey)
+	final := "c=biws,r=" + attrs["r"]
+	authMsg := bare + "," + string(first) + "," + final
+	sig := mac(stored[:], authMsg)
+	proof := make([]byte, len(clientKey))
+	for i := range proof {
+		proof[i] = clientKey[i] ^ sig[i]
+	}
+	c.Sendf(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>`,
+		base64.StdEncoding.EncodeToString([]byte(final+",p="+base64.StdEncoding.EncodeToString(proof))))
+	el = c.Next()
+	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "success") {
+		return fmt.Errorf("sasl: %s", saslCondition(el))
+	}
+	return nil
+}
+
+func saslCondition(el *xml.Element) string {
+	if el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") {
+		if f := el.FirstElement(); f != nil {
+			return f.Local
+		}
+	}
+	return el.String()
+}
+
+// Bind binds a resource and returns the full JID.
+func (c *Conn) Bind(resource string) string {
+	c.T.Helper()
+	r := ""
+	if resource != "" {
+		r = "<resource>" + resource + "</resource>"
+	}
+	c.Sendf(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>%s</bind></iq>`, r)
+	el := c.Next()
+	j := el.Child("urn:ietf:params:xml:ns:xmpp-bind", "bind").ChildText("urn:ietf:params:xml:ns:xmpp-bind", "jid")
+	if el.Attr("type") != "result" || j == "" {
+		c.T.Fatalf("bind failed: %s", el)
+	}
+	return j
+}
+
+// Login does STARTTLS (if offered), PLAIN or SCRAM auth and binding.
+func (c *Conn) Login(domain, user, password, resource string) string {
+	c.T.Helper()
+	c.OpenStream(domain)
+	if c.Features.Child("urn:ietf:params:xml:ns:xmpp-tls", "starttls") != nil {
+		c.StartTLS(domain)
+	}
+	c.AuthSCRAM(domain, user, password)
+	return c.Bind(resource)
+}
+
+// Close sends the closing stream tag.
+func (c *Conn) Close() {
+	io.WriteString(c.nc, "</stream:stream>")
+}

@@ -1,0 +1,14 @@
+// Package router moves stanzas between bound client sessions and the
+// feature modules. It knows the delivery rules of RFC 6120 §10 and RFC 6121
+// §8 (full JID, bare JID, offline) and nothing about any particular XEP:
+// features plug in through the small interfaces in module.go, registered
+// in one explicit, ordered list by cmd/skald.
+//
+// Layering: router imports internal/xml, jid, stanza, stream and storage.
+// Transports (c2s) import router; feature packages import router; router
+// imports neither.
+//
+// Locking: Router.mu guards the session table only and is never held while
+// calling a module or a session's Send. Session.mu guards the session's
+// presence state and is a leaf lock.
+package router

@@ -1,0 +1,132 @@
+package router
+
+import (
+	"context"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+)
+
+// Module is a feature plugged into the router. Beyond Name, a module
+// implements whichever of the optional interfaces below it needs; Register
+// discovers them, and the order of registration is the order in which
+// hooks run.
+type Module interface {
+	Name() string
+}
+
+// IQRegistrar registers a module's iq handlers.
+type IQRegistrar interface {
+	RegisterIQ(r *Router)
+}
+
+// FeatureProvider lists disco#info features (XEP-0030): those the server
+// domain supports and those every account's bare JID supports.
+type FeatureProvider interface {
+	DiscoFeatures() (server, account []string)
+}
+
+// IQ is an iq get or set addressed to the server or to an account's bare
+// JID, which the server answers itself (RFC 6120 §10.3.3).
+type IQ struct {
+	Stanza  *xml.Element
+	Payload *xml.Element // the single child element
+	From    jid.JID      // sender's full JID
+	// To is the addressee: the server's domain or a local bare JID. An iq
+	// without 'to' from a client is addressed to the client's own bare JID.
+	To      jid.JID
+	Session *Session // the sending session; nil if not from a local client
+}
+
+// Type is "get" or "set".
+func (iq *IQ) Type() string { return iq.Stanza.Attr("type") }
+
+// IQHandler answers one iq. It returns the full iq result, or an error: a
+// *stanza.Error is sent as it is, anything else is logged and answered
+// with internal-server-error. It may send other stanzas to iq.Session
+// (e.g. MAM results) before returning; the reply always goes last, and the
+// router sends exactly one.
+type IQHandler interface {
+	HandleIQ(ctx context.Context, iq *IQ) (*xml.Element, error)
+}
+
+// IQHandlerFunc adapts a function to IQHandler.
+type IQHandlerFunc func(ctx context.Context, iq *IQ) (*xml.Element, error)
+
+// HandleIQ calls f.
+func (f IQHandlerFunc) HandleIQ(ctx context.Context, iq *IQ) (*xml.Element, error) {
+	return f(ctx, iq)
+}
+
+// Target says which addressees an iq handler serves.
+type Target uint8
+
+// Targets.
+const (
+	ToServer  Target = 1 << iota // the server domain
+	ToAccount                    // a local account's bare JID (own or another's)
+)
+
+// MessageEvent is a message on its way through the router.
+type MessageEvent struct {
+	Stanza *xml.Element // 'from' already stamped; hooks may modify it
+	From   jid.JID
+	To     jid.JID
+	Sender *Session // the local sending session; nil if not from a local client
+	// Self is true when sender and recipient are the same account: the
+	// message is archived once, in the outbound step.
+	Self bool
+
+	// SenderArchiveID is the id the message got in the sender's archive
+	// (set by the archive module in the outbound step, "" if not archived).
+	SenderArchiveID string
+	// Archived is set when the recipient's archive holds the message; such
+	// a message is never bounced for want of offline storage.
+	Archived bool
+	// NoCopy is set by an inbound hook when the message must not be copied
+	// to the recipient's other resources: the carbons module strips
+	// XEP-0280 <private/> before delivery and remembers it here.
+	NoCopy bool
+}
+
+// OutboundMessageHandler sees a message a local user sends, before it is
+// routed. An error aborts routing and is returned to the sender.
+type OutboundMessageHandler interface {
+	OutboundMessage(ctx context.Context, ev *MessageEvent) error
+}
+
+// InboundMessageHandler sees a message to a local account that exists,
+// before delivery. An error aborts delivery and is returned to the sender.
+type InboundMessageHandler interface {
+	InboundMessage(ctx context.Context, ev *MessageEvent) error
+}
+
+// DeliveryObserver learns which sessions a message to a local account was
+// delivered to (empty when it went to offline storage).
+type DeliveryObserver interface {
+	MessageDelivered(ctx context.Context, ev *MessageEvent, to []*Session)
+}
+
+// OfflineStorer keeps a message for an account with no session that can
+// take it. It reports whether the message was stored.
+type OfflineStorer interface {
+	StoreOffline(ctx context.Context, ev *MessageEvent) (bool, error)
+}
+
+// PresenceHandler owns presence stanzas sent by local clients (RFC 6121
+// §3-4): broadcasts, probes, subscriptions, directed presence.
+type PresenceHandler interface {
+	HandlePresence(ctx context.Context, s *Session, p *xml.Element, to jid.JID) error
+}
+
+// SessionObserver learns of sessions binding and ending.
+type SessionObserver interface {
+	SessionBound(ctx context.Context, s *Session)
+	SessionEnded(ctx context.Context, s *Session)
+}
+
+// AvailabilityObserver learns when a session sends its initial available
+// presence (offline messages are delivered then).
+type AvailabilityObserver interface {
+	SessionAvailable(ctx context.Context, s *Session)
+}

@@ -1,0 +1,536 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// UserDirectory tells whether a local account exists.
+type UserDirectory interface {
+	UserExists(ctx context.Context, bare string) (bool, error)
+}
+
+// Config configures a Router.
+type Config struct {
+	Domains []string
+	Users   UserDirectory
+	Log     *slog.Logger
+}
+
+type iqKey struct{ typ, space, local string }
+
+type iqRoute struct {
+	targets Target
+	h       IQHandler
+}
+
+// Router routes stanzas between local sessions and modules.
+type Router struct {
+	log     *slog.Logger
+	domains map[string]bool
+	users   UserDirectory
+
+	modules   []Module
+	iq        map[iqKey][]iqRoute
+	outbound  []OutboundMessageHandler
+	inbound   []InboundMessageHandler
+	delivered []DeliveryObserver
+	offline   OfflineStorer
+	presence  PresenceHandler
+	sessObs   []SessionObserver
+	availObs  []AvailabilityObserver
+
+	mu       sync.RWMutex                   // guards sessions only; never held across calls out
+	sessions map[string]map[string]*Session // bare JID -> resource -> session
+}
+
+// New returns a router for the configured domains.
+func New(cfg Config) *Router {
+	r := &Router{
+		log:      cfg.Log,
+		domains:  make(map[string]bool),
+		users:    cfg.Users,
+		iq:       make(map[iqKey][]iqRoute),
+		sessions: make(map[string]map[string]*Session),
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	for _, d := range cfg.Domains {
+		r.domains[d] = true
+	}
+	return r
+}
+
+// Register adds modules in order. It must be called before serving.
+func (r *Router) Register(mods ...Module) {
+	for _, m := range mods {
+		r.modules = append(r.modules, m)
+		if x, ok := m.(IQRegistrar); ok {
+			x.RegisterIQ(r)
+		}
+		if x, ok := m.(OutboundMessageHandler); ok {
+			r.outbound = append(r.outbound, x)
+		}
+		if x, ok := m.(InboundMessageHandler); ok {
+			r.inbound = append(r.inbound, x)
+		}
+		if x, ok := m.(DeliveryObserver); ok {
+			r.delivered = append(r.delivered, x)
+		}
+		if x, ok := m.(OfflineStorer); ok {
+			r.offline = x
+		}
+		if x, ok := m.(PresenceHandler); ok {
+			r.presence = x
+		}
+		if x, ok := m.(SessionObserver); ok {
+			r.sessObs = append(r.sessObs, x)
+		}
+		if x, ok := m.(AvailabilityObserver); ok {
+			r.availObs = append(r.availObs, x)
+		}
+	}
+}
+
+// Modules returns the registered modules in order.
+func (r *Router) Modules() []Module { return r.modules }
+
+// HandleIQ registers h for iqs of type typ ("get" or "set") whose payload
+// is {space}local, sent to the given targets.
+func (r *Router) HandleIQ(typ, space, local string, targets Target, h IQHandler) {
+	k := iqKey{typ, space, local}
+	r.iq[k] = append(r.iq[k], iqRoute{targets, h})
+}
+
+// IsLocalDomain reports whether the router serves domain d.
+func (r *Router) IsLocalDomain(d string) bool { return r.domains[d] }
+
+// Domains returns the served domains, sorted.
+func (r *Router) Domains() []string {
+	out := make([]string, 0, len(r.domains))
+	for d := range r.domains {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Bind adds a session. A session already bound to the same full JID is
+// replaced: it is closed with a conflict stream error (RFC 6120 §7.7.2.2).
+func (r *Router) Bind(ctx context.Context, s *Session) {
+	r.mu.Lock()
+	res := r.sessions[s.bare]
+	if res == nil {
+		res = make(map[string]*Session)
+		r.sessions[s.bare] = res
+	}
+	old := res[s.jid.Resource()]
+	res[s.jid.Resource()] = s
+	r.mu.Unlock()
+	if old != nil {
+		old.out.Close(string(stream.Conflict))
+		r.ended(ctx, old)
+	}
+	for _, o := range r.sessObs {
+		o.SessionBound(ctx, s)
+	}
+}
+
+// Unbind removes a session if it is still the one bound to its JID, and
+// tells the observers (the presence module broadcasts unavailable).
+func (r *Router) Unbind(ctx context.Context, s *Session) {
+	r.mu.Lock()
+	res := r.sessions[s.bare]
+	current := res[s.jid.Resource()] == s
+	if current {
+		delete(res, s.jid.Resource())
+		if len(res) == 0 {
+			delete(r.sessions, s.bare)
+		}
+	}
+	r.mu.Unlock()
+	if current {
+		r.ended(ctx, s)
+	}
+}
+
+func (r *Router) ended(ctx context.Context, s *Session) {
+	for _, o := range r.sessObs {
+		o.SessionEnded(ctx, s)
+	}
+}
+
+// ResourceTaken reports whether a full JID is bound.
+func (r *Router) ResourceTaken(full jid.JID) bool {
+	return r.Session(full) != nil
+}
+
+// Session returns the session bound to a full JID, or nil.
+func (r *Router) Session(full jid.JID) *Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.sessions[full.Bare().String()][full.Resource()]
+}
+
+// Sessions returns the sessions of an account, ordered by resource.
+func (r *Router) Sessions(bare string) []*Session {
+	r.mu.RLock()
+	res := r.sessions[bare]
+	out := make([]*Session, 0, len(res))
+	for _, s := range res {
+		out = append(out, s)
+	}
+	r.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].jid.Resource() < out[j].jid.Resource() })
+	return out
+}
+
+// AllSessions returns every bound session (for shutdown and statistics).
+func (r *Router) AllSessions() []*Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []*Session
+	for _, res := range r.sessions {
+		for _, s := range res {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// NotifyAvailable is called by the presence module when a session sends
+// its initial available presence.
+func (r *Router) NotifyAvailable(ctx context.Context, s *Session) {
+	for _, o := range r.availObs {
+		o.SessionAvailable(ctx, s)
+	}
+}
+
+// UserExists reports whether a local account exists.
+func (r *Router) UserExists(ctx context.Context, bare string) (bool, error) {
+	return r.users.UserExists(ctx, bare)
+}
+
+// HandleFromClient processes one stanza from a bound client session. Stanza
+// errors are answered to the client here; the returned error is non-nil
+// only when the stream must end (a *stream.Error) or the context ended.
+func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Element) error {
+	// RFC 6120 §8.1.2.1: the server stamps 'from'; a client may only
+	// claim its own full or bare JID.
+	if from := st.Attr("from"); from != "" {
+		f, err := jid.Parse(from)
+		if err != nil || (f != s.jid && f != s.jid.Bare()) {
+			return stream.New(stream.InvalidFrom, "")
+		}
+	}
+	st.SetAttr("from", s.jid.String())
+	var to jid.JID
+	if t := st.Attr("to"); t != "" {
+		var err error
+		if to, err = jid.Parse(t); err != nil {
+			r.replyError(s, st, stanza.E(stanza.JIDMalformed, ""))
+			return nil
+		}
+		st.SetAttr("to", to.String())
+	}
+	var err error
+	switch st.Local {
+	case "message":
+		if to.IsZero() {
+			to = s.jid.Bare()
+		}
+		err = r.RouteMessage(ctx, &MessageEvent{Stanza: st, From: s.jid, To: to, Sender: s})
+	case "presence":
+		if r.presence != nil {
+			err = r.presence.HandlePresence(ctx, s, st, to)
+		}
+	case "iq":
+		err = r.routeIQ(ctx, s, st, to)
+	default:
+		return stream.New(stream.UnsupportedStanzaType, "")
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.replyError(s, st, r.stanzaError(err, st))
+	}
+	return nil
+}
+
+// stanzaError turns a handler error into the stanza error sent on the
+// wire; internal causes are logged, never sent.
+func (r *Router) stanzaError(err error, st *xml.Element) *stanza.Error {
+	var se *stanza.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	r.log.Error("stanza handling failed", "kind", st.Local, "from", st.Attr("from"), "err", err)
+	return stanza.E(stanza.InternalServerError, "")
+}
+
+// replyError answers st with an error unless st is itself an error (RFC
+// 6120 §8.3.1: never answer an error with an error).
+func (r *Router) replyError(s *Session, st *xml.Element, e *stanza.Error) {
+	if st.Attr("type") == "error" {
+		return
+	}
+	if st.Local == "iq" && st.Attr("type") == "result" {
+		return
+	}
+	reply := stanza.ErrorReply(st, e)
+	reply.SetAttr("to", s.jid.String())
+	if err := s.Send(reply); err != nil {
+		r.log.Debug("error reply not queued", "to", s.jid.String(), "err", err)
+	}
+}
+
+func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to jid.JID) error {
+	typ := st.Attr("type")
+	if st.Attr("id") == "" && typ != "result" && typ != "error" {
+		return stanza.E(stanza.BadRequest, "iq without id")
+	}
+	switch typ {
+	case "get", "set":
+	case "result", "error":
+		// Responses to the server or a bare JID answer nothing we asked.
+		if to.IsFull() && to.Local() != "" {
+			if t := r.Session(to); t != nil {
+				return t.Send(st)
+			}
+		}
+		return nil
+	default:
+		return stanza.E(stanza.BadRequest, "bad iq type")
+	}
+	payloads := st.Elements()
+	if len(payloads) != 1 {
+		return stanza.E(stanza.BadRequest, "iq get/set must have exactly one child")
+	}
+	if to.IsZero() {
+		to = s.jid.Bare()
+	}
+	if !r.domains[to.Domain()] {
+		return stanza.E(stanza.RemoteServerNotFound, "")
+	}
+	if to.IsFull() && to.Local() != "" {
+		t := r.Session(to)
+		if t == nil {
+			return stanza.E(stanza.ServiceUnavailable, "")
+		}
+		return t.Send(st)
+	}
+	target := ToAccount
+	if to.Local() == "" {
+		target = ToServer
+		to = to.Bare()
+	} else if to.Bare() != s.jid.Bare() {
+		ok, err := r.users.UserExists(ctx, to.String())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return stanza.E(stanza.ServiceUnavailable, "")
+		}
+	}
+	p := payloads[0]
+	for _, route := range r.iq[iqKey{typ, p.Space, p.Local}] {
+		if route.targets&target == 0 {
+			continue
+		}
+		iq := &IQ{Stanza: st, Payload: p, From: s.jid, To: to, Session: s}
+		reply, err := route.h.HandleIQ(ctx, iq)
+		if err != nil {
+			return err
+		}
+		if reply == nil {
+			return stanza.E(stanza.InternalServerError, "")
+		}
+		reply.SetAttr("id", st.Attr("id"))
+		reply.SetAttr("to", s.jid.String())
+		if to != s.jid.Bare() {
+			reply.SetAttr("from", to.String())
+		} else {
+			reply.SetAttr("from", "")
+		}
+		return s.Send(reply)
+	}
+	return stanza.E(stanza.ServiceUnavailable, "")
+}
+
+// RouteMessage routes a message. For messages from local clients it runs
+// the outbound hooks first (archiving, sent carbons), then delivers.
+func (r *Router) RouteMessage(ctx context.Context, ev *MessageEvent) error {
+	ev.Self = ev.From.Bare() == ev.To.Bare()
+	if ev.Sender != nil {
+		for _, h := range r.outbound {
+			if err := h.OutboundMessage(ctx, ev); err != nil {
+				return err
+			}
+		}
+	}
+	if !r.domains[ev.To.Domain()] {
+		return stanza.E(stanza.RemoteServerNotFound, "")
+	}
+	if ev.To.Local() == "" {
+		// Messages to the server itself: nothing here consumes them.
+		return nil
+	}
+	return r.deliverMessage(ctx, ev)
+}
+
+// deliverMessage implements RFC 6121 §8.5 for a local recipient.
+func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
+	typ := ev.Stanza.Attr("type")
+	bare := ev.To.Bare().String()
+	if !ev.Self {
+		ok, err := r.users.UserExists(ctx, bare)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if typ == "error" || typ == "headline" {
+				return nil
+			}
+			return stanza.E(stanza.ServiceUnavailable, "")
+		}
+	}
+	for _, h := range r.inbound {
+		if err := h.InboundMessage(ctx, ev); err != nil {
+			return err
+		}
+	}
+	var targets []*Session
+	if ev.To.IsFull() {
+		if s := r.Session(ev.To); s != nil {
+			targets = []*Session{s}
+		}
+	}
+	if targets == nil {
+		if ev.To.IsFull() && typ == "error" {
+			return nil // errors go to the full JID they answer or nowhere
+		}
+		if typ == "groupchat" {
+			return stanza.E(stanza.ServiceUnavailable, "")
+		}
+		targets = r.bareTargets(bare)
+	}
+	for _, s := range targets {
+		if err := s.Send(ev.Stanza); err != nil {
+			r.log.Debug("message not queued", "to", s.jid.String(), "err", err)
+		}
+	}
+	if len(targets) == 0 {
+		if typ == "headline" || typ == "error" {
+			return nil
+		}
+		if r.offline != nil {
+			stored, err := r.offline.StoreOffline(ctx, ev)
+			if err != nil {
+				return err
+			}
+			if !stored && !ev.Archived {
+				return stanza.E(stanza.ServiceUnavailable, "")
+			}
+		} else if !ev.Archived {
+			return stanza.E(stanza.ServiceUnavailable, "")
+		}
+	}
+	for _, o := range r.delivered {
+		o.MessageDelivered(ctx, ev, targets)
+	}
+	return nil
+}
+
+// bareTargets picks the resources a message to a bare JID goes to: every
+// available resource with non-negative priority (RFC 6121 §8.5.2.1.1
+// allows this for chat and normal, and modern clients expect it).
+func (r *Router) bareTargets(bare string) []*Session {
+	var out []*Session
+	for _, s := range r.Sessions(bare) {
+		if s.Available() && s.Priority() >= 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SendTo delivers a server-generated stanza to a local full JID (if bound)
+// or to every available resource of a bare JID. It reports how many
+// sessions it reached.
+func (r *Router) SendTo(to jid.JID, st *xml.Element) int {
+	if to.IsFull() {
+		if s := r.Session(to); s != nil && s.Send(st) == nil {
+			return 1
+		}
+		return 0
+	}
+	n := 0
+	for _, s := range r.Sessions(to.String()) {
+		if s.Available() && s.Send(st) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// IsLocalAccount reports whether j is an account JID on a local domain
+// (whether or not the account exists).
+func (r *Router) IsLocalAccount(j jid.JID) bool {
+	return j.Local() != "" && r.domains[j.Domain()]
+}
+
+// Undelivered takes back messages a session accepted but whose client never
+// acknowledged them (XEP-0198): they are kept in offline storage so they
+// reach the user at the next login rather than vanish. Only messages that
+// are worth keeping go there; archive results and carbon copies are
+// fetched again by the client itself.
+func (r *Router) Undelivered(ctx context.Context, s *Session, msgs []*xml.Element) {
+	if r.offline == nil {
+		return
+	}
+	for _, st := range msgs {
+		if st.Local != "message" || !undeliveredKeepable(st) {
+			continue
+		}
+		ev := &MessageEvent{Stanza: st, To: s.jid.Bare(), Archived: hasStanzaIDBy(st, s.bare)}
+		if from, err := jid.Parse(st.Attr("from")); err == nil {
+			ev.From = from
+		}
+		if _, err := r.offline.StoreOffline(ctx, ev); err != nil {
+			r.log.Error("keeping unacknowledged message offline failed", "to", s.bare, "err", err)
+		}
+	}
+}
+
+func undeliveredKeepable(st *xml.Element) bool {
+	switch st.Attr("type") {
+	case "groupchat", "headline", "error":
+		return false
+	}
+	for _, c := range st.Elements() {
+		switch c.Space {
+		case "urn:xmpp:mam:2", "urn:xmpp:carbons:2":
+			return false
+		}
+	}
+	return true
+}
+
+func hasStanzaIDBy(st *xml.Element, by string) bool {
+	for _, c := range st.ChildrenNamed("urn:xmpp:sid:0", "stanza-id") {
+		if c.Attr("by") == by {
+			return true
+		}
+	}
+	return false
+}

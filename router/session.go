@@ -1,0 +1,109 @@
+package router
+
+import (
+	"sync"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+)
+
+// Sender is the transport side of a session: a connection's bounded
+// outgoing queue. Send must not block on the network; it fails when the
+// queue is full or closed (the transport then cuts the slow consumer off).
+type Sender interface {
+	Send(st *xml.Element) error
+	// Close ends the connection with the given stream error condition
+	// (e.g. "conflict" when another session takes the resource over).
+	Close(condition string)
+}
+
+// Session is a bound resource as the router sees it. Its presence fields
+// are set by the presence module and read by delivery.
+type Session struct {
+	jid  jid.JID
+	bare string // jid.Bare().String(), cached for map lookups
+	out  Sender
+	ID   string // stream id, for logs
+
+	mu         sync.Mutex // leaf lock: guards the fields below
+	available  bool
+	priority   int
+	presence   *xml.Element // last broadcast available presence
+	interested bool         // requested the roster (RFC 6121 §2.1.6)
+	carbons    bool
+	mamQueried bool
+	values     map[any]any
+}
+
+// NewSession returns a session for the full JID j writing to out.
+func NewSession(j jid.JID, id string, out Sender) *Session {
+	return &Session{jid: j, bare: j.Bare().String(), out: out, ID: id}
+}
+
+// JID is the session's full JID.
+func (s *Session) JID() jid.JID { return s.jid }
+
+// Bare is the account's bare JID as a string.
+func (s *Session) Bare() string { return s.bare }
+
+// Send queues a stanza for the client.
+func (s *Session) Send(st *xml.Element) error { return s.out.Send(st) }
+
+// Available reports whether the session has sent available presence.
+func (s *Session) Available() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.available }
+
+// Priority is the priority of the last available presence.
+func (s *Session) Priority() int { s.mu.Lock(); defer s.mu.Unlock(); return s.priority }
+
+// Presence returns the last available presence broadcast (nil if none).
+func (s *Session) Presence() *xml.Element { s.mu.Lock(); defer s.mu.Unlock(); return s.presence }
+
+// SetPresence records the session's broadcast presence; nil means
+// unavailable. It returns whether the session was available before.
+func (s *Session) SetPresence(p *xml.Element, priority int) (wasAvailable bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wasAvailable = s.available
+	s.presence = p
+	s.available = p != nil
+	s.priority = priority
+	return wasAvailable
+}
+
+// Interested reports whether the session has requested the roster and so
+// receives roster pushes.
+func (s *Session) Interested() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.interested }
+
+// SetInterested marks the session as having requested the roster.
+func (s *Session) SetInterested() { s.mu.Lock(); s.interested = true; s.mu.Unlock() }
+
+// Carbons reports whether Message Carbons are enabled.
+func (s *Session) Carbons() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.carbons }
+
+// SetCarbons enables or disables Message Carbons.
+func (s *Session) SetCarbons(on bool) { s.mu.Lock(); s.carbons = on; s.mu.Unlock() }
+
+// MAMQueried reports whether the client has queried its archive in this
+// session (it then catches up from the archive, not from offline storage).
+func (s *Session) MAMQueried() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.mamQueried }
+
+// SetMAMQueried records that the client has queried its archive.
+func (s *Session) SetMAMQueried() { s.mu.Lock(); s.mamQueried = true; s.mu.Unlock() }
+
+// Value returns per-session state a module stored under key.
+func (s *Session) Value(key any) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values[key]
+}
+
+// SetValue stores per-session state for a module; use an unexported key
+// type, as with context values.
+func (s *Session) SetValue(key, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values == nil {
+		s.values = make(map[any]any)
+	}
+	s.values[key] = v
+}

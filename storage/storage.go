@@ -1,0 +1,118 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every backend returns (possibly wrapped) for the same situations,
+// so callers never depend on a backend's own error types.
+var (
+	ErrNotFound      = errors.New("storage: not found")
+	ErrExists        = errors.New("storage: already exists")
+	ErrQuotaExceeded = errors.New("storage: quota exceeded")
+	ErrClosed        = errors.New("storage: closed")
+)
+
+// Store is the whole persistence layer of one server. Every backend
+// (storage/sqlite, storage/memory, later storage/postgres) implements all of
+// it and passes the contract suite in storage/storagetest.
+type Store interface {
+	Users
+	Rosters
+	Offline
+	Archive
+	// Name identifies the backend in logs ("sqlite", "memory").
+	Name() string
+	Close() error
+}
+
+// Credential is one SCRAM credential (RFC 5802 §3): never a password or
+// anything password-equivalent.
+type Credential struct {
+	Salt       []byte
+	Iterations int
+	StoredKey  []byte
+	ServerKey  []byte
+}
+
+// Credentials holds a user's credentials for each supported hash.
+type Credentials struct {
+	SHA1   Credential
+	SHA256 Credential
+}
+
+// Users stores accounts. Users are keyed by normalised bare JID string
+// ("local@domain").
+type Users interface {
+	// CreateUser fails with ErrExists for an existing account.
+	CreateUser(ctx context.Context, bare string, c Credentials) error
+	// UserCredentials fails with ErrNotFound for an unknown account.
+	UserCredentials(ctx context.Context, bare string) (Credentials, error)
+	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
+	UserExists(ctx context.Context, bare string) (bool, error)
+	// DeleteUser removes the account and everything it owns: roster,
+	// offline messages, archive and archive preferences. ErrNotFound if
+	// there is no such account.
+	DeleteUser(ctx context.Context, bare string) error
+	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.
+	ListUsers(ctx context.Context, domain string) ([]string, error)
+}
+
+// Subscription states of RFC 6121 §2.1.2.5.
+const (
+	SubNone = "none"
+	SubTo   = "to"
+	SubFrom = "from"
+	SubBoth = "both"
+)
+
+// RosterItem is one contact in a roster together with the subscription
+// bookkeeping RFC 6121 requires the server to keep.
+type RosterItem struct {
+	JID          string // contact bare JID
+	Name         string
+	Subscription string // SubNone, SubTo, SubFrom, SubBoth
+	AskOut       bool   // "pending out": we sent subscribe, no answer yet
+	PendingIn    bool   // "pending in": contact asked to subscribe to us
+	PreApproved  bool   // subscribed sent before a request arrived (RFC 6121 §3.4)
+	// Hidden items carry only subscription state for contacts the user has
+	// not added (a stored inbound request); roster gets skip them.
+	Hidden bool
+	Groups []string
+}
+
+// Rosters stores rosters with a per-user version counter (XEP-0237).
+// Every change bumps the version; versions are decimal strings.
+type Rosters interface {
+	// Roster returns all items (Hidden ones included) and the version.
+	Roster(ctx context.Context, owner string) ([]RosterItem, string, error)
+	// RosterItem returns one item or ErrNotFound.
+	RosterItem(ctx context.Context, owner, contact string) (RosterItem, error)
+	// PutRosterItem inserts or replaces an item and returns the new version.
+	PutRosterItem(ctx context.Context, owner string, item RosterItem) (string, error)
+	// DeleteRosterItem removes an item (ErrNotFound if absent) and returns
+	// the new version.
+	DeleteRosterItem(ctx context.Context, owner, contact string) (string, error)
+}
+
+// OfflineMessage is a stored message for a user who had no available
+// resource.
+type OfflineMessage struct {
+	Seq      int64 // order of storage; per backend, increasing
+	Stanza   []byte
+	Archived bool // a copy is also in the owner's archive
+	Stored   time.Time
+}
+
+// Offline stores messages for users who are offline (XEP-0160).
+type Offline interface {
+	// StoreOffline keeps a message unless the owner already has limit
+	// messages waiting (ErrQuotaExceeded); limit <= 0 means no limit.
+	StoreOffline(ctx context.Context, owner string, m OfflineMessage, limit int) error
+	// OfflineMessages returns the waiting messages in storage order.
+	OfflineMessages(ctx context.Context, owner string) ([]OfflineMessage, error)
+	// DeleteOffline removes waiting messages with Seq <= upTo.
+	DeleteOffline(ctx context.Context, owner string, upTo int64) error
+}
