@@ -416,19 +416,27 @@ func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
 		}
 	}
 	if targets == nil {
-		if ev.To.IsFull() && typ == "error" {
-			return nil // errors go to the full JID they answer or nowhere
+		if ev.To.IsFull() && (typ == "error" || typ == "headline") {
+			// Errors go to the full JID they answer or nowhere; headlines to
+			// an unavailable resource are dropped (RFC 6121 §8.5.3.2.1).
+			return nil
 		}
 		if typ == "groupchat" {
 			return stanza.E(stanza.ServiceUnavailable, "")
 		}
 		targets = r.bareTargets(bare)
 	}
+	// Only sessions that queued the message count as delivered: if none
+	// did (queues full or closing), it is kept offline rather than lost.
+	reached := targets[:0:0]
 	for _, s := range targets {
 		if err := s.Send(ev.Stanza); err != nil {
 			r.log.Debug("message not queued", "to", s.jid.String(), "err", err)
+			continue
 		}
+		reached = append(reached, s)
 	}
+	targets = reached
 	if len(targets) == 0 {
 		if typ == "headline" || typ == "error" {
 			return nil

@@ -1,0 +1,135 @@
+package disco
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+)
+
+// Namespaces.
+const (
+	NSInfo  = "http://jabber.org/protocol/disco#info"
+	NSItems = "http://jabber.org/protocol/disco#items"
+	NSCaps  = "http://jabber.org/protocol/caps"
+)
+
+// CapsNode identifies the software in XEP-0115 caps (the 'node' attribute).
+const CapsNode = "https://skald.im"
+
+// The identities the server shows (XEP-0030 registry: server/im,
+// account/registered).
+var (
+	serverIdentity  = Identity{Category: "server", Type: "im", Name: "Skald"}
+	accountIdentity = Identity{Category: "account", Type: "registered"}
+)
+
+// Module answers disco#info and disco#items.
+type Module struct {
+	r *router.Router
+
+	mu    sync.Mutex // guards cache
+	cache *snapshot
+}
+
+// snapshot is what the registered modules advertise.
+type snapshot struct {
+	modules int // len(r.Modules()) when taken
+	server  []string
+	account []string
+	ver     string
+}
+
+// New returns the disco module for r. It reads r.Modules() lazily, so it
+// may be registered before the modules it describes.
+func New(r *router.Router) *Module { return &Module{r: r} }
+
+// Name implements router.Module.
+func (*Module) Name() string { return "disco" }
+
+// DiscoFeatures implements router.FeatureProvider.
+func (*Module) DiscoFeatures() (server, account []string) {
+	f := []string{NSInfo, NSItems}
+	return f, f
+}
+
+// RegisterIQ implements router.IQRegistrar.
+func (m *Module) RegisterIQ(r *router.Router) {
+	both := router.ToServer | router.ToAccount
+	r.HandleIQ(stanza.TypeGet, NSInfo, "query", both, router.IQHandlerFunc(m.info))
+	r.HandleIQ(stanza.TypeGet, NSItems, "query", both, router.IQHandlerFunc(m.items))
+}
+
+// Ver returns the XEP-0115 verification string of the server's disco#info.
+func (m *Module) Ver() string { return m.snapshot().ver }
+
+// Caps returns the caps element for the stream features (XEP-0115 §6.3).
+func (m *Module) Caps() *xml.Element {
+	return xml.New(NSCaps, "c", "hash", "sha-1", "node", CapsNode, "ver", m.Ver())
+}
+
+func (m *Module) snapshot() *snapshot {
+	mods := m.r.Modules()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cache != nil && m.cache.modules == len(mods) {
+		return m.cache
+	}
+	s := &snapshot{modules: len(mods)}
+	for _, mod := range mods {
+		if fp, ok := mod.(router.FeatureProvider); ok {
+			srv, acc := fp.DiscoFeatures()
+			s.server = append(s.server, srv...)
+			s.account = append(s.account, acc...)
+		}
+	}
+	// Sorted and unique: a feature listed twice makes the caps hash
+	// input ill-formed (XEP-0115 §5.4), and order makes answers stable.
+	slices.Sort(s.server)
+	s.server = slices.Compact(s.server)
+	slices.Sort(s.account)
+	s.account = slices.Compact(s.account)
+	s.ver = CapsVer([]Identity{serverIdentity}, s.server, nil)
+	m.cache = s
+	return s
+}
+
+func (m *Module) info(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+	s := m.snapshot()
+	node := iq.Payload.Attr("node")
+	id, features := accountIdentity, s.account
+	if iq.To.Local() == "" {
+		id, features = serverIdentity, s.server
+		if node != "" && node != CapsNode+"#"+s.ver {
+			return nil, stanza.E(stanza.ItemNotFound, "")
+		}
+	} else if node != "" {
+		return nil, stanza.E(stanza.ItemNotFound, "")
+	}
+	q := xml.New(NSInfo, "query")
+	q.SetAttr("node", node)
+	q.Append(identityElement(id))
+	for _, f := range features {
+		q.Append(xml.New(NSInfo, "feature", "var", f))
+	}
+	return stanza.Result(iq.Stanza).Append(q), nil
+}
+
+func (m *Module) items(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+	if iq.Payload.Attr("node") != "" {
+		return nil, stanza.E(stanza.ItemNotFound, "")
+	}
+	return stanza.Result(iq.Stanza).Append(xml.New(NSItems, "query")), nil
+}
+
+func identityElement(id Identity) *xml.Element {
+	e := xml.New(NSInfo, "identity", "category", id.Category, "type", id.Type)
+	e.SetAttr("name", id.Name)
+	if id.Lang != "" {
+		e.Attrs = append(e.Attrs, xml.Attr{Space: xml.NSXML, Local: "lang", Value: id.Lang})
+	}
+	return e
+}

@@ -1,0 +1,30 @@
+// Package disco implements Service Discovery (XEP-0030) for the server
+// domain and for local accounts' bare JIDs, and the server's Entity
+// Capabilities hash (XEP-0115).
+//
+// disco#info on a served domain answers identity server/im named "Skald"
+// and the server features of every registered module implementing
+// router.FeatureProvider (this module included: it contributes disco#info
+// and disco#items). On an account's bare JID the server answers on the
+// account's behalf (RFC 6120 §10.3.3) with identity account/registered and
+// the account features. The answer is the same for the owner and for
+// anybody else: identity and features say nothing about presence
+// (XEP-0030, Security Considerations), so no resources and no items are
+// listed. Requests to an account that does not exist never get here (the
+// router answers service-unavailable). disco#items answers an empty list:
+// Skald has no components or published items yet.
+//
+// A 'node' other than the caps node is unknown: item-not-found (XEP-0030,
+// Error Conditions). The caps node is CapsNode + "#" + ver; disco#info on
+// it answers exactly what the plain request answers, with the node echoed
+// (XEP-0115 §6.2).
+//
+// CapsVer computes the XEP-0115 §5.1 verification string (SHA-1, base64).
+// Module.Caps returns the <c/> element the c2s transport puts in its
+// stream features (XEP-0115 §6.3). Features are collected lazily and again
+// whenever the number of registered modules changes, so Caps and Ver must
+// be called once every module is registered (cmd/skald does so after
+// Register).
+//
+// Config: none.
+package disco

@@ -1,0 +1,194 @@
+package offline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// Namespaces and the disco feature.
+const (
+	NSDelay      = "urn:xmpp:delay"
+	NSHints      = "urn:xmpp:hints"
+	NSSID        = "urn:xmpp:sid:0"
+	NSChatStates = "http://jabber.org/protocol/chatstates"
+	Feature      = "msgoffline"
+)
+
+// Config configures offline storage.
+type Config struct {
+	// MaxMessages is how many messages may wait for one user.
+	MaxMessages int `toml:"max_messages"`
+}
+
+// DefaultConfig keeps up to 1000 messages per user.
+func DefaultConfig() Config { return Config{MaxMessages: 1000} }
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if c.MaxMessages < 1 {
+		return errors.New("offline: max_messages must be at least 1")
+	}
+	return nil
+}
+
+// Module stores and delivers offline messages.
+type Module struct {
+	cfg   Config
+	store storage.Offline
+	log   *slog.Logger
+	now   func() time.Time // tests replace it
+
+	locks userLocks
+}
+
+// New returns the module storing into store. log may be nil.
+func New(cfg Config, store storage.Offline, log *slog.Logger) *Module {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Module{cfg: cfg, store: store, log: log, now: time.Now}
+}
+
+// Name implements router.Module.
+func (*Module) Name() string { return "offline" }
+
+// DiscoFeatures implements router.FeatureProvider.
+func (*Module) DiscoFeatures() (server, account []string) {
+	return []string{Feature}, nil
+}
+
+// StoreOffline implements router.OfflineStorer.
+func (m *Module) StoreOffline(ctx context.Context, ev *router.MessageEvent) (bool, error) {
+	if !storable(ev.Stanza) {
+		return false, nil
+	}
+	now := m.now().UTC()
+	c := ev.Stanza.Clone()
+	c.Append(xml.New(NSDelay, "delay", "from", ev.To.Domain(), "stamp", now.Format("2006-01-02T15:04:05Z")).
+		AppendText("Offline Storage"))
+	err := m.store.StoreOffline(ctx, ev.To.Bare().String(), storage.OfflineMessage{
+		Stanza:   c.Bytes(stanza.NSClient),
+		Archived: ev.Archived,
+		Stored:   now,
+	}, m.cfg.MaxMessages)
+	if errors.Is(err, storage.ErrQuotaExceeded) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// storable applies XEP-0160 §3 and XEP-0334.
+func storable(msg *xml.Element) bool {
+	switch msg.Attr("type") {
+	case "", "normal", "chat":
+	default:
+		return false
+	}
+	if msg.Child(NSHints, "no-store") != nil {
+		return false
+	}
+	if msg.Child(NSHints, "store") != nil {
+		return true
+	}
+	for _, c := range msg.Elements() {
+		switch {
+		case c.Space == NSChatStates, c.Space == NSHints, c.Space == NSSID, c.Is(msg.Space, "thread"):
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// SessionAvailable implements router.AvailabilityObserver.
+func (m *Module) SessionAvailable(ctx context.Context, s *router.Session) {
+	if s.Priority() < 0 {
+		return
+	}
+	bare := s.Bare()
+	defer m.locks.lock(bare)()
+	msgs, err := m.store.OfflineMessages(ctx, bare)
+	if err != nil {
+		m.log.Error("offline messages not loaded", "user", bare, "err", err)
+		return
+	}
+	fromMAM := s.MAMQueried()
+	var done int64
+	handled := false
+	for _, om := range msgs {
+		if !(fromMAM && om.Archived) {
+			st, err := decode(om.Stanza)
+			if err != nil {
+				// A stored stanza we cannot read would block the queue
+				// forever; log it and let it go.
+				m.log.Error("offline message unreadable, dropped", "user", bare, "seq", om.Seq, "err", err)
+			} else if err := s.Send(st); err != nil {
+				break // the session is going away; keep the rest
+			}
+		}
+		done, handled = om.Seq, true
+	}
+	if !handled {
+		return
+	}
+	if err := m.store.DeleteOffline(ctx, bare, done); err != nil {
+		m.log.Error("offline messages not deleted", "user", bare, "err", err)
+	}
+}
+
+// decode parses a stored stanza (serialised in a jabber:client stream).
+func decode(b []byte) (*xml.Element, error) {
+	src := io.MultiReader(strings.NewReader("<s xmlns='jabber:client'>"), bytes.NewReader(b), strings.NewReader("</s>"))
+	rd := xml.NewReader(src, xml.Limits{MaxStanzaBytes: int64(len(b)) + 64}, 0)
+	if _, _, err := rd.ReadStreamStart(); err != nil {
+		return nil, err
+	}
+	return rd.Next()
+}
+
+// userLocks serialises work per account without one lock per account
+// living forever.
+type userLocks struct {
+	mu sync.Mutex
+	m  map[string]*userLock
+}
+
+type userLock struct {
+	sync.Mutex
+	refs int // guarded by userLocks.mu
+}
+
+// lock locks key and returns its unlock function.
+func (l *userLocks) lock(key string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[string]*userLock)
+	}
+	ul := l.m[key]
+	if ul == nil {
+		ul = &userLock{}
+		l.m[key] = ul
+	}
+	ul.refs++
+	l.mu.Unlock()
+	ul.Lock()
+	return func() {
+		ul.Unlock()
+		l.mu.Lock()
+		if ul.refs--; ul.refs == 0 {
+			delete(l.m, key)
+		}
+		l.mu.Unlock()
+	}
+}

@@ -1,0 +1,249 @@
+package offline
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// fakeArchive marks messages whose body starts with "archived" as held by
+// the recipient's archive, as the archive module's inbound hook would.
+type fakeArchive struct{}
+
+func (fakeArchive) Name() string { return "archive" }
+
+func (fakeArchive) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
+	ev.Archived = strings.HasPrefix(ev.Stanza.ChildText(ev.Stanza.Space, "body"), "archived")
+	return nil
+}
+
+var stamp = time.Date(2024, 1, 2, 3, 4, 5, 678, time.FixedZone("X", 3600))
+
+// setup registers the module (after the fake archive) and binds
+// romeo/orchard, who sends the messages; juliet has no session.
+func setup(t *testing.T, max int) (*env, *Module, *router.Session, *recorder) {
+	e := newEnv(t, "romeo@example.org", "juliet@example.org")
+	m := New(Config{MaxMessages: max}, e.store, nil)
+	m.now = func() time.Time { return stamp }
+	e.r.Register(fakeArchive{}, m)
+	s, rec := e.bind("romeo@example.org/orchard", true, 0)
+	return e, m, s, rec
+}
+
+// online binds juliet/balcony and sends her initial presence.
+func online(e *env, resource string, priority int, mamQueried bool) *recorder {
+	s, rec := e.bind("juliet@example.org/"+resource, true, priority)
+	if mamQueried {
+		s.SetMAMQueried()
+	}
+	e.r.NotifyAvailable(context.Background(), s)
+	return rec
+}
+
+const delay = `<delay xmlns="urn:xmpp:delay" from="example.org" stamp="2024-01-02T02:04:05Z">Offline Storage</delay>`
+
+func bounce(inner string) string {
+	return `<message xmlns="jabber:client" from="juliet@example.org" to="romeo@example.org/orchard" type="error">` + inner +
+		`<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`
+}
+
+func TestStore(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		stored string // what juliet gets later; "" = not stored
+		bounce string // what romeo gets now
+	}{{
+		name:   "chat with body",
+		in:     `<message type="chat" to="juliet@example.org" id="1"><body>hi</body></message>`,
+		stored: `<message xmlns="jabber:client" type="chat" to="juliet@example.org" id="1" from="romeo@example.org/orchard"><body>hi</body>` + delay + `</message>`,
+	}, {
+		name:   "normal without type, to a full JID",
+		in:     `<message to="juliet@example.org/balcony"><subject>s</subject></message>`,
+		stored: `<message xmlns="jabber:client" to="juliet@example.org/balcony" from="romeo@example.org/orchard"><subject>s</subject>` + delay + `</message>`,
+	}, {
+		name:   "receipt without body",
+		in:     `<message to="juliet@example.org"><received xmlns="urn:xmpp:receipts" id="1"/></message>`,
+		stored: `<message xmlns="jabber:client" to="juliet@example.org" from="romeo@example.org/orchard"><received xmlns="urn:xmpp:receipts" id="1"/>` + delay + `</message>`,
+	}, {
+		name:   "chat state alone: bounced",
+		in:     `<message type="chat" to="juliet@example.org"><active xmlns="http://jabber.org/protocol/chatstates"/><thread>t</thread><origin-id xmlns="urn:xmpp:sid:0" id="o"/></message>`,
+		bounce: bounce(`<active xmlns="http://jabber.org/protocol/chatstates"/><thread>t</thread><origin-id xmlns="urn:xmpp:sid:0" id="o"/>`),
+	}, {
+		name:   "chat state with the store hint",
+		in:     `<message type="chat" to="juliet@example.org"><gone xmlns="http://jabber.org/protocol/chatstates"/><store xmlns="urn:xmpp:hints"/></message>`,
+		stored: `<message xmlns="jabber:client" type="chat" to="juliet@example.org" from="romeo@example.org/orchard"><gone xmlns="http://jabber.org/protocol/chatstates"/><store xmlns="urn:xmpp:hints"/>` + delay + `</message>`,
+	}, {
+		name:   "no-store hint: bounced",
+		in:     `<message type="chat" to="juliet@example.org"><body>hi</body><no-store xmlns="urn:xmpp:hints"/></message>`,
+		bounce: bounce(`<body>hi</body><no-store xmlns="urn:xmpp:hints"/>`),
+	}, {
+		name: "no-store hint, archived: neither stored nor bounced",
+		in:   `<message type="chat" to="juliet@example.org"><body>archived</body><no-store xmlns="urn:xmpp:hints"/></message>`,
+	}, {
+		name: "headline: dropped",
+		in:   `<message type="headline" to="juliet@example.org"><body>news</body></message>`,
+	}, {
+		name: "error: dropped",
+		in:   `<message type="error" to="juliet@example.org"><body>x</body></message>`,
+	}, {
+		name:   "groupchat: bounced",
+		in:     `<message type="groupchat" to="juliet@example.org"><body>x</body></message>`,
+		bounce: bounce(`<body>x</body>`),
+	}, {
+		name:   "empty message: bounced",
+		in:     `<message to="juliet@example.org"/>`,
+		bounce: `<message xmlns="jabber:client" from="juliet@example.org" to="romeo@example.org/orchard" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _, romeo, rec := setup(t, 10)
+			e.send(romeo, tt.in)
+			if tt.bounce != "" {
+				expect(t, rec, tt.bounce)
+			} else {
+				expect(t, rec)
+			}
+			var want []string
+			if tt.stored != "" {
+				want = append(want, tt.stored)
+			}
+			expect(t, online(e, "balcony", 0, false), want...)
+		})
+	}
+}
+
+func TestDeliver(t *testing.T) {
+	msg := func(body string) string {
+		return `<message type="chat" to="juliet@example.org"><body>` + body + `</body></message>`
+	}
+	out := func(body string) string {
+		return `<message xmlns="jabber:client" type="chat" to="juliet@example.org" from="romeo@example.org/orchard"><body>` + body + `</body>` + delay + `</message>`
+	}
+
+	t.Run("in order, once", func(t *testing.T) {
+		e, _, romeo, _ := setup(t, 10)
+		for _, b := range []string{"one", "archived two", "three"} {
+			e.send(romeo, msg(b))
+		}
+		expect(t, online(e, "balcony", 1, false), out("one"), out("archived two"), out("three"))
+		expect(t, online(e, "chamber", 1, false))
+	})
+
+	t.Run("after a MAM query, archived messages are skipped but deleted", func(t *testing.T) {
+		e, _, romeo, _ := setup(t, 10)
+		for _, b := range []string{"one", "archived two", "three"} {
+			e.send(romeo, msg(b))
+		}
+		expect(t, online(e, "balcony", 0, true), out("one"), out("three"))
+		rest, err := e.store.OfflineMessages(context.Background(), "juliet@example.org")
+		if err != nil || len(rest) != 0 {
+			t.Errorf("left in storage: %d, %v", len(rest), err)
+		}
+	})
+
+	t.Run("negative priority gets nothing; the next session does", func(t *testing.T) {
+		e, _, romeo, _ := setup(t, 10)
+		e.send(romeo, msg("one"))
+		expect(t, online(e, "lurk", -1, false))
+		expect(t, online(e, "balcony", 0, false), out("one"))
+	})
+
+	t.Run("per-user cap", func(t *testing.T) {
+		e, _, romeo, rec := setup(t, 2)
+		e.send(romeo, msg("one"))
+		e.send(romeo, msg("two"))
+		e.send(romeo, msg("three"))
+		expect(t, rec, bounce(`<body>three</body>`))
+		e.send(romeo, msg("archived four")) // not stored either, but not lost
+		expect(t, rec)
+		expect(t, online(e, "balcony", 0, false), out("one"), out("two"))
+		e.send(romeo, msg("five")) // juliet is online now
+		expect(t, rec)
+	})
+}
+
+// fullQueue refuses everything after its first n stanzas.
+type fullQueue struct {
+	recorder
+	n int
+}
+
+func (q *fullQueue) Send(st *xml.Element) error {
+	if q.n == 0 {
+		return errors.New("queue full")
+	}
+	q.n--
+	return q.recorder.Send(st)
+}
+
+func TestDeliverFailures(t *testing.T) {
+	msg := func(body string) string {
+		return `<message type="chat" to="juliet@example.org"><body>` + body + `</body></message>`
+	}
+	out := func(body string) string {
+		return `<message xmlns="jabber:client" type="chat" to="juliet@example.org" from="romeo@example.org/orchard"><body>` + body + `</body>` + delay + `</message>`
+	}
+
+	t.Run("a refusing queue keeps the rest stored", func(t *testing.T) {
+		e, _, romeo, _ := setup(t, 10)
+		for _, b := range []string{"one", "two", "three"} {
+			e.send(romeo, msg(b))
+		}
+		q := &fullQueue{n: 1}
+		s := router.NewSession(jid.MustParse("juliet@example.org/slow"), "test", q)
+		e.r.Bind(context.Background(), s)
+		s.SetPresence(xml.New(stanza.NSClient, "presence"), 0)
+		e.r.NotifyAvailable(context.Background(), s)
+		expect(t, &q.recorder, out("one"))
+		e.r.Unbind(context.Background(), s)
+		expect(t, online(e, "balcony", 0, false), out("two"), out("three"))
+	})
+
+	t.Run("an unreadable stored stanza is dropped", func(t *testing.T) {
+		e, m, romeo, _ := setup(t, 10)
+		e.send(romeo, msg("one"))
+		err := m.store.StoreOffline(context.Background(), "juliet@example.org", storage.OfflineMessage{Stanza: []byte("<message><body>")}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.send(romeo, msg("two"))
+		expect(t, online(e, "balcony", 0, false), out("one"), out("two"))
+		expect(t, online(e, "chamber", 0, false))
+	})
+}
+
+func TestFeatures(t *testing.T) {
+	server, account := New(DefaultConfig(), nil, nil).DiscoFeatures()
+	if len(server) != 1 || server[0] != "msgoffline" || account != nil {
+		t.Errorf("DiscoFeatures() = %v, %v", server, account)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		cfg Config
+		ok  bool
+	}{
+		{DefaultConfig(), true},
+		{Config{MaxMessages: 1}, true},
+		{Config{MaxMessages: 0}, false},
+		{Config{MaxMessages: -1}, false},
+	}
+	for _, tt := range tests {
+		if err := tt.cfg.Validate(); (err == nil) != tt.ok {
+			t.Errorf("%+v.Validate() = %v", tt.cfg, err)
+		}
+	}
+	if DefaultConfig().MaxMessages != 1000 {
+		t.Errorf("DefaultConfig() = %+v", DefaultConfig())
+	}
+}

@@ -1,0 +1,178 @@
+package presence
+
+import (
+	"context"
+	"sync"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// broadcast handles presence without 'to' (RFC 6121 §4.2, §4.4, §4.5);
+// prio is the priority of an available presence.
+func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Element, prio int) error {
+	items, err := m.rost.Items(ctx, s.Bare())
+	if err != nil {
+		return err
+	}
+	user := s.JID().Bare()
+	if p.Attr("type") == typeUnavailable {
+		var covered map[jid.JID]bool
+		if s.SetPresence(nil, 0) {
+			covered = m.toSubscribers(items, p)
+			m.toOwnResources(user, p)
+		}
+		m.endDirected(s, covered)
+		return nil
+	}
+	initial := !s.SetPresence(p.Clone(), prio)
+	m.toSubscribers(items, p)
+	m.toOwnResources(user, p)
+	if initial {
+		m.initial(ctx, s, items)
+	}
+	return nil
+}
+
+// toSubscribers sends p to the available resources of every local contact
+// with a 'from' or 'both' subscription, addressed to the contact's bare
+// JID. It returns the contacts it covered.
+func (m *Module) toSubscribers(items []storage.RosterItem, p *xml.Element) map[jid.JID]bool {
+	covered := make(map[jid.JID]bool)
+	for _, it := range items {
+		if !hasFrom(it) {
+			continue
+		}
+		c, err := jid.Parse(it.JID)
+		if err != nil || !m.r.IsLocalAccount(c) {
+			continue // no server-to-server yet
+		}
+		covered[c] = true
+		m.r.SendTo(c, addressed(p, c))
+	}
+	return covered
+}
+
+// toOwnResources sends p to every available resource of the account.
+func (m *Module) toOwnResources(user jid.JID, p *xml.Element) {
+	m.r.SendTo(user, addressed(p, user))
+}
+
+// initial completes a session's first available presence (RFC 6121
+// §4.2.2, §3.1.3): the presence of the contacts it may see and of the
+// account's other resources, the pending subscription requests, then the
+// availability hooks (offline messages).
+func (m *Module) initial(ctx context.Context, s *router.Session, items []storage.RosterItem) {
+	user := s.JID().Bare()
+	for _, it := range items {
+		if !hasTo(it) {
+			continue
+		}
+		c, err := jid.Parse(it.JID)
+		if err != nil || !m.r.IsLocalAccount(c) {
+			continue
+		}
+		// The probe's answer, checked against the contact's own roster
+		// as the contact's server would (RFC 6121 §4.3.2).
+		theirs, ok, err := m.rost.Item(ctx, c.String(), user.String())
+		if err != nil {
+			m.log.Error("presence: probe failed", "contact", c.String(), "err", err)
+			continue
+		}
+		if !ok || !hasFrom(theirs) {
+			continue
+		}
+		m.presenceOf(c, s)
+	}
+	for _, o := range m.r.Sessions(s.Bare()) {
+		if o == s {
+			continue
+		}
+		if pres := o.Presence(); pres != nil {
+			m.send(s, addressed(pres, s.JID()))
+		}
+	}
+	for _, it := range items {
+		if it.PendingIn {
+			m.send(s, xml.New(stanza.NSClient, "presence",
+				"from", it.JID, "to", user.String(), "type", typeSubscribe))
+		}
+	}
+	m.r.NotifyAvailable(ctx, s)
+}
+
+// presenceOf sends the last presence of each available resource of
+// contact to session s.
+func (m *Module) presenceOf(contact jid.JID, s *router.Session) {
+	for _, cs := range m.r.Sessions(contact.String()) {
+		if pres := cs.Presence(); pres != nil {
+			m.send(s, addressed(pres, s.JID()))
+		}
+	}
+}
+
+// directedKey keys a session's directed-presence recipients.
+type directedKey struct{}
+
+// directedSet is the set of JIDs a session sent directed available
+// presence to (RFC 6121 §4.6): they get unavailable when it goes away.
+type directedSet struct {
+	mu sync.Mutex
+	to map[jid.JID]bool
+}
+
+func directedOf(s *router.Session) *directedSet {
+	if d, ok := s.Value(directedKey{}).(*directedSet); ok {
+		return d
+	}
+	d := &directedSet{to: make(map[jid.JID]bool)}
+	s.SetValue(directedKey{}, d)
+	return d
+}
+
+// directed routes presence addressed to a JID (RFC 6121 §4.6.2).
+func (m *Module) directed(ctx context.Context, s *router.Session, p *xml.Element, to jid.JID) error {
+	if !m.r.IsLocalAccount(to) {
+		return nil // no server-to-server yet; the server itself takes none
+	}
+	ok, err := m.r.UserExists(ctx, to.Bare().String())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil // never reveal whether an account exists
+	}
+	d := directedOf(s)
+	d.mu.Lock()
+	if p.Attr("type") == typeUnavailable {
+		delete(d.to, to)
+	} else {
+		d.to[to] = true
+	}
+	d.mu.Unlock()
+	m.deliver(to, p)
+	return nil
+}
+
+// endDirected sends unavailable to the recipients of directed presence not
+// already told by a broadcast (covered), and forgets them.
+func (m *Module) endDirected(s *router.Session, covered map[jid.JID]bool) {
+	d, ok := s.Value(directedKey{}).(*directedSet)
+	if !ok {
+		return
+	}
+	d.mu.Lock()
+	to := d.to
+	d.to = make(map[jid.JID]bool)
+	d.mu.Unlock()
+	for j := range to {
+		if covered[j.Bare()] {
+			continue
+		}
+		m.deliver(j, xml.New(stanza.NSClient, "presence",
+			"type", typeUnavailable, "from", s.JID().String(), "to", j.String()))
+	}
+}

@@ -1,0 +1,32 @@
+// Package presence implements presence for local clients (RFC 6121 §3-4):
+// availability broadcasts, probes, directed presence and the subscription
+// state machine of RFC 6121 Appendix A, on both sides of a subscription.
+//
+// Broadcast presence (no 'to') is recorded on the session and sent to
+// every contact with a 'from' or 'both' subscription and to the account's
+// available resources, the sender included (§4.2.2, §4.4.2). The first
+// available presence of a session (initial presence) also gets the new
+// session the current presence of each contact it is subscribed to (the
+// answer to the probe of §4.3, given directly since both ends are local;
+// nothing is sent for offline contacts), the presence of the account's
+// other resources, every subscription request still waiting for an answer
+// (§3.1.3), and finally tells the router (router.NotifyAvailable) so that
+// offline messages follow.
+//
+// Subscription stanzas are stamped with the sender's bare JID and run
+// through the sender's side of the state machine (Appendix A.2), then the
+// contact's side (A.3) when the contact is a local account; stanzas to
+// remote domains only change the local side, as there is no
+// server-to-server yet. Pre-approval (§3.4) is supported: a 'subscribed'
+// sent before any request is remembered and answers the later request
+// automatically; c2s advertises it with the stream feature NSPreApproval.
+// Every change a user can see is pushed by the roster module.
+//
+// Presence to an account that does not exist is dropped silently, so that
+// presence never reveals which accounts exist; a subscription request to
+// one stays pending for ever, exactly as one to an unresponsive domain.
+// Probes from clients are ignored (the server probes on their behalf);
+// presence errors are routed only to the full JID they address.
+//
+// No configuration, no metrics.
+package presence

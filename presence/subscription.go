@@ -1,0 +1,251 @@
+package presence
+
+import (
+	"context"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// The subscription state machine, RFC 6121 Appendix A. The outbound side
+// (A.2) runs on the sender's roster, the inbound side (A.3) on the
+// recipient's; each is one roster Update, so the two rosters are never
+// locked together.
+
+// inbound is the recipient side of one subscription stanza type.
+type inbound func(ctx context.Context, owner, peer jid.JID, st *xml.Element) error
+
+// outbound handles a subscription stanza from user to contact (both bare).
+func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string, p *xml.Element) error {
+	if user == contact {
+		return nil // an account's resources share presence anyway (§4.2.2)
+	}
+	st := p.Clone()
+	st.SetAttr("from", user.String())
+	st.SetAttr("to", contact.String())
+	owner, peer := user.String(), contact.String()
+	switch typ {
+	case typeSubscribe:
+		// §3.1.2. Routed even when nothing changes: a contact who already
+		// approved us then answers 'subscribed' and heals our state.
+		_, _, err := m.rost.Update(ctx, owner, peer, func(it *storage.RosterItem) {
+			if !hasTo(*it) {
+				it.AskOut = true
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return m.route(ctx, user, contact, st, m.inSubscribe)
+
+	case typeSubscribed:
+		// §3.1.5 approval, or §3.4 pre-approval when nothing is pending.
+		before, after, err := m.rost.Update(ctx, owner, peer, func(it *storage.RosterItem) {
+			switch {
+			case hasFrom(*it):
+			case it.PendingIn:
+				it.PendingIn, it.PreApproved = false, false
+				setSub(it, hasTo(*it), true)
+			default:
+				it.PreApproved = true
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if !before.PendingIn || after.PendingIn {
+			return nil // a pre-approval stays local until the request comes
+		}
+		if err := m.route(ctx, user, contact, st, m.inSubscribed); err != nil {
+			return err
+		}
+		m.sendPresence(user, contact)
+		return nil
+
+	case typeUnsubscribe:
+		// §3.3.2.
+		_, _, err := m.rost.Update(ctx, owner, peer, func(it *storage.RosterItem) {
+			it.AskOut = false
+			setSub(it, false, hasFrom(*it))
+		})
+		if err != nil {
+			return err
+		}
+		return m.route(ctx, user, contact, st, m.inUnsubscribe)
+
+	case typeUnsubscribed:
+		// §3.2.2: cancels the contact's subscription, denies a pending
+		// request, or withdraws a pre-approval.
+		before, _, err := m.rost.Update(ctx, owner, peer, func(it *storage.RosterItem) {
+			it.PendingIn, it.PreApproved = false, false
+			setSub(it, hasTo(*it), false)
+		})
+		if err != nil {
+			return err
+		}
+		if err := m.route(ctx, user, contact, st, m.inUnsubscribed); err != nil {
+			return err
+		}
+		if hasFrom(before) {
+			m.sendUnavailable(user, contact)
+		}
+		return nil
+	}
+	return stanza.E(stanza.BadRequest, "")
+}
+
+// route hands a subscription stanza to the contact's side if the contact
+// is a local account that exists; anything else is dropped (no
+// server-to-server yet, and existence is never revealed).
+func (m *Module) route(ctx context.Context, from, to jid.JID, st *xml.Element, in inbound) error {
+	if !m.r.IsLocalAccount(to) {
+		return nil
+	}
+	ok, err := m.r.UserExists(ctx, to.String())
+	if err != nil || !ok {
+		return err
+	}
+	return in(ctx, to, from, st)
+}
+
+// inSubscribe: peer asks to see owner's presence (§3.1.3, A.3.1).
+func (m *Module) inSubscribe(ctx context.Context, owner, peer jid.JID, st *xml.Element) error {
+	before, after, err := m.rost.Update(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
+		switch {
+		case hasFrom(*it):
+		case it.PreApproved:
+			it.PreApproved, it.PendingIn = false, false
+			setSub(it, hasTo(*it), true)
+		default:
+			it.PendingIn = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case hasFrom(after):
+		// Already approved, or pre-approved: answered for the owner.
+		reply := xml.New(stanza.NSClient, "presence",
+			"from", owner.String(), "to", peer.String(), "type", typeSubscribed)
+		if err := m.inSubscribed(ctx, peer, owner, reply); err != nil {
+			return err
+		}
+		m.sendPresence(owner, peer)
+	case !before.PendingIn:
+		// A new request: to the owner's available resources now, and to
+		// each new session until answered.
+		m.r.SendTo(owner, st)
+	}
+	return nil
+}
+
+// inSubscribed: peer approved owner's request (§3.1.6, A.3.3).
+func (m *Module) inSubscribed(ctx context.Context, owner, peer jid.JID, st *xml.Element) error {
+	before, _, err := m.rost.Update(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
+		if it.AskOut {
+			it.AskOut = false
+			setSub(it, true, hasFrom(*it))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if before.AskOut {
+		m.r.SendTo(owner, st)
+	}
+	return nil
+}
+
+// inUnsubscribe: peer no longer wants owner's presence, or withdraws its
+// request (§3.3.3, A.3.2).
+func (m *Module) inUnsubscribe(ctx context.Context, owner, peer jid.JID, st *xml.Element) error {
+	before, _, err := m.rost.Update(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
+		it.PendingIn = false
+		setSub(it, hasTo(*it), false)
+	})
+	if err != nil {
+		return err
+	}
+	if before.PendingIn || hasFrom(before) {
+		m.r.SendTo(owner, st)
+	}
+	if hasFrom(before) {
+		m.sendUnavailable(owner, peer)
+	}
+	return nil
+}
+
+// inUnsubscribed: peer denied owner's request or cancelled owner's
+// subscription (§3.2.3, A.3.4).
+func (m *Module) inUnsubscribed(ctx context.Context, owner, peer jid.JID, st *xml.Element) error {
+	before, _, err := m.rost.Update(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
+		it.AskOut = false
+		setSub(it, false, hasFrom(*it))
+	})
+	if err != nil {
+		return err
+	}
+	if before.AskOut || hasTo(before) {
+		m.r.SendTo(owner, st)
+	}
+	return nil
+}
+
+// sendPresence sends the current presence of each of user's available
+// resources to contact, who may now see it (§3.1.5).
+func (m *Module) sendPresence(user, contact jid.JID) {
+	if !m.r.IsLocalAccount(contact) {
+		return
+	}
+	for _, s := range m.r.Sessions(user.String()) {
+		if pres := s.Presence(); pres != nil {
+			m.r.SendTo(contact, addressed(pres, contact))
+		}
+	}
+}
+
+// sendUnavailable tells contact, who may no longer see user's presence,
+// that each of user's available resources is gone (§3.2.2, §3.3.3).
+func (m *Module) sendUnavailable(user, contact jid.JID) {
+	if !m.r.IsLocalAccount(contact) {
+		return
+	}
+	for _, s := range m.r.Sessions(user.String()) {
+		if s.Available() {
+			m.r.SendTo(contact, xml.New(stanza.NSClient, "presence",
+				"type", typeUnavailable, "from", s.JID().String(), "to", contact.String()))
+		}
+	}
+}
+
+// RosterItemRemoving implements roster.RemoveHandler: removing an item
+// cancels both directions of its subscription and any request pending
+// either way (RFC 6121 §2.5.2).
+func (m *Module) RosterItemRemoving(ctx context.Context, owner jid.JID, it storage.RosterItem) error {
+	user := owner.Bare()
+	contact, err := jid.Parse(it.JID)
+	if err != nil || contact == user {
+		return nil
+	}
+	if hasTo(it) || it.AskOut {
+		st := xml.New(stanza.NSClient, "presence",
+			"from", user.String(), "to", contact.String(), "type", typeUnsubscribe)
+		if err := m.route(ctx, user, contact, st, m.inUnsubscribe); err != nil {
+			return err
+		}
+	}
+	if hasFrom(it) || it.PendingIn {
+		st := xml.New(stanza.NSClient, "presence",
+			"from", user.String(), "to", contact.String(), "type", typeUnsubscribed)
+		if err := m.route(ctx, user, contact, st, m.inUnsubscribed); err != nil {
+			return err
+		}
+		if hasFrom(it) {
+			m.sendUnavailable(user, contact)
+		}
+	}
+	return nil
+}

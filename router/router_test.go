@@ -1,0 +1,492 @@
+package router_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// sender is a fake transport: it records what the router sends it.
+type sender struct {
+	mu     sync.Mutex
+	out    []string
+	closed []string
+	fail   bool // refuse sends, like a full or closed queue
+}
+
+func (s *sender) Send(st *xml.Element) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return errors.New("queue full")
+	}
+	s.out = append(s.out, string(st.Bytes(stanza.NSClient)))
+	return nil
+}
+
+func (s *sender) Close(condition string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = append(s.closed, condition)
+}
+
+// take returns and forgets what was sent.
+func (s *sender) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.out
+	s.out = nil
+	return out
+}
+
+type directory map[string]bool
+
+func (d directory) UserExists(_ context.Context, bare string) (bool, error) { return d[bare], nil }
+
+// recorder is a module recording offline storage and session events, and
+// answering iq get {urn:test}q.
+type recorder struct {
+	mu      sync.Mutex
+	offline []string
+	ended   map[string]int
+	bound   int
+}
+
+func (m *recorder) Name() string { return "recorder" }
+
+func (m *recorder) StoreOffline(_ context.Context, ev *router.MessageEvent) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.offline = append(m.offline, ev.Stanza.Attr("id"))
+	return true, nil
+}
+
+func (m *recorder) SessionBound(context.Context, *router.Session) {
+	m.mu.Lock()
+	m.bound++
+	m.mu.Unlock()
+}
+
+func (m *recorder) SessionEnded(_ context.Context, s *router.Session) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ended == nil {
+		m.ended = map[string]int{}
+	}
+	m.ended[s.ID]++
+}
+
+func (m *recorder) RegisterIQ(r *router.Router) {
+	r.HandleIQ("get", "urn:test", "q", router.ToServer|router.ToAccount,
+		router.IQHandlerFunc(func(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+			return stanza.Result(iq.Stanza), nil
+		}))
+}
+
+func (m *recorder) offlineIDs() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return strings.Join(m.offline, ",")
+}
+
+type env struct {
+	t   *testing.T
+	r   *router.Router
+	mod *recorder
+}
+
+func newEnv(t *testing.T, withOffline bool) *env {
+	dir := directory{"alice@localhost": true, "bob@localhost": true}
+	r := router.New(router.Config{Domains: []string{"localhost"}, Users: dir})
+	mod := &recorder{}
+	if withOffline {
+		r.Register(mod)
+	} else {
+		r.Register(noOffline{mod})
+	}
+	return &env{t: t, r: r, mod: mod}
+}
+
+// noOffline hides the recorder's OfflineStorer.
+type noOffline struct{ m *recorder }
+
+func (n noOffline) Name() string { return "recorder" }
+func (n noOffline) RegisterIQ(r *router.Router) {
+	n.m.RegisterIQ(r)
+}
+func (n noOffline) SessionBound(ctx context.Context, s *router.Session) { n.m.SessionBound(ctx, s) }
+func (n noOffline) SessionEnded(ctx context.Context, s *router.Session) { n.m.SessionEnded(ctx, s) }
+
+// bind binds full as session id; priority nil means no available presence.
+func (e *env) bind(full, id string, priority *int) (*router.Session, *sender) {
+	out := &sender{}
+	s := router.NewSession(jid.MustParse(full), id, out)
+	e.r.Bind(context.Background(), s)
+	if priority != nil {
+		s.SetPresence(xml.New(stanza.NSClient, "presence"), *priority)
+	}
+	return s, out
+}
+
+func prio(p int) *int { return &p }
+
+// parse reads one stanza written in the jabber:client namespace.
+func parse(t *testing.T, s string) *xml.Element {
+	t.Helper()
+	rd := xml.NewReader(strings.NewReader(`<stream xmlns='jabber:client'>`+s), xml.DefaultLimits, 0)
+	if _, _, err := rd.ReadStreamStart(); err != nil {
+		t.Fatal(err)
+	}
+	el, err := rd.Next()
+	if err != nil {
+		t.Fatalf("parse %s: %v", s, err)
+	}
+	return el
+}
+
+func (e *env) send(s *router.Session, st string) error {
+	e.t.Helper()
+	return e.r.HandleFromClient(context.Background(), s, parse(e.t, st))
+}
+
+func (e *env) mustSend(s *router.Session, st string) {
+	e.t.Helper()
+	if err := e.send(s, st); err != nil {
+		e.t.Fatalf("HandleFromClient(%s): %v", st, err)
+	}
+}
+
+func expectOut(t *testing.T, name string, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s got:\n  %s\nwant:\n  %s", name, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// errorCondition returns "type/condition" of an error stanza, or "".
+func errorCondition(t *testing.T, s string) string {
+	t.Helper()
+	el := parse(t, s)
+	if el.Attr("type") != "error" {
+		return ""
+	}
+	e := el.Child(stanza.NSClient, "error")
+	if e == nil {
+		return "no <error/>"
+	}
+	for _, c := range e.Elements() {
+		if c.Space == stanza.NSStanzas && c.Local != "text" {
+			return e.Attr("type") + "/" + c.Local
+		}
+	}
+	return "no condition"
+}
+
+func TestMessageToBareJIDPriorityRules(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	_, hi := e.bind("bob@localhost/hi", "b1", prio(5))
+	_, zero := e.bind("bob@localhost/zero", "b2", prio(0))
+	_, neg := e.bind("bob@localhost/neg", "b3", prio(-1))
+	_, unavail := e.bind("bob@localhost/unavail", "b4", nil)
+
+	e.mustSend(alice, `<message to='bob@localhost' type='chat' id='m1'><body>hi</body></message>`)
+	want := `<message to="bob@localhost" type="chat" id="m1" from="alice@localhost/a"><body>hi</body></message>`
+	expectOut(t, "priority 5", hi.take(), want)
+	expectOut(t, "priority 0", zero.take(), want)
+	expectOut(t, "negative priority", neg.take())
+	expectOut(t, "unavailable", unavail.take())
+	expectOut(t, "sender", aout.take())
+	if got := e.mod.offlineIDs(); got != "" {
+		t.Errorf("stored offline: %s", got)
+	}
+
+	// Only a negative-priority and an unavailable resource: offline.
+	e.r.Unbind(context.Background(), e.r.Session(jid.MustParse("bob@localhost/hi")))
+	e.r.Unbind(context.Background(), e.r.Session(jid.MustParse("bob@localhost/zero")))
+	e.mustSend(alice, `<message to='bob@localhost' type='normal' id='m2'><body>hi</body></message>`)
+	expectOut(t, "negative priority", neg.take())
+	expectOut(t, "unavailable", unavail.take())
+	if got := e.mod.offlineIDs(); got != "m2" {
+		t.Errorf("stored offline %q, want m2", got)
+	}
+}
+
+func TestMessageToFullJID(t *testing.T) {
+	tests := []struct {
+		name, typ string
+		wantBare  bool   // delivered to bob's available resources
+		wantErr   string // error returned to alice
+	}{
+		{name: "chat falls back to bare", typ: "chat", wantBare: true},
+		{name: "normal falls back to bare", typ: "normal", wantBare: true},
+		{name: "groupchat is refused", typ: "groupchat", wantErr: "cancel/service-unavailable"},
+		{name: "headline is dropped", typ: "headline"},
+		{name: "error is dropped", typ: "error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, true)
+			alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+			_, phone := e.bind("bob@localhost/phone", "b1", prio(1))
+			_, laptop := e.bind("bob@localhost/laptop", "b2", prio(1))
+
+			// The bound resource gets it, and only it.
+			e.mustSend(alice, `<message to='bob@localhost/laptop' type='`+tc.typ+`' id='x'><body>1</body></message>`)
+			expectOut(t, "laptop", laptop.take(), `<message to="bob@localhost/laptop" type="`+tc.typ+`" id="x" from="alice@localhost/a"><body>1</body></message>`)
+			expectOut(t, "phone", phone.take())
+
+			// An offline resource.
+			e.mustSend(alice, `<message to='bob@localhost/gone' type='`+tc.typ+`' id='y'><body>2</body></message>`)
+			if tc.wantBare {
+				want := `<message to="bob@localhost/gone" type="` + tc.typ + `" id="y" from="alice@localhost/a"><body>2</body></message>`
+				expectOut(t, "phone", phone.take(), want)
+				expectOut(t, "laptop", laptop.take(), want)
+			} else {
+				expectOut(t, "phone", phone.take())
+				expectOut(t, "laptop", laptop.take())
+			}
+			got := aout.take()
+			switch {
+			case tc.wantErr == "" && len(got) > 0:
+				t.Errorf("sender got %v", got)
+			case tc.wantErr != "" && (len(got) != 1 || errorCondition(t, got[0]) != tc.wantErr):
+				t.Errorf("sender got %v, want %s", got, tc.wantErr)
+			}
+			if got := e.mod.offlineIDs(); got != "" {
+				t.Errorf("stored offline: %s", got)
+			}
+		})
+	}
+}
+
+func TestGroupchatToOfflineFullJID(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	e.mustSend(alice, `<message to='bob@localhost/x' type='groupchat' id='g1'><body>hi</body></message>`)
+	expectOut(t, "alice", aout.take(),
+		`<message id="g1" from="bob@localhost/x" to="alice@localhost/a" type="error"><body>hi</body><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
+	if got := e.mod.offlineIDs(); got != "" {
+		t.Errorf("groupchat stored offline: %s", got)
+	}
+}
+
+func TestHeadlineToOfflineUserDropped(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	e.mustSend(alice, `<message to='bob@localhost' type='headline' id='h1'><body>news</body></message>`)
+	e.mustSend(alice, `<message to='bob@localhost/r' type='headline' id='h2'><body>news</body></message>`)
+	expectOut(t, "alice", aout.take())
+	if got := e.mod.offlineIDs(); got != "" {
+		t.Errorf("headline stored offline: %s", got)
+	}
+}
+
+func TestOfflineWithoutStorage(t *testing.T) {
+	e := newEnv(t, false)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	e.mustSend(alice, `<message to='bob@localhost' type='chat' id='c1'><body>x</body></message>`)
+	got := aout.take()
+	if len(got) != 1 || errorCondition(t, got[0]) != "cancel/service-unavailable" {
+		t.Fatalf("alice got %v", got)
+	}
+}
+
+func TestUnknownUser(t *testing.T) {
+	tests := []struct{ name, st, want string }{
+		{"chat", `<message to='nobody@localhost' type='chat' id='1'><body>x</body></message>`, "cancel/service-unavailable"},
+		{"normal full JID", `<message to='nobody@localhost/r' id='2'><body>x</body></message>`, "cancel/service-unavailable"},
+		{"iq to bare", `<iq to='nobody@localhost' type='get' id='3'><q xmlns='urn:test'/></iq>`, "cancel/service-unavailable"},
+		{"iq to full", `<iq to='nobody@localhost/r' type='get' id='4'><q xmlns='urn:test'/></iq>`, "cancel/service-unavailable"},
+		{"headline", `<message to='nobody@localhost' type='headline' id='5'><body>x</body></message>`, ""},
+		{"error", `<message to='nobody@localhost' type='error' id='6'><body>x</body></message>`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, true)
+			alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+			e.mustSend(alice, tc.st)
+			got := aout.take()
+			if tc.want == "" {
+				expectOut(t, "alice", got)
+			} else if len(got) != 1 || errorCondition(t, got[0]) != tc.want {
+				t.Fatalf("alice got %v, want %s", got, tc.want)
+			}
+			if got := e.mod.offlineIDs(); got != "" {
+				t.Errorf("stored offline for an unknown user: %s", got)
+			}
+		})
+	}
+}
+
+func TestIQRouting(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	bob, bout := e.bind("bob@localhost/b", "b", prio(0))
+
+	// To another user's full JID: routed as is, with 'from' stamped.
+	e.mustSend(alice, `<iq to='bob@localhost/b' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	expectOut(t, "bob", bout.take(), `<iq to="bob@localhost/b" type="get" id="p1" from="alice@localhost/a"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	expectOut(t, "alice", aout.take())
+
+	// The answer goes back to the requester's full JID.
+	e.mustSend(bob, `<iq to='alice@localhost/a' type='result' id='p1'/>`)
+	expectOut(t, "alice", aout.take(), `<iq to="alice@localhost/a" type="result" id="p1" from="bob@localhost/b"/>`)
+
+	// Results and errors to the server or a bare JID are never answered.
+	for _, st := range []string{
+		`<iq type='result' id='r1'/>`,
+		`<iq to='localhost' type='result' id='r2'/>`,
+		`<iq to='bob@localhost' type='error' id='r3'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
+		`<iq to='bob@localhost/gone' type='result' id='r4'/>`,
+	} {
+		e.mustSend(alice, st)
+	}
+	expectOut(t, "alice after results", aout.take())
+	expectOut(t, "bob after results", bout.take())
+
+	// A registered handler answers; the reply comes from the addressee.
+	e.mustSend(alice, `<iq to='localhost' type='get' id='h1'><q xmlns='urn:test'/></iq>`)
+	e.mustSend(alice, `<iq type='get' id='h2'><q xmlns='urn:test'/></iq>`)
+	e.mustSend(alice, `<iq to='bob@localhost' type='get' id='h3'><q xmlns='urn:test'/></iq>`)
+	expectOut(t, "alice handler replies", aout.take(),
+		`<iq type="result" id="h1" from="localhost" to="alice@localhost/a"/>`,
+		`<iq type="result" id="h2" to="alice@localhost/a"/>`,
+		`<iq type="result" id="h3" from="bob@localhost" to="alice@localhost/a"/>`)
+	expectOut(t, "bob", bout.take())
+
+	tests := []struct{ name, st, want string }{
+		{"unknown payload", `<iq to='localhost' type='get' id='e1'><x xmlns='urn:unknown'/></iq>`, "cancel/service-unavailable"},
+		{"set with get-only handler", `<iq to='localhost' type='set' id='e2'><q xmlns='urn:test'/></iq>`, "cancel/service-unavailable"},
+		{"two children", `<iq to='localhost' type='get' id='e3'><q xmlns='urn:test'/><q xmlns='urn:test'/></iq>`, "modify/bad-request"},
+		{"no child", `<iq to='localhost' type='get' id='e4'/>`, "modify/bad-request"},
+		{"no id", `<iq to='localhost' type='get'><q xmlns='urn:test'/></iq>`, "modify/bad-request"},
+		{"bad type", `<iq to='localhost' type='foo' id='e5'><q xmlns='urn:test'/></iq>`, "modify/bad-request"},
+		{"offline full JID", `<iq to='bob@localhost/gone' type='get' id='e6'><ping xmlns='urn:xmpp:ping'/></iq>`, "cancel/service-unavailable"},
+		{"remote domain", `<iq to='example.org' type='get' id='e7'><q xmlns='urn:test'/></iq>`, "cancel/remote-server-not-found"},
+		{"malformed to", `<iq to='a@b@localhost' type='get' id='e8'><q xmlns='urn:test'/></iq>`, "modify/jid-malformed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.mustSend(alice, tc.st)
+			got := aout.take()
+			if len(got) != 1 || errorCondition(t, got[0]) != tc.want {
+				t.Fatalf("got %v, want one %s error", got, tc.want)
+			}
+			if el := parse(t, got[0]); el.Attr("id") != parse(t, tc.st).Attr("id") || el.Attr("to") != "alice@localhost/a" {
+				t.Errorf("error reply not addressed to the request: %s", got[0])
+			}
+			expectOut(t, "bob", bout.take())
+		})
+	}
+}
+
+func TestMalformedTo(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	e.mustSend(alice, `<message to='@localhost' id='j1'><body>x</body></message>`)
+	expectOut(t, "alice", aout.take(),
+		`<message id="j1" from="@localhost" to="alice@localhost/a" type="error"><body>x</body><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
+	// An error stanza is never answered with an error.
+	e.mustSend(alice, `<message to='@localhost' type='error' id='j2'/>`)
+	expectOut(t, "alice", aout.take())
+}
+
+func TestSpoofedFromIsStreamError(t *testing.T) {
+	e := newEnv(t, true)
+	alice, _ := e.bind("alice@localhost/a", "a", prio(0))
+	for _, from := range []string{"alice@localhost/a", "alice@localhost"} {
+		if err := e.send(alice, `<message from='`+from+`' to='alice@localhost/a' type='headline'/>`); err != nil {
+			t.Errorf("from=%s: %v", from, err)
+		}
+	}
+	for _, from := range []string{"bob@localhost/b", "alice@localhost/other", "localhost", "@@"} {
+		err := e.send(alice, `<message from='`+from+`' to='bob@localhost'/>`)
+		if !errors.Is(err, stream.New(stream.InvalidFrom, "")) {
+			t.Errorf("from=%s: got %v, want invalid-from", from, err)
+		}
+	}
+}
+
+func TestBindConflict(t *testing.T) {
+	e := newEnv(t, true)
+	old, oldOut := e.bind("alice@localhost/r", "old", prio(0))
+	nu, nuOut := e.bind("alice@localhost/r", "new", prio(0))
+
+	if got := strings.Join(oldOut.closed, ","); got != "conflict" {
+		t.Errorf("old session closed with %q, want conflict", got)
+	}
+	if len(nuOut.closed) != 0 {
+		t.Errorf("new session closed: %v", nuOut.closed)
+	}
+	if e.r.Session(jid.MustParse("alice@localhost/r")) != nu {
+		t.Fatal("the new session is not bound")
+	}
+	// The old transport notices and unbinds: the new session stays, and
+	// the old one ended exactly once.
+	e.r.Unbind(context.Background(), old)
+	if e.r.Session(jid.MustParse("alice@localhost/r")) != nu {
+		t.Fatal("unbinding the replaced session unbound the new one")
+	}
+	if got := e.mod.ended["old"]; got != 1 {
+		t.Errorf("SessionEnded(old) called %d times, want 1", got)
+	}
+	if got := e.mod.ended["new"]; got != 0 {
+		t.Errorf("SessionEnded(new) called %d times", got)
+	}
+	// Messages reach the new session only.
+	bob, _ := e.bind("bob@localhost/b", "b", prio(0))
+	e.mustSend(bob, `<message to='alice@localhost/r' type='chat' id='m'><body>x</body></message>`)
+	expectOut(t, "old", oldOut.take())
+	if got := nuOut.take(); len(got) != 1 {
+		t.Errorf("new session got %v", got)
+	}
+	e.r.Unbind(context.Background(), nu)
+	e.r.Unbind(context.Background(), nu)
+	if got := e.mod.ended["new"]; got != 1 {
+		t.Errorf("SessionEnded(new) called %d times, want 1", got)
+	}
+	if len(e.r.Sessions("alice@localhost")) != 0 {
+		t.Error("alice still has sessions")
+	}
+}
+
+// A message whose only target refuses it (queue full or closed) is not
+// lost: it goes to offline storage as if no session could take it.
+func TestFailedDeliveryFallsBackToOffline(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	_, bout := e.bind("bob@localhost/b", "b", prio(0))
+	bout.fail = true
+	e.mustSend(alice, `<message to='bob@localhost' type='chat' id='f1'><body>x</body></message>`)
+	e.mustSend(alice, `<message to='bob@localhost/b' type='chat' id='f2'><body>x</body></message>`)
+	if got := e.mod.offlineIDs(); got != "f1,f2" {
+		t.Errorf("stored offline %q, want f1,f2", got)
+	}
+	expectOut(t, "alice", aout.take())
+}
+
+func TestUndelivered(t *testing.T) {
+	e := newEnv(t, true)
+	alice, _ := e.bind("alice@localhost/a", "a", prio(0))
+	msgs := []*xml.Element{
+		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='chat' id='u1'><body>1</body></message>`),
+		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='groupchat' id='u2'><body>2</body></message>`),
+		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='headline' id='u3'><body>3</body></message>`),
+		parse(t, `<message from='alice@localhost' to='alice@localhost/a' id='u4'><result xmlns='urn:xmpp:mam:2'/></message>`),
+		parse(t, `<iq from='bob@localhost/b' to='alice@localhost/a' type='get' id='u5'><ping xmlns='urn:xmpp:ping'/></iq>`),
+		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' id='u6'><body>6</body></message>`),
+	}
+	e.r.Undelivered(context.Background(), alice, msgs)
+	if got := e.mod.offlineIDs(); got != "u1,u6" {
+		t.Errorf("kept offline %q, want u1,u6", got)
+	}
+}
