@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayering enforces ARCHITECTURE.md: each package imports only the
+// layers it is allowed to.
+func TestLayering(t *testing.T) {
+	const mod = "github.com/skald-xmpp/skald/"
+	out, err := exec.Command("go", "list", "-json", "../../...").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	// allowed[pkg] lists the Skald packages pkg may import; "*" = any.
+	low := []string{"internal/xml", "jid", "stream", "stanza", "storage", "sasl"}
+	allowed := map[string][]string{
+		"internal/xml":     {},
+		"jid":              {},
+		"sasl":             {},
+		"stream":           {"internal/xml"},
+		"stanza":           {"internal/xml"},
+		"storage":          {},
+		"storage/memory":   {"storage"},
+		"storage/sqlite":   {"storage"},
+		"config":           {"jid"},
+		"internal/certs":   {},
+		"router":           {"internal/xml", "jid", "stream", "stanza", "storage"},
+		"c2s":              append([]string{"router"}, low...),
+		"internal/loadgen": {"internal/xml", "jid"},
+	}
+	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimPrefix(p.ImportPath, mod)
+		if name == p.ImportPath || strings.HasPrefix(name, "cmd/") || name == "internal/server" || name == "internal/xmpptest" || strings.HasSuffix(name, "test") {
+			continue
+		}
+		allow, known := allowed[name]
+		if !known && modules[name] {
+			allow = append([]string{"router", "roster"}, low...)
+			known = true
+		}
+		if !known {
+			t.Errorf("package %s is not placed in a layer: add it to ARCHITECTURE.md and this test", name)
+			continue
+		}
+		for _, imp := range p.Imports {
+			dep := strings.TrimPrefix(imp, mod)
+			if dep == imp {
+				continue
+			}
+			ok := false
+			for _, a := range allow {
+				if a == dep {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("%s imports %s, which ARCHITECTURE.md does not allow", name, dep)
+			}
+		}
+	}
+}

@@ -1,0 +1,332 @@
+// Package server assembles a Skald server from its configuration: storage,
+// router, the feature modules in their one ordered list, and the c2s
+// listeners. cmd/skald runs it; end-to-end tests start it on loopback.
+//
+// Layering: server is the top of the tree below cmd; it may import every
+// package, and nothing but cmd/skald and tests imports it.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/carbons"
+	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/disco"
+	"github.com/skald-xmpp/skald/internal/certs"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/mam"
+	"github.com/skald-xmpp/skald/offline"
+	"github.com/skald-xmpp/skald/ping"
+	"github.com/skald-xmpp/skald/presence"
+	"github.com/skald-xmpp/skald/roster"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/sasl"
+	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/sqlite"
+	"github.com/skald-xmpp/skald/stream"
+	"github.com/skald-xmpp/skald/version"
+)
+
+// Version is the server version reported by XEP-0092.
+const Version = "0.1.0"
+
+// Sections lists the module config sections this build understands.
+var Sections = []string{"mam", "offline", "version", "roster"}
+
+// Server is an assembled, not yet listening, Skald server.
+type Server struct {
+	Config *config.Config
+	Store  storage.Store
+	Router *router.Router
+	MAM    *mam.Module
+	C2S    *c2s.Server
+	log    *slog.Logger
+
+	tls            *tls.Config
+	memoryFallback bool
+	wg             sync.WaitGroup
+	cancel         context.CancelFunc
+	listeners      []net.Listener
+}
+
+// Options adjust assembly for tests.
+type Options struct {
+	// TLS overrides the configured or generated certificate.
+	TLS *tls.Config
+	// Store overrides the configured storage.
+	Store storage.Store
+}
+
+// New assembles the server.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{Config: cfg, log: log, tls: opt.TLS, Store: opt.Store}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if s.Store == nil {
+		s.Store, s.memoryFallback = OpenStore(ctx, cfg, log)
+	}
+	if s.tls == nil {
+		t, err := loadTLS(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		s.tls = t
+	}
+	secret, err := loadSecret(filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		return nil, err
+	}
+	if err := sasl.SetDecoyParameters(secret, sasl.DefaultIterations); err != nil {
+		return nil, err
+	}
+
+	mods, err := DecodeModuleConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	r := router.New(router.Config{Domains: cfg.Domains, Users: s.Store, Log: log})
+	s.Router = r
+	ros := roster.New(mods.Roster, s.Store, r)
+	mamMod, err := mam.New(mods.MAM, s.Store, s.Store, secret, log)
+	if err != nil {
+		return nil, err
+	}
+	s.MAM = mamMod
+	dis := disco.New(r)
+	// The order matters: archiving runs before carbons (sent carbons carry
+	// the sender's archive id), and presence before offline delivery.
+	list := []router.Module{
+		dis,
+		ping.New(),
+		ros,
+		presence.New(r, ros),
+		mamMod,
+		carbons.New(r),
+		offline.New(mods.Offline, s.Store, log),
+	}
+	if mods.Version.Enabled {
+		list = append(list, version.New(mods.Version, Version))
+	}
+	r.Register(list...)
+
+	cc := c2s.DefaultConfig()
+	cc.TLS = s.tls
+	cc.RequireTLS = cfg.C2S.RequireTLS
+	cc.Limits = xml.Limits{MaxStanzaBytes: int64(cfg.C2S.MaxStanzaBytes), MaxDepth: cfg.C2S.MaxDepth, MaxAttrs: cfg.C2S.MaxAttrs}
+	if cfg.C2S.IdleTimeout > 0 {
+		cc.IdleTimeout = cfg.C2S.IdleTimeout
+	}
+	cc.SendQueueBytes = cfg.C2S.SendQueueBytes
+	cc.AuthFailuresPerMinute = cfg.C2S.AuthFailuresPerMinutePerIP
+	if s.tls != nil {
+		// XEP-0368: direct TLS clients offer the ALPN protocol xmpp-client.
+		s.tls = s.tls.Clone()
+		s.tls.NextProtos = []string{"xmpp-client"}
+		cc.TLS = s.tls
+	}
+	cc.ExtraFeatures = []*xml.Element{
+		xml.New(stream.NSVer, "ver"),
+		xml.New(stream.NSPreApproval, "sub"),
+		dis.Caps(),
+	}
+	s.C2S = c2s.NewServer(cc, r, s.Store, log)
+	return s, nil
+}
+
+// ModuleConfig holds the decoded module sections.
+type ModuleConfig struct {
+	MAM     mam.Config
+	Offline offline.Config
+	Version version.Config
+	Roster  roster.Config
+}
+
+// DecodeModuleConfig decodes and validates every module section (over its
+// defaults) and rejects sections no module claims. "skald config check"
+// runs it too.
+func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
+	m := ModuleConfig{
+		MAM:     mam.DefaultConfig(),
+		Offline: offline.DefaultConfig(),
+		Version: version.DefaultConfig(),
+		Roster:  roster.DefaultConfig(),
+	}
+	sections := []struct {
+		name     string
+		v        any
+		validate func() error
+	}{
+		{"mam", &m.MAM, func() error { return m.MAM.Validate() }},
+		{"offline", &m.Offline, func() error { return m.Offline.Validate() }},
+		{"version", &m.Version, func() error { return m.Version.Validate() }},
+		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
+	}
+	for _, sec := range sections {
+		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
+			return m, err
+		}
+		if err := sec.validate(); err != nil {
+			return m, fmt.Errorf("[%s]: %w", sec.name, err)
+		}
+	}
+	return m, cfg.CheckAllSectionsClaimed(Sections)
+}
+
+// OpenStore opens the configured store. If the archive-capable store cannot
+// be opened the server runs on memory, and says so loudly (the caller keeps
+// repeating the warning).
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, bool) {
+	switch cfg.Storage.Backend {
+	case config.BackendMemory:
+		log.Warn("storage backend is memory: accounts, rosters and archives are lost at restart")
+		return memory.New(), false
+	default:
+		path := cfg.DatabasePath()
+		st, err := sqlite.Open(ctx, path, sqlite.Options{})
+		if err == nil {
+			log.Info("storage opened", "backend", "sqlite", "path", path)
+			return st, false
+		}
+		log.Error("ARCHIVE STORAGE UNAVAILABLE: running on an in-memory store; messages, accounts and archives will be lost at restart", "path", path, "err", err)
+		return memory.New(), true
+	}
+}
+
+func loadTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
+	certFile, keyFile := cfg.TLS.CertFile, cfg.TLS.KeyFile
+	if cfg.SelfSigned() {
+		var err error
+		certFile, keyFile, err = certs.EnsureSelfSignedLog(log, cfg.DataDir, cfg.Domains)
+		if err != nil {
+			return nil, fmt.Errorf("self-signed certificate: %w", err)
+		}
+	}
+	return certs.Load(certFile, keyFile)
+}
+
+// loadSecret reads the server secret (archive id key, SASL decoys) or
+// creates it on first start.
+func loadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("server secret: %w", err)
+	}
+	b = make([]byte, 32)
+	rand.Read(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("server secret: %w", err)
+	}
+	return b, nil
+}
+
+// Listen binds the configured listeners (so callers learn the addresses
+// before serving).
+func (s *Server) Listen() error {
+	for _, a := range []struct {
+		addr   string
+		direct bool
+	}{{s.Config.C2S.StartTLSAddress, false}, {s.Config.C2S.DirectTLSAddress, true}} {
+		if a.addr == "" {
+			continue
+		}
+		l, err := net.Listen("tcp", a.addr)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", a.addr, err)
+		}
+		s.listeners = append(s.listeners, &taggedListener{l, a.direct})
+	}
+	return nil
+}
+
+type taggedListener struct {
+	net.Listener
+	direct bool
+}
+
+func (s *Server) closeListeners() {
+	for _, l := range s.listeners {
+		l.Close()
+	}
+}
+
+// Addrs returns the listening addresses: STARTTLS first, then direct TLS.
+func (s *Server) Addrs() (starttls, directTLS string) {
+	for _, l := range s.listeners {
+		if l.(*taggedListener).direct {
+			directTLS = l.Addr().String()
+		} else {
+			starttls = l.Addr().String()
+		}
+	}
+	return
+}
+
+// Start serves the listeners and starts background jobs.
+func (s *Server) Start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	for _, l := range s.listeners {
+		tl := l.(*taggedListener)
+		s.log.Info("c2s listening", "addr", tl.Addr().String(), "direct_tls", tl.direct)
+		s.goroutine(func() {
+			if err := s.C2S.Serve(tl.Listener, tl.direct); err != nil && !errors.Is(err, c2s.ErrServerClosed) {
+				s.log.Error("c2s listener stopped", "err", err)
+			}
+		})
+	}
+	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
+	if s.memoryFallback {
+		s.goroutine(func() {
+			t := time.NewTicker(time.Hour)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					s.log.Error("ARCHIVE STORAGE UNAVAILABLE: still running on an in-memory store")
+				}
+			}
+		})
+	}
+}
+
+func (s *Server) goroutine(f func()) {
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); f() }()
+}
+
+// Shutdown ends every stream with system-shutdown, stops background jobs
+// and closes the store, in that order, so that what sessions hand back
+// (unacknowledged messages) is stored before the store closes.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.C2S.Shutdown(ctx)
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if cerr := s.Store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,173 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/server"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/sasl"
+	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/storage/memory"
+)
+
+type testServer struct {
+	*server.Server
+	addr, tlsAddr string
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("SKALD_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// startServer runs a complete server on loopback with the given store
+// (memory if nil) and accounts alice, bob, carol (password "pw-NAME").
+func startServer(t testing.TB, st storage.Store, tweak func(*config.Config)) *testServer {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.C2S.StartTLSAddress = "127.0.0.1:0"
+	cfg.C2S.DirectTLSAddress = "127.0.0.1:0"
+	if tweak != nil {
+		tweak(cfg)
+	}
+	if st == nil {
+		st = memory.New()
+	}
+	ctx := context.Background()
+	for _, u := range []string{"alice", "bob", "carol"} {
+		cr, err := sasl.DeriveCredentials("pw-"+u, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateUser(ctx, u+"@localhost", toStorage(cr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := server.New(ctx, cfg, testLogger(), server.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(ctx)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	a, d := srv.Addrs()
+	return &testServer{Server: srv, addr: a, tlsAddr: d}
+}
+
+func toStorage(c sasl.Credentials) storage.Credentials {
+	conv := func(x sasl.Credential) storage.Credential {
+		return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
+	}
+	return storage.Credentials{SHA1: conv(c.SHA1), SHA256: conv(c.SHA256)}
+}
+
+func login(t testing.TB, s *testServer, user, resource string) *xmpptest.Conn {
+	t.Helper()
+	c := xmpptest.Dial(t, s.addr)
+	c.Login("localhost", user, "pw-"+user, resource)
+	return c
+}
+
+func isMessageWithBody(body string) func(*xml.Element) bool {
+	return func(e *xml.Element) bool { return e.Local == "message" && e.ChildText("", "body") == body }
+}
+
+// TestChatEndToEnd walks the newcomer's path: two users become contacts,
+// see each other online, chat, and a second device sees carbons; the
+// archive then holds the conversation.
+func TestChatEndToEnd(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "r1" })
+	alice.Send(`<presence/>`)
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "r1" })
+	bob.Send(`<presence/>`)
+
+	// Subscription both ways.
+	alice.Send(`<presence to='bob@localhost' type='subscribe'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	bob.Send(`<presence to='alice@localhost' type='subscribed'/>`)
+	bob.Send(`<presence to='alice@localhost' type='subscribe'/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	alice.Send(`<presence to='bob@localhost' type='subscribed'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+	bob.Send(`<presence><status>here</status></presence>`)
+	alice.Expect(func(e *xml.Element) bool {
+		return e.Local == "presence" && e.ChildText("", "status") == "here" && strings.HasPrefix(e.Attr("from"), "bob@localhost/")
+	})
+
+	// A second device of alice's with carbons.
+	tablet := login(t, s, "alice", "tablet")
+	tablet.Send(`<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>`)
+	tablet.Expect(func(e *xml.Element) bool { return e.Attr("id") == "c1" && e.Attr("type") == "result" })
+	tablet.Send(`<presence><priority>-1</priority></presence>`)
+
+	bob.Send(`<message to='alice@localhost/phone' type='chat' id='m1'><body>hello alice</body></message>`)
+	got := alice.Expect(isMessageWithBody("hello alice"))
+	sid := got.Child("urn:xmpp:sid:0", "stanza-id")
+	if sid == nil || sid.Attr("by") != "alice@localhost" || sid.Attr("id") == "" {
+		t.Fatalf("delivered message lacks our stanza-id: %s", got)
+	}
+	carbon := tablet.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:carbons:2", "received") != nil })
+	inner := carbon.Child("urn:xmpp:carbons:2", "received").Child("urn:xmpp:forward:0", "forwarded").Child("jabber:client", "message")
+	if inner.ChildText("", "body") != "hello alice" {
+		t.Fatalf("carbon copy: %s", carbon)
+	}
+
+	// The archive has it, with the same id.
+	alice.Send(`<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='f1'/></iq>`)
+	res := alice.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:mam:2", "result") != nil })
+	if id := res.Child("urn:xmpp:mam:2", "result").Attr("id"); id != sid.Attr("id") {
+		t.Fatalf("archive id %s, stanza-id %s", id, sid.Attr("id"))
+	}
+	fin := alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "q1" })
+	if fin.Child("urn:xmpp:mam:2", "fin").Attr("complete") != "true" {
+		t.Fatalf("fin: %s", fin)
+	}
+}
+
+// TestOfflineDelivery stores a message for a user who is offline and
+// delivers it at the next available presence.
+func TestOfflineDelivery(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='carol@localhost' type='chat'><body>while you were out</body></message>`)
+	carol := login(t, s, "carol", "c")
+	carol.Send(`<presence/>`)
+	m := carol.Expect(isMessageWithBody("while you were out"))
+	if m.Child("urn:xmpp:delay", "delay") == nil {
+		t.Fatalf("offline message without delay: %s", m)
+	}
+}
+
+// TestUnknownRecipient checks that a message to an account that does not
+// exist is bounced with service-unavailable.
+func TestUnknownRecipient(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='nobody@localhost' type='chat' id='x1'><body>hi</body></message>`)
+	e := bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "x1" })
+	if e.Attr("type") != "error" || e.Child("", "error").Child("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable") == nil {
+		t.Fatalf("got %s", e)
+	}
+}

@@ -1,0 +1,77 @@
+// Package mam implements users' message archives: Message Archive
+// Management (XEP-0313 v1.1, namespace urn:xmpp:mam:2, with the
+// urn:xmpp:mam:2#extended features), its preferences (XEP-0441), the
+// archive's stanza ids (XEP-0359), Result Set Management paging
+// (XEP-0059) and the hints that govern storage (XEP-0334).
+//
+// # Archiving
+//
+// The module is a router hook on both sides of a local message: the
+// outbound hook archives into the sender's archive (outgoing), the inbound
+// hook into the recipient's (incoming); a message to oneself is archived
+// once, outbound. Both return only after the store has made the item
+// durable (storage.Archive.AppendArchive group-commits), and a failed
+// append aborts routing: nothing is delivered that the archive lacks.
+// What is archived (archivedCopy): chat and normal messages with a body or
+// subject, a <store/> hint, receipts, chat markers, encrypted payloads,
+// Jingle Message Initiation, MUC invitations, corrections, retractions
+// and reactions; never headline, groupchat or error messages, never
+// no-store/no-permanent-store, MAM results or carbons wrappers. Children
+// in dont_archive_namespaces (chat states) are stripped from the stored
+// copy, and a message with nothing else worth keeping is not archived. A
+// resend (same origin-id and body from the same peer, as after a stream
+// management resume) reuses the existing item. Archive policy: stored
+// XEP-0441 preferences, else default_archive_policy; see shouldArchive
+// for the matching rules Skald chose where XEP-0441 is silent.
+//
+// Stanza ids (XEP-0313 "Communicating the archive ID", XEP-0359): every stanza-id claiming to be
+// from the archive involved ('by' = the sender's bare JID outbound, the
+// recipient's inbound) is removed; the recipient's copy gets
+// <stanza-id by='recipient' id='…'/>; the sender's archive id is handed
+// to the carbons module in MessageEvent.SenderArchiveID and never added
+// to what the recipient gets. origin-id is kept.
+//
+// Archive ids are the store's internal int64 ids under a keyed AES
+// permutation (see idCodec), 22 URL-safe characters: opaque,
+// unpredictable, unique and never reused, revealing neither time nor
+// archive size; a string the server did not issue is rejected
+// (item-not-found) without a store lookup.
+//
+// # Queries
+//
+// On the account's bare JID (and, for clients that discovered the
+// feature there, the server domain, which serves the requester's own
+// archive; another user's archive is forbidden):
+//   - iq get <query/>: the form (with, start, end, before-id, after-id,
+//     ids; no full-text search yet);
+//   - iq set <query/>: results as <message><result><forwarded><delay/>…
+//     with microsecond stamps, then <fin/> with RSM first/last, count
+//     when cheap and exact (up to 10000 matching items, and not with
+//     after-id/before-id, which the store cannot count), first@index
+//     when it follows from the count, complete='true' when nothing more
+//     matches in the paging direction; <flip-page/> reverses only the
+//     order of sending. Errors are listed at ParseQuery; unknown ids are
+//     item-not-found (cancel); RSM <index/> is feature-not-implemented.
+//   - iq get <metadata/>: first and last item, or an empty <metadata/>;
+//   - iq get/set <prefs/> (XEP-0441): both lists always present; a set
+//     answers with the preferences as applied.
+//
+// Disco features on the server and on accounts: urn:xmpp:mam:2,
+// urn:xmpp:mam:2#extended, urn:xmpp:sid:0.
+//
+// # Retention
+//
+// Cleaner.Run deletes items older than archive_expires_after every
+// archive_cleanup_interval, in batches of 1000 (Cleaner.ExpireNow does one
+// pass). archive_max_items trims a user's oldest items after an append,
+// only when a per-user count kept in memory exceeds the cap. Both only
+// ever delete the oldest items, so archives have no holes (XEP-0313 "Message retention and deletion").
+//
+// # Configuration
+//
+// The [mam] section (Config): max_archive_query_results (50),
+// default_page_size (20, at most the former), default_archive_policy
+// (true | false | "roster"), archive_expires_after ("1w"; ParseExpiry),
+// archive_cleanup_interval (14400 s), archive_max_items (0 = unlimited),
+// dont_archive_namespaces (chat states).
+package mam

@@ -1,0 +1,391 @@
+package mam
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// countBound caps the work spent on RSM <count/>: archives (or filtered
+// result sets) larger than this get no count and no derived index rather
+// than an expensive or wrong one (XEP-0059 "Paging Forwards" allows omitting both).
+const countBound = 10000
+
+// access checks that the requester may use the archive an iq is addressed
+// to. It returns the archive owner and the address result messages come
+// from (the queried entity, which clients check, XEP-0313 "Sender Impersonation").
+func access(iq *router.IQ) (owner, from jid.JID, err error) {
+	if iq.Session == nil {
+		return jid.JID{}, jid.JID{}, stanza.E(stanza.Forbidden, "")
+	}
+	if iq.To.Local() == "" {
+		// The server domain: the requester's own archive, on the
+		// requester's own domain only.
+		if iq.To.Domain() != iq.From.Domain() {
+			return jid.JID{}, jid.JID{}, stanza.E(stanza.Forbidden, "")
+		}
+		return iq.From.Bare(), iq.To, nil
+	}
+	if iq.To.Bare() != iq.From.Bare() {
+		return jid.JID{}, jid.JID{}, stanza.E(stanza.Forbidden, "only the account itself may access its archive")
+	}
+	return iq.To.Bare(), iq.To.Bare(), nil
+}
+
+// handleForm answers iq get <query/> with the supported query fields.
+func (m *Module) handleForm(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+	if _, _, err := access(iq); err != nil {
+		return nil, err
+	}
+	return stanza.Result(iq.Stanza).Append(queryForm()), nil
+}
+
+// handleQuery runs an archive query (XEP-0313 "Querying an archive"): the matching page is
+// sent as result messages, then the iq result with <fin/> goes last.
+//
+// Paging: RSM <after/> pages forward, <before/> (empty: from the end)
+// backward, both bounded by the form's after-id/before-id; RSM <after/>
+// and <before/> together, which XEP-0313 "Paging through results" leaves undefined, select
+// the range between them and page backward from <before/>. RSM <index/>
+// is answered feature-not-implemented (XEP-0059 "Retrieving a Page Out of Order" allows it): deriving
+// an item from a position costs a scan of every item before it.
+func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	owner, from, err := access(iq)
+	if err != nil {
+		return nil, err
+	}
+	q, err := ParseQuery(iq.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if q.RSM.HasIndex {
+		return nil, stanza.E(stanza.FeatureNotImplemented, "RSM <index/> is not supported; page with <after/> or <before/>")
+	}
+
+	aq := storage.ArchiveQuery{Owner: owner.String(), Start: q.Start, End: q.End}
+	if !q.With.IsZero() {
+		aq.With = q.With.Bare().String()
+		aq.WithResource = q.With.Resource()
+	}
+	var r resolver
+	r.codec = m.ids
+	formAfter, formBefore := r.id(q.AfterID), r.id(q.BeforeID)
+	rsmAfter, rsmBefore := r.id(q.RSM.After), r.id(q.RSM.Before)
+	for _, s := range q.IDs {
+		aq.IDs = append(aq.IDs, r.id(s))
+	}
+	if err := r.check(ctx, m.store, aq.Owner); err != nil {
+		return nil, err
+	}
+	aq.AfterID = maxID(formAfter, rsmAfter)
+	aq.BeforeID = minID(formBefore, rsmBefore)
+	aq.Last = q.RSM.HasBefore
+
+	limit := m.set.defaultPage
+	if q.RSM.HasMax {
+		limit = min(q.RSM.Max, m.set.maxPage)
+	}
+
+	iq.Session.SetMAMQueried()
+
+	// The count covers the whole result set: the form's filters, not the
+	// RSM cursors. The store cannot bound a count by item ids, so with
+	// after-id/before-id there is no count rather than a wrong one.
+	count := -1
+	if q.AfterID == "" && q.BeforeID == "" {
+		cq := aq
+		cq.AfterID, cq.BeforeID, cq.Last, cq.Limit = 0, 0, false, 0
+		n, err := m.store.CountArchive(ctx, cq, countBound+1)
+		if err != nil {
+			return nil, fmt.Errorf("mam: count: %w", err)
+		}
+		if n <= countBound {
+			count = n
+		}
+	}
+
+	if limit == 0 {
+		// max=0 asks for the count only (XEP-0059 "Getting the Item Count"); a one-item probe
+		// tells whether anything lies in the paging direction.
+		aq.Limit = 1
+		page, err := m.store.QueryArchive(ctx, aq)
+		if err != nil {
+			return nil, fmt.Errorf("mam: query: %w", err)
+		}
+		return m.fin(iq, len(page.Messages) == 0, rsmResult("", "", -1, count)), nil
+	}
+
+	aq.Limit = limit
+	page, err := m.store.QueryArchive(ctx, aq)
+	if err != nil {
+		return nil, fmt.Errorf("mam: query: %w", err)
+	}
+	msgs := page.Messages
+	stanzas := m.decodePage(msgs)
+	for i := range msgs {
+		j := i
+		if q.FlipPage {
+			j = len(msgs) - 1 - i
+		}
+		if err := iq.Session.Send(m.resultMessage(iq.From, from, q.QueryID, &msgs[j], stanzas[j])); err != nil {
+			// The client's queue is full; its connection is being cut.
+			return nil, stanza.E(stanza.ResourceConstraint, "")
+		}
+	}
+	if len(msgs) == 0 {
+		return m.fin(iq, page.Complete, rsmResult("", "", -1, count)), nil
+	}
+	first, last := m.ids.encode(msgs[0].ID), m.ids.encode(msgs[len(msgs)-1].ID)
+	return m.fin(iq, page.Complete, rsmResult(first, last, firstIndex(q, aq, page, count), count)), nil
+}
+
+// firstIndex returns the position of the page's first item in the result
+// set, or -1 where it cannot be known from the count alone.
+func firstIndex(q Query, aq storage.ArchiveQuery, page storage.ArchivePage, count int) int {
+	n := len(page.Messages)
+	switch {
+	case !aq.Last && q.RSM.After == "":
+		return 0 // the start of the set
+	case aq.Last && page.Complete && q.RSM.After == "":
+		return 0 // paged back to the start of the set
+	case count < 0:
+		return -1
+	case !aq.Last && page.Complete:
+		return max(count-n, 0) // the page reaches the end of the set
+	case aq.Last && q.RSM.Before == "" && q.RSM.After == "":
+		return max(count-n, 0) // the last page
+	}
+	return -1
+}
+
+func (m *Module) fin(iq *router.IQ, complete bool, set *xml.Element) *xml.Element {
+	fin := xml.New(NS, "fin")
+	if complete {
+		fin.SetAttr("complete", "true")
+	}
+	return stanza.Result(iq.Stanza).Append(fin.Append(set))
+}
+
+// resultMessage wraps an archived item for the requester (XEP-0313 "Query results",
+// XEP-0297, XEP-0203).
+//
+// A nil st (an item that cannot be read) gives an empty <forwarded/>,
+// which XEP-0313 "Message retention and deletion" allows for an item that cannot be shown: its id and
+// timestamp keep paging consistent.
+func (m *Module) resultMessage(to, from jid.JID, queryID string, it *storage.ArchivedMessage, st *xml.Element) *xml.Element {
+	fwd := xml.New(NSForward, "forwarded").Append(
+		xml.New(NSDelay, "delay", "stamp", FormatDateTime(it.Stamp)))
+	if st != nil {
+		fwd.Append(st)
+	}
+	res := xml.New(NS, "result")
+	res.SetAttr("queryid", queryID)
+	res.SetAttr("id", m.ids.encode(it.ID))
+	res.Append(fwd)
+	return xml.New(nsClient, "message", "to", to.String(), "from", from.String(), "id", m.nextMsgID()).Append(res)
+}
+
+// decodeStanza parses a stored message. It is wrapped in a jabber:client
+// root so that both self-contained serialisations and ones relying on an
+// inherited default namespace read back the same.
+func decodeStanza(b []byte) (*xml.Element, error) {
+	src := io.MultiReader(strings.NewReader(`<s xmlns="jabber:client">`), bytes.NewReader(b), strings.NewReader(`</s>`))
+	lim := xml.DefaultLimits
+	lim.MaxStanzaBytes = int64(len(b)) + 1024
+	rd := xml.NewReader(src, lim, min(len(b)+64, 4096))
+	if _, _, err := rd.ReadStreamStart(); err != nil {
+		return nil, err
+	}
+	st, err := nextStanza(rd)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := rd.Next(); !errors.Is(err, xml.ErrStreamEnd) {
+		return nil, errors.New("stored data holds more than one stanza")
+	}
+	return st, nil
+}
+
+func nextStanza(rd *xml.Reader) (*xml.Element, error) {
+	st, err := rd.Next()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Is(nsClient, "message") {
+		return nil, fmt.Errorf("stored stanza is {%s}%s", st.Space, st.Local)
+	}
+	return st, nil
+}
+
+// nsPageSep is the namespace of the separators in decodePage's stream.
+const nsPageSep = "urn:skald:mam:page"
+
+// decodePage parses the stored messages of a page with one XML reader
+// (setting up a decoder costs as much as parsing a short message). An
+// entry is nil, with the error logged, for an item that cannot be read.
+//
+// Each item must read as exactly one message followed by its separator,
+// which carries the item's position and a per-process random nonce, so
+// no stored data (however corrupt or crafted) can shift items against
+// their ids; at the first item that does not, the rest of the page is
+// decoded item by item.
+func (m *Module) decodePage(items []storage.ArchivedMessage) []*xml.Element {
+	out := make([]*xml.Element, len(items))
+	readers := make([]io.Reader, 0, 2*len(items)+2)
+	readers = append(readers, strings.NewReader(`<s xmlns="jabber:client">`))
+	longest := 0
+	for i := range items {
+		sep := `<sep xmlns="` + nsPageSep + `" n="` + m.sepNonce + strconv.Itoa(i) + `"/>`
+		readers = append(readers, bytes.NewReader(items[i].Stanza), strings.NewReader(sep))
+		longest = max(longest, len(items[i].Stanza))
+	}
+	readers = append(readers, strings.NewReader(`</s>`))
+	lim := xml.DefaultLimits
+	lim.MaxStanzaBytes = int64(longest) + 1024
+	rd := xml.NewReader(io.MultiReader(readers...), lim, 4096)
+	i := 0
+	if _, _, err := rd.ReadStreamStart(); err == nil {
+		for ; i < len(items); i++ {
+			st, err := nextStanza(rd)
+			if err != nil {
+				break
+			}
+			sep, err := rd.Next()
+			if err != nil || !sep.Is(nsPageSep, "sep") || sep.Attr("n") != m.sepNonce+strconv.Itoa(i) {
+				break
+			}
+			out[i] = st
+		}
+	}
+	// From the first item that broke the stream on, one at a time.
+	for ; i < len(items); i++ {
+		st, err := decodeStanza(items[i].Stanza)
+		if err != nil {
+			m.log.Error("mam: stored stanza unreadable", "owner", items[i].Owner, "item", items[i].ID, "err", err)
+			continue
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// resolver turns archive ids from a query into item ids, collecting them
+// for one existence check.
+type resolver struct {
+	codec *idCodec
+	ids   []int64
+	bad   bool
+}
+
+func (r *resolver) id(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	n, ok := r.codec.decode(s)
+	if !ok {
+		r.bad = true
+		return 0
+	}
+	r.ids = append(r.ids, n)
+	return n
+}
+
+// check answers item-not-found unless every id named in the query is an
+// item of owner's archive (XEP-0313 "Limiting results by id" and "Requesting pages": MUST).
+func (r *resolver) check(ctx context.Context, store storage.Archive, owner string) error {
+	notFound := stanza.E(stanza.ItemNotFound, "no such item in the archive")
+	if r.bad {
+		return notFound
+	}
+	if len(r.ids) == 0 {
+		return nil
+	}
+	exist, err := store.ArchiveIDsExist(ctx, owner, r.ids)
+	if err != nil {
+		return fmt.Errorf("mam: id lookup: %w", err)
+	}
+	for _, n := range r.ids {
+		if !exist[n] {
+			return notFound
+		}
+	}
+	return nil
+}
+
+func maxID(a, b int64) int64 { return max(a, b) }
+
+// minID is the tighter of two exclusive upper bounds (0 = none).
+func minID(a, b int64) int64 {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
+}
+
+// handleMetadata answers XEP-0313 "Archive metadata": the first and last
+// items, or an empty <metadata/> for an empty archive.
+func (m *Module) handleMetadata(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	owner, _, err := access(iq)
+	if err != nil {
+		return nil, err
+	}
+	first, last, ok, err := m.store.ArchiveBounds(ctx, owner.String())
+	if err != nil {
+		return nil, fmt.Errorf("mam: bounds: %w", err)
+	}
+	md := xml.New(NS, "metadata")
+	if ok {
+		md.Append(
+			xml.New(NS, "start", "id", m.ids.encode(first.ID), "timestamp", FormatDateTime(first.Stamp)),
+			xml.New(NS, "end", "id", m.ids.encode(last.ID), "timestamp", FormatDateTime(last.Stamp)),
+		)
+	}
+	return stanza.Result(iq.Stanza).Append(md), nil
+}
+
+// handlePrefsGet answers XEP-0441 preferences.
+func (m *Module) handlePrefsGet(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	owner, _, err := access(iq)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.currentPrefs(ctx, owner.String())
+	if err != nil {
+		return nil, fmt.Errorf("mam: prefs: %w", err)
+	}
+	return stanza.Result(iq.Stanza).Append(prefsElement(p)), nil
+}
+
+// handlePrefsSet stores XEP-0441 preferences and answers with them as
+// applied.
+func (m *Module) handlePrefsSet(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	owner, _, err := access(iq)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := m.currentPrefs(ctx, owner.String())
+	if err != nil {
+		return nil, fmt.Errorf("mam: prefs: %w", err)
+	}
+	p, err := parsePrefs(iq.Payload, cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.store.SetArchivePrefs(ctx, owner.String(), p); err != nil {
+		return nil, fmt.Errorf("mam: store prefs: %w", err)
+	}
+	return stanza.Result(iq.Stanza).Append(prefsElement(p)), nil
+}

@@ -1,0 +1,452 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// ---------------------------------------------------------------- users
+
+func domainOf(bare string) string {
+	if i := strings.IndexByte(bare, '@'); i >= 0 {
+		return bare[i+1:]
+	}
+	return bare
+}
+
+func credArgs(c storage.Credentials) []any {
+	b := func(v []byte) any {
+		if v == nil {
+			return nil
+		}
+		return v
+	}
+	return []any{
+		b(c.SHA1.Salt), c.SHA1.Iterations, b(c.SHA1.StoredKey), b(c.SHA1.ServerKey),
+		b(c.SHA256.Salt), c.SHA256.Iterations, b(c.SHA256.StoredKey), b(c.SHA256.ServerKey),
+	}
+}
+
+func blob(st *sqlite3.Stmt, col int) []byte {
+	if st.ColumnType(col) == sqlite3.NULL {
+		return nil
+	}
+	return st.ColumnBlob(col, nil)
+}
+
+// CreateUser implements storage.Users.
+func (s *Store) CreateUser(ctx context.Context, bare string, c storage.Credentials) error {
+	args := append([]any{bare, domainOf(bare)}, credArgs(c)...)
+	return s.write(ctx, func(w *conn) error {
+		if err := w.exec(`INSERT INTO users(bare, domain,
+			sha1_salt, sha1_iter, sha1_stored, sha1_server,
+			sha256_salt, sha256_iter, sha256_stored, sha256_server)
+			VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`, args...); err != nil {
+			return err
+		}
+		if w.db.Changes() == 0 {
+			return storage.ErrExists
+		}
+		return nil
+	})
+}
+
+// UserCredentials implements storage.Users.
+func (s *Store) UserCredentials(ctx context.Context, bare string) (storage.Credentials, error) {
+	var c storage.Credentials
+	err := s.read(ctx, func(r *conn) error {
+		st, err := r.prep(`SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
+			sha256_salt, sha256_iter, sha256_stored, sha256_server FROM users WHERE bare=?`)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		if err := st.BindText(1, bare); err != nil {
+			return err
+		}
+		if !st.Step() {
+			if err := st.Err(); err != nil {
+				return err
+			}
+			return storage.ErrNotFound
+		}
+		c.SHA1 = storage.Credential{Salt: blob(st, 0), Iterations: st.ColumnInt(1), StoredKey: blob(st, 2), ServerKey: blob(st, 3)}
+		c.SHA256 = storage.Credential{Salt: blob(st, 4), Iterations: st.ColumnInt(5), StoredKey: blob(st, 6), ServerKey: blob(st, 7)}
+		return nil
+	})
+	return c, err
+}
+
+// SetUserCredentials implements storage.Users; ErrNotFound for an unknown
+// account.
+func (s *Store) SetUserCredentials(ctx context.Context, bare string, c storage.Credentials) error {
+	args := append(credArgs(c), bare)
+	return s.write(ctx, func(w *conn) error {
+		if err := w.exec(`UPDATE users SET
+			sha1_salt=?, sha1_iter=?, sha1_stored=?, sha1_server=?,
+			sha256_salt=?, sha256_iter=?, sha256_stored=?, sha256_server=?
+			WHERE bare=?`, args...); err != nil {
+			return err
+		}
+		if w.db.Changes() == 0 {
+			return storage.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// UserExists implements storage.Users.
+func (s *Store) UserExists(ctx context.Context, bare string) (bool, error) {
+	var ok bool
+	err := s.read(ctx, func(r *conn) error {
+		var err error
+		ok, err = exists(r, `SELECT 1 FROM users WHERE bare=?`, bare)
+		return err
+	})
+	return ok, err
+}
+
+func exists(c *conn, query string, args ...any) (bool, error) {
+	st, err := c.prep(query)
+	if err != nil {
+		return false, err
+	}
+	defer st.Reset()
+	if err := bind(st, args...); err != nil {
+		return false, err
+	}
+	if st.Step() {
+		return true, nil
+	}
+	return false, st.Err()
+}
+
+// DeleteUser implements storage.Users. The archive is deleted in batches
+// of Options.DeleteBatch rows, each in its own transaction, before the
+// account and the rest of its data go in one last transaction.
+func (s *Store) DeleteUser(ctx context.Context, bare string) error {
+	ok, err := s.UserExists(ctx, bare)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return storage.ErrNotFound
+	}
+	if _, err := s.PurgeArchive(ctx, bare, "", time.Time{}); err != nil {
+		return err
+	}
+	return s.write(ctx, func(w *conn) error {
+		if err := w.exec(`DELETE FROM users WHERE bare=?`, bare); err != nil {
+			return err
+		}
+		if w.db.Changes() == 0 {
+			return storage.ErrNotFound
+		}
+		s.wstampOK = false
+		for _, q := range []string{
+			`DELETE FROM roster WHERE owner=?`, // items cascade
+			`DELETE FROM offline WHERE owner=?`,
+			`DELETE FROM archive WHERE owner=?`, // only what arrived meanwhile
+			`DELETE FROM archive_count WHERE owner=?`,
+			`DELETE FROM archive_prefs WHERE owner=?`,
+		} {
+			if err := w.exec(q, bare); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ListUsers implements storage.Users.
+func (s *Store) ListUsers(ctx context.Context, domain string) ([]string, error) {
+	var out []string
+	err := s.read(ctx, func(r *conn) error {
+		q, args := `SELECT bare FROM users ORDER BY bare`, []any(nil)
+		if domain != "" {
+			q, args = `SELECT bare FROM users WHERE domain=? ORDER BY bare`, []any{domain}
+		}
+		st, err := r.prep(q)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		if err := bind(st, args...); err != nil {
+			return err
+		}
+		for st.Step() {
+			out = append(out, st.ColumnText(0))
+		}
+		return st.Err()
+	})
+	return out, err
+}
+
+// ---------------------------------------------------------------- rosters
+
+func encodeList(v []string) any {
+	if len(v) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(v) // []string cannot fail
+	return string(b)
+}
+
+func decodeList(st *sqlite3.Stmt, col int) ([]string, error) {
+	if st.ColumnType(col) == sqlite3.NULL {
+		return nil, nil
+	}
+	var v []string
+	if err := json.Unmarshal(st.ColumnRawText(col), &v); err != nil {
+		return nil, err
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
+
+const rosterCols = `contact, name, subscription, ask_out, pending_in, pre_approved, hidden, groups`
+
+func scanRosterItem(st *sqlite3.Stmt) (storage.RosterItem, error) {
+	it := storage.RosterItem{
+		JID:          st.ColumnText(0),
+		Name:         st.ColumnText(1),
+		Subscription: st.ColumnText(2),
+		AskOut:       st.ColumnBool(3),
+		PendingIn:    st.ColumnBool(4),
+		PreApproved:  st.ColumnBool(5),
+		Hidden:       st.ColumnBool(6),
+	}
+	var err error
+	it.Groups, err = decodeList(st, 7)
+	return it, err
+}
+
+// Roster implements storage.Rosters.
+func (s *Store) Roster(ctx context.Context, owner string) ([]storage.RosterItem, string, error) {
+	var items []storage.RosterItem
+	var ver int64
+	err := s.readTx(ctx, func(r *conn) error {
+		st, err := r.prep(`SELECT version FROM roster WHERE owner=?`)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		if err := st.BindText(1, owner); err != nil {
+			return err
+		}
+		if !st.Step() {
+			return st.Err()
+		}
+		ver = st.ColumnInt64(0)
+		it, err := r.prep(`SELECT ` + rosterCols + ` FROM roster_item WHERE owner=? ORDER BY contact`)
+		if err != nil {
+			return err
+		}
+		defer it.Reset()
+		if err := it.BindText(1, owner); err != nil {
+			return err
+		}
+		for it.Step() {
+			item, err := scanRosterItem(it)
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return items, strconv.FormatInt(ver, 10), nil
+}
+
+// RosterItem implements storage.Rosters.
+func (s *Store) RosterItem(ctx context.Context, owner, contact string) (storage.RosterItem, error) {
+	var item storage.RosterItem
+	err := s.read(ctx, func(r *conn) error {
+		st, err := r.prep(`SELECT ` + rosterCols + ` FROM roster_item WHERE owner=? AND contact=?`)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		if err := bind(st, owner, contact); err != nil {
+			return err
+		}
+		if !st.Step() {
+			if err := st.Err(); err != nil {
+				return err
+			}
+			return storage.ErrNotFound
+		}
+		item, err = scanRosterItem(st)
+		return err
+	})
+	return item, err
+}
+
+// bumpRoster increments owner's roster version, creating the roster row.
+func bumpRoster(w *conn, owner string) (string, error) {
+	st, err := w.prep(`INSERT INTO roster(owner, version) VALUES(?, 1)
+		ON CONFLICT(owner) DO UPDATE SET version = version + 1 RETURNING version`)
+	if err != nil {
+		return "", err
+	}
+	defer st.Reset()
+	if err := st.BindText(1, owner); err != nil {
+		return "", err
+	}
+	if !st.Step() {
+		return "", st.Err()
+	}
+	return strconv.FormatInt(st.ColumnInt64(0), 10), nil
+}
+
+// PutRosterItem implements storage.Rosters.
+func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.RosterItem) (string, error) {
+	var ver string
+	err := s.write(ctx, func(w *conn) error {
+		var err error
+		if ver, err = bumpRoster(w, owner); err != nil {
+			return err
+		}
+		return w.exec(`INSERT OR REPLACE INTO roster_item(owner, `+rosterCols+`) VALUES(?,?,?,?,?,?,?,?,?)`,
+			owner, item.JID, item.Name, item.Subscription, item.AskOut, item.PendingIn,
+			item.PreApproved, item.Hidden, encodeList(item.Groups))
+	})
+	return ver, err
+}
+
+// DeleteRosterItem implements storage.Rosters.
+func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string) (string, error) {
+	var ver string
+	err := s.write(ctx, func(w *conn) error {
+		if err := w.exec(`DELETE FROM roster_item WHERE owner=? AND contact=?`, owner, contact); err != nil {
+			return err
+		}
+		if w.db.Changes() == 0 {
+			return storage.ErrNotFound
+		}
+		var err error
+		ver, err = bumpRoster(w, owner)
+		return err
+	})
+	return ver, err
+}
+
+// ---------------------------------------------------------------- offline
+
+// StoreOffline implements storage.Offline. The Seq of m is ignored and
+// assigned by the database; a zero Stored time means now.
+func (s *Store) StoreOffline(ctx context.Context, owner string, m storage.OfflineMessage, limit int) error {
+	stored := m.Stored
+	if stored.IsZero() {
+		stored = time.Now()
+	}
+	stanza := m.Stanza
+	if stanza == nil {
+		stanza = []byte{}
+	}
+	return s.write(ctx, func(w *conn) error {
+		if limit > 0 {
+			st, err := w.prep(`SELECT count(*) FROM (SELECT 1 FROM offline WHERE owner=? LIMIT ?)`)
+			if err != nil {
+				return err
+			}
+			if err := bind(st, owner, limit); err != nil {
+				st.Reset()
+				return err
+			}
+			if !st.Step() {
+				err := st.Err()
+				st.Reset()
+				return err
+			}
+			n := st.ColumnInt(0)
+			st.Reset()
+			if n >= limit {
+				return storage.ErrQuotaExceeded
+			}
+		}
+		return w.exec(`INSERT INTO offline(owner, stored, archived, stanza) VALUES(?,?,?,?)`,
+			owner, stored.UnixMicro(), m.Archived, stanza)
+	})
+}
+
+// OfflineMessages implements storage.Offline.
+func (s *Store) OfflineMessages(ctx context.Context, owner string) ([]storage.OfflineMessage, error) {
+	var out []storage.OfflineMessage
+	err := s.read(ctx, func(r *conn) error {
+		st, err := r.prep(`SELECT seq, stanza, archived, stored FROM offline WHERE owner=? ORDER BY seq`)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		if err := st.BindText(1, owner); err != nil {
+			return err
+		}
+		for st.Step() {
+			out = append(out, storage.OfflineMessage{
+				Seq:      st.ColumnInt64(0),
+				Stanza:   st.ColumnBlob(1, nil),
+				Archived: st.ColumnBool(2),
+				Stored:   time.UnixMicro(st.ColumnInt64(3)).UTC(),
+			})
+		}
+		return st.Err()
+	})
+	return out, err
+}
+
+// DeleteOffline implements storage.Offline.
+func (s *Store) DeleteOffline(ctx context.Context, owner string, upTo int64) error {
+	return s.write(ctx, func(w *conn) error {
+		return w.exec(`DELETE FROM offline WHERE owner=? AND seq<=?`, owner, upTo)
+	})
+}
+
+// ---------------------------------------------------------------- prefs
+
+// ArchivePrefs implements storage.Archive.
+func (s *Store) ArchivePrefs(ctx context.Context, owner string) (storage.ArchivePrefs, bool, error) {
+	var p storage.ArchivePrefs
+	var ok bool
+	err := s.read(ctx, func(r *conn) error {
+		st, err := r.prep(`SELECT default_mode, always, never FROM archive_prefs WHERE owner=?`)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		if err := st.BindText(1, owner); err != nil {
+			return err
+		}
+		if !st.Step() {
+			return st.Err()
+		}
+		ok = true
+		p.Default = st.ColumnText(0)
+		if p.Always, err = decodeList(st, 1); err != nil {
+			return err
+		}
+		p.Never, err = decodeList(st, 2)
+		return err
+	})
+	return p, ok, err
+}
+
+// SetArchivePrefs implements storage.Archive.
+func (s *Store) SetArchivePrefs(ctx context.Context, owner string, p storage.ArchivePrefs) error {
+	return s.write(ctx, func(w *conn) error {
+		return w.exec(`INSERT OR REPLACE INTO archive_prefs(owner, default_mode, always, never) VALUES(?,?,?,?)`,
+			owner, p.Default, encodeList(p.Always), encodeList(p.Never))
+	})
+}

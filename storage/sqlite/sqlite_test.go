@@ -1,0 +1,375 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/storage/storagetest"
+)
+
+// openTest opens a store in a fresh temporary directory. The contract
+// suite runs with SyncOff (durability is not what it checks, and fsyncs
+// would dominate its run time) and a tiny DeleteBatch so that every purge,
+// trim and expiry of the suite and the model test crosses transaction
+// boundaries.
+func openTest(t testing.TB, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		return openTest(t, Options{Synchronous: SyncOff, DeleteBatch: 3, ReadConns: 2})
+	})
+}
+
+var bg = context.Background()
+
+func appendOne(t testing.TB, s *Store, owner string, stamp time.Time) *storage.ArchivedMessage {
+	t.Helper()
+	m := &storage.ArchivedMessage{Owner: owner, With: "peer@example.net", Stamp: stamp, Body: "hi", Stanza: []byte("<message/>")}
+	if err := s.AppendArchive(bg, []*storage.ArchivedMessage{m}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestCountsConsistent runs the model test and then checks the maintained
+// per-owner counts against a full count.
+func TestCountsConsistent(t *testing.T) {
+	storagetest.RunModel(t, func(t *testing.T) storage.Store {
+		s := openTest(t, Options{Synchronous: SyncOff, DeleteBatch: 2})
+		t.Cleanup(func() { checkCounts(t, s) }) // runs before Close
+		return s
+	}, storagetest.ModelConfig{Seeds: []uint64{42}, Ops: 800})
+}
+
+func checkCounts(t *testing.T, s *Store) {
+	t.Helper()
+	err := s.read(bg, func(c *conn) error {
+		st, err := c.prep(`SELECT coalesce(a.owner, c.owner), a.n, c.n FROM
+			(SELECT owner, count(*) AS n FROM archive GROUP BY owner) a
+			FULL JOIN archive_count c ON a.owner = c.owner
+			WHERE a.n IS NOT c.n`)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		for st.Step() {
+			t.Errorf("owner %s: %d rows, archive_count says %d", st.ColumnText(0), st.ColumnInt(1), st.ColumnInt(2))
+		}
+		return st.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "skald.db")
+	s, err := Open(bg, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.CreateUser(bg, "a@b", storage.Credentials{}); err != nil {
+		t.Fatal(err)
+	}
+	m1 := appendOne(t, s, "a@b", t0.Add(time.Hour))
+	m2 := appendOne(t, s, "c@d", t0.Add(2*time.Hour))
+	if _, err := s.PurgeArchive(bg, "c@d", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(bg, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ok, _ := s.UserExists(bg, "a@b"); !ok {
+		t.Fatal("user lost across reopen")
+	}
+	p, err := s.QueryArchive(bg, storage.ArchiveQuery{Owner: "a@b"})
+	if err != nil || len(p.Messages) != 1 || p.Messages[0].ID != m1.ID {
+		t.Fatalf("archive after reopen: %v %v", p, err)
+	}
+	// AUTOINCREMENT: the purged m2's id is not handed out again, and the
+	// stamp clamp uses the newest stored item (m1, m2 is gone).
+	m3 := appendOne(t, s, "a@b", t0)
+	if m3.ID <= m2.ID {
+		t.Fatalf("id %d reused after reopen (purged %d)", m3.ID, m2.ID)
+	}
+	if !m3.Stamp.Equal(m1.Stamp) {
+		t.Fatalf("stamp after reopen %v, want clamp to %v", m3.Stamp, m1.Stamp)
+	}
+	var sync, fk int64
+	err = s.read(bg, func(c *conn) error {
+		var err error
+		if fk, _, err = queryInt(c, `PRAGMA foreign_keys`); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d, %v", fk, err)
+	}
+	err = s.write(bg, func(w *conn) error {
+		var err error
+		sync, _, err = queryInt(w, `PRAGMA synchronous`)
+		return err
+	})
+	if err != nil || sync != 2 {
+		t.Fatalf("writer synchronous = %d (want 2 = FULL), %v", sync, err)
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := sqlite3.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	version := func() int {
+		v, err := schemaVersion(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	fsys := fstest.MapFS{
+		"migrations/0001_a.sql": {Data: []byte(`CREATE TABLE a(x); INSERT INTO a VALUES(1);`)},
+	}
+	if err := migrateFS(bg, db, fsys); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != 1 {
+		t.Fatalf("version %d", v)
+	}
+	// Re-running applies nothing (a second INSERT would be visible).
+	if err := migrateFS(bg, db, fsys); err != nil {
+		t.Fatal(err)
+	}
+	// A failing migration is rolled back whole and stops the runner.
+	fsys["migrations/0002_b.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE b(y); INSERT INTO nope VALUES(1);`)}
+	fsys["migrations/0003_c.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE c(z);`)}
+	if err := migrateFS(bg, db, fsys); err == nil {
+		t.Fatal("broken migration succeeded")
+	}
+	if v := version(); v != 1 {
+		t.Fatalf("version %d after failed migration", v)
+	}
+	if err := db.Exec(`SELECT * FROM b`); err == nil {
+		t.Fatal("table of the failed migration exists")
+	}
+	fsys["migrations/0002_b.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE b(y);`)}
+	if err := migrateFS(bg, db, fsys); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != 3 {
+		t.Fatalf("version %d", v)
+	}
+	n, _, err := queryInt(&conn{db: db, stmts: map[string]*sqlite3.Stmt{}}, `SELECT count(*) FROM a`)
+	if err != nil || n != 1 {
+		t.Fatalf("migration 1 ran %d times (%v)", n, err)
+	}
+	// Gaps and bad names are refused; so is a database newer than us.
+	bad := fstest.MapFS{"migrations/0001_a.sql": {}, "migrations/0003_c.sql": {}}
+	if err := migrateFS(bg, db, bad); err == nil {
+		t.Fatal("gap accepted")
+	}
+	if err := migrateFS(bg, db, fstest.MapFS{"migrations/x.sql": {}}); err == nil {
+		t.Fatal("bad name accepted")
+	}
+	older := fstest.MapFS{"migrations/0001_a.sql": fsys["migrations/0001_a.sql"]}
+	if err := migrateFS(bg, db, older); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("newer database accepted: %v", err)
+	}
+	// The real migrations apply to an empty database.
+	s := openTest(t, Options{})
+	err = s.read(bg, func(c *conn) error {
+		v, _, err := queryInt(c, `SELECT max(version) FROM schema_version`)
+		if err == nil && v < 1 {
+			err = errors.New("no schema version recorded")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGroupCommit checks that concurrent appenders share transactions and
+// that a failing request does not fail the others of its batch.
+func TestGroupCommit(t *testing.T) {
+	s := openTest(t, Options{}) // SyncFull: commits take long enough to batch
+	const workers, each = 32, 8
+	b0, o0 := s.nBatches.Load(), s.nOps.Load()
+	var wg sync.WaitGroup
+	var dupOK atomic.Int32
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				m := &storage.ArchivedMessage{Owner: "room@muc.example.org", With: "x@y", Stanza: []byte("<m/>")}
+				if err := s.AppendArchive(bg, []*storage.ArchivedMessage{m}); err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				if i == 0 {
+					// All workers race to create the same account: exactly one
+					// may succeed, in whatever batch.
+					err := s.CreateUser(bg, "dup@example.org", storage.Credentials{})
+					switch {
+					case err == nil:
+						dupOK.Add(1)
+					case !errors.Is(err, storage.ErrExists):
+						t.Errorf("worker %d: %v", w, err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	batches, ops := s.nBatches.Load()-b0, s.nOps.Load()-o0
+	t.Logf("%d write requests in %d transactions (%.1f per commit)", ops, batches, float64(ops)/float64(batches))
+	if ops != workers*(each+1) {
+		t.Fatalf("%d ops counted", ops)
+	}
+	if batches >= ops {
+		t.Errorf("no group commit: %d transactions for %d requests", batches, ops)
+	}
+	if dupOK.Load() != 1 {
+		t.Fatalf("%d CreateUser calls succeeded", dupOK.Load())
+	}
+	if n, _ := s.CountArchive(bg, storage.ArchiveQuery{Owner: "room@muc.example.org"}, 0); n != workers*each {
+		t.Fatalf("%d items stored", n)
+	}
+	checkCounts(t, s)
+}
+
+// TestLoneWriter checks that a single writer is committed at once, one
+// request per transaction, without waiting for company.
+func TestLoneWriter(t *testing.T) {
+	s := openTest(t, Options{Synchronous: SyncOff})
+	b0 := s.nBatches.Load()
+	start := time.Now()
+	for range 50 {
+		appendOne(t, s, "a@b", time.Time{})
+	}
+	if n := s.nBatches.Load() - b0; n != 50 {
+		t.Fatalf("%d transactions for 50 sequential appends", n)
+	}
+	t.Logf("50 sequential appends (SyncOff) in %v", time.Since(start))
+}
+
+// TestQueryPlans pins the plans of the hot statements: every page, count
+// and seek is an index search, with no full scan and no sort.
+func TestQueryPlans(t *testing.T) {
+	s := openTest(t, Options{})
+	var stmts []string
+	for v, q := range pageSQL {
+		stmts = append(stmts, q)
+		if v&vDesc == 0 {
+			stmts = append(stmts, countSQL[v])
+		}
+	}
+	stmts = append(stmts,
+		`SELECT id FROM archive WHERE owner=? AND stamp>=? ORDER BY stamp, id LIMIT 1`,
+		`SELECT id FROM archive WHERE owner=? AND stamp<=? ORDER BY stamp DESC, id DESC LIMIT 1`,
+		`SELECT `+msgCols+` FROM archive WHERE owner=? AND with_jid=? AND origin_id=? AND outgoing=? ORDER BY id DESC LIMIT 1`,
+		`SELECT stamp FROM archive ORDER BY id DESC LIMIT 1`,
+		`SELECT id, stamp FROM archive ORDER BY id LIMIT ?`,
+		`SELECT n FROM archive_count WHERE owner=?`,
+	)
+	err := s.read(bg, func(c *conn) error {
+		for _, q := range stmts {
+			st, _, err := c.db.Prepare(`EXPLAIN QUERY PLAN ` + q)
+			if err != nil {
+				return err
+			}
+			var plan []string
+			for st.Step() {
+				plan = append(plan, st.ColumnText(3))
+			}
+			st.Close()
+			all := strings.Join(plan, "; ")
+			switch {
+			case strings.Contains(all, "TEMP B-TREE"):
+				t.Errorf("sort in plan of %s: %s", q, all)
+			case strings.Contains(all, "SCAN archive") && !strings.HasPrefix(q, "SELECT stamp") && !strings.HasPrefix(q, "SELECT id, stamp"):
+				t.Errorf("full scan in plan of %s: %s", q, all)
+			case strings.Contains(q, "with_jid=?5") && !strings.Contains(q, "json_each") && !strings.Contains(all, "archive_with"):
+				t.Errorf("peer index unused by %s: %s", q, all)
+			case strings.Contains(q, "origin_id=?") && !strings.Contains(all, "archive_origin"):
+				t.Errorf("origin index unused by %s: %s", q, all)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReadInterrupted(t *testing.T) {
+	s := openTest(t, Options{Synchronous: SyncOff})
+	ctx, cancel := context.WithCancel(bg)
+	err := s.read(ctx, func(c *conn) error {
+		cancel()
+		st, err := c.prep(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) SELECT count(*) FROM n`)
+		if err != nil {
+			return err
+		}
+		defer st.Reset()
+		st.Step()
+		return st.Err()
+	})
+	if err == nil {
+		t.Fatal("endless query was not interrupted")
+	}
+	// The connection is usable again afterwards.
+	for range s.opts.ReadConns + 1 {
+		if _, err := s.QueryArchive(bg, storage.ArchiveQuery{Owner: "a@b"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestWritePanic(t *testing.T) {
+	s := openTest(t, Options{Synchronous: SyncOff})
+	err := s.write(bg, func(w *conn) error {
+		if err := w.exec(`INSERT INTO archive_prefs(owner, default_mode) VALUES('x@y', 'always')`); err != nil {
+			return err
+		}
+		panic("boom")
+	})
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("panicking write: %v", err)
+	}
+	if _, ok, _ := s.ArchivePrefs(bg, "x@y"); ok {
+		t.Fatal("write of the panicking request was committed")
+	}
+	appendOne(t, s, "a@b", time.Time{}) // the writer still works
+}

@@ -1,0 +1,342 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// SyncMode is the PRAGMA synchronous setting of the writer connection.
+type SyncMode int
+
+const (
+	// SyncFull (the default) fsyncs the WAL on every COMMIT: a write that
+	// returned survives power loss. This is what the archive promises.
+	SyncFull SyncMode = iota
+	// SyncNormal fsyncs only at checkpoints: a power loss can lose the most
+	// recent commits (never corrupt the database). For benchmarks and
+	// throwaway test databases.
+	SyncNormal
+	// SyncOff never fsyncs. For tests only.
+	SyncOff
+)
+
+func (m SyncMode) pragma() string {
+	switch m {
+	case SyncNormal:
+		return "NORMAL"
+	case SyncOff:
+		return "OFF"
+	}
+	return "FULL"
+}
+
+// Options tunes a Store. The zero value gives the defaults.
+type Options struct {
+	// MaxBatch caps how many write requests share one transaction
+	// (default 256).
+	MaxBatch int
+	// MaxBatchDelay, if positive, lets the writer wait up to this long after
+	// the first request of a batch for more requests before it commits.
+	// The default 0 never waits: a batch is committed as soon as no further
+	// request is queued, so a lone writer pays no added latency.
+	MaxBatchDelay time.Duration
+	// ReadConns is the size of the read connection pool (default 4).
+	ReadConns int
+	// BusyTimeout bounds waits for locks held by other processes
+	// (default 5s).
+	BusyTimeout time.Duration
+	// Synchronous is the durability mode (default SyncFull).
+	Synchronous SyncMode
+	// DeleteBatch is how many archive rows PurgeArchive, TrimArchive,
+	// ExpireArchive and DeleteUser delete per transaction (default 1000),
+	// so other writes interleave with big deletions.
+	DeleteBatch int
+}
+
+func (o *Options) fill() {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = 4
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.DeleteBatch <= 0 {
+		o.DeleteBatch = 1000
+	}
+}
+
+// Store is a storage.Store backed by one SQLite database file. All methods
+// are safe for concurrent use.
+type Store struct {
+	opts Options
+	path string
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	quit      chan struct{} // closed by Close
+	closeErr  error
+
+	// Writes: requests go to the writer goroutine, which owns wconn.
+	ops        chan *writeOp // unbuffered; see writer.go
+	writerDone chan struct{}
+	wconn      *conn
+	// Group commit counters, for tests and benchmarks.
+	nBatches, nOps atomic.Int64
+	// Writer-goroutine-only cache of the newest archive stamp.
+	wstamp   int64
+	wstampOK bool
+
+	// Reads: a fixed pool of connections.
+	readers chan *conn
+	nread   int
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// conn is one SQLite connection with its prepared statement cache. A conn
+// is used by one goroutine at a time: the writer goroutine, or the reader
+// that took it from the pool.
+type conn struct {
+	db    *sqlite3.Conn
+	stmts map[string]*sqlite3.Stmt
+}
+
+// prep returns the cached prepared statement for query, preparing it on
+// first use. The caller must Reset it when done.
+func (c *conn) prep(query string) (*sqlite3.Stmt, error) {
+	if st := c.stmts[query]; st != nil {
+		return st, nil
+	}
+	st, tail, err := c.db.PrepareFlags(query, sqlite3.PREPARE_PERSISTENT)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil || strings.TrimSpace(tail) != "" {
+		st.Close()
+		return nil, fmt.Errorf("storage/sqlite: not exactly one statement: %q", query)
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+// exec runs a cached statement that returns no rows.
+func (c *conn) exec(query string, args ...any) error {
+	st, err := c.prep(query)
+	if err != nil {
+		return err
+	}
+	if err := bind(st, args...); err != nil {
+		st.Reset()
+		return err
+	}
+	return st.Exec()
+}
+
+func (c *conn) close() error {
+	if c == nil || c.db == nil {
+		return nil
+	}
+	for _, st := range c.stmts {
+		st.Close()
+	}
+	c.stmts = nil
+	err := c.db.Close()
+	c.db = nil
+	return err
+}
+
+// bind binds args to st's parameters 1..len(args). For cold paths only:
+// hot paths bind directly to avoid the interface conversions.
+func bind(st *sqlite3.Stmt, args ...any) error {
+	for i, a := range args {
+		var err error
+		switch v := a.(type) {
+		case nil:
+			err = st.BindNull(i + 1)
+		case int:
+			err = st.BindInt64(i+1, int64(v))
+		case int64:
+			err = st.BindInt64(i+1, v)
+		case bool:
+			err = st.BindBool(i+1, v)
+		case string:
+			err = st.BindText(i+1, v)
+		case []byte:
+			err = st.BindBlob(i+1, v)
+		default:
+			err = fmt.Errorf("storage/sqlite: cannot bind %T", a)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Open opens (creating if needed) the database at path, migrates its
+// schema and starts the writer goroutine.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts.fill()
+	s := &Store{
+		opts:       opts,
+		path:       path,
+		quit:       make(chan struct{}),
+		ops:        make(chan *writeOp),
+		writerDone: make(chan struct{}),
+		readers:    make(chan *conn, opts.ReadConns),
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.wconn.close()
+			for range s.nread {
+				(<-s.readers).close()
+			}
+		}
+	}()
+
+	w, err := openConn(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.wconn = w
+	if err := w.db.Exec(`PRAGMA journal_mode=WAL`); err != nil {
+		return nil, fmt.Errorf("storage/sqlite: %s: %w", path, err)
+	}
+	if mode, err := pragmaText(w, `PRAGMA journal_mode`); err != nil {
+		return nil, err
+	} else if mode != "wal" {
+		return nil, fmt.Errorf("storage/sqlite: %s: cannot enable WAL (journal_mode=%s)", path, mode)
+	}
+	if err := w.db.Exec(`PRAGMA synchronous=` + opts.Synchronous.pragma() +
+		`; PRAGMA journal_size_limit=67108864`); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, w.db); err != nil {
+		return nil, fmt.Errorf("storage/sqlite: %s: %w", path, err)
+	}
+	for range opts.ReadConns {
+		r, err := openConn(ctx, path, opts)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.db.Exec(`PRAGMA query_only=ON`); err != nil {
+			r.close()
+			return nil, err
+		}
+		s.readers <- r
+		s.nread++
+	}
+	go s.writeLoop()
+	ok = true
+	return s, nil
+}
+
+func openConn(ctx context.Context, path string, opts Options) (*conn, error) {
+	db, err := sqlite3.OpenContext(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("storage/sqlite: open %s: %w", path, err)
+	}
+	c := &conn{db: db, stmts: make(map[string]*sqlite3.Stmt)}
+	if err := db.BusyTimeout(opts.BusyTimeout); err != nil {
+		c.close()
+		return nil, err
+	}
+	if err := db.Exec(`PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY`); err != nil {
+		c.close()
+		return nil, fmt.Errorf("storage/sqlite: open %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func pragmaText(c *conn, q string) (string, error) {
+	st, _, err := c.db.Prepare(q)
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	if !st.Step() {
+		return "", errors.Join(st.Err(), errors.New("storage/sqlite: no result from "+q))
+	}
+	return st.ColumnText(0), nil
+}
+
+// Name returns "sqlite".
+func (s *Store) Name() string { return "sqlite" }
+
+// Path returns the database file name given to Open.
+func (s *Store) Path() string { return s.path }
+
+// Close waits for queued writes and running reads to finish, then closes
+// every connection. Later calls fail with storage.ErrClosed.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.quit)
+		<-s.writerDone // the writer closes wconn
+		errs := []error{s.closeErr}
+		for range s.nread {
+			errs = append(errs, (<-s.readers).close())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// read runs fn on a pooled read connection. ctx cancellation interrupts
+// running statements.
+func (s *Store) read(ctx context.Context, fn func(c *conn) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var c *conn
+	select {
+	case c = <-s.readers:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return storage.ErrClosed
+	}
+	defer func() { s.readers <- c }()
+	if ctx.Done() != nil {
+		c.db.SetInterrupt(ctx)
+		defer c.db.SetInterrupt(context.Background())
+	}
+	return fn(c)
+}
+
+// readTx is read inside one read transaction, so that a multi-statement
+// read sees one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(c *conn) error) error {
+	return s.read(ctx, func(c *conn) error {
+		if err := c.exec(`BEGIN`); err != nil {
+			return err
+		}
+		err := fn(c)
+		if err == nil {
+			err = c.exec(`COMMIT`)
+		}
+		if err != nil && !c.db.GetAutocommit() {
+			// ROLLBACK even if ctx was cancelled.
+			old := c.db.SetInterrupt(context.Background())
+			_ = c.exec(`ROLLBACK`)
+			c.db.SetInterrupt(old)
+		}
+		return err
+	})
+}

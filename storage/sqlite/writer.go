@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// writeOp is one write request for the writer goroutine. fn runs inside a
+// savepoint of the batch transaction on the writer connection; done
+// receives fn's error, or the COMMIT error, once the batch has ended.
+type writeOp struct {
+	ctx  context.Context
+	fn   func(c *conn) error
+	done chan error // buffered(1); reused through opPool
+}
+
+var opPool = sync.Pool{New: func() any { return &writeOp{done: make(chan error, 1)} }}
+
+// write hands fn to the writer goroutine and waits until the transaction
+// that ran it has committed (or failed). Once the writer has accepted the
+// request, write waits for the outcome even if ctx is cancelled, so that a
+// caller never mistakes a committed write for a failed one.
+func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := opPool.Get().(*writeOp)
+	op.ctx, op.fn = ctx, fn
+	select {
+	case s.ops <- op:
+	case <-ctx.Done():
+		op.ctx, op.fn = nil, nil
+		opPool.Put(op)
+		return ctx.Err()
+	case <-s.quit:
+		op.ctx, op.fn = nil, nil
+		opPool.Put(op)
+		return storage.ErrClosed
+	}
+	err := <-op.done
+	op.ctx, op.fn = nil, nil
+	opPool.Put(op)
+	return err
+}
+
+// writeLoop is the writer goroutine. It owns s.wconn.
+//
+// Group commit: it blocks for a first request, opens a transaction, runs
+// the request, then keeps taking requests that are already waiting (a
+// non-blocking receive on the unbuffered ops channel succeeds exactly when
+// a sender is parked on it) until none is waiting or MaxBatch is reached,
+// and commits. Requests that arrive while a COMMIT is being fsynced park on
+// the channel and form the next batch. A lone writer is committed at once.
+func (s *Store) writeLoop() {
+	defer close(s.writerDone)
+	defer func() {
+		if err := s.wconn.close(); err != nil {
+			s.closeErr = err
+		}
+	}()
+	var timer *time.Timer
+	if s.opts.MaxBatchDelay > 0 {
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+	}
+	pending := make([]*writeOp, 0, s.opts.MaxBatch)
+	for {
+		var op *writeOp
+		select {
+		case op = <-s.ops:
+		case <-s.quit:
+			return
+		}
+		pending = s.runBatch(op, pending[:0], timer)
+		clear(pending)
+	}
+}
+
+func (s *Store) runBatch(op *writeOp, pending []*writeOp, timer *time.Timer) []*writeOp {
+	c := s.wconn
+	if err := c.exec(`BEGIN IMMEDIATE`); err != nil {
+		s.wstampOK = false
+		op.done <- err
+		return pending
+	}
+	timing := false
+	n := 0
+	var fatal error
+	for {
+		n++
+		var ok bool
+		ok, fatal = s.runOp(c, op)
+		if ok {
+			pending = append(pending, op)
+		}
+		if fatal != nil || n >= s.opts.MaxBatch {
+			break
+		}
+		select {
+		case op = <-s.ops:
+			continue
+		default:
+		}
+		if timer == nil {
+			break
+		}
+		if !timing {
+			timer.Reset(s.opts.MaxBatchDelay)
+			timing = true
+		}
+		select {
+		case op = <-s.ops:
+			continue
+		case <-timer.C:
+			timing = false
+		}
+		break
+	}
+	if timing {
+		timer.Stop() // Go >= 1.23: no stale tick can be received later
+	}
+
+	err := fatal
+	if err == nil {
+		err = c.exec(`COMMIT`)
+	}
+	s.nBatches.Add(1)
+	s.nOps.Add(int64(n))
+	if err != nil {
+		s.wstampOK = false
+		if !c.db.GetAutocommit() {
+			_ = c.exec(`ROLLBACK`)
+		}
+	}
+	for _, p := range pending {
+		p.done <- err
+	}
+	return pending
+}
+
+// runOp runs one request inside a savepoint. ok reports that it succeeded
+// and waits for COMMIT; otherwise its own error has been delivered. fatal
+// is set when the whole transaction is lost.
+func (s *Store) runOp(c *conn, op *writeOp) (ok bool, fatal error) {
+	if err := op.ctx.Err(); err != nil {
+		op.done <- err
+		return false, nil
+	}
+	if err := c.exec(`SAVEPOINT op`); err != nil {
+		op.done <- err
+		return false, err
+	}
+	err := callOp(op.fn, c)
+	if err == nil {
+		if err = c.exec(`RELEASE op`); err == nil {
+			return true, nil
+		}
+	}
+	s.wstampOK = false
+	op.done <- err
+	if c.db.GetAutocommit() {
+		// SQLite rolled the transaction back (I/O error, disk full...).
+		return false, err
+	}
+	if rerr := c.exec(`ROLLBACK TO op`); rerr != nil {
+		return false, rerr
+	}
+	if rerr := c.exec(`RELEASE op`); rerr != nil {
+		return false, rerr
+	}
+	return false, nil
+}
+
+// callOp runs fn, turning a panic into an error so that a bug in one
+// request cannot kill the writer goroutine and hang every later write.
+func callOp(fn func(*conn) error, c *conn) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("storage/sqlite: panic in write: %v", r)
+		}
+	}()
+	return fn(c)
+}
