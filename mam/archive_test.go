@@ -73,7 +73,16 @@ func TestArchiveRules(t *testing.T) {
 		{name: "no-permanent-store", msg: `type='chat'><body>x</body><no-permanent-store xmlns='urn:xmpp:hints'/>`},
 		{name: "store hint without body", msg: `type='chat'><store xmlns='urn:xmpp:hints'/><x xmlns='urn:example'/>`,
 			stored: `type='chat'><store xmlns='urn:xmpp:hints'/><x xmlns='urn:example'/>`},
-		{name: "store hint on headline", msg: `type='headline'><store xmlns='urn:xmpp:hints'/><body>x</body>`},
+		// XEP-0334 "Store": a message with the hint that is not of type
+		// error SHOULD be stored, headlines included.
+		{name: "store hint on headline", msg: `type='headline'><store xmlns='urn:xmpp:hints'/><body>x</body>`,
+			stored: `type='headline'><store xmlns='urn:xmpp:hints'/><body>x</body>`},
+		{name: "store hint on error", msg: `type='error'><store xmlns='urn:xmpp:hints'/><body>x</body><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>`},
+		{name: "store hint on groupchat", msg: `type='groupchat'><store xmlns='urn:xmpp:hints'/><body>x</body>`},
+		{name: "no-store beats store", msg: `type='chat'><store xmlns='urn:xmpp:hints'/><no-store xmlns='urn:xmpp:hints'/><body>x</body>`},
+		{name: "no-permanent-store beats store", msg: `type='chat'><no-permanent-store xmlns='urn:xmpp:hints'/><store xmlns='urn:xmpp:hints'/><body>x</body>`},
+		{name: "no-copy is not a storage hint", msg: `type='chat'><body>x</body><no-copy xmlns='urn:xmpp:hints'/>`,
+			stored: `type='chat'><body>x</body><no-copy xmlns='urn:xmpp:hints'/>`},
 		{name: "chat state only", msg: `type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/>`},
 		{name: "chat state stripped from copy", msg: `type='chat'><body>x</body><active xmlns='http://jabber.org/protocol/chatstates'/>`,
 			stored: `type='chat'><body>x</body>`},

@@ -9,10 +9,13 @@ import (
 // returns the copy to store (st itself is never modified).
 //
 // Rules, in order:
-//  1. Only types chat and normal (absent = normal; RFC 6121 §5.2.2 also
-//     treats unknown types as normal). Never headline (XEP-0313 "User
-//     Archives": "not generally suggested"), groupchat (stored by the
-//     room's own archive, not here) or error.
+//  1. Types chat and normal (absent = normal; RFC 6121 §5.2.2 also treats
+//     unknown types as normal). Never groupchat (stored by the room's own
+//     archive, not here; a user archive that held them would have to
+//     offer include-groupchat, XEP-0313 "Including groupchat results") or
+//     error. Headline only with a <store/> hint: XEP-0313 "User Archives"
+//     finds headlines "not generally suggested", but XEP-0334 "Store" says
+//     a message with the hint that is not of type error SHOULD be stored.
 //  2. Never with a <no-store/> or <no-permanent-store/> hint (XEP-0334).
 //  3. Never MAM results or carbons wrappers: those are copies of messages
 //     already archived where they belong.
@@ -22,8 +25,9 @@ import (
 //     (receipts, markers, encrypted content, calls, invitations, edits,
 //     retractions, reactions), or a mediated MUC invitation.
 func archivedCopy(st *xml.Element, dontNS map[string]bool) (*xml.Element, bool) {
-	switch st.Attr("type") {
-	case "headline", "groupchat", "error":
+	typ := st.Attr("type")
+	switch typ {
+	case "groupchat", "error":
 		return nil, false
 	}
 	store := false
@@ -45,6 +49,9 @@ func archivedCopy(st *xml.Element, dontNS map[string]bool) (*xml.Element, bool) 
 				return nil, false
 			}
 		}
+	}
+	if typ == "headline" && !store {
+		return nil, false
 	}
 	cp := st.Clone()
 	if len(dontNS) > 0 {

@@ -15,8 +15,9 @@
 // What is archived (archivedCopy): chat and normal messages with a body or
 // subject, a <store/> hint, receipts, chat markers, encrypted payloads,
 // Jingle Message Initiation, MUC invitations, corrections, retractions
-// and reactions; never headline, groupchat or error messages, never
-// no-store/no-permanent-store, MAM results or carbons wrappers. Children
+// and reactions; never groupchat or error messages, headlines only with a
+// <store/> hint (XEP-0334 "Store"), never no-store/no-permanent-store,
+// MAM results or carbons wrappers. Children
 // in dont_archive_namespaces (chat states) are stripped from the stored
 // copy, and a message with nothing else worth keeping is not archived. A
 // resend (same origin-id and body from the same peer, as after a stream
@@ -50,8 +51,10 @@
 //     after-id/before-id, which the store cannot count), first@index
 //     when it follows from the count, complete='true' when nothing more
 //     matches in the paging direction; <flip-page/> reverses only the
-//     order of sending. Errors are listed at ParseQuery; unknown ids are
-//     item-not-found (cancel); RSM <index/> is feature-not-implemented.
+//     order of sending; a queryid, even an empty one, is echoed in every
+//     result. Errors are listed at ParseQuery; unknown ids are
+//     item-not-found (cancel); RSM <index/> other than 0 (the first page)
+//     is feature-not-implemented.
 //   - iq get <metadata/>: first and last item, or an empty <metadata/>;
 //   - iq get/set <prefs/> (XEP-0441): both lists always present; a set
 //     answers with the preferences as applied.

@@ -18,6 +18,7 @@ const MaxQueryIDs = 1000
 // them to items.
 type Query struct {
 	QueryID    string
+	HasQueryID bool      // 'queryid' present, possibly empty: echoed as given
 	With       jid.JID   // zero: any
 	Start, End time.Time // zero: unbounded
 	AfterID    string    // form 'after-id', "" if absent
@@ -42,7 +43,7 @@ type Query struct {
 // some clients send every field of the form they fetched.
 func ParseQuery(q *xml.Element) (Query, error) {
 	var out Query
-	out.QueryID = q.Attr("queryid")
+	out.QueryID, out.HasQueryID = q.Attr("queryid"), q.HasAttr("queryid")
 	if q.HasAttr("node") {
 		return Query{}, stanza.E(stanza.FeatureNotImplemented, "pubsub node archives are not served here")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -40,7 +41,8 @@ func parsePrefs(p *xml.Element, cur storage.ArchivePrefs) (storage.ArchivePrefs,
 		}
 		seen := map[string]bool{}
 		for _, j := range els[0].ChildrenNamed(NS, "jid") {
-			parsed, err := jid.Parse(j.Text())
+			// Trimmed like any xs:string list item a client may indent.
+			parsed, err := jid.Parse(strings.TrimSpace(j.Text()))
 			if err != nil {
 				return out, stanza.E(stanza.JIDMalformed, "invalid JID in <"+name+"/>")
 			}

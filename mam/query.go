@@ -57,8 +57,11 @@ func (m *Module) handleForm(_ context.Context, iq *router.IQ) (*xml.Element, err
 // backward, both bounded by the form's after-id/before-id; RSM <after/>
 // and <before/> together, which XEP-0313 "Paging through results" leaves undefined, select
 // the range between them and page backward from <before/>. RSM <index/>
-// is answered feature-not-implemented (XEP-0059 "Retrieving a Page Out of Order" allows it): deriving
-// an item from a position costs a scan of every item before it.
+// is served only as <index>0</index> without <after/> or <before/>, the
+// first page, which XEP-0059 "Retrieving a Page Out of Order" says SHOULD
+// be derived; any other index is answered feature-not-implemented, which
+// it allows: deriving an item from a position costs a scan of every item
+// before it.
 func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	owner, from, err := access(iq)
 	if err != nil {
@@ -68,8 +71,8 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 	if err != nil {
 		return nil, err
 	}
-	if q.RSM.HasIndex {
-		return nil, stanza.E(stanza.FeatureNotImplemented, "RSM <index/> is not supported; page with <after/> or <before/>")
+	if q.RSM.HasIndex && (q.RSM.Index != 0 || q.RSM.After != "" || q.RSM.HasBefore) {
+		return nil, stanza.E(stanza.FeatureNotImplemented, "RSM <index/> other than 0 is not supported; page with <after/> or <before/>")
 	}
 
 	aq := storage.ArchiveQuery{Owner: owner.String(), Start: q.Start, End: q.End}
@@ -137,7 +140,7 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 		if q.FlipPage {
 			j = len(msgs) - 1 - i
 		}
-		if err := iq.Session.Send(m.resultMessage(iq.From, from, q.QueryID, &msgs[j], stanzas[j])); err != nil {
+		if err := iq.Session.Send(m.resultMessage(iq.From, from, &q, &msgs[j], stanzas[j])); err != nil {
 			// The client's queue is full; its connection is being cut.
 			return nil, stanza.E(stanza.ResourceConstraint, "")
 		}
@@ -182,14 +185,19 @@ func (m *Module) fin(iq *router.IQ, complete bool, set *xml.Element) *xml.Elemen
 // A nil st (an item that cannot be read) gives an empty <forwarded/>,
 // which XEP-0313 "Message retention and deletion" allows for an item that cannot be shown: its id and
 // timestamp keep paging consistent.
-func (m *Module) resultMessage(to, from jid.JID, queryID string, it *storage.ArchivedMessage, st *xml.Element) *xml.Element {
+func (m *Module) resultMessage(to, from jid.JID, q *Query, it *storage.ArchivedMessage, st *xml.Element) *xml.Element {
 	fwd := xml.New(NSForward, "forwarded").Append(
 		xml.New(NSDelay, "delay", "stamp", FormatDateTime(it.Stamp)))
 	if st != nil {
 		fwd.Append(st)
 	}
 	res := xml.New(NS, "result")
-	res.SetAttr("queryid", queryID)
+	if q.HasQueryID {
+		// Echoed even when empty (XEP-0313 "Query results": "If the client
+		// gave a 'queryid' attribute ... MUST also include that"); SetAttr
+		// would drop an empty value.
+		res.Attrs = append(res.Attrs, xml.Attr{Local: "queryid", Value: q.QueryID})
+	}
 	res.SetAttr("id", m.ids.encode(it.ID))
 	res.Append(fwd)
 	return xml.New(nsClient, "message", "to", to.String(), "from", from.String(), "id", m.nextMsgID()).Append(res)

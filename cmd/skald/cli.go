@@ -45,6 +45,9 @@ type command struct {
 	help    string
 	minArgs int
 	maxArgs int
+	// flags, if set, defines the command's own flags on fs (bound to
+	// fields of c); they may appear anywhere among the arguments.
+	flags func(c *cli, fs *flag.FlagSet)
 	// run gets the loaded configuration and the arguments after the name.
 	run func(c *cli, ctx context.Context, cfg *config.Config, args []string) error
 }
@@ -56,6 +59,11 @@ var commands = []command{
 	{name: "user passwd", args: "JID", help: "change an account's password (read like for user add)", minArgs: 1, maxArgs: 1, run: (*cli).userPasswd},
 	{name: "user del", args: "JID", help: "delete an account with its roster, offline messages and archive", minArgs: 1, maxArgs: 1, run: (*cli).userDel},
 	{name: "user list", args: "[DOMAIN]", help: "list the accounts (of one domain)", maxArgs: 1, run: (*cli).userList},
+	{name: "archive stats", args: "[USER]", help: "count the archived messages of every account, or of one (with its first and last)", maxArgs: 1, run: (*cli).archiveStats},
+	{name: "archive purge", args: "USER [--with JID] [--before TIME]", help: "delete a user's archived messages: all, or only those with one contact and/or before a time (no confirmation)", minArgs: 1, maxArgs: 1, flags: purgeFlags, run: (*cli).archivePurge},
+	{name: "archive expire", help: "delete the messages older than archive_expires_after now, as the server does periodically", run: (*cli).archiveExpire},
+	{name: "archive export", args: "[USER] [-o FILE]", help: "write archives (one user's, or all) as a XEP-0227 document to stdout or FILE", maxArgs: 1, flags: exportFlags, run: (*cli).archiveExport},
+	{name: "archive import", args: "FILE", help: "add the archives in a XEP-0227 document (- for stdin) to existing accounts", minArgs: 1, maxArgs: 1, run: (*cli).archiveImport},
 	{name: "config check", help: "load and validate the configuration, then summarise it", run: (*cli).configCheck},
 }
 
@@ -68,6 +76,8 @@ type cli struct {
 	configPath string
 	// openStore opens the configured store (openStore in user.go).
 	openStore func(ctx context.Context, cfg *config.Config) (storage.Store, error)
+	// archive holds the flags of the archive commands (archive.go).
+	archive archiveFlags
 }
 
 // usageError is a command-line mistake: exit code 2 and a hint.
@@ -102,15 +112,18 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	cmd, rest, err := lookup(args)
 	if err == nil {
-		// Flags may also follow the command: "skald user add -c x.toml JID".
+		// Flags may also follow the command, before or after its
+		// arguments: "skald user add -c x.toml JID".
 		fs = c.flagSet("skald " + cmd.name)
-		if err = fs.Parse(rest); errors.Is(err, flag.ErrHelp) {
+		if cmd.flags != nil {
+			cmd.flags(c, fs)
+		}
+		if rest, err = parseArgs(fs, rest); errors.Is(err, flag.ErrHelp) {
 			c.usage(c.stdout, cmd.name)
 			return exitOK
 		} else if err != nil {
 			return exitUsage
 		}
-		rest = fs.Args()
 		if len(rest) < cmd.minArgs || len(rest) > cmd.maxArgs {
 			err = usagef("usage: skald %s %s", cmd.name, cmd.args)
 		}
@@ -156,6 +169,26 @@ func (c *cli) flagSet(name string) *flag.FlagSet {
 	return fs
 }
 
+// parseArgs parses fs's flags wherever they appear among args and returns
+// the other arguments; "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
 // lookup finds the command named by the leading words of args (serve when
 // there are none) and returns it with the remaining arguments.
 func lookup(args []string) (command, []string, error) {
@@ -197,7 +230,12 @@ func (c *cli) usage(w io.Writer, prefix string) {
 		if prefix != "" && !strings.HasPrefix(cmd.name, prefix) {
 			continue
 		}
-		fmt.Fprintf(w, "  %-22s %s\n", strings.TrimSpace(cmd.name+" "+cmd.args), cmd.help)
+		synopsis := strings.TrimSpace(cmd.name + " " + cmd.args)
+		if len(synopsis) > 22 {
+			fmt.Fprintf(w, "  %s\n  %-22s %s\n", synopsis, "", cmd.help)
+		} else {
+			fmt.Fprintf(w, "  %-22s %s\n", synopsis, cmd.help)
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Flags:")

@@ -31,6 +31,7 @@ func TestLayering(t *testing.T) {
 		"router":           {"internal/xml", "jid", "stream", "stanza", "storage"},
 		"c2s":              append([]string{"router"}, low...),
 		"internal/loadgen": {"internal/xml", "jid"},
+		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
 	}
 	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true}
 	dec := json.NewDecoder(strings.NewReader(string(out)))

@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		}
 		s.tls = t
 	}
-	secret, err := loadSecret(filepath.Join(cfg.DataDir, "secret.key"))
+	secret, err := LoadSecret(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -221,14 +221,23 @@ func loadTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
 	return certs.Load(certFile, keyFile)
 }
 
-// loadSecret reads the server secret (archive id key, SASL decoys) or
-// creates it on first start.
+// LoadSecret reads the server secret (archive id key, SASL decoys) from
+// dataDir, which must exist, or creates it on first use. The archive
+// commands of cmd/skald use it to show the archive ids clients see.
+func LoadSecret(dataDir string) ([]byte, error) {
+	return loadSecret(filepath.Join(dataDir, "secret.key"))
+}
+
 func loadSecret(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
-	if err == nil && len(b) == 32 {
+	switch {
+	case err == nil && len(b) == 32:
 		return b, nil
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	case err == nil:
+		// Replacing it would silently change every archive id clients
+		// hold; an operator must decide.
+		return nil, fmt.Errorf("server secret %s: has %d bytes, want 32; restore it from a backup (or delete it to start a new id space)", path, len(b))
+	case !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("server secret: %w", err)
 	}
 	b = make([]byte, 32)

@@ -121,6 +121,9 @@ func TestChatEndToEnd(t *testing.T) {
 	tablet.Send(`<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>`)
 	tablet.Expect(func(e *xml.Element) bool { return e.Attr("id") == "c1" && e.Attr("type") == "result" })
 	tablet.Send(`<presence><priority>-1</priority></presence>`)
+	// A ping round trip: the presence has been processed once it returns.
+	tablet.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	tablet.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
 
 	bob.Send(`<message to='alice@localhost/phone' type='chat' id='m1'><body>hello alice</body></message>`)
 	got := alice.Expect(isMessageWithBody("hello alice"))

@@ -27,11 +27,12 @@ func ceilMicro(t time.Time) int64 {
 	return us
 }
 
-// scanner turns result rows into messages, sharing the With string between
-// consecutive rows with the same peer.
+// scanner turns result rows into messages, sharing the With and
+// WithResource strings between consecutive rows with the same values.
 type scanner struct {
 	owner string
 	with  string
+	res   string
 }
 
 func (sc *scanner) scan(st *sqlite3.Stmt) storage.ArchivedMessage {
@@ -45,9 +46,10 @@ func (sc *scanner) scan(st *sqlite3.Stmt) storage.ArchivedMessage {
 		sc.with = string(w)
 	}
 	m.With = sc.with
-	if st.ColumnType(2) != sqlite3.NULL {
-		m.WithResource = st.ColumnText(2)
+	if r := st.ColumnRawText(2); string(r) != sc.res {
+		sc.res = string(r)
 	}
+	m.WithResource = sc.res
 	if st.ColumnType(5) != sqlite3.NULL {
 		m.OriginID = st.ColumnText(5)
 	}
@@ -397,11 +399,9 @@ func bindQuery(st *sqlite3.Stmt, q storage.ArchiveQuery, b bounds, limit int64) 
 // matching rows, whatever the size of the archive.
 func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (storage.ArchivePage, error) {
 	var page storage.ArchivePage
-	run := s.read
-	if !q.Start.IsZero() || !q.End.IsZero() {
-		run = s.readTx // the seeks and the page see one snapshot
-	}
-	err := run(ctx, func(c *conn) error {
+	// With Start/End, the seeks and the page see one snapshot.
+	tx := !q.Start.IsZero() || !q.End.IsZero()
+	err := s.doRead(ctx, tx, func(c *conn) error {
 		b, err := idRange(c, q, true)
 		if err != nil {
 			return err
@@ -460,11 +460,8 @@ func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max in
 		limit = int64(max)
 	}
 	var n int64
-	run := s.read
-	if !q.Start.IsZero() || !q.End.IsZero() {
-		run = s.readTx
-	}
-	err := run(ctx, func(c *conn) error {
+	tx := !q.Start.IsZero() || !q.End.IsZero()
+	err := s.doRead(ctx, tx, func(c *conn) error {
 		if q.With == "" && len(q.IDs) == 0 && q.Start.IsZero() && q.End.IsZero() {
 			var err error
 			n, err = ownerCount(c, q.Owner)

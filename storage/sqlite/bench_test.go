@@ -53,15 +53,16 @@ func benchStanza(i int) []byte {
 	return fmt.Appendf(nil, "<message xmlns='jabber:client' type='chat' id='m%d' from='peer@example.net/res' to='alice@example.org'><body>message number %d of the benchmark</body><origin-id xmlns='urn:xmpp:sid:0' id='o%d'/></message>", i, i, i)
 }
 
-// prefill appends n rows in transactions of 100000 on the writer
+// prefill appends n rows in transactions of 50000 on the writer
 // connection. It drops the archive indexes first and recreates them from
 // their stored definitions at the end, which builds them sorted instead of
-// by random inserts, and gives the writer a big page cache.
+// by random inserts, and gives the writer a bigger page cache (64 MiB: a
+// connection's whole memory is capped at 256 MiB by the Wasm build).
 func prefill(b *testing.B, s *Store, n int) {
 	ctx := context.Background()
 	var indexes []string
 	err := s.write(ctx, func(w *conn) error {
-		if err := w.db.Exec(`PRAGMA cache_size=-262144`); err != nil {
+		if err := w.db.Exec(`PRAGMA cache_size=-65536`); err != nil {
 			return err
 		}
 		st, err := w.prep(`SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='archive' AND sql IS NOT NULL`)
@@ -86,7 +87,7 @@ func prefill(b *testing.B, s *Store, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const chunk = 100000
+	const chunk = 50000
 	for start := 0; start < n; start += chunk {
 		err := s.write(ctx, func(w *conn) error {
 			ins, err := w.prep(`INSERT INTO archive(owner, with_jid, with_resource, outgoing, stamp, origin_id, body, stanza)

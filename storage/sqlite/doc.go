@@ -12,7 +12,9 @@
 // connection by the writer goroutine alone, a read connection by whoever
 // took it from the pool (a buffered channel) until it puts it back. A
 // read's context is installed as the connection's interrupt, so cancelling
-// it aborts a running statement.
+// it aborts a running statement. Each connection is its own Wasm instance
+// whose memory the library caps at 256 MiB; SQLite's default page cache
+// (2 MiB per connection) stays far below that.
 //
 // The database is in WAL mode: readers never block the writer nor each
 // other, and see a consistent snapshot per statement (per transaction for
@@ -51,15 +53,19 @@
 // mode the WAL is fsynced at every COMMIT, so an appended message survives
 // power loss before AppendArchive returns. synchronous=NORMAL would fsync
 // only at checkpoints and can lose the last transactions on power loss
-// (never corrupt the database). Measured on the development VM (2 vCPU,
-// shared and noisy, see the benchmarks in bench_test.go): a lone
-// single-message append costs about 0.4 ms with FULL against 0.2 ms with
-// NORMAL; with 32 concurrent appenders FULL commits ~25 messages per fsync
-// and reaches the same or better throughput than NORMAL (~20k msgs/s),
-// because the longer commit makes bigger batches; batches of 100 messages
-// per call cost the same in both modes (~45 µs per message). FULL is
-// therefore the default; Options.Synchronous exists for tests and
-// benchmarks.
+// (never corrupt the database). Measured with BenchmarkAppend on the
+// development VM (2 vCPUs shared with other work, so ranges over runs):
+//
+//	                                  FULL                 NORMAL
+//	lone single-message append        0.4–1.7 ms           0.2–0.35 ms
+//	100 messages per call             4–10 ms per call     4–7 ms per call
+//	32 concurrent single appenders    8.5–22k msgs/s,      7–13k msgs/s,
+//	                                  22–27 msgs/commit    5–11 msgs/commit
+//
+// The fsync costs a lone writer latency, but under concurrency FULL makes
+// bigger batches (the fsync is exactly the window in which the next batch
+// gathers) and so loses little or nothing in throughput. FULL is therefore
+// the default; Options.Synchronous exists for tests and benchmarks.
 //
 // # Archive ids and stamps
 //
@@ -99,7 +105,10 @@
 //	archive_stamp  (owner, stamp)                Start/End to id range
 //	archive_origin (owner, with_jid, origin_id)  FindByOriginID; partial, only rows with one
 //
-// TestQueryPlans pins these plans. An IDs filter is bound as a JSON array
+// TestQueryPlans pins these plans. A WithResource filter is applied on top
+// of the peer index scan (one peer's rows of other resources are read and
+// skipped); an (owner, with_jid, with_resource) index can be added if that
+// ever shows up in profiles. An IDs filter is bound as a JSON array
 // and turned into rowid lookups through json_each.
 //
 // CountArchive stops at max with SELECT count(*) FROM (SELECT 1 ... LIMIT

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -60,7 +61,7 @@ func TestCountsConsistent(t *testing.T) {
 		s := openTest(t, Options{Synchronous: SyncOff, DeleteBatch: 2})
 		t.Cleanup(func() { checkCounts(t, s) }) // runs before Close
 		return s
-	}, storagetest.ModelConfig{Seeds: []uint64{42}, Ops: 800})
+	}, storagetest.ModelConfig{Seeds: []uint64{42}, Ops: 500})
 }
 
 func checkCounts(t *testing.T, s *Store) {
@@ -372,4 +373,113 @@ func TestWritePanic(t *testing.T) {
 		t.Fatal("write of the panicking request was committed")
 	}
 	appendOne(t, s, "a@b", time.Time{}) // the writer still works
+}
+
+// TestBatchOptions runs concurrent writers under the batch limits.
+func TestBatchOptions(t *testing.T) {
+	for _, opts := range []Options{
+		{MaxBatch: 1},
+		{MaxBatch: 4, MaxBatchDelay: 2 * time.Millisecond},
+	} {
+		t.Run(fmt.Sprintf("max=%d,delay=%v", opts.MaxBatch, opts.MaxBatchDelay), func(t *testing.T) {
+			opts.Synchronous = SyncOff
+			s := openTest(t, opts)
+			// A lone writer with a delay waits at most MaxBatchDelay.
+			start := time.Now()
+			appendOne(t, s, "a@b", time.Time{})
+			if d := time.Since(start); opts.MaxBatchDelay > 0 && d > opts.MaxBatchDelay+time.Second {
+				t.Errorf("lone append took %v", d)
+			}
+			b0, o0 := s.nBatches.Load(), s.nOps.Load()
+			var wg sync.WaitGroup
+			for w := range 10 {
+				wg.Go(func() {
+					for range 5 {
+						m := &storage.ArchivedMessage{Owner: "a@b", With: "x@y", Stanza: []byte("<m/>")}
+						if err := s.AppendArchive(bg, []*storage.ArchivedMessage{m}); err != nil {
+							t.Errorf("worker %d: %v", w, err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			batches, ops := s.nBatches.Load()-b0, s.nOps.Load()-o0
+			if ops != 50 || batches*int64(opts.MaxBatch) < ops {
+				t.Errorf("%d requests in %d transactions with MaxBatch %d", ops, batches, opts.MaxBatch)
+			}
+			if n, _ := s.CountArchive(bg, storage.ArchiveQuery{Owner: "a@b"}, 0); n != 51 {
+				t.Errorf("%d items", n)
+			}
+		})
+	}
+}
+
+// TestPurgeInBatches checks that a big purge is split into transactions,
+// that appends made while it runs are not held up behind it, and that it
+// leaves them alone (it deletes only what existed when it started).
+func TestPurgeInBatches(t *testing.T) {
+	s := openTest(t, Options{Synchronous: SyncOff, DeleteBatch: 20})
+	const owner = "big@example.org"
+	var ms []*storage.ArchivedMessage
+	for i := range 1000 {
+		ms = append(ms, &storage.ArchivedMessage{Owner: owner, With: "p@x", Stamp: time.Unix(int64(i), 0), Stanza: []byte("<m/>")})
+	}
+	if err := s.AppendArchive(bg, ms); err != nil {
+		t.Fatal(err)
+	}
+	o0 := s.nOps.Load()
+	done := make(chan int, 1)
+	go func() {
+		n, err := s.PurgeArchive(bg, owner, "", time.Time{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- n
+	}()
+	// Once the count drops, the purge has fixed its last id: everything
+	// appended from then on must survive it.
+	for {
+		n, err := s.CountArchive(bg, storage.ArchiveQuery{Owner: owner}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 1000 {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	var kept []*storage.ArchivedMessage
+	var purged int
+loop:
+	for {
+		select {
+		case purged = <-done:
+			break loop
+		default:
+			kept = append(kept, appendOne(t, s, owner, time.Time{}))
+		}
+	}
+	if purged != 1000 {
+		t.Fatalf("purged %d, want 1000", purged)
+	}
+	// Each purge step is its own write request (sequential, so never two
+	// in one transaction); the rest of the requests are the appends.
+	if steps := s.nOps.Load() - o0 - int64(len(kept)); steps < 1000/20 {
+		t.Fatalf("purge ran in %d steps", steps)
+	}
+	p, err := s.QueryArchive(bg, storage.ArchiveQuery{Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Messages) != len(kept) {
+		t.Fatalf("%d items left, %d appended during the purge", len(p.Messages), len(kept))
+	}
+	for i, m := range p.Messages {
+		if m.ID != kept[i].ID {
+			t.Fatalf("item %d: id %d, want %d", i, m.ID, kept[i].ID)
+		}
+	}
+	t.Logf("%d appends completed during the purge", len(kept))
+	checkCounts(t, s)
 }

@@ -298,6 +298,16 @@ func (s *Store) Close() error {
 // read runs fn on a pooled read connection. ctx cancellation interrupts
 // running statements.
 func (s *Store) read(ctx context.Context, fn func(c *conn) error) error {
+	return s.doRead(ctx, false, fn)
+}
+
+// readTx is read inside one read transaction, so that a multi-statement
+// read sees one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(c *conn) error) error {
+	return s.doRead(ctx, true, fn)
+}
+
+func (s *Store) doRead(ctx context.Context, tx bool, fn func(c *conn) error) (err error) {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
@@ -317,26 +327,21 @@ func (s *Store) read(ctx context.Context, fn func(c *conn) error) error {
 		c.db.SetInterrupt(ctx)
 		defer c.db.SetInterrupt(context.Background())
 	}
-	return fn(c)
-}
-
-// readTx is read inside one read transaction, so that a multi-statement
-// read sees one snapshot.
-func (s *Store) readTx(ctx context.Context, fn func(c *conn) error) error {
-	return s.read(ctx, func(c *conn) error {
-		if err := c.exec(`BEGIN`); err != nil {
-			return err
-		}
-		err := fn(c)
-		if err == nil {
-			err = c.exec(`COMMIT`)
-		}
-		if err != nil && !c.db.GetAutocommit() {
-			// ROLLBACK even if ctx was cancelled.
-			old := c.db.SetInterrupt(context.Background())
-			_ = c.exec(`ROLLBACK`)
-			c.db.SetInterrupt(old)
-		}
+	if !tx {
+		return fn(c)
+	}
+	if err := c.exec(`BEGIN`); err != nil {
 		return err
-	})
+	}
+	err = fn(c)
+	if err == nil {
+		err = c.exec(`COMMIT`)
+	}
+	if err != nil && !c.db.GetAutocommit() {
+		// ROLLBACK even if ctx was cancelled.
+		old := c.db.SetInterrupt(context.Background())
+		_ = c.exec(`ROLLBACK`)
+		c.db.SetInterrupt(old)
+	}
+	return err
 }
