@@ -34,8 +34,9 @@ type conn struct {
 	tlsState   *tls.ConnectionState
 	user       string // authenticated localpart
 	authFails  int
-	hdrMu      sync.Mutex // guards headerSent and domain: closeWith runs on any goroutine
+	hdrMu      sync.Mutex // guards headerSent, streamID and domain: closeWith runs on any goroutine
 	headerSent bool
+	streamID   string   // id of the current stream's header; c.id for the first
 	sess       *session // bound session; nil before bind
 	cleanClose bool     // the client closed its stream: no resumption
 
@@ -50,6 +51,7 @@ func newID() string {
 
 func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	c := &conn{srv: s, raw: nc, nc: nc, directTLS: directTLS, id: newID()}
+	c.streamID = c.id
 	c.log = s.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
 	c.q = newOutQueue(nc, s.cfg.SendQueueBytes, s.cfg.WriteTimeout, s.goroutine, c.writeFailed)
 	return c
@@ -123,6 +125,10 @@ func (c *conn) run() error {
 // It returns restart=true when a new stream header must follow.
 func (c *conn) stream() (restart bool, err error) {
 	c.hdrMu.Lock()
+	if c.headerSent {
+		// A restarted stream gets a new stream id (RFC 6120 §4.3.3).
+		c.streamID = newID()
+	}
 	c.headerSent = false
 	c.hdrMu.Unlock()
 	if err := c.openStream(); err != nil {
@@ -209,7 +215,7 @@ func (c *conn) sendHeader() {
 			domain = ds[0]
 		}
 	}
-	c.push(stream.Header(stream.NSClient, domain, "", c.id, "en"))
+	c.push(stream.Header(stream.NSClient, domain, "", c.streamID, "en"))
 }
 
 func (c *conn) push(b []byte) error { return c.q.push(b) }
@@ -425,10 +431,12 @@ func (c *conn) closeLater() {
 	time.AfterFunc(5*time.Second, func() { c.raw.Close() })
 }
 
-// writeFailed runs when the outgoing queue overflows or a write fails.
+// writeFailed runs when the outgoing queue overflows or a write fails, on
+// whichever goroutine pushed or flushed: it must not read c.log, which the
+// reader replaces.
 func (c *conn) writeFailed(err error) {
 	if errors.Is(err, errQueueFull) {
-		c.log.Warn("c2s slow consumer cut off")
+		c.srv.log.Warn("c2s slow consumer cut off", "conn", c.id, "remote", c.raw.RemoteAddr().String())
 	}
 	c.raw.Close()
 }

@@ -55,8 +55,9 @@ func (q *outQueue) push(b []byte) error {
 	}
 	if q.size+len(b) > q.limit && q.size > 0 {
 		q.closed = true
+		first := q.setErr(errQueueFull)
 		q.mu.Unlock()
-		q.fail(errQueueFull)
+		q.report(first, errQueueFull)
 		return errQueueFull
 	}
 	q.bufs = append(q.bufs, b)
@@ -122,21 +123,28 @@ func (q *outQueue) flush() {
 			q.closed = true
 			q.flushing = false
 			q.bufs = nil
+			first := q.setErr(err) // before drain can see flushing == false
 			q.cond.Broadcast()
 			q.mu.Unlock()
-			q.fail(err)
+			q.report(first, err)
 			return
 		}
 	}
 }
 
-func (q *outQueue) fail(err error) {
-	q.mu.Lock()
-	first := q.err == nil
-	if first {
-		q.err = err
+// setErr records the queue's first error (q.mu held) and reports whether
+// err was it. It is set in the same critical section that closes the
+// queue, so drain never returns nil for a failed queue.
+func (q *outQueue) setErr(err error) bool {
+	if q.err != nil {
+		return false
 	}
-	q.mu.Unlock()
+	q.err = err
+	return true
+}
+
+// report calls onError for the first error, without q.mu held.
+func (q *outQueue) report(first bool, err error) {
 	if first && q.onError != nil {
 		q.onError(err)
 	}

@@ -196,7 +196,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.mu.Lock()
 		for c := range s.conns {
-			c.nc.Close()
+			c.raw.Close() // c.nc belongs to the reader (STARTTLS swaps it)
 		}
 		s.mu.Unlock()
 		return ctx.Err()

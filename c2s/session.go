@@ -35,6 +35,7 @@ type session struct {
 	ended     bool
 	noResume  bool // replaced or shut down: never detach
 	timer     *time.Timer
+	detaches  uint64 // counts detachments, so a stale resume timer is ignored
 	// attached is false until the bind result has been queued; stanzas
 	// routed to the session before that wait in early, so nothing can
 	// overtake the bind result on the wire.
@@ -162,7 +163,9 @@ func (s *session) connectionLost(c *conn) {
 	}
 	s.c = nil
 	if s.smOn && s.resumable && !s.noResume && !c.cleanClose && !s.srv.isShutting() {
-		s.timer = time.AfterFunc(s.srv.cfg.ResumeTimeout, func() { s.srv.goroutine(s.end) })
+		s.detaches++
+		n := s.detaches
+		s.timer = time.AfterFunc(s.srv.cfg.ResumeTimeout, func() { s.srv.goroutine(func() { s.expire(n) }) })
 		s.mu.Unlock()
 		c.log.Info("c2s session detached, waiting for resumption")
 		return
@@ -175,6 +178,33 @@ func (s *session) connectionLost(c *conn) {
 // never acknowledged back to the router, which keeps messages offline.
 func (s *session) end() {
 	s.mu.Lock()
+	s.endLocked()
+}
+
+// expire ends the session for the resume timeout of its detachment n,
+// unless a client resumed it (or it was detached again) since: the timer
+// may fire while smResume is taking the session over.
+func (s *session) expire(n uint64) {
+	s.mu.Lock()
+	if s.c != nil || s.detaches != n {
+		s.mu.Unlock()
+		return
+	}
+	s.endLocked()
+}
+
+// endIfDetached ends the session unless a connection holds it.
+func (s *session) endIfDetached() {
+	s.mu.Lock()
+	if s.c != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.endLocked()
+}
+
+// endLocked is end with s.mu held; it unlocks s.mu.
+func (s *session) endLocked() {
 	if s.ended {
 		s.mu.Unlock()
 		return

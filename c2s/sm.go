@@ -49,12 +49,7 @@ func (r *smRegistry) shutdown(ctx context.Context) {
 	}
 	r.mu.Unlock()
 	for _, s := range detached {
-		s.mu.Lock()
-		idle := s.c == nil
-		s.mu.Unlock()
-		if idle {
-			s.end()
-		}
+		s.endIfDetached()
 	}
 }
 
@@ -156,7 +151,9 @@ func (c *conn) smResume(el *xml.Element) error {
 		return se
 	}
 	prev.mu.Lock()
-	if prev.ended {
+	if prev.ended || prev.noResume {
+		// noResume: replaced by a new bind (no longer routed to) or
+		// closing for good; it must not come back to life.
 		prev.mu.Unlock()
 		return c.push(smFailed("item-not-found", nil))
 	}

@@ -50,6 +50,8 @@ type Router struct {
 
 	mu       sync.RWMutex                   // guards sessions only; never held across calls out
 	sessions map[string]map[string]*Session // bare JID -> resource -> session
+
+	stripes [256]sync.Mutex // per-recipient ordering of archive and delivery, see recipientLock
 }
 
 // New returns a router for the configured domains.
@@ -288,6 +290,9 @@ func (r *Router) replyError(s *Session, st *xml.Element, e *stanza.Error) {
 		return
 	}
 	reply := stanza.ErrorReply(st, e)
+	// Hooks may have added the recipient's archive id to the message: it
+	// must never reach the sender (XEP-0359: only the archive owner sees it).
+	reply.RemoveChildren(func(c *xml.Element) bool { return c.Is(nsSID, "stanza-id") })
 	reply.SetAttr("to", s.jid.String())
 	if err := s.Send(reply); err != nil {
 		r.log.Debug("error reply not queued", "to", s.jid.String(), "err", err)
@@ -368,32 +373,17 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 }
 
 // RouteMessage routes a message. For messages from local clients it runs
-// the outbound hooks first (archiving, sent carbons), then delivers.
+// the outbound hooks first (archiving, sent carbons), then delivers. The
+// recipient is checked before any hook runs, so a message that bounces is
+// never archived.
 func (r *Router) RouteMessage(ctx context.Context, ev *MessageEvent) error {
 	ev.Self = ev.From.Bare() == ev.To.Bare()
-	if ev.Sender != nil {
-		for _, h := range r.outbound {
-			if err := h.OutboundMessage(ctx, ev); err != nil {
-				return err
-			}
-		}
-	}
 	if !r.domains[ev.To.Domain()] {
 		return stanza.E(stanza.RemoteServerNotFound, "")
 	}
-	if ev.To.Local() == "" {
-		// Messages to the server itself: nothing here consumes them.
-		return nil
-	}
-	return r.deliverMessage(ctx, ev)
-}
-
-// deliverMessage implements RFC 6121 §8.5 for a local recipient.
-func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
 	typ := ev.Stanza.Attr("type")
-	bare := ev.To.Bare().String()
-	if !ev.Self {
-		ok, err := r.users.UserExists(ctx, bare)
+	if ev.To.Local() != "" && !ev.Self {
+		ok, err := r.users.UserExists(ctx, ev.To.Bare().String())
 		if err != nil {
 			return err
 		}
@@ -404,6 +394,42 @@ func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
 			return stanza.E(stanza.ServiceUnavailable, "")
 		}
 	}
+	if ev.Sender != nil {
+		for _, h := range r.outbound {
+			if err := h.OutboundMessage(ctx, ev); err != nil {
+				return err
+			}
+		}
+	}
+	if ev.To.Local() == "" {
+		// Messages to the server itself: nothing here consumes them.
+		return nil
+	}
+	// Archive order must be the order in which the recipient's clients
+	// get messages (XEP-0313 §3.1): archiving and delivery for one
+	// recipient happen under that recipient's stripe lock.
+	mu := r.recipientLock(ev.To.Bare().String())
+	mu.Lock()
+	defer mu.Unlock()
+	return r.deliverMessage(ctx, ev)
+}
+
+// recipientLock returns the stripe lock of a recipient account. Stripes
+// bound memory; two accounts sharing a stripe only serialise more than
+// needed. Lock order: a stripe lock is taken before any module or session
+// lock and never while holding Router.mu.
+func (r *Router) recipientLock(bare string) *sync.Mutex {
+	h := uint32(2166136261)
+	for i := 0; i < len(bare); i++ {
+		h = (h ^ uint32(bare[i])) * 16777619
+	}
+	return &r.stripes[h%uint32(len(r.stripes))]
+}
+
+// deliverMessage implements RFC 6121 §8.5 for a local recipient.
+func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
+	typ := ev.Stanza.Attr("type")
+	bare := ev.To.Bare().String()
 	for _, h := range r.inbound {
 		if err := h.InboundMessage(ctx, ev); err != nil {
 			return err
@@ -444,7 +470,11 @@ func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
 		if r.offline != nil {
 			stored, err := r.offline.StoreOffline(ctx, ev)
 			if err != nil {
-				return err
+				if !ev.Archived {
+					return err
+				}
+				// The archive holds it: the user gets it from there.
+				r.log.Error("offline storage failed for an archived message", "to", bare, "err", err)
 			}
 			if !stored && !ev.Archived {
 				return stanza.E(stanza.ServiceUnavailable, "")
@@ -534,8 +564,12 @@ func undeliveredKeepable(st *xml.Element) bool {
 	return true
 }
 
+// nsSID is XEP-0359's namespace: the router knows stanza-ids only to keep
+// them from leaking to the wrong party.
+const nsSID = "urn:xmpp:sid:0"
+
 func hasStanzaIDBy(st *xml.Element, by string) bool {
-	for _, c := range st.ChildrenNamed("urn:xmpp:sid:0", "stanza-id") {
+	for _, c := range st.ChildrenNamed(nsSID, "stanza-id") {
 		if c.Attr("by") == by {
 			return true
 		}

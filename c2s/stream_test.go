@@ -1,0 +1,409 @@
+package c2s_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/jid"
+)
+
+const (
+	nsStreams = "http://etherx.jabber.org/streams"
+	nsTLS     = "urn:ietf:params:xml:ns:xmpp-tls"
+	nsSASL    = "urn:ietf:params:xml:ns:xmpp-sasl"
+)
+
+func TestStreamHeaderAddressing(t *testing.T) {
+	f := start(t, nil)
+	tests := []struct{ name, header string }{
+		{"no to", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`},
+		{"to with localpart", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='alice@localhost' version='1.0'>`},
+		{"to with resource", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost/x' version='1.0'>`},
+		{"to not a JID", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='a@@b' version='1.0'>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			c.Send(tc.header)
+			c.ReadHeader()
+			if got := c.ExpectStreamError(); got != "host-unknown" {
+				t.Fatalf("got %q, want host-unknown", got)
+			}
+			c.ExpectClosed()
+		})
+	}
+}
+
+// readRawHeader reads the server's bytes up to the end of its stream
+// header's opening tag.
+func readRawHeader(t *testing.T, nc net.Conn) string {
+	t.Helper()
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var b bytes.Buffer
+	one := make([]byte, 1)
+	for !strings.Contains(b.String(), "<stream:stream") || !strings.HasSuffix(b.String(), ">") {
+		if _, err := nc.Read(one); err != nil {
+			t.Fatalf("reading the header: %v (got %q)", err, b.String())
+		}
+		b.Write(one)
+	}
+	return b.String()
+}
+
+// The XML declaration is optional; our header comes from the domain, has
+// a stream id and version 1.0, and declares the content namespace and the
+// "stream" prefix.
+func TestStreamResponseHeader(t *testing.T) {
+	f := start(t, nil)
+	for _, decl := range []string{"", "<?xml version='1.0'?>"} {
+		t.Run(fmt.Sprintf("declaration=%q", decl), func(t *testing.T) {
+			nc, err := net.Dial("tcp", f.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			io.WriteString(nc, decl+`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`)
+			raw := readRawHeader(t, nc)
+			tag := raw[strings.Index(raw, "<stream:stream"):]
+			for _, want := range []string{`xmlns="jabber:client"`, `xmlns:stream="http://etherx.jabber.org/streams"`, `from="localhost"`, `version="1.0"`, ` id="`} {
+				if !strings.Contains(tag, want) {
+					t.Errorf("header %s lacks %s", tag, want)
+				}
+			}
+			rd := xml.NewReader(io.MultiReader(strings.NewReader(raw), nc), xml.DefaultLimits, 0)
+			root, ns, err := rd.ReadStreamStart()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !root.Is(nsStreams, "stream") || ns != "jabber:client" || root.Attr("id") == "" {
+				t.Fatalf("header %s (content namespace %q)", root, ns)
+			}
+			feat, err := rd.Next()
+			if err != nil || !feat.Is(nsStreams, "features") || feat.Child(nsTLS, "starttls") == nil {
+				t.Fatalf("features %s, %v", feat, err)
+			}
+		})
+	}
+}
+
+// Every restart (after TLS, after SASL) gets a new stream id (RFC 6120
+// §4.3.3).
+func TestStreamIDChangesOnRestart(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	ids := []string{c.Header.Attr("id")}
+	c.StartTLS("localhost")
+	ids = append(ids, c.Header.Attr("id"))
+	c.AuthSCRAM("localhost", "alice", "secret-alice")
+	ids = append(ids, c.Header.Attr("id"))
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id == "" || seen[id] {
+			t.Fatalf("stream ids %v: want three distinct ids", ids)
+		}
+		seen[id] = true
+	}
+}
+
+func TestStartTLSPipelinedData(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	// Plaintext after <starttls/> in the same write: it would be taken as
+	// part of the encrypted stream (command injection).
+	c.Send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><message to='bob@localhost'><body>injected</body></message>`)
+	if el := c.Next(); !el.Is(nsTLS, "proceed") {
+		t.Fatalf("expected <proceed/>, got %s", el)
+	}
+	el, err := c.TryNext()
+	switch {
+	case err != nil:
+		// Closed without a handshake: fine.
+	case el.Is(nsStreams, "error") && el.FirstElement().Local == "policy-violation":
+	default:
+		t.Fatalf("after pipelined data: %s", el)
+	}
+	c.ExpectClosed()
+}
+
+func TestStartTLSTwice(t *testing.T) {
+	f := start(t, nil)
+	check := func(t *testing.T, c *xmpptest.Conn) {
+		if c.Features.Child(nsTLS, "starttls") != nil {
+			t.Errorf("STARTTLS offered on an encrypted stream: %s", c.Features)
+		}
+		c.Send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`)
+		if el := c.Next(); !el.Is(nsTLS, "failure") {
+			t.Fatalf("expected <failure/>, got %s", el)
+		}
+		c.ExpectClosed()
+	}
+	t.Run("after STARTTLS", func(t *testing.T) {
+		c := xmpptest.Dial(t, f.addr)
+		c.OpenStream("localhost")
+		c.StartTLS("localhost")
+		check(t, c)
+	})
+	t.Run("direct TLS", func(t *testing.T) {
+		c := xmpptest.DialTLS(t, f.tlsAddr)
+		c.OpenStream("localhost")
+		check(t, c)
+	})
+}
+
+func TestAuthBeforeRequiredTLS(t *testing.T) {
+	f := start(t, nil)
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256"} {
+		t.Run(mech, func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			c.OpenStream("localhost")
+			c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>AGFsaWNlAHNlY3JldC1hbGljZQ==</auth>`, mech)
+			el := c.Next()
+			if !el.Is(nsSASL, "failure") || el.Child(nsSASL, "encryption-required") == nil {
+				t.Fatalf("got %s, want <failure><encryption-required/></failure>", el)
+			}
+			// Not authenticated: stanzas are refused.
+			c.Send(`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`)
+			if got := c.ExpectStreamError(); got != "not-authorized" {
+				t.Fatalf("stanza after failed auth: %s", got)
+			}
+		})
+	}
+}
+
+// scram runs a SCRAM-SHA-256(-PLUS) exchange with the given GS2 header and
+// channel binding data; it checks the server signature on success.
+func scram(c *xmpptest.Conn, mech, gs2 string, cb []byte, user, pass string) error {
+	var nb [12]byte
+	rand.Read(nb[:])
+	bare := "n=" + user + ",r=" + hex.EncodeToString(nb[:])
+	c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>%s</auth>`, mech,
+		base64.StdEncoding.EncodeToString([]byte(gs2+bare)))
+	el := c.Next()
+	if !el.Is(nsSASL, "challenge") {
+		return fmt.Errorf("auth: %s", el)
+	}
+	first, _ := base64.StdEncoding.DecodeString(el.Text())
+	attrs := map[string]string{}
+	for _, kv := range strings.Split(string(first), ",") {
+		if len(kv) > 2 {
+			attrs[kv[:1]] = kv[2:]
+		}
+	}
+	salt, _ := base64.StdEncoding.DecodeString(attrs["s"])
+	var iters int
+	fmt.Sscan(attrs["i"], &iters)
+	salted, err := pbkdf2.Key(sha256.New, pass, salt, iters, 32)
+	if err != nil {
+		return err
+	}
+	mac := func(key []byte, s string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(s))
+		return h.Sum(nil)
+	}
+	clientKey := mac(salted, "Client Key")
+	stored := sha256.Sum256(clientKey)
+	final := "c=" + base64.StdEncoding.EncodeToString(append([]byte(gs2), cb...)) + ",r=" + attrs["r"]
+	authMsg := bare + "," + string(first) + "," + final
+	sig := mac(stored[:], authMsg)
+	proof := make([]byte, len(clientKey))
+	for i := range proof {
+		proof[i] = clientKey[i] ^ sig[i]
+	}
+	c.Sendf(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>`,
+		base64.StdEncoding.EncodeToString([]byte(final+",p="+base64.StdEncoding.EncodeToString(proof))))
+	el = c.Next()
+	if !el.Is(nsSASL, "success") {
+		return fmt.Errorf("response: %s", el)
+	}
+	v, _ := base64.StdEncoding.DecodeString(el.Text())
+	want := "v=" + base64.StdEncoding.EncodeToString(mac(mac(salted, "Server Key"), authMsg))
+	if string(v) != want {
+		return fmt.Errorf("server signature %q, want %q", v, want)
+	}
+	return nil
+}
+
+func exporterBinding(t *testing.T, c *xmpptest.Conn) []byte {
+	t.Helper()
+	tc, ok := c.Raw().(*tls.Conn)
+	if !ok {
+		t.Fatalf("not a TLS connection: %T", c.Raw())
+	}
+	st := tc.ConnectionState()
+	if st.Version != tls.VersionTLS13 {
+		t.Fatalf("negotiated TLS version %x, want 1.3", st.Version)
+	}
+	cb, err := st.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cb
+}
+
+// Over TLS 1.3 the -PLUS mechanism is offered with tls-exporter
+// (RFC 9266, XEP-0440), and works; a client claiming the server does not
+// support channel binding is refused (RFC 5802 downgrade protection).
+func TestSCRAMPlusOverTLS13(t *testing.T) {
+	f := start(t, nil)
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			open := func() *xmpptest.Conn {
+				if direct {
+					c := xmpptest.DialTLS(t, f.tlsAddr)
+					c.OpenStream("localhost")
+					return c
+				}
+				c := xmpptest.Dial(t, f.addr)
+				c.OpenStream("localhost")
+				c.StartTLS("localhost")
+				return c
+			}
+			c := open()
+			plus := false
+			for _, m := range c.Features.Child(nsSASL, "mechanisms").Elements() {
+				plus = plus || m.Text() == "SCRAM-SHA-256-PLUS"
+			}
+			if !plus {
+				t.Fatalf("SCRAM-SHA-256-PLUS not offered: %s", c.Features)
+			}
+			var types []string
+			for _, cb := range c.Features.Child("urn:xmpp:sasl-cb:0", "sasl-channel-binding").Elements() {
+				types = append(types, cb.Attr("type"))
+			}
+			if strings.Join(types, " ") != "tls-exporter" {
+				t.Fatalf("channel binding types %v, want [tls-exporter]: %s", types, c.Features)
+			}
+			if err := scram(c, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", exporterBinding(t, c), "alice", "secret-alice"); err != nil {
+				t.Fatal(err)
+			}
+
+			c = open()
+			if err := scram(c, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", make([]byte, 32), "alice", "secret-alice"); err == nil {
+				t.Fatal("wrong channel binding data accepted")
+			}
+			c = open()
+			if err := scram(c, "SCRAM-SHA-256", "y,,", nil, "alice", "secret-alice"); err == nil {
+				t.Fatal("'y' flag accepted while the server offers channel binding")
+			}
+		})
+	}
+}
+
+// The idle timeout ends a silent stream with connection-timeout; any
+// byte, whitespace keepalives included, restarts it. (This machine may be
+// loaded: the timeouts leave the client ample time between its writes.)
+func TestIdleTimeout(t *testing.T) {
+	short := start(t, func(c *c2s.Config) { c.IdleTimeout = 300 * time.Millisecond })
+	t.Run("silent before authentication", func(t *testing.T) {
+		c := xmpptest.Dial(t, short.addr)
+		c.OpenStream("localhost")
+		if got := c.ExpectStreamError(); got != "connection-timeout" {
+			t.Fatalf("got %q, want connection-timeout", got)
+		}
+		c.ExpectClosed()
+	})
+
+	f := start(t, func(c *c2s.Config) { c.IdleTimeout = 1500 * time.Millisecond })
+	// Direct TLS and PLAIN: the client does no slow work between writes.
+	login := func(t *testing.T, resource string) *xmpptest.Conn {
+		c := xmpptest.DialTLS(t, f.tlsAddr)
+		c.OpenStream("localhost")
+		c.AuthPlain("localhost", "alice", "secret-alice")
+		c.Bind(resource)
+		return c
+	}
+	t.Run("silent bound client", func(t *testing.T) {
+		c := login(t, "silent")
+		if got := c.ExpectStreamError(); got != "connection-timeout" {
+			t.Fatalf("got %q, want connection-timeout", got)
+		}
+		c.ExpectClosed()
+	})
+	t.Run("whitespace keepalives", func(t *testing.T) {
+		c := login(t, "alive")
+		// More than two idle timeouts' worth of keepalives only.
+		for range 35 {
+			time.Sleep(100 * time.Millisecond)
+			c.Send(" ")
+		}
+		c.Send(`<iq type='get' id='still-there' to='localhost'><query xmlns='urn:example:unknown'/></iq>`)
+		if el := c.Next(); el.Attr("id") != "still-there" {
+			t.Fatalf("got %s", el)
+		}
+	})
+}
+
+// After Shutdown no goroutine of the server is left: not the readers, the
+// flushers, nor a detached stream-management session's.
+func TestShutdownLeavesNoGoroutines(t *testing.T) {
+	f := start(t, nil)
+	a := xmpptest.Dial(t, f.addr)
+	a.Login("localhost", "alice", "secret-alice", "a")
+	enableSM(t, a, true)
+	a.Raw().Close() // detached, waiting for resumption
+	b := xmpptest.DialTLS(t, f.tlsAddr)
+	b.OpenStream("localhost")
+	b.AuthPlain("localhost", "bob", "secret-bob")
+	b.Bind("b")
+	half := xmpptest.Dial(t, f.addr) // mid-negotiation
+	half.OpenStream("localhost")
+	eventually(t, "alice is detached", func() bool { return f.srv.ConnCount() == 2 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if got := b.ExpectStreamError(); got != "system-shutdown" {
+		t.Errorf("bob got %q", got)
+	}
+	if f.router.Session(jid.MustParse("alice@localhost/a")) != nil {
+		t.Error("the detached session outlived Shutdown")
+	}
+	var leaked string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		leaked = serverGoroutines()
+		if leaked == "" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if leaked != "" {
+		t.Fatalf("goroutines left after Shutdown:\n%s", leaked)
+	}
+}
+
+// serverGoroutines returns the stacks of goroutines running code of
+// package c2s, other than test goroutines.
+func serverGoroutines() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "skald/c2s.") && !strings.Contains(g, "testing.tRunner") {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
