@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,17 +211,17 @@ func remoteIP(nc net.Conn) string {
 	return host
 }
 
-// authLimiter counts failed authentications per key (client IP, account
-// name) in one-minute windows.
+// authLimiter counts failed authentications per key ("ip:ADDRESS",
+// "user:JID") in one-minute windows.
 type authLimiter struct {
-	perMinute int
-	mu        sync.Mutex
-	window    time.Time
-	fails     map[string]int
+	perIP, perUser int
+	mu             sync.Mutex
+	window         time.Time
+	fails          map[string]int
 }
 
-func newAuthLimiter(perMinute int) *authLimiter {
-	return &authLimiter{perMinute: perMinute, fails: make(map[string]int)}
+func newAuthLimiter(perIP, perUser int) *authLimiter {
+	return &authLimiter{perIP: perIP, perUser: perUser, fails: make(map[string]int)}
 }
 
 func (l *authLimiter) roll() {
@@ -232,13 +233,17 @@ func (l *authLimiter) roll() {
 
 // allow reports whether key may try again.
 func (l *authLimiter) allow(key string) bool {
-	if l.perMinute <= 0 {
+	limit := l.perIP
+	if strings.HasPrefix(key, "user:") {
+		limit = l.perUser
+	}
+	if limit <= 0 {
 		return true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.roll()
-	return l.fails[key] < l.perMinute
+	return l.fails[key] < limit
 }
 
 func (l *authLimiter) fail(key string) {

@@ -41,6 +41,7 @@ type conn struct {
 	cleanClose bool     // the client closed its stream: no resumption
 
 	closeOnce sync.Once
+	rate      *tokenBucket // nil: no read limit
 }
 
 func newID() string {
@@ -54,18 +55,26 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	c.streamID = c.id
 	c.log = s.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
 	c.q = newOutQueue(nc, s.cfg.SendQueueBytes, s.cfg.WriteTimeout, s.goroutine, c.writeFailed)
+	if s.cfg.ReadBytesPerSecond > 0 {
+		c.rate = newTokenBucket(float64(s.cfg.ReadBytesPerSecond), float64(s.cfg.ReadBurstBytes))
+	}
 	return c
 }
 
 // deadlineReader refreshes the idle timeout before every read, so any byte
-// from the client (whitespace keepalives included) keeps the stream alive.
+// from the client (whitespace keepalives included) keeps the stream alive,
+// and throttles the connection to its read rate.
 type deadlineReader struct{ c *conn }
 
 func (d deadlineReader) Read(p []byte) (int, error) {
 	if t := d.c.srv.cfg.IdleTimeout; t > 0 {
 		d.c.nc.SetReadDeadline(time.Now().Add(t))
 	}
-	return d.c.nc.Read(p)
+	n, err := d.c.nc.Read(p)
+	if n > 0 && d.c.rate != nil {
+		d.c.rate.take(n)
+	}
+	return n, err
 }
 
 func (c *conn) limits() xml.Limits {
@@ -93,9 +102,11 @@ func (c *conn) serve() {
 
 func (c *conn) handshakeTLS() error {
 	tc := tls.Server(c.raw, c.srv.cfg.TLS)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
+	// The handshake gets its own deadline, not what is left of the idle
+	// timeout from the last read.
+	c.raw.SetDeadline(time.Now().Add(30 * time.Second))
+	defer c.raw.SetDeadline(time.Time{})
+	if err := tc.HandshakeContext(context.Background()); err != nil {
 		return err
 	}
 	st := tc.ConnectionState()
@@ -202,6 +213,14 @@ func versionAtLeast1(v string) bool {
 	return major >= 1
 }
 
+// streamOpen reports whether our stream header is out (whitespace is only
+// sent between top-level elements of an open stream).
+func (c *conn) streamOpen() bool {
+	c.hdrMu.Lock()
+	defer c.hdrMu.Unlock()
+	return c.headerSent
+}
+
 func (c *conn) sendHeader() {
 	c.hdrMu.Lock()
 	defer c.hdrMu.Unlock()
@@ -278,7 +297,7 @@ func (c *conn) startTLS() (bool, error) {
 	if err := c.push([]byte(`<proceed xmlns="` + stream.NSTLS + `"/>`)); err != nil {
 		return false, err
 	}
-	if err := c.q.drain(); err != nil {
+	if err := c.q.drainAndPause(); err != nil {
 		return false, err
 	}
 	if c.rd.Buffered() > 0 {

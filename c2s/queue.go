@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,10 @@ var errQueueClosed = errors.New("c2s: connection closed")
 // Invariant: flushing is true exactly while a flusher goroutine runs; only
 // it touches the network for writing.
 type outQueue struct {
+	// lastWrite is the time of the last completed write (unix nanoseconds),
+	// read by the keepalive loop.
+	lastWrite atomic.Int64
+
 	mu       sync.Mutex
 	cond     *sync.Cond // signalled when a flush completes (for drain)
 	bufs     net.Buffers
@@ -30,6 +35,7 @@ type outQueue struct {
 	limit    int
 	flushing bool
 	closed   bool
+	paused   bool  // TLS handshake in progress: nothing may be written
 	err      error // first write error
 	// closeAfter closes the connection once what is queued is written.
 	closeAfter bool
@@ -43,13 +49,14 @@ type outQueue struct {
 func newOutQueue(nc net.Conn, limit int, writeTimeout time.Duration, spawn func(func()), onError func(error)) *outQueue {
 	q := &outQueue{nc: nc, limit: limit, writeTimeout: writeTimeout, spawn: spawn, onError: onError}
 	q.cond = sync.NewCond(&q.mu)
+	q.lastWrite.Store(time.Now().UnixNano())
 	return q
 }
 
 // push queues b for writing. It never blocks on the network.
 func (q *outQueue) push(b []byte) error {
 	q.mu.Lock()
-	if q.closed || q.closeAfter {
+	if q.closed || q.closeAfter || q.paused {
 		q.mu.Unlock()
 		return errQueueClosed
 	}
@@ -118,7 +125,9 @@ func (q *outQueue) flush() {
 		if q.writeTimeout > 0 {
 			nc.SetWriteDeadline(time.Now().Add(q.writeTimeout))
 		}
-		if _, err := batch.WriteTo(nc); err != nil {
+		_, err := batch.WriteTo(nc)
+		q.lastWrite.Store(time.Now().UnixNano())
+		if err != nil {
 			q.mu.Lock()
 			q.closed = true
 			q.flushing = false
@@ -161,11 +170,26 @@ func (q *outQueue) drain() error {
 	return q.err
 }
 
-// setConn replaces the connection (after the TLS handshake). The queue
-// must be drained.
+// drainAndPause waits until everything queued is written, then refuses
+// pushes until setConn: during a STARTTLS handshake a stray write (a
+// keepalive) would corrupt it. Both happen under one lock hold, so nothing
+// can slip in between.
+func (q *outQueue) drainAndPause() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.flushing {
+		q.cond.Wait()
+	}
+	q.paused = true
+	return q.err
+}
+
+// setConn replaces the connection (after the TLS handshake) and lifts a
+// pause. The queue must be drained.
 func (q *outQueue) setConn(nc net.Conn) {
 	q.mu.Lock()
 	q.nc = nc
+	q.paused = false
 	q.mu.Unlock()
 }
 

@@ -26,9 +26,20 @@ type Config struct {
 	IdleTimeout           time.Duration // no bytes from the client for this long ends the stream
 	WriteTimeout          time.Duration
 	SendQueueBytes        int
-	// AuthFailuresPerMinute bounds failed authentications per client IP and
-	// per account name; further attempts get temporary-auth-failure.
-	AuthFailuresPerMinute int
+	// AuthFailuresPerMinute bounds failed authentications per client IP;
+	// AccountAuthFailuresPerMinute per account name (whether or not the
+	// account exists). Further attempts get temporary-auth-failure. 0 means
+	// no limit.
+	AuthFailuresPerMinute        int
+	AccountAuthFailuresPerMinute int
+	// ReadBytesPerSecond throttles what one connection may send (0: no
+	// limit); a client over the rate is read more slowly, never dropped.
+	// ReadBurstBytes is what it may send at once (at least one stanza).
+	ReadBytesPerSecond int
+	ReadBurstBytes     int
+	// KeepaliveInterval is how often a whitespace keepalive goes to a
+	// connection nothing was written to for that long (0: never).
+	KeepaliveInterval time.Duration
 	// ResumeTimeout is how long a stream-management session waits for the
 	// client to resume after the connection drops (XEP-0198 max).
 	ResumeTimeout time.Duration
@@ -42,15 +53,18 @@ type Config struct {
 // DefaultConfig returns production defaults (TLS must still be set).
 func DefaultConfig() Config {
 	return Config{
-		RequireTLS:            true,
-		Limits:                xml.DefaultLimits,
-		PreAuthMaxStanzaBytes: 16 << 10,
-		IdleTimeout:           5 * time.Minute,
-		WriteTimeout:          30 * time.Second,
-		SendQueueBytes:        1 << 20,
-		AuthFailuresPerMinute: 10,
-		ResumeTimeout:         5 * time.Minute,
-		MaxUnacked:            1000,
+		RequireTLS:                   true,
+		Limits:                       xml.DefaultLimits,
+		PreAuthMaxStanzaBytes:        16 << 10,
+		IdleTimeout:                  5 * time.Minute,
+		WriteTimeout:                 30 * time.Second,
+		SendQueueBytes:               1 << 20,
+		AuthFailuresPerMinute:        10,
+		AccountAuthFailuresPerMinute: 5,
+		ReadBytesPerSecond:           64 << 10,
+		KeepaliveInterval:            time.Minute,
+		ResumeTimeout:                5 * time.Minute,
+		MaxUnacked:                   1000,
 	}
 }
 
@@ -68,6 +82,9 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutting  bool
+
+	keepaliveOnce sync.Once
+	done          chan struct{} // closed by Shutdown
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -88,16 +105,20 @@ func NewServer(cfg Config, r *router.Router, users storage.Users, log *slog.Logg
 	if cfg.SendQueueBytes <= 0 {
 		cfg.SendQueueBytes = 1 << 20
 	}
+	if cfg.ReadBurstBytes < int(cfg.Limits.MaxStanzaBytes) {
+		cfg.ReadBurstBytes = int(cfg.Limits.MaxStanzaBytes)
+	}
 	if cfg.MaxUnacked <= 0 {
 		cfg.MaxUnacked = 1000
 	}
 	s := &Server{
 		cfg: cfg, router: r, users: users, log: log,
-		limit:     newAuthLimiter(cfg.AuthFailuresPerMinute),
+		limit:     newAuthLimiter(cfg.AuthFailuresPerMinute, cfg.AccountAuthFailuresPerMinute),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 	}
 	s.sm = newSMRegistry(s)
+	s.done = make(chan struct{})
 	return s
 }
 
@@ -121,6 +142,9 @@ func (s *Server) Serve(l net.Listener, directTLS bool) error {
 	}
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
+	if s.cfg.KeepaliveInterval > 0 {
+		s.keepaliveOnce.Do(func() { s.goroutine(s.keepalives) })
+	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.listeners, l)
@@ -175,6 +199,9 @@ func (s *Server) forget(c *conn) {
 // waits for connections to finish until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.shutting {
+		close(s.done)
+	}
 	s.shutting = true
 	for l := range s.listeners {
 		l.Close()
@@ -208,4 +235,32 @@ func (s *Server) ConnCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+var whitespace = []byte(" ")
+
+// keepalives sends a single space (RFC 6120 §4.6.1) to every connection
+// nothing was written to for KeepaliveInterval, so NAT and proxies keep
+// quiet connections open and dead peers are noticed by the write.
+func (s *Server) keepalives() {
+	t := time.NewTicker(s.cfg.KeepaliveInterval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-t.C:
+			s.mu.Lock()
+			conns := make([]*conn, 0, len(s.conns))
+			for c := range s.conns {
+				conns = append(conns, c)
+			}
+			s.mu.Unlock()
+			for _, c := range conns {
+				if now.Sub(time.Unix(0, c.q.lastWrite.Load())) >= s.cfg.KeepaliveInterval && c.streamOpen() {
+					c.q.push(whitespace)
+				}
+			}
+		}
+	}
 }

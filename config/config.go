@@ -71,6 +71,9 @@ type C2S struct {
 	// authentication attempts; 0 means no limit.
 	AuthFailuresPerMinutePerIP      int `toml:"auth_failures_per_minute_per_ip"`
 	AuthFailuresPerMinutePerAccount int `toml:"auth_failures_per_minute_per_account"`
+	// ReadBytesPerSecond throttles how fast one client may send; a client
+	// over the rate is read more slowly, not disconnected. 0 means no limit.
+	ReadBytesPerSecond int `toml:"read_bytes_per_second"`
 }
 
 // TLS names the certificate. With both files empty the server generates a
@@ -126,6 +129,7 @@ func Default() *Config {
 			SendQueueBytes:                  DefaultSendQueueBytes,
 			AuthFailuresPerMinutePerIP:      10,
 			AuthFailuresPerMinutePerAccount: 5,
+			ReadBytesPerSecond:              64 << 10,
 		},
 		Storage: Storage{Backend: BackendSQLite},
 	}

@@ -28,7 +28,7 @@ func TestDefault(t *testing.T) {
 		StartTLSAddress: ":5222", DirectTLSAddress: ":5223", RequireTLS: true,
 		MaxStanzaBytes: 262144, MaxDepth: 64, MaxAttrs: 64,
 		IdleTimeout: 5 * time.Minute, KeepaliveInterval: time.Minute,
-		SendQueueBytes: 1 << 20, AuthFailuresPerMinutePerIP: 10, AuthFailuresPerMinutePerAccount: 5,
+		SendQueueBytes: 1 << 20, AuthFailuresPerMinutePerIP: 10, AuthFailuresPerMinutePerAccount: 5, ReadBytesPerSecond: 65536,
 	}
 	if c.C2S != want {
 		t.Errorf("C2S = %+v, want %+v", c.C2S, want)
@@ -95,6 +95,7 @@ keepalive_interval = 45
 send_queue_bytes = 131072
 auth_failures_per_minute_per_ip = 0
 auth_failures_per_minute_per_account = 3
+read_bytes_per_second = 0
 
 [tls]
 cert_file = "certs/fullchain.pem"
@@ -110,6 +111,7 @@ path = "db/s.db"
 				MaxStanzaBytes: 65536, MaxDepth: 20, MaxAttrs: 30,
 				IdleTimeout: 10 * time.Minute, KeepaliveInterval: 45 * time.Second,
 				SendQueueBytes: 131072, AuthFailuresPerMinutePerIP: 0, AuthFailuresPerMinutePerAccount: 3,
+				ReadBytesPerSecond: 0,
 			}
 			if c.C2S != want {
 				t.Errorf("C2S = %+v\nwant %+v", c.C2S, want)

@@ -114,6 +114,9 @@ func (c *Config) validateC2S(bad func(key, format string, args ...any)) {
 	if s.AuthFailuresPerMinutePerIP < 0 {
 		bad("c2s.auth_failures_per_minute_per_ip", "must not be negative (0 means no limit)")
 	}
+	if s.ReadBytesPerSecond < 0 {
+		bad("c2s.read_bytes_per_second", "must not be negative (0 means no limit)")
+	}
 	if s.AuthFailuresPerMinutePerAccount < 0 {
 		bad("c2s.auth_failures_per_minute_per_account", "must not be negative (0 means no limit)")
 	}

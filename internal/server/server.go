@@ -135,6 +135,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	cc.SendQueueBytes = cfg.C2S.SendQueueBytes
 	cc.AuthFailuresPerMinute = cfg.C2S.AuthFailuresPerMinutePerIP
+	cc.AccountAuthFailuresPerMinute = cfg.C2S.AuthFailuresPerMinutePerAccount
+	cc.ReadBytesPerSecond = cfg.C2S.ReadBytesPerSecond
+	cc.KeepaliveInterval = cfg.C2S.KeepaliveInterval
 	if s.tls != nil {
 		// XEP-0368: direct TLS clients offer the ALPN protocol xmpp-client.
 		s.tls = s.tls.Clone()
