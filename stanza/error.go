@@ -134,6 +134,8 @@ func ErrorReply(st *xml.Element, e *Error) *xml.Element {
 			}
 		}
 	}
-	r.Append(e.Element())
+	errEl := e.Element()
+	errEl.Space = st.Space // jabber:server on s2s streams
+	r.Append(errEl)
 	return r
 }

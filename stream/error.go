@@ -94,6 +94,8 @@ func FromReadError(err error) *Error {
 		return New(BadNamespacePrefix, "")
 	case errors.Is(err, xml.ErrTextAtStreamLevel):
 		return New(BadFormat, "character data outside stanzas")
+	case errors.Is(err, xml.ErrUnsupportedEncoding):
+		return New(UnsupportedEncoding, "")
 	case errors.Is(err, xml.ErrNotWellFormed):
 		return New(NotWellFormed, "")
 	}

@@ -52,8 +52,12 @@ func (e *Element) Is(space, local string) bool {
 	return e != nil && e.Local == local && e.Space == space
 }
 
-// Attr returns the value of the unqualified attribute local, or "".
+// Attr returns the value of the unqualified attribute local, or "". Like
+// the other getters it accepts a nil e, so that e.Child(…).Attr(…) is safe.
 func (e *Element) Attr(local string) string {
+	if e == nil {
+		return ""
+	}
 	for i := range e.Attrs {
 		if e.Attrs[i].Local == local && e.Attrs[i].Space == "" {
 			return e.Attrs[i].Value
@@ -64,6 +68,9 @@ func (e *Element) Attr(local string) string {
 
 // HasAttr reports whether the unqualified attribute local is present.
 func (e *Element) HasAttr(local string) bool {
+	if e == nil {
+		return false
+	}
 	for i := range e.Attrs {
 		if e.Attrs[i].Local == local && e.Attrs[i].Space == "" {
 			return true
@@ -92,6 +99,9 @@ func (e *Element) SetAttr(local, value string) *Element {
 
 // Lang returns xml:lang.
 func (e *Element) Lang() string {
+	if e == nil {
+		return ""
+	}
 	for _, a := range e.Attrs {
 		if a.Space == NSXML && a.Local == "lang" {
 			return a.Value
@@ -129,6 +139,9 @@ func (e *Element) ChildNS(space string) *Element {
 
 // Elements returns all child elements (no text nodes).
 func (e *Element) Elements() []*Element {
+	if e == nil {
+		return nil
+	}
 	out := make([]*Element, 0, len(e.Nodes))
 	for _, n := range e.Nodes {
 		if c, ok := n.(*Element); ok {
@@ -140,6 +153,9 @@ func (e *Element) Elements() []*Element {
 
 // ChildrenNamed returns all child elements with the given name.
 func (e *Element) ChildrenNamed(space, local string) []*Element {
+	if e == nil {
+		return nil
+	}
 	var out []*Element
 	for _, n := range e.Nodes {
 		if c, ok := n.(*Element); ok && c.Local == local && (space == "" || c.Space == space) {
@@ -151,6 +167,9 @@ func (e *Element) ChildrenNamed(space, local string) []*Element {
 
 // FirstElement returns the first child element, or nil.
 func (e *Element) FirstElement() *Element {
+	if e == nil {
+		return nil
+	}
 	for _, n := range e.Nodes {
 		if c, ok := n.(*Element); ok {
 			return c
@@ -242,6 +261,7 @@ func (e *Element) Clone() *Element {
 // always declared.
 func (e *Element) String() string {
 	var b bytes.Buffer
+	b.Grow(e.sizeHint(""))
 	e.WriteTo(&b, "")
 	return b.String()
 }
@@ -250,6 +270,7 @@ func (e *Element) String() string {
 // (for stanzas on a c2s stream: "jabber:client").
 func (e *Element) Bytes(parentNS string) []byte {
 	var b bytes.Buffer
+	b.Grow(e.sizeHint(parentNS))
 	e.WriteTo(&b, parentNS)
 	return b.Bytes()
 }

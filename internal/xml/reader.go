@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors returned (wrapped) by Reader. The stream layer maps each
@@ -19,20 +21,41 @@ var (
 	ErrTooDeep            = errors.New("xml: element nesting exceeds limit")
 	ErrTooManyAttrs       = errors.New("xml: too many attributes")
 	ErrTextAtStreamLevel  = errors.New("xml: character data at stream level")
+	// ErrUnsupportedEncoding is returned for input that is not UTF-8: a
+	// declared encoding other than UTF-8, or invalid UTF-8 sequences (RFC
+	// 6120 §4.9.3.22). It wraps ErrNotWellFormed, so code that only knows
+	// that sentinel still treats it as a not-well-formed stream.
+	ErrUnsupportedEncoding = fmt.Errorf("xml: unsupported encoding: %w", ErrNotWellFormed)
 	// ErrStreamEnd is returned by Next when the stream's root element closes.
 	ErrStreamEnd = errors.New("xml: end of stream")
 )
 
+// nsXMLNS is the namespace name of the reserved "xmlns" prefix; nothing may
+// be bound to it.
+const nsXMLNS = "http://www.w3.org/2000/xmlns/"
+
 // Limits bound what one top-level element may cost. They are enforced while
 // reading, byte by byte, never after buffering a whole stanza.
 type Limits struct {
-	MaxStanzaBytes int64 // bytes from the end of the previous stanza to the end of this one
-	MaxDepth       int   // nesting depth of a stanza (the stanza itself is depth 1)
-	MaxAttrs       int   // attributes (namespace declarations included) on one element
+	// MaxStanzaBytes caps the bytes of one top-level element, counted from
+	// the end of the previous one. Whitespace between elements (keepalives)
+	// is not counted: it never reaches the tokenizer.
+	MaxStanzaBytes int64
+	MaxDepth       int // nesting depth of a stanza (the stanza itself is depth 1); 0 = unlimited
+	MaxAttrs       int // attributes (namespace declarations included) on one element; 0 = unlimited
 }
 
 // DefaultLimits are the server's defaults (256 KiB stanzas).
 var DefaultLimits = Limits{MaxStanzaBytes: 256 << 10, MaxDepth: 32, MaxAttrs: 64}
+
+// normalized replaces limits without a byte budget by DefaultLimits: an
+// unbounded reader is never what a caller means.
+func (l Limits) normalized() Limits {
+	if l.MaxStanzaBytes <= 0 {
+		return DefaultLimits
+	}
+	return l
+}
 
 // Reader reads an XMPP stream: one opening root tag, then complete top-level
 // elements. It resolves namespaces itself (on encoding/xml's RawToken) so
@@ -43,55 +66,83 @@ type Reader struct {
 	lim   Limits
 	ns    []binding // in-scope namespace declarations, innermost last
 	begun bool      // root element seen
+	root  exml.Name // raw (prefix, local) name of the root, to check its end tag
+	stack []open    // Next's open elements, kept to reuse the allocation
 }
 
 type binding struct{ prefix, uri string }
 
+// open is an element Next has started but not yet finished.
+type open struct {
+	el     *Element
+	prefix string // raw name, to check the end tag matches
+	local  string
+	mark   int // len(r.ns) before this element's declarations
+}
+
 // budgetReader is the decoder's byte source. It refuses to hand out more
 // than limit bytes, which caps how much one stanza may make us read.
+// Between top-level elements it swallows whitespace itself, so keepalives
+// neither count against the budget nor pile up in the decoder's buffer.
 type budgetReader struct {
-	br    *bufio.Reader
-	n     int64
-	limit int64
+	br        *bufio.Reader
+	n         int64
+	limit     int64
+	skipSpace bool  // at stream level: drop whitespace until the next other byte
+	err       error // last error from br, to tell I/O errors from the decoder's own
 }
 
 func (b *budgetReader) ReadByte() (byte, error) {
-	if b.n >= b.limit {
-		return 0, ErrTooLarge
-	}
-	c, err := b.br.ReadByte()
-	if err == nil {
+	for {
+		if b.n >= b.limit {
+			return 0, ErrTooLarge
+		}
+		c, err := b.br.ReadByte()
+		if err != nil {
+			b.err = err
+			return 0, err
+		}
+		if b.skipSpace {
+			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				continue
+			}
+			b.skipSpace = false
+		}
 		b.n++
+		return c, nil
 	}
-	return c, err
 }
 
+// Read exists because exml.NewDecoder takes an io.Reader; the decoder only
+// uses ReadByte, as budgetReader is an io.ByteReader.
 func (b *budgetReader) Read(p []byte) (int, error) {
-	if b.n >= b.limit {
-		return 0, ErrTooLarge
+	if len(p) == 0 {
+		return 0, nil
 	}
-	if rem := b.limit - b.n; int64(len(p)) > rem {
-		p = p[:rem]
+	c, err := b.ReadByte()
+	if err != nil {
+		return 0, err
 	}
-	n, err := b.br.Read(p)
-	b.n += int64(n)
-	return n, err
+	p[0] = c
+	return 1, nil
 }
 
 // NewReader returns a Reader over r. bufSize is the read buffer size
-// (0 = 4096).
+// (0 = 4096). Limits without a byte budget mean DefaultLimits.
 func NewReader(r io.Reader, lim Limits, bufSize int) *Reader {
 	if bufSize <= 0 {
 		bufSize = 4096
 	}
-	if lim.MaxStanzaBytes <= 0 {
-		lim = DefaultLimits
-	}
-	src := &budgetReader{br: bufio.NewReaderSize(r, bufSize)}
-	src.limit = lim.MaxStanzaBytes
-	dec := exml.NewDecoder(src)
-	dec.Strict = true
-	return &Reader{dec: dec, src: src, lim: lim}
+	lim = lim.normalized()
+	src := &budgetReader{br: bufio.NewReaderSize(r, bufSize), limit: lim.MaxStanzaBytes, skipSpace: true}
+	rd := &Reader{src: src, lim: lim}
+	rd.newDecoder()
+	return rd
+}
+
+func (r *Reader) newDecoder() {
+	r.dec = exml.NewDecoder(r.src)
+	r.dec.Strict = true
 }
 
 func (r *Reader) resetBudget() { r.src.limit = r.src.n + r.lim.MaxStanzaBytes }
@@ -119,14 +170,7 @@ func (r *Reader) lookup(prefix string) (string, bool) {
 func (r *Reader) token() (exml.Token, error) {
 	t, err := r.dec.RawToken()
 	if err != nil {
-		var se *exml.SyntaxError
-		if errors.As(err, &se) {
-			if strings.Contains(se.Msg, "entity") {
-				return nil, fmt.Errorf("%w: %s", ErrRestrictedXML, se.Msg)
-			}
-			return nil, fmt.Errorf("%w: %s", ErrNotWellFormed, se.Msg)
-		}
-		return nil, err
+		return nil, r.classify(err)
 	}
 	switch t := t.(type) {
 	case exml.Comment, exml.Directive:
@@ -139,28 +183,103 @@ func (r *Reader) token() (exml.Token, error) {
 	return t, nil
 }
 
+// classify maps a decoder error to our sentinels. I/O errors and
+// ErrTooLarge (both ours, passed through the decoder unchanged) are
+// returned as they are.
+func (r *Reader) classify(err error) error {
+	var se *exml.SyntaxError
+	if !errors.As(err, &se) {
+		if err == ErrTooLarge || (r.src.err != nil && err == r.src.err) {
+			return err
+		}
+		// The decoder's own checks of the XML declaration.
+		if strings.Contains(err.Error(), "encoding") {
+			return fmt.Errorf("%w: %v", ErrUnsupportedEncoding, err)
+		}
+		return fmt.Errorf("%w: %v", ErrNotWellFormed, err)
+	}
+	switch {
+	case strings.HasPrefix(se.Msg, "unexpected EOF") && errors.Is(r.src.err, io.EOF):
+		// The peer went away mid-token: a lost connection, not bad XML.
+		return io.ErrUnexpectedEOF
+	case se.Msg == "invalid UTF-8":
+		return fmt.Errorf("%w: %s", ErrUnsupportedEncoding, se.Msg)
+	}
+	if ent, ok := strings.CutPrefix(se.Msg, "invalid character entity "); ok && isEntityRef(ent) {
+		// RFC 6120 §11.1: references to entities other than the five
+		// predefined ones are restricted XML. Malformed references and
+		// character references to non-characters are not well-formed.
+		return fmt.Errorf("%w: %s", ErrRestrictedXML, se.Msg)
+	}
+	return fmt.Errorf("%w: %s", ErrNotWellFormed, se.Msg)
+}
+
+// isEntityRef reports whether s is a syntactically complete general entity
+// reference "&name;" (as opposed to a character reference or a stray &).
+func isEntityRef(s string) bool {
+	if len(s) < 3 || s[0] != '&' || s[len(s)-1] != ';' {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(s[1:])
+	return first == '_' || unicode.IsLetter(first)
+}
+
 // start converts a raw start tag into an Element, pushing its namespace
 // declarations. The caller pops them with r.ns = r.ns[:mark].
 func (r *Reader) start(t exml.StartElement) (*Element, error) {
 	if r.lim.MaxAttrs > 0 && len(t.Attr) > r.lim.MaxAttrs {
 		return nil, ErrTooManyAttrs
 	}
+	if !validLocal(t.Name) {
+		return nil, fmt.Errorf("%w: bad element name %q", ErrNotWellFormed, t.Name.Local)
+	}
+	mark := len(r.ns)
+	nattrs := 0
 	for _, a := range t.Attr {
+		if !validLocal(a.Name) {
+			return nil, fmt.Errorf("%w: bad attribute name %q", ErrNotWellFormed, a.Name.Local)
+		}
+		var prefix string
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			r.ns = append(r.ns, binding{"", a.Value})
+			prefix = ""
 		case a.Name.Space == "xmlns":
-			if a.Value == "" || a.Name.Local == "xml" || a.Name.Local == "xmlns" {
-				return nil, fmt.Errorf("%w: bad declaration of prefix %q", ErrBadNamespacePrefix, a.Name.Local)
-			}
-			r.ns = append(r.ns, binding{a.Name.Local, a.Value})
+			prefix = a.Name.Local
+		default:
+			nattrs++
+			continue
 		}
+		for _, b := range r.ns[mark:] {
+			if b.prefix == prefix {
+				return nil, fmt.Errorf("%w: duplicate namespace declaration", ErrNotWellFormed)
+			}
+		}
+		// Namespaces in XML 1.0 §3: xml may only be bound to its own
+		// namespace, xmlns not at all, and neither namespace to anything
+		// else; only the default namespace may be undeclared.
+		switch {
+		case prefix == "xml" && a.Value != NSXML,
+			prefix == "xmlns",
+			prefix != "xml" && (a.Value == NSXML || a.Value == nsXMLNS),
+			prefix != "" && a.Value == "":
+			return nil, fmt.Errorf("%w: bad declaration of prefix %q", ErrBadNamespacePrefix, prefix)
+		}
+		r.ns = append(r.ns, binding{prefix, a.Value})
+	}
+	if t.Name.Space == "xml" {
+		// Legal XML, but nothing in XMPP lives there and it could not be
+		// written back with a default namespace declaration.
+		return nil, fmt.Errorf("%w: element in the xml namespace", ErrBadNamespacePrefix)
 	}
 	space, ok := r.lookup(t.Name.Space)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrBadNamespacePrefix, t.Name.Space)
 	}
 	e := &Element{Space: space, Local: t.Name.Local}
+	if nattrs == 0 {
+		return e, nil
+	}
+	e.Attrs = make([]Attr, 0, nattrs)
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 			continue
@@ -172,14 +291,57 @@ func (r *Reader) start(t exml.StartElement) (*Element, error) {
 				return nil, fmt.Errorf("%w: %q", ErrBadNamespacePrefix, a.Name.Space)
 			}
 		}
-		for _, prev := range e.Attrs {
-			if prev.Space == as && prev.Local == a.Name.Local {
-				return nil, fmt.Errorf("%w: duplicate attribute %q", ErrNotWellFormed, a.Name.Local)
-			}
-		}
 		e.Attrs = append(e.Attrs, Attr{Space: as, Local: a.Name.Local, Value: a.Value})
 	}
+	if hasDuplicateAttr(e.Attrs) {
+		return nil, fmt.Errorf("%w: duplicate attribute", ErrNotWellFormed)
+	}
 	return e, nil
+}
+
+// validLocal reports whether the local part of a raw name is an NCName.
+// encoding/xml checks "p:l" as one XML Name and then splits it, so it lets
+// through ":a" and "a:" as local names, and local parts that may not start
+// a name ("p:0", "p:-"), which we could not write back on their own.
+func validLocal(n exml.Name) bool {
+	if strings.IndexByte(n.Local, ':') >= 0 {
+		return false
+	}
+	if n.Space == "" {
+		return true // validated whole: its first character may start a name
+	}
+	c := n.Local[0]
+	if c < utf8.RuneSelf {
+		return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	// Rare: ask encoding/xml itself, so that its name tables (not ours)
+	// decide what it would accept when it reads this name back.
+	_, err := exml.NewDecoder(strings.NewReader("<" + n.Local + "/>")).RawToken()
+	return err == nil
+}
+
+// hasDuplicateAttr reports whether two attributes share an expanded name
+// (which also catches two prefixes bound to one namespace).
+func hasDuplicateAttr(attrs []Attr) bool {
+	if len(attrs) <= 16 {
+		for i := 1; i < len(attrs); i++ {
+			for _, prev := range attrs[:i] {
+				if prev.Local == attrs[i].Local && prev.Space == attrs[i].Space {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[[2]string]struct{}, len(attrs))
+	for _, a := range attrs {
+		k := [2]string{a.Space, a.Local}
+		if _, dup := seen[k]; dup {
+			return true
+		}
+		seen[k] = struct{}{}
+	}
+	return false
 }
 
 // ReadStreamStart reads an optional XML declaration and the root's opening
@@ -193,6 +355,7 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 		}
 		switch t := t.(type) {
 		case exml.ProcInst:
+			r.src.skipSpace = true
 			continue
 		case exml.CharData:
 			if !isSpace(t) {
@@ -206,8 +369,10 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 			if err != nil {
 				return nil, "", err
 			}
+			r.root = t.Name
 			ns, _ := r.lookup("")
 			r.resetBudget()
+			r.src.skipSpace = true
 			return e, ns, nil
 		default:
 			return nil, "", ErrNotWellFormed
@@ -219,16 +384,13 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 // elements (keepalives) is skipped. At the root's end tag it returns
 // ErrStreamEnd.
 func (r *Reader) Next() (*Element, error) {
-	type open struct {
-		el     *Element
-		prefix string // raw name, to check the end tag matches
-		local  string
-		mark   int // len(r.ns) before this element's declarations
-	}
-	var stack []open
+	stack := r.stack[:0]
 	for {
 		t, err := r.token()
 		if err != nil {
+			if err == io.EOF && len(stack) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
 			return nil, err
 		}
 		switch t := t.(type) {
@@ -248,7 +410,9 @@ func (r *Reader) Next() (*Element, error) {
 			stack = append(stack, open{e, t.Name.Space, t.Name.Local, mark})
 		case exml.EndElement:
 			if len(stack) == 0 {
-				// The root closes.
+				if t.Name != r.root {
+					return nil, fmt.Errorf("%w: mismatched end tag of the root", ErrNotWellFormed)
+				}
 				return nil, ErrStreamEnd
 			}
 			top := stack[len(stack)-1]
@@ -256,13 +420,23 @@ func (r *Reader) Next() (*Element, error) {
 				return nil, fmt.Errorf("%w: mismatched end tag", ErrNotWellFormed)
 			}
 			r.ns = r.ns[:top.mark]
+			stack[len(stack)-1] = open{} // the reused stack must not pin the tree
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
+				r.stack = stack
 				r.resetBudget()
+				r.src.skipSpace = true
 				return top.el, nil
 			}
 		case exml.CharData:
+			if len(t) == 0 {
+				// An empty CDATA section: no node, so that a tree
+				// always serialises and reads back the same.
+				continue
+			}
 			if len(stack) == 0 {
+				// Only reachable through CDATA: plain whitespace is
+				// swallowed by budgetReader.
 				if !isSpace(t) {
 					return nil, ErrTextAtStreamLevel
 				}
@@ -293,16 +467,18 @@ func isSpace(b []byte) bool {
 // Restart prepares the reader for a new stream on the same connection
 // (after SASL success, RFC 6120 §6.4.6): bytes already buffered are kept.
 func (r *Reader) Restart() {
-	r.dec = exml.NewDecoder(r.src)
-	r.dec.Strict = true
+	r.newDecoder()
 	r.ns = r.ns[:0]
 	r.begun = false
+	r.root = exml.Name{}
+	r.src.skipSpace = true
 	r.resetBudget()
 }
 
 // SetLimits changes the limits from the next element on (the server allows
-// smaller stanzas before authentication).
+// smaller stanzas before authentication). As with NewReader, limits without
+// a byte budget mean DefaultLimits.
 func (r *Reader) SetLimits(lim Limits) {
-	r.lim = lim
+	r.lim = lim.normalized()
 	r.resetBudget()
 }

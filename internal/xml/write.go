@@ -18,7 +18,11 @@ func (e *Element) WriteTo(b *bytes.Buffer, parentNS string) {
 		escapeAttr(b, e.Space)
 		b.WriteByte('"')
 	}
-	prefixes := 0
+	// declared[i] is the namespace bound to prefix ns<i+1> on this element:
+	// one declaration per namespace, so that writing never adds more
+	// attributes than the namespaces used.
+	var declaredBuf [4]string
+	declared := declaredBuf[:0]
 	for _, a := range e.Attrs {
 		b.WriteByte(' ')
 		switch a.Space {
@@ -26,11 +30,18 @@ func (e *Element) WriteTo(b *bytes.Buffer, parentNS string) {
 		case NSXML:
 			b.WriteString("xml:")
 		default:
-			prefixes++
-			p := "ns" + strconv.Itoa(prefixes)
-			b.WriteString("xmlns:" + p + `="`)
-			escapeAttr(b, a.Space)
-			b.WriteString(`" ` + p + ":")
+			i := 0
+			for i < len(declared) && declared[i] != a.Space {
+				i++
+			}
+			p := "ns" + strconv.Itoa(i+1)
+			if i == len(declared) {
+				declared = append(declared, a.Space)
+				b.WriteString("xmlns:" + p + `="`)
+				escapeAttr(b, a.Space)
+				b.WriteString(`" `)
+			}
+			b.WriteString(p + ":")
 		}
 		b.WriteString(a.Local)
 		b.WriteString(`="`)
@@ -53,6 +64,31 @@ func (e *Element) WriteTo(b *bytes.Buffer, parentNS string) {
 	b.WriteString("</")
 	b.WriteString(e.Local)
 	b.WriteByte('>')
+}
+
+// sizeHint estimates the length of e's serialisation, so that Bytes and
+// String allocate once in the common case (every outgoing stanza goes
+// through Bytes). Escaping is allowed for with a little slack.
+func (e *Element) sizeHint(parentNS string) int {
+	n := 2*len(e.Local) + 5 // <l></l>
+	if e.Space != parentNS {
+		n += len(e.Space) + 9 // xmlns=""
+	}
+	for _, a := range e.Attrs {
+		n += len(a.Local) + len(a.Value) + 4
+		if a.Space != "" {
+			n += len(a.Space) + 16 // xmlns:nsN="" nsN:
+		}
+	}
+	for _, c := range e.Nodes {
+		switch c := c.(type) {
+		case *Element:
+			n += c.sizeHint(e.Space)
+		case Text:
+			n += len(c)
+		}
+	}
+	return n + n/16
 }
 
 // EscapeText appends s escaped for use as character data.
