@@ -253,7 +253,7 @@ func TestCopies(t *testing.T) {
 		from: "home",
 		in:   `<message type="chat" to="room@muc.example.net/nurse"><body>psst</body><x xmlns="http://jabber.org/protocol/muc#user"/></message>`,
 		want: map[string][]string{
-			"home":   {`<message xmlns="jabber:client" from="room@muc.example.net/nurse" to="romeo@example.org/home" type="error"><body>psst</body><x xmlns="http://jabber.org/protocol/muc#user"/><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
+			"home": {`<message xmlns="jabber:client" from="room@muc.example.net/nurse" to="romeo@example.org/home" type="error"><body>psst</body><x xmlns="http://jabber.org/protocol/muc#user"/><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
 		},
 	}, {
 		name: "MUC private message from a participant: no received carbons",
