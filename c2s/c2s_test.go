@@ -73,7 +73,10 @@ type fixture struct {
 	router        *router.Router
 }
 
-func start(t *testing.T, mod func(*c2s.Config)) *fixture {
+// start serves alice and bob (passwords secret-alice, secret-bob) on
+// localhost, plain and direct TLS, with mods registered on the router and
+// mod applied to the default configuration.
+func start(t *testing.T, mod func(*c2s.Config), mods ...router.Module) *fixture {
 	t.Helper()
 	u := &users{m: map[string]storage.Credentials{}}
 	for _, name := range []string{"alice", "bob"} {
@@ -87,6 +90,7 @@ func start(t *testing.T, mod func(*c2s.Config)) *fixture {
 		u.m[name+"@localhost"] = storage.Credentials{SHA1: conv(cr.SHA1), SHA256: conv(cr.SHA256)}
 	}
 	r := router.New(router.Config{Domains: []string{"localhost"}, Users: u})
+	r.Register(mods...)
 	cfg := c2s.DefaultConfig()
 	cfg.TLS = testTLS(t)
 	cfg.AuthFailuresPerMinute = 100

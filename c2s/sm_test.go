@@ -3,7 +3,6 @@ package c2s_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -15,55 +14,12 @@ import (
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
-	"github.com/skald-xmpp/skald/sasl"
-	"github.com/skald-xmpp/skald/storage"
 )
 
 const (
 	nsSM      = "urn:xmpp:sm:3"
 	nsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
 )
-
-// startWith is start with router modules registered before serving.
-func startWith(t *testing.T, mod func(*c2s.Config), mods ...router.Module) *fixture {
-	t.Helper()
-	u := &users{m: map[string]storage.Credentials{}}
-	for _, name := range []string{"alice", "bob"} {
-		cr, err := sasl.DeriveCredentials("secret-"+name, 4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conv := func(x sasl.Credential) storage.Credential {
-			return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
-		}
-		u.m[name+"@localhost"] = storage.Credentials{SHA1: conv(cr.SHA1), SHA256: conv(cr.SHA256)}
-	}
-	r := router.New(router.Config{Domains: []string{"localhost"}, Users: u})
-	r.Register(mods...)
-	cfg := c2s.DefaultConfig()
-	cfg.TLS = testTLS(t)
-	cfg.AuthFailuresPerMinute = 100
-	if mod != nil {
-		mod(&cfg)
-	}
-	srv := c2s.NewServer(cfg, r, u, nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lt, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l, false)
-	go srv.Serve(lt, true)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return &fixture{addr: l.Addr().String(), tlsAddr: lt.Addr().String(), srv: srv, router: r}
-}
 
 // offlineRecorder is a router module standing in for offline storage: it
 // records the ids of the messages it is asked to keep.
@@ -424,7 +380,7 @@ func TestSMResumeByAnotherUser(t *testing.T) {
 // the messages its client never acknowledged go to offline storage.
 func TestSMResumeTimeoutKeepsUnackedOffline(t *testing.T) {
 	rec := &offlineRecorder{}
-	f := startWith(t, func(c *c2s.Config) { c.ResumeTimeout = 200 * time.Millisecond }, rec)
+	f := start(t, func(c *c2s.Config) { c.ResumeTimeout = 200 * time.Millisecond }, rec)
 	bob := xmpptest.Dial(t, f.addr)
 	bob.Login("localhost", "bob", "secret-bob", "b")
 	alice := xmpptest.Dial(t, f.addr)
@@ -454,7 +410,7 @@ func TestSMResumeTimeoutKeepsUnackedOffline(t *testing.T) {
 // not acknowledged goes offline.
 func TestSMCleanCloseEndsSession(t *testing.T) {
 	rec := &offlineRecorder{}
-	f := startWith(t, nil, rec)
+	f := start(t, nil, rec)
 	bob := xmpptest.Dial(t, f.addr)
 	bob.Login("localhost", "bob", "secret-bob", "b")
 	alice := xmpptest.Dial(t, f.addr)
@@ -480,7 +436,7 @@ func TestSMCleanCloseEndsSession(t *testing.T) {
 // Stanzas routed to a detached session are kept and sent on resumption.
 func TestSMDetachedSessionKeepsStanzas(t *testing.T) {
 	rec := &offlineRecorder{}
-	f := startWith(t, nil, rec)
+	f := start(t, nil, rec)
 	bob := xmpptest.Dial(t, f.addr)
 	bob.Login("localhost", "bob", "secret-bob", "b")
 	alice := xmpptest.Dial(t, f.addr)
@@ -554,7 +510,7 @@ func TestSMReplacedSessionNotResumable(t *testing.T) {
 // Too many unacknowledged stanzas end the stream; nothing is lost.
 func TestSMMaxUnacked(t *testing.T) {
 	rec := &offlineRecorder{}
-	f := startWith(t, func(c *c2s.Config) { c.MaxUnacked = 2 }, rec)
+	f := start(t, func(c *c2s.Config) { c.MaxUnacked = 2 }, rec)
 	bob := xmpptest.Dial(t, f.addr)
 	bob.Login("localhost", "bob", "secret-bob", "b")
 	alice := xmpptest.Dial(t, f.addr)

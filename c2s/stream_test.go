@@ -3,13 +3,7 @@ package c2s_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/pbkdf2"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -189,60 +183,6 @@ func TestAuthBeforeRequiredTLS(t *testing.T) {
 	}
 }
 
-// scram runs a SCRAM-SHA-256(-PLUS) exchange with the given GS2 header and
-// channel binding data; it checks the server signature on success.
-func scram(c *xmpptest.Conn, mech, gs2 string, cb []byte, user, pass string) error {
-	var nb [12]byte
-	rand.Read(nb[:])
-	bare := "n=" + user + ",r=" + hex.EncodeToString(nb[:])
-	c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>%s</auth>`, mech,
-		base64.StdEncoding.EncodeToString([]byte(gs2+bare)))
-	el := c.Next()
-	if !el.Is(nsSASL, "challenge") {
-		return fmt.Errorf("auth: %s", el)
-	}
-	first, _ := base64.StdEncoding.DecodeString(el.Text())
-	attrs := map[string]string{}
-	for _, kv := range strings.Split(string(first), ",") {
-		if len(kv) > 2 {
-			attrs[kv[:1]] = kv[2:]
-		}
-	}
-	salt, _ := base64.StdEncoding.DecodeString(attrs["s"])
-	var iters int
-	fmt.Sscan(attrs["i"], &iters)
-	salted, err := pbkdf2.Key(sha256.New, pass, salt, iters, 32)
-	if err != nil {
-		return err
-	}
-	mac := func(key []byte, s string) []byte {
-		h := hmac.New(sha256.New, key)
-		h.Write([]byte(s))
-		return h.Sum(nil)
-	}
-	clientKey := mac(salted, "Client Key")
-	stored := sha256.Sum256(clientKey)
-	final := "c=" + base64.StdEncoding.EncodeToString(append([]byte(gs2), cb...)) + ",r=" + attrs["r"]
-	authMsg := bare + "," + string(first) + "," + final
-	sig := mac(stored[:], authMsg)
-	proof := make([]byte, len(clientKey))
-	for i := range proof {
-		proof[i] = clientKey[i] ^ sig[i]
-	}
-	c.Sendf(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>`,
-		base64.StdEncoding.EncodeToString([]byte(final+",p="+base64.StdEncoding.EncodeToString(proof))))
-	el = c.Next()
-	if !el.Is(nsSASL, "success") {
-		return fmt.Errorf("response: %s", el)
-	}
-	v, _ := base64.StdEncoding.DecodeString(el.Text())
-	want := "v=" + base64.StdEncoding.EncodeToString(mac(mac(salted, "Server Key"), authMsg))
-	if string(v) != want {
-		return fmt.Errorf("server signature %q, want %q", v, want)
-	}
-	return nil
-}
-
 func exporterBinding(t *testing.T, c *xmpptest.Conn) []byte {
 	t.Helper()
 	tc, ok := c.Raw().(*tls.Conn)
@@ -293,16 +233,16 @@ func TestSCRAMPlusOverTLS13(t *testing.T) {
 			if strings.Join(types, " ") != "tls-exporter" {
 				t.Fatalf("channel binding types %v, want [tls-exporter]: %s", types, c.Features)
 			}
-			if err := scram(c, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", exporterBinding(t, c), "alice", "secret-alice"); err != nil {
+			if err := c.TrySCRAMWith(xmpptest.SCRAM{Mechanism: "SCRAM-SHA-256-PLUS", GS2: "p=tls-exporter,,", Binding: exporterBinding(t, c)}, "alice", "secret-alice"); err != nil {
 				t.Fatal(err)
 			}
 
 			c = open()
-			if err := scram(c, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", make([]byte, 32), "alice", "secret-alice"); err == nil {
+			if err := c.TrySCRAMWith(xmpptest.SCRAM{Mechanism: "SCRAM-SHA-256-PLUS", GS2: "p=tls-exporter,,", Binding: make([]byte, 32)}, "alice", "secret-alice"); err == nil {
 				t.Fatal("wrong channel binding data accepted")
 			}
 			c = open()
-			if err := scram(c, "SCRAM-SHA-256", "y,,", nil, "alice", "secret-alice"); err == nil {
+			if err := c.TrySCRAMWith(xmpptest.SCRAM{GS2: "y,,"}, "alice", "secret-alice"); err == nil {
 				t.Fatal("'y' flag accepted while the server offers channel binding")
 			}
 		})

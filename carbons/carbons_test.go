@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
@@ -32,7 +33,7 @@ type session struct {
 	priority        int
 	carbons         bool
 	*router.Session // set by world
-	rec             *recorder
+	rec             *routertest.Recorder
 }
 
 // world binds both accounts' sessions:
@@ -41,12 +42,12 @@ type session struct {
 //	romeo/away: carbons, not available
 //	juliet/balcony, juliet/chamber: carbons; juliet/tomb: no carbons;
 //	juliet/lurk: carbons, priority -1
-func world(t *testing.T, archive bool) (*env, map[string]*session) {
-	e := newEnv(t, "romeo@example.org", "juliet@example.org")
+func world(t *testing.T, archive bool) (*routertest.Env, map[string]*session) {
+	e := routertest.New(t, "romeo@example.org", "juliet@example.org")
 	if archive {
-		e.r.Register(fakeArchive{})
+		e.Router.Register(fakeArchive{})
 	}
-	e.r.Register(New(e.r))
+	e.Router.Register(New(e.Router))
 	ss := map[string]*session{}
 	for _, s := range []*session{
 		{jid: "romeo@example.org/home", available: true, carbons: true},
@@ -58,7 +59,7 @@ func world(t *testing.T, archive bool) (*env, map[string]*session) {
 		{jid: "juliet@example.org/tomb", available: true},
 		{jid: "juliet@example.org/lurk", available: true, priority: -1, carbons: true},
 	} {
-		s.Session, s.rec = e.bind(s.jid, s.available, s.priority)
+		s.Session, s.rec = e.Bind(s.jid, s.available, s.priority)
 		s.SetCarbons(s.carbons)
 		ss[jid.MustParse(s.jid).Resource()] = s
 	}
@@ -88,8 +89,8 @@ func TestEnableDisable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.send(home.Session, tt.in)
-			expect(t, home.rec, tt.want)
+			e.Send(home.Session, tt.in)
+			routertest.Expect(t, home.rec, tt.want)
 			if home.Carbons() != tt.on {
 				t.Errorf("Carbons() = %v, want %v", home.Carbons(), tt.on)
 			}
@@ -311,16 +312,16 @@ func TestCopies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, ss := world(t, tt.archive)
 			if s := ss[tt.from]; s != nil {
-				e.send(s.Session, tt.in)
+				e.Send(s.Session, tt.in)
 			} else {
-				st := parse(t, tt.in)
+				st := routertest.Parse(t, tt.in)
 				ev := &router.MessageEvent{Stanza: st, From: jid.MustParse(st.Attr("from")), To: jid.MustParse(st.Attr("to"))}
-				if err := e.r.RouteMessage(context.Background(), ev); err != nil {
+				if err := e.Router.RouteMessage(context.Background(), ev); err != nil {
 					t.Fatal(err)
 				}
 			}
 			for res, s := range ss {
-				t.Run(res, func(t *testing.T) { expect(t, s.rec, tt.want[res]...) })
+				t.Run(res, func(t *testing.T) { routertest.Expect(t, s.rec, tt.want[res]...) })
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package disco
 import (
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
 )
@@ -21,15 +22,15 @@ const (
 	result = `<iq xmlns="jabber:client" type="result" id="`
 )
 
-func setup(t *testing.T) (*env, *Module, *router.Session, *recorder) {
-	e := newEnv(t, "romeo@example.org", "juliet@example.org")
-	m := New(e.r)
-	e.r.Register(m,
+func setup(t *testing.T) (*routertest.Env, *Module, *router.Session, *routertest.Recorder) {
+	e := routertest.New(t, "romeo@example.org", "juliet@example.org")
+	m := New(e.Router)
+	e.Router.Register(m,
 		provider{"ping", []string{"urn:xmpp:ping"}, []string{"urn:xmpp:ping"}},
 		provider{"carbons", []string{"urn:xmpp:carbons:2"}, []string{"urn:xmpp:carbons:2"}},
 		provider{"offline", []string{"msgoffline"}, nil},
 	)
-	s, rec := e.bind(romeo, true, 0)
+	s, rec := e.Bind(romeo, true, 0)
 	return e, m, s, rec
 }
 
@@ -106,8 +107,8 @@ func TestDisco(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.send(s, tt.in)
-			expect(t, rec, tt.want)
+			e.Send(s, tt.in)
+			routertest.Expect(t, rec, tt.want)
 		})
 	}
 }
@@ -122,7 +123,7 @@ func TestCaps(t *testing.T) {
 		t.Errorf("Caps() = %s (want ver %s)", got, want)
 	}
 	// A module registered later changes the hash.
-	e.r.Register(provider{"version", []string{"jabber:iq:version"}, nil})
+	e.Router.Register(provider{"version", []string{"jabber:iq:version"}, nil})
 	if m.Ver() == want {
 		t.Error("Ver() did not change after another module registered")
 	}
@@ -177,7 +178,7 @@ func TestCapsVer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var forms []*xml.Element
 			for _, f := range tt.forms {
-				forms = append(forms, parse(t, f))
+				forms = append(forms, routertest.Parse(t, f))
 			}
 			if got := CapsVer(tt.ids, tt.feats, forms); got != tt.want {
 				t.Errorf("CapsVer = %s, want %s", got, tt.want)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
@@ -155,14 +156,7 @@ func (e *env) items(owner string) []storage.ArchivedMessage {
 // namespace, dropping whitespace-only text so tests can be indented.
 func parseXML(t testing.TB, raw string) *xml.Element {
 	t.Helper()
-	rd := xml.NewReader(strings.NewReader(`<s xmlns="jabber:client">`+raw+`</s>`), xml.DefaultLimits, 0)
-	if _, _, err := rd.ReadStreamStart(); err != nil {
-		t.Fatalf("parse %q: %v", raw, err)
-	}
-	el, err := rd.Next()
-	if err != nil {
-		t.Fatalf("parse %q: %v", raw, err)
-	}
+	el := routertest.Parse(t, raw)
 	dropSpace(el)
 	return el
 }

@@ -2,11 +2,11 @@ package offline
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
@@ -29,22 +29,22 @@ var stamp = time.Date(2024, 1, 2, 3, 4, 5, 678, time.FixedZone("X", 3600))
 
 // setup registers the module (after the fake archive) and binds
 // romeo/orchard, who sends the messages; juliet has no session.
-func setup(t *testing.T, max int) (*env, *Module, *router.Session, *recorder) {
-	e := newEnv(t, "romeo@example.org", "juliet@example.org")
-	m := New(Config{MaxMessages: max}, e.store, nil)
+func setup(t *testing.T, max int) (*routertest.Env, *Module, *router.Session, *routertest.Recorder) {
+	e := routertest.New(t, "romeo@example.org", "juliet@example.org")
+	m := New(Config{MaxMessages: max}, e.Store, nil)
 	m.now = func() time.Time { return stamp }
-	e.r.Register(fakeArchive{}, m)
-	s, rec := e.bind("romeo@example.org/orchard", true, 0)
+	e.Router.Register(fakeArchive{}, m)
+	s, rec := e.Bind("romeo@example.org/orchard", true, 0)
 	return e, m, s, rec
 }
 
 // online binds juliet/balcony and sends her initial presence.
-func online(e *env, resource string, priority int, mamQueried bool) *recorder {
-	s, rec := e.bind("juliet@example.org/"+resource, true, priority)
+func online(e *routertest.Env, resource string, priority int, mamQueried bool) *routertest.Recorder {
+	s, rec := e.Bind("juliet@example.org/"+resource, true, priority)
 	if mamQueried {
 		s.SetMAMQueried()
 	}
-	e.r.NotifyAvailable(context.Background(), s)
+	e.Router.NotifyAvailable(context.Background(), s)
 	return rec
 }
 
@@ -106,17 +106,17 @@ func TestStore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, _, romeo, rec := setup(t, 10)
-			e.send(romeo, tt.in)
+			e.Send(romeo, tt.in)
 			if tt.bounce != "" {
-				expect(t, rec, tt.bounce)
+				routertest.Expect(t, rec, tt.bounce)
 			} else {
-				expect(t, rec)
+				routertest.Expect(t, rec)
 			}
 			var want []string
 			if tt.stored != "" {
 				want = append(want, tt.stored)
 			}
-			expect(t, online(e, "balcony", 0, false), want...)
+			routertest.Expect(t, online(e, "balcony", 0, false), want...)
 		})
 	}
 }
@@ -132,19 +132,19 @@ func TestDeliver(t *testing.T) {
 	t.Run("in order, once", func(t *testing.T) {
 		e, _, romeo, _ := setup(t, 10)
 		for _, b := range []string{"one", "archived two", "three"} {
-			e.send(romeo, msg(b))
+			e.Send(romeo, msg(b))
 		}
-		expect(t, online(e, "balcony", 1, false), out("one"), out("archived two"), out("three"))
-		expect(t, online(e, "chamber", 1, false))
+		routertest.Expect(t, online(e, "balcony", 1, false), out("one"), out("archived two"), out("three"))
+		routertest.Expect(t, online(e, "chamber", 1, false))
 	})
 
 	t.Run("after a MAM query, archived messages are skipped but deleted", func(t *testing.T) {
 		e, _, romeo, _ := setup(t, 10)
 		for _, b := range []string{"one", "archived two", "three"} {
-			e.send(romeo, msg(b))
+			e.Send(romeo, msg(b))
 		}
-		expect(t, online(e, "balcony", 0, true), out("one"), out("three"))
-		rest, err := e.store.OfflineMessages(context.Background(), "juliet@example.org")
+		routertest.Expect(t, online(e, "balcony", 0, true), out("one"), out("three"))
+		rest, err := e.Store.OfflineMessages(context.Background(), "juliet@example.org")
 		if err != nil || len(rest) != 0 {
 			t.Errorf("left in storage: %d, %v", len(rest), err)
 		}
@@ -152,37 +152,23 @@ func TestDeliver(t *testing.T) {
 
 	t.Run("negative priority gets nothing; the next session does", func(t *testing.T) {
 		e, _, romeo, _ := setup(t, 10)
-		e.send(romeo, msg("one"))
-		expect(t, online(e, "lurk", -1, false))
-		expect(t, online(e, "balcony", 0, false), out("one"))
+		e.Send(romeo, msg("one"))
+		routertest.Expect(t, online(e, "lurk", -1, false))
+		routertest.Expect(t, online(e, "balcony", 0, false), out("one"))
 	})
 
 	t.Run("per-user cap", func(t *testing.T) {
 		e, _, romeo, rec := setup(t, 2)
-		e.send(romeo, msg("one"))
-		e.send(romeo, msg("two"))
-		e.send(romeo, msg("three"))
-		expect(t, rec, bounce(`<body>three</body>`))
-		e.send(romeo, msg("archived four")) // not stored either, but not lost
-		expect(t, rec)
-		expect(t, online(e, "balcony", 0, false), out("one"), out("two"))
-		e.send(romeo, msg("five")) // juliet is online now
-		expect(t, rec)
+		e.Send(romeo, msg("one"))
+		e.Send(romeo, msg("two"))
+		e.Send(romeo, msg("three"))
+		routertest.Expect(t, rec, bounce(`<body>three</body>`))
+		e.Send(romeo, msg("archived four")) // not stored either, but not lost
+		routertest.Expect(t, rec)
+		routertest.Expect(t, online(e, "balcony", 0, false), out("one"), out("two"))
+		e.Send(romeo, msg("five")) // juliet is online now
+		routertest.Expect(t, rec)
 	})
-}
-
-// fullQueue refuses everything after its first n stanzas.
-type fullQueue struct {
-	recorder
-	n int
-}
-
-func (q *fullQueue) Send(st *xml.Element) error {
-	if q.n == 0 {
-		return errors.New("queue full")
-	}
-	q.n--
-	return q.recorder.Send(st)
 }
 
 func TestDeliverFailures(t *testing.T) {
@@ -196,28 +182,29 @@ func TestDeliverFailures(t *testing.T) {
 	t.Run("a refusing queue keeps the rest stored", func(t *testing.T) {
 		e, _, romeo, _ := setup(t, 10)
 		for _, b := range []string{"one", "two", "three"} {
-			e.send(romeo, msg(b))
+			e.Send(romeo, msg(b))
 		}
-		q := &fullQueue{n: 1}
+		q := &routertest.Recorder{}
+		q.RefuseAfter(1)
 		s := router.NewSession(jid.MustParse("juliet@example.org/slow"), "test", q)
-		e.r.Bind(context.Background(), s)
+		e.Router.Bind(context.Background(), s)
 		s.SetPresence(xml.New(stanza.NSClient, "presence"), 0)
-		e.r.NotifyAvailable(context.Background(), s)
-		expect(t, &q.recorder, out("one"))
-		e.r.Unbind(context.Background(), s)
-		expect(t, online(e, "balcony", 0, false), out("two"), out("three"))
+		e.Router.NotifyAvailable(context.Background(), s)
+		routertest.Expect(t, q, out("one"))
+		e.Router.Unbind(context.Background(), s)
+		routertest.Expect(t, online(e, "balcony", 0, false), out("two"), out("three"))
 	})
 
 	t.Run("an unreadable stored stanza is dropped", func(t *testing.T) {
 		e, m, romeo, _ := setup(t, 10)
-		e.send(romeo, msg("one"))
+		e.Send(romeo, msg("one"))
 		err := m.store.StoreOffline(context.Background(), "juliet@example.org", storage.OfflineMessage{Stanza: []byte("<message><body>")}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.send(romeo, msg("two"))
-		expect(t, online(e, "balcony", 0, false), out("one"), out("two"))
-		expect(t, online(e, "chamber", 0, false))
+		e.Send(romeo, msg("two"))
+		routertest.Expect(t, online(e, "balcony", 0, false), out("one"), out("two"))
+		routertest.Expect(t, online(e, "chamber", 0, false))
 	})
 }
 

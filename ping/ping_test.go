@@ -1,11 +1,15 @@
 package ping
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/skald-xmpp/skald/internal/routertest"
+)
 
 func TestPing(t *testing.T) {
-	e := newEnv(t, "romeo@example.org", "juliet@example.org")
-	e.r.Register(New())
-	s, rec := e.bind("romeo@example.org/orchard", true, 0)
+	e := routertest.New(t, "romeo@example.org", "juliet@example.org")
+	e.Router.Register(New())
+	s, rec := e.Bind("romeo@example.org/orchard", true, 0)
 	unavailable := `<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`
 	tests := []struct {
 		name, in, want string
@@ -32,8 +36,8 @@ func TestPing(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.send(s, tt.in)
-			expect(t, rec, tt.want)
+			e.Send(s, tt.in)
+			routertest.Expect(t, rec, tt.want)
 		})
 	}
 }

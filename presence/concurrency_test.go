@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/jid"
 )
 
@@ -29,12 +30,12 @@ func TestConcurrentSubscriptions(t *testing.T) {
 			for k := 1; k < n; k++ {
 				c := users[(i+k)%n]
 				for _, typ := range []string{"subscribe", "subscribed"} {
-					st := parse(t, fmt.Sprintf(`<presence to="%s" type="%s"/>`, c, typ))
+					st := routertest.Parse(t, fmt.Sprintf(`<presence to="%s" type="%s"/>`, c, typ))
 					if err := e.r.HandleFromClient(e.ctx, s, st); err != nil {
 						t.Error(err)
 					}
 				}
-				if err := e.r.HandleFromClient(e.ctx, s, parse(t, `<presence><show>chat</show></presence>`)); err != nil {
+				if err := e.r.HandleFromClient(e.ctx, s, routertest.Parse(t, `<presence><show>chat</show></presence>`)); err != nil {
 					t.Error(err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/presence"
@@ -108,7 +109,7 @@ func (e *env) send(full, raw string) {
 	if s == nil {
 		e.t.Fatalf("no session %s", full)
 	}
-	if err := e.r.HandleFromClient(e.ctx, s, parse(e.t, raw)); err != nil {
+	if err := e.r.HandleFromClient(e.ctx, s, routertest.Parse(e.t, raw)); err != nil {
 		e.t.Fatalf("HandleFromClient(%s): %v", raw, err)
 	}
 }
@@ -177,19 +178,6 @@ func (e *env) expect(want map[string][]string) {
 			e.t.Errorf("%s was sent:\n  %s\nwant:\n  %s", full, strings.Join(got, "\n  "), strings.Join(w, "\n  "))
 		}
 	}
-}
-
-func parse(t *testing.T, raw string) *xml.Element {
-	t.Helper()
-	rd := xml.NewReader(strings.NewReader(`<stream xmlns="jabber:client">`+raw), xml.DefaultLimits, 0)
-	if _, _, err := rd.ReadStreamStart(); err != nil {
-		t.Fatal(err)
-	}
-	el, err := rd.Next()
-	if err != nil {
-		t.Fatalf("parse %s: %v", raw, err)
-	}
-	return el
 }
 
 func mustJID(s string) jid.JID { return jid.MustParse(s) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/storage"
 )
@@ -65,7 +66,7 @@ var mirror = map[string]string{
 // summary condenses a stanza for the state tables: roster pushes as
 // "push JID SUB [ask] [approved]", presence as "TYPE from=JID".
 func summary(t *testing.T, raw string) string {
-	el := parse(t, raw)
+	el := routertest.Parse(t, raw)
 	switch el.Local {
 	case "iq":
 		it := el.FirstElement().FirstElement()

@@ -2,12 +2,10 @@ package roster_test
 
 import (
 	"context"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
@@ -16,35 +14,13 @@ import (
 	"github.com/skald-xmpp/skald/storage/memory"
 )
 
-type conn struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (c *conn) Send(st *xml.Element) error {
-	c.mu.Lock()
-	c.sent = append(c.sent, string(st.Bytes(stanza.NSClient)))
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *conn) Close(string) {}
-
-func (c *conn) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.sent
-	c.sent = nil
-	return out
-}
-
 type env struct {
 	t     *testing.T
 	ctx   context.Context
 	store *memory.Store
 	r     *router.Router
 	rost  *roster.Module
-	conns map[string]*conn
+	conns map[string]*routertest.Recorder
 }
 
 func newEnv(t *testing.T, cfg roster.Config) *env {
@@ -59,11 +35,11 @@ func newEnv(t *testing.T, cfg roster.Config) *env {
 	r := router.New(router.Config{Domains: []string{"x"}, Users: st})
 	rost := roster.New(cfg, st, r)
 	r.Register(rost)
-	return &env{t: t, ctx: ctx, store: st, r: r, rost: rost, conns: map[string]*conn{}}
+	return &env{t: t, ctx: ctx, store: st, r: r, rost: rost, conns: map[string]*routertest.Recorder{}}
 }
 
 func (e *env) bind(full string) *router.Session {
-	c := &conn{}
+	c := &routertest.Recorder{ParentNS: stanza.NSClient}
 	s := router.NewSession(jid.MustParse(full), "id", c)
 	e.r.Bind(e.ctx, s)
 	e.conns[full] = c
@@ -73,25 +49,10 @@ func (e *env) bind(full string) *router.Session {
 // do sends a stanza from full and returns what full was sent.
 func (e *env) do(full, raw string) []string {
 	e.t.Helper()
-	rd := xml.NewReader(strings.NewReader(`<stream xmlns="jabber:client">`+raw), xml.DefaultLimits, 0)
-	if _, _, err := rd.ReadStreamStart(); err != nil {
+	if err := e.r.HandleFromClient(e.ctx, e.r.Session(jid.MustParse(full)), routertest.Parse(e.t, raw)); err != nil {
 		e.t.Fatal(err)
 	}
-	el, err := rd.Next()
-	if err != nil {
-		e.t.Fatalf("parse %s: %v", raw, err)
-	}
-	if err := e.r.HandleFromClient(e.ctx, e.r.Session(jid.MustParse(full)), el); err != nil {
-		e.t.Fatal(err)
-	}
-	return e.conns[full].take()
-}
-
-func check(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	if !slices.Equal(got, want) {
-		t.Errorf("%s:\n got  %s\n want %s", what, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
-	}
+	return e.conns[full].Take()
 }
 
 func push(id, to, ver, item string) string {
@@ -151,11 +112,11 @@ func TestGetSetPush(t *testing.T) {
 		got := map[string][]string{st.from: e.do(st.from, st.send)}
 		for full, c := range e.conns {
 			if full != st.from {
-				got[full] = c.take()
+				got[full] = c.Take()
 			}
 		}
 		for full := range e.conns {
-			check(t, st.send+" → "+full, got[full], st.want[full])
+			routertest.Equal(t, st.send+" → "+full, got[full], st.want[full]...)
 		}
 	}
 }
@@ -166,12 +127,12 @@ func TestVersioning(t *testing.T) {
 	get := func(ver string) []string {
 		return e.do("a@x/1", `<iq type="get" id="g"><query xmlns="jabber:iq:roster" ver="`+ver+`"/></iq>`)
 	}
-	check(t, "fresh roster", get(""), []string{`<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster" ver="0"/></iq>`})
-	check(t, "current ver 0", get("0"), []string{`<iq type="result" id="g" to="a@x/1"/>`})
+	routertest.Equal(t, "fresh roster", get(""), `<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
+	routertest.Equal(t, "current ver 0", get("0"), `<iq type="result" id="g" to="a@x/1"/>`)
 	e.do("a@x/1", `<iq type="set" id="s"><query xmlns="jabber:iq:roster"><item jid="b@x"/></query></iq>`)
-	check(t, "stale ver", get("0"), []string{`<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster" ver="1"><item jid="b@x" subscription="none"/></query></iq>`})
-	check(t, "current ver 1", get("1"), []string{`<iq type="result" id="g" to="a@x/1"/>`})
-	check(t, "unknown ver", get("99"), []string{`<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster" ver="1"><item jid="b@x" subscription="none"/></query></iq>`})
+	routertest.Equal(t, "stale ver", get("0"), `<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster" ver="1"><item jid="b@x" subscription="none"/></query></iq>`)
+	routertest.Equal(t, "current ver 1", get("1"), `<iq type="result" id="g" to="a@x/1"/>`)
+	routertest.Equal(t, "unknown ver", get("99"), `<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster" ver="1"><item jid="b@x" subscription="none"/></query></iq>`)
 }
 
 func TestErrors(t *testing.T) {
@@ -244,13 +205,13 @@ func TestHiddenAndUpdate(t *testing.T) {
 	if err != nil || !after.Hidden || !after.PendingIn {
 		t.Fatalf("pending in: %+v %v", after, err)
 	}
-	check(t, "push for hidden item", e.conns["a@x/1"].take(), nil)
-	check(t, "roster with hidden item", e.do("a@x/1", `<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`),
-		[]string{`<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster"/></iq>`})
+	routertest.Equal(t, "push for hidden item", e.conns["a@x/1"].Take())
+	routertest.Equal(t, "roster with hidden item", e.do("a@x/1", `<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`),
+		`<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster"/></iq>`)
 
 	// Adding the contact shows it, keeping the state.
-	check(t, "add hidden contact", e.do("a@x/1", `<iq type="set" id="s"><query xmlns="jabber:iq:roster"><item jid="b@x" name="B"/></query></iq>`),
-		[]string{push("push1", "a@x/1", "2", `<item jid="b@x" name="B" subscription="none"/>`), `<iq type="result" id="s" to="a@x/1"/>`})
+	routertest.Equal(t, "add hidden contact", e.do("a@x/1", `<iq type="set" id="s"><query xmlns="jabber:iq:roster"><item jid="b@x" name="B"/></query></iq>`),
+		push("push1", "a@x/1", "2", `<item jid="b@x" name="B" subscription="none"/>`), `<iq type="result" id="s" to="a@x/1"/>`)
 	it, ok, err := e.rost.Item(e.ctx, "a@x", "b@x")
 	if err != nil || !ok || it.Hidden || !it.PendingIn || it.Name != "B" {
 		t.Fatalf("item after add: %+v %v %v", it, ok, err)
@@ -261,8 +222,8 @@ func TestHiddenAndUpdate(t *testing.T) {
 	if after.Hidden {
 		t.Error("item with a subscription stayed hidden")
 	}
-	check(t, "push for new subscription", e.conns["a@x/1"].take(),
-		[]string{push("push2", "a@x/1", "3", `<item jid="c@x" subscription="from"/>`)})
+	routertest.Equal(t, "push for new subscription", e.conns["a@x/1"].Take(),
+		push("push2", "a@x/1", "3", `<item jid="c@x" subscription="from"/>`))
 
 	items, err := e.rost.Items(e.ctx, "a@x")
 	if err != nil || len(items) != 2 {

@@ -66,7 +66,7 @@ func TestHooksAndBounces(t *testing.T) {
 			if a.outbound != tc.wantOutbound {
 				t.Errorf("outbound hook ran %d times, want %d", a.outbound, tc.wantOutbound)
 			}
-			got := out.take()
+			got := out.Take()
 			if tc.wantReply == "" {
 				if len(got) != 0 {
 					t.Fatalf("unexpected reply %v", got)
@@ -91,7 +91,7 @@ func TestBounceNeverLeaksRecipientStanzaID(t *testing.T) {
 	alice, out := e.bind("alice@localhost/a", "a", prio(0))
 	// bob is offline and there is no offline storage: the message bounces.
 	e.mustSend(alice, `<message to='bob@localhost' type='chat' id='m1'><body>hi</body></message>`)
-	got := out.take()
+	got := out.Take()
 	if len(got) != 1 || !strings.Contains(got[0], "service-unavailable") {
 		t.Fatalf("reply %v", got)
 	}

@@ -7,45 +7,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/stream"
 )
-
-// sender is a fake transport: it records what the router sends it.
-type sender struct {
-	mu     sync.Mutex
-	out    []string
-	closed []string
-	fail   bool // refuse sends, like a full or closed queue
-}
-
-func (s *sender) Send(st *xml.Element) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return errors.New("queue full")
-	}
-	s.out = append(s.out, string(st.Bytes(stanza.NSClient)))
-	return nil
-}
-
-func (s *sender) Close(condition string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = append(s.closed, condition)
-}
-
-// take returns and forgets what was sent.
-func (s *sender) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.out
-	s.out = nil
-	return out
-}
 
 type directory map[string]bool
 
@@ -126,8 +94,8 @@ func (n noOffline) SessionBound(ctx context.Context, s *router.Session) { n.m.Se
 func (n noOffline) SessionEnded(ctx context.Context, s *router.Session) { n.m.SessionEnded(ctx, s) }
 
 // bind binds full as session id; priority nil means no available presence.
-func (e *env) bind(full, id string, priority *int) (*router.Session, *sender) {
-	out := &sender{}
+func (e *env) bind(full, id string, priority *int) (*router.Session, *routertest.Recorder) {
+	out := &routertest.Recorder{ParentNS: stanza.NSClient}
 	s := router.NewSession(jid.MustParse(full), id, out)
 	e.r.Bind(context.Background(), s)
 	if priority != nil {
@@ -138,23 +106,9 @@ func (e *env) bind(full, id string, priority *int) (*router.Session, *sender) {
 
 func prio(p int) *int { return &p }
 
-// parse reads one stanza written in the jabber:client namespace.
-func parse(t *testing.T, s string) *xml.Element {
-	t.Helper()
-	rd := xml.NewReader(strings.NewReader(`<stream xmlns='jabber:client'>`+s), xml.DefaultLimits, 0)
-	if _, _, err := rd.ReadStreamStart(); err != nil {
-		t.Fatal(err)
-	}
-	el, err := rd.Next()
-	if err != nil {
-		t.Fatalf("parse %s: %v", s, err)
-	}
-	return el
-}
-
 func (e *env) send(s *router.Session, st string) error {
 	e.t.Helper()
-	return e.r.HandleFromClient(context.Background(), s, parse(e.t, st))
+	return e.r.HandleFromClient(context.Background(), s, routertest.Parse(e.t, st))
 }
 
 func (e *env) mustSend(s *router.Session, st string) {
@@ -164,17 +118,10 @@ func (e *env) mustSend(s *router.Session, st string) {
 	}
 }
 
-func expectOut(t *testing.T, name string, got []string, want ...string) {
-	t.Helper()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("%s got:\n  %s\nwant:\n  %s", name, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-	}
-}
-
 // errorCondition returns "type/condition" of an error stanza, or "".
 func errorCondition(t *testing.T, s string) string {
 	t.Helper()
-	el := parse(t, s)
+	el := routertest.Parse(t, s)
 	if el.Attr("type") != "error" {
 		return ""
 	}
@@ -200,11 +147,11 @@ func TestMessageToBareJIDPriorityRules(t *testing.T) {
 
 	e.mustSend(alice, `<message to='bob@localhost' type='chat' id='m1'><body>hi</body></message>`)
 	want := `<message to="bob@localhost" type="chat" id="m1" from="alice@localhost/a"><body>hi</body></message>`
-	expectOut(t, "priority 5", hi.take(), want)
-	expectOut(t, "priority 0", zero.take(), want)
-	expectOut(t, "negative priority", neg.take())
-	expectOut(t, "unavailable", unavail.take())
-	expectOut(t, "sender", aout.take())
+	routertest.Equal(t, "priority 5", hi.Take(), want)
+	routertest.Equal(t, "priority 0", zero.Take(), want)
+	routertest.Equal(t, "negative priority", neg.Take())
+	routertest.Equal(t, "unavailable", unavail.Take())
+	routertest.Equal(t, "sender", aout.Take())
 	if got := e.mod.offlineIDs(); got != "" {
 		t.Errorf("stored offline: %s", got)
 	}
@@ -213,8 +160,8 @@ func TestMessageToBareJIDPriorityRules(t *testing.T) {
 	e.r.Unbind(context.Background(), e.r.Session(jid.MustParse("bob@localhost/hi")))
 	e.r.Unbind(context.Background(), e.r.Session(jid.MustParse("bob@localhost/zero")))
 	e.mustSend(alice, `<message to='bob@localhost' type='normal' id='m2'><body>hi</body></message>`)
-	expectOut(t, "negative priority", neg.take())
-	expectOut(t, "unavailable", unavail.take())
+	routertest.Equal(t, "negative priority", neg.Take())
+	routertest.Equal(t, "unavailable", unavail.Take())
 	if got := e.mod.offlineIDs(); got != "m2" {
 		t.Errorf("stored offline %q, want m2", got)
 	}
@@ -241,20 +188,20 @@ func TestMessageToFullJID(t *testing.T) {
 
 			// The bound resource gets it, and only it.
 			e.mustSend(alice, `<message to='bob@localhost/laptop' type='`+tc.typ+`' id='x'><body>1</body></message>`)
-			expectOut(t, "laptop", laptop.take(), `<message to="bob@localhost/laptop" type="`+tc.typ+`" id="x" from="alice@localhost/a"><body>1</body></message>`)
-			expectOut(t, "phone", phone.take())
+			routertest.Equal(t, "laptop", laptop.Take(), `<message to="bob@localhost/laptop" type="`+tc.typ+`" id="x" from="alice@localhost/a"><body>1</body></message>`)
+			routertest.Equal(t, "phone", phone.Take())
 
 			// An offline resource.
 			e.mustSend(alice, `<message to='bob@localhost/gone' type='`+tc.typ+`' id='y'><body>2</body></message>`)
 			if tc.wantBare {
 				want := `<message to="bob@localhost/gone" type="` + tc.typ + `" id="y" from="alice@localhost/a"><body>2</body></message>`
-				expectOut(t, "phone", phone.take(), want)
-				expectOut(t, "laptop", laptop.take(), want)
+				routertest.Equal(t, "phone", phone.Take(), want)
+				routertest.Equal(t, "laptop", laptop.Take(), want)
 			} else {
-				expectOut(t, "phone", phone.take())
-				expectOut(t, "laptop", laptop.take())
+				routertest.Equal(t, "phone", phone.Take())
+				routertest.Equal(t, "laptop", laptop.Take())
 			}
-			got := aout.take()
+			got := aout.Take()
 			switch {
 			case tc.wantErr == "" && len(got) > 0:
 				t.Errorf("sender got %v", got)
@@ -272,7 +219,7 @@ func TestGroupchatToOfflineFullJID(t *testing.T) {
 	e := newEnv(t, true)
 	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
 	e.mustSend(alice, `<message to='bob@localhost/x' type='groupchat' id='g1'><body>hi</body></message>`)
-	expectOut(t, "alice", aout.take(),
+	routertest.Equal(t, "alice", aout.Take(),
 		`<message id="g1" from="bob@localhost/x" to="alice@localhost/a" type="error"><body>hi</body><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
 	if got := e.mod.offlineIDs(); got != "" {
 		t.Errorf("groupchat stored offline: %s", got)
@@ -284,7 +231,7 @@ func TestHeadlineToOfflineUserDropped(t *testing.T) {
 	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
 	e.mustSend(alice, `<message to='bob@localhost' type='headline' id='h1'><body>news</body></message>`)
 	e.mustSend(alice, `<message to='bob@localhost/r' type='headline' id='h2'><body>news</body></message>`)
-	expectOut(t, "alice", aout.take())
+	routertest.Equal(t, "alice", aout.Take())
 	if got := e.mod.offlineIDs(); got != "" {
 		t.Errorf("headline stored offline: %s", got)
 	}
@@ -294,7 +241,7 @@ func TestOfflineWithoutStorage(t *testing.T) {
 	e := newEnv(t, false)
 	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
 	e.mustSend(alice, `<message to='bob@localhost' type='chat' id='c1'><body>x</body></message>`)
-	got := aout.take()
+	got := aout.Take()
 	if len(got) != 1 || errorCondition(t, got[0]) != "cancel/service-unavailable" {
 		t.Fatalf("alice got %v", got)
 	}
@@ -314,9 +261,9 @@ func TestUnknownUser(t *testing.T) {
 			e := newEnv(t, true)
 			alice, aout := e.bind("alice@localhost/a", "a", prio(0))
 			e.mustSend(alice, tc.st)
-			got := aout.take()
+			got := aout.Take()
 			if tc.want == "" {
-				expectOut(t, "alice", got)
+				routertest.Equal(t, "alice", got)
 			} else if len(got) != 1 || errorCondition(t, got[0]) != tc.want {
 				t.Fatalf("alice got %v, want %s", got, tc.want)
 			}
@@ -334,12 +281,12 @@ func TestIQRouting(t *testing.T) {
 
 	// To another user's full JID: routed as is, with 'from' stamped.
 	e.mustSend(alice, `<iq to='bob@localhost/b' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
-	expectOut(t, "bob", bout.take(), `<iq to="bob@localhost/b" type="get" id="p1" from="alice@localhost/a"><ping xmlns="urn:xmpp:ping"/></iq>`)
-	expectOut(t, "alice", aout.take())
+	routertest.Equal(t, "bob", bout.Take(), `<iq to="bob@localhost/b" type="get" id="p1" from="alice@localhost/a"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	routertest.Equal(t, "alice", aout.Take())
 
 	// The answer goes back to the requester's full JID.
 	e.mustSend(bob, `<iq to='alice@localhost/a' type='result' id='p1'/>`)
-	expectOut(t, "alice", aout.take(), `<iq to="alice@localhost/a" type="result" id="p1" from="bob@localhost/b"/>`)
+	routertest.Equal(t, "alice", aout.Take(), `<iq to="alice@localhost/a" type="result" id="p1" from="bob@localhost/b"/>`)
 
 	// Results and errors to the server or a bare JID are never answered.
 	for _, st := range []string{
@@ -350,18 +297,18 @@ func TestIQRouting(t *testing.T) {
 	} {
 		e.mustSend(alice, st)
 	}
-	expectOut(t, "alice after results", aout.take())
-	expectOut(t, "bob after results", bout.take())
+	routertest.Equal(t, "alice after results", aout.Take())
+	routertest.Equal(t, "bob after results", bout.Take())
 
 	// A registered handler answers; the reply comes from the addressee.
 	e.mustSend(alice, `<iq to='localhost' type='get' id='h1'><q xmlns='urn:test'/></iq>`)
 	e.mustSend(alice, `<iq type='get' id='h2'><q xmlns='urn:test'/></iq>`)
 	e.mustSend(alice, `<iq to='bob@localhost' type='get' id='h3'><q xmlns='urn:test'/></iq>`)
-	expectOut(t, "alice handler replies", aout.take(),
+	routertest.Equal(t, "alice handler replies", aout.Take(),
 		`<iq type="result" id="h1" from="localhost" to="alice@localhost/a"/>`,
 		`<iq type="result" id="h2" to="alice@localhost/a"/>`,
 		`<iq type="result" id="h3" from="bob@localhost" to="alice@localhost/a"/>`)
-	expectOut(t, "bob", bout.take())
+	routertest.Equal(t, "bob", bout.Take())
 
 	tests := []struct{ name, st, want string }{
 		{"unknown payload", `<iq to='localhost' type='get' id='e1'><x xmlns='urn:unknown'/></iq>`, "cancel/service-unavailable"},
@@ -377,14 +324,14 @@ func TestIQRouting(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e.mustSend(alice, tc.st)
-			got := aout.take()
+			got := aout.Take()
 			if len(got) != 1 || errorCondition(t, got[0]) != tc.want {
 				t.Fatalf("got %v, want one %s error", got, tc.want)
 			}
-			if el := parse(t, got[0]); el.Attr("id") != parse(t, tc.st).Attr("id") || el.Attr("to") != "alice@localhost/a" {
+			if el := routertest.Parse(t, got[0]); el.Attr("id") != routertest.Parse(t, tc.st).Attr("id") || el.Attr("to") != "alice@localhost/a" {
 				t.Errorf("error reply not addressed to the request: %s", got[0])
 			}
-			expectOut(t, "bob", bout.take())
+			routertest.Equal(t, "bob", bout.Take())
 		})
 	}
 }
@@ -393,11 +340,11 @@ func TestMalformedTo(t *testing.T) {
 	e := newEnv(t, true)
 	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
 	e.mustSend(alice, `<message to='@localhost' id='j1'><body>x</body></message>`)
-	expectOut(t, "alice", aout.take(),
+	routertest.Equal(t, "alice", aout.Take(),
 		`<message id="j1" from="@localhost" to="alice@localhost/a" type="error"><body>x</body><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
 	// An error stanza is never answered with an error.
 	e.mustSend(alice, `<message to='@localhost' type='error' id='j2'/>`)
-	expectOut(t, "alice", aout.take())
+	routertest.Equal(t, "alice", aout.Take())
 }
 
 func TestSpoofedFromIsStreamError(t *testing.T) {
@@ -421,11 +368,11 @@ func TestBindConflict(t *testing.T) {
 	old, oldOut := e.bind("alice@localhost/r", "old", prio(0))
 	nu, nuOut := e.bind("alice@localhost/r", "new", prio(0))
 
-	if got := strings.Join(oldOut.closed, ","); got != "conflict" {
+	if got := strings.Join(oldOut.Closed(), ","); got != "conflict" {
 		t.Errorf("old session closed with %q, want conflict", got)
 	}
-	if len(nuOut.closed) != 0 {
-		t.Errorf("new session closed: %v", nuOut.closed)
+	if len(nuOut.Closed()) != 0 {
+		t.Errorf("new session closed: %v", nuOut.Closed())
 	}
 	if e.r.Session(jid.MustParse("alice@localhost/r")) != nu {
 		t.Fatal("the new session is not bound")
@@ -445,8 +392,8 @@ func TestBindConflict(t *testing.T) {
 	// Messages reach the new session only.
 	bob, _ := e.bind("bob@localhost/b", "b", prio(0))
 	e.mustSend(bob, `<message to='alice@localhost/r' type='chat' id='m'><body>x</body></message>`)
-	expectOut(t, "old", oldOut.take())
-	if got := nuOut.take(); len(got) != 1 {
+	routertest.Equal(t, "old", oldOut.Take())
+	if got := nuOut.Take(); len(got) != 1 {
 		t.Errorf("new session got %v", got)
 	}
 	e.r.Unbind(context.Background(), nu)
@@ -465,25 +412,25 @@ func TestFailedDeliveryFallsBackToOffline(t *testing.T) {
 	e := newEnv(t, true)
 	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
 	_, bout := e.bind("bob@localhost/b", "b", prio(0))
-	bout.fail = true
+	bout.RefuseAfter(0)
 	e.mustSend(alice, `<message to='bob@localhost' type='chat' id='f1'><body>x</body></message>`)
 	e.mustSend(alice, `<message to='bob@localhost/b' type='chat' id='f2'><body>x</body></message>`)
 	if got := e.mod.offlineIDs(); got != "f1,f2" {
 		t.Errorf("stored offline %q, want f1,f2", got)
 	}
-	expectOut(t, "alice", aout.take())
+	routertest.Equal(t, "alice", aout.Take())
 }
 
 func TestUndelivered(t *testing.T) {
 	e := newEnv(t, true)
 	alice, _ := e.bind("alice@localhost/a", "a", prio(0))
 	msgs := []*xml.Element{
-		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='chat' id='u1'><body>1</body></message>`),
-		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='groupchat' id='u2'><body>2</body></message>`),
-		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='headline' id='u3'><body>3</body></message>`),
-		parse(t, `<message from='alice@localhost' to='alice@localhost/a' id='u4'><result xmlns='urn:xmpp:mam:2'/></message>`),
-		parse(t, `<iq from='bob@localhost/b' to='alice@localhost/a' type='get' id='u5'><ping xmlns='urn:xmpp:ping'/></iq>`),
-		parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' id='u6'><body>6</body></message>`),
+		routertest.Parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='chat' id='u1'><body>1</body></message>`),
+		routertest.Parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='groupchat' id='u2'><body>2</body></message>`),
+		routertest.Parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' type='headline' id='u3'><body>3</body></message>`),
+		routertest.Parse(t, `<message from='alice@localhost' to='alice@localhost/a' id='u4'><result xmlns='urn:xmpp:mam:2'/></message>`),
+		routertest.Parse(t, `<iq from='bob@localhost/b' to='alice@localhost/a' type='get' id='u5'><ping xmlns='urn:xmpp:ping'/></iq>`),
+		routertest.Parse(t, `<message from='bob@localhost/b' to='alice@localhost/a' id='u6'><body>6</body></message>`),
 	}
 	e.r.Undelivered(context.Background(), alice, msgs)
 	if got := e.mod.offlineIDs(); got != "u1,u6" {

@@ -3,6 +3,8 @@ package version
 import (
 	"runtime"
 	"testing"
+
+	"github.com/skald-xmpp/skald/internal/routertest"
 )
 
 func TestVersion(t *testing.T) {
@@ -42,13 +44,13 @@ func TestVersion(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, "romeo@example.org")
+			e := routertest.New(t, "romeo@example.org")
 			if tt.cfg != nil {
-				e.r.Register(New(*tt.cfg, "1.2.3"))
+				e.Router.Register(New(*tt.cfg, "1.2.3"))
 			}
-			s, rec := e.bind("romeo@example.org/orchard", true, 0)
-			e.send(s, tt.in)
-			expect(t, rec, tt.want)
+			s, rec := e.Bind("romeo@example.org/orchard", true, 0)
+			e.Send(s, tt.in)
+			routertest.Expect(t, rec, tt.want)
 		})
 	}
 }

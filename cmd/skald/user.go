@@ -83,8 +83,26 @@ func toStorageCredentials(c sasl.Credentials) storage.Credentials {
 	return storage.Credentials{SHA1: storage.Credential(c.SHA1), SHA256: storage.Credential(c.SHA256)}
 }
 
-// newCredentials reads a password and derives its SCRAM credentials.
-func (c *cli) newCredentials(account jid.JID) (storage.Credentials, error) {
+// withAccount parses the account argument of a user command and runs f on
+// the opened store.
+func (c *cli) withAccount(ctx context.Context, cfg *config.Config, arg string, f func(storage.Store, jid.JID) error) error {
+	account, err := accountJID(cfg, arg)
+	if err != nil {
+		return err
+	}
+	return c.withStore(ctx, cfg, func(st storage.Store) error { return f(st, account) })
+}
+
+// newCredentials reads a password for account and derives its SCRAM
+// credentials. It asks the store first whether the account exists as the
+// command needs (else the error otherwise, formatted with the account), so
+// nobody types a password for nothing.
+func (c *cli) newCredentials(ctx context.Context, st storage.Store, account jid.JID, exists bool, otherwise string) (storage.Credentials, error) {
+	if ok, err := st.UserExists(ctx, account.String()); err != nil {
+		return storage.Credentials{}, err
+	} else if ok != exists {
+		return storage.Credentials{}, fmt.Errorf(otherwise, account)
+	}
 	pw, err := c.readPassword(account)
 	if err != nil {
 		return storage.Credentials{}, err
@@ -96,70 +114,42 @@ func (c *cli) newCredentials(account jid.JID) (storage.Credentials, error) {
 	return toStorageCredentials(creds), nil
 }
 
-func (c *cli) userAdd(ctx context.Context, cfg *config.Config, args []string) error {
-	account, err := accountJID(cfg, args[0])
-	if err != nil {
+// report ends a user command with the error of its store call: sentinel
+// (the account was there, or was not, after all) becomes failed formatted
+// with the account; success prints done.
+func (c *cli) report(err, sentinel error, account jid.JID, failed, done string) error {
+	if errors.Is(err, sentinel) {
+		return fmt.Errorf(failed, account)
+	} else if err != nil {
 		return err
 	}
-	return c.withStore(ctx, cfg, func(st storage.Store) error {
-		// Ask before prompting, so nobody types a password for nothing.
-		if ok, err := st.UserExists(ctx, account.String()); err != nil {
-			return err
-		} else if ok {
-			return fmt.Errorf("%s already exists (use 'skald user passwd' to change its password)", account)
-		}
-		creds, err := c.newCredentials(account)
+	fmt.Fprintf(c.stdout, done, account)
+	return nil
+}
+
+func (c *cli) userAdd(ctx context.Context, cfg *config.Config, args []string) error {
+	return c.withAccount(ctx, cfg, args[0], func(st storage.Store, account jid.JID) error {
+		creds, err := c.newCredentials(ctx, st, account, false, "%s already exists (use 'skald user passwd' to change its password)")
 		if err != nil {
 			return err
 		}
-		if err := st.CreateUser(ctx, account.String(), creds); errors.Is(err, storage.ErrExists) {
-			return fmt.Errorf("%s already exists", account)
-		} else if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "created %s\n", account)
-		return nil
+		return c.report(st.CreateUser(ctx, account.String(), creds), storage.ErrExists, account, "%s already exists", "created %s\n")
 	})
 }
 
 func (c *cli) userPasswd(ctx context.Context, cfg *config.Config, args []string) error {
-	account, err := accountJID(cfg, args[0])
-	if err != nil {
-		return err
-	}
-	return c.withStore(ctx, cfg, func(st storage.Store) error {
-		if ok, err := st.UserExists(ctx, account.String()); err != nil {
-			return err
-		} else if !ok {
-			return fmt.Errorf("no such account: %s", account)
-		}
-		creds, err := c.newCredentials(account)
+	return c.withAccount(ctx, cfg, args[0], func(st storage.Store, account jid.JID) error {
+		creds, err := c.newCredentials(ctx, st, account, true, "no such account: %s")
 		if err != nil {
 			return err
 		}
-		if err := st.SetUserCredentials(ctx, account.String(), creds); errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no such account: %s", account)
-		} else if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "changed the password of %s\n", account)
-		return nil
+		return c.report(st.SetUserCredentials(ctx, account.String(), creds), storage.ErrNotFound, account, "no such account: %s", "changed the password of %s\n")
 	})
 }
 
 func (c *cli) userDel(ctx context.Context, cfg *config.Config, args []string) error {
-	account, err := accountJID(cfg, args[0])
-	if err != nil {
-		return err
-	}
-	return c.withStore(ctx, cfg, func(st storage.Store) error {
-		if err := st.DeleteUser(ctx, account.String()); errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no such account: %s", account)
-		} else if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "deleted %s\n", account)
-		return nil
+	return c.withAccount(ctx, cfg, args[0], func(st storage.Store, account jid.JID) error {
+		return c.report(st.DeleteUser(ctx, account.String()), storage.ErrNotFound, account, "no such account: %s", "deleted %s\n")
 	})
 }
 

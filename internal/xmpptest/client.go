@@ -208,12 +208,36 @@ func (c *Conn) AuthSCRAM(domain, user, password string) {
 // TrySCRAM runs a SCRAM-SHA-256 exchange and reports a failure as an error
 // naming the SASL condition.
 func (c *Conn) TrySCRAM(user, password string) error {
+	return c.TrySCRAMWith(SCRAM{}, user, password)
+}
+
+// SCRAM is how TrySCRAMWith authenticates; the zero value is what
+// TrySCRAM does: SCRAM-SHA-256 without channel binding.
+type SCRAM struct {
+	Mechanism string // default SCRAM-SHA-256; the hash is SHA-256 either way
+	// GS2 is the GS2 header (RFC 5802 §7), default "n,,": "y,," claims
+	// the client could bind but thinks the server cannot, "p=TYPE,,"
+	// binds to Binding.
+	GS2     string
+	Binding []byte // channel binding data, sent after GS2 in c=
+}
+
+// TrySCRAMWith runs the exchange opt describes and checks the server
+// signature on success; a failure is an error naming the SASL condition.
+func (c *Conn) TrySCRAMWith(opt SCRAM, user, password string) error {
+	mech, gs2 := opt.Mechanism, opt.GS2
+	if mech == "" {
+		mech = "SCRAM-SHA-256"
+	}
+	if gs2 == "" {
+		gs2 = "n,,"
+	}
 	var nb [12]byte
 	rand.Read(nb[:])
 	cnonce := hex.EncodeToString(nb[:])
 	bare := "n=" + user + ",r=" + cnonce
-	c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>%s</auth>`,
-		base64.StdEncoding.EncodeToString([]byte("n,,"+bare)))
+	c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>%s</auth>`,
+		mech, base64.StdEncoding.EncodeToString([]byte(gs2+bare)))
 	el := c.Next()
 	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "challenge") {
 		return fmt.Errorf("sasl: %s", saslCondition(el))
@@ -239,7 +263,7 @@ func (c *Conn) TrySCRAM(user, password string) error {
 	}
 	clientKey := mac(salted, "Client Key")
 	stored := sha256.Sum256(clientKey)
-	final := "c=biws,r=" + attrs["r"]
+	final := "c=" + base64.StdEncoding.EncodeToString(append([]byte(gs2), opt.Binding...)) + ",r=" + attrs["r"]
 	authMsg := bare + "," + string(first) + "," + final
 	sig := mac(stored[:], authMsg)
 	proof := make([]byte, len(clientKey))
@@ -251,6 +275,10 @@ func (c *Conn) TrySCRAM(user, password string) error {
 	el = c.Next()
 	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "success") {
 		return fmt.Errorf("sasl: %s", saslCondition(el))
+	}
+	v, _ := base64.StdEncoding.DecodeString(el.Text())
+	if want := "v=" + base64.StdEncoding.EncodeToString(mac(mac(salted, "Server Key"), authMsg)); string(v) != want {
+		return fmt.Errorf("sasl: server signature %q, want %q", v, want)
 	}
 	return nil
 }
