@@ -220,11 +220,15 @@ func (s *session) endLocked() {
 	if id != "" {
 		s.srv.sm.remove(id)
 	}
+	// Unacknowledged messages are kept before the session disappears from
+	// the router: once it is gone from the table, nothing it held may be
+	// missing from offline storage. (A message routed to it meanwhile is
+	// refused by Send, as the session is ended, and stored offline too.)
 	ctx := context.Background()
-	s.srv.router.Unbind(ctx, s.rs)
 	if len(left) > 0 {
 		s.srv.router.Undelivered(ctx, s.rs, parseStanzas(left))
 	}
+	s.srv.router.Unbind(ctx, s.rs)
 }
 
 // parseStanzas turns serialised stanzas back into elements.
