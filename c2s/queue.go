@@ -125,7 +125,7 @@ func (q *outQueue) flush() {
 		if q.writeTimeout > 0 {
 			nc.SetWriteDeadline(time.Now().Add(q.writeTimeout))
 		}
-		_, err := batch.WriteTo(nc)
+		err := writeBatch(nc, batch)
 		q.lastWrite.Store(time.Now().UnixNano())
 		if err != nil {
 			q.mu.Lock()
@@ -199,4 +199,47 @@ func (q *outQueue) shut() {
 	q.closed = true
 	q.bufs = nil
 	q.mu.Unlock()
+}
+
+// coalesceMax bounds one coalesced write (and the scratch buffer).
+const coalesceMax = 64 << 10
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, coalesceMax); return &b }}
+
+// writeBatch writes a batch of serialised stanzas. A TCP connection takes
+// them in one vectored write. Anything else (TLS) would turn each buffer
+// into a Write of its own, that is a TLS record and a system call per
+// stanza (a MAM page is 50 result messages, a stream-management message is
+// the stanza and an <r/>): the buffers are copied into writes of up to
+// coalesceMax bytes instead.
+func writeBatch(nc net.Conn, batch net.Buffers) error {
+	if _, ok := nc.(*net.TCPConn); ok || len(batch) == 1 {
+		_, err := batch.WriteTo(nc)
+		return err
+	}
+	bp := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(bp)
+	buf := (*bp)[:0]
+	for _, b := range batch {
+		if len(buf) > 0 && len(buf)+len(b) > coalesceMax {
+			if _, err := nc.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		if len(b) >= coalesceMax {
+			if _, err := nc.Write(b); err != nil {
+				return err
+			}
+			continue
+		}
+		buf = append(buf, b...)
+	}
+	if len(buf) > 0 {
+		if _, err := nc.Write(buf); err != nil {
+			return err
+		}
+	}
+	*bp = buf[:0]
+	return nil
 }

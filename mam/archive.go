@@ -22,21 +22,55 @@ import (
 // recipient (XEP-0313 "Communicating the archive ID": MUST NOT). A message to oneself (ev.Self) is
 // archived here only, once, and ev.Archived is set.
 //
-// The hook returns after the store has made the item durable; an error
+// For a local recipient (ev.Inbound) the recipient's copy is prepared here
+// too, exactly as InboundMessage would (the router holds the recipient's
+// ordering lock already, and no inbound hook runs before ours), and both
+// copies are appended in one call: one commit makes the message durable in
+// both archives. InboundMessage then only stamps the delivered copy.
+//
+// The hook returns after the store has made the items durable; an error
 // aborts routing, so a message is never sent without being archived.
 func (m *Module) OutboundMessage(ctx context.Context, ev *router.MessageEvent) error {
 	owner := ev.From.Bare()
 	stripStanzaIDs(ev.Stanza, owner)
-	id, ok, err := m.archive(ctx, ev.Stanza, owner, ev.To, true)
-	if err != nil || !ok {
+	var sent, rcvd entry
+	if err := m.prepare(ctx, &sent, ev.Stanza, owner, ev.To, true, false); err != nil {
 		return err
 	}
-	ev.SenderArchiveID = id
-	if ev.Self {
-		ev.Archived = true
+	ahead := ev.Inbound && !ev.Self
+	if ahead {
+		// The inbound step strips the recipient's stanza-ids from the
+		// stanza before archiving it; here only the archived copy is
+		// stripped, so that what the sender's carbons show is unchanged.
+		if err := m.prepare(ctx, &rcvd, ev.Stanza, ev.To.Bare(), ev.From, false, true); err != nil {
+			return err
+		}
+	}
+	if err := m.appendEntries(ctx, &sent, &rcvd); err != nil {
+		return err
+	}
+	if sent.ok {
+		ev.SenderArchiveID = sent.id
+		if ev.Self {
+			ev.Archived = true
+		}
+	}
+	switch {
+	case ahead:
+		ev.SetValue(inboundKey{}, inboundDone{id: rcvd.id})
+	case ev.Self && ev.Inbound:
+		// Archived once, here: the inbound step only stamps it.
+		ev.SetValue(inboundKey{}, inboundDone{id: ev.SenderArchiveID})
 	}
 	return nil
 }
+
+// inboundKey keys the inboundDone an outbound hook leaves in an event.
+type inboundKey struct{}
+
+// inboundDone is the recipient's archiving, done by OutboundMessage: the
+// recipient's archive id, "" if the message is not in that archive.
+type inboundDone struct{ id string }
 
 // InboundMessage implements router.InboundMessageHandler: a message to a
 // local account goes into the recipient's archive before delivery.
@@ -44,55 +78,76 @@ func (m *Module) OutboundMessage(ctx context.Context, ev *router.MessageEvent) e
 // Every stanza-id whose 'by' is the recipient's bare JID is removed
 // (whoever sent it, it is not ours); if the message is archived, our own
 // stanza-id is added to the copy delivered to the recipient's resources
-// and ev.Archived is set. A message the sender archived as a message to
-// itself only gets that stanza-id here.
+// and ev.Archived is set. A message from a local client was archived for
+// the recipient by OutboundMessage already (for a message to oneself, once,
+// as the sender's); only the stanza-id is added here.
 func (m *Module) InboundMessage(ctx context.Context, ev *router.MessageEvent) error {
 	owner := ev.To.Bare()
 	stripStanzaIDs(ev.Stanza, owner)
-	if ev.Self && ev.Sender != nil {
-		// Archived once, in the outbound step.
-		if ev.SenderArchiveID != "" {
-			ev.Stanza.Append(stanzaID(owner, ev.SenderArchiveID))
+	if done, ok := ev.Value(inboundKey{}).(inboundDone); ok {
+		if done.id != "" {
+			ev.Stanza.Append(stanzaID(owner, done.id))
+			ev.Archived = true
 		}
 		return nil
 	}
-	id, ok, err := m.archive(ctx, ev.Stanza, owner, ev.From, false)
-	if err != nil || !ok {
+	var e entry
+	if err := m.prepare(ctx, &e, ev.Stanza, owner, ev.From, false, false); err != nil || !e.ok {
 		return err
 	}
-	ev.Stanza.Append(stanzaID(owner, id))
+	if err := m.appendEntries(ctx, &e, nil); err != nil {
+		return err
+	}
+	ev.Stanza.Append(stanzaID(owner, e.id))
 	ev.Archived = true
 	return nil
 }
 
-// archive stores st in owner's archive unless the rules or preferences
-// say otherwise, and returns its archive id. A resent message (same
-// origin-id and body from the same peer in the same direction as an item
-// already archived, as after a stream-management resend or a client
-// retry) is not stored again: the earlier item's id is returned.
-func (m *Module) archive(ctx context.Context, st *xml.Element, owner, peer jid.JID, outgoing bool) (string, bool, error) {
+// entry is a message on its way into one archive: ok if it goes there,
+// with the item to append or, for a resend already archived, only its
+// archive id.
+type entry struct {
+	ok   bool
+	item *storage.ArchivedMessage
+	id   string
+}
+
+// prepare decides whether st goes into owner's archive, applying the rules
+// and preferences, and fills e (e.ok stays false if it does not). strip removes
+// owner's stanza-ids from the archived copy (st itself is never modified).
+// A resend (same origin-id and body from the same peer in the same
+// direction as an item already archived, as after a stream-management
+// resend or a client retry) is not stored again: e gets the earlier
+// item's id and no item; with a store that checks for resends itself
+// (onceAppender), that is left to appendEntries.
+func (m *Module) prepare(ctx context.Context, e *entry, st *xml.Element, owner, peer jid.JID, outgoing, strip bool) error {
 	cp, ok := archivedCopy(st, m.set.dontNS)
 	if !ok {
-		return "", false, nil
+		return nil
 	}
 	if ok, err := m.shouldArchive(ctx, owner, peer); err != nil || !ok {
-		return "", false, err
+		return err
+	}
+	if strip {
+		stripStanzaIDs(cp, owner)
 	}
 	body := st.ChildText(st.Space, "body")
 	oid := originID(st)
 	with := peer.Bare().String()
-	if oid != "" {
+	if oid != "" && m.once == nil {
 		prev, found, err := m.store.FindByOriginID(ctx, owner.String(), with, outgoing, oid)
 		if err != nil {
-			return "", false, fmt.Errorf("mam: origin-id lookup: %w", err)
+			return fmt.Errorf("mam: origin-id lookup: %w", err)
 		}
 		// The body must match too: a client that reuses origin-ids for
 		// different messages must not lose the second one.
 		if found && prev.Body == body {
-			return m.ids.encode(prev.ID), true, nil
+			e.ok, e.id = true, m.ids.encode(prev.ID)
+			return nil
 		}
 	}
-	item := &storage.ArchivedMessage{
+	e.ok = true
+	e.item = &storage.ArchivedMessage{
 		Owner:        owner.String(),
 		With:         with,
 		WithResource: peer.Resource(),
@@ -102,11 +157,55 @@ func (m *Module) archive(ctx context.Context, st *xml.Element, owner, peer jid.J
 		Body:         body,
 		Stanza:       []byte(cp.String()),
 	}
-	if err := m.store.AppendArchive(ctx, []*storage.ArchivedMessage{item}); err != nil {
-		return "", false, fmt.Errorf("mam: append: %w", err)
+	return nil
+}
+
+// appendEntries appends the items of the given entries (nil or not ok
+// ones are skipped) in one call, so one transaction makes them durable
+// together, and sets their ids.
+func (m *Module) appendEntries(ctx context.Context, entries ...*entry) error {
+	var buf [2]*storage.ArchivedMessage
+	items := buf[:0]
+	for _, e := range entries {
+		if e != nil && e.ok && e.item != nil {
+			items = append(items, e.item)
+		}
 	}
-	m.appended(ctx, item.Owner)
-	return m.ids.encode(item.ID), true, nil
+	if len(items) == 0 {
+		return nil
+	}
+	var dup []bool
+	var err error
+	if m.once != nil {
+		dup, err = m.once.AppendArchiveOnce(ctx, items)
+	} else {
+		err = m.store.AppendArchive(ctx, items)
+	}
+	if err != nil {
+		return fmt.Errorf("mam: append: %w", err)
+	}
+	i := 0
+	for _, e := range entries {
+		if e != nil && e.ok && e.item != nil {
+			e.id = m.ids.encode(e.item.ID)
+			if dup == nil || !dup[i] {
+				m.appended(ctx, e.item.Owner)
+			}
+			i++
+		}
+	}
+	return nil
+}
+
+// onceAppender is a store that does prepare's resend check itself, in the
+// append transaction (storage/sqlite): prepare then skips FindByOriginID,
+// a read per archive and message, and racing copies are stored once.
+type onceAppender interface {
+	// AppendArchiveOnce appends like AppendArchive, except that a message
+	// with an OriginID equal in owner, With, Outgoing and Body to the
+	// newest item with that origin-id is not stored: it gets the item's
+	// ID, and dup[i] is set.
+	AppendArchiveOnce(ctx context.Context, msgs []*storage.ArchivedMessage) (dup []bool, err error)
 }
 
 // appended enforces archive_max_items after an append to owner's archive:

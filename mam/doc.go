@@ -9,9 +9,14 @@
 // The module is a router hook on both sides of a local message: the
 // outbound hook archives into the sender's archive (outgoing), the inbound
 // hook into the recipient's (incoming); a message to oneself is archived
-// once, outbound. Both return only after the store has made the item
-// durable (storage.Archive.AppendArchive group-commits), and a failed
-// append aborts routing: nothing is delivered that the archive lacks.
+// once, outbound. For a message between two local accounts the outbound
+// hook prepares both copies and appends them in one AppendArchive call,
+// under the recipient's ordering lock the router already holds, so one
+// commit makes the message durable in both archives (and a failure leaves
+// it in neither); the inbound hook then only adds the stanza-id. The hooks
+// return only after the store has made the items durable
+// (storage.Archive.AppendArchive group-commits), and a failed append
+// aborts routing: nothing is delivered that the archive lacks.
 // What is archived (archivedCopy): chat and normal messages with a body or
 // subject, a <store/> hint, receipts, chat markers, encrypted payloads,
 // Jingle Message Initiation, MUC invitations, corrections, retractions

@@ -18,6 +18,7 @@ import (
 type Module struct {
 	set     settings
 	store   storage.Archive
+	once    onceAppender // store, if it checks for resends itself; else nil
 	rosters storage.Rosters
 	ids     *idCodec
 	log     *slog.Logger
@@ -33,6 +34,8 @@ type Module struct {
 	// trim; it is cleared when it grows too large or after expiry.
 	cmu    sync.Mutex
 	counts map[string]int
+
+	prefs prefsCache
 }
 
 // maxCounted bounds the counts cache (entries, ~100 bytes each).
@@ -65,9 +68,11 @@ func New(cfg Config, store storage.Archive, rosters storage.Rosters, secret []by
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, err
 	}
+	once, _ := store.(onceAppender)
 	return &Module{
 		set:      set,
 		store:    store,
+		once:     once,
 		rosters:  rosters,
 		ids:      codec,
 		log:      log,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -85,21 +87,90 @@ func prefsElement(p storage.ArchivePrefs) *xml.Element {
 }
 
 // currentPrefs returns the owner's stored preferences, or the configured
-// default with empty lists.
+// default with empty lists. Every archived message needs the preferences
+// of its sender and its recipient: they are cached (see prefsCache). The
+// lists of the result are shared and must not be modified.
 func (m *Module) currentPrefs(ctx context.Context, owner string) (storage.ArchivePrefs, error) {
+	if p, ok := m.prefs.get(owner); ok {
+		return p, nil
+	}
+	gen := m.prefs.generation()
 	p, ok, err := m.store.ArchivePrefs(ctx, owner)
 	if err != nil {
 		return storage.ArchivePrefs{}, err
 	}
 	if !ok {
-		return storage.ArchivePrefs{Default: m.set.policy}, nil
+		p = storage.ArchivePrefs{Default: m.set.policy}
 	}
 	switch p.Default {
 	case policyAlways, policyNever, policyRoster:
 	default:
 		p.Default = m.set.policy
 	}
+	m.prefs.put(owner, p, gen)
 	return p, nil
+}
+
+// prefsTTL bounds how long cached preferences are used without reading
+// the store again. Preferences change only through handlePrefsSet, which
+// updates the cache itself; the bound is for the one change made outside
+// this process, the deletion of an account by the command line, after
+// which the account's old preferences could otherwise outlive it.
+const prefsTTL = 10 * time.Second
+
+// maxCachedPrefs bounds the cache (entries of ~100 bytes plus the lists).
+const maxCachedPrefs = 100000
+
+// prefsCache caches owners' effective preferences. A read that started
+// before an invalidation never stores its (possibly stale) result: put
+// checks the generation the read began under.
+type prefsCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]cachedPrefs
+}
+
+type cachedPrefs struct {
+	p       storage.ArchivePrefs
+	expires time.Time // monotonic
+}
+
+func (c *prefsCache) get(owner string) (storage.ArchivePrefs, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[owner]
+	if !ok || !time.Now().Before(e.expires) {
+		return storage.ArchivePrefs{}, false
+	}
+	return e.p, true
+}
+
+func (c *prefsCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put caches p as read from the store by a read begun at generation gen.
+func (c *prefsCache) put(owner string, p storage.ArchivePrefs, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedPrefs {
+		c.m = make(map[string]cachedPrefs)
+	}
+	c.m[owner] = cachedPrefs{p, time.Now().Add(prefsTTL)}
+}
+
+// forget drops owner's entry after its preferences were written, and
+// keeps reads begun before the write from caching what they found.
+func (c *prefsCache) forget(owner string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.m, owner)
 }
 
 // listMatch tells whether target is in a preference list, and whether by

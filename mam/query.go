@@ -392,7 +392,10 @@ func (m *Module) handlePrefsSet(ctx context.Context, iq *router.IQ) (*xml.Elemen
 	if err != nil {
 		return nil, err
 	}
-	if err := m.store.SetArchivePrefs(ctx, owner.String(), p); err != nil {
+	err = m.store.SetArchivePrefs(ctx, owner.String(), p)
+	// Forgotten even after an error: the write may have happened.
+	m.prefs.forget(owner.String())
+	if err != nil {
 		return nil, fmt.Errorf("mam: store prefs: %w", err)
 	}
 	return stanza.Result(iq.Stanza).Append(prefsElement(p)), nil

@@ -10,5 +10,8 @@
 //
 // Locking: Router.mu guards the session table only and is never held while
 // calling a module or a session's Send. Session.mu guards the session's
-// presence state and is a leaf lock.
+// presence state and is a leaf lock. A message to a local account is
+// routed under its recipient's stripe lock (Router.recipientLock), from the
+// outbound hooks to the end of delivery; hooks never route messages
+// themselves, so no goroutine holds two stripe locks.
 package router

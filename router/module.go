@@ -76,6 +76,17 @@ type MessageEvent struct {
 	// Self is true when sender and recipient are the same account: the
 	// message is archived once, in the outbound step.
 	Self bool
+	// Inbound is set by the router, before any hook runs, when the
+	// recipient is an existing local account: the inbound hooks and
+	// delivery follow the outbound hooks. The router then holds the
+	// recipient's ordering lock from before the outbound hooks until
+	// delivery ends, so an outbound hook may do the recipient's share of
+	// its work ahead and leave the result for its inbound hook with
+	// SetValue (the archive module writes both archives in one durable
+	// transaction). Work done ahead stands even if a later outbound hook
+	// fails, so outbound hooks registered after such a module must not fail
+	// for reasons the inbound step would not.
+	Inbound bool
 
 	// SenderArchiveID is the id the message got in the sender's archive
 	// (set by the archive module in the outbound step, "" if not archived).
@@ -87,10 +98,39 @@ type MessageEvent struct {
 	// to the recipient's other resources: the carbons module strips
 	// XEP-0280 <private/> before delivery and remembers it here.
 	NoCopy bool
+
+	values []eventValue
+}
+
+type eventValue struct{ key, v any }
+
+// Value returns what a hook attached to the event under key, or nil.
+func (ev *MessageEvent) Value(key any) any {
+	for _, kv := range ev.values {
+		if kv.key == key {
+			return kv.v
+		}
+	}
+	return nil
+}
+
+// SetValue attaches v to the event under key, for a later hook of the same
+// module (an outbound hook leaving work done ahead for its inbound hook).
+// Use an unexported key type, as with context values. An event is handled
+// by one goroutine at a time: no locking.
+func (ev *MessageEvent) SetValue(key, v any) {
+	for i := range ev.values {
+		if ev.values[i].key == key {
+			ev.values[i].v = v
+			return
+		}
+	}
+	ev.values = append(ev.values, eventValue{key, v})
 }
 
 // OutboundMessageHandler sees a message a local user sends, before it is
-// routed. An error aborts routing and is returned to the sender.
+// routed. An error aborts routing and is returned to the sender. For a
+// local recipient (ev.Inbound) it runs under the recipient's ordering lock.
 type OutboundMessageHandler interface {
 	OutboundMessage(ctx context.Context, ev *MessageEvent) error
 }

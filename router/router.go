@@ -376,6 +376,12 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 // the outbound hooks first (archiving, sent carbons), then delivers. The
 // recipient is checked before any hook runs, so a message that bounces is
 // never archived.
+//
+// Archive order must be the order in which the recipient's clients get
+// messages (XEP-0313 §3.1): for a local recipient, the hooks and the
+// delivery run under the recipient's stripe lock. The outbound hooks run
+// under it too, so that the archive module can write the sender's and the
+// recipient's copies in one transaction: one commit per message, not two.
 func (r *Router) RouteMessage(ctx context.Context, ev *MessageEvent) error {
 	ev.Self = ev.From.Bare() == ev.To.Bare()
 	if !r.domains[ev.To.Domain()] {
@@ -394,6 +400,14 @@ func (r *Router) RouteMessage(ctx context.Context, ev *MessageEvent) error {
 			return stanza.E(stanza.ServiceUnavailable, "")
 		}
 	}
+	// Messages to the server itself (no localpart) go through the
+	// outbound hooks only: nothing here consumes them.
+	ev.Inbound = ev.To.Local() != ""
+	if ev.Inbound {
+		mu := r.recipientLock(ev.To.Bare().String())
+		mu.Lock()
+		defer mu.Unlock()
+	}
 	if ev.Sender != nil {
 		for _, h := range r.outbound {
 			if err := h.OutboundMessage(ctx, ev); err != nil {
@@ -401,16 +415,9 @@ func (r *Router) RouteMessage(ctx context.Context, ev *MessageEvent) error {
 			}
 		}
 	}
-	if ev.To.Local() == "" {
-		// Messages to the server itself: nothing here consumes them.
+	if !ev.Inbound {
 		return nil
 	}
-	// Archive order must be the order in which the recipient's clients
-	// get messages (XEP-0313 §3.1): archiving and delivery for one
-	// recipient happen under that recipient's stripe lock.
-	mu := r.recipientLock(ev.To.Bare().String())
-	mu.Lock()
-	defer mu.Unlock()
 	return r.deliverMessage(ctx, ev)
 }
 

@@ -82,7 +82,10 @@ func (s *Store) lastStamp(w *conn) (int64, error) {
 	return s.wstamp, nil
 }
 
-type appended struct{ id, stamp int64 }
+type appended struct {
+	id, stamp int64
+	dup       bool // not stored: a resend of item id (AppendArchiveOnce)
+}
 
 // AppendArchive implements storage.Archive. The messages of one call are
 // inserted in one transaction, usually shared with concurrent callers
@@ -90,28 +93,77 @@ type appended struct{ id, stamp int64 }
 // (as stored: UTC, microseconds, clamped to be no earlier than the newest
 // stored item) of every message; on error it changes nothing.
 func (s *Store) AppendArchive(ctx context.Context, msgs []*storage.ArchivedMessage) error {
+	_, err := s.appendArchive(ctx, msgs, false)
+	return err
+}
+
+// AppendArchiveOnce is AppendArchive with the archive module's resend
+// check done in the same transaction: a message with an OriginID is not
+// stored again if the newest item of its owner with the same peer (With),
+// direction and origin-id has the same Body; it gets that item's ID and
+// Stamp instead, and dup reports which messages were such resends. Done
+// here rather than by FindByOriginID before appending, the check costs
+// an index seek on the writer's warm connection instead of a read
+// transaction per archive, and two copies racing each other are stored
+// once.
+func (s *Store) AppendArchiveOnce(ctx context.Context, msgs []*storage.ArchivedMessage) (dup []bool, err error) {
+	return s.appendArchive(ctx, msgs, true)
+}
+
+func (s *Store) appendArchive(ctx context.Context, msgs []*storage.ArchivedMessage, once bool) ([]bool, error) {
 	for _, m := range msgs {
 		if m == nil || m.Owner == "" {
-			return errEmptyOwner
+			return nil, errEmptyOwner
 		}
 	}
 	if len(msgs) == 0 {
-		return nil
+		return nil, nil
 	}
 	now := time.Now().UnixMicro()
 	res := make([]appended, len(msgs))
-	err := s.write(ctx, func(w *conn) error { return s.appendOp(w, msgs, res, now) })
+	err := s.write(ctx, func(w *conn) error { return s.appendOp(w, msgs, res, now, once) })
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var dup []bool
+	if once {
+		dup = make([]bool, len(msgs))
 	}
 	for i, m := range msgs {
 		m.ID = res[i].id
 		m.Stamp = time.UnixMicro(res[i].stamp).UTC()
+		if once {
+			dup[i] = res[i].dup
+		}
 	}
-	return nil
+	return dup, nil
 }
 
-func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appended, now int64) error {
+// resendSQL finds the newest item a resend would duplicate, with a seek on
+// archive_origin.
+const resendSQL = `SELECT id, stamp, body FROM archive
+	WHERE owner=? AND with_jid=? AND origin_id=? AND outgoing=? ORDER BY id DESC LIMIT 1`
+
+// findResend looks for the item m would duplicate (see AppendArchiveOnce).
+func findResend(w *conn, m *storage.ArchivedMessage) (appended, bool, error) {
+	st, err := w.prep(resendSQL)
+	if err != nil {
+		return appended{}, false, err
+	}
+	defer st.Reset()
+	if err := errors.Join(st.BindText(1, m.Owner), st.BindText(2, m.With), st.BindText(3, m.OriginID), st.BindBool(4, m.Outgoing)); err != nil {
+		return appended{}, false, err
+	}
+	if !st.Step() {
+		return appended{}, false, st.Err()
+	}
+	if st.ColumnText(2) != m.Body {
+		return appended{}, false, nil
+	}
+	return appended{id: st.ColumnInt64(0), stamp: st.ColumnInt64(1), dup: true}, true, nil
+}
+
+func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appended, now int64, once bool) error {
 	last, err := s.lastStamp(w)
 	if err != nil {
 		return err
@@ -122,6 +174,16 @@ func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appende
 		return err
 	}
 	for i, m := range msgs {
+		if once && m.OriginID != "" {
+			prev, found, err := findResend(w, m)
+			if err != nil {
+				return err
+			}
+			if found {
+				res[i] = prev
+				continue
+			}
+		}
 		us := now
 		if !m.Stamp.IsZero() {
 			us = m.Stamp.UnixMicro()
@@ -144,12 +206,15 @@ func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appende
 			ins.Reset()
 			return err
 		}
-		res[i] = appended{w.db.LastInsertRowID(), us}
+		res[i] = appended{id: w.db.LastInsertRowID(), stamp: us}
 		last = us
 	}
-	// Per-owner counts: usually one owner per call.
+	// Per-owner counts of the stored items: usually one owner per call.
 	owner, n := msgs[0].Owner, 0
-	for _, m := range msgs {
+	for i, m := range msgs {
+		if res[i].dup {
+			continue
+		}
 		if m.Owner != owner {
 			if err := addCount(w, owner, n); err != nil {
 				return err

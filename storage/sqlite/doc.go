@@ -103,7 +103,8 @@
 //	                                             without statistics the planner would pick
 //	                                             archive_owner and filter)
 //	archive_stamp  (owner, stamp)                Start/End to id range
-//	archive_origin (owner, with_jid, origin_id)  FindByOriginID; partial, only rows with one
+//	archive_origin (owner, with_jid, origin_id)  FindByOriginID and AppendArchiveOnce's resend
+//	                                             check; partial, only rows with one
 //
 // TestQueryPlans pins these plans. A WithResource filter is applied on top
 // of the peer index scan (one peer's rows of other resources are read and

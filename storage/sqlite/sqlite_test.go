@@ -300,6 +300,7 @@ func TestQueryPlans(t *testing.T) {
 		`SELECT id FROM archive WHERE owner=? AND stamp>=? ORDER BY stamp, id LIMIT 1`,
 		`SELECT id FROM archive WHERE owner=? AND stamp<=? ORDER BY stamp DESC, id DESC LIMIT 1`,
 		`SELECT `+msgCols+` FROM archive WHERE owner=? AND with_jid=? AND origin_id=? AND outgoing=? ORDER BY id DESC LIMIT 1`,
+		resendSQL,
 		`SELECT stamp FROM archive ORDER BY id DESC LIMIT 1`,
 		`SELECT id, stamp FROM archive ORDER BY id LIMIT ?`,
 		`SELECT n FROM archive_count WHERE owner=?`,

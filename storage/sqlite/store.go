@@ -273,6 +273,13 @@ func pragmaText(c *conn, q string) (string, error) {
 	return st.ColumnText(0), nil
 }
 
+// WriteStats reports how many write transactions the writer goroutine has
+// committed (or tried to) and how many write requests they held: their
+// ratio is the group commit batch size. For benchmarks and monitoring.
+func (s *Store) WriteStats() (transactions, requests int64) {
+	return s.nBatches.Load(), s.nOps.Load()
+}
+
 // Name returns "sqlite".
 func (s *Store) Name() string { return "sqlite" }
 
