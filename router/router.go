@@ -171,11 +171,6 @@ func (r *Router) ended(ctx context.Context, s *Session) {
 	}
 }
 
-// ResourceTaken reports whether a full JID is bound.
-func (r *Router) ResourceTaken(full jid.JID) bool {
-	return r.Session(full) != nil
-}
-
 // Session returns the session bound to a full JID, or nil.
 func (r *Router) Session(full jid.JID) *Session {
 	r.mu.RLock()
@@ -193,19 +188,6 @@ func (r *Router) Sessions(bare string) []*Session {
 	}
 	r.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].jid.Resource() < out[j].jid.Resource() })
-	return out
-}
-
-// AllSessions returns every bound session (for shutdown and statistics).
-func (r *Router) AllSessions() []*Session {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	var out []*Session
-	for _, res := range r.sessions {
-		for _, s := range res {
-			out = append(out, s)
-		}
-	}
 	return out
 }
 
