@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/stream"
 )
@@ -41,7 +43,9 @@ type conn struct {
 	cleanClose bool     // the client closed its stream: no resumption
 
 	closeOnce sync.Once
-	rate      *tokenBucket // nil: no read limit
+	rate      *tokenBucket    // nil: no read limit
+	sysConn   syscall.RawConn // raw's, once socketReadable needed it; reader goroutine only
+	polling   bool            // reads must not wait (stanzaReady); reader goroutine only
 }
 
 func newID() string {
@@ -67,7 +71,9 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 type deadlineReader struct{ c *conn }
 
 func (d deadlineReader) Read(p []byte) (int, error) {
-	if t := d.c.srv.cfg.IdleTimeout; t > 0 {
+	if d.c.polling {
+		d.c.nc.SetReadDeadline(pastDeadline)
+	} else if t := d.c.srv.cfg.IdleTimeout; t > 0 {
 		d.c.nc.SetReadDeadline(time.Now().Add(t))
 	}
 	n, err := d.c.nc.Read(p)
@@ -150,11 +156,60 @@ func (c *conn) stream() (restart bool, err error) {
 		if err != nil {
 			return false, err
 		}
+		if c.batchable(el) {
+			// Messages the client sent back to back are routed together
+			// (one archive commit for all); the element that ended the
+			// batch, if any, is handled after it.
+			if el, err = c.handleMessages(el); el == nil || err != nil {
+				if err != nil {
+					return false, err
+				}
+				continue
+			}
+		}
 		restart, err := c.handle(el)
 		if err != nil || restart {
 			return restart, err
 		}
 	}
+}
+
+// batchable reports whether el is a message from a bound client, which
+// handleMessages may route together with the messages after it.
+func (c *conn) batchable(el *xml.Element) bool {
+	return c.sess != nil && el.Space == stream.NSClient && el.Local == "message"
+}
+
+// handleMessages routes first and the messages that follow it already
+// read (never waiting for more input) as one batch. It returns the element
+// that ended the batch, to be handled next (nil if none), or the error
+// that ends the stream: a read error only after the messages read before
+// it are processed, so none that the client fully sent is lost.
+func (c *conn) handleMessages(first *xml.Element) (next *xml.Element, err error) {
+	var buf [router.MaxBatch]*xml.Element
+	batch := append(buf[:0], first)
+	var readErr error
+	for len(batch) < len(buf) && c.stanzaReady() {
+		el, err := c.rd.Next()
+		if err != nil {
+			readErr = err
+			break
+		}
+		if !c.batchable(el) {
+			next = el
+			break
+		}
+		batch = append(batch, el)
+	}
+	n, err := c.srv.router.HandleMessagesFromClient(context.Background(), c.sess.rs, batch)
+	for range n {
+		c.sess.stanzaHandled()
+	}
+	clear(buf[:len(batch)])
+	if err != nil {
+		return nil, err
+	}
+	return next, readErr
 }
 
 // openStream reads the client's stream header and answers it with ours

@@ -31,38 +31,62 @@ import (
 // The hook returns after the store has made the items durable; an error
 // aborts routing, so a message is never sent without being archived.
 func (m *Module) OutboundMessage(ctx context.Context, ev *router.MessageEvent) error {
-	owner := ev.From.Bare()
-	stripStanzaIDs(ev.Stanza, owner)
-	var sent, rcvd entry
-	if err := m.prepare(ctx, &sent, ev.Stanza, owner, ev.To, true, false); err != nil {
-		return err
+	var errs [1]error
+	m.OutboundMessages(ctx, []*router.MessageEvent{ev}, errs[:])
+	return errs[0]
+}
+
+// OutboundMessages implements router.BatchOutboundMessageHandler: it does
+// OutboundMessage's work for every message of a batch, with one append
+// for all of them, so that one commit makes the whole batch durable in
+// every archive it touches. Items are appended in the batch's order, which
+// is the delivery order.
+func (m *Module) OutboundMessages(ctx context.Context, evs []*router.MessageEvent, errs []error) {
+	entries := make([]entry, 2*len(evs))
+	sent, rcvd := entries[:len(evs)], entries[len(evs):]
+	all := make([]*entry, 0, 2*len(evs))
+	for i, ev := range evs {
+		owner := ev.From.Bare()
+		stripStanzaIDs(ev.Stanza, owner)
+		if errs[i] = m.prepare(ctx, &sent[i], ev.Stanza, owner, ev.To, true, false); errs[i] != nil {
+			continue
+		}
+		if ev.Inbound && !ev.Self {
+			// The inbound step strips the recipient's stanza-ids from the
+			// stanza before archiving it; here only the archived copy is
+			// stripped, so that what the sender's carbons show is unchanged.
+			if errs[i] = m.prepare(ctx, &rcvd[i], ev.Stanza, ev.To.Bare(), ev.From, false, true); errs[i] != nil {
+				continue
+			}
+		}
+		all = append(all, &sent[i], &rcvd[i])
 	}
-	ahead := ev.Inbound && !ev.Self
-	if ahead {
-		// The inbound step strips the recipient's stanza-ids from the
-		// stanza before archiving it; here only the archived copy is
-		// stripped, so that what the sender's carbons show is unchanged.
-		if err := m.prepare(ctx, &rcvd, ev.Stanza, ev.To.Bare(), ev.From, false, true); err != nil {
-			return err
+	if err := m.appendEntries(ctx, all...); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		return
+	}
+	for i, ev := range evs {
+		if errs[i] != nil {
+			continue
+		}
+		if sent[i].ok {
+			ev.SenderArchiveID = sent[i].id
+			if ev.Self {
+				ev.Archived = true
+			}
+		}
+		switch {
+		case ev.Inbound && !ev.Self:
+			ev.SetValue(inboundKey{}, inboundDone{id: rcvd[i].id})
+		case ev.Self && ev.Inbound:
+			// Archived once, here: the inbound step only stamps it.
+			ev.SetValue(inboundKey{}, inboundDone{id: ev.SenderArchiveID})
 		}
 	}
-	if err := m.appendEntries(ctx, &sent, &rcvd); err != nil {
-		return err
-	}
-	if sent.ok {
-		ev.SenderArchiveID = sent.id
-		if ev.Self {
-			ev.Archived = true
-		}
-	}
-	switch {
-	case ahead:
-		ev.SetValue(inboundKey{}, inboundDone{id: rcvd.id})
-	case ev.Self && ev.Inbound:
-		// Archived once, here: the inbound step only stamps it.
-		ev.SetValue(inboundKey{}, inboundDone{id: ev.SenderArchiveID})
-	}
-	return nil
 }
 
 // inboundKey keys the inboundDone an outbound hook leaves in an event.
@@ -166,6 +190,9 @@ func (m *Module) prepare(ctx context.Context, e *entry, st *xml.Element, owner, 
 func (m *Module) appendEntries(ctx context.Context, entries ...*entry) error {
 	var buf [2]*storage.ArchivedMessage
 	items := buf[:0]
+	if len(entries) > len(buf) {
+		items = make([]*storage.ArchivedMessage, 0, len(entries))
+	}
 	for _, e := range entries {
 		if e != nil && e.ok && e.item != nil {
 			items = append(items, e.item)

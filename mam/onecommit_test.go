@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
 )
@@ -166,5 +167,56 @@ func TestResendAfterRecipientPurge(t *testing.T) {
 	got := brec.take()
 	if len(got) != 2 || got[1].Child(NSSID, "stanza-id").Attr("id") != e.id(3) {
 		t.Fatalf("bob got %v", got)
+	}
+}
+
+// TestOneAppendPerBatch: messages a client sent back to back
+// (HandleMessagesFromClient) are archived by one AppendArchive call for the
+// whole batch, in the batch's order; a message that bounces before the
+// archive step is left out, and every delivered copy carries its own item's
+// stanza-id.
+func TestOneAppendPerBatch(t *testing.T) {
+	mem := memory.New()
+	st := &appendLog{Store: mem}
+	e := newEnvStore(t, DefaultConfig(), st, mem)
+	alice, arec := e.login("alice@example.com/a")
+	_, brec := e.login("bob@example.com/b")
+	_, crec := e.login("carol@example.com/c")
+	batch := []string{
+		`<message to='bob@example.com' type='chat' id='m1'><body>1</body></message>`,
+		`<message to='carol@example.com' type='chat' id='m2'><body>2</body></message>`,
+		`<message to='nobody@example.com' type='chat' id='m3'><body>3</body></message>`,
+		`<message to='bob@example.com' type='chat' id='m4'><body>4</body></message>`,
+	}
+	sts := make([]*xml.Element, len(batch))
+	for i, raw := range batch {
+		sts[i] = parseXML(t, raw)
+	}
+	n, err := e.r.HandleMessagesFromClient(e.ctx, alice, sts)
+	if err != nil || n != len(sts) {
+		t.Fatalf("HandleMessagesFromClient = %d, %v", n, err)
+	}
+	if got := st.take(); got != "[alice,bob,alice,carol,alice,bob]" {
+		t.Errorf("AppendArchive calls %s, want one for the batch", got)
+	}
+	wantStanzaID := map[string]int64{"m1": 2, "m2": 4, "m4": 6}
+	for name, rec := range map[string]*recorder{"bob": brec, "carol": crec} {
+		for _, got := range rec.take() {
+			id := got.Attr("id")
+			sid := got.Child(NSSID, "stanza-id")
+			if sid == nil || sid.Attr("id") != e.id(wantStanzaID[id]) || sid.Attr("by") != name+"@example.com" {
+				t.Errorf("%s got %s with %v, want item %d", name, id, sid, wantStanzaID[id])
+			}
+			delete(wantStanzaID, id)
+		}
+	}
+	if len(wantStanzaID) != 0 {
+		t.Errorf("not delivered: %v", wantStanzaID)
+	}
+	if got := arec.take(); len(got) != 1 || got[0].Attr("id") != "m3" || got[0].Attr("type") != "error" {
+		t.Errorf("alice got %v, want one bounce of m3", got)
+	}
+	if want := []string{e.id(1), e.id(3), e.id(5)}; fmt.Sprint(e.probe.senderID) != fmt.Sprint(want) {
+		t.Errorf("sender ids %v, want %v", e.probe.senderID, want)
 	}
 }

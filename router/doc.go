@@ -11,7 +11,9 @@
 // Locking: Router.mu guards the session table only and is never held while
 // calling a module or a session's Send. Session.mu guards the session's
 // presence state and is a leaf lock. A message to a local account is
-// routed under its recipient's stripe lock (Router.recipientLock), from the
-// outbound hooks to the end of delivery; hooks never route messages
-// themselves, so no goroutine holds two stripe locks.
+// routed under its recipient's stripe lock, from the outbound hooks to the
+// end of delivery. A batch of messages (HandleMessagesFromClient) holds the
+// stripes of all its recipients, taken in ascending stripe order; hooks
+// never route messages themselves, so stripes are only ever taken in that
+// order and never twice (see routeMessages).
 package router

@@ -135,6 +135,23 @@ type OutboundMessageHandler interface {
 	OutboundMessage(ctx context.Context, ev *MessageEvent) error
 }
 
+// BatchOutboundMessageHandler is an OutboundMessageHandler that can also
+// take several messages at once: messages one client sent back to back are
+// routed together (Router.HandleMessagesFromClient), and a module that
+// writes them to storage can do so in one transaction. The batch form is
+// used only while every outbound hook registered before the module takes
+// batches too; otherwise OutboundMessage is called per message.
+//
+// OutboundMessages must do for each event exactly what OutboundMessage
+// would, in order. errs has one slot per event, nil on entry; the handler
+// sets errs[i] for a message that must go no further (it is bounced with
+// that error). Under the same lock as OutboundMessage: the stripes of all
+// the batch's local recipients.
+type BatchOutboundMessageHandler interface {
+	OutboundMessageHandler
+	OutboundMessages(ctx context.Context, evs []*MessageEvent, errs []error)
+}
+
 // InboundMessageHandler sees a message to a local account that exists,
 // before delivery. An error aborts delivery and is returned to the sender.
 type InboundMessageHandler interface {

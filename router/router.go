@@ -51,7 +51,10 @@ type Router struct {
 	mu       sync.RWMutex                   // guards sessions only; never held across calls out
 	sessions map[string]map[string]*Session // bare JID -> resource -> session
 
-	stripes [256]sync.Mutex // per-recipient ordering of archive and delivery, see recipientLock
+	stripes [256]sync.Mutex // per-recipient ordering of archive and delivery, see routeMessages
+	// batchedOutbound is how many outbound hooks, from the first, take
+	// batches (BatchOutboundMessageHandler).
+	batchedOutbound int
 }
 
 // New returns a router for the configured domains.
@@ -81,6 +84,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(OutboundMessageHandler); ok {
 			r.outbound = append(r.outbound, x)
+			if _, batch := x.(BatchOutboundMessageHandler); batch && r.batchedOutbound == len(r.outbound)-1 {
+				r.batchedOutbound++
+			}
 		}
 		if x, ok := m.(InboundMessageHandler); ok {
 			r.inbound = append(r.inbound, x)
@@ -208,31 +214,20 @@ func (r *Router) UserExists(ctx context.Context, bare string) (bool, error) {
 // errors are answered to the client here; the returned error is non-nil
 // only when the stream must end (a *stream.Error) or the context ended.
 func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Element) error {
-	// RFC 6120 §8.1.2.1: the server stamps 'from'; a client may only
-	// claim its own full or bare JID.
-	if from := st.Attr("from"); from != "" {
-		f, err := jid.Parse(from)
-		if err != nil || (f != s.jid && f != s.jid.Bare()) {
-			return stream.New(stream.InvalidFrom, "")
-		}
+	if st.Local == "message" {
+		_, err := r.HandleMessagesFromClient(ctx, s, []*xml.Element{st})
+		return err
 	}
-	st.SetAttr("from", s.jid.String())
-	var to jid.JID
-	if t := st.Attr("to"); t != "" {
-		var err error
-		if to, err = jid.Parse(t); err != nil {
-			r.replyError(s, st, stanza.E(stanza.JIDMalformed, ""))
-			return nil
+	to, err := r.stampAddresses(s, st)
+	if err != nil {
+		var se *stream.Error
+		if errors.As(err, &se) {
+			return se
 		}
-		st.SetAttr("to", to.String())
+		r.replyError(s, st, r.stanzaError(err, st))
+		return nil
 	}
-	var err error
 	switch st.Local {
-	case "message":
-		if to.IsZero() {
-			to = s.jid.Bare()
-		}
-		err = r.RouteMessage(ctx, &MessageEvent{Stanza: st, From: s.jid, To: to, Sender: s})
 	case "presence":
 		if r.presence != nil {
 			err = r.presence.HandlePresence(ctx, s, st, to)
@@ -249,6 +244,29 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 		r.replyError(s, st, r.stanzaError(err, st))
 	}
 	return nil
+}
+
+// stampAddresses checks and stamps a client stanza's addresses (RFC 6120
+// §8.1.2.1: the server stamps 'from'; a client may only claim its own full
+// or bare JID) and returns the parsed 'to' (zero if absent). A bad 'from'
+// is a *stream.Error, a bad 'to' a *stanza.Error.
+func (r *Router) stampAddresses(s *Session, st *xml.Element) (jid.JID, error) {
+	if from := st.Attr("from"); from != "" {
+		f, err := jid.Parse(from)
+		if err != nil || (f != s.jid && f != s.jid.Bare()) {
+			return jid.JID{}, stream.New(stream.InvalidFrom, "")
+		}
+	}
+	st.SetAttr("from", s.jid.String())
+	var to jid.JID
+	if t := st.Attr("to"); t != "" {
+		var err error
+		if to, err = jid.Parse(t); err != nil {
+			return jid.JID{}, stanza.E(stanza.JIDMalformed, "")
+		}
+		st.SetAttr("to", to.String())
+	}
+	return to, nil
 }
 
 // stanzaError turns a handler error into the stanza error sent on the
@@ -357,62 +375,11 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 // RouteMessage routes a message. For messages from local clients it runs
 // the outbound hooks first (archiving, sent carbons), then delivers. The
 // recipient is checked before any hook runs, so a message that bounces is
-// never archived.
-//
-// Archive order must be the order in which the recipient's clients get
-// messages (XEP-0313 §3.1): for a local recipient, the hooks and the
-// delivery run under the recipient's stripe lock. The outbound hooks run
-// under it too, so that the archive module can write the sender's and the
-// recipient's copies in one transaction: one commit per message, not two.
+// never archived. See routeMessages for the ordering guarantees.
 func (r *Router) RouteMessage(ctx context.Context, ev *MessageEvent) error {
-	ev.Self = ev.From.Bare() == ev.To.Bare()
-	if !r.domains[ev.To.Domain()] {
-		return stanza.E(stanza.RemoteServerNotFound, "")
-	}
-	typ := ev.Stanza.Attr("type")
-	if ev.To.Local() != "" && !ev.Self {
-		ok, err := r.users.UserExists(ctx, ev.To.Bare().String())
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if typ == "error" || typ == "headline" {
-				return nil
-			}
-			return stanza.E(stanza.ServiceUnavailable, "")
-		}
-	}
-	// Messages to the server itself (no localpart) go through the
-	// outbound hooks only: nothing here consumes them.
-	ev.Inbound = ev.To.Local() != ""
-	if ev.Inbound {
-		mu := r.recipientLock(ev.To.Bare().String())
-		mu.Lock()
-		defer mu.Unlock()
-	}
-	if ev.Sender != nil {
-		for _, h := range r.outbound {
-			if err := h.OutboundMessage(ctx, ev); err != nil {
-				return err
-			}
-		}
-	}
-	if !ev.Inbound {
-		return nil
-	}
-	return r.deliverMessage(ctx, ev)
-}
-
-// recipientLock returns the stripe lock of a recipient account. Stripes
-// bound memory; two accounts sharing a stripe only serialise more than
-// needed. Lock order: a stripe lock is taken before any module or session
-// lock and never while holding Router.mu.
-func (r *Router) recipientLock(bare string) *sync.Mutex {
-	h := uint32(2166136261)
-	for i := 0; i < len(bare); i++ {
-		h = (h ^ uint32(bare[i])) * 16777619
-	}
-	return &r.stripes[h%uint32(len(r.stripes))]
+	var errs [1]error
+	r.routeMessages(ctx, []*MessageEvent{ev}, errs[:])
+	return errs[0]
 }
 
 // deliverMessage implements RFC 6121 §8.5 for a local recipient.
