@@ -23,7 +23,12 @@
 // (WriteTo, Bytes, String) declares a default namespace only where an
 // element's namespace differs from its parent's, escapes markup, and
 // replaces characters XML cannot carry with U+FFFD, so that whatever
-// Element we hold, what we send is well-formed.
+// Element we hold, what we send is well-formed. A Raw child (NewRaw) is
+// written verbatim; NewRaw accepts only this package's own canonical
+// serialisation of one element, so the guarantee holds for it too.
+//
+// StanzaBuffered and ReadAhead let a transport batch the stanzas a peer
+// sent back to back without ever waiting for more input.
 //
 // Layering: this package imports nothing of Skald.
 package xml

@@ -14,7 +14,8 @@ type Attr struct {
 	Space, Local, Value string
 }
 
-// Node is a child of an Element: either *Element or Text.
+// Node is a child of an Element: *Element, Text, or *Raw (an element kept
+// serialised, which the navigation methods do not see; see Raw).
 type Node interface{ isNode() }
 
 // Text is character data, already unescaped.
@@ -250,7 +251,7 @@ func (e *Element) Clone() *Element {
 			if ce, ok := n.(*Element); ok {
 				c.Nodes[i] = ce.Clone()
 			} else {
-				c.Nodes[i] = n
+				c.Nodes[i] = n // Text and *Raw are immutable: shared
 			}
 		}
 	}

@@ -94,6 +94,8 @@ func dumpTo(b *strings.Builder, e *Element) {
 				dumpTo(b, n)
 			case Text:
 				b.WriteString(strconv.Quote(string(n)))
+			case *Raw:
+				b.WriteString("raw" + strconv.Quote(string(n.b)))
 			}
 		}
 		b.WriteString(")")

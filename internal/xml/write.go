@@ -9,7 +9,8 @@ import (
 // WriteTo appends the serialisation of e to b. parentNS is the default
 // namespace in scope where e is written; xmlns is emitted only where the
 // element's namespace differs from it. Namespaced attributes other than xml:*
-// get a generated prefix declared on the element carrying them.
+// get a generated prefix declared on the element carrying them. A Raw child
+// is written as it is.
 func (e *Element) WriteTo(b *bytes.Buffer, parentNS string) {
 	b.WriteByte('<')
 	b.WriteString(e.Local)
@@ -59,6 +60,8 @@ func (e *Element) WriteTo(b *bytes.Buffer, parentNS string) {
 			c.WriteTo(b, e.Space)
 		case Text:
 			escapeText(b, string(c))
+		case *Raw:
+			b.Write(c.b) // declares its own namespace: see NewRaw
 		}
 	}
 	b.WriteString("</")
@@ -86,6 +89,8 @@ func (e *Element) sizeHint(parentNS string) int {
 			n += c.sizeHint(e.Space)
 		case Text:
 			n += len(c)
+		case *Raw:
+			n += len(c.b)
 		}
 	}
 	return n + n/16
