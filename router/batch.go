@@ -90,10 +90,11 @@ func (r *Router) HandleMessagesFromClient(ctx context.Context, s *Session, sts [
 // message's recipient sees is never ahead of its archiving.
 func (r *Router) routeMessages(ctx context.Context, evs []*MessageEvent, errs []error) {
 	var locks stripeSet
+	var seen accountsSeen
 	live := 0
 	for i, ev := range evs {
 		var proceed bool
-		proceed, errs[i] = r.admit(ctx, ev)
+		proceed, errs[i] = r.admit(ctx, ev, &seen)
 		if !proceed {
 			evs[i] = nil // drop it from the later passes
 			continue
@@ -149,16 +150,22 @@ func (r *Router) routeMessages(ctx context.Context, evs []*MessageEvent, errs []
 
 // admit checks a message's recipient before any hook runs and sets
 // ev.Self and ev.Inbound. proceed is false when the message goes no
-// further: with err set for a bounce, nil for a silent drop.
-func (r *Router) admit(ctx context.Context, ev *MessageEvent) (proceed bool, err error) {
+// further: with err set for a bounce, nil for a silent drop. seen keeps
+// the accounts looked up for the batch, so a batch to one peer asks the
+// store once.
+func (r *Router) admit(ctx context.Context, ev *MessageEvent, seen *accountsSeen) (proceed bool, err error) {
 	ev.Self = ev.From.Bare() == ev.To.Bare()
 	if !r.domains[ev.To.Domain()] {
 		return false, stanza.E(stanza.RemoteServerNotFound, "")
 	}
 	if ev.To.Local() != "" && !ev.Self {
-		ok, err := r.users.UserExists(ctx, ev.To.Bare().String())
-		if err != nil {
-			return false, err
+		bare := ev.To.Bare().String()
+		ok, known := seen.lookup(bare)
+		if !known {
+			if ok, err = r.users.UserExists(ctx, bare); err != nil {
+				return false, err
+			}
+			seen.add(bare, ok)
 		}
 		if !ok {
 			if typ := ev.Stanza.Attr("type"); typ == "error" || typ == "headline" {
@@ -218,3 +225,25 @@ func (s *stripeSet) each(f func(i int)) {
 func (s *stripeSet) lock(stripes *[256]sync.Mutex) { s.each(func(i int) { stripes[i].Lock() }) }
 
 func (s *stripeSet) unlock(stripes *[256]sync.Mutex) { s.each(func(i int) { stripes[i].Unlock() }) }
+
+// accountsSeen remembers, for one batch, which accounts exist. The
+// answers are as old as the batch: an account deleted while a batch is
+// routed is treated as a message racing the deletion would be.
+type accountsSeen struct {
+	bare   []string
+	exists []bool
+}
+
+func (a *accountsSeen) lookup(bare string) (exists, known bool) {
+	for i, b := range a.bare {
+		if b == bare {
+			return a.exists[i], true
+		}
+	}
+	return false, false
+}
+
+func (a *accountsSeen) add(bare string, exists bool) {
+	a.bare = append(a.bare, bare)
+	a.exists = append(a.exists, exists)
+}

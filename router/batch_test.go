@@ -169,3 +169,43 @@ func TestBatchHookOrder(t *testing.T) {
 		})
 	}
 }
+
+// countingUsers is a directory where every account but "nobody" exists,
+// counting lookups.
+type countingUsers struct {
+	mu      sync.Mutex
+	lookups []string
+}
+
+func (u *countingUsers) UserExists(_ context.Context, bare string) (bool, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.lookups = append(u.lookups, bare)
+	return !strings.HasPrefix(bare, "nobody@"), nil
+}
+
+// TestBatchLooksUpEachAccountOnce: a batch asks the directory once per
+// recipient account, whatever its size, and the answer holds for every
+// message of the batch to that account (existing or not).
+func TestBatchLooksUpEachAccountOnce(t *testing.T) {
+	ctx := context.Background()
+	u := &countingUsers{}
+	r := router.New(router.Config{Domains: []string{"localhost"}, Users: u})
+	l := &hookLog{}
+	alice := router.NewSession(jid.MustParse("alice@localhost/a"), "a", logSender{l})
+	r.Bind(ctx, alice)
+	r.Bind(ctx, router.NewSession(jid.MustParse("bob@localhost/b"), "b", logSender{l}))
+	var batch []*xml.Element
+	for i, to := range []string{"bob@localhost/b", "nobody@localhost", "bob@localhost/b", "bob@localhost/b", "nobody@localhost"} {
+		batch = append(batch, xml.New("jabber:client", "message", "to", to, "id", fmt.Sprint(i), "type", "chat"))
+	}
+	if n, err := r.HandleMessagesFromClient(ctx, alice, batch); n != len(batch) || err != nil {
+		t.Fatalf("HandleMessagesFromClient = %d, %v", n, err)
+	}
+	if got := strings.Join(u.lookups, " "); got != "bob@localhost nobody@localhost" {
+		t.Errorf("lookups %q, want one per account", got)
+	}
+	if got := strings.Join(l.log, " "); got != "deliver:0 deliver:2 deliver:3 bounce:1 bounce:4" {
+		t.Errorf("outcomes %s", got)
+	}
+}
