@@ -42,6 +42,15 @@ func (m *Module) OutboundMessage(ctx context.Context, ev *router.MessageEvent) e
 // every archive it touches. Items are appended in the batch's order, which
 // is the delivery order.
 func (m *Module) OutboundMessages(ctx context.Context, evs []*router.MessageEvent, errs []error) {
+	if m.once == nil && len(evs) > 1 {
+		// prepare's resend check reads the store before the append: a
+		// resend inside the same batch would not be seen. Stores that check
+		// inside the append (onceAppender) take the batch whole.
+		for i := range evs {
+			m.OutboundMessages(ctx, evs[i:i+1], errs[i:i+1])
+		}
+		return
+	}
 	entries := make([]entry, 2*len(evs))
 	sent, rcvd := entries[:len(evs)], entries[len(evs):]
 	all := make([]*entry, 0, 2*len(evs))

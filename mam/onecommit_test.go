@@ -170,6 +170,15 @@ func TestResendAfterRecipientPurge(t *testing.T) {
 	}
 }
 
+// onceLog is an appendLog that claims to check resends inside the append
+// (as storage/sqlite does), so that the archive module takes batches
+// whole; it finds none.
+type onceLog struct{ appendLog }
+
+func (s *onceLog) AppendArchiveOnce(ctx context.Context, msgs []*storage.ArchivedMessage) ([]bool, error) {
+	return make([]bool, len(msgs)), s.AppendArchive(ctx, msgs)
+}
+
 // TestOneAppendPerBatch: messages a client sent back to back
 // (HandleMessagesFromClient) are archived by one AppendArchive call for the
 // whole batch, in the batch's order; a message that bounces before the
@@ -177,7 +186,7 @@ func TestResendAfterRecipientPurge(t *testing.T) {
 // stanza-id.
 func TestOneAppendPerBatch(t *testing.T) {
 	mem := memory.New()
-	st := &appendLog{Store: mem}
+	st := &onceLog{appendLog{Store: mem}}
 	e := newEnvStore(t, DefaultConfig(), st, mem)
 	alice, arec := e.login("alice@example.com/a")
 	_, brec := e.login("bob@example.com/b")
@@ -218,5 +227,28 @@ func TestOneAppendPerBatch(t *testing.T) {
 	}
 	if want := []string{e.id(1), e.id(3), e.id(5)}; fmt.Sprint(e.probe.senderID) != fmt.Sprint(want) {
 		t.Errorf("sender ids %v, want %v", e.probe.senderID, want)
+	}
+}
+
+// TestResendInsideBatch: a store that checks resends only before the
+// append (the memory store) gets a batch one message at a time, so a
+// client's retry in the same batch is still archived once.
+func TestResendInsideBatch(t *testing.T) {
+	mem := memory.New()
+	st := &appendLog{Store: mem}
+	e := newEnvStore(t, DefaultConfig(), st, mem)
+	alice, _ := e.login("alice@example.com/a")
+	_, brec := e.login("bob@example.com/b")
+	msg := `<message to='bob@example.com' type='chat'><body>hello</body><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>`
+	n, err := e.r.HandleMessagesFromClient(e.ctx, alice, []*xml.Element{parseXML(t, msg), parseXML(t, msg)})
+	if err != nil || n != 2 {
+		t.Fatalf("HandleMessagesFromClient = %d, %v", n, err)
+	}
+	if got := st.take(); got != "[alice,bob]" {
+		t.Errorf("AppendArchive calls %s, want one", got)
+	}
+	got := brec.take()
+	if len(got) != 2 || got[0].Child(NSSID, "stanza-id").Attr("id") != got[1].Child(NSSID, "stanza-id").Attr("id") {
+		t.Fatalf("bob got %v, want both copies with the one item's stanza-id", got)
 	}
 }
