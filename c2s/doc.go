@@ -9,6 +9,14 @@
 // that reads too slowly overflows its queue and is cut off; the router never
 // waits for a client.
 //
+// Messages a client sends back to back are routed as one batch
+// (Router.HandleMessagesFromClient: one archive transaction for all of
+// them): after a message the reader takes the next ones only while a whole
+// stanza can be had without waiting for the client (readahead.go), so a
+// batch never delays a message for input that has not arrived. Stanzas are
+// still handled in the order received, and each is counted for XEP-0198
+// only once the router has handled it.
+//
 // Errors are scope-typed: a *stream.Error ends the stream (conn.fail is the
 // one place that writes it), stanza errors answer one stanza (the router).
 // Internal error text is logged, never sent.
