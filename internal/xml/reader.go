@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -67,7 +68,12 @@ type Reader struct {
 	ns    []binding // in-scope namespace declarations, innermost last
 	begun bool      // root element seen
 	root  exml.Name // raw (prefix, local) name of the root, to check its end tag
-	stack []open    // Next's open elements, kept to reuse the allocation
+	stack []open    // Next's open elements, kept to reuse the allocation while busy
+	// atBoundary: the decoder last returned a top-level element's end, so
+	// it has read nothing further and owes no token (after a self-closing
+	// root it would owe the root's end). Only then does Next wait for input
+	// itself, and drop the decoder while idle.
+	atBoundary bool
 }
 
 type binding struct{ prefix, uri string }
@@ -85,7 +91,7 @@ type open struct {
 // Between top-level elements it swallows whitespace itself, so keepalives
 // neither count against the budget nor pile up in the decoder's buffer.
 type budgetReader struct {
-	br        *bufio.Reader
+	br        *inputBuffer
 	n         int64
 	limit     int64
 	skipSpace bool  // at stream level: drop whitespace until the next other byte
@@ -128,13 +134,17 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 }
 
 // NewReader returns a Reader over r. bufSize is the read buffer size
-// (0 = 4096). Limits without a byte budget mean DefaultLimits.
+// (0 = 4096). Limits without a byte budget mean DefaultLimits. If r is an
+// InputWaiter, the Reader waits for input between top-level elements
+// without holding a read buffer.
 func NewReader(r io.Reader, lim Limits, bufSize int) *Reader {
 	if bufSize <= 0 {
-		bufSize = 4096
+		bufSize = defaultBufSize
 	}
 	lim = lim.normalized()
-	src := &budgetReader{br: bufio.NewReaderSize(r, bufSize), limit: lim.MaxStanzaBytes, skipSpace: true}
+	in := &inputBuffer{rd: r, size: bufSize}
+	in.waiter, _ = r.(InputWaiter)
+	src := &budgetReader{br: in, limit: lim.MaxStanzaBytes, skipSpace: true}
 	rd := &Reader{src: src, lim: lim}
 	rd.newDecoder()
 	return rd
@@ -143,6 +153,7 @@ func NewReader(r io.Reader, lim Limits, bufSize int) *Reader {
 func (r *Reader) newDecoder() {
 	r.dec = exml.NewDecoder(r.src)
 	r.dec.Strict = true
+	r.atBoundary = false
 }
 
 func (r *Reader) resetBudget() { r.src.limit = r.src.n + r.lim.MaxStanzaBytes }
@@ -168,6 +179,9 @@ func (r *Reader) lookup(prefix string) (string, bool) {
 }
 
 func (r *Reader) token() (exml.Token, error) {
+	if r.dec == nil {
+		r.newDecoder() // dropped while idle
+	}
 	t, err := r.dec.RawToken()
 	if err != nil {
 		return nil, r.classify(err)
@@ -373,6 +387,8 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 			ns, _ := r.lookup("")
 			r.resetBudget()
 			r.src.skipSpace = true
+			r.atBoundary = false
+			r.src.br.releaseIfEmpty()
 			return e, ns, nil
 		default:
 			return nil, "", ErrNotWellFormed
@@ -383,7 +399,70 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 // Next reads the next complete top-level element. Whitespace between
 // elements (keepalives) is skipped. At the root's end tag it returns
 // ErrStreamEnd.
+//
+// Next waits for the element's first byte itself, in a shallow frame and
+// without a read buffer (see awaitInput), and only then runs the parser,
+// whose frames are deep: the goroutine of an idle stream is parked on a
+// small stack that the garbage collector can shrink.
 func (r *Reader) Next() (*Element, error) {
+	if err := r.awaitInput(); err != nil {
+		return nil, err
+	}
+	el, err := r.next()
+	r.src.br.releaseIfEmpty()
+	return el, err
+}
+
+// awaitInput waits, between top-level elements, until a byte other than
+// whitespace is buffered (or a read failed, which the parser then meets).
+// Whitespace keepalives are consumed here, uncounted as in budgetReader.
+// With a source that is an InputWaiter, it asks whether input is there and,
+// if not, gives up its idle state (dropIdleState) and waits; any other
+// source is read by the parser as before, holding the buffer.
+func (r *Reader) awaitInput() error {
+	in := r.src.br
+	if !r.src.skipSpace || !r.atBoundary {
+		return nil
+	}
+	for {
+		in.discardSpace()
+		if in.Buffered() > 0 || in.err != nil || in.waiter == nil {
+			return nil
+		}
+		n, ready, err := in.waiter.PollInput(in.probe[:])
+		switch {
+		case n > 0:
+			in.acquire()
+			in.r, in.w = 0, copy(in.buf, in.probe[:n])
+			in.err = err // met after the bytes, as with a read
+			continue
+		case err != nil:
+			r.src.err = err
+			return err
+		case !ready:
+			r.dropIdleState()
+			if err := in.waiter.WaitInput(); err != nil {
+				r.src.err = err
+				return err
+			}
+		}
+		in.fill()
+	}
+}
+
+// dropIdleState gives up, between top-level elements with nothing
+// buffered, what only parsing needs: the read buffer, the decoder (whose
+// scratch buffer keeps the size of the longest token it has read) and the
+// element stack. They are made again when input arrives; the decoder
+// holds no state worth keeping at a boundary (see atBoundary).
+func (r *Reader) dropIdleState() {
+	r.src.br.releaseIfEmpty()
+	r.dec = nil
+	r.stack = nil
+}
+
+// next reads the next top-level element with the parser.
+func (r *Reader) next() (*Element, error) {
 	stack := r.stack[:0]
 	for {
 		t, err := r.token()
@@ -407,6 +486,9 @@ func (r *Reader) Next() (*Element, error) {
 				parent := stack[len(stack)-1].el
 				parent.Nodes = append(parent.Nodes, e)
 			}
+			if stack == nil {
+				stack = make([]open, 0, 4) // dropped while idle; most stanzas nest less
+			}
 			stack = append(stack, open{e, t.Name.Space, t.Name.Local, mark})
 		case exml.EndElement:
 			if len(stack) == 0 {
@@ -426,6 +508,7 @@ func (r *Reader) Next() (*Element, error) {
 				r.stack = stack
 				r.resetBudget()
 				r.src.skipSpace = true
+				r.atBoundary = true
 				return top.el, nil
 			}
 		case exml.CharData:
@@ -481,4 +564,166 @@ func (r *Reader) Restart() {
 func (r *Reader) SetLimits(lim Limits) {
 	r.lim = lim.normalized()
 	r.resetBudget()
+}
+
+// InputWaiter is a source that can wait for input without being given a
+// buffer to read it into. Between top-level elements, with nothing
+// buffered, the Reader asks PollInput whether input is there and, if not,
+// gives up its buffer and parser state and calls WaitInput: a stream that
+// is idle (a client connected and silent, the common case) holds neither,
+// and its goroutine waits in a shallow frame.
+type InputWaiter interface {
+	// PollInput reports without waiting whether a Read would find input.
+	// Input that layers under it already hold (a decrypted TLS record)
+	// it may return in p instead; an error is the one a Read would meet.
+	PollInput(p []byte) (n int, ready bool, err error)
+	// WaitInput blocks until a Read would return without waiting for the
+	// peer (it may still wait for the rest of a record), or fails with
+	// the error a Read would.
+	WaitInput() error
+}
+
+// defaultBufSize is the read buffer size unless NewReader is given one.
+const defaultBufSize = 4096
+
+// bufPool recycles read buffers of defaultBufSize: a Reader holds one only
+// while it has unread input, so the buffers in use at any time are about
+// as many as the streams that are receiving something at that moment.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, defaultBufSize); return &b }}
+
+// maxEmptyReads bounds reads returning neither data nor an error before
+// fill gives up (as bufio does).
+const maxEmptyReads = 100
+
+// inputBuffer is the Reader's read buffer over its source, in the role of
+// a bufio.Reader (whose ReadByte, Buffered, Peek and Size it mirrors) but
+// holding its buffer only while there are unread bytes in it.
+type inputBuffer struct {
+	rd     io.Reader
+	waiter InputWaiter // rd, if it is one
+	bufp   *[]byte     // from bufPool, nil while released or if size is not the default
+	buf    []byte      // nil while released
+	r, w   int         // buf[r:w] is unread
+	size   int
+	err    error    // from the last read, returned once the bytes before it are consumed
+	probe  [16]byte // for PollInput: what it returns is copied into the buffer
+}
+
+// Buffered returns the number of bytes that can be read without reading
+// from the source.
+func (b *inputBuffer) Buffered() int { return b.w - b.r }
+
+// Size returns the size of the buffer (held or not).
+func (b *inputBuffer) Size() int { return b.size }
+
+func (b *inputBuffer) acquire() {
+	if b.buf != nil {
+		return
+	}
+	if b.size == defaultBufSize {
+		b.bufp = bufPool.Get().(*[]byte)
+		b.buf = *b.bufp
+	} else {
+		b.buf = make([]byte, b.size)
+	}
+	b.r, b.w = 0, 0
+}
+
+// releaseIfEmpty gives the buffer back when nothing in it is unread.
+func (b *inputBuffer) releaseIfEmpty() {
+	if b.buf == nil || b.r != b.w {
+		return
+	}
+	if b.bufp != nil {
+		bufPool.Put(b.bufp)
+	}
+	b.bufp, b.buf = nil, nil
+	b.r, b.w = 0, 0
+}
+
+// fill makes one read from the source after the unread bytes (retrying
+// reads that return nothing at all), keeping its error in b.err. A read
+// that brought nothing leaves the buffer released.
+func (b *inputBuffer) fill() {
+	b.acquire()
+	if b.r > 0 {
+		copy(b.buf, b.buf[b.r:b.w])
+		b.w -= b.r
+		b.r = 0
+	}
+	if b.w == len(b.buf) {
+		return
+	}
+	defer b.releaseIfEmpty()
+	for range maxEmptyReads {
+		n, err := b.rd.Read(b.buf[b.w:])
+		if n < 0 || n > len(b.buf)-b.w {
+			b.err = errors.New("xml: source returned an invalid count")
+			return
+		}
+		b.w += n
+		if err != nil {
+			b.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	b.err = io.ErrNoProgress
+}
+
+// takeErr returns the kept read error, once.
+func (b *inputBuffer) takeErr() error {
+	err := b.err
+	b.err = nil
+	return err
+}
+
+// ReadByte reads one byte, filling the buffer as needed.
+func (b *inputBuffer) ReadByte() (byte, error) {
+	for b.r == b.w {
+		if b.err != nil {
+			return 0, b.takeErr()
+		}
+		b.fill()
+	}
+	c := b.buf[b.r]
+	b.r++
+	return c, nil
+}
+
+// Peek returns the next n bytes without consuming them, reading as needed
+// (and as bufio.Reader.Peek does: fewer bytes come with the read error,
+// or with bufio.ErrBufferFull when n is more than the buffer holds).
+func (b *inputBuffer) Peek(n int) ([]byte, error) {
+	if n < 0 {
+		return nil, bufio.ErrNegativeCount
+	}
+	for b.w-b.r < n && b.w-b.r < b.size && b.err == nil {
+		b.fill()
+	}
+	if n > b.size {
+		return b.buf[b.r:b.w], bufio.ErrBufferFull
+	}
+	if avail := b.w - b.r; avail < n {
+		err := b.takeErr()
+		if err == nil {
+			err = bufio.ErrBufferFull
+		}
+		return b.buf[b.r:b.w], err
+	}
+	return b.buf[b.r : b.r+n], nil
+}
+
+// discardSpace consumes buffered whitespace.
+func (b *inputBuffer) discardSpace() {
+	for b.r < b.w {
+		switch b.buf[b.r] {
+		case ' ', '\t', '\r', '\n':
+			b.r++
+		default:
+			return
+		}
+	}
 }

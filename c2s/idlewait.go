@@ -1,0 +1,71 @@
+package c2s
+
+import (
+	"crypto/tls"
+	"errors"
+	"os"
+	"syscall"
+	"time"
+)
+
+// probeDeadline is a read deadline that has always passed: a read with it
+// returns only what is already buffered, or fails at once.
+var probeDeadline = time.Unix(1, 0)
+
+// The connection's reader (deadlineReader) is an xml.InputWaiter: between
+// stanzas, with nothing buffered, the XML reader polls it and, when the
+// client has sent nothing, waits in WaitInput, holding no read buffer and
+// parked on a shallow stack (a read through crypto/tls parks the goroutine
+// several frames deeper, which keeps its stack from shrinking back). Most
+// connections spend their life there.
+
+// PollInput implements xml.InputWaiter. Input can be in the kernel's socket
+// buffer, or in TLS records that crypto/tls has already taken from the
+// socket (it reads ahead), which would never make the socket readable
+// again. Those are reached by a read whose deadline has passed: it returns
+// decrypted input or fails at once without touching the socket (a read
+// timeout leaves a tls.Conn usable).
+func (d deadlineReader) PollInput(p []byte) (n int, ready bool, err error) {
+	c := d.c
+	if c.socketReadable() {
+		return 0, true, nil
+	}
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return 0, false, nil
+	}
+	tc.SetReadDeadline(probeDeadline)
+	n, err = tc.Read(p)
+	if c.srv.cfg.IdleTimeout <= 0 {
+		tc.SetReadDeadline(time.Time{}) // else every read sets its own
+	}
+	if n > 0 && c.rate != nil {
+		c.rate.take(n)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = nil
+	}
+	return n, false, err
+}
+
+// WaitInput implements xml.InputWaiter: it waits for the socket to become
+// readable, within the idle timeout. Where the socket cannot be reached it
+// returns at once and the read that follows waits instead.
+func (d deadlineReader) WaitInput() error {
+	c := d.c
+	if t := c.srv.cfg.IdleTimeout; t > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(t))
+	} else {
+		c.nc.SetReadDeadline(time.Time{})
+	}
+	if c.sysConn == nil {
+		sc, ok := c.raw.(syscall.Conn)
+		if !ok {
+			return nil
+		}
+		if c.sysConn, _ = sc.SyscallConn(); c.sysConn == nil {
+			return nil
+		}
+	}
+	return waitReadable(c.sysConn)
+}
