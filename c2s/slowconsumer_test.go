@@ -16,10 +16,19 @@ import (
 // A client that never reads is cut off once its queue bound is exceeded,
 // while everyone else keeps being served: routing to it never waits.
 func TestSlowConsumerCutOff(t *testing.T) {
-	f := start(t, func(c *c2s.Config) { c.SendQueueBytes = 32 << 10 })
+	// Bob's read rate is not limited: how many 16 KB messages fill the
+	// kernel's socket buffers before the queue overflows depends on their
+	// autotuning, and at the default 64 KiB/s a few MB took a minute.
+	f := start(t, func(c *c2s.Config) {
+		c.SendQueueBytes = 32 << 10
+		c.ReadBytesPerSecond = 0
+	})
 
 	slow := xmpptest.Dial(t, f.addr)
 	slow.Login("localhost", "alice", "secret-alice", "slow")
+	if tc, ok := slow.Raw().(*net.TCPConn); ok {
+		tc.SetReadBuffer(4 << 10) // fill up soon
+	}
 	fast := xmpptest.Dial(t, f.addr)
 	fast.Login("localhost", "alice", "secret-alice", "fast")
 	bob := xmpptest.Dial(t, f.addr)
