@@ -241,6 +241,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.Run("batch100", func(b *testing.B) {
 				s := openTest(b, Options{Synchronous: mode})
 				ms := benchMsgs(100)
+				walFrames(b, s)
 				b.ReportAllocs()
 				for b.Loop() {
 					if err := s.AppendArchive(context.Background(), ms); err != nil {
@@ -248,10 +249,12 @@ func BenchmarkAppend(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "msgs/s")
+				b.ReportMetric(float64(walFrames(b, s))/float64(b.N*100), "walpages/row")
 			})
 			b.Run("single", func(b *testing.B) {
 				s := openTest(b, Options{Synchronous: mode})
 				ms := benchMsgs(1)
+				walFrames(b, s)
 				b.ReportAllocs()
 				for b.Loop() {
 					if err := s.AppendArchive(context.Background(), ms); err != nil {
@@ -259,9 +262,11 @@ func BenchmarkAppend(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				b.ReportMetric(float64(walFrames(b, s))/float64(b.N), "walpages/row")
 			})
 			b.Run("parallel", func(b *testing.B) {
 				s := openTest(b, Options{Synchronous: mode})
+				walFrames(b, s)
 				b0, o0 := s.nBatches.Load(), s.nOps.Load()
 				b.ReportAllocs()
 				b.SetParallelism(16) // 16 goroutines per GOMAXPROCS
@@ -275,6 +280,7 @@ func BenchmarkAppend(b *testing.B) {
 					}
 				})
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				b.ReportMetric(float64(walFrames(b, s))/float64(b.N), "walpages/row")
 				if n := s.nBatches.Load() - b0; n > 0 {
 					b.ReportMetric(float64(s.nOps.Load()-o0)/float64(n), "msgs/commit")
 				}

@@ -13,9 +13,17 @@ import (
 // savepoint of the batch transaction on the writer connection; done
 // receives fn's error, or the COMMIT error, once the batch has ended.
 type writeOp struct {
-	ctx  context.Context
-	fn   func(c *conn) error
-	done chan error // buffered(1); reused through opPool
+	ctx context.Context
+	fn  func(c *conn) error
+	// batchAtomic ops run without a savepoint of their own: if fn fails,
+	// the whole batch is rolled back and every request in it gets the
+	// error. For appends, which fail only when the database does (I/O
+	// error, disk full), so that the common case skips the SAVEPOINT and
+	// RELEASE statements and the copy of every page the op touches into
+	// the savepoint journal. Only batchAtomic ops may add to the pending
+	// count deltas (see countDeltas).
+	batchAtomic bool
+	done        chan error // buffered(1); reused through opPool
 }
 
 var opPool = sync.Pool{New: func() any { return &writeOp{done: make(chan error, 1)} }}
@@ -25,6 +33,16 @@ var opPool = sync.Pool{New: func() any { return &writeOp{done: make(chan error, 
 // request, write waits for the outcome even if ctx is cancelled, so that a
 // caller never mistakes a committed write for a failed one.
 func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
+	return s.submit(ctx, fn, false)
+}
+
+// writeBatchAtomic is write for an op whose failure may fail its whole
+// batch (see writeOp.batchAtomic).
+func (s *Store) writeBatchAtomic(ctx context.Context, fn func(c *conn) error) error {
+	return s.submit(ctx, fn, true)
+}
+
+func (s *Store) submit(ctx context.Context, fn func(c *conn) error, batchAtomic bool) error {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
@@ -32,7 +50,7 @@ func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
 		return err
 	}
 	op := opPool.Get().(*writeOp)
-	op.ctx, op.fn = ctx, fn
+	op.ctx, op.fn, op.batchAtomic = ctx, fn, batchAtomic
 	select {
 	case s.ops <- op:
 	case <-ctx.Done():
@@ -80,6 +98,7 @@ func (s *Store) writeLoop() {
 		}
 		pending = s.runBatch(op, pending[:0], timer)
 		clear(pending)
+		s.checkpointIfLarge()
 	}
 }
 
@@ -129,8 +148,12 @@ func (s *Store) runBatch(op *writeOp, pending []*writeOp, timer *time.Timer) []*
 
 	err := fatal
 	if err == nil {
+		err = s.counts.flush(c)
+	}
+	if err == nil {
 		err = c.exec(`COMMIT`)
 	}
+	s.counts.reset()
 	s.nBatches.Add(1)
 	s.nOps.Add(int64(n))
 	if err != nil {
@@ -145,13 +168,27 @@ func (s *Store) runBatch(op *writeOp, pending []*writeOp, timer *time.Timer) []*
 	return pending
 }
 
-// runOp runs one request inside a savepoint. ok reports that it succeeded
-// and waits for COMMIT; otherwise its own error has been delivered. fatal
-// is set when the whole transaction is lost.
+// runOp runs one request inside a savepoint, or without one if it is
+// batchAtomic. ok reports that it succeeded and waits for COMMIT;
+// otherwise its own error has been delivered. fatal is set when the whole
+// transaction is lost.
 func (s *Store) runOp(c *conn, op *writeOp) (ok bool, fatal error) {
 	if err := op.ctx.Err(); err != nil {
 		op.done <- err
 		return false, nil
+	}
+	if op.batchAtomic {
+		if err := callOp(op.fn, c); err != nil {
+			op.done <- err
+			return false, err
+		}
+		return true, nil
+	}
+	// Any other op may read or change archive_count: it sees the counts
+	// of the appends before it, as if each had updated them itself.
+	if err := s.counts.flush(c); err != nil {
+		op.done <- err
+		return false, err
 	}
 	if err := c.exec(`SAVEPOINT op`); err != nil {
 		op.done <- err
