@@ -12,6 +12,7 @@ import (
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
 )
 
 // query sends an archive query and splits what came back into result
@@ -582,4 +583,49 @@ func TestPrefs(t *testing.T) {
 	e.send(alice, get)
 	wantXML(t, rec.take(), `<iq type='result' id='p' to='alice@example.com/a'><prefs xmlns='urn:xmpp:mam:2' default='always'>
 		<always/><never><jid>bob@example.com</jid></never></prefs></iq>`)
+}
+
+// TestCountBound: the whole archive's count is maintained by the stores and
+// given at any size; a filtered count walks an index and is given only up
+// to countBound.
+func TestCountBound(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	alice, arec := e.login("alice@example.com/a")
+	const many = countBound + 5
+	msgs := make([]*storage.ArchivedMessage, 0, many+3)
+	for i := range many {
+		msgs = append(msgs, &storage.ArchivedMessage{Owner: "alice@example.com", With: "bob@example.com",
+			Outgoing: true, Stamp: t0.Add(time.Duration(i) * time.Second), Body: strconv.Itoa(i),
+			Stanza: []byte(`<message xmlns='jabber:client' to='bob@example.com' type='chat'><body>` + strconv.Itoa(i) + `</body></message>`)})
+	}
+	for i := range 3 {
+		msgs = append(msgs, &storage.ArchivedMessage{Owner: "alice@example.com", With: "carol@example.com",
+			Outgoing: true, Stamp: t0.Add(time.Duration(many+i) * time.Second), Body: "c",
+			Stanza: []byte(`<message xmlns='jabber:client' to='carol@example.com' type='chat'><body>c</body></message>`)})
+	}
+	if err := e.mem.AppendArchive(e.ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	count := func(reply *xml.Element) string {
+		c := reply.Child(NS, "fin").Child("http://jabber.org/protocol/rsm", "set").Child("http://jabber.org/protocol/rsm", "count")
+		if c == nil {
+			return "none"
+		}
+		return c.Text()
+	}
+	tests := []struct{ name, form, want string }{
+		{"whole archive above the bound", "", strconv.Itoa(many + 3)},
+		{"with, above the bound", form(field("with", "bob@example.com")), "none"},
+		{"with, below the bound", form(field("with", "carol@example.com")), "3"},
+		{"start, above the bound", form(field("start", FormatDateTime(t0))), "none"},
+		{"start, below the bound", form(field("start", FormatDateTime(t0.Add(many*time.Second)))), "3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, reply := e.query(alice, arec, "", tc.form+`<set xmlns='http://jabber.org/protocol/rsm'><max>0</max></set>`)
+			if got := count(reply); got != tc.want {
+				t.Errorf("count %s, want %s", got, tc.want)
+			}
+		})
+	}
 }
