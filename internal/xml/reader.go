@@ -99,6 +99,19 @@ type budgetReader struct {
 }
 
 func (b *budgetReader) ReadByte() (byte, error) {
+	// The decoder calls this once per input byte through an interface;
+	// the common case (inside an element, budget left, byte buffered)
+	// reads the buffer directly rather than through a second call.
+	if in := b.br; !b.skipSpace && b.n < b.limit && in.r < in.w {
+		c := in.buf[in.r]
+		in.r++
+		b.n++
+		return c, nil
+	}
+	return b.readByteSlow()
+}
+
+func (b *budgetReader) readByteSlow() (byte, error) {
 	for {
 		if b.n >= b.limit {
 			return 0, ErrTooLarge
