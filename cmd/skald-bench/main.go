@@ -90,6 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var m loadgen.MixedParams
 	fs.IntVar(&m.Readers, "readers", 4, "mixed: accounts paging through their archives (at least 2)")
 	fs.IntVar(&m.Archive, "reader-archive", 5000, "mixed: messages each reader sends into the next one's archive")
+	fs.DurationVar(&m.Pace, "reader-pace", 0, "mixed: least time between two page requests of a reader (0: closed loop)")
 
 	var c loadgen.CatchupParams
 	fs.IntVar(&c.Conversations, "conversations", 100, "catchup: conversations (peers)")

@@ -188,6 +188,28 @@ func TestSmoke(t *testing.T) {
 		}
 		logResult(t, r)
 	})
+
+	t.Run("mixed paced", func(t *testing.T) {
+		w := loadgen.WriteParams{Pairs: 1, Messages: 300, Window: 10, Verify: true}
+		const readers, pace = 2, 100 * time.Millisecond
+		r, err := loadgen.RunMixed(ctx, tg, loadgen.MixedParams{Write: w, Readers: readers, Archive: 100, Window: 10, Pace: pace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At most one page per pace per reader, plus the first of each
+		// (closed loop, this server gives a page every few ms).
+		if r.ReaderPages == 0 || r.ReaderRate <= 0 {
+			t.Fatalf("paced readers: no pages: %+v", r)
+		}
+		elapsed := time.Duration(float64(r.ReaderPages) / r.ReaderRate * float64(time.Second))
+		if limit := readers * (int(elapsed/pace) + 1); r.ReaderPages > limit {
+			t.Errorf("paced readers: %d pages in %v, want at most %d", r.ReaderPages, elapsed, limit)
+		}
+		if !r.OK() || r.Loaded.Delivered != 300 {
+			t.Errorf("mixed paced: %+v", r)
+		}
+		logResult(t, r)
+	})
 }
 
 func logResult(t *testing.T, r loadgen.Result) {

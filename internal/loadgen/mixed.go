@@ -16,6 +16,11 @@ type MixedParams struct {
 	Readers int         `json:"readers"` // accounts paging through their archives
 	Archive int         `json:"archive"` // messages each reader sends into the next reader's archive
 	Window  int         `json:"window"`  // prefill window
+	// Pace, if positive, is the least time between two page requests of
+	// one reader (open loop). Zero: each reader asks for the next page as
+	// soon as it has the last (closed loop), so a faster server gets more
+	// reader load; a pace puts the same reader load on every server.
+	Pace time.Duration `json:"reader_pace,omitempty"`
 }
 
 // MixedResult compares write alone with write while readers page.
@@ -44,8 +49,12 @@ func (r *MixedResult) Name() string { return r.Scenario }
 
 func (r *MixedResult) Print(w io.Writer) {
 	var t table
-	t.add("setup", "%s (W=%d, %d messages each) + %d readers with ~%d-item archives, users %s",
-		plural(r.Params.Write.Pairs, "pair"), r.Params.Write.Window, r.Params.Write.Messages, r.Params.Readers, 2*r.Params.Archive, r.Users)
+	pace := "closed loop"
+	if r.Params.Pace > 0 {
+		pace = "one page per " + r.Params.Pace.String() + " each"
+	}
+	t.add("setup", "%s (W=%d, %d messages each) + %d readers (%s) with ~%d-item archives, users %s",
+		plural(r.Params.Write.Pairs, "pair"), r.Params.Write.Window, r.Params.Write.Messages, r.Params.Readers, pace, 2*r.Params.Archive, r.Users)
 	t.traffic("prefill ", r.Prefill)
 	t.section("write alone")
 	t.traffic("  ", r.Alone)
@@ -139,16 +148,19 @@ func RunMixed(ctx context.Context, t *Target, p MixedParams) (*MixedResult, erro
 			defer wg.Done()
 			var once sync.Once
 			for rctx.Err() == nil {
-				last := time.Now()
+				sent := time.Now() // of the page request now on its way
 				_, err := c.PageForward(rctx, MAMQuery{Max: p.Write.Page}, 0, func(pg *MAMPage) {
 					once.Do(func() { warm <- struct{}{} })
 					now := time.Now()
 					mu.Lock()
-					lat = append(lat, now.Sub(last))
+					lat = append(lat, now.Sub(sent))
 					r.ReaderPages++
 					r.ReaderItems += len(pg.Items)
 					mu.Unlock()
-					last = now
+					if wait := p.Pace - now.Sub(sent); wait > 0 {
+						sleepCtx(rctx, wait)
+					}
+					sent = time.Now()
 				})
 				if err != nil && rctx.Err() == nil {
 					mu.Lock()
@@ -183,4 +195,14 @@ warmup:
 	r.P99Ratio = ratio(r.Loaded.Latency.P99, r.Alone.Latency.P99)
 	r.RateRatio = ratio(r.Loaded.Rate, r.Alone.Rate)
 	return r, err
+}
+
+// sleepCtx sleeps for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
