@@ -77,14 +77,20 @@ type Server struct {
 	limit  *authLimiter
 	sm     *smRegistry
 
-	wg        sync.WaitGroup // every goroutine this server starts
-	mu        sync.Mutex     // guards the fields below
+	// wg counts every goroutine this server starts. Invariant: a goroutine
+	// started by Serve (keepalives, a connection) is added to wg under mu
+	// and only while !shutting, so each Add happens before Shutdown's
+	// Wait, which starts after Shutdown set shutting under mu. (An Add
+	// racing a Wait at a zero count could start a goroutine that Shutdown
+	// does not wait for.)
+	wg        sync.WaitGroup
+	mu        sync.Mutex // guards the fields below
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutting  bool
+	keepalive bool // the keepalive goroutine has been started
 
-	keepaliveOnce sync.Once
-	done          chan struct{} // closed by Shutdown
+	done chan struct{} // closed by Shutdown
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -141,10 +147,11 @@ func (s *Server) Serve(l net.Listener, directTLS bool) error {
 		return ErrServerClosed
 	}
 	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	if s.cfg.KeepaliveInterval > 0 {
-		s.keepaliveOnce.Do(func() { s.goroutine(s.keepalives) })
+	if s.cfg.KeepaliveInterval > 0 && !s.keepalive {
+		s.keepalive = true
+		s.goroutine(s.keepalives) // under mu, !shutting: see wg
 	}
+	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.listeners, l)
@@ -169,24 +176,24 @@ func (s *Server) Serve(l net.Listener, directTLS bool) error {
 			return err
 		}
 		backoff = 0
-		c := s.newConn(nc, directTLS)
-		if c == nil {
+		if !s.startConn(nc, directTLS) {
 			nc.Close()
-			continue
 		}
-		s.goroutine(c.serve)
 	}
 }
 
-func (s *Server) newConn(nc net.Conn, directTLS bool) *conn {
+// startConn registers a connection and starts serving it, unless the
+// server is shutting down.
+func (s *Server) startConn(nc net.Conn, directTLS bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutting {
-		return nil
+		return false
 	}
 	c := newConn(s, nc, directTLS)
 	s.conns[c] = struct{}{}
-	return c
+	s.goroutine(c.serve) // under mu, !shutting: see wg
+	return true
 }
 
 func (s *Server) forget(c *conn) {
