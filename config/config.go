@@ -25,6 +25,11 @@ type Config struct {
 	DataDir string `toml:"data_dir"`
 	// LogLevel is "debug", "info", "warn" or "error".
 	LogLevel string `toml:"log_level"`
+	// DebugAddress, if set, serves Go's runtime profiles (CPU, heap,
+	// goroutines, execution trace: net/http/pprof) over HTTP at
+	// /debug/pprof/. Loopback addresses only: profiles show memory
+	// contents. "" (the default) serves nothing.
+	DebugAddress string `toml:"debug_address"`
 
 	C2S     C2S     `toml:"c2s"`
 	TLS     TLS     `toml:"tls"`
@@ -137,7 +142,11 @@ func Default() *Config {
 
 // coreKeys are the top-level keys Load decodes itself; every other
 // top-level table is a module section.
-var coreKeys = []string{"domains", "data_dir", "log_level", "c2s", "tls", "storage"}
+var coreKeys = append([]string{"domains", "data_dir", "log_level", "debug_address"}, coreTables...)
+
+// coreTables are the core keys that are tables, named with the module
+// sections when an unknown section is reported.
+var coreTables = []string{"c2s", "tls", "storage"}
 
 // Load reads and validates the file at path. Unknown core keys, bad types
 // and invalid values are errors naming the file and line. Module sections
@@ -173,7 +182,7 @@ func parse(path string, src []byte) (*Config, error) {
 
 	targets := map[string]any{
 		"domains": &c.Domains, "data_dir": &c.DataDir, "log_level": &c.LogLevel,
-		"c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
+		"debug_address": &c.DebugAddress, "c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
 	}
 	var errs []error
 	for _, k := range c.topKeys() {

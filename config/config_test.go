@@ -294,6 +294,11 @@ func TestValidate(t *testing.T) {
 		{"unknown backend", func(c *Config) { c.Storage.Backend = "mysql" }, `storage.backend: "mysql" is not one of "sqlite", "memory"`},
 		{"memory", func(c *Config) { c.Storage.Backend = "memory" }, ""},
 		{"dsn with sqlite", func(c *Config) { c.Storage.DSN = "postgres://x" }, `storage.dsn: is only used by network database backends, not "sqlite"`},
+		{"debug on loopback", func(c *Config) { c.DebugAddress = "127.0.0.1:6060" }, ""},
+		{"debug on localhost", func(c *Config) { c.DebugAddress = "localhost:6060" }, ""},
+		{"debug on all interfaces", func(c *Config) { c.DebugAddress = ":6060" }, `debug_address: ":6060" is not a loopback address`},
+		{"debug on a public address", func(c *Config) { c.DebugAddress = "192.0.2.1:6060" }, "is not a loopback address"},
+		{"debug bad address", func(c *Config) { c.DebugAddress = "6060" }, "debug_address: not a host:port address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,7 +74,7 @@ func (c *Config) CheckAllSectionsClaimed(known []string) error {
 		}
 	}
 	slices.SortFunc(names, func(a, b string) int { return c.line(toml.Key{a}) - c.line(toml.Key{b}) })
-	valid := append(slices.Clone(known), coreKeys[3:]...) // the core tables
+	valid := append(slices.Clone(known), coreTables...)
 	for k := range c.claimed {
 		if !slices.Contains(valid, k) {
 			valid = append(valid, k)

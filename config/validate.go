@@ -49,6 +49,13 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
+	if a := c.DebugAddress; a != "" {
+		if err := checkAddress(a); err != nil {
+			bad("debug_address", "%v", err)
+		} else if !IsLoopback(a) {
+			bad("debug_address", "%q is not a loopback address; profiles show memory contents, so they are served on loopback only", a)
+		}
+	}
 	c.validateC2S(bad)
 
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -59,6 +60,8 @@ type Server struct {
 	wg             sync.WaitGroup
 	cancel         context.CancelFunc
 	listeners      []net.Listener
+	debugListener  net.Listener // debug_address, see debug.go
+	debug          *http.Server
 }
 
 // Options adjust assembly for tests.
@@ -268,6 +271,10 @@ func (s *Server) Listen() error {
 		}
 		s.listeners = append(s.listeners, &taggedListener{l, a.direct})
 	}
+	if err := s.listenDebug(); err != nil {
+		s.closeListeners()
+		return fmt.Errorf("listen %s: %w", s.Config.DebugAddress, err)
+	}
 	return nil
 }
 
@@ -306,6 +313,7 @@ func (s *Server) Start(ctx context.Context) {
 			}
 		})
 	}
+	s.serveDebug()
 	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
 	if s.memoryFallback {
 		s.goroutine(func() {
@@ -333,6 +341,9 @@ func (s *Server) goroutine(f func()) {
 // (unacknowledged messages) is stored before the store closes.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.C2S.Shutdown(ctx)
+	if s.debug != nil {
+		s.debug.Close() // a running profile is cut short, not waited for
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}
