@@ -41,6 +41,10 @@ type scanner struct {
 	ends  []rowEnds
 }
 
+// maxPresize bounds the buffer space a page reserves before it has read
+// more than its first row; past it the buffers grow as rows come.
+const maxPresize = 256 << 10
+
 // rowEnds are the end offsets of one row's fields in the buffers.
 type rowEnds struct{ origin, body, stanza int }
 
@@ -76,10 +80,12 @@ func (sc *scanner) scan(st *sqlite3.Stmt) storage.ArchivedMessage {
 	m.WithResource = sc.res
 	origin, body, stanza := st.ColumnRawText(5), st.ColumnRawText(6), st.ColumnRawBlob(7)
 	if sc.ends == nil {
+		// Sized from the first row, within a bound: one big first stanza
+		// must not reserve Limit times its size.
 		n := max(sc.hint, 1)
 		sc.ends = make([]rowEnds, 0, n)
-		sc.text.Grow(n * (len(origin) + len(body)))
-		sc.blob = make([]byte, 0, n*len(stanza))
+		sc.text.Grow(min(n*(len(origin)+len(body)), maxPresize))
+		sc.blob = make([]byte, 0, min(n*len(stanza), maxPresize))
 	}
 	sc.text.Write(origin)
 	e := rowEnds{origin: sc.text.Len()}

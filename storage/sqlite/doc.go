@@ -93,7 +93,9 @@
 // (the row with the highest id) up to that stamp, so a wall clock stepping
 // back never makes stamps decrease with id. The newest stamp is cached by
 // the writer goroutine and reloaded with one rowid seek after any delete
-// or failure. This invariant is what lets one index serve both orders:
+// or failure, and when PRAGMA data_version, read at the start of each
+// batch under the write lock, shows that another process (skald archive
+// import while the server runs) has committed since. This invariant is what lets one index serve both orders:
 // within an owner, (stamp, id) order is id order, so archive_time (owner,
 // stamp, seq) lists an owner's items in id order and its stamp ranges are
 // id ranges. It also makes ExpireArchive need no stamp index across

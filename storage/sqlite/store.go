@@ -102,9 +102,12 @@ type Store struct {
 	wconn      *conn
 	// Group commit counters, for tests and benchmarks.
 	nBatches, nOps atomic.Int64
-	// Writer-goroutine-only cache of the newest archive stamp.
-	wstamp   int64
-	wstampOK bool
+	// Writer-goroutine-only cache of the newest archive stamp, valid
+	// while wstampOK and while the file's data_version (bumped by other
+	// processes' commits) is still wdataVersion.
+	wstamp       int64
+	wstampOK     bool
+	wdataVersion int64
 	// archive_count changes of the running batch; writer goroutine only.
 	counts countDeltas
 	// WAL frames after the last commit, set by the writer connection's WAL

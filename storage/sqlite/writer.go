@@ -109,6 +109,17 @@ func (s *Store) runBatch(op *writeOp, pending []*writeOp, timer *time.Timer) []*
 		op.done <- err
 		return pending
 	}
+	// Another process (skald archive import while the server runs) may
+	// have committed since our last batch: its rows make the cached newest
+	// stamp stale, and appending with a stale clamp would break "stamps
+	// never decrease with id", which paging relies on across owners (see
+	// afterBound). data_version changes exactly when another connection
+	// has committed; read under the write lock, nobody else commits
+	// until our COMMIT.
+	if v, _, err := queryInt(c, `PRAGMA data_version`); err != nil || v != s.wdataVersion {
+		s.wstampOK = false
+		s.wdataVersion = v
+	}
 	timing := false
 	n := 0
 	var fatal error
