@@ -78,11 +78,14 @@ type Server struct {
 	sm     *smRegistry
 
 	// wg counts every goroutine this server starts. Invariant: a goroutine
-	// started by Serve (keepalives, a connection) is added to wg under mu
-	// and only while !shutting, so each Add happens before Shutdown's
-	// Wait, which starts after Shutdown set shutting under mu. (An Add
-	// racing a Wait at a zero count could start a goroutine that Shutdown
-	// does not wait for.)
+	// started from one wg does not count (Serve's accept loop, which runs
+	// on its caller's goroutine, and timer callbacks) is added to wg under
+	// mu and only while !shutting (startConn, goUnlessShutting), so each
+	// such Add happens before Shutdown's Wait, which starts after Shutdown
+	// set shutting under mu. (An Add racing a Wait at a zero count could
+	// start a goroutine that Shutdown does not wait for.) Goroutines
+	// started by counted ones (a connection's flusher, a replaced
+	// session's end) may use goroutine directly: the count is not zero.
 	wg        sync.WaitGroup
 	mu        sync.Mutex // guards the fields below
 	listeners map[net.Listener]struct{}
@@ -135,6 +138,19 @@ func (s *Server) goroutine(f func()) {
 		defer s.wg.Done()
 		f()
 	}()
+}
+
+// goUnlessShutting starts f as a counted goroutine unless Shutdown has
+// begun, and reports whether it did; for callers that are not themselves
+// counted (see wg).
+func (s *Server) goUnlessShutting(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting {
+		return false
+	}
+	s.goroutine(f)
+	return true
 }
 
 // Serve accepts connections on l until Shutdown. With directTLS the TLS

@@ -165,7 +165,9 @@ func (s *session) connectionLost(c *conn) {
 	if s.smOn && s.resumable && !s.noResume && !c.cleanClose && !s.srv.isShutting() {
 		s.detaches++
 		n := s.detaches
-		s.timer = time.AfterFunc(s.srv.cfg.ResumeTimeout, func() { s.srv.goroutine(func() { s.expire(n) }) })
+		// Once Shutdown has begun, its smRegistry.shutdown ends every
+		// detached session instead.
+		s.timer = time.AfterFunc(s.srv.cfg.ResumeTimeout, func() { s.srv.goUnlessShutting(func() { s.expire(n) }) })
 		s.mu.Unlock()
 		c.log.Info("c2s session detached, waiting for resumption")
 		return
