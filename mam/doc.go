@@ -53,8 +53,9 @@
 //   - iq set <query/>: results as <message><result><forwarded><delay/>…
 //     with microsecond stamps, then <fin/> with RSM first/last, count
 //     when cheap and exact (always for the whole archive; with filters
-//     up to countBound matching items; not with after-id/before-id,
-//     which the store cannot count), first@index
+//     up to countBound matching items on a page, countOnlyBound for a
+//     count-only max=0 request; not with after-id/before-id, which the
+//     store cannot count), first@index
 //     when it follows from the count, complete='true' when nothing more
 //     matches in the paging direction; <flip-page/> reverses only the
 //     order of sending; a queryid, even an empty one, is echoed in every

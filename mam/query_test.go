@@ -586,8 +586,8 @@ func TestPrefs(t *testing.T) {
 }
 
 // TestCountBound: the whole archive's count is maintained by the stores and
-// given at any size; a filtered count walks an index and is given only up
-// to countBound.
+// given at any size; a filtered count walks an index and is given with a
+// page only up to countBound, to a count-only request up to countOnlyBound.
 func TestCountBound(t *testing.T) {
 	e := newEnv(t, DefaultConfig())
 	alice, arec := e.login("alice@example.com/a")
@@ -613,16 +613,21 @@ func TestCountBound(t *testing.T) {
 		}
 		return c.Text()
 	}
-	tests := []struct{ name, form, want string }{
-		{"whole archive above the bound", "", strconv.Itoa(many + 3)},
-		{"with, above the bound", form(field("with", "bob@example.com")), "none"},
-		{"with, below the bound", form(field("with", "carol@example.com")), "3"},
-		{"start, above the bound", form(field("start", FormatDateTime(t0))), "none"},
-		{"start, below the bound", form(field("start", FormatDateTime(t0.Add(many*time.Second)))), "3"},
+	page := `<set xmlns='http://jabber.org/protocol/rsm'><max>5</max></set>`
+	countOnly := `<set xmlns='http://jabber.org/protocol/rsm'><max>0</max></set>`
+	tests := []struct{ name, inner, want string }{
+		{"whole archive above the bound", page, strconv.Itoa(many + 3)},
+		{"whole archive, count only", countOnly, strconv.Itoa(many + 3)},
+		{"with, above the bound", form(field("with", "bob@example.com")) + page, "none"},
+		{"with, above the page bound, count only", form(field("with", "bob@example.com")) + countOnly, strconv.Itoa(many)},
+		{"with, below the bound", form(field("with", "carol@example.com")) + page, "3"},
+		{"start, above the bound", form(field("start", FormatDateTime(t0))) + page, "none"},
+		{"start, above the page bound, count only", form(field("start", FormatDateTime(t0))) + countOnly, strconv.Itoa(many + 3)},
+		{"start, below the bound", form(field("start", FormatDateTime(t0.Add(many*time.Second)))) + page, "3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, reply := e.query(alice, arec, "", tc.form+`<set xmlns='http://jabber.org/protocol/rsm'><max>0</max></set>`)
+			_, reply := e.query(alice, arec, "", tc.inner)
 			if got := count(reply); got != tc.want {
 				t.Errorf("count %s, want %s", got, tc.want)
 			}
