@@ -43,9 +43,15 @@ type conn struct {
 	cleanClose bool     // the client closed its stream: no resumption
 
 	closeOnce sync.Once
-	rate      *tokenBucket    // nil: no read limit
-	sysConn   syscall.RawConn // raw's, once socketReadable needed it; reader goroutine only
-	polling   bool            // reads must not wait (stanzaReady); reader goroutine only
+	rate      *tokenBucket // nil: no read limit
+	// The fields below belong to the goroutine that owns the connection
+	// (serve, then each awaitInput in turn).
+	sysConn   syscall.RawConn // raw's, once socketReadable needed it
+	noSysConn bool            // raw has no syscall.RawConn (see canWaitReadable)
+	waitSince time.Time       // start of the wait for input that inputWithin began, if it timed out
+	received  int64           // bytes read from the client (TLS: decrypted)
+	woke      bool            // awaitInput's wait just ended (see nextElement)
+	polling   bool            // reads must not wait (stanzaReady)
 }
 
 func newID() string {
@@ -77,6 +83,7 @@ func (d deadlineReader) Read(p []byte) (int, error) {
 		d.c.nc.SetReadDeadline(time.Now().Add(t))
 	}
 	n, err := d.c.nc.Read(p)
+	d.c.received += int64(n)
 	if n > 0 && d.c.rate != nil {
 		d.c.rate.take(n)
 	}
@@ -91,9 +98,16 @@ func (c *conn) limits() xml.Limits {
 	return lim
 }
 
-// serve runs the connection until it ends.
+// serve runs the connection until it ends, or until it has to wait for
+// input between stanzas: then it hands the connection to a new goroutine
+// (see awaitInput) and returns.
 func (c *conn) serve() {
-	defer c.finish()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			c.finish()
+		}
+	}()
 	c.log.Info("c2s connected", "direct_tls", c.directTLS)
 	if c.directTLS {
 		if err := c.handshakeTLS(); err != nil {
@@ -102,8 +116,48 @@ func (c *conn) serve() {
 		}
 	}
 	c.rd = xml.NewReader(deadlineReader{c}, c.limits(), 0)
-	err := c.run()
+	handedOff = c.settle(c.run(false))
+}
+
+// Waiting for input on a fresh goroutine: a goroutine's stack grows in
+// the TLS handshake, the login and every stanza it handles, and the
+// runtime shrinks a stack only while the part in use plus 800 bytes is
+// under a quarter of it, so a goroutine parked in the stream loop keeps
+// 4 KB however shallow its frames. A new goroutine starts at 2 KB, which
+// the frames of awaitInput fit. Between stanzas with nothing to read, the
+// stream loop (NextOrIdle) returns xml.ErrWouldWait up to serve or
+// awaitInput, which start a new awaitInput goroutine and return: the
+// goroutine whose stack grew ends. The connection is thus always owned by
+// exactly one goroutine, counted in the server's wait group (the new one
+// is started before the old one ends).
+
+// settle ends the connection for err, the reason run returned, unless err
+// is xml.ErrWouldWait: then it hands the connection to a new goroutine
+// and reports true, and the caller must leave the connection alone.
+func (c *conn) settle(err error) (handedOff bool) {
+	if errors.Is(err, xml.ErrWouldWait) {
+		c.srv.goroutine(c.awaitInput)
+		return true
+	}
 	c.fail(err)
+	return false
+}
+
+// awaitInput waits for the client's next input, then runs the connection
+// on from where its stream loop stopped.
+func (c *conn) awaitInput() {
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			c.finish()
+		}
+	}()
+	if err := (deadlineReader{c}).WaitInput(); err != nil {
+		c.fail(err)
+		return
+	}
+	c.woke = true
+	handedOff = c.settle(c.run(true))
 }
 
 func (c *conn) handshakeTLS() error {
@@ -125,10 +179,19 @@ func (c *conn) handshakeTLS() error {
 // errCleanClose means the client closed its stream.
 var errCleanClose = errors.New("c2s: client closed the stream")
 
-// run reads streams until the connection must end; it returns why.
-func (c *conn) run() error {
+// run reads streams until the connection must end; it returns why, or
+// xml.ErrWouldWait to have the caller wait for input (see settle). With
+// resumed it goes on with the current stream, after such a wait.
+func (c *conn) run(resumed bool) error {
 	for {
-		restart, err := c.stream()
+		var restart bool
+		var err error
+		if resumed {
+			restart, err = c.streamLoop()
+			resumed = false
+		} else {
+			restart, err = c.stream()
+		}
 		if err != nil {
 			return err
 		}
@@ -151,8 +214,13 @@ func (c *conn) stream() (restart bool, err error) {
 	if err := c.openStream(); err != nil {
 		return false, err
 	}
+	return c.streamLoop()
+}
+
+// streamLoop handles the top-level elements of the current stream.
+func (c *conn) streamLoop() (restart bool, err error) {
 	for {
-		el, err := c.rd.Next()
+		el, err := c.nextElement()
 		if err != nil {
 			return false, err
 		}
@@ -172,6 +240,63 @@ func (c *conn) stream() (restart bool, err error) {
 			return restart, err
 		}
 	}
+}
+
+// nextElement reads the stream's next top-level element; where it would
+// wait for input it returns xml.ErrWouldWait instead, if the connection
+// can wait on a fresh goroutine (see settle).
+//
+// A socket that was readable (WaitInput or inputWithin said so) may hold
+// no bytes at all: the client closed its side or the connection broke.
+// A poll (NextOrIdle) cannot tell that from no input on a plain TCP
+// connection, so when a wait for input ended and the reader then read
+// nothing, it reads with Next, which meets the end or the error.
+func (c *conn) nextElement() (*xml.Element, error) {
+	if !c.canWaitReadable() {
+		return c.rd.Next()
+	}
+	woke := c.woke
+	c.woke = false
+	for ; ; woke = true {
+		before := c.received
+		el, err := c.rd.NextOrIdle()
+		if !errors.Is(err, xml.ErrWouldWait) {
+			return el, err
+		}
+		if woke && c.received == before && !c.socketReadable() {
+			return c.rd.Next()
+		}
+		if !c.inputWithin(handOffDelay) {
+			return nil, err // to a fresh goroutine (settle)
+		}
+		// A busy connection keeps its goroutine; whitespace keepalives
+		// alone come back here, where the wait can still hand off.
+	}
+}
+
+// handOffDelay is how long a connection waits for input in place before
+// it hands itself to a fresh goroutine: a new goroutine and the regrowth
+// of its stack cost about 10 µs of CPU, which a connection that is busy
+// (a conversation, a client catching up) should not pay per stanza.
+const handOffDelay = time.Second
+
+// inputWithin waits in place up to d (and no longer than the idle
+// timeout) for the socket to become readable.
+func (c *conn) inputWithin(d time.Duration) bool {
+	if t := c.srv.cfg.IdleTimeout; t > 0 {
+		d = min(d, t)
+	}
+	c.waitSince = time.Now() // the idle timeout counts from here (WaitInput)
+	c.nc.SetReadDeadline(c.waitSince.Add(d))
+	err := waitReadable(c.sysConn)
+	if err == nil {
+		c.waitSince = time.Time{}
+	}
+	// Reads set their own deadline only with an idle timeout.
+	if c.srv.cfg.IdleTimeout <= 0 {
+		c.nc.SetReadDeadline(time.Time{})
+	}
+	return err == nil
 }
 
 // batchable reports whether el is a message from a bound client, which

@@ -70,6 +70,9 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Idle connections hand themselves to fresh goroutines after waiting
+	// a second in place (handOffDelay): measure once they all have.
+	time.Sleep(1500 * time.Millisecond)
 	after := settledMem()
 	n := float64(b.N)
 	heap := float64(after.HeapAlloc) - float64(before.HeapAlloc)

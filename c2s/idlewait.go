@@ -14,10 +14,11 @@ var probeDeadline = time.Unix(1, 0)
 
 // The connection's reader (deadlineReader) is an xml.InputWaiter: between
 // stanzas, with nothing buffered, the XML reader polls it and, when the
-// client has sent nothing, waits in WaitInput, holding no read buffer and
-// parked on a shallow stack (a read through crypto/tls parks the goroutine
-// several frames deeper, which keeps its stack from shrinking back). Most
-// connections spend their life there.
+// client has sent nothing, gives up its read buffer. The stream loop then
+// waits up to a second in place (inputWithin) and, if nothing comes, hands
+// the connection to a fresh goroutine that waits in WaitInput on the
+// smallest stack (see settle in conn.go). Most connections spend their
+// life there: no read buffer, a 2 KB stack.
 
 // PollInput implements xml.InputWaiter. Input can be in the kernel's socket
 // buffer, or in TLS records that crypto/tls has already taken from the
@@ -39,6 +40,7 @@ func (d deadlineReader) PollInput(p []byte) (n int, ready bool, err error) {
 	if c.srv.cfg.IdleTimeout <= 0 {
 		tc.SetReadDeadline(time.Time{}) // else every read sets its own
 	}
+	c.received += int64(n)
 	if n > 0 && c.rate != nil {
 		c.rate.take(n)
 	}
@@ -53,19 +55,30 @@ func (d deadlineReader) PollInput(p []byte) (n int, ready bool, err error) {
 // returns at once and the read that follows waits instead.
 func (d deadlineReader) WaitInput() error {
 	c := d.c
+	from := time.Now()
+	if !c.waitSince.IsZero() { // the wait began in place (inputWithin)
+		from, c.waitSince = c.waitSince, time.Time{}
+	}
 	if t := c.srv.cfg.IdleTimeout; t > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(t))
+		c.nc.SetReadDeadline(from.Add(t))
 	} else {
 		c.nc.SetReadDeadline(time.Time{})
 	}
-	if c.sysConn == nil {
-		sc, ok := c.raw.(syscall.Conn)
-		if !ok {
-			return nil
-		}
-		if c.sysConn, _ = sc.SyscallConn(); c.sysConn == nil {
-			return nil
-		}
+	if !c.canWaitReadable() {
+		return nil
 	}
 	return waitReadable(c.sysConn)
+}
+
+// canWaitReadable reports whether WaitInput can wait on the socket itself
+// (a net.Pipe in tests cannot); it sets c.sysConn. Connection goroutine
+// only.
+func (c *conn) canWaitReadable() bool {
+	if c.sysConn == nil && !c.noSysConn {
+		if sc, ok := c.raw.(syscall.Conn); ok {
+			c.sysConn, _ = sc.SyscallConn()
+		}
+		c.noSysConn = c.sysConn == nil
+	}
+	return c.sysConn != nil
 }

@@ -29,6 +29,10 @@ var (
 	ErrUnsupportedEncoding = fmt.Errorf("xml: unsupported encoding: %w", ErrNotWellFormed)
 	// ErrStreamEnd is returned by Next when the stream's root element closes.
 	ErrStreamEnd = errors.New("xml: end of stream")
+	// ErrWouldWait is returned by NextOrIdle when no input is there: the
+	// reader holds no buffer and the caller may wait for input (the
+	// source's WaitInput) wherever it likes, then call NextOrIdle again.
+	ErrWouldWait = errors.New("xml: no input; would wait")
 )
 
 // nsXMLNS is the namespace name of the reserved "xmlns" prefix; nothing may
@@ -418,7 +422,21 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 // whose frames are deep: the goroutine of an idle stream is parked on a
 // small stack that the garbage collector can shrink.
 func (r *Reader) Next() (*Element, error) {
-	if err := r.awaitInput(); err != nil {
+	return r.nextElement(true)
+}
+
+// NextOrIdle is Next, except that where Next would wait for input between
+// top-level elements (a source that is an InputWaiter had none), it
+// returns ErrWouldWait at once, having given up its idle state as Next
+// does before waiting. The caller can then wait on a goroutine of its own
+// choosing, one with a small stack: a goroutine's stack, once grown,
+// shrinks no further than what its parked frames allow.
+func (r *Reader) NextOrIdle() (*Element, error) {
+	return r.nextElement(false)
+}
+
+func (r *Reader) nextElement(wait bool) (*Element, error) {
+	if err := r.awaitInput(wait); err != nil {
 		return nil, err
 	}
 	el, err := r.next()
@@ -432,7 +450,7 @@ func (r *Reader) Next() (*Element, error) {
 // With a source that is an InputWaiter, it asks whether input is there and,
 // if not, gives up its idle state (dropIdleState) and waits; any other
 // source is read by the parser as before, holding the buffer.
-func (r *Reader) awaitInput() error {
+func (r *Reader) awaitInput(wait bool) error {
 	in := r.src.br
 	if !r.src.skipSpace || !r.atBoundary {
 		return nil
@@ -454,6 +472,9 @@ func (r *Reader) awaitInput() error {
 			return err
 		case !ready:
 			r.dropIdleState()
+			if !wait {
+				return ErrWouldWait
+			}
 			if err := in.waiter.WaitInput(); err != nil {
 				r.src.err = err
 				return err

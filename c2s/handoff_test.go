@@ -1,0 +1,106 @@
+package c2s_test
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+)
+
+// connGoroutines counts the goroutines that run a connection (serve, or
+// awaitInput once it has input) and those parked in a fresh awaitInput
+// goroutine that took over an idle connection and has not run it yet.
+func connGoroutines() (running, awaiting int) {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		switch {
+		case strings.Contains(g, "c2s.(*conn).serve(") || strings.Contains(g, "c2s.(*conn).run("):
+			running++
+		case strings.Contains(g, "c2s.(*conn).awaitInput("):
+			awaiting++
+		}
+	}
+	return
+}
+
+// TestIdleConnHandsOff: a connection idle for longer than the in-place
+// wait (a second) is taken over by a fresh goroutine, whose stack is the
+// smallest, and then works as before: stanzas are answered, whitespace
+// keepalives do not pin it to a grown stack, and a client that goes away
+// is noticed, on plain TCP too, where a poll cannot see the end.
+func TestIdleConnHandsOff(t *testing.T) {
+	tlsServer := start(t, nil)
+	plainServer := start(t, func(c *c2s.Config) { c.TLS = nil; c.RequireTLS = false })
+	dial := map[string]func(t *testing.T) *xmpptest.Conn{
+		"direct TLS": func(t *testing.T) *xmpptest.Conn {
+			c := xmpptest.DialTLS(t, tlsServer.tlsAddr)
+			c.OpenStream("localhost")
+			c.AuthPlain("localhost", "alice", "secret-alice")
+			c.Bind("r")
+			return c
+		},
+		"STARTTLS": func(t *testing.T) *xmpptest.Conn {
+			c := xmpptest.Dial(t, tlsServer.addr)
+			c.Login("localhost", "alice", "secret-alice", "r")
+			return c
+		},
+		"plain TCP": func(t *testing.T) *xmpptest.Conn {
+			c := xmpptest.Dial(t, plainServer.addr)
+			c.Login("localhost", "alice", "secret-alice", "r")
+			return c
+		},
+	}
+	ping := func(t *testing.T, c *xmpptest.Conn, id string) {
+		t.Helper()
+		c.Sendf(`<iq type='get' id='%s' to='localhost'><query xmlns='urn:example:unknown'/></iq>`, id)
+		if el := c.Next(); el.Local != "iq" || el.Attr("id") != id {
+			t.Fatalf("reply to %s: %s", id, el)
+		}
+	}
+	handedOff := func(t *testing.T) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			running, awaiting := connGoroutines()
+			if running == 0 && awaiting == 1 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after idling: %d goroutines running the connection, %d fresh ones awaiting input; want 0 and 1", running, awaiting)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, transport := range []string{"direct TLS", "STARTTLS", "plain TCP"} {
+		t.Run(transport, func(t *testing.T) {
+			c := dial[transport](t)
+			ping(t, c, "before")
+			handedOff(t)
+			ping(t, c, "after") // served by the new goroutine
+			for range 3 {       // keepalives only, then silence
+				c.Send(" ")
+				time.Sleep(200 * time.Millisecond)
+			}
+			handedOff(t)
+			ping(t, c, "after-keepalives")
+			handedOff(t)
+			// The client goes away without closing its stream.
+			c.Raw().(interface{ CloseWrite() error }).CloseWrite()
+			c.ExpectClosed()
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				if running, awaiting := connGoroutines(); running+awaiting == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the connection's goroutine outlived its client")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
