@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -587,7 +588,13 @@ func (c *conn) fail(err error) {
 	}
 	if se == nil {
 		c.log.Info("c2s connection lost", "err", err)
-		c.raw.Close()
+		// A client that only shut down its sending side (end of input,
+		// no </stream:stream>) may still read: finish lets the queue
+		// drain, within the write timeout, before closing, so the
+		// replies to its last stanzas reach it.
+		if !errors.Is(err, io.EOF) {
+			c.raw.Close()
+		}
 		return
 	}
 	c.log.Info("c2s stream error", "condition", string(se.Condition), "err", err)

@@ -104,3 +104,28 @@ func TestIdleConnHandsOff(t *testing.T) {
 		})
 	}
 }
+
+// TestHalfCloseGetsReplies: a client that sends a stanza and then shuts
+// down its sending side (no </stream:stream>) still gets the reply before
+// the server closes, whether the connection was busy or idle.
+func TestHalfCloseGetsReplies(t *testing.T) {
+	f := start(t, func(c *c2s.Config) { c.TLS = nil; c.RequireTLS = false })
+	for _, idle := range []time.Duration{0, 200 * time.Millisecond, 1300 * time.Millisecond} {
+		t.Run(idle.String(), func(t *testing.T) {
+			for i := range 5 {
+				c := xmpptest.Dial(t, f.addr)
+				c.Login("localhost", "alice", "secret-alice", "half")
+				time.Sleep(idle)
+				c.Send(`<iq type='get' id='last' to='localhost'><query xmlns='urn:example:unknown'/></iq>`)
+				c.Raw().(interface{ CloseWrite() error }).CloseWrite()
+				if el, err := c.TryNext(); err != nil || el.Attr("id") != "last" {
+					t.Fatalf("try %d: reply %v, %v", i, el, err)
+				}
+				c.ExpectClosed()
+				if idle > 0 {
+					break
+				}
+			}
+		})
+	}
+}
