@@ -19,7 +19,6 @@ import (
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/router"
-	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 )
 
@@ -80,14 +79,7 @@ func start(t *testing.T, mod func(*c2s.Config), mods ...router.Module) *fixture 
 	t.Helper()
 	u := &users{m: map[string]storage.Credentials{}}
 	for _, name := range []string{"alice", "bob"} {
-		cr, err := sasl.DeriveCredentials("secret-"+name, 4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conv := func(x sasl.Credential) storage.Credential {
-			return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
-		}
-		u.m[name+"@localhost"] = storage.Credentials{SHA1: conv(cr.SHA1), SHA256: conv(cr.SHA256)}
+		u.m[name+"@localhost"] = xmpptest.Credentials(t, "secret-"+name)
 	}
 	r := router.New(router.Config{Domains: []string{"localhost"}, Users: u})
 	r.Register(mods...)

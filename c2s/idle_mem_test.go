@@ -19,7 +19,6 @@ import (
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/router"
-	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 )
 
@@ -108,16 +107,10 @@ func waitForLine(r io.Reader, want string) bool {
 // required STARTTLS with the default configuration.
 func startIdleServer(b *testing.B) (*c2s.Server, string) {
 	b.Helper()
-	cr, err := sasl.DeriveCredentials("pw", 4096)
-	if err != nil {
-		b.Fatal(err)
-	}
-	conv := func(x sasl.Credential) storage.Credential {
-		return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
-	}
+	cr := xmpptest.Credentials(b, "pw")
 	u := &users{m: map[string]storage.Credentials{}}
 	for i := 1; i <= idleAccounts; i++ {
-		u.m["idle"+strconv.Itoa(i)+"@localhost"] = storage.Credentials{SHA1: conv(cr.SHA1), SHA256: conv(cr.SHA256)}
+		u.m["idle"+strconv.Itoa(i)+"@localhost"] = cr
 	}
 	r := router.New(router.Config{Domains: []string{"localhost"}, Users: u})
 	cfg := c2s.DefaultConfig()

@@ -15,8 +15,7 @@ import (
 
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/internal/server"
-	"github.com/skald-xmpp/skald/sasl"
-	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
 )
 
 // startSkald runs a Skald server on its default storage (SQLite in a
@@ -35,14 +34,7 @@ func startSkald(t *testing.T, users int) (host, port string) {
 	}
 	for i := 1; i <= users; i++ {
 		name := "user" + strconv.Itoa(i)
-		cr, err := sasl.DeriveCredentials("pw-"+name, 4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conv := func(x sasl.Credential) storage.Credential {
-			return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
-		}
-		if err := srv.Store.CreateUser(ctx, name+"@localhost", storage.Credentials{SHA1: conv(cr.SHA1), SHA256: conv(cr.SHA256)}); err != nil {
+		if err := srv.Store.CreateUser(ctx, name+"@localhost", xmpptest.Credentials(t, "pw-"+name)); err != nil {
 			t.Fatal(err)
 		}
 	}

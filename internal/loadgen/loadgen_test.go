@@ -13,8 +13,7 @@ import (
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/internal/loadgen"
 	"github.com/skald-xmpp/skald/internal/server"
-	"github.com/skald-xmpp/skald/sasl"
-	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/storage/memory"
 )
 
@@ -32,11 +31,7 @@ func startSkald(t testing.TB, users int) *loadgen.Target {
 	ctx := context.Background()
 	for i := 1; i <= users; i++ {
 		name := "user" + strconv.Itoa(i)
-		cr, err := sasl.DeriveCredentials("pw-"+name, 4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.CreateUser(ctx, name+"@localhost", toStorage(cr)); err != nil {
+		if err := st.CreateUser(ctx, name+"@localhost", xmpptest.Credentials(t, "pw-"+name)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,13 +57,6 @@ func target(addr, mech, password string) *loadgen.Target {
 		Addr: addr, Domain: "localhost", StartTLS: true, Mechanism: mech,
 		Timeout: 10 * time.Second, UserPattern: "user%d", PasswordPattern: password, FirstUser: 1,
 	}
-}
-
-func toStorage(c sasl.Credentials) storage.Credentials {
-	conv := func(x sasl.Credential) storage.Credential {
-		return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
-	}
-	return storage.Credentials{SHA1: conv(c.SHA1), SHA256: conv(c.SHA256)}
 }
 
 // TestSmoke runs the scenarios at small sizes against an in-process Skald

@@ -39,7 +39,7 @@ const benchPassword = "pw-bench"
 
 var benchCreds = sync.OnceValues(func() (storage.Credentials, error) {
 	c, err := sasl.DeriveCredentials(benchPassword, 4096)
-	return toStorage(c), err
+	return xmpptest.ToStorage(c), err
 })
 
 // openBenchStore opens a fresh SQLite store with production settings and

@@ -13,7 +13,6 @@ import (
 	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
-	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
 )
@@ -46,11 +45,7 @@ func startServer(t testing.TB, st storage.Store, tweak func(*config.Config)) *te
 	}
 	ctx := context.Background()
 	for _, u := range []string{"alice", "bob", "carol"} {
-		cr, err := sasl.DeriveCredentials("pw-"+u, 4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.CreateUser(ctx, u+"@localhost", toStorage(cr)); err != nil {
+		if err := st.CreateUser(ctx, u+"@localhost", xmpptest.Credentials(t, "pw-"+u)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,13 +64,6 @@ func startServer(t testing.TB, st storage.Store, tweak func(*config.Config)) *te
 	})
 	a, d := srv.Addrs()
 	return &testServer{Server: srv, addr: a, tlsAddr: d}
-}
-
-func toStorage(c sasl.Credentials) storage.Credentials {
-	conv := func(x sasl.Credential) storage.Credential {
-		return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
-	}
-	return storage.Credentials{SHA1: conv(c.SHA1), SHA256: conv(c.SHA256)}
 }
 
 func login(t testing.TB, s *testServer, user, resource string) *xmpptest.Conn {
