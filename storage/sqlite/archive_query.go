@@ -291,35 +291,42 @@ func bindQuery(st *sqlite3.Stmt, q storage.ArchiveQuery, b bounds, limit int64) 
 	return nil
 }
 
+// pageStmt returns the bound statement of q's page, which yields at most
+// Limit+1 rows; nil if no item can match. The caller resets it.
+func pageStmt(c *conn, q storage.ArchiveQuery) (*sqlite3.Stmt, error) {
+	b, err := idRange(c, q, true)
+	if err != nil || b.empty {
+		return nil, err
+	}
+	limit := int64(-1)
+	if q.Limit > 0 {
+		limit = int64(q.Limit) + 1
+	}
+	if q.Last {
+		b.variant |= vDesc
+	}
+	st, err := c.prep(pageSQL[b.variant])
+	if err != nil {
+		return nil, err
+	}
+	if err := bindQuery(st, q, b, limit); err != nil {
+		st.Reset()
+		return nil, err
+	}
+	return st, nil
+}
+
 // QueryArchive implements storage.Archive. One page is one index range
 // scan of at most Limit+1 matching rows, whatever the size of the archive;
 // a peer or ids page with Start/End first costs two index seeks.
 func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (storage.ArchivePage, error) {
 	var page storage.ArchivePage
 	err := s.doRead(ctx, needsSeeks(q), func(c *conn) error {
-		b, err := idRange(c, q, true)
-		if err != nil {
-			return err
-		}
-		if b.empty {
-			page.Complete = true
-			return nil
-		}
-		limit := int64(-1)
-		if q.Limit > 0 {
-			limit = int64(q.Limit) + 1
-		}
-		if q.Last {
-			b.variant |= vDesc
-		}
-		st, err := c.prep(pageSQL[b.variant])
-		if err != nil {
-			return err
+		st, err := pageStmt(c, q)
+		if err != nil || st == nil {
+			return err // nothing can match: an empty, complete page
 		}
 		defer st.Reset()
-		if err := bindQuery(st, q, b, limit); err != nil {
-			return err
-		}
 		sc := scanner{owner: q.Owner}
 		if q.Limit > 0 && q.Limit <= 1000 {
 			page.Messages = make([]storage.ArchivedMessage, 0, q.Limit+1)

@@ -73,21 +73,11 @@ func TestPagingOverEqualStamps(t *testing.T) {
 			// did it visit?
 			var steps int
 			err = s.read(bg, func(c *conn) error {
-				b, err := idRange(c, q, true)
-				if err != nil || b.empty {
-					return err
-				}
-				if q.Last {
-					b.variant |= vDesc
-				}
-				st, err := c.prep(pageSQL[b.variant])
-				if err != nil {
+				st, err := pageStmt(c, q)
+				if err != nil || st == nil {
 					return err
 				}
 				defer st.Reset()
-				if err := bindQuery(st, q, b, int64(q.Limit)+1); err != nil {
-					return err
-				}
 				st.Status(sqlite3.STMTSTATUS_VM_STEP, true)
 				for st.Step() {
 				}
