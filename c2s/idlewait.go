@@ -70,9 +70,9 @@ func (d deadlineReader) WaitInput() error {
 	return waitReadable(c.sysConn)
 }
 
-// canWaitReadable reports whether WaitInput can wait on the socket itself
-// (a net.Pipe in tests cannot); it sets c.sysConn. Connection goroutine
-// only.
+// canWaitReadable reports whether the raw socket can be reached, for
+// WaitInput to wait on it and socketReadable to ask it (a net.Pipe in
+// tests cannot); it sets c.sysConn once. Connection goroutine only.
 func (c *conn) canWaitReadable() bool {
 	if c.sysConn == nil && !c.noSysConn {
 		if sc, ok := c.raw.(syscall.Conn); ok {

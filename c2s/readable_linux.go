@@ -1,24 +1,14 @@
 package c2s
 
 import (
-	"syscall"
-
 	"golang.org/x/sys/unix"
 )
 
 // socketReadable reports whether the kernel holds received bytes for the
 // connection that the server has not read yet (SIOCINQ). It never blocks.
 func (c *conn) socketReadable() bool {
-	if c.sysConn == nil {
-		sc, ok := c.raw.(syscall.Conn)
-		if !ok {
-			return false
-		}
-		rc, err := sc.SyscallConn()
-		if err != nil {
-			return false
-		}
-		c.sysConn = rc
+	if !c.canWaitReadable() { // sets c.sysConn
+		return false
 	}
 	n := 0
 	if err := c.sysConn.Control(func(fd uintptr) {
