@@ -27,6 +27,12 @@
 // written verbatim; NewRaw accepts only this package's own canonical
 // serialisation of one element, so the guarantee holds for it too.
 //
+// The tokenizer under Reader is the package's own: it reads the input
+// buffer in runs rather than a byte per call, and reuses its buffers, at
+// about a third of the cost of encoding/xml's Decoder. It accepts what
+// encoding/xml's strict RawToken accepts and fails where it fails (a fuzz
+// test, FuzzTokenizerVsEncodingXML, compares them token by token).
+//
 // StanzaBuffered and ReadAhead let a transport batch the stanzas a peer
 // sent back to back without ever waiting for more input.
 //

@@ -63,20 +63,20 @@ func (l Limits) normalized() Limits {
 }
 
 // Reader reads an XMPP stream: one opening root tag, then complete top-level
-// elements. It resolves namespaces itself (on encoding/xml's RawToken) so
+// elements. It resolves namespaces itself (on the tokenizer's raw names) so
 // that undeclared prefixes are an error rather than silently kept.
 type Reader struct {
-	dec   *exml.Decoder
+	tok   *tokenizer // nil while idle (see dropIdleState)
 	src   *budgetReader
 	lim   Limits
 	ns    []binding // in-scope namespace declarations, innermost last
 	begun bool      // root element seen
-	root  exml.Name // raw (prefix, local) name of the root, to check its end tag
+	root  qname     // raw name of the root, to check its end tag
 	stack []open    // Next's open elements, kept to reuse the allocation while busy
-	// atBoundary: the decoder last returned a top-level element's end, so
-	// it has read nothing further and owes no token (after a self-closing
-	// root it would owe the root's end). Only then does Next wait for input
-	// itself, and drop the decoder while idle.
+	// atBoundary: the tokenizer last returned a top-level element's end,
+	// so it has read nothing further and owes no token (after a
+	// self-closing root it would owe the root's end). Only then does Next
+	// wait for input itself, and drop the tokenizer while idle.
 	atBoundary bool
 }
 
@@ -90,20 +90,20 @@ type open struct {
 	mark   int // len(r.ns) before this element's declarations
 }
 
-// budgetReader is the decoder's byte source. It refuses to hand out more
+// budgetReader is the tokenizer's byte source. It refuses to hand out more
 // than limit bytes, which caps how much one stanza may make us read.
 // Between top-level elements it swallows whitespace itself, so keepalives
-// neither count against the budget nor pile up in the decoder's buffer.
+// neither count against the budget nor pile up in the tokenizer's buffer.
 type budgetReader struct {
 	br        *inputBuffer
 	n         int64
 	limit     int64
 	skipSpace bool  // at stream level: drop whitespace until the next other byte
-	err       error // last error from br, to tell I/O errors from the decoder's own
+	err       error // last error from br, to tell I/O errors from the tokenizer's own
 }
 
 func (b *budgetReader) ReadByte() (byte, error) {
-	// The decoder calls this once per input byte through an interface;
+	// The tokenizer calls this for bytes it does not take in runs;
 	// the common case (inside an element, budget left, byte buffered)
 	// reads the buffer directly rather than through a second call.
 	if in := b.br; !b.skipSpace && b.n < b.limit && in.r < in.w {
@@ -136,18 +136,31 @@ func (b *budgetReader) readByteSlow() (byte, error) {
 	}
 }
 
-// Read exists because exml.NewDecoder takes an io.Reader; the decoder only
-// uses ReadByte, as budgetReader is an io.ByteReader.
-func (b *budgetReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
+// unread puts back the byte ReadByte just returned.
+func (b *budgetReader) unread() {
+	b.br.r--
+	b.n--
+}
+
+// window returns the buffered bytes that may be consumed (with consume)
+// without ReadByte: none while whitespace is being skipped, and no more
+// than the budget allows.
+func (b *budgetReader) window() []byte {
+	in := b.br
+	if b.skipSpace {
+		return nil
 	}
-	c, err := b.ReadByte()
-	if err != nil {
-		return 0, err
+	end := in.w
+	if rem := b.limit - b.n; int64(end-in.r) > rem {
+		end = in.r + int(max(rem, 0))
 	}
-	p[0] = c
-	return 1, nil
+	return in.buf[in.r:end]
+}
+
+// consume takes k bytes of the window.
+func (b *budgetReader) consume(k int) {
+	b.br.r += k
+	b.n += int64(k)
 }
 
 // NewReader returns a Reader over r. bufSize is the read buffer size
@@ -163,13 +176,15 @@ func NewReader(r io.Reader, lim Limits, bufSize int) *Reader {
 	in.waiter, _ = r.(InputWaiter)
 	src := &budgetReader{br: in, limit: lim.MaxStanzaBytes, skipSpace: true}
 	rd := &Reader{src: src, lim: lim}
-	rd.newDecoder()
+	rd.newTokenizer()
 	return rd
 }
 
-func (r *Reader) newDecoder() {
-	r.dec = exml.NewDecoder(r.src)
-	r.dec.Strict = true
+func (r *Reader) newTokenizer() {
+	if r.tok != nil {
+		r.tok.release()
+	}
+	r.tok = getTokenizer(r.src)
 	r.atBoundary = false
 }
 
@@ -195,54 +210,23 @@ func (r *Reader) lookup(prefix string) (string, bool) {
 	return "", false
 }
 
-func (r *Reader) token() (exml.Token, error) {
-	if r.dec == nil {
-		r.newDecoder() // dropped while idle
+func (r *Reader) token() (*token, error) {
+	if r.tok == nil {
+		r.newTokenizer() // dropped while idle
 	}
-	t, err := r.dec.RawToken()
+	t, err := r.tok.next()
 	if err != nil {
-		return nil, r.classify(err)
+		return nil, err
 	}
-	switch t := t.(type) {
-	case exml.Comment, exml.Directive:
+	switch t.kind {
+	case tokComment, tokDirective:
 		return nil, ErrRestrictedXML
-	case exml.ProcInst:
-		if t.Target != "xml" || r.begun {
+	case tokProcInst:
+		if t.name.local != "xml" || r.begun {
 			return nil, ErrRestrictedXML
 		}
 	}
 	return t, nil
-}
-
-// classify maps a decoder error to our sentinels. I/O errors and
-// ErrTooLarge (both ours, passed through the decoder unchanged) are
-// returned as they are.
-func (r *Reader) classify(err error) error {
-	var se *exml.SyntaxError
-	if !errors.As(err, &se) {
-		if err == ErrTooLarge || (r.src.err != nil && err == r.src.err) {
-			return err
-		}
-		// The decoder's own checks of the XML declaration.
-		if strings.Contains(err.Error(), "encoding") {
-			return fmt.Errorf("%w: %v", ErrUnsupportedEncoding, err)
-		}
-		return fmt.Errorf("%w: %v", ErrNotWellFormed, err)
-	}
-	switch {
-	case strings.HasPrefix(se.Msg, "unexpected EOF") && errors.Is(r.src.err, io.EOF):
-		// The peer went away mid-token: a lost connection, not bad XML.
-		return io.ErrUnexpectedEOF
-	case se.Msg == "invalid UTF-8":
-		return fmt.Errorf("%w: %s", ErrUnsupportedEncoding, se.Msg)
-	}
-	if ent, ok := strings.CutPrefix(se.Msg, "invalid character entity "); ok && isEntityRef(ent) {
-		// RFC 6120 §11.1: references to entities other than the five
-		// predefined ones are restricted XML. Malformed references and
-		// character references to non-characters are not well-formed.
-		return fmt.Errorf("%w: %s", ErrRestrictedXML, se.Msg)
-	}
-	return fmt.Errorf("%w: %s", ErrNotWellFormed, se.Msg)
 }
 
 // isEntityRef reports whether s is a syntactically complete general entity
@@ -257,25 +241,25 @@ func isEntityRef(s string) bool {
 
 // start converts a raw start tag into an Element, pushing its namespace
 // declarations. The caller pops them with r.ns = r.ns[:mark].
-func (r *Reader) start(t exml.StartElement) (*Element, error) {
-	if r.lim.MaxAttrs > 0 && len(t.Attr) > r.lim.MaxAttrs {
+func (r *Reader) start(t *token) (*Element, error) {
+	if r.lim.MaxAttrs > 0 && len(t.attrs) > r.lim.MaxAttrs {
 		return nil, ErrTooManyAttrs
 	}
-	if !validLocal(t.Name) {
-		return nil, fmt.Errorf("%w: bad element name %q", ErrNotWellFormed, t.Name.Local)
+	if !validLocal(t.name) {
+		return nil, fmt.Errorf("%w: bad element name %q", ErrNotWellFormed, t.name.local)
 	}
 	mark := len(r.ns)
 	nattrs := 0
-	for _, a := range t.Attr {
-		if !validLocal(a.Name) {
-			return nil, fmt.Errorf("%w: bad attribute name %q", ErrNotWellFormed, a.Name.Local)
+	for _, a := range t.attrs {
+		if !validLocal(a.name) {
+			return nil, fmt.Errorf("%w: bad attribute name %q", ErrNotWellFormed, a.name.local)
 		}
 		var prefix string
 		switch {
-		case a.Name.Space == "" && a.Name.Local == "xmlns":
+		case a.name.prefix == "" && a.name.local == "xmlns":
 			prefix = ""
-		case a.Name.Space == "xmlns":
-			prefix = a.Name.Local
+		case a.name.prefix == "xmlns":
+			prefix = a.name.local
 		default:
 			nattrs++
 			continue
@@ -289,40 +273,40 @@ func (r *Reader) start(t exml.StartElement) (*Element, error) {
 		// namespace, xmlns not at all, and neither namespace to anything
 		// else; only the default namespace may be undeclared.
 		switch {
-		case prefix == "xml" && a.Value != NSXML,
+		case prefix == "xml" && a.value != NSXML,
 			prefix == "xmlns",
-			prefix != "xml" && (a.Value == NSXML || a.Value == nsXMLNS),
-			prefix != "" && a.Value == "":
+			prefix != "xml" && (a.value == NSXML || a.value == nsXMLNS),
+			prefix != "" && a.value == "":
 			return nil, fmt.Errorf("%w: bad declaration of prefix %q", ErrBadNamespacePrefix, prefix)
 		}
-		r.ns = append(r.ns, binding{prefix, a.Value})
+		r.ns = append(r.ns, binding{prefix, a.value})
 	}
-	if t.Name.Space == "xml" {
+	if t.name.prefix == "xml" {
 		// Legal XML, but nothing in XMPP lives there and it could not be
 		// written back with a default namespace declaration.
 		return nil, fmt.Errorf("%w: element in the xml namespace", ErrBadNamespacePrefix)
 	}
-	space, ok := r.lookup(t.Name.Space)
+	space, ok := r.lookup(t.name.prefix)
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrBadNamespacePrefix, t.Name.Space)
+		return nil, fmt.Errorf("%w: %q", ErrBadNamespacePrefix, t.name.prefix)
 	}
-	e := &Element{Space: space, Local: t.Name.Local}
+	e := &Element{Space: space, Local: t.name.local}
 	if nattrs == 0 {
 		return e, nil
 	}
 	e.Attrs = make([]Attr, 0, nattrs)
-	for _, a := range t.Attr {
-		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+	for _, a := range t.attrs {
+		if a.name.prefix == "xmlns" || (a.name.prefix == "" && a.name.local == "xmlns") {
 			continue
 		}
 		as := ""
-		if a.Name.Space != "" {
+		if a.name.prefix != "" {
 			var ok bool
-			if as, ok = r.lookup(a.Name.Space); !ok {
-				return nil, fmt.Errorf("%w: %q", ErrBadNamespacePrefix, a.Name.Space)
+			if as, ok = r.lookup(a.name.prefix); !ok {
+				return nil, fmt.Errorf("%w: %q", ErrBadNamespacePrefix, a.name.prefix)
 			}
 		}
-		e.Attrs = append(e.Attrs, Attr{Space: as, Local: a.Name.Local, Value: a.Value})
+		e.Attrs = append(e.Attrs, Attr{Space: as, Local: a.name.local, Value: a.value})
 	}
 	if hasDuplicateAttr(e.Attrs) {
 		return nil, fmt.Errorf("%w: duplicate attribute", ErrNotWellFormed)
@@ -334,20 +318,20 @@ func (r *Reader) start(t exml.StartElement) (*Element, error) {
 // encoding/xml checks "p:l" as one XML Name and then splits it, so it lets
 // through ":a" and "a:" as local names, and local parts that may not start
 // a name ("p:0", "p:-"), which we could not write back on their own.
-func validLocal(n exml.Name) bool {
-	if strings.IndexByte(n.Local, ':') >= 0 {
+func validLocal(n qname) bool {
+	if strings.IndexByte(n.local, ':') >= 0 {
 		return false
 	}
-	if n.Space == "" {
+	if n.prefix == "" {
 		return true // validated whole: its first character may start a name
 	}
-	c := n.Local[0]
+	c := n.local[0]
 	if c < utf8.RuneSelf {
 		return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 	}
 	// Rare: ask encoding/xml itself, so that its name tables (not ours)
 	// decide what it would accept when it reads this name back.
-	_, err := exml.NewDecoder(strings.NewReader("<" + n.Local + "/>")).RawToken()
+	_, err := exml.NewDecoder(strings.NewReader("<" + n.local + "/>")).RawToken()
 	return err == nil
 }
 
@@ -384,23 +368,23 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 		if err != nil {
 			return nil, "", err
 		}
-		switch t := t.(type) {
-		case exml.ProcInst:
+		switch t.kind {
+		case tokProcInst:
 			r.src.skipSpace = true
 			continue
-		case exml.CharData:
-			if !isSpace(t) {
+		case tokText:
+			if !isSpace(t.text) {
 				return nil, "", ErrNotWellFormed
 			}
 			continue
-		case exml.StartElement:
+		case tokStart:
 			r.begun = true
 			r.ns = r.ns[:0]
 			e, err := r.start(t)
 			if err != nil {
 				return nil, "", err
 			}
-			r.root = t.Name
+			r.root = t.name
 			ns, _ := r.lookup("")
 			r.resetBudget()
 			r.src.skipSpace = true
@@ -485,13 +469,16 @@ func (r *Reader) awaitInput(wait bool) error {
 }
 
 // dropIdleState gives up, between top-level elements with nothing
-// buffered, what only parsing needs: the read buffer, the decoder (whose
+// buffered, what only parsing needs: the read buffer, the tokenizer (whose
 // scratch buffer keeps the size of the longest token it has read) and the
-// element stack. They are made again when input arrives; the decoder
+// element stack. They are made again when input arrives; the tokenizer
 // holds no state worth keeping at a boundary (see atBoundary).
 func (r *Reader) dropIdleState() {
 	r.src.br.releaseIfEmpty()
-	r.dec = nil
+	if r.tok != nil {
+		r.tok.release()
+		r.tok = nil
+	}
 	r.stack = nil
 }
 
@@ -506,8 +493,8 @@ func (r *Reader) next() (*Element, error) {
 			}
 			return nil, err
 		}
-		switch t := t.(type) {
-		case exml.StartElement:
+		switch t.kind {
+		case tokStart:
 			if r.lim.MaxDepth > 0 && len(stack) >= r.lim.MaxDepth {
 				return nil, ErrTooDeep
 			}
@@ -523,16 +510,16 @@ func (r *Reader) next() (*Element, error) {
 			if stack == nil {
 				stack = make([]open, 0, 4) // dropped while idle; most stanzas nest less
 			}
-			stack = append(stack, open{e, t.Name.Space, t.Name.Local, mark})
-		case exml.EndElement:
+			stack = append(stack, open{e, t.name.prefix, t.name.local, mark})
+		case tokEnd:
 			if len(stack) == 0 {
-				if t.Name != r.root {
+				if t.name != r.root {
 					return nil, fmt.Errorf("%w: mismatched end tag of the root", ErrNotWellFormed)
 				}
 				return nil, ErrStreamEnd
 			}
 			top := stack[len(stack)-1]
-			if top.prefix != t.Name.Space || top.local != t.Name.Local {
+			if top.prefix != t.name.prefix || top.local != t.name.local {
 				return nil, fmt.Errorf("%w: mismatched end tag", ErrNotWellFormed)
 			}
 			r.ns = r.ns[:top.mark]
@@ -545,8 +532,8 @@ func (r *Reader) next() (*Element, error) {
 				r.atBoundary = true
 				return top.el, nil
 			}
-		case exml.CharData:
-			if len(t) == 0 {
+		case tokText:
+			if len(t.text) == 0 {
 				// An empty CDATA section: no node, so that a tree
 				// always serialises and reads back the same.
 				continue
@@ -554,7 +541,7 @@ func (r *Reader) next() (*Element, error) {
 			if len(stack) == 0 {
 				// Only reachable through CDATA: plain whitespace is
 				// swallowed by budgetReader.
-				if !isSpace(t) {
+				if !isSpace(t.text) {
 					return nil, ErrTextAtStreamLevel
 				}
 				r.resetBudget()
@@ -563,11 +550,11 @@ func (r *Reader) next() (*Element, error) {
 			parent := stack[len(stack)-1].el
 			if n := len(parent.Nodes); n > 0 {
 				if prev, ok := parent.Nodes[n-1].(Text); ok {
-					parent.Nodes[n-1] = prev + Text(t)
+					parent.Nodes[n-1] = prev + Text(t.text)
 					continue
 				}
 			}
-			parent.Nodes = append(parent.Nodes, Text(t))
+			parent.Nodes = append(parent.Nodes, Text(t.text))
 		}
 	}
 }
@@ -584,10 +571,10 @@ func isSpace(b []byte) bool {
 // Restart prepares the reader for a new stream on the same connection
 // (after SASL success, RFC 6120 §6.4.6): bytes already buffered are kept.
 func (r *Reader) Restart() {
-	r.newDecoder()
+	r.newTokenizer()
 	r.ns = r.ns[:0]
 	r.begun = false
-	r.root = exml.Name{}
+	r.root = qname{}
 	r.src.skipSpace = true
 	r.resetBudget()
 }

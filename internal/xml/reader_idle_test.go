@@ -58,7 +58,7 @@ func (s *scriptedWaiter) PollInput(p []byte) (int, bool, error) {
 func (s *scriptedWaiter) WaitInput() error {
 	s.waits = append(s.waits, waitState{
 		buffer:  s.rd.src.br.buf != nil,
-		decoder: s.rd.dec != nil,
+		decoder: s.rd.tok != nil,
 		stack:   s.rd.stack != nil,
 	})
 	if len(s.steps) > 0 && s.steps[0].idle && s.steps[0].probe {
