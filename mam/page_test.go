@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/xml"
-	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
 )
@@ -183,7 +182,7 @@ func pathOf(n xml.Node) string {
 // message of it, with a fixed message id.
 func sentResult(m *Module, it *storage.ArchivedMessage, st xml.Node) string {
 	q := Query{HasQueryID: true, QueryID: "f"}
-	msg := m.resultMessage(jid.MustParse("alice@example.com/a"), jid.MustParse("alice@example.com"), &q, it, st)
+	msg := m.resultMessage("alice@example.com/a", "alice@example.com", &q, it, st)
 	msg.SetAttr("id", "r")
 	return string(msg.Bytes(nsClient))
 }

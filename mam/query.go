@@ -154,12 +154,13 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 	}
 	msgs := page.Messages
 	stanzas := m.pageStanzas(msgs)
+	to, fromStr := iq.From.String(), from.String()
 	for i := range msgs {
 		j := i
 		if q.FlipPage {
 			j = len(msgs) - 1 - i
 		}
-		if err := iq.Session.Send(m.resultMessage(iq.From, from, &q, &msgs[j], stanzas[j])); err != nil {
+		if err := iq.Session.Send(m.resultMessage(to, fromStr, &q, &msgs[j], stanzas[j])); err != nil {
 			// The client's queue is full; its connection is being cut.
 			return nil, stanza.E(stanza.ResourceConstraint, "")
 		}
@@ -205,22 +206,43 @@ func (m *Module) fin(iq *router.IQ, complete bool, set *xml.Element) *xml.Elemen
 // that cannot be read) gives an empty <forwarded/>, which XEP-0313
 // "Message retention and deletion" allows for an item that cannot be
 // shown: its id and timestamp keep paging consistent.
-func (m *Module) resultMessage(to, from jid.JID, q *Query, it *storage.ArchivedMessage, st xml.Node) *xml.Element {
-	fwd := xml.New(NSForward, "forwarded").Append(
-		xml.New(NSDelay, "delay", "stamp", FormatDateTime(it.Stamp)))
+//
+// to and from are the requester's full JID and the archive's JID, as
+// strings: made once per page.
+func (m *Module) resultMessage(to, from string, q *Query, it *storage.ArchivedMessage, st xml.Node) *xml.Element {
+	p := new(resultParts)
+	p.delayAttrs[0] = xml.Attr{Local: "stamp", Value: FormatDateTime(it.Stamp)}
+	p.delay = xml.Element{Space: NSDelay, Local: "delay", Attrs: p.delayAttrs[:]}
+	p.fwdNodes[0] = &p.delay
+	p.fwd = xml.Element{Space: NSForward, Local: "forwarded", Nodes: p.fwdNodes[:1]}
 	if st != nil {
-		fwd.Append(st)
+		p.fwdNodes[1] = st
+		p.fwd.Nodes = p.fwdNodes[:2]
 	}
-	res := xml.New(NS, "result")
+	resAttrs := p.resAttrs[:0]
 	if q.HasQueryID {
 		// Echoed even when empty (XEP-0313 "Query results": "If the client
-		// gave a 'queryid' attribute ... MUST also include that"); SetAttr
-		// would drop an empty value.
-		res.Attrs = append(res.Attrs, xml.Attr{Local: "queryid", Value: q.QueryID})
+		// gave a 'queryid' attribute ... MUST also include that").
+		resAttrs = append(resAttrs, xml.Attr{Local: "queryid", Value: q.QueryID})
 	}
-	res.SetAttr("id", m.ids.encode(it.ID))
-	res.Append(fwd)
-	return xml.New(nsClient, "message", "to", to.String(), "from", from.String(), "id", m.nextMsgID()).Append(res)
+	resAttrs = append(resAttrs, xml.Attr{Local: "id", Value: m.ids.encode(it.ID)})
+	p.resNodes[0] = &p.fwd
+	p.res = xml.Element{Space: NS, Local: "result", Attrs: resAttrs, Nodes: p.resNodes[:]}
+	p.msgAttrs = [3]xml.Attr{{Local: "to", Value: to}, {Local: "from", Value: from}, {Local: "id", Value: m.nextMsgID()}}
+	p.msgNodes[0] = &p.res
+	p.msg = xml.Element{Space: nsClient, Local: "message", Attrs: p.msgAttrs[:], Nodes: p.msgNodes[:]}
+	return &p.msg
+}
+
+// resultParts holds one result message's elements, allocated together
+// (one allocation instead of a dozen; a page sends fifty of them).
+type resultParts struct {
+	msg, res, fwd, delay xml.Element
+	msgAttrs             [3]xml.Attr
+	resAttrs             [2]xml.Attr
+	delayAttrs           [1]xml.Attr
+	msgNodes, resNodes   [1]xml.Node
+	fwdNodes             [2]xml.Node
 }
 
 // decodeStanza parses a stored message. It is wrapped in a jabber:client
