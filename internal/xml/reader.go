@@ -2,7 +2,6 @@ package xml
 
 import (
 	"bufio"
-	exml "encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -329,10 +328,10 @@ func validLocal(n qname) bool {
 	if c < utf8.RuneSelf {
 		return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 	}
-	// Rare: ask encoding/xml itself, so that its name tables (not ours)
-	// decide what it would accept when it reads this name back.
-	_, err := exml.NewDecoder(strings.NewReader("<" + n.local + "/>")).RawToken()
-	return err == nil
+	// The rest of the name was checked whole; its first character must
+	// be one that may start a name (by encoding/xml's tables, see isName).
+	r, _ := utf8.DecodeRuneInString(n.local)
+	return nameRuneClass(r) == runeStartsName
 }
 
 // hasDuplicateAttr reports whether two attributes share an expanded name

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -68,8 +69,11 @@ type tokenizer struct {
 // one only while it parses, and keeps its warm name cache.
 var tokenizerPool = sync.Pool{New: func() any { return new(tokenizer) }}
 
-// maxKeptBuf bounds the scratch buffer a pooled tokenizer keeps.
-const maxKeptBuf = 4 << 10
+// maxKeptBuf and maxKeptAttrs bound the buffers a pooled tokenizer keeps.
+const (
+	maxKeptBuf   = 4 << 10
+	maxKeptAttrs = 64
+)
 
 func getTokenizer(src *budgetReader) *tokenizer {
 	t := tokenizerPool.Get().(*tokenizer)
@@ -83,6 +87,9 @@ func (t *tokenizer) release() {
 	*t = tokenizer{buf: t.buf[:0], attrs: t.attrs[:0], names: t.names}
 	if cap(t.buf) > maxKeptBuf {
 		t.buf = nil
+	}
+	if cap(t.attrs) > maxKeptAttrs {
+		t.attrs = nil
 	}
 	tokenizerPool.Put(t)
 }
@@ -193,7 +200,10 @@ func (t *tokenizer) startTag() (*token, error) {
 		return t.failUnlessErr("expected element name after <")
 	}
 	tok := token{kind: tokStart, name: name}
-	attrs := t.attrs[:0]
+	// The previous tag's values go: slots past the length must not keep
+	// them alive (a client could pin MaxAttrs values of a stanza's size).
+	clear(t.attrs)
+	t.attrs = t.attrs[:0]
 	for {
 		t.space()
 		b, ok := t.mustgetc()
@@ -237,10 +247,9 @@ func (t *tokenizer) startTag() (*token, error) {
 		if !ok {
 			return nil, t.err
 		}
-		attrs = append(attrs, tokAttr{an, string(val)})
+		t.attrs = append(t.attrs, tokAttr{an, string(val)})
 	}
-	t.attrs = attrs
-	tok.attrs = attrs
+	tok.attrs = t.attrs
 	return t.emit(tok)
 }
 
@@ -769,32 +778,85 @@ func (t *tokenizer) nsname() (qname, bool) {
 }
 
 // isName reports whether s is an XML Name by encoding/xml's tables (XML
-// 1.0's fourth edition). ASCII names, nearly all of them, are checked
-// here; the rare others by encoding/xml itself, so that what we accept is
-// what it would read back.
+// 1.0's fourth edition): what we accept is what encoding/xml reads back.
 func isName(s []byte) bool {
 	if len(s) == 0 {
 		return false
 	}
-	ascii := true
-	for _, c := range s {
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if i == 0 && !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':') ||
+				i > 0 && !isNameByte(c) {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		switch nameRuneClass(r) {
+		case runeStartsName:
+		case runeInName:
+			if i == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// Classes of a non-ASCII rune in names.
+const (
+	runeUnknown    = iota // not yet asked
+	runeStartsName        // may start a name (and be in one)
+	runeInName            // may be in a name, not first
+	runeNotInName
+)
+
+// nameRunes caches the class of each rune of the Basic Multilingual Plane,
+// two bits a rune, filled as runes are first met in names: one atomic
+// load for each rune of a name rather than a parse.
+var nameRunes [0x10000 / 16]atomic.Uint32
+
+func nameRuneClass(r rune) uint32 {
+	if r >= 0x10000 {
+		return askNameRuneClass(r)
+	}
+	w, shift := &nameRunes[r/16], uint(r%16)*2
+	if c := w.Load() >> shift & 3; c != runeUnknown {
+		return c
+	}
+	c := askNameRuneClass(r)
+	for {
+		old := w.Load()
+		if w.CompareAndSwap(old, old|c<<shift) {
+			return c
 		}
 	}
-	if ascii {
-		c := s[0]
-		return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':'
+}
+
+// askNameRuneClass asks encoding/xml (its tables are unexported) whether
+// r may start a name, or follow a first character, as the target of a
+// processing instruction.
+func askNameRuneClass(r rune) uint32 {
+	ok := func(name string) bool {
+		tok, err := exml.NewDecoder(strings.NewReader("<?" + name + "?>")).RawToken()
+		pi, isPI := tok.(exml.ProcInst)
+		return err == nil && isPI && pi.Target == name
 	}
-	// readName took only name bytes and non-ASCII ones: s cannot end the
-	// processing instruction early.
-	tok, err := exml.NewDecoder(strings.NewReader("<?" + string(s) + "?>")).RawToken()
-	if err != nil {
-		return false
+	switch {
+	case ok(string(r)):
+		return runeStartsName
+	case ok("a" + string(r)):
+		return runeInName
 	}
-	pi, ok := tok.(exml.ProcInst)
-	return ok && pi.Target == string(s)
+	return runeNotInName
 }
 
 // nameCache interns names: a stanza's names are a few dozen strings used
