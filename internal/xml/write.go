@@ -109,9 +109,17 @@ func escapeAttr(b *bytes.Buffer, s string) { escape(b, s, true) }
 // carry at all (most C0 controls, invalid UTF-8) become U+FFFD rather than
 // producing a document the peer must reject.
 func escape(b *bytes.Buffer, s string, attr bool) {
+	plain := &plainInTextOut
+	if attr {
+		plain = &plainInAttrOut
+	}
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		var esc string
 		size := 1
 		switch {
@@ -148,6 +156,26 @@ func escape(b *bytes.Buffer, s string, attr bool) {
 		i += size
 	}
 	b.WriteString(s[last:])
+}
+
+// Bytes that escape writes as they are (ASCII only: the others are
+// checked as UTF-8): a table lookup per byte in the common case.
+var (
+	plainInTextOut = plainOutTable(false)
+	plainInAttrOut = plainOutTable(true)
+)
+
+func plainOutTable(attr bool) (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	t['&'], t['<'], t['>'] = false, false, false
+	if attr {
+		t['"'], t['\''] = false, false
+	} else {
+		t['\n'], t['\t'] = true, true
+	}
+	return t
 }
 
 // isXMLChar reports whether r is allowed by the XML 1.0 Char production.
