@@ -314,7 +314,7 @@ func (r *Reader) start(t *token) (*Element, error) {
 }
 
 // validLocal reports whether the local part of a raw name is an NCName.
-// encoding/xml checks "p:l" as one XML Name and then splits it, so it lets
+// The tokenizer (like encoding/xml) checks "p:l" as one XML Name and then splits it, so it lets
 // through ":a" and "a:" as local names, and local parts that may not start
 // a name ("p:0", "p:-"), which we could not write back on their own.
 func validLocal(n qname) bool {
