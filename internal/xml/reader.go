@@ -314,9 +314,10 @@ func (r *Reader) start(t *token) (*Element, error) {
 }
 
 // validLocal reports whether the local part of a raw name is an NCName.
-// The tokenizer (like encoding/xml) checks "p:l" as one XML Name and then splits it, so it lets
-// through ":a" and "a:" as local names, and local parts that may not start
-// a name ("p:0", "p:-"), which we could not write back on their own.
+// The tokenizer, like encoding/xml, checks "p:l" as one XML Name and then
+// splits it, so it lets through ":a" and "a:" as local names, and local
+// parts that may not start a name ("p:0", "p:-"), which we could not write
+// back on their own.
 func validLocal(n qname) bool {
 	if strings.IndexByte(n.local, ':') >= 0 {
 		return false
