@@ -30,9 +30,11 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 // BenchmarkReadChatMessage reads typical chat messages from a stream.
-func BenchmarkReadChatMessage(b *testing.B) {
-	stanza := []byte(chatMessage)
-	rd := NewReader(&repeatReader{head: []byte(hdr), stanza: stanza}, DefaultLimits, 0)
+func BenchmarkReadChatMessage(b *testing.B) { benchmarkRead(b, chatMessage) }
+
+// benchmarkRead reads stanza again and again from one stream.
+func benchmarkRead(b *testing.B, stanza string) {
+	rd := NewReader(&repeatReader{head: []byte(hdr), stanza: []byte(stanza)}, DefaultLimits, 0)
 	if _, _, err := rd.ReadStreamStart(); err != nil {
 		b.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func (b *budgetReader) readByteSlow() (byte, error) {
 			return 0, err
 		}
 		if b.skipSpace {
-			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			if isSpaceByte(c) {
 				continue
 			}
 			b.skipSpace = false
@@ -325,14 +325,9 @@ func validLocal(n qname) bool {
 	if n.prefix == "" {
 		return true // validated whole: its first character may start a name
 	}
-	c := n.local[0]
-	if c < utf8.RuneSelf {
-		return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-	}
-	// The rest of the name was checked whole; its first character must
-	// be one that may start a name (by encoding/xml's tables, see isName).
+	// The rest of the name was checked whole (it holds no colon).
 	r, _ := utf8.DecodeRuneInString(n.local)
-	return nameRuneClass(r) == runeStartsName
+	return startsName(r)
 }
 
 // hasDuplicateAttr reports whether two attributes share an expanded name
@@ -561,7 +556,7 @@ func (r *Reader) next() (*Element, error) {
 
 func isSpace(b []byte) bool {
 	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+		if !isSpaceByte(c) {
 			return false
 		}
 	}
@@ -739,12 +734,7 @@ func (b *inputBuffer) Peek(n int) ([]byte, error) {
 
 // discardSpace consumes buffered whitespace.
 func (b *inputBuffer) discardSpace() {
-	for b.r < b.w {
-		switch b.buf[b.r] {
-		case ' ', '\t', '\r', '\n':
-			b.r++
-		default:
-			return
-		}
+	for b.r < b.w && isSpaceByte(b.buf[b.r]) {
+		b.r++
 	}
 }

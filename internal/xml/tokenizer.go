@@ -49,8 +49,6 @@ type token struct {
 	name  qname     // tokStart, tokEnd; tokProcInst: the target in local
 	attrs []tokAttr // tokStart
 	text  []byte    // tokText, tokProcInst, tokComment, tokDirective
-	// selfClosing: a tokStart written <a/>; its tokEnd comes next.
-	selfClosing bool
 }
 
 type tokenizer struct {
@@ -217,8 +215,7 @@ func (t *tokenizer) startTag() (*token, error) {
 			if b != '>' {
 				return t.fail(syntaxError("expected /> in element"))
 			}
-			tok.selfClosing = true
-			t.needClose, t.toClose = true, name
+			t.needClose, t.toClose = true, name // its tokEnd comes next
 			break
 		}
 		if b == '>' {
@@ -427,7 +424,7 @@ func (t *tokenizer) space() {
 		// Most runs are one space; the loop reads the buffer directly.
 		w := t.src.window()
 		i := 0
-		for i < len(w) && isXMLSpace(w[i]) {
+		for i < len(w) && isSpaceByte(w[i]) {
 			i++
 		}
 		t.src.consume(i)
@@ -438,14 +435,12 @@ func (t *tokenizer) space() {
 		if !ok {
 			return
 		}
-		if !isXMLSpace(b) {
+		if !isSpaceByte(b) {
 			t.ungetc()
 			return
 		}
 	}
 }
-
-func isXMLSpace(c byte) bool { return c == ' ' || c == '\r' || c == '\n' || c == '\t' }
 
 // Byte classes for text: plain bytes need no attention and are copied in
 // runs; every other byte goes through text's byte-at-a-time path.
@@ -688,20 +683,12 @@ func checkChars(data []byte) error {
 		if r == utf8.RuneError && size == 1 {
 			return fmt.Errorf("%w: invalid UTF-8", ErrUnsupportedEncoding)
 		}
-		if !isInCharacterRange(r) {
+		if !isXMLChar(r) {
 			return syntaxError(fmt.Sprintf("illegal character code %U", r))
 		}
 		i += size
 	}
 	return nil
-}
-
-// isInCharacterRange is XML 1.0's Char production.
-func isInCharacterRange(r rune) bool {
-	return r == 0x09 || r == 0x0A || r == 0x0D ||
-		r >= 0x20 && r <= 0xD7FF ||
-		r >= 0xE000 && r <= 0xFFFD ||
-		r >= 0x10000 && r <= 0x10FFFF
 }
 
 func isNameByte(c byte) bool {
@@ -786,8 +773,7 @@ func isName(s []byte) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if i == 0 && !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':') ||
-				i > 0 && !isNameByte(c) {
+			if i == 0 && !startsName(rune(c)) || i > 0 && !isNameByte(c) {
 				return false
 			}
 			i++
@@ -809,6 +795,15 @@ func isName(s []byte) bool {
 		i += size
 	}
 	return true
+}
+
+// startsName reports whether r may be the first character of a name.
+func startsName(r rune) bool {
+	if r < utf8.RuneSelf {
+		c := byte(r)
+		return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':'
+	}
+	return nameRuneClass(r) == runeStartsName
 }
 
 // Classes of a non-ASCII rune in names.

@@ -291,16 +291,5 @@ func TestIsNameNonASCII(t *testing.T) {
 // BenchmarkNonASCIINames reads a stanza of 2,000 elements with non-ASCII
 // names: each name's runes are looked up, not parsed again.
 func BenchmarkNonASCIINames(b *testing.B) {
-	stanza := "<m>" + strings.Repeat("<\u00e9\u00e8/>", 2000) + "</m>"
-	rd := NewReader(&repeatReader{head: []byte(hdr), stanza: []byte(stanza)}, DefaultLimits, 0)
-	if _, _, err := rd.ReadStreamStart(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(stanza)))
-	for b.Loop() {
-		if _, err := rd.Next(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchmarkRead(b, "<m>"+strings.Repeat("<\u00e9\u00e8/>", 2000)+"</m>")
 }
