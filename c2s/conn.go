@@ -53,6 +53,8 @@ type conn struct {
 	received  int64           // bytes read from the client (TLS: decrypted)
 	woke      bool            // awaitInput's wait just ended (see nextElement)
 	polling   bool            // reads must not wait (stanzaReady)
+
+	parking parkState // guarded by srv.parker's mutex
 }
 
 func newID() string {
@@ -62,10 +64,12 @@ func newID() string {
 }
 
 func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
-	c := &conn{srv: s, raw: nc, nc: nc, directTLS: directTLS, id: newID()}
+	c := &conn{srv: s, directTLS: directTLS, id: newID()}
+	c.raw = &watchedConn{Conn: nc, c: c}
+	c.nc = c.raw
 	c.streamID = c.id
 	c.log = s.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
-	c.q = newOutQueue(nc, s.cfg.SendQueueBytes, s.cfg.WriteTimeout, s.goroutine, c.writeFailed)
+	c.q = newOutQueue(c.raw, s.cfg.SendQueueBytes, s.cfg.WriteTimeout, s.goroutine, c.writeFailed)
 	if s.cfg.ReadBytesPerSecond > 0 {
 		c.rate = newTokenBucket(float64(s.cfg.ReadBytesPerSecond), float64(s.cfg.ReadBurstBytes))
 	}
@@ -120,7 +124,8 @@ func (c *conn) serve() {
 	handedOff = c.settle(c.run(false))
 }
 
-// Waiting for input on a fresh goroutine: a goroutine's stack grows in
+// Waiting for input without the goroutine that ran the stream (parked, see
+// park.go, or else on a fresh goroutine): a goroutine's stack grows in
 // the TLS handshake, the login and every stanza it handles, and the
 // runtime shrinks a stack only while the part in use plus 800 bytes is
 // under a quarter of it, so a goroutine parked in the stream loop keeps
@@ -133,11 +138,14 @@ func (c *conn) serve() {
 // is started before the old one ends).
 
 // settle ends the connection for err, the reason run returned, unless err
-// is xml.ErrWouldWait: then it hands the connection to a new goroutine
-// and reports true, and the caller must leave the connection alone.
+// is xml.ErrWouldWait: then it parks the connection, or hands it to a new
+// goroutine, and reports true, and the caller must leave the connection
+// alone.
 func (c *conn) settle(err error) (handedOff bool) {
 	if errors.Is(err, xml.ErrWouldWait) {
-		c.srv.goroutine(c.awaitInput)
+		if !c.park() {
+			c.srv.goroutine(c.awaitInput)
+		}
 		return true
 	}
 	c.fail(err)

@@ -7,7 +7,10 @@
 // connection) and a bounded outgoing queue written by a flusher goroutine
 // that exists only while there is something to write (queue.go). A client
 // that reads too slowly overflows its queue and is cut off; the router never
-// waits for a client.
+// waits for a client. A connection idle for a second gives up its reader
+// goroutine too: on Linux it parks in an epoll set of the server's own, and
+// a new goroutine takes it on when its client sends something (park.go), so
+// an idle connection holds no goroutine and no read buffer.
 //
 // Messages a client sends back to back are routed as one batch
 // (Router.HandleMessagesFromClient: one archive transaction for all of

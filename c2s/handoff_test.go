@@ -11,8 +11,9 @@ import (
 )
 
 // connGoroutines counts the goroutines that run a connection (serve, or
-// awaitInput once it has input) and those parked in a fresh awaitInput
-// goroutine that took over an idle connection and has not run it yet.
+// awaitInput or resume once it has input) and those waiting in a fresh
+// awaitInput goroutine that took over an idle connection and has not run
+// it yet (where parking is not available).
 func connGoroutines() (running, awaiting int) {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
@@ -27,11 +28,42 @@ func connGoroutines() (running, awaiting int) {
 	return
 }
 
+// waiting reports how many connections wait for input without a goroutine
+// of their own running them: parked (Linux) or in a fresh awaitInput
+// goroutine (elsewhere); it fails the test if any wait the other way.
+func waiting(t *testing.T, srv *c2s.Server) (running, idle int) {
+	t.Helper()
+	running, awaiting := connGoroutines()
+	parked := srv.ParkedCount()
+	if runtime.GOOS == "linux" && awaiting > 0 || runtime.GOOS != "linux" && parked > 0 {
+		t.Fatalf("on %s: %d connections parked, %d waiting on goroutines", runtime.GOOS, parked, awaiting)
+	}
+	return running, parked + awaiting
+}
+
+// settledIdle waits until the server's connections are all idle and n of
+// them wait for input (see waiting).
+func settledIdle(t *testing.T, srv *c2s.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		running, idle := waiting(t, srv)
+		if running == 0 && idle == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after idling: %d goroutines running connections, %d connections waiting for input; want 0 and %d", running, idle, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestIdleConnHandsOff: a connection idle for longer than the in-place
-// wait (a second) is taken over by a fresh goroutine, whose stack is the
-// smallest, and then works as before: stanzas are answered, whitespace
-// keepalives do not pin it to a grown stack, and a client that goes away
-// is noticed, on plain TCP too, where a poll cannot see the end.
+// wait (a second) gives up its goroutine, whose stack grew: it parks
+// (Linux) or is taken over by a fresh goroutine with the smallest stack.
+// It then works as before: stanzas are answered, whitespace keepalives do
+// not pin it to a goroutine, and a client that goes away is noticed, on
+// plain TCP too, where a poll cannot see the end.
 func TestIdleConnHandsOff(t *testing.T) {
 	tlsServer := start(t, nil)
 	plainServer := start(t, func(c *c2s.Config) { c.TLS = nil; c.RequireTLS = false })
@@ -61,26 +93,17 @@ func TestIdleConnHandsOff(t *testing.T) {
 			t.Fatalf("reply to %s: %s", id, el)
 		}
 	}
-	handedOff := func(t *testing.T) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			running, awaiting := connGoroutines()
-			if running == 0 && awaiting == 1 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after idling: %d goroutines running the connection, %d fresh ones awaiting input; want 0 and 1", running, awaiting)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
 	for _, transport := range []string{"direct TLS", "STARTTLS", "plain TCP"} {
 		t.Run(transport, func(t *testing.T) {
+			srv := tlsServer.srv
+			if transport == "plain TCP" {
+				srv = plainServer.srv
+			}
+			handedOff := func(t *testing.T) { t.Helper(); settledIdle(t, srv, 1) }
 			c := dial[transport](t)
 			ping(t, c, "before")
 			handedOff(t)
-			ping(t, c, "after") // served by the new goroutine
+			ping(t, c, "after") // served by a new goroutine
 			for range 3 {       // keepalives only, then silence
 				c.Send(" ")
 				time.Sleep(200 * time.Millisecond)
@@ -93,7 +116,7 @@ func TestIdleConnHandsOff(t *testing.T) {
 			c.ExpectClosed()
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				if running, awaiting := connGoroutines(); running+awaiting == 0 {
+				if running, idle := waiting(t, srv); running+idle == 0 && srv.ConnCount() == 0 {
 					break
 				}
 				if time.Now().After(deadline) {

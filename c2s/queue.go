@@ -213,7 +213,11 @@ var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, coalesceMax);
 // the stanza and an <r/>): the buffers are copied into writes of up to
 // coalesceMax bytes instead.
 func writeBatch(nc net.Conn, batch net.Buffers) error {
-	if _, ok := nc.(*net.TCPConn); ok || len(batch) == 1 {
+	if tc, ok := unwrapConn(nc).(*net.TCPConn); ok {
+		_, err := batch.WriteTo(tc)
+		return err
+	}
+	if len(batch) == 1 {
 		_, err := batch.WriteTo(nc)
 		return err
 	}

@@ -76,6 +76,7 @@ type Server struct {
 	log    *slog.Logger
 	limit  *authLimiter
 	sm     *smRegistry
+	parker *parker
 
 	// wg counts every goroutine this server starts. Invariant: a goroutine
 	// started from one wg does not count (Serve's accept loop, which runs
@@ -86,6 +87,7 @@ type Server struct {
 	// start a goroutine that Shutdown does not wait for.) Goroutines
 	// started by counted ones (a connection's flusher, a replaced
 	// session's end) may use goroutine directly: the count is not zero.
+	// A parked connection holds a count too (see park.go).
 	wg        sync.WaitGroup
 	mu        sync.Mutex // guards the fields below
 	listeners map[net.Listener]struct{}
@@ -127,6 +129,7 @@ func NewServer(cfg Config, r *router.Router, users storage.Users, log *slog.Logg
 		conns:     make(map[*conn]struct{}),
 	}
 	s.sm = newSMRegistry(s)
+	s.parker = newParker(s)
 	s.done = make(chan struct{})
 	return s
 }
@@ -237,6 +240,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		c.closeWith(stream.New(stream.SystemShutdown, ""))
 	}
+	s.parker.stop()
 	s.sm.shutdown(context.Background())
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -259,6 +263,10 @@ func (s *Server) ConnCount() int {
 	defer s.mu.Unlock()
 	return len(s.conns)
 }
+
+// ParkedCount returns the number of idle connections that wait without a
+// goroutine (see park.go).
+func (s *Server) ParkedCount() int { return s.parker.count() }
 
 var whitespace = []byte(" ")
 
