@@ -20,8 +20,15 @@ import (
 // before it is closed (RFC 6120 §6.4.5 suggests 2 to 5).
 const maxAuthAttempts = 5
 
+// cbInfo returns the channel bindings of the connection's TLS, if any. The
+// TLS state is asked for each time (twice per login) rather than kept, as
+// every idle connection would keep it.
 func (c *conn) cbInfo() sasl.ChannelBindingInfo {
-	return sasl.ChannelBindingInfoFor(c.tlsState)
+	if c.tlsConn == nil {
+		return sasl.ChannelBindingInfoFor(nil)
+	}
+	st := c.tlsConn.ConnectionState()
+	return sasl.ChannelBindingInfoFor(&st)
 }
 
 // mechanisms returns the SASL stream feature (and the XEP-0440 channel
@@ -121,7 +128,7 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 			if err := c.push(succ.Bytes(stream.NSClient)); err != nil {
 				return false, err
 			}
-			c.log = c.log.With("user", c.user+"@"+c.domain)
+			c.log = newConnLogger(c, c.user+"@"+c.domain, "")
 			c.log.Info("c2s authenticated", "mechanism", mech)
 			c.rd.Restart()
 			c.rd.SetLimits(c.limits())

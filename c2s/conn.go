@@ -34,8 +34,8 @@ type conn struct {
 
 	domain     string
 	lang       string
-	tlsState   *tls.ConnectionState
-	user       string // authenticated localpart
+	tlsConn    *tls.Conn // nc once TLS is up; nil before
+	user       string    // authenticated localpart
 	authFails  int
 	hdrMu      sync.Mutex // guards headerSent, streamID and domain: closeWith runs on any goroutine
 	headerSent bool
@@ -68,7 +68,7 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	c.raw = &watchedConn{Conn: nc, c: c}
 	c.nc = c.raw
 	c.streamID = c.id
-	c.log = s.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
+	c.log = newConnLogger(c, "", "")
 	c.q = newOutQueue(c.raw, s.cfg.SendQueueBytes, s.cfg.WriteTimeout, s.goroutine, c.writeFailed)
 	if s.cfg.ReadBytesPerSecond > 0 {
 		c.rate = newTokenBucket(float64(s.cfg.ReadBytesPerSecond), float64(s.cfg.ReadBurstBytes))
@@ -178,8 +178,7 @@ func (c *conn) handshakeTLS() error {
 	if err := tc.HandshakeContext(context.Background()); err != nil {
 		return err
 	}
-	st := tc.ConnectionState()
-	c.tlsState = &st
+	c.tlsConn = tc
 	c.nc = tc
 	c.q.setConn(tc)
 	return nil
@@ -429,7 +428,7 @@ func (c *conn) sendHeader() {
 func (c *conn) push(b []byte) error { return c.q.push(b) }
 
 func (c *conn) tlsRequiredPending() bool {
-	return c.srv.cfg.TLS != nil && c.srv.cfg.RequireTLS && c.tlsState == nil
+	return c.srv.cfg.TLS != nil && c.srv.cfg.RequireTLS && c.tlsConn == nil
 }
 
 // features lists what may be negotiated next.
@@ -437,7 +436,7 @@ func (c *conn) features() []*xml.Element {
 	var f []*xml.Element
 	switch {
 	case c.user == "":
-		if c.srv.cfg.TLS != nil && c.tlsState == nil {
+		if c.srv.cfg.TLS != nil && c.tlsConn == nil {
 			st := xml.New(stream.NSTLS, "starttls")
 			if c.srv.cfg.RequireTLS {
 				st.Append(xml.New(stream.NSTLS, "required"))
@@ -478,7 +477,7 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 }
 
 func (c *conn) startTLS() (bool, error) {
-	if c.srv.cfg.TLS == nil || c.tlsState != nil || c.user != "" {
+	if c.srv.cfg.TLS == nil || c.tlsConn != nil || c.user != "" {
 		// RFC 6120 §5.4.2.2: failure, then close the stream.
 		c.push([]byte(`<failure xmlns="` + stream.NSTLS + `"/>`))
 		return false, errCleanClose
@@ -569,7 +568,7 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 		return err
 	}
 	c.sess.attach(c)
-	c.log = c.log.With("jid", full.String())
+	c.log = newConnLogger(c, c.user+"@"+c.domain, full.String())
 	c.log.Info("c2s bound")
 	return nil
 }

@@ -29,7 +29,7 @@ type outQueue struct {
 	lastWrite atomic.Int64
 
 	mu       sync.Mutex
-	cond     *sync.Cond // signalled when a flush completes (for drain)
+	cond     sync.Cond // signalled when a flush completes (for drain); L is &mu
 	bufs     net.Buffers
 	size     int
 	limit    int
@@ -48,7 +48,7 @@ type outQueue struct {
 
 func newOutQueue(nc net.Conn, limit int, writeTimeout time.Duration, spawn func(func()), onError func(error)) *outQueue {
 	q := &outQueue{nc: nc, limit: limit, writeTimeout: writeTimeout, spawn: spawn, onError: onError}
-	q.cond = sync.NewCond(&q.mu)
+	q.cond.L = &q.mu
 	q.lastWrite.Store(time.Now().UnixNano())
 	return q
 }

@@ -26,7 +26,7 @@ func (c *conn) stanzaReady() bool {
 		}
 		return c.rd.StanzaBuffered()
 	}
-	if c.tlsState == nil {
+	if c.tlsConn == nil {
 		return false
 	}
 	c.polling = true

@@ -190,6 +190,6 @@ func TestWriteFailedOnAnotherGoroutine(t *testing.T) {
 		c.writeFailed(errQueueFull)
 		close(done)
 	}()
-	c.log = c.log.With("jid", "alice@localhost/r") // what the reader does on bind
+	c.log = newConnLogger(c, "alice@localhost", "alice@localhost/r") // what the reader does on bind
 	<-done
 }
