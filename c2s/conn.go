@@ -46,12 +46,13 @@ type conn struct {
 	closeOnce sync.Once
 	rate      *tokenBucket // nil: no read limit
 	// The fields below belong to the goroutine that owns the connection
-	// (serve, then each awaitInput in turn).
+	// (serve, then each awaitInput or resume in turn). sysConn is also
+	// read by the parker, under its mutex, once the connection parked.
 	sysConn   syscall.RawConn // raw's, once socketReadable needed it
 	noSysConn bool            // raw has no syscall.RawConn (see canWaitReadable)
 	waitSince time.Time       // start of the wait for input that inputWithin began, if it timed out
 	received  int64           // bytes read from the client (TLS: decrypted)
-	woke      bool            // awaitInput's wait just ended (see nextElement)
+	woke      bool            // a wait for input just ended: awaitInput's or parked (see nextElement)
 	polling   bool            // reads must not wait (stanzaReady)
 
 	parking parkState // guarded by srv.parker's mutex
@@ -104,8 +105,8 @@ func (c *conn) limits() xml.Limits {
 }
 
 // serve runs the connection until it ends, or until it has to wait for
-// input between stanzas: then it hands the connection to a new goroutine
-// (see awaitInput) and returns.
+// input between stanzas: then it parks the connection or hands it to a
+// new goroutine (see settle) and returns.
 func (c *conn) serve() {
 	handedOff := false
 	defer func() {
@@ -128,14 +129,16 @@ func (c *conn) serve() {
 // park.go, or else on a fresh goroutine): a goroutine's stack grows in
 // the TLS handshake, the login and every stanza it handles, and the
 // runtime shrinks a stack only while the part in use plus 800 bytes is
-// under a quarter of it, so a goroutine parked in the stream loop keeps
+// under a quarter of it, so a goroutine blocked in the stream loop keeps
 // 4 KB however shallow its frames. A new goroutine starts at 2 KB, which
-// the frames of awaitInput fit. Between stanzas with nothing to read, the
-// stream loop (NextOrIdle) returns xml.ErrWouldWait up to serve or
-// awaitInput, which start a new awaitInput goroutine and return: the
+// the frames of awaitInput fit; a parked connection has no goroutine at
+// all. Between stanzas with nothing to read, the stream loop (NextOrIdle)
+// returns xml.ErrWouldWait up to serve, awaitInput or resume, which park
+// the connection or start a new awaitInput goroutine, and return: the
 // goroutine whose stack grew ends. The connection is thus always owned by
-// exactly one goroutine, counted in the server's wait group (the new one
-// is started before the old one ends).
+// exactly one goroutine or by the parker, and counted once in the
+// server's wait group (the new owner takes the count before the old
+// goroutine ends).
 
 // settle ends the connection for err, the reason run returned, unless err
 // is xml.ErrWouldWait: then it parks the connection, or hands it to a new
@@ -252,9 +255,10 @@ func (c *conn) streamLoop() (restart bool, err error) {
 
 // nextElement reads the stream's next top-level element; where it would
 // wait for input it returns xml.ErrWouldWait instead, if the connection
-// can wait on a fresh goroutine (see settle).
+// can wait without its goroutine (see settle).
 //
-// A socket that was readable (WaitInput or inputWithin said so) may hold
+// A socket that was readable (WaitInput, inputWithin or the parker said
+// so) may hold
 // no bytes at all: the client closed its side or the connection broke.
 // A poll (NextOrIdle) cannot tell that from no input on a plain TCP
 // connection, so when a wait for input ended and the reader then read
@@ -275,7 +279,7 @@ func (c *conn) nextElement() (*xml.Element, error) {
 			return c.rd.Next()
 		}
 		if !c.inputWithin(handOffDelay) {
-			return nil, err // to a fresh goroutine (settle)
+			return nil, err // to the parker or a fresh goroutine (settle)
 		}
 		// A busy connection keeps its goroutine; whitespace keepalives
 		// alone come back here, where the wait can still hand off.
@@ -283,9 +287,10 @@ func (c *conn) nextElement() (*xml.Element, error) {
 }
 
 // handOffDelay is how long a connection waits for input in place before
-// it hands itself to a fresh goroutine: a new goroutine and the regrowth
-// of its stack cost about 10 µs of CPU, which a connection that is busy
-// (a conversation, a client catching up) should not pay per stanza.
+// it parks or hands itself to a fresh goroutine: parking, a new goroutine
+// and the regrowth of its stack cost about 10 µs of CPU, which a
+// connection that is busy (a conversation, a client catching up) should
+// not pay per stanza.
 const handOffDelay = time.Second
 
 // inputWithin waits in place up to d (and no longer than the idle
@@ -294,7 +299,7 @@ func (c *conn) inputWithin(d time.Duration) bool {
 	if t := c.srv.cfg.IdleTimeout; t > 0 {
 		d = min(d, t)
 	}
-	c.waitSince = time.Now() // the idle timeout counts from here (WaitInput)
+	c.waitSince = time.Now() // the idle timeout counts from here (WaitInput, park)
 	c.nc.SetReadDeadline(c.waitSince.Add(d))
 	err := waitReadable(c.sysConn)
 	if err == nil {

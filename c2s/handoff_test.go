@@ -28,31 +28,31 @@ func connGoroutines() (running, awaiting int) {
 	return
 }
 
-// waiting reports how many connections wait for input without a goroutine
-// of their own running them: parked (Linux) or in a fresh awaitInput
-// goroutine (elsewhere); it fails the test if any wait the other way.
-func waiting(t *testing.T, srv *c2s.Server) (running, idle int) {
-	t.Helper()
-	running, awaiting := connGoroutines()
-	parked := srv.ParkedCount()
-	if runtime.GOOS == "linux" && awaiting > 0 || runtime.GOOS != "linux" && parked > 0 {
-		t.Fatalf("on %s: %d connections parked, %d waiting on goroutines", runtime.GOOS, parked, awaiting)
-	}
-	return running, parked + awaiting
+// waiting returns how many goroutines run connections, how many
+// connections are parked and how many wait for input on a fresh awaitInput
+// goroutine.
+func waiting(srv *c2s.Server) (running, parked, awaiting int) {
+	running, awaiting = connGoroutines()
+	return running, srv.ParkedCount(), awaiting
 }
 
-// settledIdle waits until the server's connections are all idle and n of
-// them wait for input (see waiting).
+// settledIdle waits until none of the server's connections runs and n of
+// them wait for input: parked on Linux, elsewhere on goroutines.
 func settledIdle(t *testing.T, srv *c2s.Server, n int) {
 	t.Helper()
+	wantParked, wantAwaiting := n, 0
+	if runtime.GOOS != "linux" {
+		wantParked, wantAwaiting = 0, n
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		running, idle := waiting(t, srv)
-		if running == 0 && idle == n {
+		running, parked, awaiting := waiting(srv)
+		if running == 0 && parked == wantParked && awaiting == wantAwaiting {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after idling: %d goroutines running connections, %d connections waiting for input; want 0 and %d", running, idle, n)
+			t.Fatalf("after idling: %d goroutines running connections, %d connections parked, %d waiting on goroutines; want 0, %d, %d",
+				running, parked, awaiting, wantParked, wantAwaiting)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -116,7 +116,7 @@ func TestIdleConnHandsOff(t *testing.T) {
 			c.ExpectClosed()
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				if running, idle := waiting(t, srv); running+idle == 0 && srv.ConnCount() == 0 {
+				if running, parked, awaiting := waiting(srv); running+parked+awaiting == 0 && srv.ConnCount() == 0 {
 					break
 				}
 				if time.Now().After(deadline) {

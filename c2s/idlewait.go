@@ -15,10 +15,11 @@ var probeDeadline = time.Unix(1, 0)
 // The connection's reader (deadlineReader) is an xml.InputWaiter: between
 // stanzas, with nothing buffered, the XML reader polls it and, when the
 // client has sent nothing, gives up its read buffer. The stream loop then
-// waits up to a second in place (inputWithin) and, if nothing comes, hands
-// the connection to a fresh goroutine that waits in WaitInput on the
-// smallest stack (see settle in conn.go). Most connections spend their
-// life there: no read buffer, a 2 KB stack.
+// waits up to a second in place (inputWithin) and, if nothing comes, parks
+// the connection (park.go) or, where it cannot, hands it to a fresh
+// goroutine that waits in WaitInput on the smallest stack (see settle in
+// conn.go). Most connections spend their life there: no read buffer and,
+// parked, no goroutine.
 
 // PollInput implements xml.InputWaiter. Input can be in the kernel's socket
 // buffer, or in TLS records that crypto/tls has already taken from the

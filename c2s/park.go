@@ -18,8 +18,9 @@ import (
 // ends. One goroutine waits on that set; when a parked socket becomes
 // readable, or the connection's idle timeout passes, it starts a new
 // goroutine that takes the connection on (conn.resume). Where parking is
-// not available (another OS, a connection without a socket, a server
-// shutting down) the connection waits on a fresh goroutine instead
+// not available (another OS, a connection without a socket, one that is
+// closing, a server shutting down, an epoll set that cannot be made or
+// take the socket) the connection waits on a fresh goroutine instead
 // (awaitInput).
 //
 // A parked connection holds one count of the server's wait group, taken
@@ -69,6 +70,7 @@ func unwrapConn(nc net.Conn) net.Conn {
 type parkState struct {
 	token    uint64    // nonzero while parked
 	deadline time.Time // the idle timeout of a parked connection; zero: none
+	index    int       // its place in the parker's deadline heap; -1: none
 	closed   bool      // its socket is closing: it must not be parked
 }
 
@@ -93,7 +95,9 @@ func (c *conn) park() bool {
 
 // resume takes a parked connection on, on the goroutine the parker
 // started: it ends the stream if the idle timeout passed, else it runs
-// the stream loop from where it stopped.
+// the stream loop from where it stopped. (It keeps waitSince: resumed
+// without input, by a close or the parker's stop, the connection may wait
+// again on a goroutine, and its idle timeout still counts from then.)
 func (c *conn) resume(timedOut bool) {
 	handedOff := false
 	defer func() {
@@ -101,7 +105,6 @@ func (c *conn) resume(timedOut bool) {
 			c.finish()
 		}
 	}()
-	c.waitSince = time.Time{}
 	if timedOut {
 		c.fail(os.ErrDeadlineExceeded)
 		return

@@ -3,7 +3,10 @@
 package c2s
 
 import (
+	"container/heap"
+	"encoding/binary"
 	"errors"
+	"math"
 	"sync"
 	"time"
 
@@ -20,15 +23,21 @@ import (
 type parker struct {
 	srv *Server
 
-	mu       sync.Mutex
-	epfd     int // the epoll set; valid while started && !stopped
-	wakefd   int // an eventfd in the set (token 0) that interrupts run
-	started  bool
-	stopped  bool
-	next     uint64           // the last token handed out; tokens are never reused
-	parked   map[uint64]*conn // by token
-	earliest time.Time        // no parked connection's deadline is before this; zero: none
+	mu        sync.Mutex
+	epfd      int // the epoll set; valid while started && !stopped
+	wakefd    int // an eventfd in the set (token 0) that interrupts run
+	started   bool
+	stopped   bool
+	retryAt   time.Time        // after the set could not be made: when to try again
+	loggedAt  time.Time        // the last failure logged (at most one a minute)
+	next      uint64           // the last token handed out; tokens are never reused
+	parked    map[uint64]*conn // by token
+	deadlines deadlineHeap     // the parked connections that have an idle deadline
 }
+
+// retryStart is how long parking stays off after the epoll set could not be
+// made (out of descriptors, say), and how often a failure is logged.
+const retryStart = time.Minute
 
 // wakeToken marks wakefd's events; connections' tokens start at 1.
 const wakeToken = 0
@@ -43,16 +52,37 @@ func newParker(s *Server) *parker {
 
 // park adds c's socket to the set, unless the parker is stopped, c is
 // closing or the set cannot be had; it reports whether c is now parked.
+// A failure of the set is logged (at most once a minute); the connection
+// then waits on a goroutine.
 func (p *parker) park(c *conn, deadline time.Time) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	parked, err := p.add(c, deadline)
+	logIt := err != nil && time.Since(p.loggedAt) >= retryStart
+	if logIt {
+		p.loggedAt = time.Now()
+	}
+	p.mu.Unlock()
+	if logIt {
+		p.srv.log.Warn("c2s: cannot park an idle connection; it waits on a goroutine", "err", err)
+	}
+	// Not c.parking.token: once p.mu is released, c may be resumed already.
+	return parked
+}
+
+// add parks c (p.mu held) and reports whether it did; the error is a
+// failure of the set, not a connection that is closing or a parker that
+// is stopped.
+func (p *parker) add(c *conn, deadline time.Time) (bool, error) {
 	if p.stopped || c.parking.closed {
-		return false
+		return false, nil
 	}
 	if !p.started {
+		if time.Now().Before(p.retryAt) {
+			return false, nil
+		}
 		if err := p.start(); err != nil {
-			p.stopped = true // no parking on this server; connections wait on goroutines
-			return false
+			p.retryAt = time.Now().Add(retryStart)
+			return false, err
 		}
 	}
 	tok := p.next + 1
@@ -60,21 +90,27 @@ func (p *parker) park(c *conn, deadline time.Time) bool {
 	err := c.sysConn.Control(func(fd uintptr) {
 		ctlErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), tokenEvent(parkEvents, tok))
 	})
-	if err != nil || ctlErr != nil {
-		return false
+	if err != nil {
+		return false, nil // the socket is closed: the read that follows says so
+	}
+	if ctlErr != nil {
+		return false, ctlErr // e.g. ENOSPC: fs.epoll.max_user_watches reached
 	}
 	p.next = tok
 	p.parked[tok] = c
 	c.parking.token = tok
 	c.parking.deadline = deadline
+	c.parking.index = -1
+	if !deadline.IsZero() {
+		heap.Push(&p.deadlines, c)
+		if c.parking.index == 0 {
+			p.poke() // run may be waiting for a later deadline, or none
+		}
+	}
 	// The parked connection holds a count of the wait group (see park.go);
 	// the caller is counted, so the count is not zero here.
 	p.srv.wg.Add(1)
-	if !deadline.IsZero() && (p.earliest.IsZero() || deadline.Before(p.earliest)) {
-		p.earliest = deadline
-		p.poke() // run may be waiting for a later deadline, or none
-	}
-	return true
+	return true, nil
 }
 
 // start creates the epoll set and starts run (p.mu held, from a counted
@@ -110,7 +146,8 @@ func eventToken(ev *unix.EpollEvent) uint64 {
 
 // poke interrupts run's wait (p.mu held, started).
 func (p *parker) poke() {
-	var one = [8]byte{1} // an eventfd adds the 8-byte integer written; little-endian
+	var one [8]byte // an eventfd adds the integer written, in native byte order
+	binary.NativeEndian.PutUint64(one[:], 1)
 	unix.Write(p.wakefd, one[:])
 }
 
@@ -120,6 +157,9 @@ func (p *parker) unpark(c *conn) {
 	tok := c.parking.token
 	delete(p.parked, tok)
 	c.parking.token = 0
+	if c.parking.index >= 0 {
+		heap.Remove(&p.deadlines, c.parking.index)
+	}
 	c.sysConn.Control(func(fd uintptr) {
 		unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
 	})
@@ -137,13 +177,13 @@ func (p *parker) closing(c *conn) {
 	}
 	p.mu.Unlock()
 	if resume {
-		p.resume(c, false)
+		p.handBack(c, false)
 	}
 }
 
-// resume starts the goroutine that takes c on; it inherits the count park
-// took.
-func (p *parker) resume(c *conn, timedOut bool) {
+// handBack starts the goroutine that takes c on (conn.resume); it inherits
+// the count park took.
+func (p *parker) handBack(c *conn, timedOut bool) {
 	go func() {
 		defer p.srv.wg.Done()
 		c.resume(timedOut)
@@ -177,9 +217,11 @@ func (p *parker) run() {
 			return
 		}
 		wait := -1 // milliseconds; -1: no deadline
-		if !p.earliest.IsZero() {
-			// Rounded up, so that the deadline has passed when the wait ends.
-			wait = int((time.Until(p.earliest) + time.Millisecond - 1) / time.Millisecond)
+		if len(p.deadlines) > 0 {
+			// Rounded up, so that the deadline has passed when the wait
+			// ends; at most what epoll_wait takes (24 days).
+			until := time.Until(p.deadlines[0].parking.deadline)
+			wait = int(min((until+time.Millisecond-1)/time.Millisecond, math.MaxInt32))
 			wait = max(wait, 0)
 		}
 		epfd := p.epfd
@@ -209,36 +251,55 @@ func (p *parker) run() {
 			}
 		}
 		nInput := len(ready)
-		if !p.earliest.IsZero() && !time.Now().Before(p.earliest) {
-			ready = p.expire(ready)
-		}
+		ready = p.expire(ready)
 		p.mu.Unlock()
 		for i, c := range ready {
-			p.resume(c, i >= nInput)
+			p.handBack(c, i >= nInput)
 		}
+		clear(ready) // hold no connection that has ended meanwhile
 	}
 }
 
-// expire unparks every connection whose idle deadline has passed, appends
-// them to timedOut, and sets earliest to the next deadline (p.mu held).
+// expire unparks every connection whose idle deadline has passed and
+// appends them to timedOut (p.mu held).
 func (p *parker) expire(timedOut []*conn) []*conn {
 	now := time.Now()
-	p.earliest = time.Time{}
-	for _, c := range p.parked {
-		d := c.parking.deadline
-		if d.IsZero() {
-			continue
-		}
-		if !now.Before(d) {
-			p.unpark(c)
-			timedOut = append(timedOut, c)
-			continue
-		}
-		if p.earliest.IsZero() || d.Before(p.earliest) {
-			p.earliest = d
-		}
+	for len(p.deadlines) > 0 && !now.Before(p.deadlines[0].parking.deadline) {
+		c := heap.Pop(&p.deadlines).(*conn)
+		p.unpark(c)
+		timedOut = append(timedOut, c)
 	}
 	return timedOut
+}
+
+// deadlineHeap orders parked connections by idle deadline, earliest first;
+// each one's parkState.index is its position (-1: not in the heap).
+type deadlineHeap []*conn
+
+func (h deadlineHeap) Len() int { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool {
+	return h[i].parking.deadline.Before(h[j].parking.deadline)
+}
+
+func (h deadlineHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].parking.index = i
+	h[j].parking.index = j
+}
+
+func (h *deadlineHeap) Push(x any) {
+	c := x.(*conn)
+	c.parking.index = len(*h)
+	*h = append(*h, c)
+}
+
+func (h *deadlineHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	old[len(old)-1] = nil
+	c.parking.index = -1
+	*h = old[:len(old)-1]
+	return c
 }
 
 // finish resumes every parked connection and closes the set (p.mu held;
@@ -253,7 +314,7 @@ func (p *parker) finish() {
 	unix.Close(p.epfd)
 	p.mu.Unlock()
 	for _, c := range ready {
-		p.resume(c, false)
+		p.handBack(c, false)
 	}
 }
 

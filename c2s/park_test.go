@@ -2,7 +2,13 @@ package c2s_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,5 +113,144 @@ func TestParkedConnClosedByServer(t *testing.T) {
 	}
 	if n := f.srv.ConnCount(); n != 0 {
 		t.Fatalf("%d connections after Shutdown", n)
+	}
+}
+
+// openUnauthenticated opens a stream on addr (direct TLS or plain TCP),
+// fails one SASL exchange so that the stream stays open unauthenticated
+// at an element boundary (where it can park), and drains what the server
+// writes from then on.
+func openUnauthenticated(t *testing.T, addr string, direct bool) net.Conn {
+	t.Helper()
+	var nc net.Conn
+	var err error
+	if direct {
+		nc, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		nc, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	io.WriteString(nc, `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`+
+		`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='BOGUS'/>`)
+	go io.Copy(io.Discard, nc) // the server's writes never block
+	return nc
+}
+
+// waitParked waits until n connections are parked (Linux) or, elsewhere,
+// for the server's n connections.
+func waitParked(t *testing.T, srv *c2s.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.GOOS == "linux" && srv.ParkedCount() < n || srv.ConnCount() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections, %d parked; want %d", srv.ConnCount(), srv.ParkedCount(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestParkedCloseStorm: while Shutdown runs, parked connections are closed
+// by their clients (gracefully or with a reset) or send input; Shutdown
+// ends every connection in time and leaves no goroutine behind.
+func TestParkedCloseStorm(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		for round := range 2 {
+			t.Run(fmt.Sprintf("direct=%v/%d", direct, round), func(t *testing.T) {
+				base := runtime.NumGoroutine()
+				f := start(t, func(c *c2s.Config) { c.RequireTLS, c.KeepaliveInterval = false, 0 })
+				addr := f.addr
+				if direct {
+					addr = f.tlsAddr
+				}
+				const n = 100
+				conns := make([]net.Conn, n)
+				for i := range conns {
+					conns[i] = openUnauthenticated(t, addr, direct)
+				}
+				waitParked(t, f.srv, n)
+				var wg sync.WaitGroup
+				for i, c := range conns {
+					wg.Go(func() {
+						time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+						switch i % 4 {
+						case 0:
+							c.Close()
+						case 1:
+							if tc, ok := c.(*net.TCPConn); ok {
+								tc.SetLinger(0) // a reset
+							}
+							c.Close()
+						case 2:
+							io.WriteString(c, " ")
+						case 3:
+							io.WriteString(c, "<iq type='get' id='x'/>")
+						}
+					})
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				defer cancel()
+				time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+				if err := f.srv.Shutdown(ctx); err != nil {
+					t.Fatalf("Shutdown: %v; %d connections, %d parked", err, f.srv.ConnCount(), f.srv.ParkedCount())
+				}
+				wg.Wait()
+				if f.srv.ConnCount() != 0 || f.srv.ParkedCount() != 0 {
+					t.Fatalf("after Shutdown: %d connections, %d parked", f.srv.ConnCount(), f.srv.ParkedCount())
+				}
+				for _, c := range conns {
+					c.Close()
+				}
+				for d := time.Now().Add(3 * time.Second); runtime.NumGoroutine() > base && time.Now().Before(d); {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if g := runtime.NumGoroutine(); g > base {
+					buf := make([]byte, 1<<20)
+					t.Fatalf("%d goroutines after Shutdown, %d before:\n%s", g, base, buf[:runtime.Stack(buf, true)])
+				}
+			})
+		}
+	}
+}
+
+// TestParkedDeadlineStorm: idle deadlines race keepalives and closes
+// across many parked connections; every connection ends once its client
+// falls silent.
+func TestParkedDeadlineStorm(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			f := start(t, func(c *c2s.Config) {
+				c.RequireTLS, c.KeepaliveInterval, c.IdleTimeout = false, 0, 1100*time.Millisecond
+			})
+			addr := f.addr
+			if direct {
+				addr = f.tlsAddr
+			}
+			const n = 100
+			var wg sync.WaitGroup
+			for i := range n {
+				c := openUnauthenticated(t, addr, direct)
+				wg.Go(func() {
+					for range 4 {
+						time.Sleep(time.Duration(900+rand.IntN(400)) * time.Millisecond)
+						if _, err := io.WriteString(c, " "); err != nil {
+							break
+						}
+					}
+					if i%2 == 0 {
+						c.Close()
+					}
+				})
+			}
+			wg.Wait()
+			for d := time.Now().Add(5 * time.Second); f.srv.ConnCount() != 0 && time.Now().Before(d); {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if n := f.srv.ConnCount(); n != 0 {
+				t.Fatalf("%d connections (%d parked) outlived their idle timeout", n, f.srv.ParkedCount())
+			}
+		})
 	}
 }

@@ -264,10 +264,6 @@ func (s *Server) ConnCount() int {
 	return len(s.conns)
 }
 
-// ParkedCount returns the number of idle connections that wait without a
-// goroutine (see park.go).
-func (s *Server) ParkedCount() int { return s.parker.count() }
-
 var whitespace = []byte(" ")
 
 // keepalives sends a single space (RFC 6120 §4.6.1) to every connection
