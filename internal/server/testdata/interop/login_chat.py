@@ -7,6 +7,8 @@ subscription handling (auto_authorize / auto_subscribe), see each other
 online and chat both ways with bodies that need escaping.
 """
 
+import asyncio
+
 from slixmpp import JID
 
 from skald_interop import Client, check, log, run, until
@@ -103,6 +105,19 @@ async def main():
             check(m["stanza_id"]["by"] == c.boundjid.bare and m["stanza_id"]["id"],
                   "%s: message lacks the archive's stanza-id: %s" % (c.name, m))
     log("%d bodies arrived intact each way" % len(BODIES))
+
+    # Both go quiet for longer than the server's in-place wait (a second),
+    # so that their connections park without a goroutine (c2s/park.go),
+    # then chat again: each parked connection wakes for its client's
+    # stanza and for the one routed to it.
+    await asyncio.sleep(2.5)
+    alice.send_message(mto=BOB, mbody="after a pause", mtype="chat")
+    await until(lambda: len(bob.messages) > len(BODIES), "bob to receive a message after both idled")
+    bob.send_message(mto=JID("alice@localhost/home"), mbody="still here", mtype="chat")
+    await until(lambda: len(alice.messages) > len(BODIES), "alice to receive a message after both idled")
+    check(bob.messages[-1]["body"] == "after a pause" and alice.messages[-1]["body"] == "still here",
+          "after idling: bob got %r, alice got %r" % (bob.messages[-1]["body"], alice.messages[-1]["body"]))
+    log("after 2.5 s of silence both connections still chat both ways")
 
     for c in (alice, bob):
         c.assert_healthy()
