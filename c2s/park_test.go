@@ -254,3 +254,23 @@ func TestParkedDeadlineStorm(t *testing.T) {
 		})
 	}
 }
+
+// TestParkedBetweenStreamHeaders: a client that pauses right after a
+// stream header, before its first element (after connecting, after
+// STARTTLS, after SASL), parks there too, and negotiation goes on when it
+// speaks again.
+func TestParkedBetweenStreamHeaders(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	settledIdle(t, f.srv, 1)
+	c.StartTLS("localhost")
+	settledIdle(t, f.srv, 1)
+	c.AuthSCRAM("localhost", "alice", "secret-alice")
+	settledIdle(t, f.srv, 1)
+	c.Bind("r")
+	c.Send(`<iq type='get' id='p' to='localhost'><query xmlns='urn:example:unknown'/></iq>`)
+	if el := c.Next(); el.Local != "iq" || el.Attr("id") != "p" {
+		t.Fatalf("got %s", el)
+	}
+}

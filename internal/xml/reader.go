@@ -72,10 +72,11 @@ type Reader struct {
 	begun bool      // root element seen
 	root  qname     // raw name of the root, to check its end tag
 	stack []open    // Next's open elements, kept to reuse the allocation while busy
-	// atBoundary: the tokenizer last returned a top-level element's end,
-	// so it has read nothing further and owes no token (after a
-	// self-closing root it would owe the root's end). Only then does Next
-	// wait for input itself, and drop the tokenizer while idle.
+	// atBoundary: the tokenizer last returned a top-level element's end
+	// or the root's start, so it has read nothing further and owes no
+	// token (after a self-closing root it would owe the root's end). Only
+	// then does Next wait for input itself, and drop the tokenizer while
+	// idle.
 	atBoundary bool
 }
 
@@ -383,7 +384,11 @@ func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) 
 			ns, _ := r.lookup("")
 			r.resetBudget()
 			r.src.skipSpace = true
-			r.atBoundary = false
+			// Right after the header the stream is at a boundary too, as
+			// after a top-level element (an idle stream can drop its state
+			// before its first stanza), unless the root closed itself and
+			// the tokenizer owes its end tag.
+			r.atBoundary = !r.tok.needClose
 			r.src.br.releaseIfEmpty()
 			return e, ns, nil
 		default:

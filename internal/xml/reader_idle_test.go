@@ -271,3 +271,32 @@ func TestInputBufferActsLikeBufio(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleAfterHeader: right after the stream header, before any stanza,
+// the reader waits as between stanzas, holding nothing; a root that closed
+// itself is not waited after: its end comes next.
+func TestIdleAfterHeader(t *testing.T) {
+	src := &scriptedWaiter{steps: []step{{data: hdr}, {data: "<iq/>", idle: true}}}
+	src.rd = NewReader(src, testLimits, 0)
+	if _, _, err := src.rd.ReadStreamStart(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.rd.NextOrIdle(); !errors.Is(err, ErrWouldWait) {
+		t.Fatalf("NextOrIdle after the header: %v, want ErrWouldWait", err)
+	}
+	if el, err := src.rd.Next(); err != nil || el.Local != "iq" {
+		t.Fatalf("Next: %v, %v", el, err)
+	}
+	if len(src.waits) != 1 || src.waits[0] != (waitState{}) {
+		t.Fatalf("waits %+v, want one, holding nothing", src.waits)
+	}
+
+	closed := &scriptedWaiter{steps: []step{{data: strings.Replace(hdr, "'>", "'/>", 1)}, {data: " ", idle: true}}}
+	closed.rd = NewReader(closed, testLimits, 0)
+	if _, _, err := closed.rd.ReadStreamStart(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := closed.rd.NextOrIdle(); !errors.Is(err, ErrStreamEnd) {
+		t.Fatalf("NextOrIdle after a self-closing root: %v, want ErrStreamEnd", err)
+	}
+}
