@@ -258,11 +258,10 @@ func (c *conn) streamLoop() (restart bool, err error) {
 // can wait without its goroutine (see settle).
 //
 // A socket that was readable (WaitInput, inputWithin or the parker said
-// so) may hold
-// no bytes at all: the client closed its side or the connection broke.
-// A poll (NextOrIdle) cannot tell that from no input on a plain TCP
-// connection, so when a wait for input ended and the reader then read
-// nothing, it reads with Next, which meets the end or the error.
+// so) may hold no bytes at all: the client closed its side or the
+// connection broke. A poll (NextOrIdle) cannot tell that from no input on
+// a plain TCP connection, so when a wait for input ended and the reader
+// then read nothing, it reads with Next, which meets the end or the error.
 func (c *conn) nextElement() (*xml.Element, error) {
 	if !c.canWaitReadable() {
 		return c.rd.Next()
