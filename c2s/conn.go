@@ -50,7 +50,7 @@ type conn struct {
 	// read by the parker, under its mutex, once the connection parked.
 	sysConn   syscall.RawConn // raw's, once socketReadable needed it
 	noSysConn bool            // raw has no syscall.RawConn (see canWaitReadable)
-	waitSince time.Time       // start of the wait for input that inputWithin began, if it timed out
+	waitSince time.Time       // start of the wait for input that inputWithin began, until input arrives (gotInput)
 	received  int64           // bytes read from the client (TLS: decrypted)
 	woke      bool            // a wait for input just ended: awaitInput's or parked (see nextElement)
 	polling   bool            // reads must not wait (stanzaReady)
@@ -65,7 +65,7 @@ func newID() string {
 }
 
 func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
-	c := &conn{srv: s, directTLS: directTLS, id: newID()}
+	c := &conn{srv: s, directTLS: directTLS, id: newID(), parking: parkState{index: -1}}
 	c.raw = &watchedConn{Conn: nc, c: c}
 	c.nc = c.raw
 	c.streamID = c.id
@@ -89,11 +89,22 @@ func (d deadlineReader) Read(p []byte) (int, error) {
 		d.c.nc.SetReadDeadline(time.Now().Add(t))
 	}
 	n, err := d.c.nc.Read(p)
-	d.c.received += int64(n)
-	if n > 0 && d.c.rate != nil {
-		d.c.rate.take(n)
-	}
+	d.c.gotInput(n)
 	return n, err
+}
+
+// gotInput accounts for n bytes read from the client: they count against
+// its read rate, and they end any wait for input, so that the idle timeout
+// of a later wait counts from them (see waitSince).
+func (c *conn) gotInput(n int) {
+	if n <= 0 {
+		return
+	}
+	c.received += int64(n)
+	c.waitSince = time.Time{}
+	if c.rate != nil {
+		c.rate.take(n)
+	}
 }
 
 func (c *conn) limits() xml.Limits {

@@ -41,10 +41,7 @@ func (d deadlineReader) PollInput(p []byte) (n int, ready bool, err error) {
 	if c.srv.cfg.IdleTimeout <= 0 {
 		tc.SetReadDeadline(time.Time{}) // else every read sets its own
 	}
-	c.received += int64(n)
-	if n > 0 && c.rate != nil {
-		c.rate.take(n)
-	}
+	c.gotInput(n)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		err = nil
 	}

@@ -10,7 +10,7 @@ import (
 // each record as it is logged; slog's Logger.With would format them when
 // the connection starts and keep the result, a buffer per connection that
 // most connections never use (at the default level an idle connection
-// logs nothing). Immutable: a new identity is a new connLog (withIdentity).
+// logs nothing). Immutable: a new identity is a new logger (newConnLogger).
 type connLog struct {
 	h         slog.Handler
 	c         *conn // its id and remote address are fixed for its life
@@ -28,13 +28,7 @@ func (l *connLog) Enabled(ctx context.Context, level slog.Level) bool {
 
 func (l *connLog) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	out.AddAttrs(slog.String("conn", l.c.id), slog.String("remote", l.c.raw.RemoteAddr().String()))
-	if l.user != "" {
-		out.AddAttrs(slog.String("user", l.user))
-	}
-	if l.jid != "" {
-		out.AddAttrs(slog.String("jid", l.jid))
-	}
+	out.AddAttrs(l.identity()...)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(a)
 		return true
@@ -42,12 +36,25 @@ func (l *connLog) Handle(ctx context.Context, r slog.Record) error {
 	return l.h.Handle(ctx, out)
 }
 
-// WithAttrs and WithGroup wrap the inner handler; the connection's own
-// attributes then follow those (and, with a group, go into it).
+// identity returns the connection's attributes.
+func (l *connLog) identity() []slog.Attr {
+	attrs := []slog.Attr{slog.String("conn", l.c.id), slog.String("remote", l.c.raw.RemoteAddr().String())}
+	if l.user != "" {
+		attrs = append(attrs, slog.String("user", l.user))
+	}
+	if l.jid != "" {
+		attrs = append(attrs, slog.String("jid", l.jid))
+	}
+	return attrs
+}
+
+// WithAttrs and WithGroup (which nothing in c2s calls) hand the
+// connection's attributes to the inner handler first, so that they stay
+// at the top level, outside any group, as Logger.With would have them.
 func (l *connLog) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &connLog{h: l.h.WithAttrs(attrs), c: l.c, user: l.user, jid: l.jid}
+	return l.h.WithAttrs(l.identity()).WithAttrs(attrs)
 }
 
 func (l *connLog) WithGroup(name string) slog.Handler {
-	return &connLog{h: l.h.WithGroup(name), c: l.c, user: l.user, jid: l.jid}
+	return l.h.WithAttrs(l.identity()).WithGroup(name)
 }

@@ -38,8 +38,13 @@ func TestConnLog(t *testing.T) {
 		}
 	}
 	out.Reset()
-	newConnLogger(c, "", "").With("k", "v").WithGroup("g").Info("grouped", "n", 2)
-	if got := out.String(); !strings.Contains(got, "k=v") || !strings.Contains(got, "g.n=2") || !strings.Contains(got, "g.conn="+c.id) {
-		t.Errorf("With and WithGroup: logged %q", got)
+	newConnLogger(c, "alice@localhost", "").With("k", "v").WithGroup("g").Info("grouped", "n", 2)
+	want := `msg=grouped conn=` + c.id + ` remote=` + remote + ` user=alice@localhost k=v g.n=2`
+	if _, got, _ := strings.Cut(strings.TrimSpace(out.String()), "level=INFO "); got != want {
+		t.Errorf("With and WithGroup: logged %q, want %q after the level", got, want)
+	}
+	quiet := newConnLogger(c, "", "")
+	if n := testing.AllocsPerRun(100, func() { quiet.Debug("hidden", "n", 3) }); n != 0 {
+		t.Errorf("a line below the level costs %v allocations", n)
 	}
 }

@@ -95,9 +95,10 @@ func (c *conn) park() bool {
 
 // resume takes a parked connection on, on the goroutine the parker
 // started: it ends the stream if the idle timeout passed, else it runs
-// the stream loop from where it stopped. (It keeps waitSince: resumed
-// without input, by a close or the parker's stop, the connection may wait
-// again on a goroutine, and its idle timeout still counts from then.)
+// the stream loop from where it stopped. (It keeps waitSince, which the
+// first input clears: resumed without input, by a close or the parker's
+// stop, the connection may wait again on a goroutine, and its idle timeout
+// still counts from when the wait began.)
 func (c *conn) resume(timedOut bool) {
 	handedOff := false
 	defer func() {

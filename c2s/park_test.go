@@ -274,3 +274,29 @@ func TestParkedBetweenStreamHeaders(t *testing.T) {
 		t.Fatalf("got %s", el)
 	}
 }
+
+// TestParkedWaitEndsWithInput: the idle timeout of a connection that
+// parked and then woke for input counts from its last input, not from the
+// wait that parked it: a client that paused (and parked) before its SASL
+// exchange, and then takes a while over its response, is not cut off.
+func TestParkedWaitEndsWithInput(t *testing.T) {
+	const idle = 3 * time.Second
+	for _, retry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("after a failed attempt=%v", retry), func(t *testing.T) {
+			f := start(t, func(c *c2s.Config) { c.IdleTimeout, c.TLS, c.RequireTLS = idle, nil, false })
+			c := xmpptest.Dial(t, f.addr)
+			c.OpenStream("localhost")
+			if retry {
+				if err := c.TrySCRAM("alice", "wrong"); err == nil {
+					t.Fatal("a wrong password was accepted")
+				}
+			}
+			time.Sleep(2200 * time.Millisecond) // parked after a second
+			settledIdle(t, f.srv, 1)
+			// 2.2 s + 1.2 s since the wait began, 1.2 s since the last input.
+			if err := c.TrySCRAMWith(xmpptest.SCRAM{Pause: 1200 * time.Millisecond}, "alice", "secret-alice"); err != nil {
+				t.Fatalf("a response 1.2 s after the challenge: %v", err)
+			}
+		})
+	}
+}

@@ -220,6 +220,9 @@ type SCRAM struct {
 	// binds to Binding.
 	GS2     string
 	Binding []byte // channel binding data, sent after GS2 in c=
+	// Pause is how long the client takes before its response, as a slow
+	// client (or a user typing a password) would.
+	Pause time.Duration
 }
 
 // TrySCRAMWith runs the exchange opt describes and checks the server
@@ -270,6 +273,7 @@ func (c *Conn) TrySCRAMWith(opt SCRAM, user, password string) error {
 	for i := range proof {
 		proof[i] = clientKey[i] ^ sig[i]
 	}
+	time.Sleep(opt.Pause)
 	c.Sendf(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>`,
 		base64.StdEncoding.EncodeToString([]byte(final+",p="+base64.StdEncoding.EncodeToString(proof))))
 	el = c.Next()
