@@ -62,24 +62,17 @@ func (s *Store) CreateUser(ctx context.Context, bare string, c storage.Credentia
 func (s *Store) UserCredentials(ctx context.Context, bare string) (storage.Credentials, error) {
 	var c storage.Credentials
 	err := s.read(ctx, func(r *conn) error {
-		st, err := r.prep(`SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
-			sha256_salt, sha256_iter, sha256_stored, sha256_server FROM users WHERE bare=?`)
-		if err != nil {
-			return err
+		found, err := r.queryRow(`SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
+			sha256_salt, sha256_iter, sha256_stored, sha256_server FROM users WHERE bare=?`,
+			func(st *sqlite3.Stmt) error {
+				c.SHA1 = storage.Credential{Salt: blob(st, 0), Iterations: st.ColumnInt(1), StoredKey: blob(st, 2), ServerKey: blob(st, 3)}
+				c.SHA256 = storage.Credential{Salt: blob(st, 4), Iterations: st.ColumnInt(5), StoredKey: blob(st, 6), ServerKey: blob(st, 7)}
+				return nil
+			}, bare)
+		if err == nil && !found {
+			err = storage.ErrNotFound
 		}
-		defer st.Reset()
-		if err := st.BindText(1, bare); err != nil {
-			return err
-		}
-		if !st.Step() {
-			if err := st.Err(); err != nil {
-				return err
-			}
-			return storage.ErrNotFound
-		}
-		c.SHA1 = storage.Credential{Salt: blob(st, 0), Iterations: st.ColumnInt(1), StoredKey: blob(st, 2), ServerKey: blob(st, 3)}
-		c.SHA256 = storage.Credential{Salt: blob(st, 4), Iterations: st.ColumnInt(5), StoredKey: blob(st, 6), ServerKey: blob(st, 7)}
-		return nil
+		return err
 	})
 	return c, err
 }
@@ -235,18 +228,13 @@ func (s *Store) Roster(ctx context.Context, owner string) ([]storage.RosterItem,
 	var items []storage.RosterItem
 	var ver int64
 	err := s.readTx(ctx, func(r *conn) error {
-		st, err := r.prep(`SELECT version FROM roster WHERE owner=?`)
-		if err != nil {
-			return err
+		found, err := r.queryRow(`SELECT version FROM roster WHERE owner=?`, func(st *sqlite3.Stmt) error {
+			ver = st.ColumnInt64(0)
+			return nil
+		}, owner)
+		if err != nil || !found {
+			return err // no roster row: no items either
 		}
-		defer st.Reset()
-		if err := st.BindText(1, owner); err != nil {
-			return err
-		}
-		if !st.Step() {
-			return st.Err()
-		}
-		ver = st.ColumnInt64(0)
 		it, err := r.prep(`SELECT ` + rosterCols + ` FROM roster_item WHERE owner=? ORDER BY contact`)
 		if err != nil {
 			return err
@@ -274,21 +262,14 @@ func (s *Store) Roster(ctx context.Context, owner string) ([]storage.RosterItem,
 func (s *Store) RosterItem(ctx context.Context, owner, contact string) (storage.RosterItem, error) {
 	var item storage.RosterItem
 	err := s.read(ctx, func(r *conn) error {
-		st, err := r.prep(`SELECT ` + rosterCols + ` FROM roster_item WHERE owner=? AND contact=?`)
-		if err != nil {
-			return err
-		}
-		defer st.Reset()
-		if err := bind(st, owner, contact); err != nil {
-			return err
-		}
-		if !st.Step() {
-			if err := st.Err(); err != nil {
+		found, err := r.queryRow(`SELECT `+rosterCols+` FROM roster_item WHERE owner=? AND contact=?`,
+			func(st *sqlite3.Stmt) (err error) {
+				item, err = scanRosterItem(st)
 				return err
-			}
-			return storage.ErrNotFound
+			}, owner, contact)
+		if err == nil && !found {
+			err = storage.ErrNotFound
 		}
-		item, err = scanRosterItem(st)
 		return err
 	})
 	return item, err
@@ -296,19 +277,16 @@ func (s *Store) RosterItem(ctx context.Context, owner, contact string) (storage.
 
 // bumpRoster increments owner's roster version, creating the roster row.
 func bumpRoster(w *conn, owner string) (string, error) {
-	st, err := w.prep(`INSERT INTO roster(owner, version) VALUES(?, 1)
-		ON CONFLICT(owner) DO UPDATE SET version = version + 1 RETURNING version`)
-	if err != nil {
+	var ver int64
+	found, err := w.queryRow(`INSERT INTO roster(owner, version) VALUES(?, 1)
+		ON CONFLICT(owner) DO UPDATE SET version = version + 1 RETURNING version`, func(st *sqlite3.Stmt) error {
+		ver = st.ColumnInt64(0)
+		return nil
+	}, owner)
+	if err != nil || !found {
 		return "", err
 	}
-	defer st.Reset()
-	if err := st.BindText(1, owner); err != nil {
-		return "", err
-	}
-	if !st.Step() {
-		return "", st.Err()
-	}
-	return strconv.FormatInt(st.ColumnInt64(0), 10), nil
+	return strconv.FormatInt(ver, 10), nil
 }
 
 // PutRosterItem implements storage.Rosters.
@@ -358,21 +336,13 @@ func (s *Store) StoreOffline(ctx context.Context, owner string, m storage.Offlin
 	}
 	return s.write(ctx, func(w *conn) error {
 		if limit > 0 {
-			st, err := w.prep(`SELECT count(*) FROM (SELECT 1 FROM offline WHERE owner=? LIMIT ?)`)
-			if err != nil {
+			n := 0
+			if _, err := w.queryRow(`SELECT count(*) FROM (SELECT 1 FROM offline WHERE owner=? LIMIT ?)`, func(st *sqlite3.Stmt) error {
+				n = st.ColumnInt(0)
+				return nil
+			}, owner, limit); err != nil {
 				return err
 			}
-			if err := bind(st, owner, limit); err != nil {
-				st.Reset()
-				return err
-			}
-			if !st.Step() {
-				err := st.Err()
-				st.Reset()
-				return err
-			}
-			n := st.ColumnInt(0)
-			st.Reset()
 			if n >= limit {
 				return storage.ErrQuotaExceeded
 			}
@@ -421,23 +391,15 @@ func (s *Store) ArchivePrefs(ctx context.Context, owner string) (storage.Archive
 	var p storage.ArchivePrefs
 	var ok bool
 	err := s.read(ctx, func(r *conn) error {
-		st, err := r.prep(`SELECT default_mode, always, never FROM archive_prefs WHERE owner=?`)
-		if err != nil {
+		var err error
+		ok, err = r.queryRow(`SELECT default_mode, always, never FROM archive_prefs WHERE owner=?`, func(st *sqlite3.Stmt) (err error) {
+			p.Default = st.ColumnText(0)
+			if p.Always, err = decodeList(st, 1); err != nil {
+				return err
+			}
+			p.Never, err = decodeList(st, 2)
 			return err
-		}
-		defer st.Reset()
-		if err := st.BindText(1, owner); err != nil {
-			return err
-		}
-		if !st.Step() {
-			return st.Err()
-		}
-		ok = true
-		p.Default = st.ColumnText(0)
-		if p.Always, err = decodeList(st, 1); err != nil {
-			return err
-		}
-		p.Never, err = decodeList(st, 2)
+		}, owner)
 		return err
 	})
 	return p, ok, err

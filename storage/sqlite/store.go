@@ -162,6 +162,24 @@ func (c *conn) exec(query string, args ...any) error {
 	return st.Exec()
 }
 
+// queryRow runs a cached statement that gives at most one row, with args
+// bound as by exec, and hands the row to scan (its columns are valid only
+// there). It reports whether there was a row. For cold paths, like exec.
+func (c *conn) queryRow(query string, scan func(*sqlite3.Stmt) error, args ...any) (bool, error) {
+	st, err := c.prep(query)
+	if err != nil {
+		return false, err
+	}
+	defer st.Reset()
+	if err := bind(st, args...); err != nil {
+		return false, err
+	}
+	if !st.Step() {
+		return false, st.Err()
+	}
+	return true, scan(st)
+}
+
 func (c *conn) close() error {
 	if c == nil || c.db == nil {
 		return nil
