@@ -100,25 +100,10 @@ func (s *Store) UserExists(ctx context.Context, bare string) (bool, error) {
 	var ok bool
 	err := s.read(ctx, func(r *conn) error {
 		var err error
-		ok, err = exists(r, `SELECT 1 FROM users WHERE bare=?`, bare)
+		ok, err = r.queryRow(`SELECT 1 FROM users WHERE bare=?`, nil, bare)
 		return err
 	})
 	return ok, err
-}
-
-func exists(c *conn, query string, args ...any) (bool, error) {
-	st, err := c.prep(query)
-	if err != nil {
-		return false, err
-	}
-	defer st.Reset()
-	if err := bind(st, args...); err != nil {
-		return false, err
-	}
-	if st.Step() {
-		return true, nil
-	}
-	return false, st.Err()
 }
 
 // DeleteUser implements storage.Users. The archive is deleted in batches

@@ -163,8 +163,9 @@ func (c *conn) exec(query string, args ...any) error {
 }
 
 // queryRow runs a cached statement that gives at most one row, with args
-// bound as by exec, and hands the row to scan (its columns are valid only
-// there). It reports whether there was a row. For cold paths, like exec.
+// bound as by exec, and hands the row to scan, if any (its columns are
+// valid only there). It reports whether there was a row. For cold paths,
+// like exec.
 func (c *conn) queryRow(query string, scan func(*sqlite3.Stmt) error, args ...any) (bool, error) {
 	st, err := c.prep(query)
 	if err != nil {
@@ -176,6 +177,9 @@ func (c *conn) queryRow(query string, scan func(*sqlite3.Stmt) error, args ...an
 	}
 	if !st.Step() {
 		return false, st.Err()
+	}
+	if scan == nil {
+		return true, nil
 	}
 	return true, scan(st)
 }
