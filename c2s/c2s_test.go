@@ -279,3 +279,73 @@ func TestShutdownSendsSystemShutdown(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestNegotiationTimeout: a stream that has not bound a resource within
+// the negotiation timeout ends with connection-timeout, however the client
+// keeps it busy meanwhile (silent, parked, or sending whitespace), while a
+// stream that bound in time is held to the idle timeout only.
+func TestNegotiationTimeout(t *testing.T) {
+	const negotiation = 1500 * time.Millisecond
+	tests := []struct {
+		name    string
+		plain   bool
+		prepare func(c *xmpptest.Conn) (stop func())
+	}{
+		{"silent after STARTTLS", false, func(c *xmpptest.Conn) func() {
+			c.OpenStream("localhost")
+			c.StartTLS("localhost")
+			return func() {}
+		}},
+		{"whitespace before authenticating", true, func(c *xmpptest.Conn) func() {
+			c.OpenStream("localhost")
+			done := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-done:
+						return
+					case <-time.After(200 * time.Millisecond):
+						c.Raw().Write([]byte(" "))
+					}
+				}
+			}()
+			return func() { close(done) }
+		}},
+		{"authenticated, not bound", true, func(c *xmpptest.Conn) func() {
+			c.OpenStream("localhost")
+			c.AuthSCRAM("localhost", "alice", "secret-alice")
+			return func() {}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := start(t, func(cfg *c2s.Config) {
+				cfg.NegotiationTimeout, cfg.IdleTimeout = negotiation, 30*time.Second
+				if tt.plain {
+					cfg.TLS, cfg.RequireTLS = nil, false
+				}
+			})
+			began := time.Now()
+			c := xmpptest.Dial(t, f.addr)
+			stop := tt.prepare(c)
+			defer stop()
+			c.Timeout = 5 * negotiation
+			if got := c.ExpectStreamError(); got != "connection-timeout" {
+				t.Fatalf("stream error %q, want connection-timeout", got)
+			}
+			if took := time.Since(began); took < negotiation-100*time.Millisecond || took > 3*negotiation {
+				t.Fatalf("ended after %v, want about %v", took, negotiation)
+			}
+		})
+	}
+	t.Run("bound in time", func(t *testing.T) {
+		f := start(t, func(cfg *c2s.Config) { cfg.NegotiationTimeout, cfg.IdleTimeout = negotiation, 30*time.Second })
+		c := xmpptest.Dial(t, f.addr)
+		c.Login("localhost", "alice", "secret-alice", "r")
+		time.Sleep(negotiation + time.Second) // past the negotiation deadline, parked meanwhile
+		c.Send(`<iq type='get' id='after' to='localhost'><query xmlns='urn:example:unknown'/></iq>`)
+		if el := c.Next(); el.Local != "iq" || el.Attr("id") != "after" {
+			t.Fatalf("after the negotiation deadline: %s", el)
+		}
+	})
+}

@@ -45,6 +45,9 @@ type conn struct {
 
 	closeOnce sync.Once
 	rate      *tokenBucket // nil: no read limit
+	// negotiateBy is when the stream must have a bound resource or a
+	// resumed session (NegotiationTimeout after accepting); zero: no bound.
+	negotiateBy time.Time
 	// The fields below belong to the goroutine that owns the connection
 	// (serve, then each awaitInput or resume in turn). sysConn is also
 	// read by the parker, under its mutex, once the connection parked.
@@ -71,6 +74,9 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	c.streamID = c.id
 	c.log = newConnLogger(c, "", "")
 	c.q = newOutQueue(c.raw, s.cfg.SendQueueBytes, s.cfg.WriteTimeout, s.goroutine, c.writeFailed)
+	if s.cfg.NegotiationTimeout > 0 {
+		c.negotiateBy = time.Now().Add(s.cfg.NegotiationTimeout)
+	}
 	if s.cfg.ReadBytesPerSecond > 0 {
 		c.rate = newTokenBucket(float64(s.cfg.ReadBytesPerSecond), float64(s.cfg.ReadBurstBytes))
 	}
@@ -85,12 +91,51 @@ type deadlineReader struct{ c *conn }
 func (d deadlineReader) Read(p []byte) (int, error) {
 	if d.c.polling {
 		d.c.nc.SetReadDeadline(pastDeadline)
-	} else if t := d.c.srv.cfg.IdleTimeout; t > 0 {
-		d.c.nc.SetReadDeadline(time.Now().Add(t))
+	} else if d.c.hasWaitDeadline() {
+		d.c.nc.SetReadDeadline(d.c.waitDeadline(time.Now()))
 	}
 	n, err := d.c.nc.Read(p)
 	d.c.gotInput(n)
 	return n, err
+}
+
+// waitDeadline is when a wait for input that began at from ends the
+// stream with connection-timeout: the idle timeout after from or, while
+// the stream is not yet negotiated (no resource bound, no session
+// resumed), the negotiation deadline if that is sooner. Zero: never.
+// Connection goroutine only, as for every deadline below.
+func (c *conn) waitDeadline(from time.Time) time.Time {
+	var d time.Time
+	if t := c.srv.cfg.IdleTimeout; t > 0 {
+		d = from.Add(t)
+	}
+	if c.negotiating() && (d.IsZero() || c.negotiateBy.Before(d)) {
+		d = c.negotiateBy
+	}
+	return d
+}
+
+// hasWaitDeadline reports whether waits for input have a deadline: then
+// every read sets its own (deadlineReader), and a read or wait that set a
+// different one need not restore anything; else it must clear it.
+func (c *conn) hasWaitDeadline() bool {
+	return c.srv.cfg.IdleTimeout > 0 || c.negotiating()
+}
+
+// clearReadDeadlineUnlessReadsSetTheirs restores the no-deadline state
+// after a read or wait that set a deadline of its own, where reads set none.
+func (c *conn) clearReadDeadlineUnlessReadsSetTheirs() {
+	if !c.hasWaitDeadline() {
+		c.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+func (c *conn) negotiating() bool { return c.sess == nil && !c.negotiateBy.IsZero() }
+
+// negotiated marks the stream as having its session (c.sess set): the
+// negotiation deadline no longer applies.
+func (c *conn) negotiated() {
+	c.clearReadDeadlineUnlessReadsSetTheirs()
 }
 
 // gotInput accounts for n bytes read from the client: they count against
@@ -306,19 +351,17 @@ const handOffDelay = time.Second
 // inputWithin waits in place up to d (and no longer than the idle
 // timeout) for the socket to become readable.
 func (c *conn) inputWithin(d time.Duration) bool {
-	if t := c.srv.cfg.IdleTimeout; t > 0 {
-		d = min(d, t)
-	}
 	c.waitSince = time.Now() // the idle timeout counts from here (WaitInput, park)
-	c.nc.SetReadDeadline(c.waitSince.Add(d))
+	deadline := c.waitSince.Add(d)
+	if w := c.waitDeadline(c.waitSince); !w.IsZero() && w.Before(deadline) {
+		deadline = w
+	}
+	c.nc.SetReadDeadline(deadline)
 	err := waitReadable(c.sysConn)
 	if err == nil {
 		c.waitSince = time.Time{}
 	}
-	// Reads set their own deadline only with an idle timeout.
-	if c.srv.cfg.IdleTimeout <= 0 {
-		c.nc.SetReadDeadline(time.Time{})
-	}
+	c.clearReadDeadlineUnlessReadsSetTheirs()
 	return err == nil
 }
 
@@ -575,6 +618,7 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 		return c.push(reply.Bytes(stream.NSClient))
 	}
 	c.sess = newSession(c.srv, full, c)
+	c.negotiated()
 	c.srv.router.Bind(context.Background(), c.sess.rs)
 	reply := stanza.Result(el)
 	reply.SetAttr("from", "")

@@ -38,9 +38,7 @@ func (d deadlineReader) PollInput(p []byte) (n int, ready bool, err error) {
 	}
 	tc.SetReadDeadline(probeDeadline)
 	n, err = tc.Read(p)
-	if c.srv.cfg.IdleTimeout <= 0 {
-		tc.SetReadDeadline(time.Time{}) // else every read sets its own
-	}
+	c.clearReadDeadlineUnlessReadsSetTheirs()
 	c.gotInput(n)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		err = nil
@@ -57,11 +55,7 @@ func (d deadlineReader) WaitInput() error {
 	if !c.waitSince.IsZero() { // the wait began in place (inputWithin)
 		from, c.waitSince = c.waitSince, time.Time{}
 	}
-	if t := c.srv.cfg.IdleTimeout; t > 0 {
-		c.nc.SetReadDeadline(from.Add(t))
-	} else {
-		c.nc.SetReadDeadline(time.Time{})
-	}
+	c.nc.SetReadDeadline(c.waitDeadline(from))
 	if !c.canWaitReadable() {
 		return nil
 	}

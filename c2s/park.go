@@ -82,15 +82,11 @@ func (c *conn) park() bool {
 	if c.sysConn == nil {
 		return false
 	}
-	var deadline time.Time
-	if t := c.srv.cfg.IdleTimeout; t > 0 {
-		from := c.waitSince
-		if from.IsZero() {
-			from = time.Now()
-		}
-		deadline = from.Add(t)
+	from := c.waitSince
+	if from.IsZero() {
+		from = time.Now()
 	}
-	return c.srv.parker.park(c, deadline)
+	return c.srv.parker.park(c, c.waitDeadline(from))
 }
 
 // resume takes a parked connection on, on the goroutine the parker

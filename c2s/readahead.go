@@ -32,9 +32,7 @@ func (c *conn) stanzaReady() bool {
 	c.polling = true
 	_ = c.rd.ReadAhead() // a timeout when nothing is there; a lasting error comes back at the next read
 	c.polling = false
-	if c.srv.cfg.IdleTimeout <= 0 {
-		c.nc.SetReadDeadline(time.Time{})
-	}
+	c.clearReadDeadlineUnlessReadsSetTheirs()
 	return c.rd.StanzaBuffered()
 }
 

@@ -24,8 +24,12 @@ type Config struct {
 	// PreAuthMaxStanzaBytes caps elements before authentication.
 	PreAuthMaxStanzaBytes int64
 	IdleTimeout           time.Duration // no bytes from the client for this long ends the stream
-	WriteTimeout          time.Duration
-	SendQueueBytes        int
+	// NegotiationTimeout bounds the time from accepting a connection to a
+	// bound resource (or a resumed session), whatever the client sends
+	// meanwhile; 0: no bound but the idle timeout.
+	NegotiationTimeout time.Duration
+	WriteTimeout       time.Duration
+	SendQueueBytes     int
 	// AuthFailuresPerMinute bounds failed authentications per client IP;
 	// AccountAuthFailuresPerMinute per account name (whether or not the
 	// account exists). Further attempts get temporary-auth-failure. 0 means
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		Limits:                       xml.DefaultLimits,
 		PreAuthMaxStanzaBytes:        16 << 10,
 		IdleTimeout:                  5 * time.Minute,
+		NegotiationTimeout:           time.Minute,
 		WriteTimeout:                 30 * time.Second,
 		SendQueueBytes:               1 << 20,
 		AuthFailuresPerMinute:        10,

@@ -179,6 +179,7 @@ func (c *conn) smResume(el *xml.Element) error {
 		old.raw.Close()
 	}
 	c.sess = prev
+	c.negotiated()
 	c.log = newConnLogger(c, c.user+"@"+c.domain, prev.rs.JID().String())
 	c.log.Info("c2s session resumed", "acked", h)
 	return nil

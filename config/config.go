@@ -66,6 +66,10 @@ type C2S struct {
 	MaxAttrs int `toml:"max_attrs"`
 	// IdleTimeout closes connections that sent nothing for this long.
 	IdleTimeout time.Duration `toml:"idle_timeout"`
+	// NegotiationTimeout closes a connection that has not bound a resource
+	// (or resumed a session) this long after it was accepted, whatever it
+	// sends meanwhile; 0 leaves it to idle_timeout.
+	NegotiationTimeout time.Duration `toml:"negotiation_timeout"`
 	// KeepaliveInterval is how often the server sends whitespace keepalives
 	// on an otherwise quiet connection; 0 disables them.
 	KeepaliveInterval time.Duration `toml:"keepalive_interval"`
@@ -130,6 +134,7 @@ func Default() *Config {
 			MaxDepth:                        64,
 			MaxAttrs:                        64,
 			IdleTimeout:                     5 * time.Minute,
+			NegotiationTimeout:              time.Minute,
 			KeepaliveInterval:               time.Minute,
 			SendQueueBytes:                  DefaultSendQueueBytes,
 			AuthFailuresPerMinutePerIP:      10,

@@ -27,7 +27,7 @@ func TestDefault(t *testing.T) {
 	want := C2S{
 		StartTLSAddress: ":5222", DirectTLSAddress: ":5223", RequireTLS: true,
 		MaxStanzaBytes: 262144, MaxDepth: 64, MaxAttrs: 64,
-		IdleTimeout: 5 * time.Minute, KeepaliveInterval: time.Minute,
+		IdleTimeout: 5 * time.Minute, NegotiationTimeout: time.Minute, KeepaliveInterval: time.Minute,
 		SendQueueBytes: 1 << 20, AuthFailuresPerMinutePerIP: 10, AuthFailuresPerMinutePerAccount: 5, ReadBytesPerSecond: 65536,
 	}
 	if c.C2S != want {
@@ -91,6 +91,7 @@ max_stanza_bytes = 65536
 max_depth = 20
 max_attrs = 30
 idle_timeout = "10m"
+negotiation_timeout = "30s"
 keepalive_interval = 45
 send_queue_bytes = 131072
 auth_failures_per_minute_per_ip = 0
@@ -109,7 +110,7 @@ path = "db/s.db"
 			want := C2S{
 				StartTLSAddress: "127.0.0.1:15222", DirectTLSAddress: "", RequireTLS: false,
 				MaxStanzaBytes: 65536, MaxDepth: 20, MaxAttrs: 30,
-				IdleTimeout: 10 * time.Minute, KeepaliveInterval: 45 * time.Second,
+				IdleTimeout: 10 * time.Minute, NegotiationTimeout: 30 * time.Second, KeepaliveInterval: 45 * time.Second,
 				SendQueueBytes: 131072, AuthFailuresPerMinutePerIP: 0, AuthFailuresPerMinutePerAccount: 3,
 				ReadBytesPerSecond: 0,
 			}
@@ -283,6 +284,8 @@ func TestValidate(t *testing.T) {
 		{"attrs", func(c *Config) { c.C2S.MaxAttrs = 0 }, "c2s.max_attrs: 0 is too small"},
 		{"idle timeout", func(c *Config) { c.C2S.IdleTimeout = 0 }, "c2s.idle_timeout: must be positive"},
 		{"keepalive negative", func(c *Config) { c.C2S.KeepaliveInterval = -time.Second }, "c2s.keepalive_interval: must not be negative"},
+		{"negotiation negative", func(c *Config) { c.C2S.NegotiationTimeout = -time.Second }, "c2s.negotiation_timeout: must not be negative"},
+		{"negotiation off", func(c *Config) { c.C2S.NegotiationTimeout = 0 }, ""},
 		{"keepalive off", func(c *Config) { c.C2S.KeepaliveInterval = 0 }, ""},
 		{"send queue", func(c *Config) { c.C2S.SendQueueBytes = 100000 }, "c2s.send_queue_bytes: 100000 is smaller than max_stanza_bytes (262144)"},
 		{"auth ip", func(c *Config) { c.C2S.AuthFailuresPerMinutePerIP = -1 }, "c2s.auth_failures_per_minute_per_ip: must not be negative"},

@@ -112,6 +112,9 @@ func (c *Config) validateC2S(bad func(key, format string, args ...any)) {
 	if s.IdleTimeout <= 0 {
 		bad("c2s.idle_timeout", "must be positive, got %v", s.IdleTimeout)
 	}
+	if s.NegotiationTimeout < 0 {
+		bad("c2s.negotiation_timeout", "must not be negative (0 leaves it to idle_timeout), got %v", s.NegotiationTimeout)
+	}
 	if s.KeepaliveInterval < 0 {
 		bad("c2s.keepalive_interval", "must not be negative (0 disables keepalives), got %v", s.KeepaliveInterval)
 	}

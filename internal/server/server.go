@@ -136,6 +136,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if cfg.C2S.IdleTimeout > 0 {
 		cc.IdleTimeout = cfg.C2S.IdleTimeout
 	}
+	cc.NegotiationTimeout = cfg.C2S.NegotiationTimeout
 	cc.SendQueueBytes = cfg.C2S.SendQueueBytes
 	cc.AuthFailuresPerMinute = cfg.C2S.AuthFailuresPerMinutePerIP
 	cc.AccountAuthFailuresPerMinute = cfg.C2S.AuthFailuresPerMinutePerAccount
