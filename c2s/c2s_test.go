@@ -291,6 +291,10 @@ func TestNegotiationTimeout(t *testing.T) {
 		plain   bool
 		prepare func(c *xmpptest.Conn) (stop func())
 	}{
+		{"silent before the stream header", true, func(c *xmpptest.Conn) func() {
+			c.ReadHeader() // the server's, sent with its stream error
+			return func() {}
+		}},
 		{"silent after STARTTLS", false, func(c *xmpptest.Conn) func() {
 			c.OpenStream("localhost")
 			c.StartTLS("localhost")
@@ -327,9 +331,9 @@ func TestNegotiationTimeout(t *testing.T) {
 			})
 			began := time.Now()
 			c := xmpptest.Dial(t, f.addr)
+			c.Timeout = 5 * negotiation
 			stop := tt.prepare(c)
 			defer stop()
-			c.Timeout = 5 * negotiation
 			if got := c.ExpectStreamError(); got != "connection-timeout" {
 				t.Fatalf("stream error %q, want connection-timeout", got)
 			}
