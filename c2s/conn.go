@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,8 +44,9 @@ type conn struct {
 	sess       *session // bound session; nil before bind
 	cleanClose bool     // the client closed its stream: no resumption
 
-	closeOnce sync.Once
-	rate      *tokenBucket // nil: no read limit
+	closeOnce  sync.Once
+	closeTimer atomic.Pointer[time.Timer] // closeLater's, once armed
+	rate       *tokenBucket               // nil: no read limit
 	// negotiateBy is when the stream must have a bound resource or a
 	// resumed session (NegotiationTimeout after accepting); zero: no bound.
 	negotiateBy time.Time
@@ -698,9 +700,10 @@ func (c *conn) closeQuietly(sendClose bool) {
 }
 
 // closeLater bounds how long a closing connection may linger on a client
-// that does not read its last bytes.
+// that does not read its last bytes. finish stops the timer: a connection
+// that ended sooner is not kept in memory for the rest of the five seconds.
 func (c *conn) closeLater() {
-	time.AfterFunc(5*time.Second, func() { c.raw.Close() })
+	c.closeTimer.Store(time.AfterFunc(5*time.Second, func() { c.raw.Close() }))
 }
 
 // writeFailed runs when the outgoing queue overflows or a write fails, on
@@ -718,6 +721,9 @@ func (c *conn) writeFailed(err error) {
 func (c *conn) finish() {
 	c.q.drain() // let a final stream error reach the client (bounded by the write timeout)
 	c.raw.Close()
+	if t := c.closeTimer.Load(); t != nil {
+		t.Stop()
+	}
 	c.q.shut()
 	if c.sess != nil {
 		c.sess.connectionLost(c)
