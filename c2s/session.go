@@ -35,7 +35,8 @@ type session struct {
 	ended     bool
 	noResume  bool // replaced or shut down: never detach
 	timer     *time.Timer
-	detaches  uint64 // counts detachments, so a stale resume timer is ignored
+	detaches  uint64        // counts detachments, so a stale resume timer is ignored
+	lost      chan struct{} // closed when the connection lets go (connectionLost), for smResume
 	// attached is false until the bind result has been queued; stanzas
 	// routed to the session before that wait in early, so nothing can
 	// overtake the bind result on the wire.
@@ -162,6 +163,10 @@ func (s *session) connectionLost(c *conn) {
 		return
 	}
 	s.c = nil
+	if s.lost != nil {
+		close(s.lost)
+		s.lost = nil
+	}
 	if s.smOn && s.resumable && !s.noResume && !c.cleanClose && !s.srv.isShutting() {
 		s.detaches++
 		n := s.detaches

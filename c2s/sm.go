@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/stanza"
@@ -137,6 +138,10 @@ func (c *conn) smEnable(el *xml.Element) error {
 	return c.q.push(reply.Bytes(stream.NSClient))
 }
 
+// takeoverWait bounds how long a resumption waits for the old connection's
+// reader to finish the stanza it is handling (see smResume).
+const takeoverWait = 5 * time.Second
+
 // smResume takes over a detached (or not yet detached) session (XEP-0198 §5).
 func (c *conn) smResume(el *xml.Element) error {
 	if c.sess != nil {
@@ -157,7 +162,27 @@ func (c *conn) smResume(el *xml.Element) error {
 		prev.mu.Unlock()
 		return c.push(smFailed("item-not-found", nil))
 	}
-	old := prev.c
+	if live := prev.c; live != nil {
+		// The server still holds the old connection, whose reader may be
+		// handling stanzas it read before the client gave up on it: they
+		// count in the h sent back, or the client would send them again.
+		// Close it and take over once its reader has let the session go
+		// (connectionLost), or after takeoverWait whatever it is doing.
+		lost := make(chan struct{})
+		prev.lost = lost
+		prev.mu.Unlock()
+		live.raw.Close()
+		select {
+		case <-lost:
+		case <-time.After(takeoverWait):
+		}
+		prev.mu.Lock()
+		if prev.ended || prev.noResume {
+			prev.mu.Unlock()
+			return c.push(smFailed("item-not-found", nil))
+		}
+	}
+	old := prev.c // nil, unless the wait above timed out
 	prev.c = c
 	if prev.timer != nil {
 		prev.timer.Stop()

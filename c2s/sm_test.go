@@ -14,6 +14,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
 )
 
 const (
@@ -526,4 +527,46 @@ func TestSMMaxUnacked(t *testing.T) {
 	if strings.Join(got, ",") != "m1,m2,m3" {
 		t.Fatalf("kept offline %v", got)
 	}
+}
+
+// slowIQ answers iqs of urn:example:slow once its gate opens: an old
+// connection's reader is then still handling a stanza when the client
+// resumes elsewhere.
+type slowIQ struct{ entered, gate chan struct{} }
+
+func (s *slowIQ) Name() string { return "slow-iq" }
+
+func (s *slowIQ) RegisterIQ(r *router.Router) {
+	r.HandleIQ("get", "urn:example:slow", "q", router.ToServer,
+		router.IQHandlerFunc(func(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+			s.entered <- struct{}{}
+			<-s.gate
+			return stanza.Result(iq.Stanza), nil
+		}))
+}
+
+// TestSMResumeCountsWhatTheOldConnectionHandles: a stanza the old
+// connection's reader is still handling when the client resumes on a new
+// connection counts in the h of <resumed/> (XEP-0198 §5): the server
+// takes the session over only once the old reader is done, so the client
+// does not send it again, and the reply reaches the client.
+func TestSMResumeCountsWhatTheOldConnectionHandles(t *testing.T) {
+	slow := &slowIQ{entered: make(chan struct{}, 1), gate: make(chan struct{})}
+	f := start(t, nil, slow)
+	old := xmpptest.Dial(t, f.addr)
+	old.Login("localhost", "alice", "secret-alice", "r")
+	id := enableSM(t, old, true).Attr("id")
+	old.Send(`<iq type='get' id='slow' to='localhost'><q xmlns='urn:example:slow'/></iq>`)
+	<-slow.entered // the old reader is inside the handler
+
+	nu := authed(t, f, "alice")
+	nu.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, id)
+	time.AfterFunc(300*time.Millisecond, func() { close(slow.gate) })
+	el := nu.Next()
+	if !el.Is(nsSM, "resumed") || el.Attr("h") != "1" {
+		t.Fatalf("got %s, want <resumed h='1'/>: the iq the old connection was handling", el)
+	}
+	// Its reply, which the old connection could no longer write, comes on
+	// the new one with what else was unacknowledged.
+	nu.Expect(func(el *xml.Element) bool { return el.Local == "iq" && el.Attr("id") == "slow" })
 }
