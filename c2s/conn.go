@@ -85,9 +85,10 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	return c
 }
 
-// deadlineReader refreshes the idle timeout before every read, so any byte
-// from the client (whitespace keepalives included) keeps the stream alive,
-// and throttles the connection to its read rate.
+// deadlineReader sets the wait deadline before every read (the idle
+// timeout from now, or the negotiation deadline if sooner), so any byte
+// from the client (whitespace keepalives included) keeps a negotiated
+// stream alive, and throttles the connection to its read rate.
 type deadlineReader struct{ c *conn }
 
 func (d deadlineReader) Read(p []byte) (int, error) {
@@ -124,9 +125,10 @@ func (c *conn) hasWaitDeadline() bool {
 	return c.srv.cfg.IdleTimeout > 0 || c.negotiating()
 }
 
-// clearReadDeadlineUnlessReadsSetTheirs restores the no-deadline state
-// after a read or wait that set a deadline of its own, where reads set none.
-func (c *conn) clearReadDeadlineUnlessReadsSetTheirs() {
+// restoreReadDeadline follows a read or wait that set a deadline of its
+// own (a probe, the wait in place): where reads set none, it clears it;
+// elsewhere the next read sets its own.
+func (c *conn) restoreReadDeadline() {
 	if !c.hasWaitDeadline() {
 		c.nc.SetReadDeadline(time.Time{})
 	}
@@ -137,7 +139,7 @@ func (c *conn) negotiating() bool { return c.sess == nil && !c.negotiateBy.IsZer
 // negotiated marks the stream as having its session (c.sess set): the
 // negotiation deadline no longer applies.
 func (c *conn) negotiated() {
-	c.clearReadDeadlineUnlessReadsSetTheirs()
+	c.restoreReadDeadline()
 }
 
 // gotInput accounts for n bytes read from the client: they count against
@@ -363,7 +365,7 @@ func (c *conn) inputWithin(d time.Duration) bool {
 	if err == nil {
 		c.waitSince = time.Time{}
 	}
-	c.clearReadDeadlineUnlessReadsSetTheirs()
+	c.restoreReadDeadline()
 	return err == nil
 }
 

@@ -38,7 +38,7 @@ func (d deadlineReader) PollInput(p []byte) (n int, ready bool, err error) {
 	}
 	tc.SetReadDeadline(probeDeadline)
 	n, err = tc.Read(p)
-	c.clearReadDeadlineUnlessReadsSetTheirs()
+	c.restoreReadDeadline()
 	c.gotInput(n)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		err = nil

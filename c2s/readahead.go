@@ -32,7 +32,7 @@ func (c *conn) stanzaReady() bool {
 	c.polling = true
 	_ = c.rd.ReadAhead() // a timeout when nothing is there; a lasting error comes back at the next read
 	c.polling = false
-	c.clearReadDeadlineUnlessReadsSetTheirs()
+	c.restoreReadDeadline()
 	return c.rd.StanzaBuffered()
 }
 
