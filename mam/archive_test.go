@@ -184,6 +184,11 @@ func TestStanzaIDStripping(t *testing.T) {
 				<stanza-id xmlns='urn:xmpp:sid:0' by='bob@example.com' id='forged1'/>
 				<stanza-id xmlns='urn:xmpp:sid:0' by='Bob@Example.COM' id='forged2'/>
 				<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='forged3'/>
+				<stanza-id xmlns='urn:xmpp:sid:0' by='example.com' id='forged-domain'/>
+				<stanza-id xmlns='urn:xmpp:sid:0' by='EXAMPLE.com' id='forged-domain2'/>
+				<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example.org' id='extra-attr' evil='1'/>
+				<stanza-id xmlns='urn:xmpp:sid:0' xmlns:x='urn:example' by='room@muc.example.org' id='qualified-attr' x:by='1'/>
+				<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example.org' id='with-child'><child/></stanza-id>
 				<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example.org' id='theirs'/>
 			</message>`)
 			ours := ""
@@ -194,11 +199,15 @@ func TestStanzaIDStripping(t *testing.T) {
 				<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example.org' id='theirs'/>`+ours+`</message>`)
 			if tc.archived {
 				// Each archive's copy is free of stanza-ids claiming to be
-				// from that archive; the sender's copy is what it sent.
+				// from that archive or its domain, and of malformed ones.
 				for _, c := range []struct{ owner, forged string }{
 					{"alice@example.com", "forged3"},
+					{"alice@example.com", "forged-domain"},
+					{"alice@example.com", "with-child"},
 					{"bob@example.com", "forged1"},
 					{"bob@example.com", "forged2"},
+					{"bob@example.com", "forged-domain2"},
+					{"bob@example.com", "extra-attr"},
 				} {
 					items := e.items(c.owner)
 					if len(items) != 1 || strings.Contains(string(items[0].Stanza), c.forged) {

@@ -73,25 +73,51 @@ func archivedCopy(st *xml.Element, dontNS map[string]bool) (*xml.Element, bool) 
 	return nil, false
 }
 
-// stripStanzaIDs removes every <stanza-id xmlns='urn:xmpp:sid:0'/> at the
-// top level of st whose 'by' is the given bare JID: such an element can
-// only be a forgery or a stale copy, and XEP-0359's business rules require the entity
-// named in 'by' to replace it with its own.
+// stripStanzaIDs removes from the top level of st every <stanza-id
+// xmlns='urn:xmpp:sid:0'/> that no client may trust (XEP-0359 §4, §5):
+//   - one whose 'by' is the given archive (a bare JID): a forgery or a
+//     stale copy, which the entity named in 'by' must replace with its own;
+//   - one whose 'by' is that archive's domain: this server announces
+//     urn:xmpp:sid:0 on its domains but never stamps ids by them, so such
+//     an element can only be forged;
+//   - one that is malformed (a child element, or an attribute besides 'by'
+//     and 'id'): routing entities are to make sure stanza-ids carry only
+//     the attributes defined, and the element has no children.
+//
+// Well-formed stanza-ids by other entities (a MUC service, another
+// server) pass untouched.
 func stripStanzaIDs(st *xml.Element, by jid.JID) {
-	want := by.String()
+	want, domain := by.String(), by.Domain()
 	st.RemoveChildren(func(c *xml.Element) bool {
 		if !c.Is(NSSID, "stanza-id") {
 			return false
 		}
+		if malformedStanzaID(c) {
+			return true
+		}
 		b := c.Attr("by")
-		if b == want {
+		if b == want || b == domain {
 			return true
 		}
 		// Compare in canonical form: "Juliet@Capulet.lit" names the same
 		// archive and must not slip through.
 		j, err := jid.Parse(b)
-		return err == nil && j == by
+		return err == nil && (j == by || j == by.DomainJID())
 	})
+}
+
+// malformedStanzaID reports whether a stanza-id has a child element or an
+// attribute other than an unqualified 'by' or 'id'.
+func malformedStanzaID(c *xml.Element) bool {
+	if c.FirstElement() != nil {
+		return true
+	}
+	for _, a := range c.Attrs {
+		if a.Space != "" || (a.Local != "by" && a.Local != "id") {
+			return true
+		}
+	}
+	return false
 }
 
 // originID returns the XEP-0359 origin-id of a message, "" if none.
