@@ -32,7 +32,8 @@
 //
 // Stanza ids (XEP-0313 "Communicating the archive ID", XEP-0359): every stanza-id claiming to be
 // from the archive involved ('by' = the sender's bare JID outbound, the
-// recipient's inbound) is removed; the recipient's copy gets
+// recipient's inbound) or its domain is removed, as is every malformed one
+// (a child, or attributes besides by and id); the recipient's copy gets
 // <stanza-id by='recipient' id='…'/>; the sender's archive id is handed
 // to the carbons module in MessageEvent.SenderArchiveID and never added
 // to what the recipient gets. origin-id is kept.
