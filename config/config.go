@@ -30,6 +30,10 @@ type Config struct {
 	// /debug/pprof/. Loopback addresses only: profiles show memory
 	// contents. "" (the default) serves nothing.
 	DebugAddress string `toml:"debug_address"`
+	// ReleaseFreeMemory returns the memory Go's collector holds free to the
+	// operating system whenever the server is quiet, rather than keeping up
+	// to twice the live heap mapped (see internal/server/memory.go).
+	ReleaseFreeMemory bool `toml:"release_free_memory"`
 
 	C2S     C2S     `toml:"c2s"`
 	TLS     TLS     `toml:"tls"`
@@ -123,9 +127,10 @@ const (
 // in ./skald-data, SQLite, self-signed certificate.
 func Default() *Config {
 	return &Config{
-		Domains:  []string{DefaultDomain},
-		DataDir:  DefaultDataDir,
-		LogLevel: "info",
+		Domains:           []string{DefaultDomain},
+		DataDir:           DefaultDataDir,
+		LogLevel:          "info",
+		ReleaseFreeMemory: true,
 		C2S: C2S{
 			StartTLSAddress:                 ":5222",
 			DirectTLSAddress:                ":5223",
@@ -147,7 +152,7 @@ func Default() *Config {
 
 // coreKeys are the top-level keys Load decodes itself; every other
 // top-level table is a module section.
-var coreKeys = append([]string{"domains", "data_dir", "log_level", "debug_address"}, coreTables...)
+var coreKeys = append([]string{"domains", "data_dir", "log_level", "debug_address", "release_free_memory"}, coreTables...)
 
 // coreTables are the core keys that are tables, named with the module
 // sections when an unknown section is reported.
@@ -187,7 +192,7 @@ func parse(path string, src []byte) (*Config, error) {
 
 	targets := map[string]any{
 		"domains": &c.Domains, "data_dir": &c.DataDir, "log_level": &c.LogLevel,
-		"debug_address": &c.DebugAddress, "c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
+		"debug_address": &c.DebugAddress, "release_free_memory": &c.ReleaseFreeMemory, "c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
 	}
 	var errs []error
 	for _, k := range c.topKeys() {

@@ -33,8 +33,8 @@ func TestDefault(t *testing.T) {
 	if c.C2S != want {
 		t.Errorf("C2S = %+v, want %+v", c.C2S, want)
 	}
-	if !reflect.DeepEqual(c.Domains, []string{"localhost"}) || c.DataDir != "skald-data" || c.LogLevel != "info" {
-		t.Errorf("Domains, DataDir, LogLevel = %q, %q, %q", c.Domains, c.DataDir, c.LogLevel)
+	if !reflect.DeepEqual(c.Domains, []string{"localhost"}) || c.DataDir != "skald-data" || c.LogLevel != "info" || !c.ReleaseFreeMemory {
+		t.Errorf("Domains, DataDir, LogLevel, ReleaseFreeMemory = %q, %q, %q, %v", c.Domains, c.DataDir, c.LogLevel, c.ReleaseFreeMemory)
 	}
 	if c.Storage != (Storage{Backend: "sqlite"}) || c.DatabasePath() != filepath.Join("skald-data", "skald.db") {
 		t.Errorf("Storage = %+v, DatabasePath() = %q", c.Storage, c.DatabasePath())
@@ -82,6 +82,7 @@ func TestLoad(t *testing.T) {
 domains = ["example.org", "Chat.Example.COM"]
 data_dir = "/var/lib/skald"
 log_level = "debug"
+release_free_memory = false
 
 [c2s]
 starttls_address = "127.0.0.1:15222"
@@ -120,8 +121,8 @@ path = "db/s.db"
 			if !reflect.DeepEqual(c.Domains, []string{"example.org", "chat.example.com"}) {
 				t.Errorf("Domains = %q (want canonical lower case)", c.Domains)
 			}
-			if c.DataDir != "/var/lib/skald" || c.LogLevel != "debug" {
-				t.Errorf("DataDir, LogLevel = %q, %q", c.DataDir, c.LogLevel)
+			if c.DataDir != "/var/lib/skald" || c.LogLevel != "debug" || c.ReleaseFreeMemory {
+				t.Errorf("DataDir, LogLevel, ReleaseFreeMemory = %q, %q, %v", c.DataDir, c.LogLevel, c.ReleaseFreeMemory)
 			}
 			if c.TLS.CertFile != filepath.Join(dir, "certs/fullchain.pem") || c.TLS.KeyFile != "/etc/skald/key.pem" || c.SelfSigned() {
 				t.Errorf("TLS = %+v", c.TLS)
@@ -362,7 +363,7 @@ func TestExampleFile(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	if n < 19 {
+	if n < 20 {
 		t.Fatalf("uncommented %d options, want every core option", n)
 	}
 	p := writeConfig(t, strings.Join(lines, "\n"))
@@ -372,6 +373,7 @@ func TestExampleFile(t *testing.T) {
 	}
 	d, dir := Default(), filepath.Dir(p)
 	if c.C2S != d.C2S || !reflect.DeepEqual(c.Domains, d.Domains) || c.LogLevel != d.LogLevel || c.TLS != d.TLS ||
+		c.ReleaseFreeMemory != d.ReleaseFreeMemory ||
 		c.DataDir != filepath.Join(dir, d.DataDir) ||
 		c.Storage != (Storage{Backend: d.Storage.Backend, Path: filepath.Join(dir, d.DatabasePath())}) {
 		t.Errorf("example defaults differ from Default():\n%+v\n%+v", c, d)

@@ -316,6 +316,11 @@ func (s *Server) Start(ctx context.Context) {
 	}
 	s.serveDebug()
 	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
+	if s.Config.ReleaseFreeMemory {
+		s.goroutine(func() {
+			releaseFreeMemory(ctx, &releaser{every: releaseCheckEvery, horizon: quietHorizon}, s.log)
+		})
+	}
 	if s.memoryFallback {
 		s.goroutine(func() {
 			t := time.NewTicker(time.Hour)
