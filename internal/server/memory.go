@@ -23,8 +23,8 @@ import (
 // When: allocation has been slow for quietTicks checks in a row, slow
 // meaning that at that rate the heap would need longer than quietHorizon to
 // allocate its live size again (so a collection is not coming soon anyway),
-// and the memory a release could give back is at least minRelease and an
-// eighth of the live heap. Releases are at least minReleaseGap apart. A busy
+// and the memory a release could give back (heapSample.spare) is at least
+// minRelease and an eighth of the live heap. Releases are at least minReleaseGap apart. A busy
 // server never releases: its collections recycle that memory every few
 // seconds, and releasing would only make the kernel fault it back in.
 
@@ -40,7 +40,11 @@ const (
 type heapSample struct {
 	allocs uint64 // bytes ever allocated on the heap
 	live   uint64 // heap live after the last collection
-	held   uint64 // heap memory the process keeps mapped and not released
+	// spare is what a collection and a release could give back: the heap
+	// objects beyond live (garbage, or allocated since) and the free
+	// pages still mapped. Free space inside spans in use
+	// (/memory/classes/heap/unused) is not counted: no release returns it.
+	spare uint64
 }
 
 // releaser decides, one check at a time, when to release.
@@ -68,11 +72,7 @@ func (r *releaser) check(now time.Time, s heapSample) bool {
 	if r.quiet < quietTicks || now.Sub(r.lastRelease) < minReleaseGap {
 		return false
 	}
-	if s.held < s.live {
-		return false
-	}
-	spare := s.held - s.live
-	if spare < minRelease || spare < s.live/8 {
+	if s.spare < minRelease || s.spare < s.live/8 {
 		return false
 	}
 	r.lastRelease = now
@@ -84,7 +84,6 @@ var heapMetrics = []string{
 	"/gc/heap/allocs:bytes",
 	"/gc/heap/live:bytes",
 	"/memory/classes/heap/objects:bytes",
-	"/memory/classes/heap/unused:bytes",
 	"/memory/classes/heap/free:bytes",
 }
 
@@ -96,11 +95,8 @@ func readHeap(samples []metrics.Sample) heapSample {
 		}
 		return samples[i].Value.Uint64()
 	}
-	return heapSample{
-		allocs: v(0),
-		live:   v(1),
-		held:   v(2) + v(3) + v(4),
-	}
+	allocs, live, objects, free := v(0), v(1), v(2), v(3)
+	return heapSample{allocs: allocs, live: live, spare: free + objects - min(live, objects)}
 }
 
 // releaseFreeMemory checks every r.every until ctx ends.
@@ -124,7 +120,7 @@ func releaseFreeMemory(ctx context.Context, r *releaser, log *slog.Logger) {
 			after := readHeap(samples)
 			r.last = after // the collection's own allocations are not traffic
 			log.Debug("returned free memory to the operating system",
-				"held_before", before.held, "held_after", after.held, "live", after.live,
+				"spare_before", before.spare, "spare_after", after.spare, "live", after.live,
 				"took", time.Since(now).Round(time.Millisecond))
 		}
 	}

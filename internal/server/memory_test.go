@@ -16,73 +16,90 @@ func TestReleaserCheck(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	// Each case feeds samples one second apart; want lists check's answers.
 	type step struct {
-		allocs, live, held uint64
-		want               bool
+		allocs, live, spare uint64
+		want                bool
 	}
 	tests := []struct {
 		name  string
 		steps []step
 	}{
-		{"quiet with much held: releases on the second quiet check", []step{
-			{1000 * mib, 100 * mib, 200 * mib, false}, // first sample: no rate yet
-			{1000 * mib, 100 * mib, 200 * mib, false}, // quiet 1
-			{1000 * mib, 100 * mib, 200 * mib, true},  // quiet 2
+		{"quiet with much spare: releases on the second quiet check", []step{
+			{1000 * mib, 100 * mib, 100 * mib, false}, // first sample: no rate yet
+			{1000 * mib, 100 * mib, 100 * mib, false}, // quiet 1
+			{1000 * mib, 100 * mib, 100 * mib, true},  // quiet 2
 		}},
 		{"slow allocation counts as quiet", []step{
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000*mib + 900_000, 100 * mib, 200 * mib, false}, // 0.9 MB/s: 100 s would allocate less than live
-			{1000*mib + 1_800_000, 100 * mib, 200 * mib, true},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000*mib + 900_000, 100 * mib, 100 * mib, false}, // 0.9 MB/s: 100 s would allocate less than live
+			{1000*mib + 1_800_000, 100 * mib, 100 * mib, true},
 		}},
 		{"busy: never releases", []step{
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1002 * mib, 100 * mib, 200 * mib, false}, // 2 MB/s: live again within 100 s
-			{1004 * mib, 100 * mib, 200 * mib, false},
-			{1006 * mib, 100 * mib, 200 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1002 * mib, 100 * mib, 100 * mib, false}, // 2 MB/s: live again within 100 s
+			{1004 * mib, 100 * mib, 100 * mib, false},
+			{1006 * mib, 100 * mib, 100 * mib, false},
 		}},
 		{"a busy second restarts the quiet count", []step{
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false}, // quiet 1
-			{1010 * mib, 100 * mib, 200 * mib, false}, // busy
-			{1010 * mib, 100 * mib, 200 * mib, false}, // quiet 1
-			{1010 * mib, 100 * mib, 200 * mib, true},  // quiet 2
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false}, // quiet 1
+			{1010 * mib, 100 * mib, 100 * mib, false}, // busy
+			{1010 * mib, 100 * mib, 100 * mib, false}, // quiet 1
+			{1010 * mib, 100 * mib, 100 * mib, true},  // quiet 2
 		}},
 		{"too little to give back (under 16 MiB)", []step{
-			{1000 * mib, 10 * mib, 25 * mib, false},
-			{1000 * mib, 10 * mib, 25 * mib, false},
-			{1000 * mib, 10 * mib, 25 * mib, false},
+			{1000 * mib, 10 * mib, 15 * mib, false},
+			{1000 * mib, 10 * mib, 15 * mib, false},
+			{1000 * mib, 10 * mib, 15 * mib, false},
 		}},
 		{"too little to give back (under an eighth of live)", []step{
-			{1000 * mib, 400 * mib, 440 * mib, false},
-			{1000 * mib, 400 * mib, 440 * mib, false},
-			{1000 * mib, 400 * mib, 440 * mib, false},
+			{1000 * mib, 400 * mib, 40 * mib, false},
+			{1000 * mib, 400 * mib, 40 * mib, false},
+			{1000 * mib, 400 * mib, 40 * mib, false},
 		}},
 		{"releases at most every 10 s", []step{
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, true}, // t=2s
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false}, // quiet twice, but t=4s
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, false}, // t=10s
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{1000 * mib, 100 * mib, 200 * mib, true}, // t=12s
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, true}, // t=2s
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false}, // quiet twice, but t=4s
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false}, // t=10s
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, true}, // t=12s
+		}},
+		{"once released, a quiet server stays alone", []step{
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{1000 * mib, 100 * mib, 100 * mib, true},
+			{1000 * mib, 100 * mib, 1 * mib, false}, // what the release left
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false},
+			{1000 * mib, 100 * mib, 1 * mib, false}, // t=14s
 		}},
 		{"the allocation counter going back is a first sample", []step{
-			{1000 * mib, 100 * mib, 200 * mib, false},
-			{10 * mib, 100 * mib, 200 * mib, false},
-			{10 * mib, 100 * mib, 200 * mib, false},
-			{10 * mib, 100 * mib, 200 * mib, true},
+			{1000 * mib, 100 * mib, 100 * mib, false},
+			{10 * mib, 100 * mib, 100 * mib, false},
+			{10 * mib, 100 * mib, 100 * mib, false},
+			{10 * mib, 100 * mib, 100 * mib, true},
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := releaser{every: time.Second, horizon: quietHorizon}
 			for i, s := range tt.steps {
-				got := r.check(t0.Add(time.Duration(i)*time.Second), heapSample{allocs: s.allocs, live: s.live, held: s.held})
+				got := r.check(t0.Add(time.Duration(i)*time.Second), heapSample{allocs: s.allocs, live: s.live, spare: s.spare})
 				if got != s.want {
 					t.Fatalf("check %d = %v, want %v", i, got, s.want)
 				}
@@ -92,8 +109,8 @@ func TestReleaserCheck(t *testing.T) {
 }
 
 // TestReleaseFreeMemory runs the releaser over the real runtime: 64 MiB of
-// garbage that no collection frees (the collector is off) is held until the
-// releaser, seeing the process quiet, forces one and returns it.
+// garbage that no collection frees (the collector is off) is spare until
+// the releaser, seeing the process quiet, forces one and returns it.
 func TestReleaseFreeMemory(t *testing.T) {
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
@@ -101,7 +118,7 @@ func TestReleaseFreeMemory(t *testing.T) {
 	for i, name := range heapMetrics {
 		samples[i].Name = name
 	}
-	held := func() uint64 { return readHeap(samples).held }
+	spare := func() uint64 { return readHeap(samples).spare }
 
 	garbage := make([][]byte, 64)
 	for i := range garbage {
@@ -109,7 +126,9 @@ func TestReleaseFreeMemory(t *testing.T) {
 		garbage[i][0] = 1
 	}
 	garbage = nil
-	peak := held()
+	if s := spare(); s < 64<<20 {
+		t.Fatalf("%d MiB spare with 64 MiB of garbage", s>>20)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -118,9 +137,9 @@ func TestReleaseFreeMemory(t *testing.T) {
 	})
 	defer func() { cancel(); wg.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
-	for held() > peak-48<<20 {
+	for spare() > 16<<20 {
 		if time.Now().After(deadline) {
-			t.Fatalf("holds %d MiB, %d MiB with 64 MiB of garbage", held()>>20, peak>>20)
+			t.Fatalf("%d MiB still spare", spare()>>20)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
