@@ -60,8 +60,10 @@ type Archive interface {
 	// into one transaction.
 	AppendArchive(ctx context.Context, msgs []*ArchivedMessage) error
 	QueryArchive(ctx context.Context, q ArchiveQuery) (ArchivePage, error)
-	// CountArchive counts the items matching q's filters (ignoring Limit,
-	// Last and After/BeforeID), stopping at max (max <= 0: no bound).
+	// CountArchive counts the items QueryArchive would return for q
+	// without a Limit: those matching With/WithResource, Start/End, IDs
+	// and the exclusive AfterID/BeforeID bounds, ignoring Limit and Last.
+	// It stops at max (max <= 0: no bound).
 	CountArchive(ctx context.Context, q ArchiveQuery, max int) (int, error)
 	// ArchiveIDsExist reports which of ids belong to owner's archive.
 	ArchiveIDsExist(ctx context.Context, owner string, ids []int64) (map[int64]bool, error)

@@ -402,8 +402,8 @@ func (s *Store) AppendArchive(ctx context.Context, msgs []*storage.ArchivedMessa
 }
 
 // span is the half-open index range [lo, hi) of an owner's slice whose
-// items satisfy the Start/End and (optionally) AfterID/BeforeID bounds.
-func span(a []*storage.ArchivedMessage, q storage.ArchiveQuery, ids bool) (lo, hi int) {
+// items satisfy the Start/End and AfterID/BeforeID bounds.
+func span(a []*storage.ArchivedMessage, q storage.ArchiveQuery) (lo, hi int) {
 	lo, hi = 0, len(a)
 	if !q.Start.IsZero() {
 		start := ceilMicro(q.Start)
@@ -413,10 +413,10 @@ func span(a []*storage.ArchivedMessage, q storage.ArchiveQuery, ids bool) (lo, h
 		end := q.End.UnixMicro()
 		hi = sort.Search(len(a), func(i int) bool { return a[i].Stamp.UnixMicro() > end })
 	}
-	if ids && q.AfterID != 0 {
+	if q.AfterID != 0 {
 		lo = max(lo, sort.Search(len(a), func(i int) bool { return a[i].ID > q.AfterID }))
 	}
-	if ids && q.BeforeID != 0 {
+	if q.BeforeID != 0 {
 		hi = min(hi, sort.Search(len(a), func(i int) bool { return a[i].ID >= q.BeforeID }))
 	}
 	return lo, max(lo, hi)
@@ -460,7 +460,7 @@ func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (stora
 	}
 	defer s.mu.RUnlock()
 	a := s.archives[q.Owner]
-	lo, hi := span(a, q, true)
+	lo, hi := span(a, q)
 	match := matcher(q)
 	limit := q.Limit
 	if limit <= 0 {
@@ -495,14 +495,15 @@ func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (stora
 	return storage.ArchivePage{Messages: page, Complete: !more}, nil
 }
 
-// CountArchive implements storage.Archive.
+// CountArchive implements storage.Archive. Without With and IDs the
+// matching items are the run span finds, counted without a walk.
 func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max int) (int, error) {
 	if err := s.rlock(ctx); err != nil {
 		return 0, err
 	}
 	defer s.mu.RUnlock()
 	a := s.archives[q.Owner]
-	lo, hi := span(a, q, false)
+	lo, hi := span(a, q)
 	if max <= 0 {
 		max = math.MaxInt
 	}

@@ -117,12 +117,12 @@ var pageSQL = func() (out [nVariants]string) {
 	return out
 }()
 
-// countSQL counts at most ?4 rows of a range. Counts ignore AfterID and
-// BeforeID and have no direction, so only variants without vDesc, vAfter
-// and vBefore exist.
+// countSQL counts at most ?4 rows of a range: the page's range scan
+// without ORDER BY. Counts have no direction, so only variants without
+// vDesc exist.
 var countSQL = func() (out [nVariants]string) {
 	for v := range out {
-		if !validVariant(v) || v&(vDesc|vAfter|vBefore) != 0 {
+		if !validVariant(v) || v&vDesc != 0 {
 			continue
 		}
 		out[v] = `SELECT count(*) FROM (SELECT 1` + rangeSQL(v) + ` LIMIT ?4)`
@@ -170,16 +170,14 @@ func needsSeeks(q storage.ArchiveQuery) bool {
 // archive_time: because stamps never decrease with id, the items stamped
 // within [Start, End] are exactly those with ids between the first item
 // stamped >= Start and the last one stamped <= End.
-func idRange(c *conn, q storage.ArchiveQuery, useIDs bool) (b bounds, err error) {
+func idRange(c *conn, q storage.ArchiveQuery) (b bounds, err error) {
 	b.lo, b.hi = 0, math.MaxInt64
 	b.from, b.to = math.MinInt64, math.MaxInt64
-	if useIDs {
-		if q.AfterID != 0 {
-			b.lo = q.AfterID
-		}
-		if q.BeforeID != 0 {
-			b.hi = q.BeforeID
-		}
+	if q.AfterID != 0 {
+		b.lo = q.AfterID
+	}
+	if q.BeforeID != 0 {
+		b.hi = q.BeforeID
 	}
 	if !q.Start.IsZero() {
 		b.from = ceilMicro(q.Start)
@@ -294,7 +292,7 @@ func bindQuery(st *sqlite3.Stmt, q storage.ArchiveQuery, b bounds, limit int64) 
 // pageStmt returns the bound statement of q's page, which yields at most
 // Limit+1 rows; nil if no item can match. The caller resets it.
 func pageStmt(c *conn, q storage.ArchiveQuery) (*sqlite3.Stmt, error) {
-	b, err := idRange(c, q, true)
+	b, err := idRange(c, q)
 	if err != nil || b.empty {
 		return nil, err
 	}
@@ -355,9 +353,11 @@ func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (stora
 	return page, nil
 }
 
-// CountArchive implements storage.Archive. Without With, IDs, Start and
-// End it reads the maintained per-owner count; otherwise it counts at most
-// max rows of the range.
+// CountArchive implements storage.Archive. Without With, IDs, Start, End,
+// AfterID and BeforeID it reads the maintained per-owner count; otherwise
+// it counts at most max rows of the range by the page's index range scan
+// (countStmt), so a count between two ids reads only the index entries
+// between them.
 func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max int) (int, error) {
 	limit := int64(-1)
 	if max > 0 {
@@ -365,23 +365,16 @@ func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max in
 	}
 	var n int64
 	err := s.doRead(ctx, needsSeeks(q), func(c *conn) error {
-		if q.With == "" && len(q.IDs) == 0 && q.Start.IsZero() && q.End.IsZero() {
+		if q.With == "" && len(q.IDs) == 0 && q.Start.IsZero() && q.End.IsZero() && q.AfterID == 0 && q.BeforeID == 0 {
 			var err error
 			n, err = ownerCount(c, q.Owner)
 			return err
 		}
-		b, err := idRange(c, q, false)
-		if err != nil || b.empty {
-			return err
-		}
-		st, err := c.prep(countSQL[b.variant])
-		if err != nil {
-			return err
+		st, err := countStmt(c, q, limit)
+		if err != nil || st == nil {
+			return err // nothing can match: 0
 		}
 		defer st.Reset()
-		if err := bindQuery(st, q, b, limit); err != nil {
-			return err
-		}
 		if !st.Step() {
 			return st.Err()
 		}
@@ -392,6 +385,25 @@ func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max in
 		n = min(n, limit)
 	}
 	return int(n), err
+}
+
+// countStmt returns the bound statement counting at most limit (-1: all)
+// rows of q's range, Limit and Last ignored; nil if no item can match.
+// The caller resets it.
+func countStmt(c *conn, q storage.ArchiveQuery, limit int64) (*sqlite3.Stmt, error) {
+	b, err := idRange(c, q)
+	if err != nil || b.empty {
+		return nil, err
+	}
+	st, err := c.prep(countSQL[b.variant])
+	if err != nil {
+		return nil, err
+	}
+	if err := bindQuery(st, q, b, limit); err != nil {
+		st.Reset()
+		return nil, err
+	}
+	return st, nil
 }
 
 func ownerCount(c *conn, owner string) (int64, error) {

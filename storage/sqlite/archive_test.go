@@ -96,6 +96,96 @@ func TestPagingOverEqualStamps(t *testing.T) {
 	}
 }
 
+// TestCountBetweenIDs: a count bounded by AfterID/BeforeID is the page's
+// index range scan without the page's LIMIT: it reads the rows between the
+// bounds, not the owner's whole archive, both over distinct stamps and
+// inside a run of equal ones, in the time and the peer family.
+func TestCountBetweenIDs(t *testing.T) {
+	s := openTest(t, Options{Synchronous: SyncOff})
+	const owner, other, n = "a@x", "b@x", 3000
+	base := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	var ms []*storage.ArchivedMessage
+	for i := range n {
+		owner, with := owner, "p@x"
+		if i%3 == 2 {
+			owner = other
+		}
+		if i%2 == 1 {
+			with = "q@x"
+		}
+		// Distinct stamps for the first half, then one run of equal ones.
+		stamp := base.Add(time.Duration(min(i, n/2)) * time.Microsecond)
+		ms = append(ms, &storage.ArchivedMessage{Owner: owner, With: with, Stamp: stamp, Body: fmt.Sprint(i), Stanza: []byte("<m/>")})
+	}
+	if err := s.AppendArchive(bg, ms); err != nil {
+		t.Fatal(err)
+	}
+	var mine []*storage.ArchivedMessage
+	for _, m := range ms {
+		if m.Owner == owner {
+			mine = append(mine, m)
+		}
+	}
+	id := func(i int) int64 { return mine[i].ID }
+	distinct, equal := len(mine)/4, 3*len(mine)/4 // inside each half
+	if !mine[equal].Stamp.Equal(mine[equal+20].Stamp) || mine[distinct].Stamp.Equal(mine[distinct+1].Stamp) {
+		t.Fatal("fixture stamps")
+	}
+	withP := 0 // p@x's items strictly between mine[equal] and mine[equal+30]
+	for _, m := range mine[equal+1 : equal+30] {
+		if m.With == "p@x" {
+			withP++
+		}
+	}
+	tests := []struct {
+		name string
+		q    storage.ArchiveQuery
+		want int
+	}{
+		{"after and before", storage.ArchiveQuery{AfterID: id(distinct), BeforeID: id(distinct + 11)}, 10},
+		{"after and before, equal stamps", storage.ArchiveQuery{AfterID: id(equal), BeforeID: id(equal + 11)}, 10},
+		{"after near the end", storage.ArchiveQuery{AfterID: id(len(mine) - 11)}, 10},
+		{"before near the start", storage.ArchiveQuery{BeforeID: id(10)}, 10},
+		{"after with end", storage.ArchiveQuery{AfterID: id(distinct), End: mine[distinct+10].Stamp}, 10},
+		{"with, after and before", storage.ArchiveQuery{With: "p@x", AfterID: id(equal), BeforeID: id(equal + 30)}, withP},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q := tc.q
+			q.Owner = owner
+			got, err := s.CountArchive(bg, q, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("CountArchive = %d, want %d", got, tc.want)
+			}
+			var steps int
+			err = s.read(bg, func(c *conn) error {
+				st, err := countStmt(c, q, -1)
+				if err != nil || st == nil {
+					return err
+				}
+				defer st.Reset()
+				st.Status(sqlite3.STMTSTATUS_VM_STEP, true)
+				for st.Step() {
+				}
+				steps = st.Status(sqlite3.STMTSTATUS_VM_STEP, false)
+				return st.Err()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Counting 10 to 30 rows takes a few hundred VM steps; walking
+			// the owner's 2000 rows, or half of them, tens of thousands.
+			t.Logf("%d VM steps", steps)
+			if steps > 1000 {
+				t.Errorf("%d VM steps to count %d rows", steps, got)
+			}
+		})
+	}
+}
+
 // TestMigrationKeepsArchive opens a database written with schema version
 // 1 (before archive_time) and checks that migrating it keeps every item
 // and its id, and that the migrated archive answers like a new one.

@@ -152,8 +152,14 @@
 // instead of 5.17.
 //
 // CountArchive stops at max with SELECT count(*) FROM (SELECT 1 ... LIMIT
-// max). An unfiltered count (no With, IDs, Start, End) reads archive_count,
-// a per-owner row count maintained in the same transaction as every insert
+// max), where ... is the page's range scan (countSQL): the same index
+// search, AfterID/BeforeID bounds included, so a count between two ids
+// reads only the index entries between them (TestCountBetweenIDs). With
+// such a bound EXPLAIN QUERY PLAN says INDEX rather than COVERING INDEX
+// (seq is a generated column), but stamp and seq are read from the index
+// and the table seek SQLite defers is never made. An unfiltered count (no
+// With, IDs, Start, End, AfterID, BeforeID) reads archive_count, a
+// per-owner row count maintained in the same transaction as every insert
 // and delete; ArchiveStats reads it too.
 //
 // # Deleting

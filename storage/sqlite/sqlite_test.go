@@ -330,9 +330,10 @@ func TestQueryPlans(t *testing.T) {
 			tests = append(tests, planTest{q, want})
 		}
 	}
-	// time: 8 pages (asc/desc x after x before) + 1 count; peer (with,
-	// with+resource): 4 + 2; ids (alone, with, with+resource): 6 + 3.
-	if n := len(tests); n != 9+6+9 {
+	// time: 8 pages (asc/desc x after x before) + 4 counts (after x
+	// before); peer (with, with+resource): 4 + 2; ids (alone, with,
+	// with+resource): 6 + 3.
+	if n := len(tests); n != 12+6+9 {
 		t.Fatalf("%d page and count statements", n)
 	}
 	tests = append(tests,

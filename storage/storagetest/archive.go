@@ -526,7 +526,7 @@ func testCount(t *testing.T, s storage.Store) {
 		{"all max", storage.ArchiveQuery{}, 4, 4},
 		{"all max above", storage.ArchiveQuery{}, 40, 10},
 		{"all negative max", storage.ArchiveQuery{}, -1, 10},
-		{"ignores paging", storage.ArchiveQuery{AfterID: a[3].ID, BeforeID: a[5].ID, Limit: 1, Last: true}, 0, 10},
+		{"ignores limit and last", storage.ArchiveQuery{Limit: 1, Last: true}, 0, 10},
 		{"with", storage.ArchiveQuery{With: bob}, 0, 6},
 		{"with max", storage.ArchiveQuery{With: bob}, 5, 5},
 		{"with full", storage.ArchiveQuery{With: bob, WithResource: "r1"}, 0, 3},
@@ -554,6 +554,77 @@ func testCount(t *testing.T, s storage.Store) {
 	}
 	if n, err := s.CountArchive(bg, storage.ArchiveQuery{Owner: room}, 0); err != nil || n != 2 {
 		t.Errorf("count of room = %d, %v", n, err)
+	}
+}
+
+// testCountIDBounds: CountArchive honours AfterID and BeforeID (exclusive)
+// like QueryArchive, alone and with every other filter, and still stops at
+// max. Each count is checked against the full page of the same query.
+func testCountIDBounds(t *testing.T, s storage.Store) {
+	a, other := fixture(t, s)
+	id := func(i int) int64 { return a[i].ID }
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	// a: 0 bob/r1 0s, 1 carl 1s, 2 bob/r2 2s, 3 bob/r1 2s, 4 carl 3s,
+	// 5 bob 3s+1µs, 6 dave/r1 3s+2µs, 7 bob/r1 4s, 8 carl 5s, 9 bob/r2 6s;
+	// other[1] (the room's, 3s) lies between a[4] and a[5] in id order.
+	cases := []struct {
+		name string
+		q    storage.ArchiveQuery
+		max  int
+		want int
+	}{
+		{"after", storage.ArchiveQuery{AfterID: id(3)}, 0, 6},
+		{"before", storage.ArchiveQuery{BeforeID: id(3)}, 0, 3},
+		{"after and before", storage.ArchiveQuery{AfterID: id(3), BeforeID: id(7)}, 0, 3},
+		{"after and before adjacent", storage.ArchiveQuery{AfterID: id(3), BeforeID: id(4)}, 0, 0},
+		{"after and before crossed", storage.ArchiveQuery{AfterID: id(7), BeforeID: id(3)}, 0, 0},
+		{"after the last", storage.ArchiveQuery{AfterID: id(9)}, 0, 0},
+		{"before the first", storage.ArchiveQuery{BeforeID: id(0)}, 0, 0},
+		{"after, equal stamps", storage.ArchiveQuery{AfterID: id(2)}, 0, 7},
+		{"before, equal stamps", storage.ArchiveQuery{BeforeID: id(3)}, 0, 3},
+		{"after another owner's id", storage.ArchiveQuery{AfterID: other[1].ID}, 0, 5},
+		{"before another owner's id", storage.ArchiveQuery{BeforeID: other[1].ID}, 0, 5},
+		{"after max", storage.ArchiveQuery{AfterID: id(3)}, 4, 4},
+		{"after max above", storage.ArchiveQuery{AfterID: id(3)}, 40, 6},
+		{"before max", storage.ArchiveQuery{BeforeID: id(7)}, 2, 2},
+		{"after and before max", storage.ArchiveQuery{AfterID: id(0), BeforeID: id(9)}, 5, 5},
+		{"after ignores limit and last", storage.ArchiveQuery{AfterID: id(3), Limit: 1, Last: true}, 0, 6},
+		{"with after", storage.ArchiveQuery{With: bob, AfterID: id(3)}, 0, 3},
+		{"with before", storage.ArchiveQuery{With: bob, BeforeID: id(5)}, 0, 3},
+		{"with after and before", storage.ArchiveQuery{With: bob, AfterID: id(0), BeforeID: id(9)}, 0, 4},
+		{"with full after and before", storage.ArchiveQuery{With: bob, WithResource: "r1", AfterID: id(0), BeforeID: id(9)}, 0, 2},
+		{"with after max", storage.ArchiveQuery{With: bob, AfterID: id(0)}, 2, 2},
+		{"with after another owner's id", storage.ArchiveQuery{With: carl, AfterID: other[1].ID}, 0, 1},
+		{"start and later after", storage.ArchiveQuery{Start: sec(3), AfterID: id(4)}, 0, 5},
+		{"start later than after", storage.ArchiveQuery{Start: sec(4), AfterID: id(2)}, 0, 3},
+		{"end and earlier before", storage.ArchiveQuery{End: sec(3), BeforeID: id(4)}, 0, 4},
+		{"end earlier than before", storage.ArchiveQuery{End: sec(2), BeforeID: id(8)}, 0, 4},
+		{"end within equal stamps after", storage.ArchiveQuery{End: sec(2), AfterID: id(2)}, 0, 1},
+		{"range after and before", storage.ArchiveQuery{Start: sec(1), End: sec(5), AfterID: id(2), BeforeID: id(8)}, 0, 5},
+		{"range after and before max", storage.ArchiveQuery{Start: sec(1), End: sec(5), AfterID: id(2), BeforeID: id(8)}, 3, 3},
+		{"range with after", storage.ArchiveQuery{Start: sec(1), End: sec(5), With: carl, AfterID: id(1)}, 0, 2},
+		{"range with before", storage.ArchiveQuery{Start: sec(2), End: sec(6), With: bob, BeforeID: id(9)}, 0, 4},
+		{"ids after", storage.ArchiveQuery{IDs: []int64{id(0), id(4), id(5), id(9)}, AfterID: id(4)}, 0, 2},
+		{"ids before", storage.ArchiveQuery{IDs: []int64{id(0), id(4), id(5), id(9)}, BeforeID: id(5)}, 0, 2},
+		{"ids after and before", storage.ArchiveQuery{IDs: []int64{id(0), id(4), id(5), id(9)}, AfterID: id(0), BeforeID: id(9)}, 0, 2},
+		{"ids after max", storage.ArchiveQuery{IDs: []int64{id(0), id(4), id(5), id(9)}, AfterID: id(0)}, 2, 2},
+		{"ids with after", storage.ArchiveQuery{IDs: []int64{id(0), id(1), id(2), id(3)}, With: bob, AfterID: id(0)}, 0, 2},
+		{"ids start after", storage.ArchiveQuery{IDs: []int64{id(0), id(3), id(5), id(9)}, Start: sec(2), AfterID: id(3)}, 0, 2},
+		{"ids end before", storage.ArchiveQuery{IDs: []int64{id(0), id(3), id(5), id(9)}, End: sec(4), BeforeID: id(5)}, 0, 2},
+	}
+	for _, tc := range cases {
+		q := tc.q
+		q.Owner = alice
+		n, err := s.CountArchive(bg, q, tc.max)
+		must(t, err)
+		if n != tc.want {
+			t.Errorf("%s: CountArchive = %d, want %d", tc.name, n, tc.want)
+		}
+		// The count is the size of the whole page of the same query.
+		q.Limit, q.Last = 0, false
+		if p := query(t, s, q); tc.max <= 0 && len(p.Messages) != n {
+			t.Errorf("%s: CountArchive = %d, but the page has %d items", tc.name, n, len(p.Messages))
+		}
 	}
 }
 

@@ -129,7 +129,9 @@ func (r *modelRun) lastStamp() (time.Time, bool) {
 	return r.items[len(r.items)-1].Stamp, true
 }
 
-func (r *modelRun) match(m storage.ArchivedMessage, q storage.ArchiveQuery, paging bool) bool {
+// match reports whether m is in q's range: what QueryArchive pages through
+// and CountArchive counts (Limit and Last aside).
+func (r *modelRun) match(m storage.ArchivedMessage, q storage.ArchiveQuery) bool {
 	if m.Owner != q.Owner {
 		return false
 	}
@@ -145,10 +147,10 @@ func (r *modelRun) match(m storage.ArchivedMessage, q storage.ArchiveQuery, pagi
 	if len(q.IDs) > 0 && !slices.Contains(q.IDs, m.ID) {
 		return false
 	}
-	if paging && q.AfterID != 0 && m.ID <= q.AfterID {
+	if q.AfterID != 0 && m.ID <= q.AfterID {
 		return false
 	}
-	if paging && q.BeforeID != 0 && m.ID >= q.BeforeID {
+	if q.BeforeID != 0 && m.ID >= q.BeforeID {
 		return false
 	}
 	return true
@@ -157,7 +159,7 @@ func (r *modelRun) match(m storage.ArchivedMessage, q storage.ArchiveQuery, pagi
 func (r *modelRun) query(q storage.ArchiveQuery) storage.ArchivePage {
 	var all []storage.ArchivedMessage
 	for _, m := range r.items {
-		if r.match(m, q, true) {
+		if r.match(m, q) {
 			all = append(all, m)
 		}
 	}
@@ -351,7 +353,7 @@ func (r *modelRun) opCount() {
 	}
 	want := 0
 	for _, m := range r.items {
-		if r.match(m, q, false) {
+		if r.match(m, q) {
 			want++
 		}
 	}

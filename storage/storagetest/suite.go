@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Archive/QueryPaging", testQueryPaging},
 		{"Archive/QueryEmpty", testQueryEmpty},
 		{"Archive/Count", testCount},
+		{"Archive/CountIDBounds", testCountIDBounds},
 		{"Archive/IDsExist", testIDsExist},
 		{"Archive/Bounds", testBounds},
 		{"Archive/FindByOriginID", testFindByOriginID},
