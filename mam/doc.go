@@ -53,14 +53,14 @@
 //     ids; no full-text search yet);
 //   - iq set <query/>: results as <message><result><forwarded><delay/>…
 //     with microsecond stamps, then <fin/> with RSM first/last, count
-//     when cheap and exact (always for the whole archive; with filters
-//     up to countBound matching items on a page, countOnlyBound for a
-//     count-only max=0 request; not with after-id/before-id, which the
-//     store cannot count), first@index
-//     when it follows from the count, complete='true' when nothing more
-//     matches in the paging direction; <flip-page/> reverses only the
-//     order of sending; a queryid, even an empty one, is echoed in every
-//     result. Errors are listed at ParseQuery; unknown ids are
+//     when cheap and exact (always for the whole archive; with filters,
+//     after-id and before-id included, up to countBound matching items
+//     on a page, countOnlyBound for a count-only max=0 request; the
+//     count is of the set the form selects, whatever the RSM cursors),
+//     first@index when it follows from the count, complete='true' when
+//     nothing more matches in the paging direction; <flip-page/> reverses
+//     only the order of sending; a queryid, even an empty one, is echoed
+//     in every result. Errors are listed at ParseQuery; unknown ids are
 //     item-not-found (cancel); RSM <index/> other than 0 (the first page)
 //     is feature-not-implemented.
 //   - iq get <metadata/>: first and last item, or an empty <metadata/>;

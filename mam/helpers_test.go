@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
 var testSecret = []byte("0123456789abcdef-test-secret")
@@ -119,6 +121,27 @@ func newEnvStore(t *testing.T, cfg Config, store storage.Store, mem *memory.Stor
 	e.probe = &probe{}
 	e.r.Register(m, e.probe)
 	return e
+}
+
+// newSQLiteEnv is newEnv on a SQLite store (in the test's temporary
+// directory) with the same accounts; mem stays an empty memory store.
+func newSQLiteEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), sqlite.Options{Synchronous: sqlite.SyncOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, u := range []string{"alice", "bob", "carol"} {
+		if err := st.CreateUser(context.Background(), u+"@example.com", storage.Credentials{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return newEnvStore(t, cfg, st, memory.New())
 }
 
 // login binds an available session for a full JID.

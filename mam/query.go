@@ -17,16 +17,17 @@ import (
 )
 
 // countBound and countOnlyBound cap the work spent on a filtered RSM
-// <count/> (with, start, end, ids). XEP-0059 lets a responder leave the
-// count out only where reasonably accurate values would be impossible or
-// exceptionally resource intensive to calculate. Backends count a
-// filtered set by walking an index, about 0.12 µs per item on SQLite, and
-// a paging query counts again on every page: at 10000 items the count
-// cost 1.2 ms against a 50 µs page at an archive of 10^6 items (bench/compare
-// query, with-last-page), so pages give a filtered count up to countBound
-// items. A count-only request (max=0, "Getting the Item Count") asks for
-// nothing else and gets one up to countOnlyBound items (about 12 ms). The
-// whole archive's count is maintained by the stores and always given.
+// <count/> (with, start, end, ids, after-id, before-id). XEP-0059 lets a
+// responder leave the count out only where reasonably accurate values
+// would be impossible or exceptionally resource intensive to calculate.
+// Backends count a filtered set by walking an index, about 0.12 µs per
+// item on SQLite, and a paging query counts again on every page: at 10000
+// items the count cost 1.2 ms against a 50 µs page at an archive of 10^6
+// items (bench/compare query, with-last-page), so pages give a filtered
+// count up to countBound items. A count-only request (max=0, "Getting the
+// Item Count") asks for nothing else and gets one up to countOnlyBound
+// items (about 12 ms). The whole archive's count is maintained by the
+// stores and always given.
 const (
 	countBound     = 1000
 	countOnlyBound = 100000
@@ -112,28 +113,26 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 
 	iq.Session.SetMAMQueried()
 
-	// The count covers the whole result set: the form's filters, not the
-	// RSM cursors. The store cannot bound a count by item ids, so with
-	// after-id/before-id there is no count rather than a wrong one.
+	// The count covers the whole result set as the form defines it: its
+	// filters and its after-id/before-id, not the RSM cursors, which only
+	// page within the set.
 	count := -1
-	if q.AfterID == "" && q.BeforeID == "" {
-		cq := aq
-		cq.AfterID, cq.BeforeID, cq.Last, cq.Limit = 0, 0, false, 0
-		most := countBound
-		if limit == 0 {
-			most = countOnlyBound
-		}
-		bound := most + 1
-		if cq.With == "" && cq.Start.IsZero() && cq.End.IsZero() && len(cq.IDs) == 0 {
-			bound = 0 // the whole archive: a maintained count, exact at any size
-		}
-		n, err := m.store.CountArchive(ctx, cq, bound)
-		if err != nil {
-			return nil, fmt.Errorf("mam: count: %w", err)
-		}
-		if bound == 0 || n <= most {
-			count = n
-		}
+	cq := aq
+	cq.AfterID, cq.BeforeID, cq.Last, cq.Limit = formAfter, formBefore, false, 0
+	most := countBound
+	if limit == 0 {
+		most = countOnlyBound
+	}
+	bound := most + 1
+	if cq.With == "" && cq.Start.IsZero() && cq.End.IsZero() && len(cq.IDs) == 0 && cq.AfterID == 0 && cq.BeforeID == 0 {
+		bound = 0 // the whole archive: a maintained count, exact at any size
+	}
+	n, err := m.store.CountArchive(ctx, cq, bound)
+	if err != nil {
+		return nil, fmt.Errorf("mam: count: %w", err)
+	}
+	if bound == 0 || n <= most {
+		count = n
 	}
 
 	if limit == 0 {
@@ -173,7 +172,10 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 }
 
 // firstIndex returns the position of the page's first item in the result
-// set, or -1 where it cannot be known from the count alone.
+// set, or -1 where it cannot be known from the count alone. The set is the
+// form's range (its filters and after-id/before-id), which bounds every
+// page, and count (-1: unknown) is its size; the RSM cursors only choose
+// where in the set the page lies.
 func firstIndex(q Query, aq storage.ArchiveQuery, page storage.ArchivePage, count int) int {
 	n := len(page.Messages)
 	switch {

@@ -361,8 +361,8 @@ func TestQueryFin(t *testing.T) {
 		{"max covers all", rsm(`<max>12</max>`), 10, false, set(1, 19, 0, 12)},
 		{"max=0 counts", rsm(`<max>0</max>`), 0, false, set(0, 0, -1, 12)},
 		{"max=0 on empty result", form(field("with", "dave@example.com")) + rsm(`<max>0</max>`), 0, true, set(0, 0, -1, 0)},
-		{"max=0 with after-id: no count", form(field("after-id", e.id(21))) + rsm(`<max>0</max>`), 0, false, set(0, 0, -1, -1)},
-		{"max=0 at the end", form(field("after-id", e.id(23))) + rsm(`<max>0</max>`), 0, true, set(0, 0, -1, -1)},
+		{"max=0 with after-id", form(field("after-id", e.id(21))) + rsm(`<max>0</max>`), 0, false, set(0, 0, -1, 1)},
+		{"max=0 at the end", form(field("after-id", e.id(23))) + rsm(`<max>0</max>`), 0, true, set(0, 0, -1, 0)},
 		{"last page", rsm(`<max>5</max><before/>`), 5, false, set(15, 23, 7, 12)},
 		{"last page is everything", rsm(`<max>10</max><before/>`) + form(field("with", "bob@example.com"), field("start", FormatDateTime(t0.Add(10*time.Second)))), 7, true, set(11, 23, 0, 7)},
 		{"after: middle page", rsm(`<max>3</max><after>` + e.id(5) + `</after>`), 3, false, set(7, 11, -1, 12)},
@@ -370,8 +370,8 @@ func TestQueryFin(t *testing.T) {
 		{"after: nothing more", rsm(`<max>5</max><after>` + e.id(23) + `</after>`), 0, true, set(0, 0, -1, 12)},
 		{"before: middle page", rsm(`<max>3</max><before>` + e.id(15) + `</before>`), 3, false, set(9, 13, -1, 12)},
 		{"before: first page", rsm(`<max>5</max><before>` + e.id(7) + `</before>`), 3, true, set(1, 5, 0, 12)},
-		{"after-id: no count", form(field("after-id", e.id(19))), 2, true, set(21, 23, 0, -1)},
-		{"before-id: no count", form(field("before-id", e.id(9))), 4, true, set(1, 7, 0, -1)},
+		{"after-id", form(field("after-id", e.id(19))), 2, true, set(21, 23, 0, 2)},
+		{"before-id", form(field("before-id", e.id(9))), 4, true, set(1, 7, 0, 4)},
 		{"ids", form(field("ids", e.id(5), e.id(9))), 2, true, set(5, 9, 0, 2)},
 	}
 	for _, tc := range tests {
@@ -385,6 +385,145 @@ func TestQueryFin(t *testing.T) {
 				complete = ` complete='true'`
 			}
 			wantXML(t, []*xml.Element{reply}, `<iq type='result' id='q1' to='alice@example.com/a'><fin xmlns='urn:xmpp:mam:2'`+complete+`>`+tc.set+`</fin></iq>`)
+		})
+	}
+}
+
+// TestQueryFormIDCount: with after-id and/or before-id in the form, the
+// RSM <count/> is the size of the result set the form selects (its
+// filters and id bounds, whatever the RSM cursors), and first@index, where
+// given, is the position of the page's first item in that set; on both
+// backends. Each case states the exact answer, and is also checked against
+// the set as a query of the form alone returns it.
+func TestQueryFormIDCount(t *testing.T) {
+	for _, backend := range []string{"memory", "sqlite"} {
+		t.Run(backend, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.MaxArchiveQueryResults = 50
+			cfg.DefaultPageSize = 4
+			var e *env
+			if backend == "sqlite" {
+				e = newSQLiteEnv(t, cfg)
+			} else {
+				e = newEnv(t, cfg)
+			}
+			alice, arec := e.login("alice@example.com/a")
+			e.fill(alice, 12)
+			arec.take()
+			rsm := func(s string) string { return `<set xmlns='http://jabber.org/protocol/rsm'>` + s + `</set>` }
+			resultIDs := func(res []*xml.Element) []string {
+				var out []string
+				for _, r := range res {
+					out = append(out, r.Child(NS, "result").Attr("id"))
+				}
+				return out
+			}
+			all, _ := e.query(alice, arec, "", rsm(`<max>50</max>`))
+			ids := resultIDs(all) // alice's items, oldest first
+			if len(ids) != 12 {
+				t.Fatalf("%d items in alice's archive", len(ids))
+			}
+			// k is an item by its position in alice's archive.
+			k := func(i int) string { return ids[i] }
+			after := func(i int) string { return field("after-id", k(i)) }
+			before := func(i int) string { return field("before-id", k(i)) }
+			idList := field("ids", k(1), k(4), k(7), k(10))
+			tests := []struct {
+				name      string
+				form, rsm string // the form's fields, the RSM <set/>'s children
+				page      []int  // the items sent, by position
+				complete  bool
+				index     int // first@index; -1: none
+				count     int // -1: none
+			}{
+				{"after-id", after(3), "", []int{4, 5, 6, 7}, false, 0, 8},
+				{"after-id, RSM after: middle page", after(3), `<max>3</max><after>` + k(6) + `</after>`, []int{7, 8, 9}, false, -1, 8},
+				{"after-id, RSM after: final page", after(3), `<max>5</max><after>` + k(8) + `</after>`, []int{9, 10, 11}, true, 5, 8},
+				{"after-id, RSM after before the set", after(7), `<max>10</max><after>` + k(2) + `</after>`, []int{8, 9, 10, 11}, true, 0, 4},
+				{"after-id, nothing after", after(11), "", nil, true, -1, 0},
+				{"before-id", before(4), "", []int{0, 1, 2, 3}, true, 0, 4},
+				{"before-id, RSM <before/>", before(8), `<max>3</max><before/>`, []int{5, 6, 7}, false, 5, 8},
+				{"before-id, RSM before beyond the set", before(4), `<max>10</max><before>` + k(10) + `</before>`, []int{0, 1, 2, 3}, true, 0, 4},
+				{"before-id, RSM before beyond the set: middle page", before(8), `<max>3</max><before>` + k(10) + `</before>`, []int{5, 6, 7}, false, -1, 8},
+				{"after-id and before-id", after(1) + before(8), "", []int{2, 3, 4, 5}, false, 0, 6},
+				{"after-id and before-id, RSM <before/>", after(1) + before(8), `<max>4</max><before/>`, []int{4, 5, 6, 7}, false, 2, 6},
+				{"after-id and before-id, RSM before: first page", after(1) + before(8), `<max>4</max><before>` + k(4) + `</before>`, []int{2, 3}, true, 0, 6},
+				{"after-id and before-id, RSM after: final page", after(1) + before(8), `<max>4</max><after>` + k(4) + `</after>`, []int{5, 6, 7}, true, 3, 6},
+				{"after-id, RSM <before/>", after(7), `<max>2</max><before/>`, []int{10, 11}, false, 2, 4},
+				{"after-id, RSM <before/> covering the set", after(7), `<max>10</max><before/>`, []int{8, 9, 10, 11}, true, 0, 4},
+				{"after-id, RSM before: middle page", after(3), `<max>2</max><before>` + k(7) + `</before>`, []int{5, 6}, false, -1, 8},
+				{"after-id, RSM before: first page", after(3), `<max>5</max><before>` + k(6) + `</before>`, []int{4, 5}, true, 0, 8},
+				{"after-id, RSM after and before", after(3), `<max>2</max><after>` + k(4) + `</after><before>` + k(9) + `</before>`, []int{7, 8}, false, -1, 8},
+				{"after-id and with", after(3) + field("with", "bob@example.com"), "", []int{4, 5, 6, 7}, false, 0, 8},
+				{"after-id and with, nothing matches", after(3) + field("with", "carol@example.com"), "", nil, true, -1, 0},
+				{"ids and after-id", idList + after(4), "", []int{7, 10}, true, 0, 2},
+				{"ids, after-id and before-id", idList + after(1) + before(10), "", []int{4, 7}, true, 0, 2},
+				{"ids and after-id, RSM <before/>", idList + after(1), `<max>1</max><before/>`, []int{10}, false, 2, 3},
+				{"ids and after-id, RSM after: middle page", idList + after(1), `<max>1</max><after>` + k(4) + `</after>`, []int{7}, false, -1, 3},
+				{"ids and after-id, RSM after: final page", idList + after(1), `<max>5</max><after>` + k(4) + `</after>`, []int{7, 10}, true, 1, 3},
+				{"after-id, count only", after(10), `<max>0</max>`, nil, false, -1, 1},
+				{"after-id at the end, count only", after(11), `<max>0</max>`, nil, true, -1, 0},
+				{"before-id, count only", before(4), `<max>0</max>`, nil, false, -1, 4},
+				{"after-id and before-id, count only", after(1) + before(8), `<max>0</max>`, nil, false, -1, 6},
+				{"ids and after-id, count only", idList + after(4), `<max>0</max>`, nil, false, -1, 2},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					inner := form(tc.form)
+					if tc.rsm != "" {
+						inner += rsm(tc.rsm)
+					}
+					res, reply := e.query(alice, arec, "", inner)
+					if errorOf(reply) != "" {
+						t.Fatalf("error: %s", reply)
+					}
+					var want []string
+					for _, i := range tc.page {
+						want = append(want, k(i))
+					}
+					got := resultIDs(res)
+					if !slices.Equal(got, want) {
+						t.Errorf("page %v, want %v", got, want)
+					}
+					fin := reply.Child(NS, "fin")
+					if c := fin.Attr("complete") == "true"; c != tc.complete {
+						t.Errorf("complete=%v, want %v", c, tc.complete)
+					}
+					set := fin.Child(NSRSM, "set")
+					count, index := -1, -1
+					if c := set.Child(NSRSM, "count"); c != nil {
+						n, err := strconv.Atoi(c.Text())
+						if err != nil {
+							t.Fatalf("count %q", c.Text())
+						}
+						count = n
+					}
+					if f := set.Child(NSRSM, "first"); f != nil {
+						if f.Text() != got[0] {
+							t.Errorf("first %s, sent first %s", f.Text(), got[0])
+						}
+						if f.HasAttr("index") {
+							n, err := strconv.Atoi(f.Attr("index"))
+							if err != nil {
+								t.Fatalf("index %q", f.Attr("index"))
+							}
+							index = n
+						}
+					}
+					if count != tc.count || index != tc.index {
+						t.Errorf("count %d, index %d; want %d, %d", count, index, tc.count, tc.index)
+					}
+					// Against the set itself: the form alone, in one page.
+					whole, _ := e.query(alice, arec, "", form(tc.form)+rsm(`<max>50</max>`))
+					set1 := resultIDs(whole)
+					if count >= 0 && count != len(set1) {
+						t.Errorf("count %d, but the form selects %d items", count, len(set1))
+					}
+					if index >= 0 && (index >= len(set1) || set1[index] != got[0]) {
+						t.Errorf("first@index %d, but the page's first item is at %d of the form's set", index, slices.Index(set1, got[0]))
+					}
+				})
+			}
 		})
 	}
 }
@@ -586,8 +725,9 @@ func TestPrefs(t *testing.T) {
 }
 
 // TestCountBound: the whole archive's count is maintained by the stores and
-// given at any size; a filtered count walks an index and is given with a
-// page only up to countBound, to a count-only request up to countOnlyBound.
+// given at any size; a filtered count (after-id and before-id included)
+// walks an index and is given with a page only up to countBound, to a
+// count-only request up to countOnlyBound.
 func TestCountBound(t *testing.T) {
 	e := newEnv(t, DefaultConfig())
 	alice, arec := e.login("alice@example.com/a")
@@ -624,6 +764,14 @@ func TestCountBound(t *testing.T) {
 		{"start, above the bound", form(field("start", FormatDateTime(t0))) + page, "none"},
 		{"start, above the page bound, count only", form(field("start", FormatDateTime(t0))) + countOnly, strconv.Itoa(many + 3)},
 		{"start, below the bound", form(field("start", FormatDateTime(t0.Add(many*time.Second)))) + page, "3"},
+		// An id bound is a filter: not the maintained whole-archive count.
+		{"after-id, above the bound", form(field("after-id", e.id(msgs[0].ID))) + page, "none"},
+		{"after-id, above the page bound, count only", form(field("after-id", e.id(msgs[0].ID))) + countOnly, strconv.Itoa(many + 2)},
+		{"after-id, below the bound", form(field("after-id", e.id(msgs[many-1].ID))) + page, "3"},
+		{"before-id, above the bound", form(field("before-id", e.id(msgs[many+2].ID))) + page, "none"},
+		{"before-id, below the bound", form(field("before-id", e.id(msgs[10].ID))) + page, "10"},
+		{"after-id and before-id, at the bound", form(field("after-id", e.id(msgs[0].ID)), field("before-id", e.id(msgs[countBound+1].ID))) + page, strconv.Itoa(countBound)},
+		{"after-id and before-id, one above the bound", form(field("after-id", e.id(msgs[0].ID)), field("before-id", e.id(msgs[countBound+2].ID))) + page, "none"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
