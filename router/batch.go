@@ -174,6 +174,10 @@ func (r *Router) admit(ctx context.Context, ev *MessageEvent, seen *accountsSeen
 			return false, stanza.E(stanza.ServiceUnavailable, "")
 		}
 	}
+	if ev.To.Local() != "" && ev.To.IsFull() && goneResourceBounces(ev.Stanza.Attr("type")) && r.Session(ev.To) == nil {
+		// Refused here, not after the hooks, so it is never archived.
+		return false, stanza.E(stanza.ServiceUnavailable, "")
+	}
 	// Messages to the server itself (no localpart) go through the
 	// outbound hooks only: nothing here consumes them.
 	ev.Inbound = ev.To.Local() != ""

@@ -51,6 +51,7 @@ func TestHooksAndBounces(t *testing.T) {
 	}{
 		{"unknown local user: bounced before archiving", "nobody@localhost", false, 0, "service-unavailable"},
 		{"remote domain: bounced before archiving", "someone@example.net", false, 0, "remote-server-not-found"},
+		{"normal to a gone resource: bounced before archiving (RFC 6121 §8.5.3.2.1)", "bob@localhost/gone", false, 0, "service-unavailable"},
 		{"offline user: archived and stored", "bob@localhost", false, 1, ""},
 		{"offline store fails but the archive holds it: no bounce", "bob@localhost", true, 1, ""},
 	}
@@ -62,7 +63,7 @@ func TestHooksAndBounces(t *testing.T) {
 			r.Register(a)
 			e := &env{t: t, r: r}
 			alice, out := e.bind("alice@localhost/a", "a", prio(0))
-			e.mustSend(alice, `<message to='`+tc.to+`' type='chat' id='m1'><body>hi</body></message>`)
+			e.mustSend(alice, `<message to='`+tc.to+`' type='normal' id='m1'><body>hi</body></message>`)
 			if a.outbound != tc.wantOutbound {
 				t.Errorf("outbound hook ran %d times, want %d", a.outbound, tc.wantOutbound)
 			}

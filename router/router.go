@@ -398,12 +398,18 @@ func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
 		}
 	}
 	if targets == nil {
-		if ev.To.IsFull() && (typ == "error" || typ == "headline") {
-			// Errors go to the full JID they answer or nowhere; headlines to
-			// an unavailable resource are dropped (RFC 6121 §8.5.3.2.1).
+		switch {
+		case typ == "error":
+			// Errors go to the full JID they answer or nowhere: to a bare
+			// JID, or a resource that is gone, the server MUST silently
+			// ignore them (RFC 6121 §8.5.2.1.1, §8.5.2.2.1, §8.5.3.2.1).
 			return nil
-		}
-		if typ == "groupchat" {
+		case ev.To.IsFull() && typ == "headline":
+			// Headlines to an unavailable resource are dropped (§8.5.3.2.1).
+			return nil
+		case ev.To.IsFull() && goneResourceBounces(typ), typ == "groupchat":
+			// admit refuses these when the resource is gone already; here
+			// it went away since.
 			return stanza.E(stanza.ServiceUnavailable, "")
 		}
 		targets = r.bareTargets(bare)
@@ -443,6 +449,21 @@ func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
 		o.MessageDelivered(ctx, ev, targets)
 	}
 	return nil
+}
+
+// goneResourceBounces reports whether a message of type typ to a local
+// full JID with no such resource is bounced rather than delivered as if to
+// the bare JID. RFC 6121 §8.5.3.2.1 treats only chat as addressed to the
+// bare JID; normal (also an absent or unknown type, §5.2.2) and groupchat
+// the server MUST either silently ignore or answer with an error, which
+// SHOULD be service-unavailable: Skald answers, so the sender knows.
+// Headline and error are dropped.
+func goneResourceBounces(typ string) bool {
+	switch typ {
+	case "chat", "headline", "error":
+		return false
+	}
+	return true
 }
 
 // bareTargets picks the resources a message to a bare JID goes to: every

@@ -173,8 +173,12 @@ func TestMessageToFullJID(t *testing.T) {
 		wantBare  bool   // delivered to bob's available resources
 		wantErr   string // error returned to alice
 	}{
+		// RFC 6121 §8.5.3.2.1: only chat goes to the bare JID; normal
+		// (and an unknown type, §5.2.2) is ignored or bounced, never
+		// delivered to another resource or stored.
 		{name: "chat falls back to bare", typ: "chat", wantBare: true},
-		{name: "normal falls back to bare", typ: "normal", wantBare: true},
+		{name: "normal is refused", typ: "normal", wantErr: "cancel/service-unavailable"},
+		{name: "unknown type is normal", typ: "fancy", wantErr: "cancel/service-unavailable"},
 		{name: "groupchat is refused", typ: "groupchat", wantErr: "cancel/service-unavailable"},
 		{name: "headline is dropped", typ: "headline"},
 		{name: "error is dropped", typ: "error"},
@@ -213,6 +217,39 @@ func TestMessageToFullJID(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMessageWithoutTypeToGoneResource: a message with no type is normal
+// (RFC 6121 §5.2.2), so to a full JID with no such resource it is bounced
+// (§8.5.3.2.1), whether or not the account has other resources, and never
+// kept offline.
+func TestMessageWithoutTypeToGoneResource(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	e.mustSend(alice, `<message to='bob@localhost/gone' id='n1'><body>hi</body></message>`)
+	routertest.Equal(t, "alice", aout.Take(),
+		`<message id="n1" from="bob@localhost/gone" to="alice@localhost/a" type="error"><body>hi</body><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
+	if got := e.mod.offlineIDs(); got != "" {
+		t.Errorf("stored offline: %s", got)
+	}
+}
+
+// TestErrorMessageToBareJIDIgnored: RFC 6121 §8.5.2.1.1 and §8.5.2.2.1,
+// "For a message stanza of type "error", the server MUST silently ignore
+// the message", whether or not the account has available resources.
+func TestErrorMessageToBareJIDIgnored(t *testing.T) {
+	e := newEnv(t, true)
+	alice, aout := e.bind("alice@localhost/a", "a", prio(0))
+	_, bout := e.bind("bob@localhost/b", "b", prio(1))
+	e.mustSend(alice, `<message to='bob@localhost' type='error' id='e1'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`)
+	routertest.Equal(t, "bob", bout.Take())
+	routertest.Equal(t, "alice", aout.Take())
+	if got := e.mod.offlineIDs(); got != "" {
+		t.Errorf("stored offline: %s", got)
+	}
+	// To the full JID it answers, it is delivered (§8.5.3.1).
+	e.mustSend(alice, `<message to='bob@localhost/b' type='error' id='e2'/>`)
+	routertest.Equal(t, "bob", bout.Take(), `<message to="bob@localhost/b" type="error" id="e2" from="alice@localhost/a"/>`)
 }
 
 func TestGroupchatToOfflineFullJID(t *testing.T) {
