@@ -66,9 +66,20 @@ func TestStore(t *testing.T) {
 		in:     `<message type="chat" to="juliet@example.org" id="1"><body>hi</body></message>`,
 		stored: `<message xmlns="jabber:client" type="chat" to="juliet@example.org" id="1" from="romeo@example.org/orchard"><body>hi</body>` + delay + `</message>`,
 	}, {
-		name:   "normal without type, to a full JID",
+		name:   "normal without type",
+		in:     `<message to="juliet@example.org"><subject>s</subject></message>`,
+		stored: `<message xmlns="jabber:client" to="juliet@example.org" from="romeo@example.org/orchard"><subject>s</subject>` + delay + `</message>`,
+	}, {
+		// RFC 6121 §8.5.3.2.1: a normal message to a resource that is
+		// not there is ignored or bounced, not treated as if to the bare
+		// JID (only chat is).
+		name:   "normal without type, to a full JID: bounced",
 		in:     `<message to="juliet@example.org/balcony"><subject>s</subject></message>`,
-		stored: `<message xmlns="jabber:client" to="juliet@example.org/balcony" from="romeo@example.org/orchard"><subject>s</subject>` + delay + `</message>`,
+		bounce: `<message xmlns="jabber:client" from="juliet@example.org/balcony" to="romeo@example.org/orchard" type="error"><subject>s</subject><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+	}, {
+		name:   "chat to a full JID",
+		in:     `<message type="chat" to="juliet@example.org/balcony"><body>b</body></message>`,
+		stored: `<message xmlns="jabber:client" type="chat" to="juliet@example.org/balcony" from="romeo@example.org/orchard"><body>b</body>` + delay + `</message>`,
 	}, {
 		name:   "receipt without body",
 		in:     `<message to="juliet@example.org"><received xmlns="urn:xmpp:receipts" id="1"/></message>`,
