@@ -36,9 +36,9 @@ func TestMutualSubscription(t *testing.T) {
 		{"b@x/1", `<presence to="a@x" type="subscribed"/>`,
 			map[string][]string{
 				"b@x/1": {push("b@x/1", `<item jid="a@x" subscription="from"/>`)},
-				"a@x/1": {
-					push("a@x/1", `<item jid="b@x" name="B" subscription="to"/>`),
+				"a@x/1": { // RFC 6121 §3.1.6: the approval before the push
 					`<presence to="a@x" type="subscribed" from="b@x"/>`,
+					push("a@x/1", `<item jid="b@x" name="B" subscription="to"/>`),
 					`<presence from="b@x/1" to="a@x"/>`,
 				},
 			}},
@@ -51,8 +51,8 @@ func TestMutualSubscription(t *testing.T) {
 			map[string][]string{
 				"a@x/1": {push("a@x/1", `<item jid="b@x" name="B" subscription="both"/>`)},
 				"b@x/1": {
-					push("b@x/1", `<item jid="a@x" subscription="both"/>`),
 					`<presence to="b@x" type="subscribed" from="a@x"/>`,
+					push("b@x/1", `<item jid="a@x" subscription="both"/>`),
 					`<presence from="a@x/1" to="b@x"/>`,
 				},
 			}},
@@ -148,9 +148,9 @@ func TestPendingRequestRedelivery(t *testing.T) {
 	// Denying the request drops the hidden item without a push.
 	e.send("a@x/2", `<presence to="b@x" type="unsubscribed"/>`)
 	e.expect(map[string][]string{
-		"b@x/1": {
-			push("b@x/1", `<item jid="a@x" subscription="none"/>`),
+		"b@x/1": { // the denial ahead of the push (RFC 6121 §3.2.3)
 			`<presence to="b@x" type="unsubscribed" from="a@x"/>`,
+			push("b@x/1", `<item jid="a@x" subscription="none"/>`),
 		},
 	})
 	if it := e.item("a@x", "b@x"); it != nil {
@@ -184,10 +184,61 @@ func TestPreApproval(t *testing.T) {
 		"a@x/1": {push("a@x/1", `<item jid="b@x" subscription="from"/>`)},
 		"b@x/1": {
 			push("b@x/1", `<item jid="a@x" subscription="none" ask="subscribe"/>`),
-			push("b@x/1", `<item jid="a@x" subscription="to"/>`),
 			`<presence from="a@x" to="b@x" type="subscribed"/>`,
+			push("b@x/1", `<item jid="a@x" subscription="to"/>`),
 			`<presence from="a@x/1" to="b@x"/>`,
 		},
+	})
+}
+
+// TestAnswersReachInterestedResources: RFC 6121 §3.1.6, §3.2.3 and
+// §3.3.3 deliver an inbound subscribed, unsubscribed or unsubscribe to
+// every interested resource (one that requested the roster), available or
+// not, ahead of the roster push it causes; a resource that is neither
+// interested nor available gets nothing.
+func TestAnswersReachInterestedResources(t *testing.T) {
+	e := newEnv(t, "a@x", "b@x")
+	e.online("a@x/1")
+	e.online("b@x/1")
+	e.bind("a@x/roster")
+	e.send("a@x/roster", `<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
+	e.bind("b@x/roster")
+	e.send("b@x/roster", `<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
+	e.bind("a@x/bare")
+	e.drain()
+
+	e.send("a@x/1", `<presence to="b@x" type="subscribe"/>`)
+	e.drain()
+	e.send("b@x/1", `<presence to="a@x" type="subscribed"/>`)
+	e.take("b@x/1")
+	e.take("b@x/roster")
+	subscribed := `<presence to="a@x" type="subscribed" from="b@x"/>`
+	pushTo := func(full string) string { return push(full, `<item jid="b@x" subscription="to"/>`) }
+	e.expect(map[string][]string{
+		"a@x/1":      {subscribed, pushTo("a@x/1"), `<presence from="b@x/1" to="a@x"/>`},
+		"a@x/roster": {subscribed, pushTo("a@x/roster")},
+	})
+
+	e.send("a@x/1", `<presence to="b@x" type="unsubscribe"/>`)
+	e.take("a@x/1")
+	e.take("a@x/roster")
+	unsubscribe := `<presence to="b@x" type="unsubscribe" from="a@x"/>`
+	pushNone := func(full string) string { return push(full, `<item jid="a@x" subscription="none"/>`) }
+	e.expect(map[string][]string{
+		"b@x/1":      {unsubscribe, pushNone("b@x/1")},
+		"b@x/roster": {unsubscribe, pushNone("b@x/roster")},
+	})
+
+	e.send("b@x/1", `<presence to="a@x" type="subscribe"/>`)
+	e.send("a@x/1", `<presence to="b@x" type="subscribed"/>`)
+	e.drain()
+	e.send("a@x/1", `<presence to="b@x" type="unsubscribed"/>`)
+	e.take("a@x/1")
+	e.take("a@x/roster")
+	e.expect(map[string][]string{
+		"b@x/1": {`<presence type="unavailable" from="a@x/1" to="b@x"/>`,
+			`<presence to="b@x" type="unsubscribed" from="a@x"/>`, pushNone("b@x/1")},
+		"b@x/roster": {`<presence to="b@x" type="unsubscribed" from="a@x"/>`, pushNone("b@x/roster")},
 	})
 }
 
@@ -206,12 +257,12 @@ func TestRemoveItem(t *testing.T) {
 			push("a@x/1", `<item jid="b@x" subscription="remove"/>`),
 			`<iq type="result" id="rm" to="a@x/1"/>`,
 		},
-		"b@x/1": {
-			push("b@x/1", `<item jid="a@x" subscription="to"/>`),
+		"b@x/1": { // §3.3.3, then §3.2.2 (unavailable first) and §3.2.3
 			`<presence from="a@x" to="b@x" type="unsubscribe"/>`,
-			push("b@x/1", `<item jid="a@x" subscription="none"/>`),
-			`<presence from="a@x" to="b@x" type="unsubscribed"/>`,
+			push("b@x/1", `<item jid="a@x" subscription="to"/>`),
 			`<presence type="unavailable" from="a@x/1" to="b@x"/>`,
+			`<presence from="a@x" to="b@x" type="unsubscribed"/>`,
+			push("b@x/1", `<item jid="a@x" subscription="none"/>`),
 		},
 	})
 	if it := e.item("a@x", "b@x"); it != nil {

@@ -85,13 +85,12 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 		if err != nil {
 			return err
 		}
-		if err := m.route(ctx, user, contact, st, m.inUnsubscribed); err != nil {
-			return err
-		}
+		// §3.2.2: the unavailable presence goes while the contact is
+		// still subscribed, before the unsubscribed.
 		if hasFrom(before) {
 			m.sendUnavailable(user, contact)
 		}
-		return nil
+		return m.route(ctx, user, contact, st, m.inUnsubscribed)
 	}
 	return stanza.E(stanza.BadRequest, "")
 }
@@ -144,33 +143,32 @@ func (m *Module) inSubscribe(ctx context.Context, owner, peer jid.JID, st *xml.E
 
 // inSubscribed: peer approved owner's request (§3.1.6, A.3.3).
 func (m *Module) inSubscribed(ctx context.Context, owner, peer jid.JID, st *xml.Element) error {
-	before, _, err := m.rost.Update(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
+	_, _, err := m.rost.UpdateThen(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
 		if it.AskOut {
 			it.AskOut = false
 			setSub(it, true, hasFrom(*it))
 		}
+	}, func(before, _ storage.RosterItem) {
+		if before.AskOut {
+			m.toInterested(owner, st)
+		}
 	})
-	if err != nil {
-		return err
-	}
-	if before.AskOut {
-		m.r.SendTo(owner, st)
-	}
-	return nil
+	return err
 }
 
 // inUnsubscribe: peer no longer wants owner's presence, or withdraws its
 // request (§3.3.3, A.3.2).
 func (m *Module) inUnsubscribe(ctx context.Context, owner, peer jid.JID, st *xml.Element) error {
-	before, _, err := m.rost.Update(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
+	before, _, err := m.rost.UpdateThen(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
 		it.PendingIn = false
 		setSub(it, hasTo(*it), false)
+	}, func(before, _ storage.RosterItem) {
+		if before.PendingIn || hasFrom(before) {
+			m.toInterested(owner, st)
+		}
 	})
 	if err != nil {
 		return err
-	}
-	if before.PendingIn || hasFrom(before) {
-		m.r.SendTo(owner, st)
 	}
 	if hasFrom(before) {
 		m.sendUnavailable(owner, peer)
@@ -181,17 +179,29 @@ func (m *Module) inUnsubscribe(ctx context.Context, owner, peer jid.JID, st *xml
 // inUnsubscribed: peer denied owner's request or cancelled owner's
 // subscription (§3.2.3, A.3.4).
 func (m *Module) inUnsubscribed(ctx context.Context, owner, peer jid.JID, st *xml.Element) error {
-	before, _, err := m.rost.Update(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
+	_, _, err := m.rost.UpdateThen(ctx, owner.String(), peer.String(), func(it *storage.RosterItem) {
 		it.AskOut = false
 		setSub(it, false, hasFrom(*it))
+	}, func(before, _ storage.RosterItem) {
+		if before.AskOut || hasTo(before) {
+			m.toInterested(owner, st)
+		}
 	})
-	if err != nil {
-		return err
+	return err
+}
+
+// toInterested delivers an inbound subscribed, unsubscribe or unsubscribed
+// to owner, ahead of the roster push it causes: RFC 6121 §3.1.6, §3.2.3
+// and §3.3.3 deliver these to every interested resource (one that has
+// requested the roster, available or not), where requests go to available
+// resources only (§3.1.3). Available resources that never requested the
+// roster get them too, as they get requests.
+func (m *Module) toInterested(owner jid.JID, st *xml.Element) {
+	for _, s := range m.r.Sessions(owner.String()) {
+		if s.Interested() || s.Available() {
+			m.send(s, st)
+		}
 	}
-	if before.AskOut || hasTo(before) {
-		m.r.SendTo(owner, st)
-	}
-	return nil
 }
 
 // sendPresence sends the current presence of each of user's available
@@ -240,11 +250,11 @@ func (m *Module) RosterItemRemoving(ctx context.Context, owner jid.JID, it stora
 	if hasFrom(it) || it.PendingIn {
 		st := xml.New(stanza.NSClient, "presence",
 			"from", user.String(), "to", contact.String(), "type", typeUnsubscribed)
+		if hasFrom(it) {
+			m.sendUnavailable(user, contact) // before unsubscribed (§3.2.2)
+		}
 		if err := m.route(ctx, user, contact, st, m.inUnsubscribed); err != nil {
 			return err
-		}
-		if hasFrom(it) {
-			m.sendUnavailable(user, contact)
 		}
 	}
 	return nil

@@ -52,6 +52,16 @@ func (m *Module) Items(ctx context.Context, owner string) ([]storage.RosterItem,
 // It returns the item before and after; they are equal when nothing
 // changed (and nothing was written).
 func (m *Module) Update(ctx context.Context, owner, contact string, fn func(it *storage.RosterItem)) (before, after storage.RosterItem, err error) {
+	return m.UpdateThen(ctx, owner, contact, fn, nil)
+}
+
+// UpdateThen is Update with first, which (if not nil) is called with the
+// item before and after once the change is stored, or found to be none, and
+// before any roster push: RFC 6121 §3.1.6, §3.2.3 and §3.3.3 have the
+// server deliver an inbound subscription stanza to the user ahead of the
+// roster push it causes. first runs under the roster's lock; it may only
+// queue stanzas (Session.Send, Router.SendTo), never touch a roster.
+func (m *Module) UpdateThen(ctx context.Context, owner, contact string, fn func(it *storage.RosterItem), first func(before, after storage.RosterItem)) (before, after storage.RosterItem, err error) {
 	mu := m.lock(owner)
 	mu.Lock()
 	defer mu.Unlock()
@@ -67,13 +77,18 @@ func (m *Module) Update(ctx context.Context, owner, contact string, fn func(it *
 	fn(&next)
 	next.JID = contact
 	next = normalized(next)
+	if first == nil {
+		first = func(before, after storage.RosterItem) {}
+	}
 	if equal(cur, next) {
+		first(cur, next)
 		return cur, next, nil
 	}
 	var ver string
 	switch {
 	case next.Hidden && empty(next):
 		if !exists {
+			first(cur, next)
 			return cur, next, nil
 		}
 		ver, err = m.store.DeleteRosterItem(ctx, owner, contact)
@@ -83,6 +98,7 @@ func (m *Module) Update(ctx context.Context, owner, contact string, fn func(it *
 	if err != nil {
 		return cur, cur, err
 	}
+	first(cur, next)
 	m.pushChange(owner, cur, next, ver)
 	return cur, next, nil
 }
