@@ -83,6 +83,14 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 			continue
 		}
 		if !ok || !hasFrom(theirs) {
+			// The contact's server SHOULD answer such a probe with
+			// unsubscribed (RFC 6121 §4.3.2), which cancels the user's
+			// stale subscription as §3.2.3 says (a pre-approval stays).
+			un := xml.New(stanza.NSClient, "presence",
+				"from", c.String(), "to", user.String(), "type", typeUnsubscribed)
+			if err := m.inUnsubscribed(ctx, user, c, un); err != nil {
+				m.log.Error("presence: probe answer failed", "contact", c.String(), "err", err)
+			}
 			continue
 		}
 		m.presenceOf(c, s)

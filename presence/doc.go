@@ -8,7 +8,8 @@
 // available presence of a session (initial presence) also gets the new
 // session the current presence of each contact it is subscribed to (the
 // answer to the probe of §4.3, given directly since both ends are local;
-// nothing is sent for offline contacts), the presence of the account's
+// nothing is sent for offline contacts, and a contact whose roster does not
+// grant the subscription answers unsubscribed, §4.3.2), the presence of the account's
 // other resources, every subscription request still waiting for an answer
 // (§3.1.3), and finally tells the router (router.NotifyAvailable) so that
 // offline messages follow.

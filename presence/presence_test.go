@@ -75,7 +75,9 @@ func TestInitialPresence(t *testing.T) {
 	e := newEnv(t, "a@x", "b@x", "c@x", "d@x")
 	e.put("a@x", storage.RosterItem{JID: "b@x", Subscription: storage.SubBoth})
 	e.put("b@x", storage.RosterItem{JID: "a@x", Subscription: storage.SubBoth})
-	// a thinks it may see d, but d's roster disagrees: no presence of d.
+	// a thinks it may see d, but d's roster disagrees: no presence of d
+	// (and a@x/2's initial presence already cancelled a's subscription,
+	// see TestProbeOfStaleSubscription).
 	e.put("a@x", storage.RosterItem{JID: "d@x", Subscription: storage.SubTo})
 	e.online("d@x/1")
 	e.online("b@x/1")
@@ -92,7 +94,7 @@ func TestInitialPresence(t *testing.T) {
 	e.expect(map[string][]string{
 		"a@x/1": {
 			`<iq type="result" id="g" to="a@x/1"><query xmlns="jabber:iq:roster">` +
-				`<item jid="b@x" subscription="both"/><item jid="d@x" subscription="to"/></query></iq>`,
+				`<item jid="b@x" subscription="both"/><item jid="d@x" subscription="none"/></query></iq>`,
 			`<presence from="a@x/1" to="a@x"/>`,
 			`<presence from="b@x/1" to="a@x/1"><status>here</status></presence>`,
 			`<presence from="a@x/2" to="a@x/1"/>`,
@@ -117,6 +119,38 @@ func TestInitialPresence(t *testing.T) {
 	if len(e.avail.got) != 1 {
 		t.Errorf("NotifyAvailable again: %q", e.avail.got)
 	}
+}
+
+// TestProbeOfStaleSubscription: the user's roster says 'to' but the
+// contact's does not say 'from' (the contact's account was deleted and made
+// again, say). The contact's server SHOULD answer the probe of the user's
+// initial presence with unsubscribed (RFC 6121 §4.3.2), which the user's
+// server handles as §3.2.3 says: delivered, then the push of the item with
+// the subscription cancelled. A pre-approval survives it.
+func TestProbeOfStaleSubscription(t *testing.T) {
+	e := newEnv(t, "a@x", "d@x")
+	e.put("a@x", storage.RosterItem{JID: "d@x", Subscription: storage.SubTo, PreApproved: true, Name: "D"})
+	e.online("d@x/1")
+	e.bind("a@x/1")
+	e.send("a@x/1", `<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
+	e.take("a@x/1")
+	e.send("a@x/1", `<presence/>`)
+	e.expect(map[string][]string{
+		"a@x/1": {
+			`<presence from="a@x/1" to="a@x"/>`,
+			`<presence from="d@x" to="a@x" type="unsubscribed"/>`,
+			push("a@x/1", `<item jid="d@x" name="D" subscription="none" approved="true"/>`),
+		},
+	})
+	// Consistent rosters: nothing of the kind.
+	e.put("a@x", storage.RosterItem{JID: "d@x", Subscription: storage.SubTo})
+	e.put("d@x", storage.RosterItem{JID: "a@x", Subscription: storage.SubFrom})
+	e.bind("a@x/2")
+	e.send("a@x/2", `<presence/>`)
+	e.expect(map[string][]string{
+		"a@x/1": {`<presence from="a@x/2" to="a@x"/>`},
+		"a@x/2": {`<presence from="a@x/2" to="a@x"/>`, `<presence from="d@x/1" to="a@x/2"/>`, `<presence from="a@x/1" to="a@x/2"/>`},
+	})
 }
 
 // TestPendingRequestRedelivery checks a request made while the contact was
