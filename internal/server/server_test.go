@@ -162,3 +162,30 @@ func TestUnknownRecipient(t *testing.T) {
 		t.Fatalf("got %s", e)
 	}
 }
+
+// TestMessageTypeRoutingOverSocket checks RFC 6121 §8.5 on the wire: an
+// error message to a bare JID is silently ignored (§8.5.2.1.1), a normal
+// one to a resource that is not there is bounced with service-unavailable
+// (§8.5.3.2.1) and neither delivered to another resource nor stored, and a
+// chat one to that resource goes to the bare JID's resources.
+func TestMessageTypeRoutingOverSocket(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "a")
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<presence/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" })
+
+	alice.Send(`<message to='bob@localhost' type='error' id='e1'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`)
+	alice.Send(`<message to='bob@localhost/gone' id='n1'><body>normal</body></message>`)
+	bounce := alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "n1" })
+	if bounce.Attr("type") != "error" || bounce.Attr("from") != "bob@localhost/gone" ||
+		bounce.Child("", "error").Child("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable") == nil {
+		t.Fatalf("bounce: %s", bounce)
+	}
+	alice.Send(`<message to='bob@localhost/gone' type='chat' id='c1'><body>chat</body></message>`)
+	// The chat message is the first thing bob gets: neither the error nor
+	// the normal message reached him.
+	if got := bob.Next(); got.Attr("id") != "c1" {
+		t.Fatalf("bob got %s, want the chat message c1", got)
+	}
+}
