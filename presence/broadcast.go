@@ -144,7 +144,7 @@ func directedOf(s *router.Session) *directedSet {
 // directed routes presence addressed to a JID (RFC 6121 §4.6.2).
 func (m *Module) directed(ctx context.Context, s *router.Session, p *xml.Element, to jid.JID) error {
 	if !m.r.IsLocalAccount(to) {
-		return nil // no server-to-server yet; the server itself takes none
+		return unroutable(m.r, to) // the server itself takes none
 	}
 	ok, err := m.r.UserExists(ctx, to.Bare().String())
 	if err != nil {

@@ -17,8 +17,9 @@
 // Subscription stanzas are stamped with the sender's bare JID and run
 // through the sender's side of the state machine (Appendix A.2), then the
 // contact's side (A.3) when the contact is a local account; stanzas to
-// remote domains only change the local side, as there is no
-// server-to-server yet. Pre-approval (§3.4) is supported: a 'subscribed'
+// remote domains only change the local side and, as there is no
+// server-to-server yet, are answered with remote-server-not-found (RFC 6120
+// §10.4.3), as is directed presence to a remote JID. Pre-approval (§3.4) is supported: a 'subscribed'
 // sent before any request is remembered and answers the later request
 // automatically; c2s advertises it with the stream feature NSPreApproval.
 // Every change a user can see is pushed by the roster module.

@@ -412,9 +412,11 @@ func TestDirectedPresence(t *testing.T) {
 		{`<presence to="d@x/1" type="unavailable"/>`,
 			map[string][]string{"d@x/1": {`<presence to="d@x/1" type="unavailable" from="a@x/1"/>`}}},
 		{`<presence to="b@x/1"/>`, map[string][]string{"b@x/1": {`<presence to="b@x/1" from="a@x/1"/>`}}},
-		{`<presence to="d@x/nope"/>`, nil},         // unbound resource
-		{`<presence to="nobody@x"/>`, nil},         // no such account: silently dropped
-		{`<presence to="e@remote.example"/>`, nil}, // no s2s yet
+		{`<presence to="d@x/nope"/>`, nil}, // unbound resource
+		{`<presence to="nobody@x"/>`, nil}, // no such account: silently dropped
+		// No server-to-server: a remote JID is unroutable (RFC 6120 §10.4.3).
+		{`<presence to="e@remote.example"/>`, map[string][]string{"a@x/1": {
+			`<presence from="e@remote.example" to="a@x/1" type="error">` + remoteServerNotFound + `</presence>`}}},
 		{`<presence to="x"/>`, nil},
 		// The broadcast covers b; c gets its own unavailable; d was told.
 		{`<presence type="unavailable"/>`, map[string][]string{
@@ -482,17 +484,51 @@ func TestBadPresence(t *testing.T) {
 	}
 }
 
+// remoteServerNotFound is the error element of a stanza bounced for want
+// of server-to-server.
+const remoteServerNotFound = `<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`
+
 // TestUnknownAndRemoteContacts checks that subscribing to an account that
-// does not exist looks exactly like subscribing to a silent remote one.
+// does not exist looks exactly like subscribing to one that never answers,
+// and that subscription stanzas to a remote domain change the local side,
+// then are answered with remote-server-not-found (no server-to-server yet,
+// RFC 6120 §10.4.3) whenever they would have been routed: a pre-approval
+// stays local.
 func TestUnknownAndRemoteContacts(t *testing.T) {
 	e := newEnv(t, "a@x")
 	e.online("a@x/1")
 	for _, c := range []string{"nobody@x", "r@remote.example"} {
+		bounce := func() []string {
+			if c == "nobody@x" {
+				return nil
+			}
+			return []string{`<presence from="` + c + `" to="a@x/1" type="error">` + remoteServerNotFound + `</presence>`}
+		}
 		e.send("a@x/1", `<presence to="`+c+`" type="subscribe"/>`)
-		e.expect(map[string][]string{"a@x/1": {push("a@x/1", `<item jid="`+c+`" subscription="none" ask="subscribe"/>`)}})
+		e.expect(map[string][]string{"a@x/1": append([]string{push("a@x/1", `<item jid="`+c+`" subscription="none" ask="subscribe"/>`)}, bounce()...)})
 		e.send("a@x/1", `<presence to="`+c+`" type="subscribed"/>`)
 		e.expect(map[string][]string{"a@x/1": {push("a@x/1", `<item jid="`+c+`" subscription="none" ask="subscribe" approved="true"/>`)}})
 		e.send("a@x/1", `<presence to="`+c+`" type="unsubscribe"/>`)
-		e.expect(map[string][]string{"a@x/1": {push("a@x/1", `<item jid="`+c+`" subscription="none" approved="true"/>`)}})
+		e.expect(map[string][]string{"a@x/1": append([]string{push("a@x/1", `<item jid="`+c+`" subscription="none" approved="true"/>`)}, bounce()...)})
+		e.send("a@x/1", `<presence to="`+c+`" type="unsubscribed"/>`)
+		e.expect(map[string][]string{"a@x/1": append([]string{push("a@x/1", `<item jid="`+c+`" subscription="none"/>`)}, bounce()...)})
+	}
+}
+
+// TestRemoveRemoteContact: removing a remote contact with a subscription
+// both ways removes it; what the removal would send the contact
+// (unsubscribe, unsubscribed) has no route and no client stanza to answer,
+// so nothing comes back.
+func TestRemoveRemoteContact(t *testing.T) {
+	e := newEnv(t, "a@x")
+	e.put("a@x", storage.RosterItem{JID: "r@remote.example", Subscription: storage.SubBoth})
+	e.bind("a@x/1").SetInterested()
+	e.send("a@x/1", `<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="r@remote.example" subscription="remove"/></query></iq>`)
+	e.expect(map[string][]string{"a@x/1": {
+		push("a@x/1", `<item jid="r@remote.example" subscription="remove"/>`),
+		`<iq type="result" id="rm" to="a@x/1"/>`,
+	}})
+	if it := e.item("a@x", "r@remote.example"); it != nil {
+		t.Errorf("item kept: %s", stateOf(it))
 	}
 }

@@ -2,9 +2,11 @@ package presence
 
 import (
 	"context"
+	"errors"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
 )
@@ -100,7 +102,7 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 // server-to-server yet, and existence is never revealed).
 func (m *Module) route(ctx context.Context, from, to jid.JID, st *xml.Element, in inbound) error {
 	if !m.r.IsLocalAccount(to) {
-		return nil
+		return unroutable(m.r, to)
 	}
 	ok, err := m.r.UserExists(ctx, to.String())
 	if err != nil || !ok {
@@ -243,7 +245,7 @@ func (m *Module) RosterItemRemoving(ctx context.Context, owner jid.JID, it stora
 	if hasTo(it) || it.AskOut {
 		st := xml.New(stanza.NSClient, "presence",
 			"from", user.String(), "to", contact.String(), "type", typeUnsubscribe)
-		if err := m.route(ctx, user, contact, st, m.inUnsubscribe); err != nil {
+		if err := m.route(ctx, user, contact, st, m.inUnsubscribe); err != nil && !isUnroutable(err) {
 			return err
 		}
 	}
@@ -253,9 +255,31 @@ func (m *Module) RosterItemRemoving(ctx context.Context, owner jid.JID, it stora
 		if hasFrom(it) {
 			m.sendUnavailable(user, contact) // before unsubscribed (§3.2.2)
 		}
-		if err := m.route(ctx, user, contact, st, m.inUnsubscribed); err != nil {
+		if err := m.route(ctx, user, contact, st, m.inUnsubscribed); err != nil && !isUnroutable(err) {
 			return err
 		}
 	}
 	return nil
+}
+
+// unroutable is the answer to a client's presence for a JID that is not a
+// local account: nil for the server's own domains (a JID without a
+// localpart takes no presence), remote-server-not-found for any other
+// domain. There is no server-to-server connection to route it over, and
+// RFC 6120 §10.4.3 says a server that cannot route a stanza to a remote
+// domain MUST return an error to the sender. The local side of a
+// subscription change (§3.1.2: ask="subscribe") stays as it was made.
+func unroutable(r *router.Router, to jid.JID) error {
+	if r.IsLocalDomain(to.Domain()) {
+		return nil
+	}
+	return stanza.E(stanza.RemoteServerNotFound, "")
+}
+
+// isUnroutable reports whether err is unroutable's error: what a roster
+// removal sends to a remote contact is dropped, with no client stanza to
+// answer.
+func isUnroutable(err error) bool {
+	var se *stanza.Error
+	return errors.As(err, &se) && se.Condition == stanza.RemoteServerNotFound
 }
