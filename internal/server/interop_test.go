@@ -93,6 +93,10 @@ func runInterop(t *testing.T, script string) {
 		"SKALD_TLS_ADDR="+s.tlsAddr,
 		"SKALD_DOMAIN=localhost",
 		"PYTHONDONTWRITEBYTECODE=1",
+		// slixmpp's debug log (every stanza sent and received) is shown
+		// only when the script fails, where it is what tells a
+		// server-side fault from a client-side one.
+		"SKALD_INTEROP_DEBUG=1",
 	)
 	var out bytes.Buffer
 	cmd.Stdout = &out
