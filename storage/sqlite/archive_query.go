@@ -303,7 +303,12 @@ func pageStmt(c *conn, q storage.ArchiveQuery) (*sqlite3.Stmt, error) {
 	if q.Last {
 		b.variant |= vDesc
 	}
-	st, err := c.prep(pageSQL[b.variant])
+	return prepBound(c, pageSQL[b.variant], q, b, limit)
+}
+
+// prepBound prepares one of pageSQL or countSQL and binds q's range to it.
+func prepBound(c *conn, sql string, q storage.ArchiveQuery, b bounds, limit int64) (*sqlite3.Stmt, error) {
+	st, err := c.prep(sql)
 	if err != nil {
 		return nil, err
 	}
@@ -395,15 +400,7 @@ func countStmt(c *conn, q storage.ArchiveQuery, limit int64) (*sqlite3.Stmt, err
 	if err != nil || b.empty {
 		return nil, err
 	}
-	st, err := c.prep(countSQL[b.variant])
-	if err != nil {
-		return nil, err
-	}
-	if err := bindQuery(st, q, b, limit); err != nil {
-		st.Reset()
-		return nil, err
-	}
-	return st, nil
+	return prepBound(c, countSQL[b.variant], q, b, limit)
 }
 
 func ownerCount(c *conn, owner string) (int64, error) {
