@@ -71,22 +71,7 @@ func TestPagingOverEqualStamps(t *testing.T) {
 			}
 			// The same page at the level of the statement: how many rows
 			// did it visit?
-			var steps int
-			err = s.read(bg, func(c *conn) error {
-				st, err := pageStmt(c, q)
-				if err != nil || st == nil {
-					return err
-				}
-				defer st.Reset()
-				st.Status(sqlite3.STMTSTATUS_VM_STEP, true)
-				for st.Step() {
-				}
-				steps = st.Status(sqlite3.STMTSTATUS_VM_STEP, false)
-				return st.Err()
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			steps := vmSteps(t, s, func(c *conn) (*sqlite3.Stmt, error) { return pageStmt(c, q) })
 			// A page of 11 rows takes a few hundred VM steps; walking half
 			// the run would take tens of thousands.
 			if steps > 1000 {
@@ -160,22 +145,7 @@ func TestCountBetweenIDs(t *testing.T) {
 			if got != tc.want {
 				t.Fatalf("CountArchive = %d, want %d", got, tc.want)
 			}
-			var steps int
-			err = s.read(bg, func(c *conn) error {
-				st, err := countStmt(c, q, -1)
-				if err != nil || st == nil {
-					return err
-				}
-				defer st.Reset()
-				st.Status(sqlite3.STMTSTATUS_VM_STEP, true)
-				for st.Step() {
-				}
-				steps = st.Status(sqlite3.STMTSTATUS_VM_STEP, false)
-				return st.Err()
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			steps := vmSteps(t, s, func(c *conn) (*sqlite3.Stmt, error) { return countStmt(c, q, -1) })
 			// Counting 10 to 30 rows takes a few hundred VM steps; walking
 			// the owner's 2000 rows, or half of them, tens of thousands.
 			t.Logf("%d VM steps", steps)
@@ -271,4 +241,28 @@ func pageIDs(p storage.ArchivePage) []int64 {
 		out[i] = m.ID
 	}
 	return out
+}
+
+// vmSteps runs the statement stmt prepares (nil: nothing can match) to
+// its end on a reader connection and returns how many steps of SQLite's
+// bytecode engine it took: how much of the index it walked.
+func vmSteps(t *testing.T, s *Store, stmt func(*conn) (*sqlite3.Stmt, error)) int {
+	t.Helper()
+	var steps int
+	err := s.read(bg, func(c *conn) error {
+		st, err := stmt(c)
+		if err != nil || st == nil {
+			return err
+		}
+		defer st.Reset()
+		st.Status(sqlite3.STMTSTATUS_VM_STEP, true)
+		for st.Step() {
+		}
+		steps = st.Status(sqlite3.STMTSTATUS_VM_STEP, false)
+		return st.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return steps
 }
