@@ -13,24 +13,15 @@ import (
 
 // broadcast handles presence without 'to' (RFC 6121 §4.2, §4.4, §4.5);
 // prio is the priority of an available presence.
-//
-// The roster is read after the session's availability changes, never
-// before: a contact's subscription request or approval changes the roster
-// first and then looks at which sessions are available (inSubscribe,
-// sendPresence), so one of the two sides always sees the other. Read
-// before, a request stored in between reached neither the session (not
-// available yet) nor the redelivery of pending requests (not in the roster
-// read).
 func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Element, prio int) error {
+	items, err := m.rost.Items(ctx, s.Bare())
+	if err != nil {
+		return err
+	}
 	user := s.JID().Bare()
 	if p.Attr("type") == typeUnavailable {
-		wasAvailable := s.SetPresence(nil, 0)
-		items, err := m.rost.Items(ctx, s.Bare())
-		if err != nil {
-			return err
-		}
 		var covered map[jid.JID]bool
-		if wasAvailable {
+		if s.SetPresence(nil, 0) {
 			covered = m.toSubscribers(items, p)
 			m.toOwnResources(user, p)
 		}
@@ -38,10 +29,6 @@ func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Elemen
 		return nil
 	}
 	initial := !s.SetPresence(p.Clone(), prio)
-	items, err := m.rost.Items(ctx, s.Bare())
-	if err != nil {
-		return err
-	}
 	m.toSubscribers(items, p)
 	m.toOwnResources(user, p)
 	if initial {
