@@ -13,22 +13,41 @@ import (
 
 // broadcast handles presence without 'to' (RFC 6121 §4.2, §4.4, §4.5);
 // prio is the priority of an available presence.
+//
+// The session's presence is recorded before the roster is read. A
+// subscription change on another goroutine writes the roster first and
+// then looks at the sessions (inSubscribe's SendTo, sendPresence,
+// sendUnavailable), so one of the two always sees the other: a request,
+// approval or new subscriber that lands after the roster read finds the
+// session already in its new state. Read the other way round, a change
+// between the read and SetPresence was missed by both (a request never
+// delivered, a contact's presence or this session's unavailable never
+// sent).
 func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Element, prio int) error {
-	items, err := m.rost.Items(ctx, s.Bare())
-	if err != nil {
-		return err
-	}
 	user := s.JID().Bare()
 	if p.Attr("type") == typeUnavailable {
-		var covered map[jid.JID]bool
-		if s.SetPresence(nil, 0) {
-			covered = m.toSubscribers(items, p)
-			m.toOwnResources(user, p)
+		prev, prevPrio := s.Presence(), s.Priority()
+		if !s.SetPresence(nil, 0) {
+			m.endDirected(s, nil)
+			return nil
 		}
+		items, err := m.rost.Items(ctx, s.Bare())
+		if err != nil {
+			s.SetPresence(prev, prevPrio)
+			return err
+		}
+		covered := m.toSubscribers(items, p)
+		m.toOwnResources(user, p)
 		m.endDirected(s, covered)
 		return nil
 	}
+	prev, prevPrio := s.Presence(), s.Priority()
 	initial := !s.SetPresence(p.Clone(), prio)
+	items, err := m.rost.Items(ctx, s.Bare())
+	if err != nil {
+		s.SetPresence(prev, prevPrio)
+		return err
+	}
 	m.toSubscribers(items, p)
 	m.toOwnResources(user, p)
 	if initial {
