@@ -107,7 +107,7 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 			// stale subscription as §3.2.3 says (a pre-approval stays).
 			un := xml.New(stanza.NSClient, "presence",
 				"from", c.String(), "to", user.String(), "type", typeUnsubscribed)
-			if err := m.inUnsubscribed(ctx, user, c, un); err != nil {
+			if err := m.probeRefused(ctx, user, c, un); err != nil {
 				m.log.Error("presence: probe answer failed", "contact", c.String(), "err", err)
 			}
 			continue
@@ -129,6 +129,26 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 		}
 	}
 	m.r.NotifyAvailable(ctx, s)
+}
+
+// probeRefused is inUnsubscribed for the contact's answer to a probe of a
+// subscription the roster snapshot showed: it cancels that subscription if
+// the user's item still has it. By then the contact may have cancelled it
+// already and another resource asked again (AskOut, with the request
+// pending on the contact's side); that request is not what the probe was
+// refused for and is left alone.
+func (m *Module) probeRefused(ctx context.Context, user, contact jid.JID, un *xml.Element) error {
+	_, _, err := m.rost.UpdateThen(ctx, user.String(), contact.String(), func(it *storage.RosterItem) {
+		if hasTo(*it) {
+			it.AskOut = false
+			setSub(it, false, hasFrom(*it))
+		}
+	}, func(before, _ storage.RosterItem) {
+		if hasTo(before) {
+			m.toInterested(user, un)
+		}
+	})
+	return err
 }
 
 // presenceOf sends the last presence of each available resource of

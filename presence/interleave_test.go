@@ -122,3 +122,34 @@ func TestApprovalDuringOtherResourceUnavailable(t *testing.T) {
 		t.Errorf("b saw a@x/1 available and never unavailable:\n  %q", got)
 	}
 }
+
+// TestProbeAnswerSparesNewRequest: a@x/1's initial presence read a 'to'
+// for b that b's roster no longer grants, but by the time the stale
+// subscription is cancelled (the probe's unsubscribed, RFC 6121 §4.3.2) b
+// has already cancelled it itself and a@x/2 has asked again. The synthetic
+// unsubscribed answers the probe of the subscription the snapshot saw: it
+// must not cancel the new request, or b's approval finds nothing pending
+// on a's side and the two rosters disagree (b 'from', a 'none').
+func TestProbeAnswerSparesNewRequest(t *testing.T) {
+	e, h := newHookedEnv(t, "a@x", "b@x")
+	e.put("a@x", storage.RosterItem{JID: "b@x", Subscription: storage.SubTo})
+	e.put("b@x", storage.RosterItem{JID: "a@x", Subscription: storage.SubFrom})
+	e.online("b@x/1")
+	e.online("a@x/2")
+	e.bind("a@x/1")
+	e.send("a@x/1", `<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
+	e.drain()
+
+	h.during("a@x", func() {
+		e.send("b@x/1", `<presence to="a@x" type="unsubscribed"/>`)
+		e.send("a@x/2", `<presence to="b@x" type="subscribe"/>`)
+	})
+	e.send("a@x/1", `<presence/>`)
+	if got := stateOf(e.item("a@x", "b@x")); got != "none+out" {
+		t.Errorf("a's item after a@x/1's initial presence: %s, want none+out", got)
+	}
+	e.send("b@x/1", `<presence to="a@x" type="subscribed"/>`)
+	if a, b := stateOf(e.item("a@x", "b@x")), stateOf(e.item("b@x", "a@x")); a != "to" || b != "from" {
+		t.Errorf("after b's approval: a's item %s, b's %s; want to, from", a, b)
+	}
+}
