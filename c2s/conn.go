@@ -38,9 +38,10 @@ type conn struct {
 	tlsConn    *tls.Conn // nc once TLS is up; nil before
 	user       string    // authenticated localpart
 	authFails  int
-	hdrMu      sync.Mutex // guards headerSent, streamID and domain: closeWith runs on any goroutine
+	hdrMu      sync.Mutex // guards headerSent, streamID, domain and peer: closeWith runs on any goroutine
 	headerSent bool
 	streamID   string   // id of the current stream's header; c.id for the first
+	peer       string   // bare JID the client's current header claims in 'from'; "" if none
 	sess       *session // bound session; nil before bind
 	cleanClose bool     // the client closed its stream: no resumption
 
@@ -414,6 +415,17 @@ func (c *conn) openStream() error {
 	if err != nil {
 		return err
 	}
+	// A client that put its JID in 'from' gets the bare JID back in our
+	// 'to', and one that did not gets no 'to' (RFC 6120 §4.7.2: MUST),
+	// also in the header that precedes a stream error below. It proves
+	// nothing: authentication decides who the client is.
+	peer := ""
+	if from, err := jid.Parse(root.Attr("from")); err == nil && root.Attr("from") != "" {
+		peer = from.Bare().String()
+	}
+	c.hdrMu.Lock()
+	c.peer = peer
+	c.hdrMu.Unlock()
 	if to := root.Attr("to"); to != "" {
 		d, err := jid.Parse(to)
 		if err != nil || d.Local() != "" || d.Resource() != "" || !c.srv.router.IsLocalDomain(d.Domain()) {
@@ -484,7 +496,7 @@ func (c *conn) sendHeader() {
 			domain = ds[0]
 		}
 	}
-	c.push(stream.Header(stream.NSClient, domain, "", c.streamID, "en"))
+	c.push(stream.Header(stream.NSClient, domain, c.peer, c.streamID, "en"))
 }
 
 func (c *conn) push(b []byte) error { return c.q.push(b) }

@@ -97,6 +97,35 @@ func TestStreamResponseHeader(t *testing.T) {
 	}
 }
 
+// A client that names itself in 'from' gets that bare JID back in 'to';
+// one that does not gets no 'to' (RFC 6120 §4.7.2). The header sent
+// before a stream error follows the same rule.
+func TestStreamResponseHeaderTo(t *testing.T) {
+	f := start(t, nil)
+	tests := []struct{ name, from, version, want string }{
+		{"no from", "", "1.0", ""},
+		{"bare JID", " from='alice@localhost'", "1.0", "alice@localhost"},
+		{"full JID answered with the bare JID", " from='alice@localhost/phone'", "1.0", "alice@localhost"},
+		{"before a stream error", " from='alice@localhost'", "0.9", "alice@localhost"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			c.Sendf(`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost'%s version='%s'>`, tc.from, tc.version)
+			c.ReadHeader()
+			got, ok := "", false
+			for _, a := range c.Header.Attrs {
+				if a.Space == "" && a.Local == "to" {
+					got, ok = a.Value, true
+				}
+			}
+			if got != tc.want || ok != (tc.want != "") {
+				t.Fatalf("response header %s: 'to' %q, want %q", c.Header, got, tc.want)
+			}
+		})
+	}
+}
+
 // Every restart (after TLS, after SASL) gets a new stream id (RFC 6120
 // §4.3.3).
 func TestStreamIDChangesOnRestart(t *testing.T) {
