@@ -60,7 +60,8 @@ func (*Module) DiscoFeatures() (server, account []string) {
 func (m *Module) RegisterIQ(r *router.Router) {
 	both := router.ToServer | router.ToAccount
 	r.HandleIQ(stanza.TypeGet, NSInfo, "query", both, router.IQHandlerFunc(m.info))
-	r.HandleIQ(stanza.TypeGet, NSItems, "query", both, router.IQHandlerFunc(m.items))
+	// disco#items answers for accounts that do not exist too (XEP-0030 §8).
+	r.HandleIQ(stanza.TypeGet, NSItems, "query", both|router.ToNoAccount, router.IQHandlerFunc(m.items))
 }
 
 // Ver returns the XEP-0115 verification string of the server's disco#info.
@@ -119,7 +120,17 @@ func (m *Module) info(_ context.Context, iq *router.IQ) (*xml.Element, error) {
 }
 
 func (m *Module) items(_ context.Context, iq *router.IQ) (*xml.Element, error) {
-	if iq.Payload.Attr("node") != "" {
+	node := iq.Payload.Attr("node")
+	if iq.To.Local() != "" {
+		// An account lists nothing, whatever the node: XEP-0030 §8 has the
+		// server answer an empty list (MUST) for an account that does not
+		// exist, with or without a node, and an error for one that does
+		// would tell which accounts exist.
+		q := xml.New(NSItems, "query")
+		q.SetAttr("node", node)
+		return stanza.Result(iq.Stanza).Append(q), nil
+	}
+	if node != "" {
 		return nil, stanza.E(stanza.ItemNotFound, "")
 	}
 	return stanza.Result(iq.Stanza).Append(xml.New(NSItems, "query")), nil

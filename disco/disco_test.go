@@ -101,6 +101,18 @@ func TestDisco(t *testing.T) {
 		in:   `<iq type="get" id="12" to="juliet@example.org"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`,
 		want: result + `12" from="juliet@example.org" to="romeo@example.org/orchard"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`,
 	}, {
+		name: "no such account's items: an empty list (XEP-0030 §8)",
+		in:   `<iq type="get" id="14" to="nobody@example.org"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`,
+		want: result + `14" from="nobody@example.org" to="romeo@example.org/orchard"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`,
+	}, {
+		name: "no such account's items on a node: an empty list, node echoed",
+		in:   `<iq type="get" id="15" to="nobody@example.org"><query xmlns="http://jabber.org/protocol/disco#items" node="n"/></iq>`,
+		want: result + `15" from="nobody@example.org" to="romeo@example.org/orchard"><query xmlns="http://jabber.org/protocol/disco#items" node="n"/></iq>`,
+	}, {
+		name: "an account's items on a node: as for no such account",
+		in:   `<iq type="get" id="16" to="juliet@example.org"><query xmlns="http://jabber.org/protocol/disco#items" node="n"/></iq>`,
+		want: result + `16" from="juliet@example.org" to="romeo@example.org/orchard"><query xmlns="http://jabber.org/protocol/disco#items" node="n"/></iq>`,
+	}, {
 		name: "disco set is not a thing",
 		in:   `<iq type="set" id="13" to="example.org"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
 		want: `<iq xmlns="jabber:client" id="13" from="example.org" to="romeo@example.org/orchard" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`,

@@ -10,12 +10,14 @@
 // the account features. The answer is the same for the owner and for
 // anybody else: identity and features say nothing about presence
 // (XEP-0030, Security Considerations), so no resources and no items are
-// listed. Requests to an account that does not exist never get here (the
-// router answers service-unavailable). disco#items answers an empty list:
-// Skald has no components or published items yet.
+// listed. disco#info to an account that does not exist never gets here
+// (the router answers service-unavailable). disco#items answers an empty
+// list: Skald has no components or published items yet. On a bare JID it
+// does so for accounts that do not exist too, and whatever the node
+// (XEP-0030 §8: MUST), so that it tells no one which accounts exist.
 //
-// A 'node' other than the caps node is unknown: item-not-found (XEP-0030,
-// Error Conditions). The caps node is CapsNode + "#" + ver; disco#info on
+// Other than there, a 'node' other than the caps node is unknown:
+// item-not-found (XEP-0030, Error Conditions). The caps node is CapsNode + "#" + ver; disco#info on
 // it answers exactly what the plain request answers, with the node echoed
 // (XEP-0115 §6.2).
 //

@@ -32,8 +32,9 @@ type IQ struct {
 	Stanza  *xml.Element
 	Payload *xml.Element // the single child element
 	From    jid.JID      // sender's full JID
-	// To is the addressee: the server's domain or a local bare JID. An iq
-	// without 'to' from a client is addressed to the client's own bare JID.
+	// To is the addressee: the server's domain or a local bare JID (with
+	// no account behind it only for ToNoAccount handlers). An iq without
+	// 'to' from a client is addressed to the client's own bare JID.
 	To      jid.JID
 	Session *Session // the sending session; nil if not from a local client
 }
@@ -65,6 +66,11 @@ type Target uint8
 const (
 	ToServer  Target = 1 << iota // the server domain
 	ToAccount                    // a local account's bare JID (own or another's)
+	// ToNoAccount is a bare JID on a served domain with no account behind
+	// it. Only handlers that must answer for such an address register for
+	// it (disco#items: an empty list, XEP-0030 §8); an iq to one that no
+	// handler takes is answered service-unavailable, as for any account.
+	ToNoAccount
 )
 
 // MessageEvent is a message on its way through the router.

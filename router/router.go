@@ -344,7 +344,9 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 			return err
 		}
 		if !ok {
-			return stanza.E(stanza.ServiceUnavailable, "")
+			// Answered service-unavailable below unless a handler
+			// serves addresses without an account.
+			target = ToNoAccount
 		}
 	}
 	p := payloads[0]
