@@ -6,8 +6,10 @@ import (
 	"sync"
 
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
 )
 
 // Namespaces.
@@ -29,7 +31,8 @@ var (
 
 // Module answers disco#info and disco#items.
 type Module struct {
-	r *router.Router
+	r   *router.Router
+	ros *roster.Module // nil: nobody but the owner sees an account's disco#info
 
 	mu    sync.Mutex // guards cache
 	cache *snapshot
@@ -46,6 +49,10 @@ type snapshot struct {
 // New returns the disco module for r. It reads r.Modules() lazily, so it
 // may be registered before the modules it describes.
 func New(r *router.Router) *Module { return &Module{r: r} }
+
+// SetRoster gives the module the rosters that say who may see an
+// account's disco#info (see info). It must be called before serving.
+func (m *Module) SetRoster(ros *roster.Module) { m.ros = ros }
 
 // Name implements router.Module.
 func (*Module) Name() string { return "disco" }
@@ -98,7 +105,19 @@ func (m *Module) snapshot() *snapshot {
 	return s
 }
 
-func (m *Module) info(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	if iq.To.Local() != "" && iq.To != iq.From.Bare() {
+		// XEP-0030 §8: the server MUST answer service-unavailable for an
+		// account whose presence the requester may not receive, node or
+		// not, as it does for an account that does not exist.
+		ok, err := m.maySeePresence(ctx, iq.To.String(), iq.From.Bare().String())
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, stanza.E(stanza.ServiceUnavailable, "")
+		}
+	}
 	s := m.snapshot()
 	node := iq.Payload.Attr("node")
 	id, features := accountIdentity, s.account
@@ -134,6 +153,19 @@ func (m *Module) items(_ context.Context, iq *router.IQ) (*xml.Element, error) {
 		return nil, stanza.E(stanza.ItemNotFound, "")
 	}
 	return stanza.Result(iq.Stanza).Append(xml.New(NSItems, "query")), nil
+}
+
+// maySeePresence reports whether contact has a subscription to owner's
+// presence: "from" or "both" in owner's roster (RFC 6121 §2.1.2.5).
+func (m *Module) maySeePresence(ctx context.Context, owner, contact string) (bool, error) {
+	if m.ros == nil {
+		return false, nil
+	}
+	it, ok, err := m.ros.Item(ctx, owner, contact)
+	if err != nil || !ok {
+		return false, err
+	}
+	return it.Subscription == storage.SubFrom || it.Subscription == storage.SubBoth, nil
 }
 
 func identityElement(id Identity) *xml.Element {

@@ -1,11 +1,14 @@
 package disco
 
 import (
+	"context"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/storage"
 )
 
 // provider is a module advertising fixed features.
@@ -22,9 +25,16 @@ const (
 	result = `<iq xmlns="jabber:client" type="result" id="`
 )
 
+// setup serves romeo, juliet and tybalt; juliet lets romeo see her
+// presence (subscription "from"), tybalt nobody.
 func setup(t *testing.T) (*routertest.Env, *Module, *router.Session, *routertest.Recorder) {
-	e := routertest.New(t, "romeo@example.org", "juliet@example.org")
+	e := routertest.New(t, "romeo@example.org", "juliet@example.org", "tybalt@example.org")
+	if _, err := e.Store.PutRosterItem(context.Background(), "juliet@example.org",
+		storage.RosterItem{JID: "romeo@example.org", Subscription: storage.SubFrom}); err != nil {
+		t.Fatal(err)
+	}
 	m := New(e.Router)
+	m.SetRoster(roster.New(roster.DefaultConfig(), e.Store, e.Router))
 	e.Router.Register(m,
 		provider{"ping", []string{"urn:xmpp:ping"}, []string{"urn:xmpp:ping"}},
 		provider{"carbons", []string{"urn:xmpp:carbons:2"}, []string{"urn:xmpp:carbons:2"}},
@@ -77,13 +87,21 @@ func TestDisco(t *testing.T) {
 		in:   `<iq type="get" id="6" to="romeo@example.org"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
 		want: result + `6" to="romeo@example.org/orchard"><query xmlns="http://jabber.org/protocol/disco#info">` + accountFeatures + `</query></iq>`,
 	}, {
-		name: "another account: identity and features only",
+		name: "another account that lets us see its presence: identity and features only",
 		in:   `<iq type="get" id="7" to="juliet@example.org"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
 		want: result + `7" from="juliet@example.org" to="romeo@example.org/orchard"><query xmlns="http://jabber.org/protocol/disco#info">` + accountFeatures + `</query></iq>`,
 	}, {
 		name: "account info on the caps node is unknown",
 		in:   `<iq type="get" id="8" to="juliet@example.org"><query xmlns="http://jabber.org/protocol/disco#info" node="https://skald.im#` + ver + `"/></iq>`,
 		want: `<iq xmlns="jabber:client" id="8" from="juliet@example.org" to="romeo@example.org/orchard" type="error">` + itemNotFound,
+	}, {
+		name: "another account that does not let us see its presence (XEP-0030 §8)",
+		in:   `<iq type="get" id="17" to="tybalt@example.org"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+		want: `<iq xmlns="jabber:client" id="17" from="tybalt@example.org" to="romeo@example.org/orchard" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`,
+	}, {
+		name: "the same on a node",
+		in:   `<iq type="get" id="18" to="tybalt@example.org"><query xmlns="http://jabber.org/protocol/disco#info" node="n"/></iq>`,
+		want: `<iq xmlns="jabber:client" id="18" from="tybalt@example.org" to="romeo@example.org/orchard" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`,
 	}, {
 		name: "no such account",
 		in:   `<iq type="get" id="9" to="nobody@example.org"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,

@@ -7,10 +7,11 @@
 // router.FeatureProvider (this module included: it contributes disco#info
 // and disco#items). On an account's bare JID the server answers on the
 // account's behalf (RFC 6120 §10.3.3) with identity account/registered and
-// the account features. The answer is the same for the owner and for
-// anybody else: identity and features say nothing about presence
-// (XEP-0030, Security Considerations), so no resources and no items are
-// listed. disco#info to an account that does not exist never gets here
+// the account features, to the owner and to those the account lets see its
+// presence (subscription "from" or "both", read from the roster module
+// given with SetRoster); anybody else gets service-unavailable, node or
+// not, as for an account that does not exist (XEP-0030 §8: MUST). No
+// resources and no items are listed. disco#info to an account that does not exist never gets here
 // (the router answers service-unavailable). disco#items answers an empty
 // list: Skald has no components or published items yet. On a bare JID it
 // does so for accounts that do not exist too, and whatever the node

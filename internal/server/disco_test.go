@@ -57,3 +57,42 @@ func TestDiscoNoAccount(t *testing.T) {
 		}
 	}
 }
+
+// XEP-0030 §8 (Security Considerations): disco#info to an account's bare
+// JID MUST be service-unavailable unless the requester may see the
+// account's presence (a subscription "from" or "both" in its roster), with
+// or without a node; the owner may always.
+func TestDiscoInfoNeedsPresenceSubscription(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	if cond, el := discoAsk(t, alice, "info-self", "alice@localhost", nsDiscoInfo, ""); cond != "result" || el.Child(nsDiscoInfo, "query").Child(nsDiscoInfo, "identity").Attr("category") != "account" {
+		t.Fatalf("disco#info to the own bare JID: %s", el)
+	}
+	for _, node := range []string{"", "some-node"} {
+		if cond, el := discoAsk(t, alice, "info-bob"+node, "bob@localhost", nsDiscoInfo, node); cond != "service-unavailable" {
+			t.Fatalf("disco#info to an account whose presence alice may not see (node %q): %s", node, el)
+		}
+	}
+
+	// Once bob lets alice see his presence, she may see his account.
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "r1" })
+	bob.Send(`<presence/>`)
+	alice.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "r1" })
+	alice.Send(`<presence to='bob@localhost' type='subscribe'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	bob.Send(`<presence to='alice@localhost' type='subscribed'/>`)
+	alice.Expect(func(e *xml.Element) bool {
+		q := e.Child("jabber:iq:roster", "query")
+		return e.Attr("type") == "set" && q != nil && q.Child("jabber:iq:roster", "item").Attr("subscription") == "to"
+	})
+	if cond, el := discoAsk(t, alice, "info-bob-subscribed", "bob@localhost", nsDiscoInfo, ""); cond != "result" || el.Child(nsDiscoInfo, "query").Child(nsDiscoInfo, "identity").Attr("category") != "account" {
+		t.Fatalf("disco#info to an account alice is subscribed to: %s", el)
+	}
+	// bob has no subscription to alice's presence: still refused.
+	if cond, el := discoAsk(t, bob, "info-alice", "alice@localhost", nsDiscoInfo, ""); cond != "service-unavailable" {
+		t.Fatalf("disco#info to an account bob may not see: %s", el)
+	}
+}

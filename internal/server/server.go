@@ -113,6 +113,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	s.MAM = mamMod
 	dis := disco.New(r)
+	dis.SetRoster(ros)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), and presence before offline delivery.
 	list := []router.Module{
