@@ -191,13 +191,20 @@ func (c *conn) authFailed(err error, ip, triedName, limitedName string) error {
 }
 
 // decodeSASL decodes the text of <auth/> or <response/>: empty means no
-// data, "=" means empty data (RFC 6120 §6.4.2).
+// data, "=" means empty data (RFC 6120 §6.4.2). Characters outside the
+// base64 alphabet are refused (RFC 4648 §3.3: MUST; RFC 6120 §6.5.2),
+// line breaks included, which encoding/base64 would skip.
 func decodeSASL(s string) ([]byte, bool) {
 	switch s {
 	case "":
 		return nil, true
 	case "=":
 		return []byte{}, true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\r' || s[i] == '\n' {
+			return nil, false
+		}
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	return b, err == nil

@@ -194,6 +194,39 @@ func TestAuthFailures(t *testing.T) {
 	}
 }
 
+// SASL data that is not base64 (RFC 4648 §4) is refused with
+// incorrect-encoding (RFC 6120 §6.5.2), whatever base64 decoders may
+// skip: characters outside the alphabet MUST be rejected (RFC 4648 §3.3),
+// line breaks and other whitespace included. The exchange fails, the
+// stream stays, and a well-formed retry succeeds.
+func TestAuthIncorrectEncoding(t *testing.T) {
+	f := start(t, nil)
+	plain := "AGFsaWNlAHNlY3JldC1hbGljZQ==" // \x00alice\x00secret-alice
+	for _, tc := range []struct{ name, auth, response string }{
+		{"line break in the initial response", plain[:8] + "\n" + plain[8:], ""},
+		{"CRLF in the initial response", plain[:8] + "\r\n" + plain[8:], ""},
+		{"space in the initial response", plain[:8] + " " + plain[8:], ""},
+		{"not base64 at all", "not*base64", ""},
+		{"line break in a response", "", plain[:8] + "\n" + plain[8:]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := xmpptest.DialTLS(t, f.tlsAddr)
+			c.OpenStream("localhost")
+			c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>`, tc.auth)
+			if tc.response != "" {
+				if el := c.Next(); !el.Is(nsSASL, "challenge") {
+					t.Fatalf("got %s, want an empty challenge", el)
+				}
+				c.Sendf(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>`, tc.response)
+			}
+			if el := c.Next(); !el.Is(nsSASL, "failure") || el.Child(nsSASL, "incorrect-encoding") == nil {
+				t.Fatalf("got %s, want <failure><incorrect-encoding/></failure>", el)
+			}
+			c.AuthPlain("localhost", "alice", "secret-alice")
+		})
+	}
+}
+
 func TestAuthRateLimit(t *testing.T) {
 	f := start(t, func(c *c2s.Config) { c.AuthFailuresPerMinute = 2 })
 	c := xmpptest.Dial(t, f.addr)
