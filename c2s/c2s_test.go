@@ -258,6 +258,27 @@ func TestPlainRequiresTLS(t *testing.T) {
 	}
 }
 
+// Between authentication and binding, an iq of type error or result is
+// not answered (RFC 6120 §8.3.1: an error stanza MUST NOT be answered with
+// an error; §8.2.3: a result or error closes an exchange); a get or set
+// other than bind is refused with not-authorized.
+func TestUnboundIQResponsesNotAnswered(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.DialTLS(t, f.tlsAddr)
+	c.OpenStream("localhost")
+	c.AuthPlain("localhost", "alice", "secret-alice")
+	c.Send(`<iq type='error' id='e1'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)
+	c.Send(`<iq type='result' id='r1'/>`)
+	c.Send(`<iq type='get' id='g1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	el := c.Next()
+	if el.Attr("id") != "g1" || el.Attr("type") != "error" || el.Child("", "error").Child("urn:ietf:params:xml:ns:xmpp-stanzas", "not-authorized") == nil {
+		t.Fatalf("first answer %s, want not-authorized for g1 only", el)
+	}
+	if j := c.Bind("r"); j != "alice@localhost/r" {
+		t.Fatalf("bound %s", j)
+	}
+}
+
 func TestDirectTLSAndMessageRouting(t *testing.T) {
 	f := start(t, nil)
 	a := xmpptest.DialTLS(t, f.tlsAddr)

@@ -620,6 +620,11 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 		return stream.New(stream.NotAuthorized, "bind a resource first")
 	}
 	b := el.Child(stream.NSBind, "bind")
+	if t := el.Attr("type"); t == "result" || t == "error" {
+		// A response is never answered: not an error with an error (RFC
+		// 6120 §8.3.1), not a result, which closes its exchange (§8.2.3).
+		return nil
+	}
 	if el.Attr("type") != "set" || b == nil {
 		reply := stanza.ErrorReply(el, stanza.E(stanza.NotAuthorized, ""))
 		return c.push(reply.Bytes(stream.NSClient))
