@@ -525,6 +525,9 @@ func (c *conn) features() []*xml.Element {
 			xml.New(stream.NSBind, "bind"),
 			xml.New(stream.NSSession, "session").Append(xml.New(stream.NSSession, "optional")),
 			xml.New(stream.NSSM, "sm"))
+		if c.srv.cfg.CSI {
+			f = append(f, xml.New(stream.NSCSI, "csi"))
+		}
 		f = append(f, c.srv.cfg.ExtraFeatures...)
 	}
 	return f
@@ -539,6 +542,8 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 		return c.authenticate(el)
 	case el.Space == stream.NSSM:
 		return false, c.handleSM(el)
+	case el.Space == stream.NSCSI && c.user != "":
+		return false, c.handleCSI(el)
 	case el.Space == stream.NSClient && (el.Local == "message" || el.Local == "presence" || el.Local == "iq"):
 		return false, c.handleStanza(el)
 	case el.Space == stream.NSClient:

@@ -1,7 +1,9 @@
 // Package c2s is the client-to-server transport (RFC 6120): it accepts TCP
 // connections (STARTTLS on one listener, XEP-0368 direct TLS on another),
 // negotiates the stream (TLS, SASL, resource binding), runs XEP-0198 stream
-// management, and hands every stanza of a bound session to the router.
+// management and XEP-0352 client state indication (csi.go: an inactive
+// client's presence updates are held and its chat states dropped), and
+// hands every stanza of a bound session to the router.
 //
 // Per connection there is one reader goroutine (the one serving the
 // connection) and a bounded outgoing queue written by a flusher goroutine

@@ -49,6 +49,9 @@ type Config struct {
 	ResumeTimeout time.Duration
 	// MaxUnacked bounds stanzas kept for resumption per session.
 	MaxUnacked int
+	// CSI offers XEP-0352 Client State Indication: an inactive client's
+	// presence updates are held and its chat states dropped (csi.go).
+	CSI bool
 	// ExtraFeatures are added to the post-authentication stream features
 	// (e.g. roster versioning, pre-approval, caps).
 	ExtraFeatures []*xml.Element
@@ -70,6 +73,7 @@ func DefaultConfig() Config {
 		KeepaliveInterval:            time.Minute,
 		ResumeTimeout:                5 * time.Minute,
 		MaxUnacked:                   1000,
+		CSI:                          true,
 	}
 }
 

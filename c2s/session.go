@@ -42,6 +42,7 @@ type session struct {
 	// overtake the bind result on the wire.
 	attached bool
 	early    [][]byte
+	csi      csiState // XEP-0352 (csi.go)
 }
 
 var _ router.Sender = (*session)(nil)
@@ -67,9 +68,31 @@ func (s *session) attach(c *conn) {
 
 var ackRequest = []byte(`<r xmlns="` + stream.NSSM + `"/>`)
 
-// Send implements router.Sender.
+// Send implements router.Sender. An inactive session (XEP-0352, csi.go)
+// may hold or drop what can wait.
 func (s *session) Send(st *xml.Element) error {
-	return s.sendBytes(st.Bytes(stream.NSClient), true)
+	b := st.Bytes(stream.NSClient)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.csi.inactive {
+		switch csiClassify(st) {
+		case csiDrop:
+			return nil
+		case csiHold:
+			if s.ended {
+				return errQueueClosed
+			}
+			if s.csi.hold(st, b) {
+				return nil
+			}
+			s.flushHeldLocked() // the hold is full
+			return nil
+		}
+	}
+	if len(s.csi.held) > 0 {
+		s.flushHeldLocked()
+	}
+	return s.sendLocked(b, true)
 }
 
 // send queues a reply produced by the transport itself.
@@ -78,6 +101,11 @@ func (s *session) send(st *xml.Element) { s.sendBytes(st.Bytes(stream.NSClient),
 func (s *session) sendBytes(b []byte, isStanza bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.sendLocked(b, isStanza)
+}
+
+// sendLocked is sendBytes with s.mu held.
+func (s *session) sendLocked(b []byte, isStanza bool) error {
 	if s.ended {
 		return errQueueClosed
 	}

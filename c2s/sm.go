@@ -198,6 +198,9 @@ func (c *conn) smResume(el *xml.Element) error {
 		prev.reqOut = true
 		c.q.push(ackRequest)
 	}
+	// XEP-0352: a resumed stream starts active again.
+	prev.csi.inactive = false
+	prev.flushHeldLocked()
 	prev.mu.Unlock()
 	if old != nil {
 		// The old connection is dead or dying; it must not end the session.

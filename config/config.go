@@ -87,6 +87,10 @@ type C2S struct {
 	// ReadBytesPerSecond throttles how fast one client may send; a client
 	// over the rate is read more slowly, not disconnected. 0 means no limit.
 	ReadBytesPerSecond int `toml:"read_bytes_per_second"`
+	// CSI offers XEP-0352 Client State Indication: while a client says it
+	// is inactive, presence updates to it are held (the latest per
+	// contact) and chat-state-only messages dropped.
+	CSI bool `toml:"csi"`
 }
 
 // TLS names the certificate. With both files empty the server generates a
@@ -145,6 +149,7 @@ func Default() *Config {
 			AuthFailuresPerMinutePerIP:      10,
 			AuthFailuresPerMinutePerAccount: 5,
 			ReadBytesPerSecond:              64 << 10,
+			CSI:                             true,
 		},
 		Storage: Storage{Backend: BackendSQLite},
 	}

@@ -29,6 +29,7 @@ func TestDefault(t *testing.T) {
 		MaxStanzaBytes: 262144, MaxDepth: 64, MaxAttrs: 64,
 		IdleTimeout: 5 * time.Minute, NegotiationTimeout: time.Minute, KeepaliveInterval: time.Minute,
 		SendQueueBytes: 1 << 20, AuthFailuresPerMinutePerIP: 10, AuthFailuresPerMinutePerAccount: 5, ReadBytesPerSecond: 65536,
+		CSI: true,
 	}
 	if c.C2S != want {
 		t.Errorf("C2S = %+v, want %+v", c.C2S, want)
@@ -98,6 +99,7 @@ send_queue_bytes = 131072
 auth_failures_per_minute_per_ip = 0
 auth_failures_per_minute_per_account = 3
 read_bytes_per_second = 0
+csi = false
 
 [tls]
 cert_file = "certs/fullchain.pem"
@@ -113,7 +115,7 @@ path = "db/s.db"
 				MaxStanzaBytes: 65536, MaxDepth: 20, MaxAttrs: 30,
 				IdleTimeout: 10 * time.Minute, NegotiationTimeout: 30 * time.Second, KeepaliveInterval: 45 * time.Second,
 				SendQueueBytes: 131072, AuthFailuresPerMinutePerIP: 0, AuthFailuresPerMinutePerAccount: 3,
-				ReadBytesPerSecond: 0,
+				ReadBytesPerSecond: 0, CSI: false,
 			}
 			if c.C2S != want {
 				t.Errorf("C2S = %+v\nwant %+v", c.C2S, want)
@@ -363,7 +365,7 @@ func TestExampleFile(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	if n < 20 {
+	if n < 21 {
 		t.Fatalf("uncommented %d options, want every core option", n)
 	}
 	p := writeConfig(t, strings.Join(lines, "\n"))

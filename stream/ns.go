@@ -15,4 +15,5 @@ const (
 	NSVer         = "urn:xmpp:features:rosterver"
 	NSPreApproval = "urn:xmpp:features:pre-approval"
 	NSCaps        = "http://jabber.org/protocol/caps"
+	NSCSI         = "urn:xmpp:csi:0" // XEP-0352 Client State Indication
 )

@@ -143,6 +143,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	cc.AccountAuthFailuresPerMinute = cfg.C2S.AuthFailuresPerMinutePerAccount
 	cc.ReadBytesPerSecond = cfg.C2S.ReadBytesPerSecond
 	cc.KeepaliveInterval = cfg.C2S.KeepaliveInterval
+	cc.CSI = cfg.C2S.CSI
 	if s.tls != nil {
 		// XEP-0368: direct TLS clients offer the ALPN protocol xmpp-client.
 		s.tls = s.tls.Clone()
