@@ -131,5 +131,10 @@ func TestInteropMAMPaging(t *testing.T) { runInterop(t, "mam_paging.py") }
 // is cut.
 func TestInteropStreamManagement(t *testing.T) { runInterop(t, "stream_management.py") }
 
+// TestInteropCSI: slixmpp's XEP-0352 plugin goes inactive and active; the
+// inactive client gets only the latest presence, with the next message,
+// and no chat state.
+func TestInteropCSI(t *testing.T) { runInterop(t, "csi.py") }
+
 // TestInteropDirectTLS: login over the XEP-0368 direct TLS port.
 func TestInteropDirectTLS(t *testing.T) { runInterop(t, "direct_tls.py") }
