@@ -1,4 +1,4 @@
-"""Scenario 7: Client State Indication (XEP-0352) with slixmpp's xep_0352
+"""Scenario 6: Client State Indication (XEP-0352) with slixmpp's xep_0352
 plugin.
 
 alice's client goes inactive. bob sends her two presence updates, a chat
