@@ -133,18 +133,25 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 
 // probeRefused is inUnsubscribed for the contact's answer to a probe of a
 // subscription the roster snapshot showed: it cancels that subscription if
-// the user's item still has it. By then the contact may have cancelled it
-// already and another resource asked again (AskOut, with the request
-// pending on the contact's side); that request is not what the probe was
-// refused for and is left alone.
+// the user's item still has it and the contact's roster, read again under
+// the user's roster lock, still refuses it. Meanwhile the contact may have
+// cancelled the old subscription and another resource asked again: a
+// request still pending (AskOut) is left alone, and so is a subscription
+// approved since, whose 'from' the contact's side stores before the
+// approval takes the user's lock to store 'to'.
 func (m *Module) probeRefused(ctx context.Context, user, contact jid.JID, un *xml.Element) error {
 	_, _, err := m.rost.UpdateThen(ctx, user.String(), contact.String(), func(it *storage.RosterItem) {
-		if hasTo(*it) {
-			it.AskOut = false
-			setSub(it, false, hasFrom(*it))
+		if !hasTo(*it) {
+			return
 		}
-	}, func(before, _ storage.RosterItem) {
-		if hasTo(before) {
+		theirs, ok, err := m.rost.Item(ctx, contact.String(), user.String())
+		if err != nil || (ok && hasFrom(theirs)) {
+			return // approved since, or unknown: keep it
+		}
+		it.AskOut = false
+		setSub(it, false, hasFrom(*it))
+	}, func(before, after storage.RosterItem) {
+		if hasTo(before) && !hasTo(after) {
 			m.toInterested(user, un)
 		}
 	})

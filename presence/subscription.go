@@ -98,8 +98,10 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 }
 
 // route hands a subscription stanza to the contact's side if the contact
-// is a local account that exists; anything else is dropped (no
-// server-to-server yet, and existence is never revealed).
+// is a local account that exists. One for a local account that does not
+// exist is dropped (existence is never revealed); one for a remote domain
+// is answered remote-server-not-found (unroutable: no server-to-server
+// yet).
 func (m *Module) route(ctx context.Context, from, to jid.JID, st *xml.Element, in inbound) error {
 	if !m.r.IsLocalAccount(to) {
 		return unroutable(m.r, to)
