@@ -409,6 +409,12 @@ func (r *Router) deliverMessage(ctx context.Context, ev *MessageEvent) error {
 		case ev.To.IsFull() && typ == "headline":
 			// Headlines to an unavailable resource are dropped (§8.5.3.2.1).
 			return nil
+		case ev.To.IsFull() && goneResourceBounces(typ) && ev.Archived:
+			// The resource went away after admit let the message through
+			// and the recipient's archive took it: bouncing it now would
+			// have the sender resend what both archives hold. §8.5.3.2.1
+			// allows ignoring it; the recipient finds it in the archive.
+			return nil
 		case ev.To.IsFull() && goneResourceBounces(typ), typ == "groupchat":
 			// admit refuses these when the resource is gone already; here
 			// it went away since.

@@ -1,0 +1,57 @@
+package router_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+)
+
+// unbindingArchiver archives every message and, while doing so, unbinds
+// the resource it is addressed to: the recipient leaves between admission
+// and delivery.
+type unbindingArchiver struct {
+	r    *router.Router
+	gone string
+}
+
+func (a *unbindingArchiver) Name() string { return "archiver" }
+
+func (a *unbindingArchiver) OutboundMessage(ctx context.Context, ev *router.MessageEvent) error {
+	if s := a.r.Session(jid.MustParse(a.gone)); s != nil {
+		a.r.Unbind(ctx, s)
+	}
+	return nil
+}
+
+func (a *unbindingArchiver) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
+	ev.Stanza.Append(xml.New("urn:xmpp:sid:0", "stanza-id", "by", ev.To.Bare().String(), "id", "X"))
+	ev.Archived = true
+	return nil
+}
+
+func (a *unbindingArchiver) StoreOffline(context.Context, *router.MessageEvent) (bool, error) {
+	return true, nil
+}
+
+// TestArchivedNormalToGoneResourceNotBounced: a normal message whose full
+// JID goes away after admission but after the recipient's archive took it
+// is dropped, not bounced (RFC 6121 §8.5.3.2.1 allows either): a bounce
+// would have the sender resend what both archives hold.
+func TestArchivedNormalToGoneResourceNotBounced(t *testing.T) {
+	dir := directory{"alice@localhost": true, "bob@localhost": true}
+	r := router.New(router.Config{Domains: []string{"localhost"}, Users: dir})
+	r.Register(&unbindingArchiver{r: r, gone: "bob@localhost/phone"})
+	e := &env{t: t, r: r}
+	alice, out := e.bind("alice@localhost/a", "a", prio(0))
+	e.bind("bob@localhost/phone", "b", prio(0))
+	e.mustSend(alice, `<message to='bob@localhost/phone' id='m1'><body>hi</body></message>`)
+	for _, s := range out.Take() {
+		if strings.Contains(s, "service-unavailable") {
+			t.Fatalf("archived message bounced: %s", s)
+		}
+	}
+}
