@@ -21,17 +21,22 @@ import (
 // collection, after which the freed pages go back to the kernel.
 //
 // When: allocation has been slow for quietTicks checks in a row, slow
-// meaning that at that rate the heap would need longer than quietHorizon to
-// allocate its live size again (so a collection is not coming soon anyway),
-// and the memory a release could give back (heapSample.spare) is at least
-// minRelease and an eighth of the live heap. Releases are at least minReleaseGap apart. A busy
-// server never releases: its collections recycle that memory every few
-// seconds, and releasing would only make the kernel fault it back in.
+// meaning under quietMaxRate and slow enough that the heap would need
+// longer than quietHorizon to allocate its live size again (so a
+// collection is not coming soon anyway), and the memory a release could
+// give back (heapSample.spare) is at least minRelease and an eighth of the
+// live heap. Releases are at least minReleaseGap apart. A busy server never
+// releases: its collections recycle that memory every few seconds, and
+// releasing would only make the kernel fault it back in. The absolute cap
+// keeps a big heap from making real traffic look quiet: at 1 GiB live,
+// the horizon alone would allow 10 MB/s, and a release every few seconds
+// at several times the collector's own pace.
 
 const (
 	releaseCheckEvery = time.Second
 	quietTicks        = 2
 	quietHorizon      = 100 * time.Second
+	quietMaxRate      = 1 << 20 // bytes allocated per second
 	minRelease        = 16 << 20
 	minReleaseGap     = 10 * time.Second
 )
@@ -51,6 +56,7 @@ type heapSample struct {
 type releaser struct {
 	every       time.Duration // between checks
 	horizon     time.Duration // quietHorizon; tests shorten it
+	maxRate     float64       // quietMaxRate; tests raise it
 	last        heapSample
 	quiet       int
 	lastRelease time.Time
@@ -64,7 +70,7 @@ func (r *releaser) check(now time.Time, s heapSample) bool {
 		return false // first sample
 	}
 	rate := float64(s.allocs-prev.allocs) / r.every.Seconds()
-	if rate*r.horizon.Seconds() > float64(s.live) {
+	if rate > r.maxRate || rate*r.horizon.Seconds() > float64(s.live) {
 		r.quiet = 0
 		return false
 	}

@@ -39,6 +39,17 @@ func TestReleaserCheck(t *testing.T) {
 			{1004 * mib, 100 * mib, 100 * mib, false},
 			{1006 * mib, 100 * mib, 100 * mib, false},
 		}},
+		{"a big heap at 5 MB/s is busy, not quiet", []step{
+			{1000 * mib, 1024 * mib, 1024 * mib, false},
+			{1005 * mib, 1024 * mib, 1024 * mib, false}, // under live/100 s, over 1 MiB/s
+			{1010 * mib, 1024 * mib, 1024 * mib, false},
+			{1015 * mib, 1024 * mib, 1024 * mib, false},
+		}},
+		{"a big heap below 1 MiB/s is quiet", []step{
+			{1000 * mib, 1024 * mib, 1024 * mib, false},
+			{1000*mib + 500_000, 1024 * mib, 1024 * mib, false},
+			{1000*mib + 1_000_000, 1024 * mib, 1024 * mib, true},
+		}},
 		{"a busy second restarts the quiet count", []step{
 			{1000 * mib, 100 * mib, 100 * mib, false},
 			{1000 * mib, 100 * mib, 100 * mib, false}, // quiet 1
@@ -97,7 +108,7 @@ func TestReleaserCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := releaser{every: time.Second, horizon: quietHorizon}
+			r := releaser{every: time.Second, horizon: quietHorizon, maxRate: quietMaxRate}
 			for i, s := range tt.steps {
 				got := r.check(t0.Add(time.Duration(i)*time.Second), heapSample{allocs: s.allocs, live: s.live, spare: s.spare})
 				if got != s.want {
@@ -133,7 +144,7 @@ func TestReleaseFreeMemory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		releaseFreeMemory(ctx, &releaser{every: 20 * time.Millisecond, horizon: time.Second}, slog.New(slog.DiscardHandler))
+		releaseFreeMemory(ctx, &releaser{every: 20 * time.Millisecond, horizon: time.Second, maxRate: 1 << 40}, slog.New(slog.DiscardHandler))
 	})
 	defer func() { cancel(); wg.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)

@@ -320,7 +320,7 @@ func (s *Server) Start(ctx context.Context) {
 	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
 	if s.Config.ReleaseFreeMemory {
 		s.goroutine(func() {
-			releaseFreeMemory(ctx, &releaser{every: releaseCheckEvery, horizon: quietHorizon}, s.log)
+			releaseFreeMemory(ctx, &releaser{every: releaseCheckEvery, horizon: quietHorizon, maxRate: quietMaxRate}, s.log)
 		})
 	}
 	if s.memoryFallback {
