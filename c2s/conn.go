@@ -282,6 +282,7 @@ func (c *conn) stream() (restart bool, err error) {
 		c.streamID = newID()
 	}
 	c.headerSent = false
+	c.peer = "" // until the new header names one
 	c.hdrMu.Unlock()
 	if err := c.openStream(); err != nil {
 		return false, err

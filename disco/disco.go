@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/skald-xmpp/skald/internal/xml"
-	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
@@ -32,7 +31,7 @@ var (
 // Module answers disco#info and disco#items.
 type Module struct {
 	r   *router.Router
-	ros *roster.Module // nil: nobody but the owner sees an account's disco#info
+	ros Rosters // nil: nobody but the owner sees an account's disco#info
 
 	mu    sync.Mutex // guards cache
 	cache *snapshot
@@ -50,9 +49,16 @@ type snapshot struct {
 // may be registered before the modules it describes.
 func New(r *router.Router) *Module { return &Module{r: r} }
 
+// Rosters is what disco needs of the roster module (roster.Module has it):
+// one item of an account's roster. An interface, so that disco, which does
+// not extend the roster, does not import it (ARCHITECTURE.md).
+type Rosters interface {
+	Item(ctx context.Context, owner, contact string) (storage.RosterItem, bool, error)
+}
+
 // SetRoster gives the module the rosters that say who may see an
 // account's disco#info (see info). It must be called before serving.
-func (m *Module) SetRoster(ros *roster.Module) { m.ros = ros }
+func (m *Module) SetRoster(ros Rosters) { m.ros = ros }
 
 // Name implements router.Module.
 func (*Module) Name() string { return "disco" }
