@@ -11,7 +11,6 @@ import (
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
-	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
@@ -67,18 +66,8 @@ type env struct {
 // roster and presence modules and the given accounts.
 func newEnv(t *testing.T, users ...string) *env {
 	t.Helper()
-	ctx := context.Background()
-	st := memory.New()
-	for _, u := range users {
-		if err := st.CreateUser(ctx, u, storage.Credentials{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := router.New(router.Config{Domains: []string{"x", "y"}, Users: st})
-	rost := roster.New(roster.DefaultConfig(), st, r)
-	avail := &availObserver{}
-	r.Register(rost, presence.New(r, rost), avail)
-	return &env{t: t, ctx: ctx, store: st, r: r, rost: rost, avail: avail, conns: map[string]*conn{}}
+	e, _ := newHookedEnv(t, users...)
+	return e
 }
 
 // bind binds a session without any presence or roster request.

@@ -12,14 +12,26 @@ import (
 	"github.com/skald-xmpp/skald/storage/memory"
 )
 
-// hookedRosters runs a hook right after one read of a whole roster, so a
-// test can put another client's stanza between the presence module's read
-// of a roster and what it does next, as another connection's goroutine
-// may.
+// hookedRosters runs a hook right after one read of a whole roster, or of
+// one item, so a test can put another client's stanza between the
+// presence module's read and what it does next, as another connection's
+// goroutine may. Without a hook it is the store itself.
 type hookedRosters struct {
 	storage.Rosters
 	owner string
 	hook  func()
+
+	itemOwner, itemContact string
+	itemHook               func()
+}
+
+func (h *hookedRosters) RosterItem(ctx context.Context, owner, contact string) (storage.RosterItem, error) {
+	it, err := h.Rosters.RosterItem(ctx, owner, contact)
+	if hook := h.itemHook; hook != nil && owner == h.itemOwner && contact == h.itemContact {
+		h.itemHook = nil
+		hook()
+	}
+	return it, err
 }
 
 func (h *hookedRosters) Roster(ctx context.Context, owner string) ([]storage.RosterItem, string, error) {
@@ -53,6 +65,12 @@ func newHookedEnv(t *testing.T, users ...string) (*env, *hookedRosters) {
 // during arms the hook: fn runs right after the next read of owner's
 // roster.
 func (h *hookedRosters) during(owner string, fn func()) { h.owner, h.hook = owner, fn }
+
+// duringItem arms the item hook: fn runs right after the next read of
+// owner's item for contact.
+func (h *hookedRosters) duringItem(owner, contact string, fn func()) {
+	h.itemOwner, h.itemContact, h.itemHook = owner, contact, fn
+}
 
 func contains(got []string, want string) bool { return slices.Contains(got, want) }
 
