@@ -149,15 +149,7 @@ func TestApprovalDuringOtherResourceUnavailable(t *testing.T) {
 // must not cancel the new request, or b's approval finds nothing pending
 // on a's side and the two rosters disagree (b 'from', a 'none').
 func TestProbeAnswerSparesNewRequest(t *testing.T) {
-	e, h := newHookedEnv(t, "a@x", "b@x")
-	e.put("a@x", storage.RosterItem{JID: "b@x", Subscription: storage.SubTo})
-	e.put("b@x", storage.RosterItem{JID: "a@x", Subscription: storage.SubFrom})
-	e.online("b@x/1")
-	e.online("a@x/2")
-	e.bind("a@x/1")
-	e.send("a@x/1", `<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
-	e.drain()
-
+	e, h := mutualWithA1Pending(t)
 	h.during("a@x", func() {
 		e.send("b@x/1", `<presence to="a@x" type="unsubscribed"/>`)
 		e.send("a@x/2", `<presence to="b@x" type="subscribe"/>`)
@@ -170,4 +162,42 @@ func TestProbeAnswerSparesNewRequest(t *testing.T) {
 	if a, b := stateOf(e.item("a@x", "b@x")), stateOf(e.item("b@x", "a@x")); a != "to" || b != "from" {
 		t.Errorf("after b's approval: a's item %s, b's %s; want to, from", a, b)
 	}
+}
+
+// TestProbeAnswerSparesNewSubscription: as above, but b also approves the
+// new request before the refusal of the probe is applied (right after
+// the presence module has read b's item for a). The refusal must not
+// cancel that new, valid subscription (it left a at none and b at from
+// for good).
+func TestProbeAnswerSparesNewSubscription(t *testing.T) {
+	e, h := mutualWithA1Pending(t)
+	e.put("b@x", storage.RosterItem{JID: "a@x", Subscription: storage.SubNone}) // b's half of its unsubscribed
+	h.duringItem("b@x", "a@x", func() {
+		e.send("b@x/1", `<presence to="a@x" type="unsubscribed"/>`)
+		e.send("a@x/2", `<presence to="b@x" type="subscribe"/>`)
+		e.send("b@x/1", `<presence to="a@x" type="subscribed"/>`)
+		if a, b := stateOf(e.item("a@x", "b@x")), stateOf(e.item("b@x", "a@x")); a != "to" || b != "from" {
+			t.Fatalf("setup: a's item %s, b's %s", a, b)
+		}
+	})
+	e.send("a@x/1", `<presence/>`)
+	if a, b := stateOf(e.item("a@x", "b@x")), stateOf(e.item("b@x", "a@x")); a != "to" || b != "from" {
+		t.Errorf("a's item %s, b's %s; want to, from (a valid subscription was cancelled)", a, b)
+	}
+}
+
+// mutualWithA1Pending: a has 'to' on b and b 'from' on a; b@x/1 and a@x/2
+// are online, a@x/1 is bound and has requested the roster but sent no
+// presence yet.
+func mutualWithA1Pending(t *testing.T) (*env, *hookedRosters) {
+	t.Helper()
+	e, h := newHookedEnv(t, "a@x", "b@x")
+	e.put("a@x", storage.RosterItem{JID: "b@x", Subscription: storage.SubTo})
+	e.put("b@x", storage.RosterItem{JID: "a@x", Subscription: storage.SubFrom})
+	e.online("b@x/1")
+	e.online("a@x/2")
+	e.bind("a@x/1")
+	e.send("a@x/1", `<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
+	e.drain()
+	return e, h
 }
