@@ -23,6 +23,7 @@ type Store interface {
 	Rosters
 	Offline
 	Archive
+	Blocking
 	// Name identifies the backend in logs ("sqlite", "memory").
 	Name() string
 	Close() error
@@ -53,8 +54,8 @@ type Users interface {
 	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
-	// offline messages, archive and archive preferences. ErrNotFound if
-	// there is no such account.
+	// offline messages, archive, archive preferences and blocklist.
+	// ErrNotFound if there is no such account.
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.
 	ListUsers(ctx context.Context, domain string) ([]string, error)
@@ -115,4 +116,22 @@ type Offline interface {
 	OfflineMessages(ctx context.Context, owner string) ([]OfflineMessage, error)
 	// DeleteOffline removes waiting messages with Seq <= upTo.
 	DeleteOffline(ctx context.Context, owner string, upTo int64) error
+}
+
+// Blocking stores each account's blocklist (XEP-0191): a set of JIDs in
+// the form the client gave them, normalised (RFC 7622), which may be full
+// or bare JIDs, domains, or domain/resource. An account that never blocked
+// anyone has an empty list.
+type Blocking interface {
+	// Blocklist returns the owner's blocked JIDs, sorted.
+	Blocklist(ctx context.Context, owner string) ([]string, error)
+	// Block adds JIDs to the owner's blocklist; blocking a JID that is
+	// already blocked is not an error. It returns the JIDs that were not
+	// blocked before, in the order given (duplicates once).
+	Block(ctx context.Context, owner string, jids []string) ([]string, error)
+	// Unblock removes JIDs from the owner's blocklist (those not on it are
+	// ignored) and returns the ones that were removed, in the order given;
+	// no JIDs removes them all, and all the removed ones are returned,
+	// sorted.
+	Unblock(ctx context.Context, owner string, jids []string) ([]string, error)
 }

@@ -31,6 +31,8 @@ type Store struct {
 	archives map[string][]*storage.ArchivedMessage
 	nextID   int64 // last ID handed out; store-wide, never decreases
 	prefs    map[string]storage.ArchivePrefs
+
+	blocked map[string]map[string]bool // owner -> blocked JIDs
 }
 
 type roster struct {
@@ -50,6 +52,7 @@ func New() *Store {
 		offline:  make(map[string][]storage.OfflineMessage),
 		archives: make(map[string][]*storage.ArchivedMessage),
 		prefs:    make(map[string]storage.ArchivePrefs),
+		blocked:  make(map[string]map[string]bool),
 	}
 }
 
@@ -64,7 +67,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs = nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked = nil, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -209,6 +212,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 	delete(s.offline, bare)
 	delete(s.archives, bare)
 	delete(s.prefs, bare)
+	delete(s.blocked, bare)
 	return nil
 }
 
@@ -706,4 +710,72 @@ func (s *Store) SetArchivePrefs(ctx context.Context, owner string, p storage.Arc
 	defer s.mu.Unlock()
 	s.prefs[owner] = storage.ArchivePrefs{Default: p.Default, Always: cloneStrings(p.Always), Never: cloneStrings(p.Never)}
 	return nil
+}
+
+// ---------------------------------------------------------------- blocking
+
+// Blocklist implements storage.Blocking.
+func (s *Store) Blocklist(ctx context.Context, owner string) ([]string, error) {
+	if err := s.rlock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var out []string
+	for j := range s.blocked[owner] {
+		out = append(out, j)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Block implements storage.Blocking.
+func (s *Store) Block(ctx context.Context, owner string, jids []string) ([]string, error) {
+	if owner == "" {
+		return nil, errEmptyOwner
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	set := s.blocked[owner]
+	if set == nil {
+		set = make(map[string]bool)
+		s.blocked[owner] = set
+	}
+	var added []string
+	for _, j := range jids {
+		if !set[j] {
+			set[j] = true
+			added = append(added, j)
+		}
+	}
+	return added, nil
+}
+
+// Unblock implements storage.Blocking.
+func (s *Store) Unblock(ctx context.Context, owner string, jids []string) ([]string, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	set := s.blocked[owner]
+	var removed []string
+	if len(jids) == 0 {
+		for j := range set {
+			removed = append(removed, j)
+		}
+		slices.Sort(removed)
+		delete(s.blocked, owner)
+		return removed, nil
+	}
+	for _, j := range jids {
+		if set[j] {
+			delete(set, j)
+			removed = append(removed, j)
+		}
+	}
+	if len(set) == 0 {
+		delete(s.blocked, owner)
+	}
+	return removed, nil
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Rosters/Hidden", testRosterHidden},
 		{"Offline/StoreListDelete", testOffline},
 		{"Offline/Limit", testOfflineLimit},
+		{"Blocking", testBlocking},
 		{"Archive/AppendIDs", testAppendIDs},
 		{"Archive/AppendRoundtrip", testAppendRoundtrip},
 		{"Archive/AppendInvalid", testAppendInvalid},
@@ -205,6 +206,8 @@ func testDeleteUserCascades(t *testing.T, s storage.Store) {
 		must(t, err)
 		must(t, s.StoreOffline(bg, u, storage.OfflineMessage{Stanza: []byte("<message/>")}, 0))
 		must(t, s.SetArchivePrefs(bg, u, storage.ArchivePrefs{Default: "always"}))
+		_, err = s.Block(bg, u, []string{"mallory@example.org"})
+		must(t, err)
 		appendN(t, s, u, 5, t0)
 	}
 	_, last, _, err := s.ArchiveBounds(bg, alice)
@@ -230,6 +233,9 @@ func testDeleteUserCascades(t *testing.T, s storage.Store) {
 	if p := query(t, s, storage.ArchiveQuery{Owner: alice}); len(p.Messages) != 0 {
 		t.Errorf("archive survives DeleteUser: %d items", len(p.Messages))
 	}
+	if l, err := s.Blocklist(bg, alice); err != nil || len(l) != 0 {
+		t.Errorf("blocklist survives DeleteUser: %q, %v", l, err)
+	}
 	stats, err := s.ArchiveStats(bg, "")
 	must(t, err)
 	if stats[alice] != 0 || stats[bob] != 5 {
@@ -244,6 +250,9 @@ func testDeleteUserCascades(t *testing.T, s storage.Store) {
 	}
 	if _, ok, _ := s.ArchivePrefs(bg, bob); !ok {
 		t.Error("bob's prefs gone")
+	}
+	if l, _ := s.Blocklist(bg, bob); len(l) != 1 {
+		t.Errorf("bob's blocklist = %q", l)
 	}
 	// A recreated account starts empty, and archive ids are not reused.
 	must(t, s.CreateUser(bg, alice, cred(2)))
