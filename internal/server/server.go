@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skald-xmpp/skald/blocking"
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/carbons"
 	"github.com/skald-xmpp/skald/config"
@@ -114,13 +115,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	s.MAM = mamMod
 	dis := disco.New(r)
 	dis.SetRoster(ros)
+	blk := blocking.New(s.Store, r, log)
 	// The order matters: archiving runs before carbons (sent carbons carry
-	// the sender's archive id), and presence before offline delivery.
+	// the sender's archive id), presence before offline delivery, and
+	// blocking before archiving (a blocked message is never archived).
 	list := []router.Module{
 		dis,
 		ping.New(),
 		ros,
 		presence.New(r, ros),
+		blk,
 		mamMod,
 		carbons.New(r),
 		offline.New(mods.Offline, s.Store, log),

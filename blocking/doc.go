@@ -1,0 +1,40 @@
+// Package blocking implements Blocking Command (XEP-0191, version 1.3).
+//
+// A user's blocklist is a set of JIDs kept in storage.Blocking. Clients
+// manage it with iqs to their own account (no 'to', or their own bare
+// JID), §3.2-3.5:
+//
+//   - get <blocklist/>: the blocked JIDs, one <item jid="…"/> each, sorted.
+//   - set <block/> with one or more <item jid="…"/>: adds them. No item is
+//     bad-request (§3.3); an item whose jid is missing or not a valid JID
+//     is jid-malformed, and nothing of the set is stored.
+//   - set <unblock/> with items: removes them (JIDs not blocked are
+//     ignored); with no items: empties the list (§3.5).
+//
+// After a successful set the server pushes an iq set carrying the same
+// <block/> or <unblock/> (the normalised items; an empty <unblock/> for
+// unblock-all) to every resource of the account that has requested the
+// blocklist in its session (§3.3, §3.4, §3.5), the sending resource
+// included when it has.
+//
+// An iq with one of these payloads addressed to another account is
+// answered forbidden: a blocklist is only its owner's to read or change
+// (as RFC 6121 §2.1.5 rules for the roster, which XEP-0191 leaves to
+// XEP-0016 and the core RFCs).
+//
+// JID matching follows §5 (XEP-0016 §2.1): a stanza's peer address matches
+// a blocked item when the item is the full JID, the bare JID, the
+// domain/resource, or the domain — a domain item also covering any of its
+// subdomains.
+//
+// The blocklists are cached per account in memory, loaded on first use and
+// replaced under the account's lock whenever the module changes them, so
+// checking a stanza against an account that blocks nobody costs no
+// storage read after the first. The cache assumes this process is the only
+// writer of the blocklists (as for the rest of the storage).
+//
+// Feature: urn:xmpp:blocking on accounts (XEP-0191 §3.1: clients ask their
+// server, disco#info of their own bare JID in Skald).
+//
+// Config: none.
+package blocking
