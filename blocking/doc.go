@@ -27,6 +27,18 @@
 // domain/resource, or the domain — a domain item also covering any of its
 // subdomains.
 //
+// Enforcement (§3.3), between local accounts (there is no server-to-server
+// yet):
+//
+//   - A message from a blocked JID bounces with service-unavailable (one of
+//     type error is dropped: errors are never answered). The check is an
+//     outbound hook registered before the archive module's, so the message
+//     is never archived, stored offline or carbon-copied.
+//   - An iq get or set from a blocked JID is service-unavailable; a result
+//     or error is dropped (router.IQFilter).
+//   - A message or iq the user sends to a JID it blocks is refused with
+//     not-acceptable and <blocked xmlns='urn:xmpp:blocking:errors'/>.
+//
 // The blocklists are cached per account in memory, loaded on first use and
 // replaced under the account's lock whenever the module changes them, so
 // checking a stanza against an account that blocks nobody costs no

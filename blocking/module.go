@@ -30,8 +30,9 @@ type Module struct {
 
 	pushSeq atomic.Uint64
 
-	mu    sync.Mutex       // guards lists (the map only)
-	lists map[string]*list // owner bare JID -> cached blocklist
+	// lists maps an owner's bare JID to its *list. A sync.Map: every
+	// routed message reads it, and entries are added once per account.
+	lists sync.Map
 }
 
 // list is one account's cached blocklist. mu is held while it is loaded
@@ -50,7 +51,7 @@ func New(store storage.Blocking, r *router.Router, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Module{store: store, r: r, log: log, lists: make(map[string]*list)}
+	return &Module{store: store, r: r, log: log}
 }
 
 // Name implements router.Module.
@@ -217,14 +218,11 @@ func (m *Module) push(owner string, payload *xml.Element) {
 
 // entry returns owner's cache entry, loaded or not.
 func (m *Module) entry(owner string) *list {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l := m.lists[owner]
-	if l == nil {
-		l = &list{}
-		m.lists[owner] = l
+	if l, ok := m.lists.Load(owner); ok {
+		return l.(*list)
 	}
-	return l
+	l, _ := m.lists.LoadOrStore(owner, &list{})
+	return l.(*list)
 }
 
 // loaded returns owner's cache entry, loaded from storage if it was not.

@@ -134,6 +134,16 @@ func (ev *MessageEvent) SetValue(key, v any) {
 	ev.values = append(ev.values, eventValue{key, v})
 }
 
+// IQFilter vets an iq a local client sends to another local account that
+// exists (its bare JID, or a bound full JID) before the router answers or
+// forwards it. An iq of type get or set is refused with the error
+// returned; a result or error is dropped silently when err is non-nil
+// (RFC 6120 §8.3.1: an error is never answered with an error). The
+// blocking module uses it (XEP-0191 §3.3).
+type IQFilter interface {
+	FilterIQ(ctx context.Context, st *xml.Element, from, to jid.JID) error
+}
+
 // OutboundMessageHandler sees a message a local user sends, before it is
 // routed. An error aborts routing and is returned to the sender. For a
 // local recipient (ev.Inbound) it runs under the recipient's ordering lock.

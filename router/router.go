@@ -40,6 +40,7 @@ type Router struct {
 
 	modules   []Module
 	iq        map[iqKey][]iqRoute
+	iqFilters []IQFilter
 	outbound  []OutboundMessageHandler
 	inbound   []InboundMessageHandler
 	delivered []DeliveryObserver
@@ -81,6 +82,9 @@ func (r *Router) Register(mods ...Module) {
 		r.modules = append(r.modules, m)
 		if x, ok := m.(IQRegistrar); ok {
 			x.RegisterIQ(r)
+		}
+		if x, ok := m.(IQFilter); ok {
+			r.iqFilters = append(r.iqFilters, x)
 		}
 		if x, ok := m.(OutboundMessageHandler); ok {
 			r.outbound = append(r.outbound, x)
@@ -310,6 +314,9 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 		// Responses to the server or a bare JID answer nothing we asked.
 		if to.IsFull() && to.Local() != "" {
 			if t := r.Session(to); t != nil {
+				if r.filterIQ(ctx, st, s.jid, to) != nil {
+					return nil
+				}
 				return t.Send(st)
 			}
 		}
@@ -332,6 +339,9 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 		if t == nil {
 			return stanza.E(stanza.ServiceUnavailable, "")
 		}
+		if err := r.filterIQ(ctx, st, s.jid, to); err != nil {
+			return err
+		}
 		return t.Send(st)
 	}
 	target := ToAccount
@@ -347,6 +357,8 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 			// Answered service-unavailable below unless a handler
 			// serves addresses without an account.
 			target = ToNoAccount
+		} else if err := r.filterIQ(ctx, st, s.jid, to); err != nil {
+			return err
 		}
 	}
 	p := payloads[0]
@@ -372,6 +384,19 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 		return s.Send(reply)
 	}
 	return stanza.E(stanza.ServiceUnavailable, "")
+}
+
+// filterIQ runs the IQ filters over an iq between two local accounts.
+func (r *Router) filterIQ(ctx context.Context, st *xml.Element, from, to jid.JID) error {
+	if from.Bare() == to.Bare() {
+		return nil
+	}
+	for _, f := range r.iqFilters {
+		if err := f.FilterIQ(ctx, st, from, to); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RouteMessage routes a message. For messages from local clients it runs

@@ -115,3 +115,85 @@ func TestBlockingCommand(t *testing.T) {
 		t.Fatalf("blocklist of another account: %s", el)
 	}
 }
+
+func stanzaErrorOf(el *xml.Element) (cond string, blocked bool) {
+	e := el.Child("", "error")
+	if el.Attr("type") != "error" || e == nil {
+		return "", false
+	}
+	for _, c := range e.Elements() {
+		if c.Space == nsStanzas && c.Local != "text" {
+			cond = c.Local
+		}
+		if c.Space == nsBlocking+":errors" && c.Local == "blocked" {
+			blocked = true
+		}
+	}
+	return cond, blocked
+}
+
+func block(t *testing.T, c *xmpptest.Conn, id, items string) {
+	t.Helper()
+	c.Sendf(`<iq type='set' id='%s'><%s xmlns='urn:xmpp:blocking'>%s</%s></iq>`, id, "block", items, "block")
+	if el := c.Expect(isID(id)); el.Attr("type") != "result" {
+		t.Fatalf("block: %s", el)
+	}
+}
+
+// TestBlockingEnforced checks XEP-0191 §3.3 over a socket, both ways: a
+// blocked contact's messages and iqs bounce and are neither delivered,
+// archived nor kept offline; the user's own to the contact are refused
+// with not-acceptable and <blocked/>; unblocking lets them through again.
+func TestBlockingEnforced(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<presence/>`)
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<presence/>`)
+	block(t, alice, "b1", `<item jid='bob@localhost'/>`)
+
+	bob.Send(`<message to='alice@localhost' id='m1' type='chat'><body>let me in</body></message>`)
+	if cond, _ := stanzaErrorOf(bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "m1" })); cond != "service-unavailable" {
+		t.Fatalf("blocked contact's message: want service-unavailable, got %q", cond)
+	}
+	bob.Send(`<iq type='get' id='i1' to='alice@localhost/phone'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if cond, _ := stanzaErrorOf(bob.Expect(isID("i1"))); cond != "service-unavailable" {
+		t.Fatalf("blocked contact's iq: want service-unavailable, got %q", cond)
+	}
+
+	alice.Send(`<message to='bob@localhost' id='m2' type='chat'><body>no</body></message>`)
+	if cond, blocked := stanzaErrorOf(alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "m2" })); cond != "not-acceptable" || !blocked {
+		t.Fatalf("message to a blocked contact: %q blocked=%v", cond, blocked)
+	}
+	alice.Send(`<iq type='get' id='i2' to='bob@localhost/laptop'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if cond, blocked := stanzaErrorOf(alice.Expect(isID("i2"))); cond != "not-acceptable" || !blocked {
+		t.Fatalf("iq to a blocked contact: %q blocked=%v", cond, blocked)
+	}
+	quiet(t, bob, "q1") // nothing of alice's reached bob
+	quiet(t, alice, "q2")
+
+	// Not stored offline either: alice logs out, bob writes, alice comes
+	// back to nothing.
+	alice.Close()
+	bob.Send(`<message to='alice@localhost' id='m3' type='chat'><body>while you were out</body></message>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "m3" })
+	alice = login(t, s, "alice", "phone")
+	alice.Send(`<presence/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+	quiet(t, alice, "q3")
+
+	// Neither archive holds the refused messages.
+	for _, c := range []*xmpptest.Conn{alice, bob} {
+		c.Send(`<iq type='set' id='mam'><query xmlns='urn:xmpp:mam:2' queryid='f'/></iq>`)
+		if el := c.Next(); el.Attr("id") != "mam" {
+			t.Fatalf("archive holds a blocked message: %s", el)
+		}
+	}
+
+	alice.Send(`<iq type='set' id='u1'><unblock xmlns='urn:xmpp:blocking'/></iq>`)
+	alice.Expect(isID("u1"))
+	bob.Send(`<message to='alice@localhost' id='m4' type='chat'><body>truce</body></message>`)
+	alice.Expect(isMessageWithBody("truce"))
+	alice.Send(`<message to='bob@localhost' id='m5' type='chat'><body>fine</body></message>`)
+	bob.Expect(isMessageWithBody("fine"))
+}
