@@ -38,6 +38,16 @@
 //     or error is dropped (router.IQFilter).
 //   - A message or iq the user sends to a JID it blocks is refused with
 //     not-acceptable and <blocked xmlns='urn:xmpp:blocking:errors'/>.
+//   - Presence (the presence module asks Blocks through presence.Blocker):
+//     none flows between the user and a blocked JID either way, probes
+//     and subscription stanzas from it included, all dropped silently;
+//     the user's own presence with a 'to' it blocks is not-acceptable
+//     with <blocked/>.
+//   - A block that newly covers a contact makes each available resource
+//     of the user send it unavailable presence, if it could see the
+//     user's presence (a 'from' or 'both' subscription, or directed
+//     presence); an unblock that uncovers one sends the current presence
+//     (§3.4), through the PresenceNotifier (the presence module).
 //
 // The blocklists are cached per account in memory, loaded on first use and
 // replaced under the account's lock whenever the module changes them, so

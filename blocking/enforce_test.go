@@ -7,6 +7,7 @@ import (
 
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 )
@@ -133,5 +134,50 @@ func TestIQs(t *testing.T) {
 	e.Send(bal, `<iq type="get" id="s1" to="juliet@example.org/chamber"><q xmlns="urn:example:x"/></iq>`)
 	if got := chRec.Take(); len(got) != 1 {
 		t.Errorf("own resource got %q", got)
+	}
+}
+
+// notifier records what the module asks presence to do.
+type notifier struct{ blocked, unblocked []func(jid.JID) bool }
+
+func (n *notifier) Blocked(_ context.Context, _ jid.JID, match func(jid.JID) bool) {
+	n.blocked = append(n.blocked, match)
+}
+
+func (n *notifier) Unblocked(_ context.Context, _ jid.JID, match func(jid.JID) bool) {
+	n.unblocked = append(n.unblocked, match)
+}
+
+// TestPresenceNotified: presence hears of what a change newly blocks or
+// really unblocks, and of nothing else (§3.3, §3.4).
+func TestPresenceNotified(t *testing.T) {
+	e := routertest.New(t, juliet)
+	m := New(e.Store, e.Router, nil)
+	n := &notifier{}
+	m.SetPresence(n)
+	e.Router.Register(m)
+	bal, rec := e.Bind(juliet+"/balcony", true, 0)
+	send := func(raw string) { e.Send(bal, raw); rec.Take() }
+	tyb := jid.MustParse("tybalt@example.org/sword")
+	paris := jid.MustParse("paris@verona.example")
+
+	send(`<iq type="set" id="1"><block xmlns="urn:xmpp:blocking"><item jid="tybalt@example.org"/></block></iq>`)
+	send(`<iq type="set" id="2"><block xmlns="urn:xmpp:blocking"><item jid="tybalt@example.org"/></block></iq>`)
+	if len(n.blocked) != 1 || !n.blocked[0](tyb) || n.blocked[0](paris) {
+		t.Fatalf("block notifications: %d", len(n.blocked))
+	}
+	send(`<iq type="set" id="3"><block xmlns="urn:xmpp:blocking"><item jid="example.org"/></block></iq>`)
+	send(`<iq type="set" id="4"><unblock xmlns="urn:xmpp:blocking"><item jid="tybalt@example.org"/></unblock></iq>`)
+	// tybalt is still covered by the domain item: not really unblocked.
+	if len(n.unblocked) != 1 || n.unblocked[0](tyb) {
+		t.Fatalf("unblock notifications: %d", len(n.unblocked))
+	}
+	send(`<iq type="set" id="5"><unblock xmlns="urn:xmpp:blocking"/></iq>`)
+	if len(n.unblocked) != 2 || !n.unblocked[1](tyb) || n.unblocked[1](paris) {
+		t.Fatalf("unblock-all notifications: %d", len(n.unblocked))
+	}
+	send(`<iq type="set" id="6"><unblock xmlns="urn:xmpp:blocking"/></iq>`)
+	if len(n.unblocked) != 2 {
+		t.Fatal("unblocking nothing notified presence")
 	}
 }

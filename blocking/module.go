@@ -27,6 +27,7 @@ type Module struct {
 	store storage.Blocking
 	r     *router.Router
 	log   *slog.Logger
+	pres  PresenceNotifier // nil: no presence is sent on changes
 
 	pushSeq atomic.Uint64
 
@@ -42,6 +43,21 @@ type list struct {
 	loaded bool
 	jids   map[string]bool // nil when empty
 }
+
+// PresenceNotifier sends the presence a change of a blocklist calls for
+// (XEP-0191 §3.3: unavailable to newly blocked contacts; §3.4: the
+// current presence to unblocked ones). The presence module implements it;
+// an interface so that blocking does not import presence. match accepts
+// the JIDs (full JIDs of the contacts' resources, or directed-presence
+// addressees) the change is about.
+type PresenceNotifier interface {
+	Blocked(ctx context.Context, user jid.JID, match func(jid.JID) bool)
+	Unblocked(ctx context.Context, user jid.JID, match func(jid.JID) bool)
+}
+
+// SetPresence installs the presence notifier. It must be called before
+// serving.
+func (m *Module) SetPresence(p PresenceNotifier) { m.pres = p }
 
 // requestedKey marks a session that has requested the blocklist.
 type requestedKey struct{}
@@ -133,7 +149,7 @@ func (m *Module) block(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 		return nil, err
 	}
 	l.mu.Lock()
-	_, err = m.store.Block(ctx, owner, jids)
+	added, err := m.store.Block(ctx, owner, jids)
 	if err == nil {
 		if l.jids == nil {
 			l.jids = make(map[string]bool, len(jids))
@@ -147,6 +163,13 @@ func (m *Module) block(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 	l.mu.Unlock()
 	if err != nil {
 		return nil, err
+	}
+	if m.pres != nil && len(added) > 0 {
+		set := make(map[string]bool, len(added))
+		for _, j := range added {
+			set[j] = true
+		}
+		m.pres.Blocked(ctx, iq.To, func(j jid.JID) bool { return matches(set, j) })
 	}
 	m.push(owner, itemsElement("block", jids))
 	return stanza.Result(iq.Stanza), nil
@@ -167,7 +190,7 @@ func (m *Module) unblock(ctx context.Context, iq *router.IQ) (*xml.Element, erro
 		return nil, err
 	}
 	l.mu.Lock()
-	_, err = m.store.Unblock(ctx, owner, jids)
+	removed, err := m.store.Unblock(ctx, owner, jids)
 	switch {
 	case err != nil:
 		l.loaded = false
@@ -184,6 +207,19 @@ func (m *Module) unblock(ctx context.Context, iq *router.IQ) (*xml.Element, erro
 	l.mu.Unlock()
 	if err != nil {
 		return nil, err
+	}
+	if m.pres != nil && len(removed) > 0 {
+		set := make(map[string]bool, len(removed))
+		for _, j := range removed {
+			set[j] = true
+		}
+		m.pres.Unblocked(ctx, iq.To, func(j jid.JID) bool {
+			if !matches(set, j) {
+				return false
+			}
+			still, err := m.Blocks(ctx, owner, j) // another item may cover it
+			return err == nil && !still
+		})
 	}
 	m.push(owner, itemsElement("unblock", jids))
 	return stanza.Result(iq.Stanza), nil

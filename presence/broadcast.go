@@ -28,7 +28,7 @@ func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Elemen
 	if p.Attr("type") == typeUnavailable {
 		prev, prevPrio := s.Presence(), s.Priority()
 		if !s.SetPresence(nil, 0) {
-			m.endDirected(s, nil)
+			m.endDirected(ctx, s, nil)
 			return nil
 		}
 		items, err := m.rost.Items(ctx, s.Bare())
@@ -36,9 +36,9 @@ func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Elemen
 			s.SetPresence(prev, prevPrio)
 			return err
 		}
-		covered := m.toSubscribers(items, p)
+		covered := m.toSubscribers(ctx, s.JID(), items, p)
 		m.toOwnResources(user, p)
-		m.endDirected(s, covered)
+		m.endDirected(ctx, s, covered)
 		return nil
 	}
 	prev, prevPrio := s.Presence(), s.Priority()
@@ -48,7 +48,7 @@ func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Elemen
 		s.SetPresence(prev, prevPrio)
 		return err
 	}
-	m.toSubscribers(items, p)
+	m.toSubscribers(ctx, s.JID(), items, p)
 	m.toOwnResources(user, p)
 	if initial {
 		m.initial(ctx, s, items)
@@ -56,10 +56,11 @@ func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Elemen
 	return nil
 }
 
-// toSubscribers sends p to the available resources of every local contact
-// with a 'from' or 'both' subscription, addressed to the contact's bare
-// JID. It returns the contacts it covered.
-func (m *Module) toSubscribers(items []storage.RosterItem, p *xml.Element) map[jid.JID]bool {
+// toSubscribers sends p, from the session from, to the available
+// resources of every local contact with a 'from' or 'both' subscription,
+// addressed to the contact's bare JID, except where a block cuts them off
+// (XEP-0191). It returns the contacts it covered.
+func (m *Module) toSubscribers(ctx context.Context, from jid.JID, items []storage.RosterItem, p *xml.Element) map[jid.JID]bool {
 	covered := make(map[jid.JID]bool)
 	for _, it := range items {
 		if !hasFrom(it) {
@@ -70,7 +71,7 @@ func (m *Module) toSubscribers(items []storage.RosterItem, p *xml.Element) map[j
 			continue // no server-to-server yet
 		}
 		covered[c] = true
-		m.r.SendTo(c, addressed(p, c))
+		m.sendTo(ctx, from, c, addressed(p, c))
 	}
 	return covered
 }
@@ -94,6 +95,11 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 		if err != nil || !m.r.IsLocalAccount(c) {
 			continue
 		}
+		if m.cut(ctx, s.JID(), c) {
+			// XEP-0191 §3.3: no probe to a contact the user blocks, and
+			// none answered by a contact who blocks the user.
+			continue
+		}
 		// The probe's answer, checked against the contact's own roster
 		// as the contact's server would (RFC 6121 §4.3.2).
 		theirs, ok, err := m.rost.Item(ctx, c.String(), user.String())
@@ -112,7 +118,7 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 			}
 			continue
 		}
-		m.presenceOf(c, s)
+		m.presenceOf(ctx, c, s)
 	}
 	for _, o := range m.r.Sessions(s.Bare()) {
 		if o == s {
@@ -124,6 +130,9 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 	}
 	for _, it := range items {
 		if it.PendingIn {
+			if c, err := jid.Parse(it.JID); err == nil && m.cut(ctx, s.JID(), c) {
+				continue // XEP-0191 §3.3
+			}
 			m.send(s, xml.New(stanza.NSClient, "presence",
 				"from", it.JID, "to", user.String(), "type", typeSubscribe))
 		}
@@ -159,10 +168,10 @@ func (m *Module) probeRefused(ctx context.Context, user, contact jid.JID, un *xm
 }
 
 // presenceOf sends the last presence of each available resource of
-// contact to session s.
-func (m *Module) presenceOf(contact jid.JID, s *router.Session) {
+// contact to session s, except a resource cut off by a block.
+func (m *Module) presenceOf(ctx context.Context, contact jid.JID, s *router.Session) {
 	for _, cs := range m.r.Sessions(contact.String()) {
-		if pres := cs.Presence(); pres != nil {
+		if pres := cs.Presence(); pres != nil && !m.cut(ctx, cs.JID(), s.JID()) {
 			m.send(s, addressed(pres, s.JID()))
 		}
 	}
@@ -207,13 +216,13 @@ func (m *Module) directed(ctx context.Context, s *router.Session, p *xml.Element
 		d.to[to] = true
 	}
 	d.mu.Unlock()
-	m.deliver(to, p)
+	m.sendTo(ctx, s.JID(), to, p)
 	return nil
 }
 
 // endDirected sends unavailable to the recipients of directed presence not
 // already told by a broadcast (covered), and forgets them.
-func (m *Module) endDirected(s *router.Session, covered map[jid.JID]bool) {
+func (m *Module) endDirected(ctx context.Context, s *router.Session, covered map[jid.JID]bool) {
 	d, ok := s.Value(directedKey{}).(*directedSet)
 	if !ok {
 		return
@@ -226,7 +235,7 @@ func (m *Module) endDirected(s *router.Session, covered map[jid.JID]bool) {
 		if covered[j.Bare()] {
 			continue
 		}
-		m.deliver(j, xml.New(stanza.NSClient, "presence",
+		m.sendTo(ctx, s.JID(), j, xml.New(stanza.NSClient, "presence",
 			"type", typeUnavailable, "from", s.JID().String(), "to", j.String()))
 	}
 }

@@ -30,5 +30,12 @@
 // Probes from clients are ignored (the server probes on their behalf);
 // presence errors are routed only to the full JID they address.
 //
+// Blocking (XEP-0191 §3.3), with a Blocker installed by SetBlocker: no
+// presence flows between two accounts when either blocks the other
+// (broadcasts, directed presence, probes and their answers, subscription
+// stanzas, all dropped silently), and a client's presence with a 'to' its
+// account blocks is answered not-acceptable with <blocked/>. Blocked and
+// Unblocked send the presence a change of blocklist calls for.
+//
 // No configuration, no metrics.
 package presence

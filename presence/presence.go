@@ -32,9 +32,10 @@ const (
 
 // Module handles presence from local clients.
 type Module struct {
-	r    *router.Router
-	rost *roster.Module
-	log  *slog.Logger
+	r       *router.Router
+	rost    *roster.Module
+	log     *slog.Logger
+	blocker Blocker // nil: nothing is blocked (see SetBlocker)
 }
 
 // New returns the presence module and installs it as rost's remove
@@ -51,6 +52,9 @@ func (m *Module) Name() string { return "presence" }
 // HandlePresence implements router.PresenceHandler. p has 'from' stamped
 // with the session's full JID; to is its parsed 'to' (zero if none).
 func (m *Module) HandlePresence(ctx context.Context, s *router.Session, p *xml.Element, to jid.JID) error {
+	if !to.IsZero() && m.blocks(ctx, s.JID(), to) {
+		return blockedError() // XEP-0191 §3.3; never for type error (router)
+	}
 	switch typ := p.Attr("type"); typ {
 	case typeAvailable, typeUnavailable:
 		prio := 0
@@ -73,9 +77,7 @@ func (m *Module) HandlePresence(ctx context.Context, s *router.Session, p *xml.E
 		return nil // the server probes for its clients (RFC 6121 §4.3)
 	case typeError:
 		if to.IsFull() {
-			if t := m.r.Session(to); t != nil {
-				m.send(t, p)
-			}
+			m.sendTo(ctx, s.JID(), to, p)
 		}
 		return nil
 	default:
@@ -96,10 +98,10 @@ func (m *Module) SessionEnded(ctx context.Context, s *router.Session) {
 		if err != nil {
 			m.log.Error("presence: roster unavailable at session end", "jid", s.JID().String(), "err", err)
 		}
-		covered = m.toSubscribers(items, un)
+		covered = m.toSubscribers(ctx, s.JID(), items, un)
 		m.toOwnResources(s.JID().Bare(), un)
 	}
-	m.endDirected(s, covered)
+	m.endDirected(ctx, s, covered)
 }
 
 // checkAvailable validates an available presence and returns its priority
@@ -129,18 +131,6 @@ func (m *Module) send(s *router.Session, st *xml.Element) {
 	if err := s.Send(st); err != nil {
 		m.log.Debug("presence not queued", "to", s.JID().String(), "err", err)
 	}
-}
-
-// deliver sends a server-built or routed presence to a local JID: a full
-// JID gets it if bound, a bare JID on all its available resources.
-func (m *Module) deliver(to jid.JID, st *xml.Element) {
-	if to.IsFull() {
-		if t := m.r.Session(to); t != nil {
-			m.send(t, st)
-		}
-		return
-	}
-	m.r.SendTo(to, st)
 }
 
 // addressed returns a copy of st with 'to' set.

@@ -63,7 +63,7 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 		if err := m.route(ctx, user, contact, st, m.inSubscribed); err != nil {
 			return err
 		}
-		m.sendPresence(user, contact)
+		m.sendPresence(ctx, user, contact)
 		return nil
 
 	case typeUnsubscribe:
@@ -90,7 +90,7 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 		// §3.2.2: the unavailable presence goes while the contact is
 		// still subscribed, before the unsubscribed.
 		if hasFrom(before) {
-			m.sendUnavailable(user, contact)
+			m.sendUnavailable(ctx, user, contact)
 		}
 		return m.route(ctx, user, contact, st, m.inUnsubscribed)
 	}
@@ -109,6 +109,9 @@ func (m *Module) route(ctx context.Context, from, to jid.JID, st *xml.Element, i
 	ok, err := m.r.UserExists(ctx, to.String())
 	if err != nil || !ok {
 		return err
+	}
+	if m.blocks(ctx, to, from) {
+		return nil // XEP-0191 §3.3: dropped, unanswered, on the contact's side
 	}
 	return in(ctx, to, from, st)
 }
@@ -136,7 +139,7 @@ func (m *Module) inSubscribe(ctx context.Context, owner, peer jid.JID, st *xml.E
 		if err := m.inSubscribed(ctx, peer, owner, reply); err != nil {
 			return err
 		}
-		m.sendPresence(owner, peer)
+		m.sendPresence(ctx, owner, peer)
 	case !before.PendingIn:
 		// A new request: to the owner's available resources now, and to
 		// each new session until answered.
@@ -175,7 +178,7 @@ func (m *Module) inUnsubscribe(ctx context.Context, owner, peer jid.JID, st *xml
 		return err
 	}
 	if hasFrom(before) {
-		m.sendUnavailable(owner, peer)
+		m.sendUnavailable(ctx, owner, peer)
 	}
 	return nil
 }
@@ -210,26 +213,26 @@ func (m *Module) toInterested(owner jid.JID, st *xml.Element) {
 
 // sendPresence sends the current presence of each of user's available
 // resources to contact, who may now see it (§3.1.5).
-func (m *Module) sendPresence(user, contact jid.JID) {
+func (m *Module) sendPresence(ctx context.Context, user, contact jid.JID) {
 	if !m.r.IsLocalAccount(contact) {
 		return
 	}
 	for _, s := range m.r.Sessions(user.String()) {
 		if pres := s.Presence(); pres != nil {
-			m.r.SendTo(contact, addressed(pres, contact))
+			m.sendTo(ctx, s.JID(), contact, addressed(pres, contact))
 		}
 	}
 }
 
 // sendUnavailable tells contact, who may no longer see user's presence,
 // that each of user's available resources is gone (§3.2.2, §3.3.3).
-func (m *Module) sendUnavailable(user, contact jid.JID) {
+func (m *Module) sendUnavailable(ctx context.Context, user, contact jid.JID) {
 	if !m.r.IsLocalAccount(contact) {
 		return
 	}
 	for _, s := range m.r.Sessions(user.String()) {
 		if s.Available() {
-			m.r.SendTo(contact, xml.New(stanza.NSClient, "presence",
+			m.sendTo(ctx, s.JID(), contact, xml.New(stanza.NSClient, "presence",
 				"type", typeUnavailable, "from", s.JID().String(), "to", contact.String()))
 		}
 	}
@@ -255,7 +258,7 @@ func (m *Module) RosterItemRemoving(ctx context.Context, owner jid.JID, it stora
 		st := xml.New(stanza.NSClient, "presence",
 			"from", user.String(), "to", contact.String(), "type", typeUnsubscribed)
 		if hasFrom(it) {
-			m.sendUnavailable(user, contact) // before unsubscribed (§3.2.2)
+			m.sendUnavailable(ctx, user, contact) // before unsubscribed (§3.2.2)
 		}
 		if err := m.route(ctx, user, contact, st, m.inUnsubscribed); err != nil && !isUnroutable(err) {
 			return err

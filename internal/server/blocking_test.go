@@ -197,3 +197,54 @@ func TestBlockingEnforced(t *testing.T) {
 	alice.Send(`<message to='bob@localhost' id='m5' type='chat'><body>fine</body></message>`)
 	bob.Expect(isMessageWithBody("fine"))
 }
+
+// TestBlockingPresence checks XEP-0191 §3.3-3.4 for presence over a
+// socket: blocking a subscribed contact sends it unavailable presence and
+// stops presence both ways; unblocking sends the current presence again.
+func TestBlockingPresence(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	alice.Expect(isID("r1"))
+	alice.Send(`<presence/>`)
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	bob.Expect(isID("r1"))
+	bob.Send(`<presence/>`)
+	alice.Send(`<presence to='bob@localhost' type='subscribe'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	bob.Send(`<presence to='alice@localhost' type='subscribed'/>`)
+	bob.Send(`<presence to='alice@localhost' type='subscribe'/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	alice.Send(`<presence to='bob@localhost' type='subscribed'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+	bob.Send(`<presence><status>here</status></presence>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.ChildText("", "status") == "here" })
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.ChildText("", "status") == "here" })
+	quiet(t, alice, "q0")
+	quiet(t, bob, "q0")
+
+	block(t, alice, "b1", `<item jid='bob@localhost'/>`)
+	un := bob.Next()
+	if un.Local != "presence" || un.Attr("type") != "unavailable" || un.Attr("from") != "alice@localhost/phone" {
+		t.Fatalf("blocked contact got %s, want unavailable from alice", un)
+	}
+
+	alice.Send(`<presence><status>busy</status></presence>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+	bob.Send(`<presence><status>still here</status></presence>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "bob@localhost/laptop" })
+	quiet(t, bob, "q1")
+	quiet(t, alice, "q1")
+
+	alice.Send(`<presence to='bob@localhost'/>`)
+	if cond, blocked := stanzaErrorOf(alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" })); cond != "not-acceptable" || !blocked {
+		t.Fatalf("directed presence to a blocked contact: %q blocked=%v", cond, blocked)
+	}
+
+	alice.Send(`<iq type='set' id='u1'><unblock xmlns='urn:xmpp:blocking'><item jid='bob@localhost'/></unblock></iq>`)
+	alice.Expect(isID("u1"))
+	if p := bob.Next(); p.Local != "presence" || p.Attr("from") != "alice@localhost/phone" || p.ChildText("", "status") != "busy" {
+		t.Fatalf("unblocked contact got %s, want alice's presence", p)
+	}
+}

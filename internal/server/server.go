@@ -116,6 +116,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	dis := disco.New(r)
 	dis.SetRoster(ros)
 	blk := blocking.New(s.Store, r, log)
+	pres := presence.New(r, ros)
+	pres.SetBlocker(blk)
+	blk.SetPresence(pres)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), presence before offline delivery, and
 	// blocking before archiving (a blocked message is never archived).
@@ -123,7 +126,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		dis,
 		ping.New(),
 		ros,
-		presence.New(r, ros),
+		pres,
 		blk,
 		mamMod,
 		carbons.New(r),
