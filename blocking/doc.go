@@ -38,6 +38,8 @@
 //     or error is dropped (router.IQFilter).
 //   - A message or iq the user sends to a JID it blocks is refused with
 //     not-acceptable and <blocked xmlns='urn:xmpp:blocking:errors'/>.
+//   - A message kept in offline storage before its sender was blocked is
+//     discarded instead of delivered (offline.Blocker).
 //   - Presence (the presence module asks Blocks through presence.Blocker):
 //     none flows between the user and a blocked JID either way, probes
 //     and subscription stanzas from it included, all dropped silently;

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
@@ -48,6 +49,7 @@ type Module struct {
 	store storage.Offline
 	log   *slog.Logger
 	now   func() time.Time // tests replace it
+	block Blocker          // nil: nothing is blocked
 
 	locks userLocks
 }
@@ -58,6 +60,34 @@ func New(cfg Config, store storage.Offline, log *slog.Logger) *Module {
 		log = slog.Default()
 	}
 	return &Module{cfg: cfg, store: store, log: log, now: time.Now}
+}
+
+// Blocker tells whether an account blocks a JID (XEP-0191; the blocking
+// module implements it, an interface so that offline does not import it).
+type Blocker interface {
+	Blocks(ctx context.Context, owner string, peer jid.JID) (bool, error)
+}
+
+// SetBlocker installs the blocklists delivery honours: a message stored
+// before its sender was blocked is not delivered (XEP-0191 §3.3: once
+// blocked, no stanza from the contact reaches the user); it is discarded.
+// It must be called before serving.
+func (m *Module) SetBlocker(b Blocker) { m.block = b }
+
+// blocked reports whether owner blocks the sender of st.
+func (m *Module) blocked(ctx context.Context, owner string, st *xml.Element) bool {
+	if m.block == nil {
+		return false
+	}
+	from, err := jid.Parse(st.Attr("from"))
+	if err != nil {
+		return false
+	}
+	b, err := m.block.Blocks(ctx, owner, from)
+	if err != nil {
+		m.log.Error("offline: blocklist unavailable", "user", owner, "err", err)
+	}
+	return b
 }
 
 // Name implements router.Module.
@@ -133,6 +163,8 @@ func (m *Module) SessionAvailable(ctx context.Context, s *router.Session) {
 				// A stored stanza we cannot read would block the queue
 				// forever; log it and let it go.
 				m.log.Error("offline message unreadable, dropped", "user", bare, "seq", om.Seq, "err", err)
+			} else if m.blocked(ctx, bare, st) {
+				// Discarded with the delivered ones.
 			} else if err := s.Send(st); err != nil {
 				break // the session is going away; keep the rest
 			}

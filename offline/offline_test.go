@@ -245,3 +245,23 @@ func TestConfig(t *testing.T) {
 		t.Errorf("DefaultConfig() = %+v", DefaultConfig())
 	}
 }
+
+// blockRomeo blocks romeo@example.org for juliet.
+type blockRomeo struct{}
+
+func (blockRomeo) Blocks(_ context.Context, owner string, peer jid.JID) (bool, error) {
+	return owner == "juliet@example.org" && peer.Bare().String() == "romeo@example.org", nil
+}
+
+// TestDeliverBlocked: a message stored before its sender was blocked is
+// not delivered, and is discarded (XEP-0191 §3.3).
+func TestDeliverBlocked(t *testing.T) {
+	e, m, romeo, _ := setup(t, 10)
+	e.Send(romeo, `<message type="chat" to="juliet@example.org"><body>before the block</body></message>`)
+	m.SetBlocker(blockRomeo{})
+	routertest.Expect(t, online(e, "balcony", 0, false))
+	rest, err := e.Store.OfflineMessages(context.Background(), "juliet@example.org")
+	if err != nil || len(rest) != 0 {
+		t.Errorf("left in storage: %d, %v", len(rest), err)
+	}
+}

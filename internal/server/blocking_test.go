@@ -248,3 +248,17 @@ func TestBlockingPresence(t *testing.T) {
 		t.Fatalf("unblocked contact got %s, want alice's presence", p)
 	}
 }
+
+// TestBlockingOfflineStored: a message kept offline before its sender was
+// blocked is not delivered once the user blocks the sender (§3.3).
+func TestBlockingOfflineStored(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<message to='alice@localhost' id='m1' type='chat'><body>stored before</body></message>`)
+	quiet(t, bob, "q1")
+	alice := login(t, s, "alice", "phone") // not available yet: nothing delivered
+	block(t, alice, "b1", `<item jid='bob@localhost'/>`)
+	alice.Send(`<presence/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+	quiet(t, alice, "q2")
+}

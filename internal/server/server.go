@@ -119,6 +119,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	pres := presence.New(r, ros)
 	pres.SetBlocker(blk)
 	blk.SetPresence(pres)
+	off := offline.New(mods.Offline, s.Store, log)
+	off.SetBlocker(blk)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), presence before offline delivery, and
 	// blocking before archiving (a blocked message is never archived).
@@ -130,7 +132,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		blk,
 		mamMod,
 		carbons.New(r),
-		offline.New(mods.Offline, s.Store, log),
+		off,
 	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
