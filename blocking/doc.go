@@ -22,7 +22,7 @@
 // (as RFC 6121 §2.1.5 rules for the roster, which XEP-0191 leaves to
 // XEP-0016 and the core RFCs).
 //
-// JID matching follows §5 (XEP-0016 §2.1): a stanza's peer address matches
+// JID matching follows §6 (XEP-0016 §2.1): a stanza's peer address matches
 // a blocked item when the item is the full JID, the bare JID, the
 // domain/resource, or the domain — a domain item also covering any of its
 // subdomains.
@@ -57,8 +57,9 @@
 // storage read after the first. The cache assumes this process is the only
 // writer of the blocklists (as for the rest of the storage).
 //
-// Feature: urn:xmpp:blocking on accounts (XEP-0191 §3.1: clients ask their
-// server, disco#info of their own bare JID in Skald).
+// Feature: urn:xmpp:blocking on the server (XEP-0191 §3.1: clients ask
+// their server's domain) and on accounts (disco#info of their own bare JID,
+// where Skald lists account features).
 //
 // Config: none.
 package blocking

@@ -75,7 +75,7 @@ func (*Module) Name() string { return "blocking" }
 
 // DiscoFeatures implements router.FeatureProvider.
 func (*Module) DiscoFeatures() (server, account []string) {
-	return nil, []string{NS}
+	return []string{NS}, []string{NS}
 }
 
 // RegisterIQ implements router.IQRegistrar.
@@ -290,7 +290,7 @@ func (m *Module) loaded(ctx context.Context, owner string) (*list, error) {
 	return l, nil
 }
 
-// Blocks reports whether owner (a local bare JID) blocks peer (§5).
+// Blocks reports whether owner (a local bare JID) blocks peer (§6).
 func (m *Module) Blocks(ctx context.Context, owner string, peer jid.JID) (bool, error) {
 	l, err := m.loaded(ctx, owner)
 	if err != nil {
@@ -301,7 +301,7 @@ func (m *Module) Blocks(ctx context.Context, owner string, peer jid.JID) (bool, 
 	return matches(l.jids, peer), nil
 }
 
-// matches applies §5's order: full JID, bare JID, domain/resource, domain
+// matches applies §6's order: full JID, bare JID, domain/resource, domain
 // (and the domains the peer's domain is a subdomain of).
 func matches(set map[string]bool, peer jid.JID) bool {
 	if len(set) == 0 || peer.IsZero() {

@@ -183,7 +183,7 @@ func TestCache(t *testing.T) {
 func TestDiscoFeatures(t *testing.T) {
 	_, m, _ := setup(t)
 	server, account := m.DiscoFeatures()
-	if len(server) != 0 || len(account) != 1 || account[0] != NS {
+	if len(server) != 1 || server[0] != NS || len(account) != 1 || account[0] != NS {
 		t.Errorf("features %q %q", server, account)
 	}
 }

@@ -44,15 +44,18 @@ func TestBlockingCommand(t *testing.T) {
 	phone := login(t, s, "alice", "phone")
 	tablet := login(t, s, "alice", "tablet") // never requests the list
 
-	if cond, el := discoAsk(t, phone, "info", "alice@localhost", nsDiscoInfo, ""); cond != "result" {
-		t.Fatalf("disco#info: %s", el)
-	} else {
-		found := false
-		for _, f := range el.Child(nsDiscoInfo, "query").ChildrenNamed(nsDiscoInfo, "feature") {
-			found = found || f.Attr("var") == nsBlocking
-		}
-		if !found {
-			t.Fatalf("disco#info lacks %s: %s", nsBlocking, el)
+	// §3.1: the server's domain; Skald lists it on the account too.
+	for _, to := range []string{"localhost", "alice@localhost"} {
+		if cond, el := discoAsk(t, phone, "info-"+to, to, nsDiscoInfo, ""); cond != "result" {
+			t.Fatalf("disco#info to %s: %s", to, el)
+		} else {
+			found := false
+			for _, f := range el.Child(nsDiscoInfo, "query").ChildrenNamed(nsDiscoInfo, "feature") {
+				found = found || f.Attr("var") == nsBlocking
+			}
+			if !found {
+				t.Fatalf("disco#info to %s lacks %s: %s", to, nsBlocking, el)
+			}
 		}
 	}
 
