@@ -7,7 +7,8 @@
 //   - get <blocklist/>: the blocked JIDs, one <item jid="…"/> each, sorted.
 //   - set <block/> with one or more <item jid="…"/>: adds them. No item is
 //     bad-request (§3.3); an item whose jid is missing or not a valid JID
-//     is jid-malformed, and nothing of the set is stored.
+//     is jid-malformed, and nothing of the set is stored. A block that
+//     would make the list longer than MaxItems is policy-violation.
 //   - set <unblock/> with items: removes them (JIDs not blocked are
 //     ignored); with no items: empties the list (§3.5).
 //

@@ -22,6 +22,11 @@ const (
 	NSErrors = "urn:xmpp:blocking:errors"
 )
 
+// MaxItems bounds a blocklist, so that one account cannot grow its cached
+// list (and the store) without limit; a block beyond it is refused with
+// policy-violation and changes nothing.
+const MaxItems = 1000
+
 // Module implements Blocking Command.
 type Module struct {
 	store storage.Blocking
@@ -149,6 +154,16 @@ func (m *Module) block(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 		return nil, err
 	}
 	l.mu.Lock()
+	n := len(l.jids)
+	for _, j := range jids {
+		if !l.jids[j] {
+			n++
+		}
+	}
+	if n > MaxItems {
+		l.mu.Unlock()
+		return nil, stanza.E(stanza.PolicyViolation, "blocklist full")
+	}
 	added, err := m.store.Block(ctx, owner, jids)
 	if err == nil {
 		if l.jids == nil {

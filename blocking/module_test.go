@@ -2,6 +2,7 @@ package blocking
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -185,5 +186,24 @@ func TestDiscoFeatures(t *testing.T) {
 	server, account := m.DiscoFeatures()
 	if len(server) != 1 || server[0] != NS || len(account) != 1 || account[0] != NS {
 		t.Errorf("features %q %q", server, account)
+	}
+}
+
+func TestMaxItems(t *testing.T) {
+	e, _, _ := setup(t)
+	home, rec := e.Bind(romeo+"/home", true, 0)
+	items := ""
+	for i := range MaxItems {
+		items += fmt.Sprintf(`<item jid="u%d@example.net"/>`, i)
+	}
+	e.Send(home, `<iq type="set" id="1"><block xmlns="urn:xmpp:blocking">`+items+`</block></iq>`)
+	routertest.Expect(t, rec, `<iq xmlns="jabber:client" type="result" id="1" to="romeo@example.org/home"/>`)
+	// Already blocked: no growth, accepted.
+	e.Send(home, `<iq type="set" id="2"><block xmlns="urn:xmpp:blocking"><item jid="u0@example.net"/></block></iq>`)
+	routertest.Expect(t, rec, `<iq xmlns="jabber:client" type="result" id="2" to="romeo@example.org/home"/>`)
+	e.Send(home, `<iq type="set" id="3"><block xmlns="urn:xmpp:blocking"><item jid="one@too.many"/></block></iq>`)
+	routertest.Expect(t, rec, `<iq xmlns="jabber:client" id="3" to="romeo@example.org/home" type="error"><error type="modify"><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas" xml:lang="en">blocklist full</text></error></iq>`)
+	if l, _ := e.Store.Blocklist(context.Background(), romeo); len(l) != MaxItems {
+		t.Errorf("stored %d items", len(l))
 	}
 }
