@@ -136,5 +136,10 @@ func TestInteropStreamManagement(t *testing.T) { runInterop(t, "stream_managemen
 // and no chat state.
 func TestInteropCSI(t *testing.T) { runInterop(t, "csi.py") }
 
+// TestInteropBlocking: slixmpp's XEP-0191 plugin blocks and unblocks a
+// contact; pushes reach the other resource, messages are refused both
+// ways while blocked and flow again after.
+func TestInteropBlocking(t *testing.T) { runInterop(t, "blocking.py") }
+
 // TestInteropDirectTLS: login over the XEP-0368 direct TLS port.
 func TestInteropDirectTLS(t *testing.T) { runInterop(t, "direct_tls.py") }
