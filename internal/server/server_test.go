@@ -73,6 +73,19 @@ func login(t testing.TB, s *testServer, user, resource string) *xmpptest.Conn {
 	return c
 }
 
+// mutualSubscription has alice (online as alice@localhost/phone) and bob,
+// both online with their rosters requested, subscribe to each other, and
+// returns once bob has seen alice/phone's presence.
+func mutualSubscription(alice, bob *xmpptest.Conn) {
+	alice.Send(`<presence to='bob@localhost' type='subscribe'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	bob.Send(`<presence to='alice@localhost' type='subscribed'/>`)
+	bob.Send(`<presence to='alice@localhost' type='subscribe'/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	alice.Send(`<presence to='bob@localhost' type='subscribed'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+}
+
 func isMessageWithBody(body string) func(*xml.Element) bool {
 	return func(e *xml.Element) bool { return e.Local == "message" && e.ChildText("", "body") == body }
 }
@@ -92,13 +105,7 @@ func TestChatEndToEnd(t *testing.T) {
 	bob.Send(`<presence/>`)
 
 	// Subscription both ways.
-	alice.Send(`<presence to='bob@localhost' type='subscribe'/>`)
-	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
-	bob.Send(`<presence to='alice@localhost' type='subscribed'/>`)
-	bob.Send(`<presence to='alice@localhost' type='subscribe'/>`)
-	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
-	alice.Send(`<presence to='bob@localhost' type='subscribed'/>`)
-	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+	mutualSubscription(alice, bob)
 	bob.Send(`<presence><status>here</status></presence>`)
 	alice.Expect(func(e *xml.Element) bool {
 		return e.Local == "presence" && e.ChildText("", "status") == "here" && strings.HasPrefix(e.Attr("from"), "bob@localhost/")
