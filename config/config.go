@@ -30,6 +30,11 @@ type Config struct {
 	// /debug/pprof/. Loopback addresses only: profiles show memory
 	// contents. "" (the default) serves nothing.
 	DebugAddress string `toml:"debug_address"`
+	// MetricsAddress, if set, serves the operator metrics in the Prometheus
+	// text format over HTTP at /metrics (nothing else). Any host:port: the
+	// metrics are counts, not memory contents. "" (the default) serves
+	// nothing.
+	MetricsAddress string `toml:"metrics_address"`
 	// ReleaseFreeMemory returns the memory Go's collector holds free to the
 	// operating system whenever the server is quiet, rather than keeping up
 	// to twice the live heap mapped (see internal/server/memory.go).
@@ -157,7 +162,7 @@ func Default() *Config {
 
 // coreKeys are the top-level keys Load decodes itself; every other
 // top-level table is a module section.
-var coreKeys = append([]string{"domains", "data_dir", "log_level", "debug_address", "release_free_memory"}, coreTables...)
+var coreKeys = append([]string{"domains", "data_dir", "log_level", "debug_address", "metrics_address", "release_free_memory"}, coreTables...)
 
 // coreTables are the core keys that are tables, named with the module
 // sections when an unknown section is reported.
@@ -197,7 +202,7 @@ func parse(path string, src []byte) (*Config, error) {
 
 	targets := map[string]any{
 		"domains": &c.Domains, "data_dir": &c.DataDir, "log_level": &c.LogLevel,
-		"debug_address": &c.DebugAddress, "release_free_memory": &c.ReleaseFreeMemory, "c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
+		"debug_address": &c.DebugAddress, "metrics_address": &c.MetricsAddress, "release_free_memory": &c.ReleaseFreeMemory, "c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
 	}
 	var errs []error
 	for _, k := range c.topKeys() {

@@ -83,6 +83,7 @@ func TestLoad(t *testing.T) {
 domains = ["example.org", "Chat.Example.COM"]
 data_dir = "/var/lib/skald"
 log_level = "debug"
+metrics_address = ":9464"
 release_free_memory = false
 
 [c2s]
@@ -123,8 +124,8 @@ path = "db/s.db"
 			if !reflect.DeepEqual(c.Domains, []string{"example.org", "chat.example.com"}) {
 				t.Errorf("Domains = %q (want canonical lower case)", c.Domains)
 			}
-			if c.DataDir != "/var/lib/skald" || c.LogLevel != "debug" || c.ReleaseFreeMemory {
-				t.Errorf("DataDir, LogLevel, ReleaseFreeMemory = %q, %q, %v", c.DataDir, c.LogLevel, c.ReleaseFreeMemory)
+			if c.DataDir != "/var/lib/skald" || c.LogLevel != "debug" || c.ReleaseFreeMemory || c.MetricsAddress != ":9464" {
+				t.Errorf("DataDir, LogLevel, ReleaseFreeMemory, MetricsAddress = %q, %q, %v, %q", c.DataDir, c.LogLevel, c.ReleaseFreeMemory, c.MetricsAddress)
 			}
 			if c.TLS.CertFile != filepath.Join(dir, "certs/fullchain.pem") || c.TLS.KeyFile != "/etc/skald/key.pem" || c.SelfSigned() {
 				t.Errorf("TLS = %+v", c.TLS)
@@ -305,6 +306,15 @@ func TestValidate(t *testing.T) {
 		{"debug on all interfaces", func(c *Config) { c.DebugAddress = ":6060" }, `debug_address: ":6060" is not a loopback address`},
 		{"debug on a public address", func(c *Config) { c.DebugAddress = "192.0.2.1:6060" }, "is not a loopback address"},
 		{"debug bad address", func(c *Config) { c.DebugAddress = "6060" }, "debug_address: not a host:port address"},
+		{"metrics off", func(c *Config) { c.MetricsAddress = "" }, ""},
+		{"metrics on loopback", func(c *Config) { c.MetricsAddress = "127.0.0.1:9464" }, ""},
+		{"metrics on all interfaces", func(c *Config) { c.MetricsAddress = ":9464" }, ""},
+		{"metrics on a public address", func(c *Config) { c.MetricsAddress = "192.0.2.1:9464" }, ""},
+		{"metrics on IPv6", func(c *Config) { c.MetricsAddress = "[::]:9464" }, ""},
+		{"metrics without port", func(c *Config) { c.MetricsAddress = "9464" }, "metrics_address: not a host:port address"},
+		{"metrics without port, host", func(c *Config) { c.MetricsAddress = "192.0.2.1" }, "metrics_address: not a host:port address"},
+		{"metrics bad port", func(c *Config) { c.MetricsAddress = "127.0.0.1:http-metrics" }, `metrics_address: port "http-metrics" is not a number`},
+		{"metrics port out of range", func(c *Config) { c.MetricsAddress = ":70000" }, `metrics_address: port "70000" is not a number from 0 to 65535`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -365,7 +375,7 @@ func TestExampleFile(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	if n < 21 {
+	if n < 22 {
 		t.Fatalf("uncommented %d options, want every core option", n)
 	}
 	p := writeConfig(t, strings.Join(lines, "\n"))
@@ -375,7 +385,7 @@ func TestExampleFile(t *testing.T) {
 	}
 	d, dir := Default(), filepath.Dir(p)
 	if c.C2S != d.C2S || !reflect.DeepEqual(c.Domains, d.Domains) || c.LogLevel != d.LogLevel || c.TLS != d.TLS ||
-		c.ReleaseFreeMemory != d.ReleaseFreeMemory ||
+		c.ReleaseFreeMemory != d.ReleaseFreeMemory || c.MetricsAddress != "127.0.0.1:9464" || // the example address, off by default
 		c.DataDir != filepath.Join(dir, d.DataDir) ||
 		c.Storage != (Storage{Backend: d.Storage.Backend, Path: filepath.Join(dir, d.DatabasePath())}) {
 		t.Errorf("example defaults differ from Default():\n%+v\n%+v", c, d)

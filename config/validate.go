@@ -56,6 +56,11 @@ func (c *Config) Validate() error {
 			bad("debug_address", "%q is not a loopback address; profiles show memory contents, so they are served on loopback only", a)
 		}
 	}
+	if a := c.MetricsAddress; a != "" {
+		if err := checkAddress(a); err != nil {
+			bad("metrics_address", "%v", err)
+		}
+	}
 	c.validateC2S(bad)
 
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {

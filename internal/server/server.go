@@ -26,6 +26,7 @@ import (
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
 	"github.com/skald-xmpp/skald/internal/certs"
+	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/mam"
 	"github.com/skald-xmpp/skald/offline"
@@ -54,15 +55,19 @@ type Server struct {
 	Router *router.Router
 	MAM    *mam.Module
 	C2S    *c2s.Server
-	log    *slog.Logger
+	// Metrics holds every metric, served at metrics_address.
+	Metrics *metrics.Registry
+	log     *slog.Logger
 
-	tls            *tls.Config
-	memoryFallback bool
-	wg             sync.WaitGroup
-	cancel         context.CancelFunc
-	listeners      []net.Listener
-	debugListener  net.Listener // debug_address, see debug.go
-	debug          *http.Server
+	tls             *tls.Config
+	memoryFallback  bool
+	wg              sync.WaitGroup
+	cancel          context.CancelFunc
+	listeners       []net.Listener
+	debugListener   net.Listener // debug_address, see debug.go
+	debug           *http.Server
+	metricsListener net.Listener // metrics_address, see metrics.go
+	metricsHTTP     *http.Server
 }
 
 // Options adjust assembly for tests.
@@ -78,7 +83,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{Config: cfg, log: log, tls: opt.TLS, Store: opt.Store}
+	s := &Server{Config: cfg, log: log, tls: opt.TLS, Store: opt.Store, Metrics: metrics.NewRegistry()}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -287,6 +292,10 @@ func (s *Server) Listen() error {
 		s.closeListeners()
 		return fmt.Errorf("listen %s: %w", s.Config.DebugAddress, err)
 	}
+	if err := s.listenMetrics(); err != nil {
+		s.closeListeners()
+		return fmt.Errorf("listen %s: %w", s.Config.MetricsAddress, err)
+	}
 	return nil
 }
 
@@ -298,6 +307,9 @@ type taggedListener struct {
 func (s *Server) closeListeners() {
 	for _, l := range s.listeners {
 		l.Close()
+	}
+	if s.debugListener != nil {
+		s.debugListener.Close()
 	}
 }
 
@@ -326,6 +338,7 @@ func (s *Server) Start(ctx context.Context) {
 		})
 	}
 	s.serveDebug()
+	s.serveMetrics()
 	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
 	if s.Config.ReleaseFreeMemory {
 		s.goroutine(func() {
@@ -360,6 +373,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.C2S.Shutdown(ctx)
 	if s.debug != nil {
 		s.debug.Close() // a running profile is cut short, not waited for
+	}
+	if s.metricsHTTP != nil {
+		s.metricsHTTP.Close()
 	}
 	if s.cancel != nil {
 		s.cancel()
