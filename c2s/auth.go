@@ -71,6 +71,7 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 	}
 	ip := remoteIP(c.raw)
 	if !c.srv.limit.allow("ip:" + ip) {
+		c.srv.counters.authFailures.Inc()
 		return false, c.saslFailure("temporary-auth-failure", "too many failed attempts; wait a minute")
 	}
 	mech := auth.Attr("mechanism")
@@ -180,6 +181,7 @@ func (c *conn) authFailed(err error, ip, triedName, limitedName string) error {
 		c.srv.limit.fail("user:" + triedName + "@" + c.domain)
 	}
 	c.authFails++
+	c.srv.counters.authFailures.Inc()
 	c.log.Info("c2s authentication failed", "condition", cond)
 	if err := c.saslFailure(cond, text); err != nil {
 		return err

@@ -398,6 +398,7 @@ func (c *conn) handleMessages(first *xml.Element) (next *xml.Element, err error)
 		}
 		batch = append(batch, el)
 	}
+	c.srv.counters.stanzasIn.Add(uint64(len(batch)))
 	n, err := c.srv.router.HandleMessagesFromClient(context.Background(), c.sess.rs, batch)
 	for range n {
 		c.sess.stanzaHandled()
@@ -546,6 +547,7 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 	case el.Space == stream.NSCSI && c.user != "":
 		return false, c.handleCSI(el)
 	case el.Space == stream.NSClient && (el.Local == "message" || el.Local == "presence" || el.Local == "iq"):
+		c.srv.counters.stanzasIn.Inc()
 		return false, c.handleStanza(el)
 	case el.Space == stream.NSClient:
 		return false, stream.New(stream.UnsupportedStanzaType, "")
@@ -647,6 +649,7 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 	c.sess = newSession(c.srv, full, c)
 	c.negotiated()
 	c.srv.router.Bind(context.Background(), c.sess.rs)
+	c.srv.counters.sessions.Add(1) // until endLocked unbinds it
 	reply := stanza.Result(el)
 	reply.SetAttr("from", "")
 	reply.Append(xml.New(stream.NSBind, "bind").Append(xml.New(stream.NSBind, "jid").AppendText(full.String())))
@@ -736,6 +739,7 @@ func (c *conn) closeLater() {
 // reader replaces.
 func (c *conn) writeFailed(err error) {
 	if errors.Is(err, errQueueFull) {
+		c.srv.counters.slowConsumer.Inc()
 		c.srv.log.Warn("c2s slow consumer cut off", "conn", c.id, "remote", c.raw.RemoteAddr().String())
 	}
 	c.raw.Close()

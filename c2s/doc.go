@@ -26,6 +26,10 @@
 // one place that writes it), stanza errors answer one stanza (the router).
 // Internal error text is logged, never sent.
 //
-// Layering: c2s imports internal/xml, jid, stanza, stream, storage, sasl and
-// router. Nothing imports c2s but cmd/skald and tests.
+// Metrics (metrics.go, skald_c2s_*): connections open, accepted and parked,
+// bound sessions, stanzas received, failed authentications and slow
+// consumers cut off; counters are one atomic add where the event happens.
+//
+// Layering: c2s imports internal/xml, internal/metrics, jid, stanza, stream,
+// storage, sasl and router. Nothing imports c2s but cmd/skald and tests.
 package c2s

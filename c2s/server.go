@@ -86,6 +86,8 @@ type Server struct {
 	limit  *authLimiter
 	sm     *smRegistry
 	parker *parker
+	// counters are the metrics counted as things happen (metrics.go).
+	counters counters
 
 	// wg counts every goroutine this server starts. Invariant: a goroutine
 	// started from one wg does not count (Serve's accept loop, which runs
@@ -220,6 +222,7 @@ func (s *Server) startConn(nc net.Conn, directTLS bool) bool {
 	}
 	c := newConn(s, nc, directTLS)
 	s.conns[c] = struct{}{}
+	s.counters.accepted.Inc()
 	s.goroutine(c.serve) // under mu, !shutting: see wg
 	return true
 }

@@ -264,6 +264,7 @@ func (s *session) endLocked() {
 		s.srv.router.Undelivered(ctx, s.rs, parseStanzas(left))
 	}
 	s.srv.router.Unbind(ctx, s.rs)
+	s.srv.counters.sessions.Add(-1)
 }
 
 // parseStanzas turns serialised stanzas back into elements.

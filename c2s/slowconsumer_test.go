@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
 )
@@ -71,4 +72,11 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	// Service goes on for the others.
 	bob.Send(`<message to='alice@localhost/fast' type='chat' id='after'><body>x</body></message>`)
 	fast.Expect(isMessage("after"))
+
+	// The cut is counted, once.
+	reg := metrics.NewRegistry()
+	reg.Register(f.srv)
+	if v := value(t, reg, "skald_c2s_slow_consumer_disconnects_total"); v != 1 {
+		t.Errorf("skald_c2s_slow_consumer_disconnects_total = %v, want 1", v)
+	}
 }

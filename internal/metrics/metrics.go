@@ -157,6 +157,18 @@ func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
+// Value returns the current value of the metric called name, and whether
+// there is one: for tests and tools, not for scraping.
+func (r *Registry) Value(name string) (float64, bool) {
+	r.mu.Lock()
+	m, ok := r.metrics[name]
+	r.mu.Unlock()
+	if !ok {
+		return 0, false
+	}
+	return m.value(), true
+}
+
 // WriteText writes every metric in the text exposition format 0.0.4,
 // sorted by name: a # HELP line, a # TYPE line and the sample.
 func (r *Registry) WriteText(w io.Writer) error {

@@ -90,6 +90,19 @@ func TestFuncsReadAtScrape(t *testing.T) {
 	}
 }
 
+func TestValue(t *testing.T) {
+	r := metrics.NewRegistry()
+	var c metrics.Counter
+	r.Counter("c_total", "C.", &c)
+	c.Add(3)
+	if v, ok := r.Value("c_total"); !ok || v != 3 {
+		t.Errorf("Value(c_total) = %v, %v; want 3, true", v, ok)
+	}
+	if v, ok := r.Value("missing"); ok || v != 0 {
+		t.Errorf("Value(missing) = %v, %v; want 0, false", v, ok)
+	}
+}
+
 func TestRegistrationRefused(t *testing.T) {
 	f := func() float64 { return 0 }
 	tests := []struct {

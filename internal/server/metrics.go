@@ -14,6 +14,13 @@ import (
 // Unlike the debug listener it may listen on any address: metrics are
 // counts, not memory contents.
 
+// metricSources lists what has metrics, in order.
+func metricSources(s *Server) []metrics.Source {
+	return []metrics.Source{
+		s.C2S,
+	}
+}
+
 // metricsMux serves reg at /metrics only; every other path is 404.
 func metricsMux(reg *metrics.Registry) *http.ServeMux {
 	mux := http.NewServeMux()

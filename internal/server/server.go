@@ -170,6 +170,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		dis.Caps(),
 	}
 	s.C2S = c2s.NewServer(cc, r, s.Store, log)
+
+	// The metrics, registered here and only here, in one ordered list:
+	// each source defines its own next to what it measures.
+	s.Metrics.Register(metricSources(s)...)
 	return s, nil
 }
 
