@@ -220,16 +220,18 @@ func (m *Module) appendEntries(ctx context.Context, entries ...*entry) error {
 	if err != nil {
 		return fmt.Errorf("mam: append: %w", err)
 	}
-	i := 0
+	i, stored := 0, 0
 	for _, e := range entries {
 		if e != nil && e.ok && e.item != nil {
 			e.id = m.ids.encode(e.item.ID)
 			if dup == nil || !dup[i] {
 				m.appended(ctx, e.item.Owner)
+				stored++
 			}
 			i++
 		}
 	}
+	m.counters.archived.Add(uint64(stored))
 	return nil
 }
 

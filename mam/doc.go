@@ -85,4 +85,11 @@
 // (true | false | "roster"), archive_expires_after ("1w"; ParseExpiry),
 // archive_cleanup_interval (14400 s), archive_max_items (0 = unlimited),
 // dont_archive_namespaces (chat states).
+//
+// # Metrics
+//
+// metrics.go: skald_mam_messages_archived_total (items stored, a message
+// between two local accounts twice, a resend once),
+// skald_mam_queries_total and skald_mam_query_errors_total (archive
+// queries answered with a result, with an error).
 package mam

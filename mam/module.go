@@ -36,6 +36,8 @@ type Module struct {
 	counts map[string]int
 
 	prefs prefsCache
+
+	counters counters // metrics.go
 }
 
 // maxCounted bounds the counts cache (entries, ~100 bytes each).
@@ -108,7 +110,7 @@ func (m *Module) DiscoFeatures() (server, account []string) {
 func (m *Module) RegisterIQ(r *router.Router) {
 	targets := router.ToAccount | router.ToServer
 	r.HandleIQ("get", NS, "query", targets, router.IQHandlerFunc(m.handleForm))
-	r.HandleIQ("set", NS, "query", targets, router.IQHandlerFunc(m.handleQuery))
+	r.HandleIQ("set", NS, "query", targets, router.IQHandlerFunc(m.countedQuery))
 	r.HandleIQ("get", NS, "metadata", targets, router.IQHandlerFunc(m.handleMetadata))
 	r.HandleIQ("get", NS, "prefs", targets, router.IQHandlerFunc(m.handlePrefsGet))
 	r.HandleIQ("set", NS, "prefs", targets, router.IQHandlerFunc(m.handlePrefsSet))

@@ -18,6 +18,7 @@ import (
 func metricSources(s *Server) []metrics.Source {
 	return []metrics.Source{
 		s.C2S,
+		s.MAM,
 	}
 }
 
