@@ -16,10 +16,15 @@ import (
 
 // metricSources lists what has metrics, in order.
 func metricSources(s *Server) []metrics.Source {
-	return []metrics.Source{
+	list := []metrics.Source{
 		s.C2S,
 		s.MAM,
 	}
+	// The store's own, if it has any (SQLite's writer counters).
+	if st, ok := s.Store.(metrics.Source); ok {
+		list = append(list, st)
+	}
+	return list
 }
 
 // metricsMux serves reg at /metrics only; every other path is 404.

@@ -203,4 +203,9 @@
 // triggers, added by a later migration; MUC archives already fit (the owner
 // is the room's bare JID) and a kind column can be added with ALTER TABLE
 // if the two ever need telling apart.
+//
+// Metrics (metrics.go): the writer's counters, read atomically at scrape
+// time: skald_sqlite_write_batches_total (transactions),
+// skald_sqlite_write_operations_total (write requests in them) and
+// skald_sqlite_checkpoints_total.
 package sqlite
