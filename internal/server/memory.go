@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+
+	skmetrics "github.com/skald-xmpp/skald/internal/metrics"
 )
 
 // Returning free memory to the operating system while the server is quiet
@@ -60,6 +62,9 @@ type releaser struct {
 	last        heapSample
 	quiet       int
 	lastRelease time.Time
+	// releases counts the releases done (skald_memory_releases_total);
+	// nil: not counted.
+	releases *skmetrics.Counter
 }
 
 // check takes one sample and reports whether to release now.
@@ -123,6 +128,9 @@ func releaseFreeMemory(ctx context.Context, r *releaser, log *slog.Logger) {
 				continue
 			}
 			debug.FreeOSMemory()
+			if r.releases != nil {
+				r.releases.Inc()
+			}
 			after := readHeap(samples)
 			r.last = after // the collection's own allocations are not traffic
 			log.Debug("returned free memory to the operating system",

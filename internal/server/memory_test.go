@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	skmetrics "github.com/skald-xmpp/skald/internal/metrics"
 )
 
 func TestReleaserCheck(t *testing.T) {
@@ -143,14 +145,15 @@ func TestReleaseFreeMemory(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	var releases skmetrics.Counter
 	wg.Go(func() {
-		releaseFreeMemory(ctx, &releaser{every: 20 * time.Millisecond, horizon: time.Second, maxRate: 1 << 40}, slog.New(slog.DiscardHandler))
+		releaseFreeMemory(ctx, &releaser{every: 20 * time.Millisecond, horizon: time.Second, maxRate: 1 << 40, releases: &releases}, slog.New(slog.DiscardHandler))
 	})
 	defer func() { cancel(); wg.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
-	for spare() > 16<<20 {
+	for spare() > 16<<20 || releases.Load() == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d MiB still spare", spare()>>20)
+			t.Fatalf("%d MiB still spare, %d releases counted", spare()>>20, releases.Load())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

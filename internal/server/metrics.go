@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	rtmetrics "runtime/metrics"
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/metrics"
@@ -17,6 +18,7 @@ import (
 // metricSources lists what has metrics, in order.
 func metricSources(s *Server) []metrics.Source {
 	list := []metrics.Source{
+		s, // the process: memory releases, Go runtime
 		s.C2S,
 		s.MAM,
 	}
@@ -25,6 +27,41 @@ func metricSources(s *Server) []metrics.Source {
 		list = append(list, st)
 	}
 	return list
+}
+
+var _ metrics.Source = (*Server)(nil)
+
+// RegisterMetrics registers the process's own metrics (metrics.Source):
+// the free-memory releases of release_free_memory (memory.go) and a few
+// Go runtime basics, read from runtime/metrics at scrape time.
+func (s *Server) RegisterMetrics(r *metrics.Registry) {
+	r.Counter("skald_memory_releases_total", "Times free memory was returned to the operating system while the server was quiet (release_free_memory).", &s.releases)
+	r.GaugeFunc("skald_go_goroutines", "Goroutines that currently exist.", func() float64 {
+		return float64(readRuntime("/sched/goroutines:goroutines"))
+	})
+	r.GaugeFunc("skald_go_heap_live_bytes", "Heap memory occupied by live objects, as of the last garbage collection.", func() float64 {
+		return float64(readRuntime("/gc/heap/live:bytes"))
+	})
+	r.GaugeFunc("skald_go_heap_mapped_bytes", "Heap memory mapped and not returned to the operating system: objects, unused span space and free pages.", func() float64 {
+		return float64(readRuntime("/memory/classes/heap/objects:bytes", "/memory/classes/heap/unused:bytes", "/memory/classes/heap/free:bytes"))
+	})
+}
+
+// readRuntime returns the sum of the named runtime/metrics values (0 for
+// one this Go version does not have).
+func readRuntime(names ...string) uint64 {
+	samples := make([]rtmetrics.Sample, len(names))
+	for i, n := range names {
+		samples[i].Name = n
+	}
+	rtmetrics.Read(samples)
+	var sum uint64
+	for _, smp := range samples {
+		if smp.Value.Kind() == rtmetrics.KindUint64 {
+			sum += smp.Value.Uint64()
+		}
+	}
+	return sum
 }
 
 // metricsMux serves reg at /metrics only; every other path is 404.

@@ -4,11 +4,15 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
 // scrape GETs url and returns the status, Content-Type and body.
@@ -67,5 +71,111 @@ func TestMetricsListenerShutdown(t *testing.T) {
 	if resp, err := c.Get("http://" + addr + "/metrics"); err == nil {
 		resp.Body.Close()
 		t.Fatalf("metrics still served after Shutdown: %s", resp.Status)
+	}
+}
+
+// parseText parses a scrape in the text format into name → value,
+// checking that each sample is preceded by its # HELP and # TYPE lines.
+func parseText(t testing.TB, body string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+	if len(lines)%3 != 0 {
+		t.Fatalf("%d lines, want three per metric:\n%s", len(lines), body)
+	}
+	prev := ""
+	for i := 0; i < len(lines); i += 3 {
+		name, value, ok := strings.Cut(lines[i+2], " ")
+		if !ok || !strings.HasPrefix(lines[i], "# HELP "+name+" ") || !strings.HasPrefix(lines[i+1], "# TYPE "+name+" ") {
+			t.Fatalf("malformed metric at line %d:\n%s", i+1, strings.Join(lines[i:i+3], "\n"))
+		}
+		if name <= prev {
+			t.Errorf("%s after %s: not sorted", name, prev)
+		}
+		prev = name
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("%s: value %q: %v", name, value, err)
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// TestMetricsEndToEnd scrapes a server on SQLite over HTTP while two
+// clients, logged in over real sockets, exchange a message, and checks
+// that what happened moved the metrics of every source.
+func TestMetricsEndToEnd(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, st, func(c *config.Config) { c.MetricsAddress = "127.0.0.1:0" }) // closes st at shutdown
+	url := "http://" + s.MetricsAddr() + "/metrics"
+	get := func() map[string]float64 {
+		t.Helper()
+		code, ct, body := scrape(t, url)
+		if code != http.StatusOK || ct != "text/plain; version=0.0.4; charset=utf-8" {
+			t.Fatalf("GET /metrics: %d, Content-Type %q", code, ct)
+		}
+		return parseText(t, body)
+	}
+	before := get()
+	for _, name := range []string{
+		"skald_c2s_connections", "skald_c2s_connections_accepted_total", "skald_c2s_connections_parked",
+		"skald_c2s_sessions", "skald_c2s_stanzas_received_total", "skald_c2s_auth_failures_total",
+		"skald_c2s_slow_consumer_disconnects_total",
+		"skald_mam_messages_archived_total", "skald_mam_queries_total", "skald_mam_query_errors_total",
+		"skald_sqlite_write_batches_total", "skald_sqlite_write_operations_total", "skald_sqlite_checkpoints_total",
+		"skald_memory_releases_total", "skald_go_goroutines", "skald_go_heap_live_bytes", "skald_go_heap_mapped_bytes",
+	} {
+		if _, ok := before[name]; !ok {
+			t.Errorf("%s is not served", name)
+		}
+	}
+
+	alice := login(t, s, "alice", "a")
+	bob := login(t, s, "bob", "b")
+	alice.Send(`<message to='bob@localhost/b' type='chat' id='m1'><body>hello</body></message>`)
+	bob.Expect(isMessageWithBody("hello"))
+	runtime.GC() // the live heap is measured by a collection
+	after := get()
+
+	atLeast := func(name string, want float64) {
+		t.Helper()
+		if after[name] < want {
+			t.Errorf("%s = %v, want at least %v", name, after[name], want)
+		}
+	}
+	moved := func(name string, by float64) {
+		t.Helper()
+		if d := after[name] - before[name]; d < by {
+			t.Errorf("%s moved by %v (%v → %v), want at least %v", name, d, before[name], after[name], by)
+		}
+	}
+	atLeast("skald_c2s_connections", 2)
+	atLeast("skald_c2s_connections_accepted_total", 2)
+	atLeast("skald_c2s_sessions", 2)
+	moved("skald_c2s_stanzas_received_total", 3)  // two binds and the message
+	moved("skald_mam_messages_archived_total", 2) // alice's copy and bob's
+	moved("skald_sqlite_write_batches_total", 1)
+	moved("skald_sqlite_write_operations_total", 1)
+	atLeast("skald_go_goroutines", 1)
+	atLeast("skald_go_heap_live_bytes", 1)
+	if after["skald_go_heap_mapped_bytes"] < after["skald_go_heap_live_bytes"] {
+		t.Errorf("heap mapped %v < heap live %v", after["skald_go_heap_mapped_bytes"], after["skald_go_heap_live_bytes"])
+	}
+}
+
+// TestMetricsMemoryStore: on the memory store there are no SQLite metrics.
+func TestMetricsMemoryStore(t *testing.T) {
+	s := startServer(t, nil, func(c *config.Config) { c.MetricsAddress = "127.0.0.1:0" })
+	_, _, body := scrape(t, "http://"+s.MetricsAddr()+"/metrics")
+	m := parseText(t, body)
+	if _, ok := m["skald_sqlite_write_batches_total"]; ok {
+		t.Error("SQLite metrics served on the memory store")
+	}
+	if _, ok := m["skald_c2s_connections"]; !ok {
+		t.Error("c2s metrics missing on the memory store")
 	}
 }

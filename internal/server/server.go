@@ -68,6 +68,7 @@ type Server struct {
 	debug           *http.Server
 	metricsListener net.Listener // metrics_address, see metrics.go
 	metricsHTTP     *http.Server
+	releases        metrics.Counter // free-memory releases, see memory.go
 }
 
 // Options adjust assembly for tests.
@@ -346,7 +347,7 @@ func (s *Server) Start(ctx context.Context) {
 	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
 	if s.Config.ReleaseFreeMemory {
 		s.goroutine(func() {
-			releaseFreeMemory(ctx, &releaser{every: releaseCheckEvery, horizon: quietHorizon, maxRate: quietMaxRate}, s.log)
+			releaseFreeMemory(ctx, &releaser{every: releaseCheckEvery, horizon: quietHorizon, maxRate: quietMaxRate, releases: &s.releases}, s.log)
 		})
 	}
 	if s.memoryFallback {
