@@ -43,7 +43,12 @@ type Module struct {
 
 // list is one account's cached blocklist. mu is held while it is loaded
 // and while the stored list changes, so the cache never lags the store.
+// change serialises whole block and unblock commands (store, presence,
+// pushes), so that two resources changing the list at once push their
+// changes, and send the presence they call for, in the order the store
+// took them. Lock order: change, then mu; readers take only mu.
 type list struct {
+	change sync.Mutex
 	mu     sync.RWMutex
 	loaded bool
 	jids   map[string]bool // nil when empty
@@ -153,6 +158,8 @@ func (m *Module) block(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 	if err != nil {
 		return nil, err
 	}
+	l.change.Lock()
+	defer l.change.Unlock()
 	l.mu.Lock()
 	n := len(l.jids)
 	for _, j := range jids {
@@ -204,6 +211,8 @@ func (m *Module) unblock(ctx context.Context, iq *router.IQ) (*xml.Element, erro
 	if err != nil {
 		return nil, err
 	}
+	l.change.Lock()
+	defer l.change.Unlock()
 	l.mu.Lock()
 	removed, err := m.store.Unblock(ctx, owner, jids)
 	switch {
