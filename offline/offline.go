@@ -74,20 +74,22 @@ type Blocker interface {
 // It must be called before serving.
 func (m *Module) SetBlocker(b Blocker) { m.block = b }
 
-// blocked reports whether owner blocks the sender of st.
-func (m *Module) blocked(ctx context.Context, owner string, st *xml.Element) bool {
+// blocked reports whether owner blocks the sender of st. An error (the
+// blocklist could not be read) stops delivery: the message stays stored
+// rather than reach a user who may have blocked its sender.
+func (m *Module) blocked(ctx context.Context, owner string, st *xml.Element) (bool, error) {
 	if m.block == nil {
-		return false
+		return false, nil
 	}
 	from, err := jid.Parse(st.Attr("from"))
 	if err != nil {
-		return false
+		return false, nil
 	}
 	b, err := m.block.Blocks(ctx, owner, from)
 	if err != nil {
 		m.log.Error("offline: blocklist unavailable", "user", owner, "err", err)
 	}
-	return b
+	return b, err
 }
 
 // Name implements router.Module.
@@ -163,7 +165,9 @@ func (m *Module) SessionAvailable(ctx context.Context, s *router.Session) {
 				// A stored stanza we cannot read would block the queue
 				// forever; log it and let it go.
 				m.log.Error("offline message unreadable, dropped", "user", bare, "seq", om.Seq, "err", err)
-			} else if m.blocked(ctx, bare, st) {
+			} else if b, err := m.blocked(ctx, bare, st); err != nil {
+				break // keep it and the rest for the next login
+			} else if b {
 				// Discarded with the delivered ones.
 			} else if err := s.Send(st); err != nil {
 				break // the session is going away; keep the rest
