@@ -125,13 +125,17 @@ func (c *csiState) hold(st *xml.Element, b []byte) bool {
 	return len(c.held) <= maxHeld
 }
 
-// flushHeldLocked sends the held presence, oldest first. Caller holds
+// flushHeldLocked sends the held presence, oldest first, and stops at the
+// first failure: the connection is then being cut (a full queue, too many
+// unacknowledged stanzas) and the rest would only fail again. Caller holds
 // s.mu.
 func (s *session) flushHeldLocked() {
 	held := s.csi.held
 	s.csi.held = nil
 	for _, h := range held {
-		s.sendLocked(h.b, true)
+		if s.sendLocked(h.b, true) != nil {
+			return
+		}
 	}
 }
 

@@ -75,13 +75,13 @@ func (s *session) Send(st *xml.Element) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.csi.inactive {
+		if s.ended {
+			return errQueueClosed
+		}
 		switch csiClassify(st) {
 		case csiDrop:
 			return nil
 		case csiHold:
-			if s.ended {
-				return errQueueClosed
-			}
 			if s.csi.hold(st, b) {
 				return nil
 			}
