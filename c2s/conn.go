@@ -648,8 +648,8 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 	}
 	c.sess = newSession(c.srv, full, c)
 	c.negotiated()
+	c.srv.counters.sessions.Add(1) // until endLocked unbinds it; before Bind, so never below zero
 	c.srv.router.Bind(context.Background(), c.sess.rs)
-	c.srv.counters.sessions.Add(1) // until endLocked unbinds it
 	reply := stanza.Result(el)
 	reply.SetAttr("from", "")
 	reply.Append(xml.New(stream.NSBind, "bind").Append(xml.New(stream.NSBind, "jid").AppendText(full.String())))

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/server"
+	"github.com/skald-xmpp/skald/storage/memory"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
@@ -177,5 +180,37 @@ func TestMetricsMemoryStore(t *testing.T) {
 	}
 	if _, ok := m["skald_c2s_connections"]; !ok {
 		t.Error("c2s metrics missing on the memory store")
+	}
+}
+
+// TestShutdownWithoutStart: a server whose listeners are bound but that
+// was never started lets go of them at Shutdown, the metrics and debug
+// listeners included (http.Server.Close closes only what it serves).
+func TestShutdownWithoutStart(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.C2S.StartTLSAddress = "127.0.0.1:0"
+	cfg.C2S.DirectTLSAddress = ""
+	cfg.MetricsAddress = "127.0.0.1:0"
+	cfg.DebugAddress = "127.0.0.1:0"
+	srv, err := server.New(context.Background(), cfg, testLogger(), server.Options{Store: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	addrs := []string{srv.MetricsAddr(), srv.DebugAddr()}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			t.Fatalf("%s still held after Shutdown: %v", a, err)
+		}
+		l.Close()
 	}
 }

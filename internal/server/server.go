@@ -316,6 +316,9 @@ func (s *Server) closeListeners() {
 	if s.debugListener != nil {
 		s.debugListener.Close()
 	}
+	if s.metricsListener != nil {
+		s.metricsListener.Close()
+	}
 }
 
 // Addrs returns the listening addresses: STARTTLS first, then direct TLS.
@@ -382,6 +385,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.metricsHTTP != nil {
 		s.metricsHTTP.Close()
 	}
+	// A server that was never started still holds its bound listeners:
+	// http.Server.Close closes only those it serves. A second Close of a
+	// served one is a harmless error.
+	s.closeListeners()
 	if s.cancel != nil {
 		s.cancel()
 	}
