@@ -35,5 +35,5 @@ func (s *Server) RegisterMetrics(r *metrics.Registry) {
 	})
 	r.Counter("skald_c2s_stanzas_received_total", "Stanzas (message, presence, iq) received from clients.", &s.counters.stanzasIn)
 	r.Counter("skald_c2s_auth_failures_total", "Failed or rate-limited SASL authentication attempts.", &s.counters.authFailures)
-	r.Counter("skald_c2s_slow_consumer_disconnects_total", "Client connections cut off because their outgoing queue was full.", &s.counters.slowConsumer)
+	r.Counter("skald_c2s_slow_consumer_disconnects_total", "Client connections cut off because their outgoing queue was full or they left too many stanzas unacknowledged (XEP-0198).", &s.counters.slowConsumer)
 }

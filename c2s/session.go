@@ -34,6 +34,7 @@ type session struct {
 	reqOut    bool     // an <r/> is outstanding
 	ended     bool
 	noResume  bool // replaced or shut down: never detach
+	overLimit bool // cut off for too many unacknowledged stanzas (XEP-0198)
 	timer     *time.Timer
 	detaches  uint64        // counts detachments, so a stale resume timer is ignored
 	lost      chan struct{} // closed when the connection lets go (connectionLost), for smResume
@@ -116,7 +117,11 @@ func (s *session) sendLocked(b []byte, isStanza bool) error {
 	if s.smOn && isStanza {
 		if len(s.unacked) >= s.srv.cfg.MaxUnacked {
 			s.noResume = true
-			if s.c != nil {
+			if s.c != nil && !s.overLimit {
+				// A client that does not acknowledge is a slow consumer
+				// too; cut it off once, not once per stanza that follows.
+				s.overLimit = true
+				s.srv.counters.slowConsumer.Inc()
 				go s.c.closeWith(stream.New(stream.ResourceConstraint, "too many unacknowledged stanzas"))
 			}
 			return errQueueFull

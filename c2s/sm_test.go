@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
@@ -512,6 +513,8 @@ func TestSMReplacedSessionNotResumable(t *testing.T) {
 func TestSMMaxUnacked(t *testing.T) {
 	rec := &offlineRecorder{}
 	f := start(t, func(c *c2s.Config) { c.MaxUnacked = 2 }, rec)
+	reg := metrics.NewRegistry()
+	reg.Register(f.srv)
 	bob := xmpptest.Dial(t, f.addr)
 	bob.Login("localhost", "bob", "secret-bob", "b")
 	alice := xmpptest.Dial(t, f.addr)
@@ -521,7 +524,12 @@ func TestSMMaxUnacked(t *testing.T) {
 	if got := alice.ExpectStreamError(); got != "resource-constraint" {
 		t.Fatalf("got %q, want resource-constraint", got)
 	}
+	// Cut off once, counted once, however many stanzas hit the limit.
+	waitValue(t, reg, "skald_c2s_slow_consumer_disconnects_total", 1)
 	eventually(t, "all three messages are kept offline", func() bool { return len(rec.stored()) == 3 })
+	if v := value(t, reg, "skald_c2s_slow_consumer_disconnects_total"); v != 1 {
+		t.Fatalf("slow consumer cut-offs %v, want 1", v)
+	}
 	got := rec.stored()
 	slices.Sort(got)
 	if strings.Join(got, ",") != "m1,m2,m3" {
