@@ -520,19 +520,19 @@ func TestSMMaxUnacked(t *testing.T) {
 	alice := xmpptest.Dial(t, f.addr)
 	alice.Login("localhost", "alice", "secret-alice", "r")
 	enableSM(t, alice, true)
-	sendMessages(bob, "alice@localhost/r", "m1", "m2", "m3")
+	sendMessages(bob, "alice@localhost/r", "m1", "m2", "m3", "m4", "m5")
 	if got := alice.ExpectStreamError(); got != "resource-constraint" {
 		t.Fatalf("got %q, want resource-constraint", got)
 	}
 	// Cut off once, counted once, however many stanzas hit the limit.
 	waitValue(t, reg, "skald_c2s_slow_consumer_disconnects_total", 1)
-	eventually(t, "all three messages are kept offline", func() bool { return len(rec.stored()) == 3 })
+	eventually(t, "all five messages are kept offline", func() bool { return len(rec.stored()) == 5 })
 	if v := value(t, reg, "skald_c2s_slow_consumer_disconnects_total"); v != 1 {
 		t.Fatalf("slow consumer cut-offs %v, want 1", v)
 	}
 	got := rec.stored()
 	slices.Sort(got)
-	if strings.Join(got, ",") != "m1,m2,m3" {
+	if strings.Join(got, ",") != "m1,m2,m3,m4,m5" {
 		t.Fatalf("kept offline %v", got)
 	}
 }
