@@ -141,22 +141,40 @@ func items(p *xml.Element) ([]string, error) {
 	return out, nil
 }
 
+// command checks a block or unblock command (the account's own, well
+// formed) and returns the account, the command's JIDs and the account's
+// loaded list.
+func (m *Module) command(ctx context.Context, iq *router.IQ) (owner string, jids []string, l *list, err error) {
+	if err := own(iq); err != nil {
+		return "", nil, nil, err
+	}
+	if jids, err = items(iq.Payload); err != nil {
+		return "", nil, nil, err
+	}
+	owner = iq.To.String()
+	if l, err = m.loaded(ctx, owner); err != nil {
+		return "", nil, nil, err
+	}
+	return owner, jids, l, nil
+}
+
+// toSet returns jids as a set for matches.
+func toSet(jids []string) map[string]bool {
+	set := make(map[string]bool, len(jids))
+	for _, j := range jids {
+		set[j] = true
+	}
+	return set
+}
+
 // block handles a block command (§3.3).
 func (m *Module) block(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
-	if err := own(iq); err != nil {
-		return nil, err
-	}
-	jids, err := items(iq.Payload)
+	owner, jids, l, err := m.command(ctx, iq)
 	if err != nil {
 		return nil, err
 	}
 	if len(jids) == 0 {
 		return nil, stanza.E(stanza.BadRequest, "block without items")
-	}
-	owner := iq.To.String()
-	l, err := m.loaded(ctx, owner)
-	if err != nil {
-		return nil, err
 	}
 	l.change.Lock()
 	defer l.change.Unlock()
@@ -187,10 +205,7 @@ func (m *Module) block(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 		return nil, err
 	}
 	if m.pres != nil && len(added) > 0 {
-		set := make(map[string]bool, len(added))
-		for _, j := range added {
-			set[j] = true
-		}
+		set := toSet(added)
 		m.pres.Blocked(ctx, iq.To, func(j jid.JID) bool { return matches(set, j) })
 	}
 	m.push(owner, itemsElement("block", jids))
@@ -199,15 +214,7 @@ func (m *Module) block(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 
 // unblock handles an unblock command, of some JIDs (§3.4) or of all (§3.5).
 func (m *Module) unblock(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
-	if err := own(iq); err != nil {
-		return nil, err
-	}
-	jids, err := items(iq.Payload)
-	if err != nil {
-		return nil, err
-	}
-	owner := iq.To.String()
-	l, err := m.loaded(ctx, owner)
+	owner, jids, l, err := m.command(ctx, iq)
 	if err != nil {
 		return nil, err
 	}
@@ -233,10 +240,7 @@ func (m *Module) unblock(ctx context.Context, iq *router.IQ) (*xml.Element, erro
 		return nil, err
 	}
 	if m.pres != nil && len(removed) > 0 {
-		set := make(map[string]bool, len(removed))
-		for _, j := range removed {
-			set[j] = true
-		}
+		set := toSet(removed)
 		m.pres.Unblocked(ctx, iq.To, func(j jid.JID) bool {
 			if !matches(set, j) {
 				return false
