@@ -37,17 +37,9 @@ func (s *Store) Block(ctx context.Context, owner string, jids []string) ([]strin
 		return nil, errEmptyOwner
 	}
 	var added []string
-	err := s.write(ctx, func(w *conn) error {
-		added = added[:0]
-		for _, j := range jids {
-			if err := w.exec(`INSERT OR IGNORE INTO blocklist (owner, jid) VALUES (?, ?)`, owner, j); err != nil {
-				return err
-			}
-			if w.db.Changes() > 0 {
-				added = append(added, j)
-			}
-		}
-		return nil
+	err := s.write(ctx, func(w *conn) (err error) {
+		added, err = eachChanged(w, `INSERT OR IGNORE INTO blocklist (owner, jid) VALUES (?, ?)`, owner, jids)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -59,7 +51,6 @@ func (s *Store) Block(ctx context.Context, owner string, jids []string) ([]strin
 func (s *Store) Unblock(ctx context.Context, owner string, jids []string) ([]string, error) {
 	var removed []string
 	err := s.write(ctx, func(w *conn) error {
-		removed = removed[:0]
 		if len(jids) == 0 {
 			all, err := w.blocklist(owner)
 			if err != nil {
@@ -68,18 +59,27 @@ func (s *Store) Unblock(ctx context.Context, owner string, jids []string) ([]str
 			removed = all
 			return w.exec(`DELETE FROM blocklist WHERE owner=?`, owner)
 		}
-		for _, j := range jids {
-			if err := w.exec(`DELETE FROM blocklist WHERE owner=? AND jid=?`, owner, j); err != nil {
-				return err
-			}
-			if w.db.Changes() > 0 {
-				removed = append(removed, j)
-			}
-		}
-		return nil
+		var err error
+		removed, err = eachChanged(w, `DELETE FROM blocklist WHERE owner=? AND jid=?`, owner, jids)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return removed, nil
+}
+
+// eachChanged runs sql with (owner, jid) for each of jids and returns the
+// JIDs whose statement changed a row (a new block, a removed one).
+func eachChanged(w *conn, sql, owner string, jids []string) ([]string, error) {
+	var changed []string
+	for _, j := range jids {
+		if err := w.exec(sql, owner, j); err != nil {
+			return nil, err
+		}
+		if w.db.Changes() > 0 {
+			changed = append(changed, j)
+		}
+	}
+	return changed, nil
 }
