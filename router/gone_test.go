@@ -5,36 +5,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 )
 
-// unbindingArchiver archives every message and, while doing so, unbinds
-// the resource it is addressed to: the recipient leaves between admission
-// and delivery.
+// unbindingArchiver is the hooks tests' archiver that, while archiving,
+// unbinds the resource the message is addressed to: the recipient leaves
+// between admission and delivery.
 type unbindingArchiver struct {
+	archiver
 	r    *router.Router
 	gone string
 }
-
-func (a *unbindingArchiver) Name() string { return "archiver" }
 
 func (a *unbindingArchiver) OutboundMessage(ctx context.Context, ev *router.MessageEvent) error {
 	if s := a.r.Session(jid.MustParse(a.gone)); s != nil {
 		a.r.Unbind(ctx, s)
 	}
-	return nil
-}
-
-func (a *unbindingArchiver) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
-	ev.Stanza.Append(xml.New("urn:xmpp:sid:0", "stanza-id", "by", ev.To.Bare().String(), "id", "X"))
-	ev.Archived = true
-	return nil
-}
-
-func (a *unbindingArchiver) StoreOffline(context.Context, *router.MessageEvent) (bool, error) {
-	return true, nil
+	return a.archiver.OutboundMessage(ctx, ev)
 }
 
 // TestArchivedNormalToGoneResourceNotBounced: a normal message whose full
