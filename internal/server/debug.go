@@ -51,9 +51,15 @@ func (s *Server) serveDebug() {
 		return
 	}
 	s.log.Warn("serving runtime profiles", "addr", s.DebugAddr(), "path", "/debug/pprof/")
+	s.serveHTTP(s.debug, s.debugListener, "debug")
+}
+
+// serveHTTP serves srv on l on a tracked goroutine until Shutdown closes
+// srv (the debug and metrics listeners).
+func (s *Server) serveHTTP(srv *http.Server, l net.Listener, what string) {
 	s.goroutine(func() {
-		if err := s.debug.Serve(s.debugListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("debug listener stopped", "err", err)
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error(what+" listener stopped", "err", err)
 		}
 	})
 }

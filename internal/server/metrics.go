@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	rtmetrics "runtime/metrics"
@@ -103,9 +102,5 @@ func (s *Server) serveMetrics() {
 		return
 	}
 	s.log.Info("serving metrics", "addr", s.MetricsAddr(), "path", "/metrics")
-	s.goroutine(func() {
-		if err := s.metricsHTTP.Serve(s.metricsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("metrics listener stopped", "err", err)
-		}
-	})
+	s.serveHTTP(s.metricsHTTP, s.metricsListener, "metrics")
 }
