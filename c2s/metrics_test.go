@@ -6,27 +6,18 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/metrics"
+	"github.com/skald-xmpp/skald/internal/metrics/metricstest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 )
-
-// value reads one metric of reg, failing the test if it is not registered.
-func value(t *testing.T, reg *metrics.Registry, name string) float64 {
-	t.Helper()
-	v, ok := reg.Value(name)
-	if !ok {
-		t.Fatalf("metric %s is not registered", name)
-	}
-	return v
-}
 
 // waitValue waits up to 10 s for metric name to equal want.
 func waitValue(t *testing.T, reg *metrics.Registry, name string, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for value(t, reg, name) != want {
+	for metricstest.Value(t, reg, name) != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v, want %v", name, value(t, reg, name), want)
+			t.Fatalf("%s = %v, want %v", name, metricstest.Value(t, reg, name), want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -42,7 +33,7 @@ func TestMetrics(t *testing.T) {
 		"skald_c2s_sessions", "skald_c2s_stanzas_received_total", "skald_c2s_auth_failures_total",
 		"skald_c2s_slow_consumer_disconnects_total",
 	} {
-		if v := value(t, reg, name); v != 0 {
+		if v := metricstest.Value(t, reg, name); v != 0 {
 			t.Errorf("%s = %v before any connection, want 0", name, v)
 		}
 	}
@@ -65,7 +56,7 @@ func TestMetrics(t *testing.T) {
 	waitValue(t, reg, "skald_c2s_auth_failures_total", 1)
 
 	// Binding is one iq each; then a presence, a message and an iq.
-	before := value(t, reg, "skald_c2s_stanzas_received_total")
+	before := metricstest.Value(t, reg, "skald_c2s_stanzas_received_total")
 	if before != 2 {
 		t.Errorf("stanzas received after two binds = %v, want 2", before)
 	}
@@ -73,7 +64,7 @@ func TestMetrics(t *testing.T) {
 	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "m1" })
 	alice.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
-	if v := value(t, reg, "skald_c2s_stanzas_received_total"); v != before+2 {
+	if v := metricstest.Value(t, reg, "skald_c2s_stanzas_received_total"); v != before+2 {
 		t.Errorf("stanzas received = %v after a message and an iq, want %v", v, before+2)
 	}
 
@@ -81,9 +72,9 @@ func TestMetrics(t *testing.T) {
 	// gauge stays 0): alice and bob at least.
 	if runtime.GOOS == "linux" {
 		deadline := time.Now().Add(10 * time.Second)
-		for value(t, reg, "skald_c2s_connections_parked") < 2 {
+		for metricstest.Value(t, reg, "skald_c2s_connections_parked") < 2 {
 			if time.Now().After(deadline) {
-				t.Fatalf("parked = %v (parker: %d), want at least alice's and bob's", value(t, reg, "skald_c2s_connections_parked"), f.srv.ParkedCount())
+				t.Fatalf("parked = %v (parker: %d), want at least alice's and bob's", metricstest.Value(t, reg, "skald_c2s_connections_parked"), f.srv.ParkedCount())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -94,7 +85,7 @@ func TestMetrics(t *testing.T) {
 	bad.Raw().Close()
 	waitValue(t, reg, "skald_c2s_sessions", 1)
 	waitValue(t, reg, "skald_c2s_connections", 1)
-	if v := value(t, reg, "skald_c2s_connections_accepted_total"); v != 3 {
+	if v := metricstest.Value(t, reg, "skald_c2s_connections_accepted_total"); v != 3 {
 		t.Errorf("accepted = %v after closes, want 3", v)
 	}
 }

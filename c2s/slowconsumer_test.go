@@ -10,6 +10,7 @@ import (
 
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/internal/metrics"
+	"github.com/skald-xmpp/skald/internal/metrics/metricstest"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
 )
@@ -76,7 +77,7 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	// The cut is counted, once.
 	reg := metrics.NewRegistry()
 	reg.Register(f.srv)
-	if v := value(t, reg, "skald_c2s_slow_consumer_disconnects_total"); v != 1 {
+	if v := metricstest.Value(t, reg, "skald_c2s_slow_consumer_disconnects_total"); v != 1 {
 		t.Errorf("skald_c2s_slow_consumer_disconnects_total = %v, want 1", v)
 	}
 }

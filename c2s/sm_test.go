@@ -11,6 +11,7 @@ import (
 
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/internal/metrics"
+	"github.com/skald-xmpp/skald/internal/metrics/metricstest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
@@ -527,7 +528,7 @@ func TestSMMaxUnacked(t *testing.T) {
 	// Cut off once, counted once, however many stanzas hit the limit.
 	waitValue(t, reg, "skald_c2s_slow_consumer_disconnects_total", 1)
 	eventually(t, "all five messages are kept offline", func() bool { return len(rec.stored()) == 5 })
-	if v := value(t, reg, "skald_c2s_slow_consumer_disconnects_total"); v != 1 {
+	if v := metricstest.Value(t, reg, "skald_c2s_slow_consumer_disconnects_total"); v != 1 {
 		t.Fatalf("slow consumer cut-offs %v, want 1", v)
 	}
 	got := rec.stored()

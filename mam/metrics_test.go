@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/metrics"
+	"github.com/skald-xmpp/skald/internal/metrics/metricstest"
 )
 
 // TestMetrics checks that the archive's metrics count stored items (a
@@ -18,14 +19,7 @@ func TestMetrics(t *testing.T) {
 			e := tc.newEnv(t, DefaultConfig())
 			reg := metrics.NewRegistry()
 			reg.Register(e.m)
-			val := func(name string) float64 {
-				t.Helper()
-				v, ok := reg.Value(name)
-				if !ok {
-					t.Fatalf("metric %s is not registered", name)
-				}
-				return v
-			}
+			val := func(name string) float64 { t.Helper(); return metricstest.Value(t, reg, name) }
 			alice, arec := e.login("alice@example.com/a")
 			e.login("bob@example.com/b")
 			msg := func(body string) string {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/metrics"
+	"github.com/skald-xmpp/skald/internal/metrics/metricstest"
 	"github.com/skald-xmpp/skald/storage"
 )
 
@@ -13,14 +14,7 @@ func TestMetrics(t *testing.T) {
 	s := openTest(t, Options{})
 	reg := metrics.NewRegistry()
 	reg.Register(s)
-	val := func(name string) float64 {
-		t.Helper()
-		v, ok := reg.Value(name)
-		if !ok {
-			t.Fatalf("metric %s is not registered", name)
-		}
-		return v
-	}
+	val := func(name string) float64 { t.Helper(); return metricstest.Value(t, reg, name) }
 	b0, o0 := val("skald_sqlite_write_batches_total"), val("skald_sqlite_write_operations_total")
 	if err := s.CreateUser(context.Background(), "metrics@example.com", storage.Credentials{}); err != nil {
 		t.Fatal(err)
