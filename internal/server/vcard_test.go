@@ -12,7 +12,9 @@ import (
 	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/private"
 	"github.com/skald-xmpp/skald/storage/sqlite"
+	"github.com/skald-xmpp/skald/vcard"
 )
 
 const (
@@ -159,7 +161,8 @@ func TestVCardAndPrivatePersist(t *testing.T) {
 	wantBookmarks(t, login(t, s, "alice", "laptop"), "x2")
 }
 
-// TestVCardAndPrivateConfig: the [vcard] and [private] sections are
+// TestVCardAndPrivateConfig: the [vcard] and [private] sections (as
+// skald.example.toml shows them) are
 // decoded, validated, and their unknown keys rejected.
 func TestVCardAndPrivateConfig(t *testing.T) {
 	load := func(src string) (server.ModuleConfig, error) {
@@ -182,6 +185,22 @@ func TestVCardAndPrivateConfig(t *testing.T) {
 	}
 	if m, err := load(""); err != nil || m.VCard.MaxBytes != 64<<10 || m.Private.MaxBytesPerNamespace != 64<<10 || m.Private.MaxTotalBytes != 1<<20 {
 		t.Errorf("defaults %+v, %+v, %v", m.VCard, m.Private, err)
+	}
+	// skald.example.toml's [vcard] and [private], uncommented, are the
+	// defaults.
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tail, _ := strings.Cut(string(example), "# [vcard]\n")
+	var lines []string
+	for _, l := range strings.Split("# [vcard]\n"+tail, "\n") {
+		if strings.HasPrefix(l, "# [") || strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	if m, err := load(strings.Join(lines, "\n")); err != nil || m.VCard != vcard.DefaultConfig() || m.Private != private.DefaultConfig() || len(lines) != 5 {
+		t.Errorf("skald.example.toml's sections %q give %+v, %+v, %v; want the defaults", lines, m.VCard, m.Private, err)
 	}
 	for _, src := range []string{
 		"[vcard]\nmax_byte = 1000\n",
