@@ -161,9 +161,9 @@ func TestVCardAndPrivatePersist(t *testing.T) {
 	wantBookmarks(t, login(t, s, "alice", "laptop"), "x2")
 }
 
-// TestVCardAndPrivateConfig: the [vcard] and [private] sections (as
-// skald.example.toml shows them) are
-// decoded, validated, and their unknown keys rejected.
+// TestVCardAndPrivateConfig: the [vcard] and [private] sections are
+// decoded and validated, their unknown keys rejected, and
+// skald.example.toml shows their defaults.
 func TestVCardAndPrivateConfig(t *testing.T) {
 	load := func(src string) (server.ModuleConfig, error) {
 		path := filepath.Join(t.TempDir(), "skald.toml")
