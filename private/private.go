@@ -151,6 +151,9 @@ func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 			return nil, stanza.E(stanza.PolicyViolation, "more than "+strconv.Itoa(m.cfg.MaxBytesPerNamespace)+" bytes for one namespace")
 		}
 	}
+	// The total is checked by the store in the transaction that writes
+	// (storage.Documents), so two resources setting at once cannot both
+	// pass it; the module holds no lock of its own.
 	err = m.store.PutDocuments(ctx, iq.To.String(), Kind, docs, m.cfg.MaxTotalBytes)
 	if errors.Is(err, storage.ErrQuotaExceeded) {
 		return nil, stanza.E(stanza.PolicyViolation, "more than "+strconv.Itoa(m.cfg.MaxTotalBytes)+" bytes of private data")
