@@ -42,6 +42,7 @@ type snapshot struct {
 	modules int // len(r.Modules()) when taken
 	server  []string
 	account []string
+	forms   []*xml.Element // XEP-0128 forms of the server's disco#info
 	ver     string
 }
 
@@ -99,6 +100,9 @@ func (m *Module) snapshot() *snapshot {
 			s.server = append(s.server, srv...)
 			s.account = append(s.account, acc...)
 		}
+		if fp, ok := mod.(router.InfoFormProvider); ok {
+			s.forms = append(s.forms, fp.DiscoServerForms()...)
+		}
 	}
 	// Sorted and unique: a feature listed twice makes the caps hash
 	// input ill-formed (XEP-0115 §5.4), and order makes answers stable.
@@ -106,7 +110,7 @@ func (m *Module) snapshot() *snapshot {
 	s.server = slices.Compact(s.server)
 	slices.Sort(s.account)
 	s.account = slices.Compact(s.account)
-	s.ver = CapsVer([]Identity{serverIdentity}, s.server, nil)
+	s.ver = CapsVer([]Identity{serverIdentity}, s.server, s.forms)
 	m.cache = s
 	return s
 }
@@ -126,9 +130,9 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	}
 	s := m.snapshot()
 	node := iq.Payload.Attr("node")
-	id, features := accountIdentity, s.account
+	id, features, forms := accountIdentity, s.account, []*xml.Element(nil)
 	if iq.To.Local() == "" {
-		id, features = serverIdentity, s.server
+		id, features, forms = serverIdentity, s.server, s.forms
 		if node != "" && node != CapsNode+"#"+s.ver {
 			return nil, stanza.E(stanza.ItemNotFound, "")
 		}
@@ -140,6 +144,9 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	q.Append(identityElement(id))
 	for _, f := range features {
 		q.Append(xml.New(NSInfo, "feature", "var", f))
+	}
+	for _, x := range forms {
+		q.Append(x.Clone()) // the snapshot's forms are shared
 	}
 	return stanza.Result(iq.Stanza).Append(q), nil
 }

@@ -26,6 +26,14 @@ type FeatureProvider interface {
 	DiscoFeatures() (server, account []string)
 }
 
+// InfoFormProvider adds extended information forms (XEP-0128) to the
+// server domain's disco#info: <x xmlns='jabber:x:data' type='result'/>
+// elements with a hidden FORM_TYPE field. They are part of the XEP-0115
+// caps hash, so they must not change while the server runs.
+type InfoFormProvider interface {
+	DiscoServerForms() []*xml.Element
+}
+
 // IQ is an iq get or set addressed to the server or to an account's bare
 // JID, which the server answers itself (RFC 6120 §10.3.3).
 type IQ struct {
