@@ -42,6 +42,7 @@ type snapshot struct {
 	modules int // len(r.Modules()) when taken
 	server  []string
 	account []string
+	ids     []Identity     // the server's identities: serverIdentity and the modules'
 	forms   []*xml.Element // XEP-0128 forms of the server's disco#info
 	ver     string
 }
@@ -93,15 +94,19 @@ func (m *Module) snapshot() *snapshot {
 	if m.cache != nil && m.cache.modules == len(mods) {
 		return m.cache
 	}
-	s := &snapshot{modules: len(mods)}
+	s := &snapshot{modules: len(mods), ids: []Identity{serverIdentity}}
 	for _, mod := range mods {
 		if fp, ok := mod.(router.FeatureProvider); ok {
 			srv, acc := fp.DiscoFeatures()
 			s.server = append(s.server, srv...)
 			s.account = append(s.account, acc...)
 		}
-		if fp, ok := mod.(router.InfoFormProvider); ok {
-			s.forms = append(s.forms, fp.DiscoServerForms()...)
+		if ip, ok := mod.(router.ServerInfoProvider); ok {
+			ids, forms := ip.DiscoServerInfo()
+			for _, id := range ids {
+				s.ids = append(s.ids, Identity{Category: id.Category, Type: id.Type, Name: id.Name})
+			}
+			s.forms = append(s.forms, forms...)
 		}
 	}
 	// Sorted and unique: a feature listed twice makes the caps hash
@@ -110,7 +115,7 @@ func (m *Module) snapshot() *snapshot {
 	s.server = slices.Compact(s.server)
 	slices.Sort(s.account)
 	s.account = slices.Compact(s.account)
-	s.ver = CapsVer([]Identity{serverIdentity}, s.server, s.forms)
+	s.ver = CapsVer(s.ids, s.server, s.forms)
 	m.cache = s
 	return s
 }
@@ -130,9 +135,9 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	}
 	s := m.snapshot()
 	node := iq.Payload.Attr("node")
-	id, features, forms := accountIdentity, s.account, []*xml.Element(nil)
+	ids, features, forms := []Identity{accountIdentity}, s.account, []*xml.Element(nil)
 	if iq.To.Local() == "" {
-		id, features, forms = serverIdentity, s.server, s.forms
+		ids, features, forms = s.ids, s.server, s.forms
 		if node != "" && node != CapsNode+"#"+s.ver {
 			return nil, stanza.E(stanza.ItemNotFound, "")
 		}
@@ -141,7 +146,9 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	}
 	q := xml.New(NSInfo, "query")
 	q.SetAttr("node", node)
-	q.Append(identityElement(id))
+	for _, id := range ids {
+		q.Append(identityElement(id))
+	}
 	for _, f := range features {
 		q.Append(xml.New(NSInfo, "feature", "var", f))
 	}

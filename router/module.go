@@ -26,12 +26,18 @@ type FeatureProvider interface {
 	DiscoFeatures() (server, account []string)
 }
 
-// InfoFormProvider adds extended information forms (XEP-0128) to the
-// server domain's disco#info: <x xmlns='jabber:x:data' type='result'/>
-// elements with a hidden FORM_TYPE field. They are part of the XEP-0115
-// caps hash, so they must not change while the server runs.
-type InfoFormProvider interface {
-	DiscoServerForms() []*xml.Element
+// ServerInfoProvider adds to the server domain's disco#info (XEP-0030)
+// identities beside the server's own, and extended information forms
+// (XEP-0128): <x xmlns='jabber:x:data' type='result'/> elements with a
+// hidden FORM_TYPE field. Both are part of the XEP-0115 caps hash, so
+// they must not change while the server runs.
+type ServerInfoProvider interface {
+	DiscoServerInfo() (identities []Identity, forms []*xml.Element)
+}
+
+// Identity is a disco#info identity (XEP-0030 §3.1, registry categories).
+type Identity struct {
+	Category, Type, Name string
 }
 
 // IQ is an iq get or set addressed to the server or to an account's bare

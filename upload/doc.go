@@ -6,9 +6,9 @@
 // Where the service lives: on the server's own domain, not on an
 // upload.<domain> component. Every client of the brief checks the
 // server's disco#info for urn:xmpp:http:upload:0 before (or besides) its
-// disco#items, so the feature and the §3 max-file-size form are in the
-// domain's disco#info (router.InfoFormProvider) and requests go to the
-// domain. A subdomain would need the router to serve a domain it does not
+// disco#items, so the feature, the store/file identity and the §3
+// max-file-size form are in the domain's disco#info
+// (router.ServerInfoProvider) and requests go to the domain. A subdomain would need the router to serve a domain it does not
 // host, for nothing a client needs.
 //
 // Slots (§4, §5):

@@ -100,13 +100,14 @@ func (*Module) Name() string { return "upload" }
 // server's domain itself (see doc.go).
 func (*Module) DiscoFeatures() (server, account []string) { return []string{NS}, nil }
 
-// DiscoServerForms implements router.InfoFormProvider: the max-file-size
-// form of XEP-0363 §3.
-func (m *Module) DiscoServerForms() []*xml.Element {
+// DiscoServerInfo implements router.ServerInfoProvider: the store/file
+// identity and the max-file-size form of XEP-0363 §3 (slixmpp looks for
+// the identity, Gajim and Conversations read the size from the form).
+func (m *Module) DiscoServerInfo() ([]router.Identity, []*xml.Element) {
 	x := xml.New(nsData, "x", "type", "result")
 	x.Append(xml.New(nsData, "field", "var", "FORM_TYPE", "type", "hidden").Append(xml.New(nsData, "value").AppendText(NS)))
 	x.Append(xml.New(nsData, "field", "var", "max-file-size").Append(xml.New(nsData, "value").AppendText(strconv.FormatInt(m.cfg.maxFileSize, 10))))
-	return []*xml.Element{x}
+	return []router.Identity{{Category: "store", Type: "file", Name: "HTTP File Upload"}}, []*xml.Element{x}
 }
 
 // RegisterIQ implements router.IQRegistrar. Slot requests go to the

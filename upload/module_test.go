@@ -125,6 +125,7 @@ func TestDiscoInfo(t *testing.T) {
 	reply := e.ask(`<iq type='get' id='d1' to='example.org'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
 	got := reply.String()
 	for _, want := range []string{
+		`<identity category="store" type="file" name="HTTP File Upload"/>`,
 		`<feature var="urn:xmpp:http:upload:0"/>`,
 		`<x xmlns="jabber:x:data" type="result"><field var="FORM_TYPE" type="hidden"><value>urn:xmpp:http:upload:0</value></field><field var="max-file-size"><value>5242880</value></field></x>`,
 	} {
