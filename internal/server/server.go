@@ -40,6 +40,7 @@ import (
 	"github.com/skald-xmpp/skald/storage/memory"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 	"github.com/skald-xmpp/skald/stream"
+	"github.com/skald-xmpp/skald/upload"
 	"github.com/skald-xmpp/skald/vcard"
 	"github.com/skald-xmpp/skald/version"
 )
@@ -48,7 +49,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "upload"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -57,6 +58,8 @@ type Server struct {
 	Router *router.Router
 	MAM    *mam.Module
 	C2S    *c2s.Server
+	// Upload is the XEP-0363 module, nil unless [upload] address is set.
+	Upload *upload.Module
 	// Metrics holds every metric, served at metrics_address.
 	Metrics *metrics.Registry
 	log     *slog.Logger
@@ -70,6 +73,10 @@ type Server struct {
 	debug           *http.Server
 	metricsListener net.Listener // metrics_address, see metrics.go
 	metricsHTTP     *http.Server
+	uploadConfig    upload.Config
+	uploadTLS       *tls.Config  // the certificate, without c2s's ALPN
+	uploadListener  net.Listener // [upload] address, see upload.go
+	uploadHTTP      *http.Server
 	releases        metrics.Counter // free-memory releases, see memory.go
 }
 
@@ -147,6 +154,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
+	if mods.Upload.Enabled() {
+		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)
+		if err != nil {
+			return nil, err
+		}
+		s.Upload, s.uploadConfig, s.uploadTLS = up, mods.Upload, s.tls
+		list = append(list, up)
+	}
 	r.Register(list...)
 
 	cc := c2s.DefaultConfig()
@@ -190,6 +205,7 @@ type ModuleConfig struct {
 	Roster  roster.Config
 	VCard   vcard.Config
 	Private private.Config
+	Upload  upload.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -203,6 +219,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Roster:  roster.DefaultConfig(),
 		VCard:   vcard.DefaultConfig(),
 		Private: private.DefaultConfig(),
+		Upload:  upload.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -215,6 +232,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
+		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
@@ -311,6 +329,10 @@ func (s *Server) Listen() error {
 		s.closeListeners()
 		return fmt.Errorf("listen %s: %w", s.Config.MetricsAddress, err)
 	}
+	if err := s.listenUpload(); err != nil {
+		s.closeListeners()
+		return fmt.Errorf("listen %s: %w", s.uploadConfig.Address, err)
+	}
 	return nil
 }
 
@@ -328,6 +350,9 @@ func (s *Server) closeListeners() {
 	}
 	if s.metricsListener != nil {
 		s.metricsListener.Close()
+	}
+	if s.uploadListener != nil {
+		s.uploadListener.Close()
 	}
 }
 
@@ -357,6 +382,7 @@ func (s *Server) Start(ctx context.Context) {
 	}
 	s.serveDebug()
 	s.serveMetrics()
+	s.serveUpload(ctx)
 	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
 	if s.Config.ReleaseFreeMemory {
 		s.goroutine(func() {
@@ -395,6 +421,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.metricsHTTP != nil {
 		s.metricsHTTP.Close()
 	}
+	s.shutdownUpload(ctx)
 	// A server that was never started still holds its bound listeners:
 	// http.Server.Close closes only those it serves. A second Close of a
 	// served one is a harmless error.

@@ -42,6 +42,13 @@ func startServer(t testing.TB, st storage.Store, tweak func(*config.Config)) *te
 	if tweak != nil {
 		tweak(cfg)
 	}
+	return startServerConfig(t, cfg, st)
+}
+
+// startServerConfig is startServer with the configuration given whole
+// (module sections come only from a loaded file).
+func startServerConfig(t testing.TB, cfg *config.Config, st storage.Store) *testServer {
+	t.Helper()
 	if st == nil {
 		st = memory.New()
 	}
