@@ -7,7 +7,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
+
+// minUploadRate is the slowest upload accepted, in bytes per second.
+const minUploadRate = 8 << 10
 
 // Handler returns the HTTP side: PUT to a slot's URL stores the file, GET
 // and HEAD of its URL serve it, OPTIONS answers CORS preflights (browser
@@ -88,6 +92,10 @@ func (m *Module) put(w http.ResponseWriter, r *http.Request, id, name string) {
 		http.Error(w, "upload quota exceeded", http.StatusRequestEntityTooLarge)
 		return
 	}
+	// No server-wide read timeout fits every size: this upload gets a
+	// minute plus what it needs at minUploadRate, so a client trickling
+	// bytes cannot hold its reservation (and a connection) forever.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Minute + time.Duration(s.size/minUploadRate)*time.Second))
 	part, err := m.receive(r.Body, s)
 	if err != nil {
 		m.files.release(s)

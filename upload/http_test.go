@@ -140,6 +140,14 @@ func TestPutRefused(t *testing.T) {
 		})
 	}
 	e.t = t
+	// Without a Content-Length (chunked), the size cannot be checked first.
+	req, _ := http.NewRequest("PUT", put, io.NopCloser(strings.NewReader("abcde")))
+	req.Header.Set("Content-Type", "text/plain")
+	if resp, err := e.web.Client().Do(req); err != nil || resp.StatusCode != http.StatusLengthRequired {
+		t.Errorf("chunked PUT: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	e.wantStatus("GET", get, nil, 404)
 	if s := e.stored(); len(s) != 0 {
 		t.Errorf("refused PUTs left %v", s)
