@@ -229,3 +229,35 @@ func (f *files) sweep(cutoff time.Time) int {
 	}
 	return len(gone)
 }
+
+// RemoveOwner deletes every file owner uploaded to the uploads directory
+// dir and returns how many; "skald user del" runs it. A running server's
+// index still names the files until it restarts, but serves them as 404,
+// since their data is gone.
+func RemoveOwner(dir, owner string) (int, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("upload: %w", err)
+	}
+	n := 0
+	for _, e := range ents {
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok {
+			continue
+		}
+		m, err := readMeta(filepath.Join(dir, e.Name()))
+		if err != nil || m.Owner != owner {
+			continue
+		}
+		// Data first: a meta without data is cleaned up at the next start.
+		if err := os.Remove(filepath.Join(dir, id+".data")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, fmt.Errorf("upload: %w", err)
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+		n++
+	}
+	return n, nil
+}

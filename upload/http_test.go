@@ -277,3 +277,25 @@ func TestReopen(t *testing.T) {
 	// The slot's signature still holds, and the slot is still used.
 	e.wantStatus("PUT", put, []byte("kept"), http.StatusConflict, "Content-Type", "text/plain")
 }
+
+// TestRemoveOwner: deleting an account's files leaves everyone else's,
+// and the deleted ones are 404.
+func TestRemoveOwner(t *testing.T) {
+	e := newEnv(t, nil)
+	put1, get1 := e.slotFor("a.txt", 1, "")
+	put2, _ := e.slotFor("b.txt", 1, "")
+	e.wantStatus("PUT", put1, []byte("a"), http.StatusCreated)
+	e.wantStatus("PUT", put2, []byte("b"), http.StatusCreated)
+	os.WriteFile(filepath.Join(e.dir, "JJJJJJJJJJJJJJJJJJJJJJ.json"), []byte(`{"owner":"juliet@example.org","name":"j","size":1}`), 0o600)
+	os.WriteFile(filepath.Join(e.dir, "JJJJJJJJJJJJJJJJJJJJJJ.data"), []byte("j"), 0o600)
+	if n, err := RemoveOwner(e.dir, romeo); n != 2 || err != nil {
+		t.Fatalf("RemoveOwner = %d, %v", n, err)
+	}
+	if s := e.stored(); !slices.Equal(s, []string{"JJJJJJJJJJJJJJJJJJJJJJ.data", "JJJJJJJJJJJJJJJJJJJJJJ.json"}) {
+		t.Errorf("left %v", s)
+	}
+	e.wantStatus("GET", get1, nil, 404)
+	if n, err := RemoveOwner(filepath.Join(e.dir, "none"), romeo); n != 0 || err != nil {
+		t.Errorf("no directory: %d, %v", n, err)
+	}
+}

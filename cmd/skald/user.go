@@ -21,6 +21,7 @@ import (
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
 	"github.com/skald-xmpp/skald/storage/sqlite"
+	"github.com/skald-xmpp/skald/upload"
 )
 
 // openStore opens the configured storage backend. Unlike the server, it
@@ -149,7 +150,18 @@ func (c *cli) userPasswd(ctx context.Context, cfg *config.Config, args []string)
 
 func (c *cli) userDel(ctx context.Context, cfg *config.Config, args []string) error {
 	return c.withAccount(ctx, cfg, args[0], func(st storage.Store, account jid.JID) error {
-		return c.report(st.DeleteUser(ctx, account.String()), storage.ErrNotFound, account, "no such account: %s", "deleted %s\n")
+		err := st.DeleteUser(ctx, account.String())
+		if err == nil {
+			// The account's uploads (XEP-0363) are files, not in the store.
+			n, uerr := upload.RemoveOwner(filepath.Join(cfg.DataDir, "uploads"), account.String())
+			if uerr != nil {
+				return uerr
+			}
+			if n > 0 {
+				fmt.Fprintf(c.stdout, "removed %d uploaded files of %s\n", n, account)
+			}
+		}
+		return c.report(err, storage.ErrNotFound, account, "no such account: %s", "deleted %s\n")
 	})
 }
 
