@@ -261,3 +261,14 @@ func RemoveOwner(dir, owner string) (int, error) {
 	}
 	return n, nil
 }
+
+// totals returns the number of stored files and the bytes stored or being
+// uploaded.
+func (f *files) totals() (n int, bytes int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.used {
+		bytes += b
+	}
+	return len(f.byID), bytes
+}

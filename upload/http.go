@@ -59,25 +59,34 @@ func splitPath(p string) (id, name string, ok bool) {
 // slot's size, and Content-Type the slot's when the request named one;
 // 201 means the GET URL serves the file.
 func (m *Module) put(w http.ResponseWriter, r *http.Request, id, name string) {
+	if m.store(w, r, id, name) {
+		m.counters.stored.Inc()
+	} else {
+		m.counters.putErrors.Inc()
+	}
+}
+
+// store answers a PUT and reports whether it stored the file.
+func (m *Module) store(w http.ResponseWriter, r *http.Request, id, name string) bool {
 	s, ok := slotFromPut(m.key, id, name, r.URL.Query())
 	switch {
 	case !ok:
 		http.Error(w, "not a valid upload slot", http.StatusForbidden)
-		return
+		return false
 	case m.now().After(s.expires):
 		http.Error(w, "upload slot expired; request a new one", http.StatusForbidden)
-		return
+		return false
 	case r.ContentLength < 0:
 		http.Error(w, "Content-Length is required", http.StatusLengthRequired)
-		return
+		return false
 	case r.ContentLength != s.size:
 		http.Error(w, "Content-Length does not match the slot's size", http.StatusBadRequest)
-		return
+		return false
 	}
 	ctype := s.ctype
 	if got := r.Header.Get("Content-Type"); s.ctype != "" && !sameMediaType(got, s.ctype) {
 		http.Error(w, "Content-Type does not match the slot's", http.StatusUnsupportedMediaType)
-		return
+		return false
 	} else if ctype == "" {
 		ctype = "application/octet-stream"
 		if _, _, err := mime.ParseMediaType(got); err == nil && printable(got) {
@@ -87,10 +96,10 @@ func (m *Module) put(w http.ResponseWriter, r *http.Request, id, name string) {
 	switch err := m.files.reserve(s, m.cfg.quota); {
 	case errors.Is(err, errUsed), errors.Is(err, errBusy):
 		http.Error(w, "upload slot already used", http.StatusConflict)
-		return
+		return false
 	case errors.Is(err, errQuota):
 		http.Error(w, "upload quota exceeded", http.StatusRequestEntityTooLarge)
-		return
+		return false
 	}
 	// No server-wide read timeout fits every size: this upload gets a
 	// minute plus what it needs at minUploadRate, so a client trickling
@@ -101,14 +110,15 @@ func (m *Module) put(w http.ResponseWriter, r *http.Request, id, name string) {
 		m.files.release(s)
 		m.log.Debug("upload failed", "id", s.id, "owner", s.owner, "err", err)
 		http.Error(w, "upload incomplete", http.StatusBadRequest)
-		return
+		return false
 	}
 	if err := m.files.commit(s, part, meta{Owner: s.owner, Name: s.name, Size: s.size, Type: ctype, Created: m.now().UTC()}); err != nil {
 		m.log.Error("upload not stored", "err", err)
 		http.Error(w, "upload not stored", http.StatusInternalServerError)
-		return
+		return false
 	}
 	w.WriteHeader(http.StatusCreated)
+	return true
 }
 
 // receive writes exactly s.size bytes of body to a new .part file, synced,

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skald-xmpp/skald/internal/metrics"
+	"github.com/skald-xmpp/skald/internal/metrics/metricstest"
 	"github.com/skald-xmpp/skald/internal/routertest"
 )
 
@@ -297,5 +299,33 @@ func TestRemoveOwner(t *testing.T) {
 	e.wantStatus("GET", get1, nil, 404)
 	if n, err := RemoveOwner(filepath.Join(e.dir, "none"), romeo); n != 0 || err != nil {
 		t.Errorf("no directory: %d, %v", n, err)
+	}
+}
+
+// TestMetrics: slots, refusals, stored and refused PUTs, expiry, and the
+// stored totals are counted.
+func TestMetrics(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxFileSize = 10; c.ExpiresAfter = "1h" })
+	reg := metrics.NewRegistry()
+	reg.Register(e.m)
+	val := func(name string) float64 { t.Helper(); return metricstest.Value(t, reg, name) }
+	put, _ := e.slotFor("a", 4, "")
+	e.slotFor("b", 4, "")
+	e.Send(e.s, reqOpen+`filename='c' size='11'/></iq>`)
+	e.rec.Take()
+	e.wantStatus("PUT", put, []byte("abcd"), http.StatusCreated)
+	e.wantStatus("PUT", put, []byte("abcd"), http.StatusConflict)
+	for name, want := range map[string]float64{
+		"skald_upload_slots_total": 2, "skald_upload_slot_refusals_total": 1,
+		"skald_upload_files_stored_total": 1, "skald_upload_put_errors_total": 1,
+		"skald_upload_files": 1, "skald_upload_bytes": 4, "skald_upload_files_expired_total": 0,
+	} {
+		if got := val(name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	e.m.Sweep(e.clock.Now().Add(2 * time.Hour))
+	if val("skald_upload_files_expired_total") != 1 || val("skald_upload_files") != 0 || val("skald_upload_bytes") != 0 {
+		t.Error("expiry not counted")
 	}
 }

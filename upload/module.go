@@ -44,6 +44,8 @@ type Module struct {
 	log   *slog.Logger
 	base  atomic.Pointer[url.URL] // PUT and GET URLs start with it
 
+	counters counters
+
 	// now is the clock; tests move it.
 	now func() time.Time
 }
@@ -114,7 +116,18 @@ func (m *Module) DiscoServerInfo() ([]router.Identity, []*xml.Element) {
 // server's domain; one to an account's JID gets the router's
 // service-unavailable.
 func (m *Module) RegisterIQ(r *router.Router) {
-	r.HandleIQ(stanza.TypeGet, NS, "request", router.ToServer, router.IQHandlerFunc(m.request))
+	r.HandleIQ(stanza.TypeGet, NS, "request", router.ToServer, router.IQHandlerFunc(m.countedRequest))
+}
+
+// countedRequest is request, counted.
+func (m *Module) countedRequest(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	res, err := m.request(ctx, iq)
+	if err != nil {
+		m.counters.refusals.Inc()
+	} else {
+		m.counters.slots.Inc()
+	}
+	return res, err
 }
 
 // request answers a slot request (§4) or refuses it (§5).
@@ -232,7 +245,9 @@ func (m *Module) Sweep(now time.Time) int {
 	if m.cfg.never {
 		return 0
 	}
-	return m.files.sweep(now.Add(-m.cfg.expiry))
+	n := m.files.sweep(now.Add(-m.cfg.expiry))
+	m.counters.expired.Add(uint64(n))
+	return n
 }
 
 // RunCleanup sweeps at cleanup_interval until ctx ends.
