@@ -154,10 +154,7 @@ func (m *Module) request(_ context.Context, iq *router.IQ) (*xml.Element, error)
 		if m.cfg.never {
 			return nil, retryLater(text, time.Time{})
 		}
-		at, ok := m.files.freedAt(owner, req.size, m.cfg.quota, m.cfg.expiry)
-		if !ok {
-			at = time.Time{}
-		}
+		at, _ := m.files.freedAt(owner, req.size, m.cfg.quota, m.cfg.expiry) // zero: no stamp
 		return nil, retryLater(text, at)
 	}
 	base := m.base.Load()
