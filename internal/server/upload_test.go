@@ -101,6 +101,16 @@ func TestUploadOverSocket(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Equal(got, data) || resp.Header.Get("Content-Type") != "image/jpeg" {
 		t.Fatalf("GET: %s %q %v", resp.Status, got, resp.Header)
 	}
+	// The slot is used up; an altered PUT URL is refused.
+	for u, want := range map[string]int{put: http.StatusConflict, strings.Replace(put, "s=600", "s=6000", 1): http.StatusForbidden} {
+		req, _ := http.NewRequest("PUT", u, bytes.NewReader(data))
+		req.Header.Set("Content-Type", "image/jpeg")
+		if resp, err := client.Do(req); err != nil || resp.StatusCode != want {
+			t.Errorf("PUT %s again: %v %v, want %d", u, resp, err, want)
+		} else {
+			resp.Body.Close()
+		}
+	}
 	// The file is in the data directory, with its meta.
 	if ents, _ := os.ReadDir(filepath.Join(s.Config.DataDir, "uploads")); len(ents) != 2 {
 		t.Errorf("uploads directory: %v", ents)
@@ -188,4 +198,40 @@ func TestUploadConfig(t *testing.T) {
 			t.Errorf("%q: %v, want an error naming %s", src, err, want)
 		}
 	}
+}
+
+// TestUploadExpiryJob: the server runs the cleanup job; a file older than
+// expires_after is removed from disk and is 404.
+func TestUploadExpiryJob(t *testing.T) {
+	s := startUploadServer(t, "expires_after = 1\ncleanup_interval = 1\n")
+	alice := login(t, s, "alice", "phone")
+	cond, reply := ask(t, alice, "u1", `<iq type='get' id='u1' to='localhost'><request xmlns='urn:xmpp:http:upload:0' filename='a.txt' size='2'/></iq>`)
+	if cond != "result" {
+		t.Fatalf("slot: %s", reply)
+	}
+	slot := reply.Child(nsUpload, "slot")
+	client := httpsClient(t, s)
+	req, _ := http.NewRequest("PUT", slot.Child(nsUpload, "put").Attr("url"), strings.NewReader("hi"))
+	resp, err := client.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	dir := filepath.Join(s.Config.DataDir, "uploads")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ents, _ := os.ReadDir(dir)
+		if len(ents) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("expired upload still stored: %v", ents)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err = client.Get(slot.Child(nsUpload, "get").Attr("url"))
+	if err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET after expiry: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }
