@@ -83,7 +83,7 @@ const resendSQL = `SELECT r.k, a.id, a.stamp, a.body
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS r(owner, with_jid, origin_id, outgoing, k)
 	CROSS JOIN LATERAL (SELECT id, stamp, body FROM archive
 		WHERE owner = r.owner AND with_jid = r.with_jid AND origin_id = r.origin_id AND outgoing = r.outgoing
-		ORDER BY id DESC LIMIT 1) a`
+		ORDER BY owner DESC, with_jid DESC, origin_id DESC, id DESC LIMIT 1) a`
 
 const insertSQL = `INSERT INTO archive (id, owner, with_jid, with_resource, outgoing, stamp, origin_id, body, stanza)
 	SELECT id, owner, w, r, o, st, nullif(oi, ''), b, z

@@ -8,6 +8,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// The owner's statements order by the columns of the owner's index, as
+// pages do (see order in archive_query.go): never a walk of the primary
+// key filtered by owner.
+//
 // Deletions run in transactions of at most Options.DeleteBatch rows, each
 // under the archive lock (doc.go), so appends interleave with a big purge
 // instead of waiting for it, and the maintained counts change with the
@@ -24,7 +28,7 @@ func (s *Store) PurgeArchive(ctx context.Context, owner, with string, before tim
 	var maxID int64
 	var err error
 	if before.IsZero() {
-		err = s.pool.QueryRow(ctx, `SELECT id FROM archive WHERE owner = $1 ORDER BY id DESC LIMIT 1`, owner).Scan(&maxID)
+		err = s.pool.QueryRow(ctx, `SELECT id FROM archive WHERE owner = $1 ORDER BY owner DESC, id DESC LIMIT 1`, owner).Scan(&maxID)
 	} else {
 		err = s.pool.QueryRow(ctx, `SELECT id FROM archive WHERE owner = $1 AND stamp < $2 ORDER BY stamp DESC, id DESC LIMIT 1`,
 			owner, ceilMicro(before)).Scan(&maxID)
@@ -35,10 +39,10 @@ func (s *Store) PurgeArchive(ctx context.Context, owner, with string, before tim
 	if err != nil {
 		return 0, s.fail(err)
 	}
-	step := `DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE owner = $1 AND id <= $2 ORDER BY id LIMIT $3)`
+	step := `DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE owner = $1 AND id <= $2 ORDER BY owner, id LIMIT $3)`
 	args := []any{owner, maxID, s.opts.DeleteBatch}
 	if with != "" {
-		step = `DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE owner = $1 AND with_jid = $4 AND id <= $2 ORDER BY id LIMIT $3)`
+		step = `DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE owner = $1 AND with_jid = $4 AND id <= $2 ORDER BY owner, with_jid, id LIMIT $3)`
 		args = append(args, with)
 	}
 	total := 0
@@ -159,7 +163,7 @@ func (s *Store) TrimArchive(ctx context.Context, owner string, keep int) (int, e
 			step := min(excess, s.opts.DeleteBatch)
 			more = excess > step
 			tag, err := tx.Exec(ctx, `DELETE FROM archive WHERE id IN
-				(SELECT id FROM archive WHERE owner = $1 ORDER BY id LIMIT $2)`, owner, step)
+				(SELECT id FROM archive WHERE owner = $1 ORDER BY owner, id LIMIT $2)`, owner, step)
 			if err != nil {
 				return err
 			}
