@@ -27,6 +27,7 @@ func TestLayering(t *testing.T) {
 		"storage":          {},
 		"storage/memory":   {"storage"},
 		"storage/sqlite":   {"storage"},
+		"storage/postgres": {"storage"},
 		"config":           {"jid"},
 		"internal/certs":   {},
 		"router":           {"internal/xml", "jid", "stream", "stanza", "storage"},

@@ -37,6 +37,7 @@ import (
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/postgres"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 	"github.com/skald-xmpp/skald/stream"
 	"github.com/skald-xmpp/skald/version"
@@ -217,24 +218,31 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 	return m, cfg.CheckAllSectionsClaimed(Sections)
 }
 
-// OpenStore opens the configured store. If the archive-capable store cannot
-// be opened the server runs on memory, and says so loudly (the caller keeps
-// repeating the warning).
+// OpenStore opens the configured store. If the archive-capable store
+// (SQLite or PostgreSQL) cannot be opened the server runs on memory, and
+// says so loudly (the caller keeps repeating the warning).
 func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, bool) {
+	var st storage.Store
+	var err error
+	var where []any
 	switch cfg.Storage.Backend {
 	case config.BackendMemory:
 		log.Warn("storage backend is memory: accounts, rosters and archives are lost at restart")
 		return memory.New(), false
+	case config.BackendPostgres:
+		where = []any{"dsn", cfg.Storage.RedactedDSN()}
+		st, err = postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{})
 	default:
-		path := cfg.DatabasePath()
-		st, err := sqlite.Open(ctx, path, sqlite.Options{})
-		if err == nil {
-			log.Info("storage opened", "backend", "sqlite", "path", path)
-			return st, false
-		}
-		log.Error("ARCHIVE STORAGE UNAVAILABLE: running on an in-memory store; messages, accounts and archives will be lost at restart", "path", path, "err", err)
-		return memory.New(), true
+		where = []any{"path", cfg.DatabasePath()}
+		st, err = sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{})
 	}
+	if err == nil {
+		log.Info("storage opened", append([]any{"backend", st.Name()}, where...)...)
+		return st, false
+	}
+	log.Error("ARCHIVE STORAGE UNAVAILABLE: running on an in-memory store; messages, accounts and archives will be lost at restart",
+		append([]any{"backend", cfg.Storage.Backend}, append(where, "err", err)...)...)
+	return memory.New(), true
 }
 
 func loadTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
