@@ -299,7 +299,9 @@ func TestValidate(t *testing.T) {
 		{"cert and key", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = "c.pem", "k.pem" }, ""},
 		{"postgres without dsn", func(c *Config) { c.Storage.Backend = "postgres" }, `storage.dsn: is required with backend "postgres"`},
 		{"postgres url", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "postgres", "postgres://skald@db/skald" }, ""},
-		{"postgresql url", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "postgres", "postgresql:///skald?host=/run/postgresql" }, ""},
+		{"postgresql url", func(c *Config) {
+			c.Storage.Backend, c.Storage.DSN = "postgres", "postgresql:///skald?host=/run/postgresql"
+		}, ""},
 		{"postgres key=value", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "postgres", "host=db dbname=skald" }, ""},
 		{"postgres bad dsn", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "postgres", "db.example.org" }, `storage.dsn: is neither a postgres:// URL nor key=value settings`},
 		{"postgres with path", func(c *Config) {

@@ -101,7 +101,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 		c.Expect(func(e *xml.Element) bool { return e.Local == "iq" && e.Attr("id") == "sync" })
 	}
 	chat := []struct {
-		from, to *xmpptest.Conn
+		from, to   *xmpptest.Conn
 		addr, body string
 	}{
 		{alice, bob, "bob@localhost", "hello bob"},
