@@ -102,8 +102,8 @@ type prevItem struct {
 }
 
 // appendBatch appends the messages of reqs in one transaction, in request
-// and slice order, and fills each request's res. Two round trips before
-// COMMIT: the archive lock, the newest stamp, the ids and the resend
+// and slice order, and fills each request's res. Two round trips between
+// BEGIN and COMMIT: the archive lock, the newest stamp, the ids and the resend
 // checks are pipelined in the first, the rows and the counts in the
 // second.
 //

@@ -223,6 +223,11 @@ func (s *Store) ArchiveBounds(ctx context.Context, owner string) (first, last st
 	return ms[0], ms[1], true, nil
 }
 
+// findOriginSQL is FindByOriginID's seek on archive_origin.
+const findOriginSQL = `SELECT ` + msgCols + ` FROM archive
+	WHERE owner = $1 AND with_jid = $2 AND origin_id = $3 AND outgoing = $4
+	ORDER BY owner DESC, with_jid DESC, origin_id DESC, id DESC LIMIT 1`
+
 // FindByOriginID implements storage.Archive with a seek on
 // archive_origin; the newest match wins.
 func (s *Store) FindByOriginID(ctx context.Context, owner, with string, outgoing bool, originID string) (storage.ArchivedMessage, bool, error) {
@@ -232,10 +237,7 @@ func (s *Store) FindByOriginID(ctx context.Context, owner, with string, outgoing
 	if err := s.enter(ctx); err != nil {
 		return storage.ArchivedMessage{}, false, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+msgCols+` FROM archive
-		WHERE owner = $1 AND with_jid = $2 AND origin_id = $3 AND outgoing = $4
-		ORDER BY owner DESC, with_jid DESC, origin_id DESC, id DESC LIMIT 1`,
-		owner, with, originID, outgoing)
+	rows, err := s.pool.Query(ctx, findOriginSQL, owner, with, originID, outgoing)
 	if err != nil {
 		return storage.ArchivedMessage{}, false, s.fail(err)
 	}

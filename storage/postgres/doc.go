@@ -27,7 +27,8 @@
 // fails alone. Once the writer has taken a call, the caller waits for its
 // outcome even if its context is cancelled (Options.WriteTimeout bounds
 // the transaction), so a committed append is never reported failed. An
-// append transaction is two round trips before COMMIT (archive.go).
+// append transaction is four round trips whatever its size: BEGIN, two
+// pipelined batches of statements, COMMIT (archive.go).
 // Every other write is a transaction of its own on the pool.
 //
 // # Archive ids: commit order, across processes

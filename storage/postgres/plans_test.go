@@ -19,7 +19,7 @@ func TestQueryPlans(t *testing.T) {
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 20000 {
 		ms = append(ms, &storage.ArchivedMessage{Owner: "u" + strconv.Itoa(i%100) + "@x",
-			With: "p" + strconv.Itoa(i/100%4) + "@x", OriginID: "o", Stamp: t0.Add(time.Duration(i) * time.Second)})
+			With: "p" + strconv.Itoa(i/100%4) + "@x", OriginID: "o" + strconv.Itoa(i%50), Stamp: t0.Add(time.Duration(i) * time.Second)})
 	}
 	if err := s.AppendArchive(bg, ms); err != nil {
 		t.Fatal(err)
@@ -69,5 +69,45 @@ func TestQueryPlans(t *testing.T) {
 				t.Errorf("Start/End not sought on archive_time:\n%s", text)
 			}
 		})
+	}
+}
+
+// TestResendPlans: FindByOriginID and the resend check of
+// AppendArchiveOnce seek archive_origin.
+func TestResendPlans(t *testing.T) {
+	s := openTest(t, Options{})
+	var ms []*storage.ArchivedMessage
+	for i := range 20000 {
+		ms = append(ms, &storage.ArchivedMessage{Owner: "u" + strconv.Itoa(i%100) + "@x",
+			With: "p" + strconv.Itoa(i/100%4) + "@x", OriginID: "o" + strconv.Itoa(i)})
+	}
+	if err := s.AppendArchive(bg, ms); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(bg, `ANALYZE archive`); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range map[string]struct {
+		sql  string
+		args []any
+	}{
+		"FindByOriginID": {findOriginSQL, []any{"u1@x", "p0@x", "o1", false}},
+		"resend check":   {resendSQL, []any{[]string{"u1@x"}, []string{"p0@x"}, []string{"o1"}, []bool{false}}},
+	} {
+		var plan []string
+		rows, err := s.pool.Query(bg, `EXPLAIN `+q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		if text := strings.Join(plan, "\n"); !strings.Contains(text, "archive_origin") || strings.Contains(text, "Seq Scan on archive") {
+			t.Errorf("%s does not seek archive_origin:\n%s", name, text)
+		}
 	}
 }
