@@ -22,9 +22,10 @@
 // record was flushed to disk (a server replicating synchronously also
 // waits for its standby). Calls that arrive during a commit form the next
 // batch: one call per transaction for a lone writer, with no timer, and
-// one WAL flush for many calls under load. A batch that fails is retried
-// call by call, so a call PostgreSQL refuses (a NUL byte in a text, say)
-// fails alone. Once the writer has taken a call, the caller waits for its
+// one WAL flush for many calls under load. A batch that PostgreSQL
+// refuses is retried call by call, so a call it refuses (a NUL byte in a
+// text, say) fails alone; a batch that cannot reach the server fails
+// whole. Once the writer has taken a call, the caller waits for its
 // outcome even if its context is cancelled (Options.WriteTimeout bounds
 // the transaction), so a committed append is never reported failed. An
 // append transaction is four round trips whatever its size: BEGIN, two

@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/skald-xmpp/skald/storage"
 )
@@ -50,9 +53,11 @@ func (s *Store) submit(req *appendReq) error {
 // channel and form the next batch, so a lone caller is committed at once
 // and concurrent callers share one flush.
 //
-// A batch that fails is retried request by request, each in its own
-// transaction, so that one bad request (a string PostgreSQL refuses, say)
-// fails alone; a failure of the database fails them one by one.
+// A batch that PostgreSQL refuses (an error it answered with) is retried
+// request by request, each in its own transaction, so that one bad
+// request (a string PostgreSQL refuses, say) fails alone. A batch that
+// could not reach the database fails whole: retrying each request would
+// make callers wait a connection timeout each.
 func (s *Store) writeLoop() {
 	defer close(s.writerDone)
 	batch := make([]*appendReq, 0, s.opts.MaxBatch)
@@ -93,7 +98,8 @@ func (s *Store) runBatch(batch []*appendReq) {
 		return
 	}
 	err := s.appendTx(live)
-	if err != nil && len(live) > 1 {
+	var refused *pgconn.PgError
+	if len(live) > 1 && errors.As(err, &refused) {
 		for _, r := range live {
 			r.done <- s.appendTx([]*appendReq{r})
 		}
