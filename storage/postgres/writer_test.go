@@ -72,8 +72,10 @@ func TestGroupCommit(t *testing.T) {
 	release()
 	wg.Wait()
 	b, o := s.WriteStats()
-	if b-b0 != 2 || o-o0 != callers {
-		t.Errorf("%d appends took %d transactions (%d requests counted); want 2: the first alone, the rest together", callers, b-b0, o-o0)
+	// The first transaction holds the callers the writer found queued when
+	// it started (at least one), the second all the others.
+	if b-b0 > 2 || o-o0 != callers {
+		t.Errorf("%d appends took %d transactions (%d requests counted); want at most 2", callers, b-b0, o-o0)
 	}
 	// Durable means committed: another connection sees every row.
 	conn, err := pgx.Connect(bg, dsn)
