@@ -24,7 +24,7 @@ type Store interface {
 	Offline
 	Archive
 	Blocking
-	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
+	// Name identifies the backend in logs ("sqlite", "memory").
 	Name() string
 	Close() error
 }
