@@ -24,6 +24,7 @@ type Store interface {
 	Offline
 	Archive
 	Blocking
+	Documents
 	// Name identifies the backend in logs ("sqlite", "memory").
 	Name() string
 	Close() error
@@ -54,7 +55,8 @@ type Users interface {
 	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
-	// offline messages, archive, archive preferences and blocklist.
+	// offline messages, archive, archive preferences, blocklist and
+	// documents.
 	// ErrNotFound if there is no such account.
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.

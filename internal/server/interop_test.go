@@ -143,3 +143,9 @@ func TestInteropBlocking(t *testing.T) { runInterop(t, "blocking.py") }
 
 // TestInteropDirectTLS: login over the XEP-0368 direct TLS port.
 func TestInteropDirectTLS(t *testing.T) { runInterop(t, "direct_tls.py") }
+
+// TestInteropVCardPrivate: slixmpp's XEP-0054 plugin publishes a vCard
+// with a photo that another resource and another user read back; its
+// XEP-0049 plugin stores XEP-0048 bookmarks that the other resource
+// reads, and that another user may not.
+func TestInteropVCardPrivate(t *testing.T) { runInterop(t, "vcard_private.py") }

@@ -32,6 +32,7 @@ import (
 	"github.com/skald-xmpp/skald/offline"
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
+	"github.com/skald-xmpp/skald/private"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/sasl"
@@ -40,6 +41,7 @@ import (
 	"github.com/skald-xmpp/skald/storage/postgres"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 	"github.com/skald-xmpp/skald/stream"
+	"github.com/skald-xmpp/skald/vcard"
 	"github.com/skald-xmpp/skald/version"
 )
 
@@ -47,7 +49,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -140,6 +142,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		mamMod,
 		carbons.New(r),
 		off,
+		vcard.New(mods.VCard, s.Store),
+		private.New(mods.Private, s.Store),
 	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
@@ -185,6 +189,8 @@ type ModuleConfig struct {
 	Offline offline.Config
 	Version version.Config
 	Roster  roster.Config
+	VCard   vcard.Config
+	Private private.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -196,6 +202,8 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Offline: offline.DefaultConfig(),
 		Version: version.DefaultConfig(),
 		Roster:  roster.DefaultConfig(),
+		VCard:   vcard.DefaultConfig(),
+		Private: private.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -206,6 +214,8 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"offline", &m.Offline, func() error { return m.Offline.Validate() }},
 		{"version", &m.Version, func() error { return m.Version.Validate() }},
 		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
+		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
+		{"private", &m.Private, func() error { return m.Private.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {

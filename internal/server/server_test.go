@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -30,7 +31,8 @@ func testLogger() *slog.Logger {
 }
 
 // startServer runs a complete server on loopback with the given store
-// (memory if nil) and accounts alice, bob, carol (password "pw-NAME").
+// (memory if nil) and accounts alice, bob, carol (password "pw-NAME"),
+// made unless the store has them already.
 func startServer(t testing.TB, st storage.Store, tweak func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := config.Default()
@@ -45,7 +47,8 @@ func startServer(t testing.TB, st storage.Store, tweak func(*config.Config)) *te
 	}
 	ctx := context.Background()
 	for _, u := range []string{"alice", "bob", "carol"} {
-		if err := st.CreateUser(ctx, u+"@localhost", xmpptest.Credentials(t, "pw-"+u)); err != nil {
+		// ErrExists: a store reopened for a restart keeps its accounts.
+		if err := st.CreateUser(ctx, u+"@localhost", xmpptest.Credentials(t, "pw-"+u)); err != nil && !errors.Is(err, storage.ErrExists) {
 			t.Fatal(err)
 		}
 	}

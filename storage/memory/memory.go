@@ -33,7 +33,12 @@ type Store struct {
 	prefs    map[string]storage.ArchivePrefs
 
 	blocked map[string]map[string]bool // owner -> blocked JIDs
+
+	docs map[string]map[docKey][]byte // owner -> documents
 }
+
+// docKey names one of an owner's documents.
+type docKey struct{ kind, key string }
 
 type roster struct {
 	version uint64
@@ -53,6 +58,7 @@ func New() *Store {
 		archives: make(map[string][]*storage.ArchivedMessage),
 		prefs:    make(map[string]storage.ArchivePrefs),
 		blocked:  make(map[string]map[string]bool),
+		docs:     make(map[string]map[docKey][]byte),
 	}
 }
 
@@ -67,7 +73,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked = nil, nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs = nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -213,6 +219,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 	delete(s.archives, bare)
 	delete(s.prefs, bare)
 	delete(s.blocked, bare)
+	delete(s.docs, bare)
 	return nil
 }
 

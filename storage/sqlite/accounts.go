@@ -135,6 +135,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM archive_count WHERE owner=?`,
 			`DELETE FROM archive_prefs WHERE owner=?`,
 			`DELETE FROM blocklist WHERE owner=?`,
+			`DELETE FROM documents WHERE owner=?`,
 		} {
 			if err := w.exec(q, bare); err != nil {
 				return err

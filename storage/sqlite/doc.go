@@ -197,7 +197,10 @@
 // refuses a database whose version is newer than the binary knows.
 // Migration 0002 added seq and archive_time and dropped archive_owner and
 // archive_stamp, keeping every row and id; building archive_time over an
-// existing archive costs one sorted index build at the first Open. Room is
+// existing archive costs one sorted index build at the first Open.
+// Migration 0003 added blocklist (XEP-0191) and 0004 documents
+// (storage.Documents: vCards, private XML), whose quota sum and upserts
+// share one write request. Room is
 // left for what comes next: full-text search can be an external-content
 // FTS5 table on archive(body) (content_rowid=id) with insert/delete
 // triggers, added by a later migration; MUC archives already fit (the owner

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Offline/StoreListDelete", testOffline},
 		{"Offline/Limit", testOfflineLimit},
 		{"Blocking", testBlocking},
+		{"Documents", testDocuments},
 		{"Archive/AppendIDs", testAppendIDs},
 		{"Archive/AppendRoundtrip", testAppendRoundtrip},
 		{"Archive/AppendInvalid", testAppendInvalid},
@@ -208,6 +209,7 @@ func testDeleteUserCascades(t *testing.T, s storage.Store) {
 		must(t, s.SetArchivePrefs(bg, u, storage.ArchivePrefs{Default: "always"}))
 		_, err = s.Block(bg, u, []string{"mallory@example.org"})
 		must(t, err)
+		must(t, s.PutDocuments(bg, u, "vcard", []storage.Document{{XML: []byte(`<vCard xmlns="vcard-temp"/>`)}}, 0))
 		appendN(t, s, u, 5, t0)
 	}
 	_, last, _, err := s.ArchiveBounds(bg, alice)
@@ -236,6 +238,9 @@ func testDeleteUserCascades(t *testing.T, s storage.Store) {
 	if l, err := s.Blocklist(bg, alice); err != nil || len(l) != 0 {
 		t.Errorf("blocklist survives DeleteUser: %q, %v", l, err)
 	}
+	if _, err := s.Document(bg, alice, "vcard", ""); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("document survives DeleteUser: %v", err)
+	}
 	stats, err := s.ArchiveStats(bg, "")
 	must(t, err)
 	if stats[alice] != 0 || stats[bob] != 5 {
@@ -253,6 +258,9 @@ func testDeleteUserCascades(t *testing.T, s storage.Store) {
 	}
 	if l, _ := s.Blocklist(bg, bob); len(l) != 1 {
 		t.Errorf("bob's blocklist = %q", l)
+	}
+	if _, err := s.Document(bg, bob, "vcard", ""); err != nil {
+		t.Errorf("bob's document: %v", err)
 	}
 	// A recreated account starts empty, and archive ids are not reused.
 	must(t, s.CreateUser(bg, alice, cred(2)))
