@@ -25,7 +25,7 @@ type Store interface {
 	Archive
 	Blocking
 	Documents
-	// Name identifies the backend in logs ("sqlite", "memory").
+	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
 	Name() string
 	Close() error
 }

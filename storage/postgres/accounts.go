@@ -127,6 +127,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM archive_count WHERE owner = $1`,
 			`DELETE FROM archive_prefs WHERE owner = $1`,
 			`DELETE FROM blocklist WHERE owner = $1`,
+			`DELETE FROM documents WHERE owner = $1`,
 		} {
 			b.Queue(q, bare)
 		}

@@ -63,7 +63,8 @@
 // StoreOffline takes a per-owner advisory lock first
 // (pg_advisory_xact_lock(lockOffline, hash of schema and owner)), which
 // makes its quota check atomic and an owner's offline seqs increase in
-// commit order. No transaction takes two of these locks. The writer
+// commit order; PutDocuments likewise takes one per owner and kind
+// (lockDocuments) for its quota. No transaction takes two of these locks. The writer
 // goroutine's state is confined to it; Store has no mutex.
 //
 // # Keyset paging

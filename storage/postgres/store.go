@@ -57,9 +57,10 @@ func (o *Options) fill() {
 // the second key is the hash of the schema (lockKey), so stores in
 // different schemas of one database never wait for each other.
 const (
-	lockMigrate int32 = 0x534b0001 // "SK" 1: applying migrations
-	lockArchive int32 = 0x534b0002 // every transaction that writes archive or archive_count
-	lockOffline int32 = 0x534b0003 // one owner's offline messages; key hashes schema and owner
+	lockMigrate   int32 = 0x534b0001 // "SK" 1: applying migrations
+	lockArchive   int32 = 0x534b0002 // every transaction that writes archive or archive_count
+	lockOffline   int32 = 0x534b0003 // one owner's offline messages; key hashes schema and owner
+	lockDocuments int32 = 0x534b0004 // one owner's documents of a kind; key hashes schema, owner and kind
 )
 
 // Store is a storage.Store on a PostgreSQL database. All methods are safe
