@@ -46,7 +46,7 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, lo
 		limits = xml.DefaultLimits
 	}
 	s := &Server{cfg: cfg, c2s: c, limits: limits, log: log, conns: make(map[*conn]struct{})}
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	if cfg.TLS && tlsConfig != nil {
 		t := tlsConfig.Clone()
 		t.NextProtos = []string{"http/1.1"} // WebSocket upgrades HTTP/1.1 only

@@ -13,7 +13,6 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 	xmppws "mellium.im/xmpp/websocket"
-
 )
 
 // melliumChat is a message with a body, as mellium clients encode one.

@@ -14,6 +14,7 @@ import (
 	ws "github.com/coder/websocket"
 
 	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 )
@@ -328,5 +329,30 @@ func TestWebSocketShutdown(t *testing.T) {
 	}
 	if _, _, err := xmpptest.DialWebSocketWith(url, &ws.DialOptions{Subprotocols: []string{"xmpp"}}); err == nil {
 		t.Fatal("still accepting after Shutdown")
+	}
+}
+
+// TestWebSocketConfig: the [websocket] section is checked as the module
+// sections are: unknown keys with their line, and plain ws:// off
+// loopback without a TLS proxy.
+func TestWebSocketConfig(t *testing.T) {
+	tests := []struct{ src, wantErr string }{
+		{"[websocket]\naddress = \"127.0.0.1:5280\"\ntls = false\n", ""},
+		{"[websocket]\naddress = \"0.0.0.0:5280\"\ntls = false\n", "loopback"},
+		{"[websocket]\naddress = \"0.0.0.0:5280\"\ntls = false\nbehind_tls_proxy = true\n", ""},
+		{"[websocket]\naddres = \":5281\"\n", `:2: unknown key "addres" in [websocket]`},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(t.TempDir(), "skald.toml")
+		if err := os.WriteFile(path, []byte(tt.src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(path)
+		if err == nil {
+			_, err = server.DecodeModuleConfig(cfg)
+		}
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%q: %v, want error containing %q", tt.src, err, tt.wantErr)
+		}
 	}
 }
