@@ -48,6 +48,9 @@ type conn struct {
 	writeDeadline time.Time
 }
 
+// defaultWriteTimeout bounds a write when c2s set no deadline.
+const defaultWriteTimeout = 30 * time.Second
+
 // inFrame is a translated frame, or the error that ends the input.
 type inFrame struct {
 	b   []byte
@@ -136,23 +139,35 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 // Write implements net.Conn: every complete element of p goes as one
-// frame; an incomplete rest waits for the next Write.
+// frame; an incomplete rest waits for the next Write. A whitespace
+// keepalive (c2s's, on a quiet stream) becomes a WebSocket ping, which
+// RFC 7395 uses instead of whitespace (pings and keepalives): like the
+// whitespace on TCP it keeps proxies from timing the connection out, and
+// a peer that is gone fails it, here by not answering within the write
+// timeout.
 func (c *conn) Write(p []byte) (int, error) {
-	frames, err := c.out.split(p)
+	frames, keepalive, err := c.out.split(p)
 	if err != nil {
 		return 0, err
 	}
-	if len(frames) == 0 {
+	if len(frames) == 0 && !keepalive {
 		return len(p), nil
 	}
-	ctx := context.Background()
 	c.mu.Lock()
 	deadline := c.writeDeadline
 	c.mu.Unlock()
-	if !deadline.IsZero() {
-		var cancel func()
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
+	if deadline.IsZero() {
+		deadline = time.Now().Add(defaultWriteTimeout)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if keepalive {
+		// The pong is read by readFrames, which c2s's reader keeps
+		// going, and never waits for this writer.
+		if err := c.ws.Ping(ctx); err != nil {
+			return 0, err
+		}
+		return len(p), nil
 	}
 	for _, f := range frames {
 		if err := c.ws.Write(ctx, ws.MessageText, f); err != nil {

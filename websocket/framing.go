@@ -20,7 +20,7 @@ const Subprotocol = "xmpp"
 const streamHeaderStart = `<stream:stream xmlns="` + stream.NSClient + `" xmlns:stream="` + stream.NS + `"`
 
 // inbound turns the client's frames into the byte stream c2s reads
-// (RFC 7395 §3.3-3.6): <open/> becomes a stream header, <close/> the
+// (RFC 7395, framing to closing): <open/> becomes a stream header, <close/> the
 // stream's end tag, and any other frame, which must be exactly one
 // complete element, passes as it is. It belongs to the goroutine that
 // reads the frames.
@@ -28,7 +28,7 @@ type inbound struct {
 	limits xml.Limits
 	// restartAllowed reports whether the server has just ended the
 	// stream's negotiation with a SASL <success/>, after which the client
-	// opens a new stream with a new <open/> (RFC 7395 §3.3.2).
+	// opens a new stream with a new <open/> (RFC 7395, stream restarts).
 	restartAllowed func() bool
 	opened         bool // an <open/> began the current stream
 	closed         bool // the client sent <close/>
@@ -73,8 +73,8 @@ func (in *inbound) frame(b []byte) ([]byte, error) {
 }
 
 // parseFrame checks that b is exactly one complete element, parsable on
-// its own (RFC 7395 §3.3.3: every frame is a standalone document, with its
-// namespaces declared in it), and returns it.
+// its own (RFC 7395 §3.3.3, stream frames: each is a standalone document,
+// with its namespaces declared in it), and returns it.
 func parseFrame(b []byte, lim xml.Limits) (*xml.Element, error) {
 	// The element is read as the only child of a wrapper root, so that
 	// the ordinary stream reader enforces the limits and XMPP's

@@ -98,7 +98,7 @@ func TestOutbound(t *testing.T) {
 			want: []string{`<message xmlns="jabber:client" id="a>b"><message><message/></message></message>`}},
 		{name: "error then close", writes: []string{string(stream.New(stream.SystemShutdown, "").Bytes()) + stream.Close},
 			want: []string{`<stream:error xmlns:stream="http://etherx.jabber.org/streams"><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"/></stream:error>`, `<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`}},
-		{name: "whitespace keepalive dropped", writes: []string{" ", "<r xmlns='urn:xmpp:sm:3'/>"}, want: []string{"<r xmlns='urn:xmpp:sm:3'/>"}},
+		{name: "whitespace between elements dropped", writes: []string{"<r xmlns='urn:xmpp:sm:3'/>\n <r xmlns='urn:xmpp:sm:3'/> "}, want: []string{"<r xmlns='urn:xmpp:sm:3'/>", "<r xmlns='urn:xmpp:sm:3'/>"}},
 		{name: "element split across writes", writes: []string{`<message><bo`, `dy>hi</body></mes`, `sage>`},
 			want: []string{`<message xmlns="jabber:client"><body>hi</body></message>`}},
 	}
@@ -107,7 +107,7 @@ func TestOutbound(t *testing.T) {
 			var o outbound
 			var got []string
 			for _, w := range tt.writes {
-				frames, err := o.split([]byte(w))
+				frames, _, err := o.split([]byte(w))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -125,6 +125,19 @@ func TestOutbound(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOutboundKeepalive: a write of whitespace alone is a keepalive
+// (sent as a ping), whitespace inside an element being written is not.
+func TestOutboundKeepalive(t *testing.T) {
+	var o outbound
+	if frames, keepalive, _ := o.split([]byte(" ")); !keepalive || len(frames) != 0 {
+		t.Fatalf("keepalive = %v, frames %q", keepalive, frames)
+	}
+	o.split([]byte("<message>"))
+	if _, keepalive, _ := o.split([]byte(" ")); keepalive {
+		t.Fatal("whitespace inside an element taken for a keepalive")
 	}
 }
 

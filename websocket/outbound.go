@@ -13,8 +13,9 @@ import (
 // declarations it inherited from the stream header added to it
 // (xmlns="jabber:client" on stanzas, xmlns:stream on <stream:features/>
 // and <stream:error/>), so that each frame stands alone (§3.3.3). The XML
-// declaration and whitespace keepalives between elements, which RFC 7395
-// does not carry, are dropped.
+// declaration and whitespace between elements, which RFC 7395 does not
+// carry, are dropped; a write of whitespace alone is a keepalive, which
+// the connection sends as a WebSocket ping instead (conn.Write).
 //
 // It reads only what c2s itself serialises (internal/xml: no comments,
 // no CDATA, '<' always escaped), so finding where an element ends needs
@@ -29,10 +30,13 @@ type outbound struct {
 
 var errOutput = errors.New("websocket: unexpected output from the stream")
 
-// split appends p to what is pending and returns the complete frames.
-func (o *outbound) split(p []byte) ([][]byte, error) {
+// split appends p to what is pending and returns the complete frames, or
+// reports that p is a whitespace keepalive.
+func (o *outbound) split(p []byte) (frames [][]byte, keepalive bool, err error) {
+	if len(o.pending) == 0 && len(p) > 0 && len(bytes.TrimLeft(p, " \t\r\n")) == 0 {
+		return nil, true, nil
+	}
 	o.pending = append(o.pending, p...)
-	var frames [][]byte
 	b := o.pending
 	for {
 		b = bytes.TrimLeft(b, " \t\r\n")
@@ -40,7 +44,7 @@ func (o *outbound) split(p []byte) ([][]byte, error) {
 			break
 		}
 		if b[0] != '<' {
-			return nil, errOutput
+			return nil, false, errOutput
 		}
 		n, complete := elementEnd(b)
 		if !complete {
@@ -55,7 +59,7 @@ func (o *outbound) split(p []byte) ([][]byte, error) {
 	// Keep the incomplete rest for the next write, in a fresh slice: the
 	// frames returned may share the old one.
 	o.pending = append([]byte(nil), b...)
-	return frames, nil
+	return frames, false, nil
 }
 
 // frame turns one top-level unit into its frame, or nil for what is not

@@ -27,7 +27,7 @@ const (
 // startWebSocketServer runs a server whose [websocket] section is
 // address = "127.0.0.1:0" and the given lines, and returns it with the
 // WebSocket endpoint's URL.
-func startWebSocketServer(t *testing.T, section string) (*testServer, string) {
+func startWebSocketServer(t *testing.T, section string, tweak ...func(*config.Config)) (*testServer, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "skald.toml")
 	src := "[websocket]\naddress = \"127.0.0.1:0\"\n" + section + "\n"
@@ -38,7 +38,11 @@ func startWebSocketServer(t *testing.T, section string) (*testServer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startServerConfig(t, cfg, nil, nil)
+	var tw func(*config.Config)
+	if len(tweak) > 0 {
+		tw = tweak[0]
+	}
+	s := startServerConfig(t, cfg, nil, tw)
 	scheme := "ws://"
 	if strings.Contains(section, "tls = true") {
 		scheme = "wss://"
@@ -354,5 +358,54 @@ func TestWebSocketConfig(t *testing.T) {
 		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("%q: %v, want error containing %q", tt.src, err, tt.wantErr)
 		}
+	}
+}
+
+// TestWebSocketKeepalivePing: on a quiet stream the server's keepalive is
+// a WebSocket ping, not a whitespace frame (RFC 7395 has none).
+func TestWebSocketKeepalivePing(t *testing.T) {
+	_, url := startWebSocketServer(t, "tls = false", func(c *config.Config) { c.C2S.KeepaliveInterval = 500 * time.Millisecond })
+	pinged := make(chan struct{}, 1)
+	wc, _, err := xmpptest.DialWebSocketWith(url, &ws.DialOptions{Subprotocols: []string{"xmpp"}, OnPingReceived: func(context.Context, []byte) bool {
+		select {
+		case pinged <- struct{}{}:
+		default:
+		}
+		return true
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.CloseNow()
+	c := &xmpptest.WSConn{T: t, WS: wc, Timeout: 5 * time.Second}
+	c.Login("localhost", "alice", "pw-alice", "browser")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	frames := make(chan string, 1)
+	go func() {
+		// Reading answers the pings; nothing else may come.
+		if _, b, err := wc.Read(ctx); err == nil {
+			frames <- string(b)
+		}
+	}()
+	select {
+	case <-pinged:
+	case f := <-frames:
+		t.Fatalf("keepalive sent as a frame: %q", f)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no ping on a quiet stream")
+	}
+}
+
+// TestWebSocketNegotiationTimeout: c2s's deadlines hold over WebSocket,
+// and a read that timed out leaves the connection usable for the stream
+// error and <close/>.
+func TestWebSocketNegotiationTimeout(t *testing.T) {
+	_, url := startWebSocketServer(t, "tls = false", func(c *config.Config) { c.C2S.NegotiationTimeout = 300 * time.Millisecond })
+	c := xmpptest.DialWebSocket(t, url)
+	c.OpenStream("localhost")
+	before := c.ExpectClosed()
+	if len(before) != 1 || !before[0].Is(nsStreams, "error") || !before[0].FirstElement().Is(nsStreamError, "connection-timeout") {
+		t.Fatalf("got %v, want connection-timeout", before)
 	}
 }
