@@ -29,8 +29,12 @@ type Server struct {
 	// wg counts the frame readers. Invariant, as in c2s.Server: Add only
 	// under mu while !shutting, so Shutdown's Wait, which starts after it
 	// set shutting under mu, sees every Add.
-	wg       sync.WaitGroup
-	mu       sync.Mutex // guards conns and shutting
+	wg sync.WaitGroup
+	// mu guards conns and shutting. It is a leaf: under it only the map,
+	// the flag, goroutine starts and conn.closeNow (which takes no lock of
+	// ours); conn.Close, which c2s calls, takes it through forget, so
+	// nothing may call into c2s or conn.Close with it held.
+	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	shutting bool
 }

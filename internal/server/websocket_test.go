@@ -409,3 +409,36 @@ func TestWebSocketNegotiationTimeout(t *testing.T) {
 		t.Fatalf("got %v, want connection-timeout", before)
 	}
 }
+
+// TestWebSocketStreamResumption: XEP-0198 over WebSocket: a browser whose
+// WebSocket dropped (no <close/>) resumes its session on a new one and
+// gets what arrived meanwhile.
+func TestWebSocketStreamResumption(t *testing.T) {
+	s, url := startWebSocketServer(t, "tls = false")
+	const nsSM = "urn:xmpp:sm:3"
+	first := xmpptest.DialWebSocket(t, url)
+	first.Login("localhost", "alice", "pw-alice", "browser")
+	first.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`)
+	enabled := first.Next()
+	if !enabled.Is(nsSM, "enabled") || enabled.Attr("id") == "" {
+		t.Fatalf("got %s, want <enabled/>", enabled)
+	}
+	first.WS.CloseNow()
+
+	bob := login(t, s, "bob", "desk")
+	bob.Send(`<message to='alice@localhost/browser' type='chat' id='while-away'><body>while you were away</body></message>`)
+
+	second := xmpptest.DialWebSocket(t, url)
+	second.OpenStream("localhost")
+	if err := second.TrySCRAMWith(xmpptest.SCRAM{}, "alice", "pw-alice"); err != nil {
+		t.Fatal(err)
+	}
+	second.OpenStream("localhost")
+	second.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, enabled.Attr("id"))
+	if el := second.Next(); !el.Is(nsSM, "resumed") {
+		t.Fatalf("got %s, want <resumed/>", el)
+	}
+	second.Expect(func(e *xml.Element) bool {
+		return e.Is("jabber:client", "message") && e.ChildText("jabber:client", "body") == "while you were away"
+	})
+}
