@@ -89,7 +89,7 @@ func TestOutbound(t *testing.T) {
 		{name: "header", writes: []string{header},
 			want: []string{`<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" from="localhost" to="alice@localhost" id="abc" xml:lang="en" version="1.0"/>`}},
 		{name: "features get the stream prefix", writes: []string{features},
-			want: []string{`<stream:features xmlns:stream="http://etherx.jabber.org/streams"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></stream:features>`}},
+			want: []string{`<stream:features xmlns:stream="http://etherx.jabber.org/streams" xmlns="jabber:client"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></stream:features>`}},
 		{name: "stanzas get the content namespace", writes: []string{`<message to="a@b" id="x"><body>a &gt; b</body></message><iq type="result" id="y"/>`},
 			want: []string{`<message xmlns="jabber:client" to="a@b" id="x"><body>a &gt; b</body></message>`, `<iq xmlns="jabber:client" type="result" id="y"/>`}},
 		{name: "declared namespace kept", writes: []string{`<success xmlns="urn:ietf:params:xml:ns:xmpp-sasl">dj1=</success>`},
@@ -97,7 +97,7 @@ func TestOutbound(t *testing.T) {
 		{name: "quoted > and nesting with the same name", writes: []string{`<message id="a>b"><message><message/></message></message>`},
 			want: []string{`<message xmlns="jabber:client" id="a>b"><message><message/></message></message>`}},
 		{name: "error then close", writes: []string{string(stream.New(stream.SystemShutdown, "").Bytes()) + stream.Close},
-			want: []string{`<stream:error xmlns:stream="http://etherx.jabber.org/streams"><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"/></stream:error>`, `<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`}},
+			want: []string{`<stream:error xmlns:stream="http://etherx.jabber.org/streams" xmlns="jabber:client"><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"/></stream:error>`, `<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`}},
 		{name: "whitespace between elements dropped", writes: []string{"<r xmlns='urn:xmpp:sm:3'/>\n <r xmlns='urn:xmpp:sm:3'/> "}, want: []string{"<r xmlns='urn:xmpp:sm:3'/>", "<r xmlns='urn:xmpp:sm:3'/>"}},
 		{name: "element split across writes", writes: []string{`<message><bo`, `dy>hi</body></mes`, `sage>`},
 			want: []string{`<message xmlns="jabber:client"><body>hi</body></message>`}},
@@ -153,5 +153,23 @@ func TestOutboundSeesSuccess(t *testing.T) {
 	o.split([]byte(`<success xmlns="urn:ietf:params:xml:ns:xmpp-sasl"/>`))
 	if !seen {
 		t.Fatal("success not seen")
+	}
+}
+
+// TestOutboundKeepsMeaning: an element means in its frame what it meant
+// in the stream, unqualified children of <stream:features/> included.
+func TestOutboundKeepsMeaning(t *testing.T) {
+	var o outbound
+	frames, _, err := o.split([]byte(`<stream:features><session/></stream:features><message><body>x</body></message>`))
+	if err != nil || len(frames) != 2 {
+		t.Fatalf("frames %q, %v", frames, err)
+	}
+	features, err := parseFrame(frames[0], xml.DefaultLimits)
+	if err != nil || !features.Is(stream.NS, "features") || features.Child(stream.NSClient, "session") == nil {
+		t.Fatalf("features frame %q: %v", frames[0], err)
+	}
+	msg, err := parseFrame(frames[1], xml.DefaultLimits)
+	if err != nil || !msg.Is(stream.NSClient, "message") || msg.ChildText(stream.NSClient, "body") != "x" {
+		t.Fatalf("message frame %q: %v", frames[1], err)
 	}
 }

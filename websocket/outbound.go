@@ -11,8 +11,9 @@ import (
 // stream header becomes <open/>, the stream's end tag <close/>, and every
 // other top-level element one frame of its own, with the namespace
 // declarations it inherited from the stream header added to it
-// (xmlns="jabber:client" on stanzas, xmlns:stream on <stream:features/>
-// and <stream:error/>), so that each frame stands alone (§3.3.3). The XML
+// (xmlns="jabber:client" where it declares no default namespace, and
+// xmlns:stream on <stream:features/> and <stream:error/>), so that each
+// frame stands alone, meaning what it meant in the stream (§3.3.3). The XML
 // declaration and whitespace between elements, which RFC 7395 does not
 // carry, are dropped; a write of whitespace alone is a keepalive, which
 // the connection sends as a WebSocket ping instead (conn.Write).
@@ -83,12 +84,15 @@ func (o *outbound) frame(unit []byte) []byte {
 	case unit[1] == '/': // </stream:stream>
 		return []byte(`<close xmlns="` + NSFraming + `"/>`)
 	}
+	// What the element inherited from the stream header: the stream
+	// prefix, and jabber:client as the default namespace (for the
+	// element itself if unprefixed, else for its unqualified children).
 	decl := ""
-	switch {
-	case len(name) > 7 && name[:7] == "stream:":
+	if len(name) > 7 && name[:7] == "stream:" {
 		decl = ` xmlns:stream="` + stream.NS + `"`
-	case !hasAttr(attrs, "xmlns"):
-		decl = ` xmlns="` + stream.NSClient + `"`
+	}
+	if !hasAttr(attrs, "xmlns") {
+		decl += ` xmlns="` + stream.NSClient + `"`
 	}
 	if name == "success" && attrValue(attrs, "xmlns") == stream.NSSASL && o.sawSuccess != nil {
 		o.sawSuccess()
