@@ -22,7 +22,8 @@ type Config struct {
 	TLS bool `toml:"tls"`
 	// BehindTLSProxy declares that the clients reach the listener through
 	// a proxy that terminates TLS: plain ws:// is then allowed on any
-	// address, and connections count as encrypted (PLAIN is offered).
+	// address, connections count as encrypted (PLAIN is offered), and
+	// the client's address is the last X-Forwarded-For entry.
 	BehindTLSProxy bool `toml:"behind_tls_proxy"`
 	// Origins lists the browser Origins allowed to connect: host patterns
 	// ("chat.example.com", "*.example.com") or scheme://host patterns

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,37 @@ func TestConfigValidate(t *testing.T) {
 			err := c.Validate()
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("Validate() = %v, want error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	tests := []struct {
+		name   string
+		proxy  bool
+		header []string
+		want   string
+	}{
+		{"direct", false, []string{"192.0.2.7"}, "127.0.0.1:4000"},
+		{"proxy without header", true, nil, "127.0.0.1:4000"},
+		{"proxy", true, []string{"192.0.2.7"}, "192.0.2.7"},
+		{"proxy appended to a client's claim", true, []string{"10.0.0.1, 192.0.2.7"}, "192.0.2.7"},
+		{"several headers", true, []string{"10.0.0.1", "2001:db8::7"}, "2001:db8::7"},
+		{"garbage", true, []string{"not an address"}, "127.0.0.1:4000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.BehindTLSProxy = tt.proxy
+			s := &Server{cfg: cfg}
+			r := httptest.NewRequest("GET", "/xmpp-websocket", nil)
+			r.RemoteAddr = "127.0.0.1:4000"
+			for _, h := range tt.header {
+				r.Header.Add("X-Forwarded-For", h)
+			}
+			if got := s.clientAddr(r); got != tt.want {
+				t.Fatalf("clientAddr = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -127,7 +127,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c := &conn{
 		ws:     wc,
 		local:  addr(r.Host),
-		remote: addr(r.RemoteAddr),
+		remote: addr(s.clientAddr(r)),
 		frames: make(chan inFrame),
 		done:   make(chan struct{}),
 		cancel: cancel,
@@ -145,6 +145,23 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if !s.c2s.ServeTransport(c, t) {
 		c.Close()
 	}
+}
+
+// clientAddr is the client's address as c2s sees it (its per-IP limit on
+// failed logins): behind a declared TLS proxy, the address the proxy
+// appended to X-Forwarded-For (the last one: those before it are the
+// client's own claims), as otherwise every client would share the proxy's
+// address and one attacker's failures would lock everyone out.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.cfg.BehindTLSProxy {
+		if hops := r.Header.Values("X-Forwarded-For"); len(hops) > 0 {
+			list := strings.Split(hops[len(hops)-1], ",")
+			if last := strings.TrimSpace(list[len(list)-1]); net.ParseIP(last) != nil {
+				return last
+			}
+		}
+	}
+	return r.RemoteAddr
 }
 
 // track registers c and starts its frame reader, unless Shutdown has
