@@ -42,7 +42,7 @@ type Server struct {
 // New returns a server for cfg handing streams to c. TLS (the server's
 // certificate) is used when cfg.TLS; limits are c2s's, whose largest
 // stanza is also the largest frame.
-func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, log *slog.Logger) *Server {
+func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -51,12 +51,15 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, lo
 	}
 	s := &Server{cfg: cfg, c2s: c, limits: limits, log: log, conns: make(map[*conn]struct{})}
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-	if cfg.TLS && tlsConfig != nil {
+	if cfg.TLS {
+		if tlsConfig == nil {
+			return nil, errors.New("websocket: tls = true needs the server's certificate")
+		}
 		t := tlsConfig.Clone()
 		t.NextProtos = []string{"http/1.1"} // WebSocket upgrades HTTP/1.1 only
 		s.http.TLSConfig = t
 	}
-	return s
+	return s, nil
 }
 
 // Address is the configured listening address.

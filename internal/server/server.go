@@ -182,7 +182,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	s.C2S = c2s.NewServer(cc, r, s.Store, log)
 	if mods.WebSocket.Enabled() {
-		s.WebSocket = websocket.New(mods.WebSocket, s.C2S, wsTLS, cc.Limits, log)
+		if s.WebSocket, err = websocket.New(mods.WebSocket, s.C2S, wsTLS, cc.Limits, log); err != nil {
+			return nil, err
+		}
 	}
 
 	// The metrics, registered here and only here, in one ordered list:
