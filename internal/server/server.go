@@ -43,13 +43,14 @@ import (
 	"github.com/skald-xmpp/skald/stream"
 	"github.com/skald-xmpp/skald/vcard"
 	"github.com/skald-xmpp/skald/version"
+	"github.com/skald-xmpp/skald/websocket"
 )
 
 // Version is the server version reported by XEP-0092.
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "websocket"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -58,6 +59,9 @@ type Server struct {
 	Router *router.Router
 	MAM    *mam.Module
 	C2S    *c2s.Server
+	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
+	// [websocket] address is set.
+	WebSocket *websocket.Server
 	// Metrics holds every metric, served at metrics_address.
 	Metrics *metrics.Registry
 	log     *slog.Logger
@@ -67,6 +71,7 @@ type Server struct {
 	wg              sync.WaitGroup
 	cancel          context.CancelFunc
 	listeners       []net.Listener
+	wsListener      net.Listener // [websocket] address
 	debugListener   net.Listener // debug_address, see debug.go
 	debug           *http.Server
 	metricsListener net.Listener // metrics_address, see metrics.go
@@ -164,6 +169,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	cc.ReadBytesPerSecond = cfg.C2S.ReadBytesPerSecond
 	cc.KeepaliveInterval = cfg.C2S.KeepaliveInterval
 	cc.CSI = cfg.C2S.CSI
+	wsTLS := s.tls // before the ALPN of direct TLS: wss:// speaks HTTP/1.1
 	if s.tls != nil {
 		// XEP-0368: direct TLS clients offer the ALPN protocol xmpp-client.
 		s.tls = s.tls.Clone()
@@ -176,6 +182,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		dis.Caps(),
 	}
 	s.C2S = c2s.NewServer(cc, r, s.Store, log)
+	if mods.WebSocket.Enabled() {
+		if s.WebSocket, err = websocket.New(mods.WebSocket, s.C2S, wsTLS, cc.Limits, log); err != nil {
+			return nil, err
+		}
+	}
 
 	// The metrics, registered here and only here, in one ordered list:
 	// each source defines its own next to what it measures.
@@ -191,6 +202,9 @@ type ModuleConfig struct {
 	Roster  roster.Config
 	VCard   vcard.Config
 	Private private.Config
+	// WebSocket is the [websocket] section: a transport, not a module,
+	// but configured the same way.
+	WebSocket websocket.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -198,12 +212,13 @@ type ModuleConfig struct {
 // runs it too.
 func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 	m := ModuleConfig{
-		MAM:     mam.DefaultConfig(),
-		Offline: offline.DefaultConfig(),
-		Version: version.DefaultConfig(),
-		Roster:  roster.DefaultConfig(),
-		VCard:   vcard.DefaultConfig(),
-		Private: private.DefaultConfig(),
+		MAM:       mam.DefaultConfig(),
+		Offline:   offline.DefaultConfig(),
+		Version:   version.DefaultConfig(),
+		Roster:    roster.DefaultConfig(),
+		VCard:     vcard.DefaultConfig(),
+		Private:   private.DefaultConfig(),
+		WebSocket: websocket.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -216,6 +231,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
+		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
@@ -311,6 +327,14 @@ func (s *Server) Listen() error {
 		}
 		s.listeners = append(s.listeners, &taggedListener{l, a.direct})
 	}
+	if s.WebSocket != nil {
+		l, err := net.Listen("tcp", s.WebSocket.Address())
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.WebSocket.Address(), err)
+		}
+		s.wsListener = l
+	}
 	if err := s.listenDebug(); err != nil {
 		s.closeListeners()
 		return fmt.Errorf("listen %s: %w", s.Config.DebugAddress, err)
@@ -330,6 +354,9 @@ type taggedListener struct {
 func (s *Server) closeListeners() {
 	for _, l := range s.listeners {
 		l.Close()
+	}
+	if s.wsListener != nil {
+		s.wsListener.Close()
 	}
 	if s.debugListener != nil {
 		s.debugListener.Close()
@@ -351,6 +378,14 @@ func (s *Server) Addrs() (starttls, directTLS string) {
 	return
 }
 
+// WebSocketAddr returns the WebSocket listener's address, "" if none.
+func (s *Server) WebSocketAddr() string {
+	if s.wsListener == nil {
+		return ""
+	}
+	return s.wsListener.Addr().String()
+}
+
 // Start serves the listeners and starts background jobs.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
@@ -360,6 +395,14 @@ func (s *Server) Start(ctx context.Context) {
 		s.goroutine(func() {
 			if err := s.C2S.Serve(tl.Listener, tl.direct); err != nil && !errors.Is(err, c2s.ErrServerClosed) {
 				s.log.Error("c2s listener stopped", "err", err)
+			}
+		})
+	}
+	if s.wsListener != nil {
+		s.log.Info("websocket listening", "addr", s.wsListener.Addr().String())
+		s.goroutine(func() {
+			if err := s.WebSocket.Serve(s.wsListener); err != nil {
+				s.log.Error("websocket listener stopped", "err", err)
 			}
 		})
 	}
@@ -397,6 +440,12 @@ func (s *Server) goroutine(f func()) {
 // (unacknowledged messages) is stored before the store closes.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.C2S.Shutdown(ctx)
+	if s.WebSocket != nil {
+		// After c2s, which ended the WebSocket streams with <close/>.
+		if werr := s.WebSocket.Shutdown(ctx); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if s.debug != nil {
 		s.debug.Close() // a running profile is cut short, not waited for
 	}
