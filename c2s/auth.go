@@ -24,11 +24,13 @@ const maxAuthAttempts = 5
 // TLS state is asked for each time (twice per login) rather than kept, as
 // every idle connection would keep it.
 func (c *conn) cbInfo() sasl.ChannelBindingInfo {
-	if c.tlsConn == nil {
-		return sasl.ChannelBindingInfoFor(nil)
+	info := sasl.ChannelBindingInfoFor(c.transportTLS())
+	if c.transport != nil && c.transport.Confidential {
+		// Encrypted by a proxy: PLAIN may go, but there is no TLS here
+		// to bind to (info.Bindings stays as the state under it gives).
+		info.TLS = true
 	}
-	st := c.tlsConn.ConnectionState()
-	return sasl.ChannelBindingInfoFor(&st)
+	return info
 }
 
 // mechanisms returns the SASL stream feature (and the XEP-0440 channel

@@ -28,6 +28,9 @@ type conn struct {
 	raw       net.Conn // the TCP connection; closing it ends everything
 	nc        net.Conn // raw, or the TLS connection over it
 	directTLS bool
+	// transport is set for a connection another layer frames and
+	// secures (transport.go); nil for TCP.
+	transport *Transport
 	id        string
 	log       *slog.Logger
 	rd        *xml.Reader
@@ -504,7 +507,13 @@ func (c *conn) sendHeader() {
 func (c *conn) push(b []byte) error { return c.q.push(b) }
 
 func (c *conn) tlsRequiredPending() bool {
-	return c.srv.cfg.TLS != nil && c.srv.cfg.RequireTLS && c.tlsConn == nil
+	return c.srv.cfg.TLS != nil && c.srv.cfg.RequireTLS && c.tlsConn == nil && c.transport == nil
+}
+
+// canStartTLS reports whether STARTTLS may be offered: on TCP, before TLS
+// and authentication; never over a transport (transport.go).
+func (c *conn) canStartTLS() bool {
+	return c.srv.cfg.TLS != nil && c.tlsConn == nil && c.transport == nil && c.user == ""
 }
 
 // features lists what may be negotiated next.
@@ -512,7 +521,7 @@ func (c *conn) features() []*xml.Element {
 	var f []*xml.Element
 	switch {
 	case c.user == "":
-		if c.srv.cfg.TLS != nil && c.tlsConn == nil {
+		if c.canStartTLS() {
 			st := xml.New(stream.NSTLS, "starttls")
 			if c.srv.cfg.RequireTLS {
 				st.Append(xml.New(stream.NSTLS, "required"))
@@ -559,7 +568,7 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 }
 
 func (c *conn) startTLS() (bool, error) {
-	if c.srv.cfg.TLS == nil || c.tlsConn != nil || c.user != "" {
+	if !c.canStartTLS() {
 		// RFC 6120 §5.4.2.2: failure, then close the stream.
 		c.push([]byte(`<failure xmlns="` + stream.NSTLS + `"/>`))
 		return false, errCleanClose

@@ -22,6 +22,10 @@
 // still handled in the order received, and each is counted for XEP-0198
 // only once the router has handled it.
 //
+// Another layer can hand the server a connection it frames and secures
+// itself (transport.go: XMPP over WebSocket, package websocket): it runs
+// as any other stream, but is never offered STARTTLS and never parks.
+//
 // Errors are scope-typed: a *stream.Error ends the stream (conn.fail is the
 // one place that writes it), stanza errors answer one stanza (the router).
 // Internal error text is logged, never sent.

@@ -16,8 +16,8 @@ var (
 )
 
 // Store is the whole persistence layer of one server. Every backend
-// (storage/sqlite, storage/memory, later storage/postgres) implements all of
-// it and passes the contract suite in storage/storagetest.
+// (storage/sqlite, storage/postgres, storage/memory) implements all of it
+// and passes the contract suite in storage/storagetest.
 type Store interface {
 	Users
 	Rosters
@@ -25,7 +25,7 @@ type Store interface {
 	Archive
 	Blocking
 	Documents
-	// Name identifies the backend in logs ("sqlite", "memory").
+	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
 	Name() string
 	Close() error
 }

@@ -293,6 +293,8 @@ func (c *cli) configCheck(_ context.Context, cfg *config.Config, _ []string) err
 	switch cfg.Storage.Backend {
 	case config.BackendSQLite:
 		fmt.Fprintf(w, "  storage:   sqlite %s\n", cfg.DatabasePath())
+	case config.BackendPostgres:
+		fmt.Fprintf(w, "  storage:   postgres %s\n", cfg.Storage.RedactedDSN())
 	default:
 		fmt.Fprintf(w, "  storage:   %s\n", cfg.Storage.Backend)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/postgres"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 	"github.com/skald-xmpp/skald/upload"
 )
@@ -37,6 +38,12 @@ func openStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
 		st, err := sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("storage %s: %w", cfg.DatabasePath(), err)
+		}
+		return st, nil
+	case config.BackendPostgres:
+		st, err := postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("storage %s: %w", cfg.Storage.RedactedDSN(), err)
 		}
 		return st, nil
 	}

@@ -28,10 +28,12 @@ func TestLayering(t *testing.T) {
 		"storage":          {},
 		"storage/memory":   {"storage"},
 		"storage/sqlite":   {"storage"},
+		"storage/postgres": {"storage"},
 		"config":           {"jid"},
 		"internal/certs":   {},
 		"router":           {"internal/xml", "jid", "stream", "stanza", "storage"},
 		"c2s":              append([]string{"router"}, low...),
+		"websocket":        {"c2s", "internal/xml", "stream"},
 		"internal/loadgen": {"internal/xml", "jid"},
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
 		// The feature modules' test harness: test-only, but above router.

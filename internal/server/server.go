@@ -38,18 +38,20 @@ import (
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/postgres"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 	"github.com/skald-xmpp/skald/stream"
 	"github.com/skald-xmpp/skald/upload"
 	"github.com/skald-xmpp/skald/vcard"
 	"github.com/skald-xmpp/skald/version"
+	"github.com/skald-xmpp/skald/websocket"
 )
 
 // Version is the server version reported by XEP-0092.
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "upload"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "websocket", "upload"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -58,6 +60,9 @@ type Server struct {
 	Router *router.Router
 	MAM    *mam.Module
 	C2S    *c2s.Server
+	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
+	// [websocket] address is set.
+	WebSocket *websocket.Server
 	// Upload is the XEP-0363 module, nil unless [upload] address is set.
 	Upload *upload.Module
 	// Metrics holds every metric, served at metrics_address.
@@ -69,6 +74,7 @@ type Server struct {
 	wg              sync.WaitGroup
 	cancel          context.CancelFunc
 	listeners       []net.Listener
+	wsListener      net.Listener // [websocket] address
 	debugListener   net.Listener // debug_address, see debug.go
 	debug           *http.Server
 	metricsListener net.Listener // metrics_address, see metrics.go
@@ -178,6 +184,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	cc.ReadBytesPerSecond = cfg.C2S.ReadBytesPerSecond
 	cc.KeepaliveInterval = cfg.C2S.KeepaliveInterval
 	cc.CSI = cfg.C2S.CSI
+	wsTLS := s.tls // before the ALPN of direct TLS: wss:// speaks HTTP/1.1
 	if s.tls != nil {
 		// XEP-0368: direct TLS clients offer the ALPN protocol xmpp-client.
 		s.tls = s.tls.Clone()
@@ -190,6 +197,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		dis.Caps(),
 	}
 	s.C2S = c2s.NewServer(cc, r, s.Store, log)
+	if mods.WebSocket.Enabled() {
+		if s.WebSocket, err = websocket.New(mods.WebSocket, s.C2S, wsTLS, cc.Limits, log); err != nil {
+			return nil, err
+		}
+	}
 
 	// The metrics, registered here and only here, in one ordered list:
 	// each source defines its own next to what it measures.
@@ -205,7 +217,10 @@ type ModuleConfig struct {
 	Roster  roster.Config
 	VCard   vcard.Config
 	Private private.Config
-	Upload  upload.Config
+	// WebSocket is the [websocket] section: a transport, not a module,
+	// but configured the same way.
+	WebSocket websocket.Config
+	Upload    upload.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -213,13 +228,14 @@ type ModuleConfig struct {
 // runs it too.
 func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 	m := ModuleConfig{
-		MAM:     mam.DefaultConfig(),
-		Offline: offline.DefaultConfig(),
-		Version: version.DefaultConfig(),
-		Roster:  roster.DefaultConfig(),
-		VCard:   vcard.DefaultConfig(),
-		Private: private.DefaultConfig(),
-		Upload:  upload.DefaultConfig(),
+		MAM:       mam.DefaultConfig(),
+		Offline:   offline.DefaultConfig(),
+		Version:   version.DefaultConfig(),
+		Roster:    roster.DefaultConfig(),
+		VCard:     vcard.DefaultConfig(),
+		Private:   private.DefaultConfig(),
+		WebSocket: websocket.DefaultConfig(),
+		Upload:    upload.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -232,6 +248,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
+		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 	}
 	for _, sec := range sections {
@@ -245,24 +262,31 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 	return m, cfg.CheckAllSectionsClaimed(Sections)
 }
 
-// OpenStore opens the configured store. If the archive-capable store cannot
-// be opened the server runs on memory, and says so loudly (the caller keeps
-// repeating the warning).
+// OpenStore opens the configured store. If the archive-capable store
+// (SQLite or PostgreSQL) cannot be opened the server runs on memory, and
+// says so loudly (the caller keeps repeating the warning).
 func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, bool) {
+	var st storage.Store
+	var err error
+	var where []any
 	switch cfg.Storage.Backend {
 	case config.BackendMemory:
 		log.Warn("storage backend is memory: accounts, rosters and archives are lost at restart")
 		return memory.New(), false
+	case config.BackendPostgres:
+		where = []any{"dsn", cfg.Storage.RedactedDSN()}
+		st, err = postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{})
 	default:
-		path := cfg.DatabasePath()
-		st, err := sqlite.Open(ctx, path, sqlite.Options{})
-		if err == nil {
-			log.Info("storage opened", "backend", "sqlite", "path", path)
-			return st, false
-		}
-		log.Error("ARCHIVE STORAGE UNAVAILABLE: running on an in-memory store; messages, accounts and archives will be lost at restart", "path", path, "err", err)
-		return memory.New(), true
+		where = []any{"path", cfg.DatabasePath()}
+		st, err = sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{})
 	}
+	if err == nil {
+		log.Info("storage opened", append([]any{"backend", st.Name()}, where...)...)
+		return st, false
+	}
+	log.Error("ARCHIVE STORAGE UNAVAILABLE: running on an in-memory store; messages, accounts and archives will be lost at restart",
+		append([]any{"backend", cfg.Storage.Backend}, append(where, "err", err)...)...)
+	return memory.New(), true
 }
 
 func loadTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
@@ -321,6 +345,14 @@ func (s *Server) Listen() error {
 		}
 		s.listeners = append(s.listeners, &taggedListener{l, a.direct})
 	}
+	if s.WebSocket != nil {
+		l, err := net.Listen("tcp", s.WebSocket.Address())
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.WebSocket.Address(), err)
+		}
+		s.wsListener = l
+	}
 	if err := s.listenDebug(); err != nil {
 		s.closeListeners()
 		return fmt.Errorf("listen %s: %w", s.Config.DebugAddress, err)
@@ -345,6 +377,9 @@ func (s *Server) closeListeners() {
 	for _, l := range s.listeners {
 		l.Close()
 	}
+	if s.wsListener != nil {
+		s.wsListener.Close()
+	}
 	if s.debugListener != nil {
 		s.debugListener.Close()
 	}
@@ -368,6 +403,14 @@ func (s *Server) Addrs() (starttls, directTLS string) {
 	return
 }
 
+// WebSocketAddr returns the WebSocket listener's address, "" if none.
+func (s *Server) WebSocketAddr() string {
+	if s.wsListener == nil {
+		return ""
+	}
+	return s.wsListener.Addr().String()
+}
+
 // Start serves the listeners and starts background jobs.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
@@ -377,6 +420,14 @@ func (s *Server) Start(ctx context.Context) {
 		s.goroutine(func() {
 			if err := s.C2S.Serve(tl.Listener, tl.direct); err != nil && !errors.Is(err, c2s.ErrServerClosed) {
 				s.log.Error("c2s listener stopped", "err", err)
+			}
+		})
+	}
+	if s.wsListener != nil {
+		s.log.Info("websocket listening", "addr", s.wsListener.Addr().String())
+		s.goroutine(func() {
+			if err := s.WebSocket.Serve(s.wsListener); err != nil {
+				s.log.Error("websocket listener stopped", "err", err)
 			}
 		})
 	}
@@ -415,6 +466,12 @@ func (s *Server) goroutine(f func()) {
 // (unacknowledged messages) is stored before the store closes.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.C2S.Shutdown(ctx)
+	if s.WebSocket != nil {
+		// After c2s, which ended the WebSocket streams with <close/>.
+		if werr := s.WebSocket.Shutdown(ctx); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if s.debug != nil {
 		s.debug.Close() // a running profile is cut short, not waited for
 	}

@@ -35,20 +35,19 @@ func testLogger() *slog.Logger {
 // made unless the store has them already.
 func startServer(t testing.TB, st storage.Store, tweak func(*config.Config)) *testServer {
 	t.Helper()
-	cfg := config.Default()
+	return startServerConfig(t, config.Default(), st, tweak)
+}
+
+// startServerConfig is startServer on cfg (a loaded file, for module
+// sections).
+func startServerConfig(t testing.TB, cfg *config.Config, st storage.Store, tweak func(*config.Config)) *testServer {
+	t.Helper()
 	cfg.DataDir = t.TempDir()
 	cfg.C2S.StartTLSAddress = "127.0.0.1:0"
 	cfg.C2S.DirectTLSAddress = "127.0.0.1:0"
 	if tweak != nil {
 		tweak(cfg)
 	}
-	return startServerConfig(t, cfg, st)
-}
-
-// startServerConfig is startServer with the configuration given whole
-// (module sections come only from a loaded file).
-func startServerConfig(t testing.TB, cfg *config.Config, st storage.Store) *testServer {
-	t.Helper()
 	if st == nil {
 		st = memory.New()
 	}

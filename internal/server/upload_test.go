@@ -29,7 +29,7 @@ func startUploadServer(t *testing.T, extra string) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "skald.toml")
-	src := "data_dir = \"data\"\n[upload]\naddress = \"127.0.0.1:0\"\n" + extra
+	src := "[upload]\naddress = \"127.0.0.1:0\"\n" + extra
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +37,7 @@ func startUploadServer(t *testing.T, extra string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Both on port 0: a file may not say so (the ports must differ).
-	cfg.C2S.StartTLSAddress, cfg.C2S.DirectTLSAddress = "127.0.0.1:0", "127.0.0.1:0"
-	return startServerConfig(t, cfg, nil)
+	return startServerConfig(t, cfg, nil, nil)
 }
 
 // httpsClient trusts the server's self-signed certificate only.

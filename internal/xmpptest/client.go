@@ -6,6 +6,7 @@ package xmpptest
 import (
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
@@ -41,6 +42,14 @@ func Dial(t testing.TB, addr string) *Conn {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
+	c := &Conn{T: t, nc: nc, Timeout: 5 * time.Second}
+	t.Cleanup(func() { nc.Close() })
+	c.newReader()
+	return c
+}
+
+// NewConn is a client on nc, an established connection (a net.Pipe).
+func NewConn(t testing.TB, nc net.Conn) *Conn {
 	c := &Conn{T: t, nc: nc, Timeout: 5 * time.Second}
 	t.Cleanup(func() { nc.Close() })
 	c.newReader()
@@ -214,7 +223,7 @@ func (c *Conn) TrySCRAM(user, password string) error {
 // SCRAM is how TrySCRAMWith authenticates; the zero value is what
 // TrySCRAM does: SCRAM-SHA-256 without channel binding.
 type SCRAM struct {
-	Mechanism string // default SCRAM-SHA-256; the hash is SHA-256 either way
+	Mechanism string // default SCRAM-SHA-256; SCRAM-SHA-1(-PLUS) hashes with SHA-1, any other with SHA-256
 	// GS2 is the GS2 header (RFC 5802 §7), default "n,,": "y,," claims
 	// the client could bind but thinks the server cannot, "p=TYPE,,"
 	// binds to Binding.
@@ -228,6 +237,17 @@ type SCRAM struct {
 // TrySCRAMWith runs the exchange opt describes and checks the server
 // signature on success; a failure is an error naming the SASL condition.
 func (c *Conn) TrySCRAMWith(opt SCRAM, user, password string) error {
+	return trySCRAM(c, opt, user, password)
+}
+
+// saslPeer is what a SCRAM exchange needs of a connection, over TCP
+// (Conn) or WebSocket (WSConn).
+type saslPeer interface {
+	Sendf(format string, args ...any)
+	Next() *xml.Element
+}
+
+func trySCRAM(c saslPeer, opt SCRAM, user, password string) error {
 	mech, gs2 := opt.Mechanism, opt.GS2
 	if mech == "" {
 		mech = "SCRAM-SHA-256"
@@ -255,20 +275,26 @@ func (c *Conn) TrySCRAMWith(opt SCRAM, user, password string) error {
 	salt, _ := base64.StdEncoding.DecodeString(attrs["s"])
 	var iters int
 	fmt.Sscan(attrs["i"], &iters)
-	salted, err := pbkdf2.Key(sha256.New, password, salt, iters, 32)
+	newHash, size := sha256.New, sha256.Size
+	if strings.HasPrefix(mech, "SCRAM-SHA-1") {
+		newHash, size = sha1.New, sha1.Size
+	}
+	salted, err := pbkdf2.Key(newHash, password, salt, iters, size)
 	if err != nil {
 		return err
 	}
 	mac := func(key []byte, s string) []byte {
-		h := hmac.New(sha256.New, key)
+		h := hmac.New(newHash, key)
 		h.Write([]byte(s))
 		return h.Sum(nil)
 	}
 	clientKey := mac(salted, "Client Key")
-	stored := sha256.Sum256(clientKey)
+	h := newHash()
+	h.Write(clientKey)
+	stored := h.Sum(nil)
 	final := "c=" + base64.StdEncoding.EncodeToString(append([]byte(gs2), opt.Binding...)) + ",r=" + attrs["r"]
 	authMsg := bare + "," + string(first) + "," + final
-	sig := mac(stored[:], authMsg)
+	sig := mac(stored, authMsg)
 	proof := make([]byte, len(clientKey))
 	for i := range proof {
 		proof[i] = clientKey[i] ^ sig[i]
