@@ -203,3 +203,11 @@ type SessionObserver interface {
 type AvailabilityObserver interface {
 	SessionAvailable(ctx context.Context, s *Session)
 }
+
+// PresenceObserver sees every available presence a local client
+// broadcasts (no 'to'), before the presence module handles it, so that
+// what it learns (XEP-0115 capabilities) is known when the availability
+// observers run. It must not send the presence on.
+type PresenceObserver interface {
+	BroadcastPresence(ctx context.Context, s *Session, p *xml.Element)
+}

@@ -48,6 +48,9 @@ type Router struct {
 	presence  PresenceHandler
 	sessObs   []SessionObserver
 	availObs  []AvailabilityObserver
+	presObs   []PresenceObserver
+
+	queries pendingQueries // iqs the server sent clients, see serveriq.go
 
 	mu       sync.RWMutex                   // guards sessions only; never held across calls out
 	sessions map[string]map[string]*Session // bare JID -> resource -> session
@@ -109,6 +112,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(AvailabilityObserver); ok {
 			r.availObs = append(r.availObs, x)
+		}
+		if x, ok := m.(PresenceObserver); ok {
+			r.presObs = append(r.presObs, x)
 		}
 	}
 }
@@ -233,6 +239,11 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 	}
 	switch st.Local {
 	case "presence":
+		if to.IsZero() && st.Attr("type") == "" {
+			for _, o := range r.presObs {
+				o.BroadcastPresence(ctx, s, st)
+			}
+		}
 		if r.presence != nil {
 			err = r.presence.HandlePresence(ctx, s, st, to)
 		}
@@ -311,7 +322,12 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	switch typ {
 	case "get", "set":
 	case "result", "error":
-		// Responses to the server or a bare JID answer nothing we asked.
+		if to.Local() == "" && to.Resource() == "" && r.domains[to.Domain()] {
+			// An answer to a query the server sent (QueryClient).
+			r.answered(st, s.jid)
+			return nil
+		}
+		// Responses to a bare JID answer nothing we asked.
 		if to.IsFull() && to.Local() != "" {
 			if t := r.Session(to); t != nil {
 				if r.filterIQ(ctx, st, s.jid, to) != nil {
