@@ -1,0 +1,68 @@
+package pep
+
+import (
+	"testing"
+
+	"github.com/skald-xmpp/skald/internal/routertest"
+)
+
+// TestCapsQuery covers XEP-0115 §6.3 on the server side: an unknown ver
+// is asked for with disco#info on node#ver from the server; an answer
+// whose hash does not match is not used (§5.4); a verified ver is cached
+// and not asked for again.
+func TestCapsQuery(t *testing.T) {
+	e := setup(t)
+	home, homeRec := e.Bind(romeo+"/home", true, 0)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	homeRec.Take()
+
+	s, rec := e.Bind(juliet+"/balcony", true, 0)
+	ver := verOf(tune + "+notify")
+	e.Send(s, `<presence><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="https://client.example" ver="`+ver+`"/></presence>`)
+	out := rec.Take()
+	if len(out) != 1 {
+		t.Fatalf("sent %q", out)
+	}
+	q := routertest.Parse(t, out[0])
+	id := q.Attr("id")
+	routertest.Equal(t, "query", out,
+		`<iq xmlns="jabber:client" type="get" id="`+id+`" from="example.org" to="juliet@example.org/balcony"><query xmlns="http://jabber.org/protocol/disco#info" node="https://client.example#`+ver+`"/></iq>`)
+	// An answer that does not hash to ver (a feature more) is not used.
+	e.Send(s, `<iq type="result" to="example.org" id="`+id+`"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="pc"/><feature var="`+tune+`+notify"/><feature var="urn:x+notify"/></query></iq>`)
+	e.expect(t, "after a forged answer", rec)
+	e.Send(home, publishTune("t2", "Help"))
+	homeRec.Take()
+	e.expect(t, "no notification on an unverified ver", rec)
+
+	// Another resource shows the ver again: asked again (not cached), and
+	// answered correctly this time.
+	_, bedRec := e.withCaps(juliet+"/bed", tune+"+notify")
+	e.expect(t, "verified", bedRec, tuneEvent(juliet+"/bed", "t2", "Help"))
+	// Now cached: a third resource is not asked.
+	third, thirdRec := e.Bind(juliet+"/third", true, 0)
+	e.Send(third, `<presence><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="https://client.example" ver="`+ver+`"/></presence>`)
+	e.expect(t, "cached", thirdRec, tuneEvent(juliet+"/third", "t2", "Help"))
+	// An error answer is no caps either.
+	other, otherRec := e.Bind(juliet+"/other", true, 0)
+	e.Send(other, `<presence><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="n" ver="unknownver"/></presence>`)
+	qid := routertest.Parse(t, otherRec.Take()[0]).Attr("id")
+	e.Send(other, `<iq type="error" to="example.org" id="`+qid+`"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+	e.Send(home, publishTune("t3", "Michelle"))
+	homeRec.Take()
+	e.expect(t, "error answer", otherRec)
+	e.expect(t, "verified resource notified", bedRec, tuneEvent(juliet+"/bed", "t3", "Michelle"))
+}
+
+// TestLegacyCaps: a client without a hash (legacy XEP-0115) is asked
+// too, and the answer serves that session only.
+func TestLegacyCaps(t *testing.T) {
+	e := setup(t)
+	home, homeRec := e.Bind(romeo+"/home", true, 0)
+	s, rec := e.Bind(juliet+"/old", true, 0)
+	e.Send(s, `<presence><c xmlns="http://jabber.org/protocol/caps" node="http://old.example/caps" ver="1.0"/></presence>`)
+	qid := routertest.Parse(t, rec.Take()[0]).Attr("id")
+	e.Send(s, `<iq type="result" to="example.org" id="`+qid+`"><query xmlns="http://jabber.org/protocol/disco#info" node="http://old.example/caps#1.0"><feature var="`+tune+`+notify"/></query></iq>`)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	homeRec.Take()
+	e.expect(t, "legacy client", rec, tuneEvent(juliet+"/old", "t1", "Yesterday"))
+}

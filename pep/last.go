@@ -1,0 +1,92 @@
+package pep
+
+import (
+	"context"
+
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// SessionAvailable implements router.AvailabilityObserver: a resource
+// that comes online with known capabilities gets the last published items
+// now; one whose capabilities are being asked for gets them when the
+// answer comes (learned).
+func (m *Module) SessionAvailable(ctx context.Context, s *router.Session) {
+	m.lastItemsOnce(ctx, s)
+}
+
+// lastItemsOnce sends s the last published items, once per session, as
+// soon as its +notify nodes are known.
+func (m *Module) lastItemsOnce(ctx context.Context, s *router.Session) {
+	cc := capsOf(s)
+	if cc == nil {
+		return
+	}
+	cc.mu.Lock()
+	send := cc.notify != nil && !cc.lastDone
+	if send {
+		cc.lastDone = true
+	}
+	cc.mu.Unlock()
+	if send {
+		m.sendLastItems(ctx, s)
+	}
+}
+
+// sendLastItems sends s the newest item of every node it wants
+// notifications of, may access, and that is configured to send it on
+// presence (XEP-0163 §4.3.4, XEP-0060 send_last_published_item
+// on_sub_and_presence): of its own account's nodes and of those of every
+// contact whose presence it is subscribed to (§4.3.5).
+func (m *Module) sendLastItems(ctx context.Context, s *router.Session) {
+	user := s.JID().Bare()
+	owners := []jid.JID{user}
+	items, err := m.ros.Items(ctx, user.String())
+	if err != nil {
+		m.log.Error("pep: roster unavailable, no last items sent", "jid", s.JID().String(), "err", err)
+	}
+	for _, it := range items {
+		if it.Subscription != storage.SubTo && it.Subscription != storage.SubBoth {
+			continue
+		}
+		if c, err := jid.Parse(it.JID); err == nil && m.r.IsLocalAccount(c) {
+			owners = append(owners, c)
+		}
+	}
+	for _, owner := range owners {
+		if err := m.sendLastOf(ctx, owner, s); err != nil {
+			m.log.Error("pep: last items not sent", "owner", owner.String(), "to", s.JID().String(), "err", err)
+		}
+	}
+}
+
+// sendLastOf sends s the last items of owner's nodes.
+func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Session) error {
+	nodes, err := m.store.PEPNodes(ctx, owner.String())
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if n.Config.SendLastPublishedItem != storage.SendLastOnSubAndPresence || !wantsNotify(s, n.Name) {
+			continue
+		}
+		ok, err := m.mayAccess(ctx, owner, s.JID(), n.Config)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		items, err := m.store.PEPItems(ctx, owner.String(), n.Name, nil, 1)
+		if err != nil || len(items) == 0 {
+			continue // none, or the node went away meanwhile
+		}
+		p, err := decode(items[0].Payload)
+		if err != nil {
+			return err
+		}
+		m.sendEvent(owner, s, itemsEvent(n.Name, items[0].ID, p, n.Config.DeliverPayloads))
+	}
+	return nil
+}

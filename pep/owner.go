@@ -1,0 +1,112 @@
+package pep
+
+import (
+	"context"
+	"errors"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// ownerGet handles the owner gets: the node configuration form (§8.2).
+func (m *Module) ownerGet(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	if err := ownerOnly(iq); err != nil {
+		return nil, err
+	}
+	req, err := onlyChild(iq.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if !req.Is(NSPubSubOwner, "configure") {
+		return nil, pubsubError(stanza.FeatureNotImplemented, "")
+	}
+	n, err := m.ownedNode(ctx, iq, req)
+	if err != nil {
+		return nil, err
+	}
+	conf := xml.New(NSPubSubOwner, "configure", "node", n.Name).Append(configForm(n.Config, "form"))
+	return stanza.Result(iq.Stanza).Append(xml.New(NSPubSubOwner, "pubsub").Append(conf)), nil
+}
+
+// ownerSet handles the owner sets: configure (§8.2) and delete (§8.4).
+func (m *Module) ownerSet(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	if err := ownerOnly(iq); err != nil {
+		return nil, err
+	}
+	req, err := onlyChild(iq.Payload)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case req.Is(NSPubSubOwner, "configure"):
+		return m.configure(ctx, iq, req)
+	case req.Is(NSPubSubOwner, "delete"):
+		return m.deleteNode(ctx, iq, req)
+	}
+	return nil, pubsubError(stanza.FeatureNotImplemented, "")
+}
+
+// ownedNode reads the node a request names.
+func (m *Module) ownedNode(ctx context.Context, iq *router.IQ, req *xml.Element) (storage.PEPNode, error) {
+	node := req.Attr("node")
+	if node == "" {
+		return storage.PEPNode{}, pubsubError(stanza.BadRequest, "nodeid-required")
+	}
+	n, err := m.store.PEPNode(ctx, iq.To.String(), node)
+	if errors.Is(err, storage.ErrNotFound) {
+		return n, pubsubError(stanza.ItemNotFound, "")
+	}
+	return n, err
+}
+
+// configure applies a submitted configuration form (§8.2.4); a cancelled
+// form changes nothing.
+func (m *Module) configure(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
+	owner := iq.To.String()
+	unlock := m.locks.lock(owner)
+	defer unlock()
+	n, err := m.ownedNode(ctx, iq, req)
+	if err != nil {
+		return nil, err
+	}
+	form := req.Child(nsData, "x")
+	if form == nil {
+		return nil, stanza.E(stanza.BadRequest, "configuration form required")
+	}
+	switch form.Attr("type") {
+	case "cancel":
+		return stanza.Result(iq.Stanza), nil
+	case "submit":
+	default:
+		return nil, stanza.E(stanza.BadRequest, "form type must be submit or cancel")
+	}
+	c := n.Config
+	if err := applyForm(&c, form, formNodeConfig, m.cfg.MaxItems); err != nil {
+		return nil, formError(err)
+	}
+	if err := m.store.ConfigurePEPNode(ctx, owner, n.Name, c); err != nil {
+		return nil, err
+	}
+	return stanza.Result(iq.Stanza), nil
+}
+
+// deleteNode removes a node and tells those notified of it (§8.4.2).
+func (m *Module) deleteNode(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
+	owner := iq.To.String()
+	unlock := m.locks.lock(owner)
+	n, err := m.ownedNode(ctx, iq, req)
+	if err == nil {
+		err = m.store.DeletePEPNode(ctx, owner, n.Name)
+	}
+	unlock()
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, pubsubError(stanza.ItemNotFound, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.notify(ctx, iq.To, n, xml.New(NSPubSubEvent, "event").Append(xml.New(NSPubSubEvent, "delete", "node", n.Name)))
+	return stanza.Result(iq.Stanza), nil
+}
