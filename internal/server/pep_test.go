@@ -2,11 +2,14 @@ package server_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
+	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/storage/sqlite"
@@ -178,5 +181,40 @@ func TestPEPRestart(t *testing.T) {
 	bob.Sendf(`<iq type='get' id='g3' to='alice@localhost'><pubsub xmlns='%s'><items node='urn:xmpp:bookmarks:1'/></pubsub></iq>`, nsPubSub)
 	if el := bob.Expect(isID("g3")); el.Child("", "error") == nil || el.Child("", "error").Child(nsStanzas, "not-allowed") == nil {
 		t.Errorf("bob reading a whitelist node: %s", el)
+	}
+}
+
+// TestPEPConfigSection: [pep] is decoded over its defaults and validated;
+// an unknown key is an error naming it.
+func TestPEPConfigSection(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, err string
+		items, nodes   int
+	}{
+		{"defaults", "", "", 1000, 100},
+		{"set", "[pep]\nmax_items = 50\nmax_nodes = 7\n", "", 50, 7},
+		{"zero", "[pep]\nmax_nodes = 0\n", "max_nodes must be at least 1", 0, 0},
+		{"unknown key", "[pep]\nmax_item = 5\n", "max_item", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "skald.toml")
+			if err := os.WriteFile(p, []byte(tc.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods, err := server.DecodeModuleConfig(cfg)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || mods.PEP.MaxItems != tc.items || mods.PEP.MaxNodes != tc.nodes {
+				t.Errorf("decoded %+v, %v", mods.PEP, err)
+			}
+		})
 	}
 }
