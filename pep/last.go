@@ -63,6 +63,9 @@ func (m *Module) sendLastItems(ctx context.Context, s *router.Session) {
 
 // sendLastOf sends s the last items of owner's nodes.
 func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Session) error {
+	if m.cut(ctx, owner, s) {
+		return nil
+	}
 	nodes, err := m.store.PEPNodes(ctx, owner.String())
 	if err != nil {
 		return err

@@ -60,6 +60,8 @@ type Module struct {
 	ros   Rosters
 	r     *router.Router
 	log   *slog.Logger
+	// blocker, if set, keeps events from crossing a block (SetBlocker).
+	blocker Blocker
 
 	// locks serialises the changes to one account's service, so that
 	// auto-create and publish, or a precondition check and the publish it

@@ -38,7 +38,8 @@ func (m *Module) notify(ctx context.Context, owner jid.JID, n storage.PEPNode, e
 // notifications: the owner's and, unless the node is whitelist-only, its
 // presence subscribers' (XEP-0163 §4.3.3: the implicit subscription of
 // contacts), in both cases only those whose capabilities include
-// NODE+notify (§4.3.4, filtered notifications).
+// NODE+notify (§4.3.4, filtered notifications), and no contact's
+// resource cut off from the owner by a block (XEP-0191).
 func (m *Module) recipients(ctx context.Context, owner jid.JID, n storage.PEPNode) []*router.Session {
 	out := m.filterNotify(nil, m.r.Sessions(owner.String()), n.Name)
 	if n.Config.AccessModel == storage.AccessWhitelist {
@@ -57,7 +58,11 @@ func (m *Module) recipients(ctx context.Context, owner jid.JID, n storage.PEPNod
 		if err != nil || !m.r.IsLocalAccount(c) {
 			continue // no server-to-server yet
 		}
-		out = m.filterNotify(out, m.r.Sessions(c.String()), n.Name)
+		for _, s := range m.filterNotify(nil, m.r.Sessions(c.String()), n.Name) {
+			if !m.cut(ctx, owner, s) {
+				out = append(out, s)
+			}
+		}
 	}
 	return out
 }

@@ -155,7 +155,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		list = append(list, version.New(mods.Version, Version))
 	}
 	if ps, ok := s.Store.(storage.PEP); ok {
-		list = append(list, pep.New(mods.PEP, ps, ros, r, log))
+		pepMod := pep.New(mods.PEP, ps, ros, r, log)
+		pepMod.SetBlocker(blk)
+		list = append(list, pepMod)
 	} else {
 		log.Warn("storage backend has no PEP storage: PEP (XEP-0163) is off", "backend", s.Store.Name())
 	}
