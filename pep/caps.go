@@ -24,6 +24,7 @@ type capsKey struct{}
 // what PEP made of them. Kept as the session's value under capsKey.
 type clientCaps struct {
 	mu       sync.Mutex // leaf; guards the fields below
+	node     string     // the caps node, asked for as node#ver
 	ver      string
 	hash     string
 	notify   map[string]bool // nodes it wants notifications of; nil until known
@@ -50,9 +51,18 @@ func wantsNotify(s *router.Session, node string) bool {
 // (XEP-0115 §5.4: a ver is cached only once its hash checked out) and the
 // sessions waiting for a ver being asked about.
 type capsCache struct {
-	mu      sync.Mutex                   // leaf
-	known   map[string]map[string]bool   // ver -> nodes
-	pending map[string][]*router.Session // ver -> sessions waiting for it
+	mu      sync.Mutex                 // leaf
+	known   map[string]map[string]bool // ver -> nodes
+	pending map[string]*capsQuery      // ver -> the query out for it
+}
+
+// capsQuery is the disco#info query out for one SHA-1 ver: the sessions
+// that showed it, in order, and how many of them were asked in vain. The
+// sessions are asked one at a time, so that one client's silence or bad
+// answer does not leave the others without capabilities.
+type capsQuery struct {
+	waiting []*router.Session
+	failed  int
 }
 
 // BroadcastPresence implements router.PresenceObserver: it reads the
@@ -72,7 +82,7 @@ func (m *Module) BroadcastPresence(_ context.Context, s *router.Session, p *xml.
 	cc.mu.Lock()
 	same := cc.ver == ver && cc.hash == hash
 	if !same {
-		cc.ver, cc.hash, cc.notify = ver, hash, nil
+		cc.node, cc.ver, cc.hash, cc.notify = c.Attr("node"), ver, hash, nil
 	}
 	cc.mu.Unlock()
 	if same {
@@ -81,12 +91,17 @@ func (m *Module) BroadcastPresence(_ context.Context, s *router.Session, p *xml.
 	if hash == "sha-1" {
 		m.caps.mu.Lock()
 		known := m.caps.known[ver]
-		asking := m.caps.pending[ver] != nil
+		q := m.caps.pending[ver]
+		asking := q != nil
 		if known == nil {
-			if m.caps.pending == nil {
-				m.caps.pending = make(map[string][]*router.Session)
+			if q == nil {
+				q = &capsQuery{}
+				if m.caps.pending == nil {
+					m.caps.pending = make(map[string]*capsQuery)
+				}
+				m.caps.pending[ver] = q
 			}
-			m.caps.pending[ver] = append(m.caps.pending[ver], s)
+			q.waiting = append(q.waiting, s)
 		}
 		m.caps.mu.Unlock()
 		if known != nil {
@@ -147,8 +162,17 @@ func (m *Module) capsAnswered(s *router.Session, ver, hash string, resp *xml.Ele
 		return
 	}
 	m.caps.mu.Lock()
-	waiting := m.caps.pending[ver]
-	delete(m.caps.pending, ver)
+	var waiting []*router.Session
+	var next *router.Session
+	if q := m.caps.pending[ver]; q != nil {
+		waiting = q.waiting
+		if !valid && q.failed+1 < len(q.waiting) {
+			q.failed++
+			next = q.waiting[q.failed]
+		} else {
+			delete(m.caps.pending, ver)
+		}
+	}
 	if valid {
 		if m.caps.known == nil || len(m.caps.known) >= maxKnownVers {
 			m.caps.known = make(map[string]map[string]bool)
@@ -158,11 +182,25 @@ func (m *Module) capsAnswered(s *router.Session, ver, hash string, resp *xml.Ele
 	m.caps.mu.Unlock()
 	if !valid {
 		m.log.Debug("pep: caps not verified", "jid", s.JID().String(), "ver", ver)
+		if next != nil {
+			m.askCaps(next, capsNodeOf(next), ver, hash)
+		}
 		return
 	}
 	for _, w := range waiting {
 		m.learned(w, ver, nodes)
 	}
+}
+
+// capsNodeOf returns the caps node s announced.
+func capsNodeOf(s *router.Session) string {
+	cc := capsOf(s)
+	if cc == nil {
+		return ""
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.node
 }
 
 // learned records the +notify nodes of a session still showing ver and,

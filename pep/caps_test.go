@@ -66,3 +66,31 @@ func TestLegacyCaps(t *testing.T) {
 	homeRec.Take()
 	e.expect(t, "legacy client", rec, tuneEvent(juliet+"/old", "t1", "Yesterday"))
 }
+
+// TestCapsAskNextOnFailure: sessions showing the same unknown ver are
+// asked one at a time; when the first fails to answer properly the next
+// is asked, and a verified answer serves all of them.
+func TestCapsAskNextOnFailure(t *testing.T) {
+	e := setup(t)
+	home, homeRec := e.Bind(romeo+"/home", true, 0)
+	ver := verOf(tune + "+notify")
+	presence := `<presence><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="https://client.example" ver="` + ver + `"/></presence>`
+	first, firstRec := e.Bind(juliet+"/first", true, 0)
+	second, secondRec := e.Bind(juliet+"/second", true, 0)
+	e.Send(first, presence)
+	e.Send(second, presence)
+	q1 := firstRec.Take()
+	if len(q1) != 1 || len(secondRec.Take()) != 0 {
+		t.Fatalf("first asked %q; the second must wait", q1)
+	}
+	e.Send(first, `<iq type="error" to="example.org" id="`+routertest.Parse(t, q1[0]).Attr("id")+`"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+	q2 := secondRec.Take()
+	if len(q2) != 1 {
+		t.Fatalf("second not asked after the first failed: %q", q2)
+	}
+	e.Send(second, `<iq type="result" to="example.org" id="`+routertest.Parse(t, q2[0]).Attr("id")+`"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="pc"/><feature var="`+tune+`+notify"/></query></iq>`)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	homeRec.Take()
+	e.expect(t, "first", firstRec, tuneEvent(juliet+"/first", "t1", "Yesterday"))
+	e.expect(t, "second", secondRec, tuneEvent(juliet+"/second", "t1", "Yesterday"))
+}
