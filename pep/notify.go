@@ -1,10 +1,8 @@
 package pep
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"strings"
+	"errors"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -87,13 +85,14 @@ func (m *Module) sendEvent(owner jid.JID, s *router.Session, ev *xml.Element) {
 	}
 }
 
-// decode parses a stored payload (serialised in the jabber:client
-// namespace context).
+// decode parses a stored payload (serialised by Bytes("")).
 func decode(b []byte) (*xml.Element, error) {
-	src := io.MultiReader(strings.NewReader("<s xmlns='jabber:client'>"), bytes.NewReader(b), strings.NewReader("</s>"))
-	rd := xml.NewReader(src, xml.Limits{MaxStanzaBytes: int64(len(b)) + 64}, 0)
-	if _, _, err := rd.ReadStreamStart(); err != nil {
+	els, err := xml.ParseElements(b, xml.Limits{})
+	if err != nil {
 		return nil, err
 	}
-	return rd.Next()
+	if len(els) != 1 {
+		return nil, errors.New("pep: stored payload is not one element")
+	}
+	return els[0], nil
 }

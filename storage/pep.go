@@ -34,8 +34,8 @@ type PEPNode struct {
 }
 
 // PEPItem is one published item: its id, unique within the node, and its
-// payload, one XML element serialised in the jabber:client namespace
-// context.
+// payload, one XML element serialised with its namespace declared
+// (internal/xml Element.Bytes("")).
 type PEPItem struct {
 	ID      string
 	Payload []byte

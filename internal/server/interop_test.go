@@ -149,6 +149,7 @@ func TestInteropDirectTLS(t *testing.T) { runInterop(t, "direct_tls.py") }
 // XEP-0049 plugin stores XEP-0048 bookmarks that the other resource
 // reads, and that another user may not.
 func TestInteropVCardPrivate(t *testing.T) { runInterop(t, "vcard_private.py") }
+
 // TestInteropPEP: slixmpp's XEP-0163/XEP-0118 plugins: the server learns
 // the clients' +notify interests from their caps, a published user tune
 // reaches the subscribed contact as a headline event, can be read back,

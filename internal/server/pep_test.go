@@ -185,13 +185,30 @@ func TestPEPRestart(t *testing.T) {
 }
 
 // TestPEPConfigSection: [pep] is decoded over its defaults and validated;
-// an unknown key is an error naming it.
+// an unknown key is an error naming it; skald.example.toml's [pep],
+// uncommented, is the defaults.
 func TestPEPConfigSection(t *testing.T) {
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(example), "# [pep]\n")
+	section, _, _ = strings.Cut(section, "\n# [")
+	uncommented := "[pep]\n"
+	for _, l := range strings.Split(section, "\n") {
+		if strings.Contains(l, " = ") {
+			uncommented += strings.TrimPrefix(l, "# ") + "\n"
+		}
+	}
+	if strings.Count(uncommented, " = ") != 2 {
+		t.Fatalf("skald.example.toml's [pep] shows %q, want max_items and max_nodes", uncommented)
+	}
 	for _, tc := range []struct {
 		name, src, err string
 		items, nodes   int
 	}{
 		{"defaults", "", "", 1000, 100},
+		{"example file", uncommented, "", 1000, 100},
 		{"set", "[pep]\nmax_items = 50\nmax_nodes = 7\n", "", 50, 7},
 		{"zero", "[pep]\nmax_nodes = 0\n", "max_nodes must be at least 1", 0, 0},
 		{"unknown key", "[pep]\nmax_item = 5\n", "max_item", 0, 0},
