@@ -2,13 +2,11 @@ package pep
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/skald-xmpp/skald/disco"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
-	"github.com/skald-xmpp/skald/stanza"
 )
 
 // notifySuffix marks a feature as a request for a node's notifications
@@ -29,6 +27,10 @@ type clientCaps struct {
 	hash     string
 	notify   map[string]bool // nodes it wants notifications of; nil until known
 	lastDone bool            // last published items sent (once per session)
+	// asking is set while the server waits for this client's answer to a
+	// caps query: one at a time per session, so that a client changing
+	// its ver in a loop cannot fill the router's table of pending queries.
+	asking bool
 }
 
 func capsOf(s *router.Session) *clientCaps {
@@ -66,8 +68,7 @@ type capsQuery struct {
 }
 
 // BroadcastPresence implements router.PresenceObserver: it reads the
-// XEP-0115 <c/> of a client's presence, and asks the client for its
-// disco#info when the ver is not known yet (§6.3).
+// XEP-0115 <c/> of a client's presence and resolves its ver.
 func (m *Module) BroadcastPresence(_ context.Context, s *router.Session, p *xml.Element) {
 	c := p.Child(disco.NSCaps, "c")
 	if c == nil || c.Attr("ver") == "" {
@@ -85,15 +86,25 @@ func (m *Module) BroadcastPresence(_ context.Context, s *router.Session, p *xml.
 		cc.node, cc.ver, cc.hash, cc.notify = c.Attr("node"), ver, hash, nil
 	}
 	cc.mu.Unlock()
-	if same {
-		return
+	if !same {
+		m.resolveCaps(s, cc)
 	}
+}
+
+// resolveCaps finds the +notify nodes of the ver s shows: in the cache, by
+// joining the query out for the same SHA-1 ver, or by asking s for its
+// disco#info (§6.3). While s has a query of its own out, it is not asked
+// again: capsAnswered resolves its newest ver then.
+func (m *Module) resolveCaps(s *router.Session, cc *clientCaps) {
+	cc.mu.Lock()
+	node, ver, hash, busy := cc.node, cc.ver, cc.hash, cc.asking
+	cc.mu.Unlock()
 	if hash == "sha-1" {
 		m.caps.mu.Lock()
 		known := m.caps.known[ver]
 		q := m.caps.pending[ver]
-		asking := q != nil
-		if known == nil {
+		joined := q != nil
+		if known == nil && !busy {
 			if q == nil {
 				q = &capsQuery{}
 				if m.caps.pending == nil {
@@ -108,99 +119,13 @@ func (m *Module) BroadcastPresence(_ context.Context, s *router.Session, p *xml.
 			m.learned(s, ver, known)
 			return
 		}
-		if asking {
+		if joined {
 			return
 		}
 	}
-	m.askCaps(s, c.Attr("node"), ver, hash)
-}
-
-// askCaps sends s the disco#info query on node#ver and learns the answer.
-func (m *Module) askCaps(s *router.Session, node, ver, hash string) {
-	q := xml.New(disco.NSInfo, "query", "node", node+"#"+ver)
-	iq := xml.New(stanza.NSClient, "iq", "type", stanza.TypeGet).Append(q)
-	err := m.r.QueryClient(s.JID(), iq, capsQueryTimeout, func(resp *xml.Element) {
-		m.capsAnswered(s, ver, hash, resp)
-	})
-	if err != nil {
-		m.capsAnswered(s, ver, hash, nil)
+	if !busy {
+		m.askCaps(s, node, ver, hash)
 	}
-}
-
-// capsAnswered handles the client's disco#info answer (nil: none came).
-// A SHA-1 ver whose hash matches the answer is cached for every session
-// that shows it; one that does not match is not used at all (XEP-0115
-// §5.4: the result MUST be considered invalid). Other hashes, which Skald
-// cannot check, serve only the session that was asked.
-func (m *Module) capsAnswered(s *router.Session, ver, hash string, resp *xml.Element) {
-	var q *xml.Element
-	if resp != nil && resp.Attr("type") == stanza.TypeResult {
-		q = resp.Child(disco.NSInfo, "query")
-	}
-	var nodes map[string]bool
-	valid := false
-	if q != nil {
-		var ids []disco.Identity
-		for _, id := range q.ChildrenNamed(disco.NSInfo, "identity") {
-			ids = append(ids, disco.Identity{Category: id.Attr("category"), Type: id.Attr("type"), Lang: id.Attr("lang"), Name: id.Attr("name")})
-		}
-		var feats []string
-		nodes = make(map[string]bool)
-		for _, f := range q.ChildrenNamed(disco.NSInfo, "feature") {
-			v := f.Attr("var")
-			feats = append(feats, v)
-			if node, ok := strings.CutSuffix(v, notifySuffix); ok && node != "" {
-				nodes[node] = true
-			}
-		}
-		valid = hash != "sha-1" || disco.CapsVer(ids, feats, q.ChildrenNamed(disco.NSData, "x")) == ver
-	}
-	if hash != "sha-1" {
-		if valid {
-			m.learned(s, ver, nodes)
-		}
-		return
-	}
-	m.caps.mu.Lock()
-	var waiting []*router.Session
-	var next *router.Session
-	if q := m.caps.pending[ver]; q != nil {
-		waiting = q.waiting
-		if !valid && q.failed+1 < len(q.waiting) {
-			q.failed++
-			next = q.waiting[q.failed]
-		} else {
-			delete(m.caps.pending, ver)
-		}
-	}
-	if valid {
-		if m.caps.known == nil || len(m.caps.known) >= maxKnownVers {
-			m.caps.known = make(map[string]map[string]bool)
-		}
-		m.caps.known[ver] = nodes
-	}
-	m.caps.mu.Unlock()
-	if !valid {
-		m.log.Debug("pep: caps not verified", "jid", s.JID().String(), "ver", ver)
-		if next != nil {
-			m.askCaps(next, capsNodeOf(next), ver, hash)
-		}
-		return
-	}
-	for _, w := range waiting {
-		m.learned(w, ver, nodes)
-	}
-}
-
-// capsNodeOf returns the caps node s announced.
-func capsNodeOf(s *router.Session) string {
-	cc := capsOf(s)
-	if cc == nil {
-		return ""
-	}
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.node
 }
 
 // learned records the +notify nodes of a session still showing ver and,

@@ -1,6 +1,7 @@
 package pep
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
@@ -93,4 +94,34 @@ func TestCapsAskNextOnFailure(t *testing.T) {
 	homeRec.Take()
 	e.expect(t, "first", firstRec, tuneEvent(juliet+"/first", "t1", "Yesterday"))
 	e.expect(t, "second", secondRec, tuneEvent(juliet+"/second", "t1", "Yesterday"))
+}
+
+// TestOneCapsQueryPerSession: a client that changes its ver while the
+// server waits for its answer is not asked again until it answers; then
+// the server asks about the ver it shows by now (and not about those in
+// between).
+func TestOneCapsQueryPerSession(t *testing.T) {
+	e := setup(t)
+	home, homeRec := e.Bind(romeo+"/home", true, 0)
+	s, rec := e.Bind(juliet+"/balcony", true, 0)
+	caps := func(ver string) string {
+		return `<presence><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="https://client.example" ver="` + ver + `"/></presence>`
+	}
+	newest := verOf(tune + "+notify")
+	e.Send(s, caps("v1"))
+	e.Send(s, caps("v2"))
+	e.Send(s, caps(newest))
+	out := rec.Take()
+	if len(out) != 1 || !strings.Contains(out[0], `node="https://client.example#v1"`) {
+		t.Fatalf("queries while the first is out: %q", out)
+	}
+	e.Send(s, `<iq type="result" to="example.org" id="`+routertest.Parse(t, out[0]).Attr("id")+`"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	out = rec.Take()
+	if len(out) != 1 || !strings.Contains(out[0], `node="https://client.example#`+newest+`"`) {
+		t.Fatalf("after the answer, asked %q; want the newest ver", out)
+	}
+	e.Send(s, `<iq type="result" to="example.org" id="`+routertest.Parse(t, out[0]).Attr("id")+`"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="pc"/><feature var="`+tune+`+notify"/></query></iq>`)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	homeRec.Take()
+	e.expect(t, "notified on the newest caps", rec, tuneEvent(juliet+"/balcony", "t1", "Yesterday"))
 }
