@@ -10,9 +10,13 @@
 // configuration); retract (§7.2, notify='true' or pubsub#notify_retract
 // sends retraction notifications); retrieve items (§6.5: all, the newest
 // max_items, or by item id; oldest first); create (§8.1, with a
-// configuration form), configure (§8.2) and delete (§8.4, notified) in the
-// owner namespace. Instant nodes, subscriptions, affiliations, purge and
-// collections are not implemented (feature-not-implemented).
+// configuration form), configure (§8.2), delete (§8.4) and purge (§8.5),
+// both notified, in the owner namespace; affiliations (§5.7, §8.9.1: the
+// owner owns every node, nobody else has one) and subscriptions (§5.6,
+// §8.8.1: none, PEP's are implicit) can be read. Explicit subscriptions,
+// changing affiliations, instant nodes and collections are not
+// implemented (feature-not-implemented, with <unsupported/> where
+// XEP-0060 names the feature).
 //
 // Node configuration (pubsub#node_config): access_model presence (the
 // default), open or whitelist (owner only; roster and authorize are

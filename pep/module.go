@@ -41,8 +41,11 @@ var features = []string{
 	NSPubSub + "#persistent-items",
 	NSPubSub + "#publish",
 	NSPubSub + "#publish-options",
+	NSPubSub + "#purge-nodes",
 	NSPubSub + "#retract-items",
+	NSPubSub + "#retrieve-affiliations",
 	NSPubSub + "#retrieve-items",
+	NSPubSub + "#retrieve-subscriptions",
 }
 
 // Rosters is what PEP needs of the roster module (roster.Module has it):

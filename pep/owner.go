@@ -10,7 +10,9 @@ import (
 	"github.com/skald-xmpp/skald/storage"
 )
 
-// ownerGet handles the owner gets: the node configuration form (§8.2).
+// ownerGet handles the owner gets: the node configuration form (§8.2),
+// the node's affiliations (§8.9.1, the owner alone) and subscriptions
+// (§8.8.1, none: PEP's are implicit).
 func (m *Module) ownerGet(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	if err := ownerOnly(iq); err != nil {
 		return nil, err
@@ -19,7 +21,16 @@ func (m *Module) ownerGet(ctx context.Context, iq *router.IQ) (*xml.Element, err
 	if err != nil {
 		return nil, err
 	}
-	if !req.Is(NSPubSubOwner, "configure") {
+	switch {
+	case req.Is(NSPubSubOwner, "affiliations"):
+		return m.nodeAffiliations(ctx, iq, req)
+	case req.Is(NSPubSubOwner, "subscriptions"):
+		if _, err := m.ownedNode(ctx, iq, req); err != nil {
+			return nil, err
+		}
+		out := xml.New(NSPubSubOwner, "subscriptions", "node", req.Attr("node"))
+		return stanza.Result(iq.Stanza).Append(xml.New(NSPubSubOwner, "pubsub").Append(out)), nil
+	case !req.Is(NSPubSubOwner, "configure"):
 		return nil, pubsubError(stanza.FeatureNotImplemented, "")
 	}
 	n, err := m.ownedNode(ctx, iq, req)
@@ -30,7 +41,8 @@ func (m *Module) ownerGet(ctx context.Context, iq *router.IQ) (*xml.Element, err
 	return stanza.Result(iq.Stanza).Append(xml.New(NSPubSubOwner, "pubsub").Append(conf)), nil
 }
 
-// ownerSet handles the owner sets: configure (§8.2) and delete (§8.4).
+// ownerSet handles the owner sets: configure (§8.2), delete (§8.4) and
+// purge (§8.5).
 func (m *Module) ownerSet(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	if err := ownerOnly(iq); err != nil {
 		return nil, err
@@ -44,6 +56,12 @@ func (m *Module) ownerSet(ctx context.Context, iq *router.IQ) (*xml.Element, err
 		return m.configure(ctx, iq, req)
 	case req.Is(NSPubSubOwner, "delete"):
 		return m.deleteNode(ctx, iq, req)
+	case req.Is(NSPubSubOwner, "purge"):
+		return m.purge(ctx, iq, req)
+	case req.Is(NSPubSubOwner, "affiliations"):
+		return nil, unsupported("modify-affiliations")
+	case req.Is(NSPubSubOwner, "subscriptions"):
+		return nil, unsupported("manage-subscriptions")
 	}
 	return nil, pubsubError(stanza.FeatureNotImplemented, "")
 }
@@ -108,5 +126,32 @@ func (m *Module) deleteNode(ctx context.Context, iq *router.IQ, req *xml.Element
 		return nil, err
 	}
 	m.notify(ctx, iq.To, n, xml.New(NSPubSubEvent, "event").Append(xml.New(NSPubSubEvent, "delete", "node", n.Name)))
+	return stanza.Result(iq.Stanza), nil
+}
+
+// purge removes every item of a node and tells those notified of it
+// (§8.5).
+func (m *Module) purge(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
+	owner := iq.To.String()
+	unlock := m.locks.lock(owner)
+	n, err := m.ownedNode(ctx, iq, req)
+	var items []storage.PEPItem
+	if err == nil {
+		items, err = m.store.PEPItems(ctx, owner, n.Name, nil, 0)
+	}
+	for _, it := range items {
+		if err != nil {
+			break
+		}
+		_, err = m.store.RetractPEPItem(ctx, owner, n.Name, it.ID)
+	}
+	unlock()
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, pubsubError(stanza.ItemNotFound, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.notify(ctx, iq.To, n, xml.New(NSPubSubEvent, "event").Append(xml.New(NSPubSubEvent, "purge", "node", n.Name)))
 	return stanza.Result(iq.Stanza), nil
 }

@@ -27,6 +27,9 @@ func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 		return m.retract(ctx, iq, req)
 	case req.Is(NSPubSub, "create"):
 		return m.create(ctx, iq, req, iq.Payload.Child(NSPubSub, "configure"))
+	case req.Is(NSPubSub, "subscribe"), req.Is(NSPubSub, "unsubscribe"), req.Is(NSPubSub, "options"):
+		// PEP subscriptions come from presence (XEP-0163 §4.3.2).
+		return nil, unsupported("subscribe")
 	}
 	return nil, pubsubError(stanza.FeatureNotImplemented, "")
 }

@@ -46,8 +46,10 @@ func TestPublishErrors(t *testing.T) {
 			errorReply(to, "", "e5", "modify", "bad-request", "invalid-payload")},
 		{"another account's service", `<iq type="set" id="e6" to="juliet@example.org"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="n"><item id="1"><a xmlns="urn:x"/></item></publish></pubsub></iq>`,
 			errorReply(to, "juliet@example.org", "e6", "auth", "forbidden", "")},
-		{"unknown request", `<iq type="set" id="e7"><pubsub xmlns="http://jabber.org/protocol/pubsub"><subscribe node="n" jid="romeo@example.org"/></pubsub></iq>`,
-			errorReply(to, "", "e7", "cancel", "feature-not-implemented", "")},
+		{"subscribe", `<iq type="set" id="e7"><pubsub xmlns="http://jabber.org/protocol/pubsub"><subscribe node="n" jid="romeo@example.org"/></pubsub></iq>`,
+			`<iq xmlns="jabber:client" id="e7" to="romeo@example.org/home" type="error"><error type="cancel"><feature-not-implemented xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><unsupported xmlns="http://jabber.org/protocol/pubsub#errors" feature="subscribe"/></error></iq>`},
+		{"unknown request", `<iq type="set" id="e8"><pubsub xmlns="http://jabber.org/protocol/pubsub"><frobnicate node="n"/></pubsub></iq>`,
+			errorReply(to, "", "e8", "cancel", "feature-not-implemented", "")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.Send(s, tc.req)

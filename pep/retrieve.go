@@ -12,15 +12,29 @@ import (
 	"github.com/skald-xmpp/skald/storage"
 )
 
-// get handles the pubsub gets: retrieve items (§6.5).
+// get handles the pubsub gets: retrieve items (§6.5), the requester's
+// subscriptions (§5.6) and affiliations (§5.7).
 func (m *Module) get(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	req, err := onlyChild(iq.Payload)
 	if err != nil {
 		return nil, err
 	}
-	if !req.Is(NSPubSub, "items") {
-		return nil, pubsubError(stanza.FeatureNotImplemented, "")
+	switch {
+	case req.Is(NSPubSub, "items"):
+		return m.items(ctx, iq, req)
+	case req.Is(NSPubSub, "subscriptions"):
+		return m.subscriptions(iq)
+	case req.Is(NSPubSub, "affiliations"):
+		return m.affiliations(ctx, iq, req)
+	case req.Is(NSPubSub, "options"), req.Is(NSPubSub, "default"):
+		return nil, unsupported("subscription-options")
 	}
+	return nil, pubsubError(stanza.FeatureNotImplemented, "")
+}
+
+// items retrieves a node's items (§6.5).
+func (m *Module) items(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
+	var err error
 	node := req.Attr("node")
 	if node == "" {
 		return nil, pubsubError(stanza.BadRequest, "nodeid-required")
