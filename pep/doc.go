@@ -47,7 +47,10 @@
 // available presence, once its capabilities are known, brings it the last
 // item of every node it wants and may see whose send_last_published_item
 // is on_sub_and_presence, from its own account and from each contact it
-// is subscribed to.
+// is subscribed to; and a contact newly allowed to see the owner's
+// presence (router.SubscriptionObserver) gets, on its resources whose
+// capabilities are known, the last item of the nodes it wants whose
+// send_last_published_item is on_sub or on_sub_and_presence.
 //
 // Disco: the account answers identity pubsub/pep (disco.AccountIdentityProvider)
 // and lists the nodes the requester may see (disco.AccountItemsProvider);

@@ -2,6 +2,7 @@ package pep
 
 import (
 	"context"
+	"slices"
 
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
@@ -55,14 +56,43 @@ func (m *Module) sendLastItems(ctx context.Context, s *router.Session) {
 		}
 	}
 	for _, owner := range owners {
-		if err := m.sendLastOf(ctx, owner, s); err != nil {
+		if err := m.sendLastOf(ctx, owner, s, storage.SendLastOnSubAndPresence); err != nil {
 			m.log.Error("pep: last items not sent", "owner", owner.String(), "to", s.JID().String(), "err", err)
 		}
 	}
 }
 
-// sendLastOf sends s the last items of owner's nodes.
-func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Session) error {
+// PresenceSubscribed implements router.SubscriptionObserver: the new
+// subscriber's available resources that want a node's notifications get
+// its last item now (XEP-0163 §4.3.2: the presence subscription is the
+// subscription to the owner's nodes; send_last_published_item on_sub and
+// on_sub_and_presence). Resources whose capabilities are not known yet
+// get it with the others when they are (lastItemsOnce).
+func (m *Module) PresenceSubscribed(ctx context.Context, owner, contact jid.JID) {
+	for _, s := range m.r.Sessions(contact.String()) {
+		if !s.Available() || !lastItemsSent(s) {
+			continue
+		}
+		if err := m.sendLastOf(ctx, owner, s, storage.SendLastOnSub, storage.SendLastOnSubAndPresence); err != nil {
+			m.log.Error("pep: last items not sent", "owner", owner.String(), "to", s.JID().String(), "err", err)
+		}
+	}
+}
+
+// lastItemsSent reports whether s got its last items on coming online.
+func lastItemsSent(s *router.Session) bool {
+	cc := capsOf(s)
+	if cc == nil {
+		return false
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.lastDone
+}
+
+// sendLastOf sends s the last items of owner's nodes whose
+// send_last_published_item is one of when.
+func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Session, when ...string) error {
 	if m.cut(ctx, owner, s) {
 		return nil
 	}
@@ -71,7 +101,7 @@ func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Sessio
 		return err
 	}
 	for _, n := range nodes {
-		if n.Config.SendLastPublishedItem != storage.SendLastOnSubAndPresence || !wantsNotify(s, n.Name) {
+		if !slices.Contains(when, n.Config.SendLastPublishedItem) || !wantsNotify(s, n.Name) {
 			continue
 		}
 		ok, err := m.mayAccess(ctx, owner, s.JID(), n.Config)

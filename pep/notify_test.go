@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/storage"
 )
 
 const tune = "http://jabber.org/protocol/tune"
@@ -108,4 +110,29 @@ func TestLastPublishedOnAvailable(t *testing.T) {
 	// The owner's new resource gets its own last items.
 	_, phoneRec := e.withCaps(romeo+"/phone", tune+"+notify")
 	e.expect(t, "owner", phoneRec, tuneEvent(romeo+"/phone", "t2", "Help"))
+}
+
+// TestLastPublishedOnSubscription: a contact just allowed to see the
+// owner's presence gets the last item of the nodes whose
+// send_last_published_item is on_sub or on_sub_and_presence (XEP-0163
+// §4.3.2).
+func TestLastPublishedOnSubscription(t *testing.T) {
+	e := setup(t)
+	home, homeRec := e.Bind(romeo+"/home", true, 0)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	e.Send(home, publishWithOptions("urn:example:onsub", "p", [2]string{"pubsub#send_last_published_item", "on_sub"}))
+	e.Send(home, publishWithOptions("urn:example:never", "p", [2]string{"pubsub#send_last_published_item", "never"}))
+	homeRec.Take()
+	_, streetRec := e.withCaps(mercutio+"/street", tune+"+notify", "urn:example:onsub+notify", "urn:example:never+notify")
+	e.expect(t, "before the subscription", streetRec)
+
+	ros := e.m.ros.(*fakeRosters)
+	ros.mu.Lock()
+	ros.items[romeo] = append(ros.items[romeo], storage.RosterItem{JID: mercutio, Subscription: storage.SubFrom})
+	ros.items[mercutio] = []storage.RosterItem{{JID: romeo, Subscription: storage.SubTo}}
+	ros.mu.Unlock()
+	e.Router.NotifySubscribed(t.Context(), jid.MustParse(romeo), jid.MustParse(mercutio))
+	e.expect(t, "new subscriber", streetRec,
+		tuneEvent(mercutio+"/street", "t1", "Yesterday"),
+		`<message xmlns="jabber:client" from="romeo@example.org" to="mercutio@example.org/street" type="headline" id="*"><event xmlns="http://jabber.org/protocol/pubsub#event"><items node="urn:example:onsub"><item id="current"><x xmlns="urn:x"/></item></items></event></message>`)
 }

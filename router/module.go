@@ -211,3 +211,12 @@ type AvailabilityObserver interface {
 type PresenceObserver interface {
 	BroadcastPresence(ctx context.Context, s *Session, p *xml.Element)
 }
+
+// SubscriptionObserver learns when a contact has just been allowed to see
+// an account's presence (RFC 6121 §3.1.5: the account approved the
+// contact's request, or a pre-approval answered it), right after the
+// account's presence went to the contact. pep sends the account's last
+// published items then (XEP-0060 send_last_published_item on_sub).
+type SubscriptionObserver interface {
+	PresenceSubscribed(ctx context.Context, owner, contact jid.JID)
+}

@@ -49,6 +49,7 @@ type Router struct {
 	sessObs   []SessionObserver
 	availObs  []AvailabilityObserver
 	presObs   []PresenceObserver
+	subObs    []SubscriptionObserver
 
 	queries pendingQueries // iqs the server sent clients, see serveriq.go
 
@@ -115,6 +116,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(PresenceObserver); ok {
 			r.presObs = append(r.presObs, x)
+		}
+		if x, ok := m.(SubscriptionObserver); ok {
+			r.subObs = append(r.subObs, x)
 		}
 	}
 }
@@ -212,6 +216,14 @@ func (r *Router) Sessions(bare string) []*Session {
 func (r *Router) NotifyAvailable(ctx context.Context, s *Session) {
 	for _, o := range r.availObs {
 		o.SessionAvailable(ctx, s)
+	}
+}
+
+// NotifySubscribed is called by the presence module when contact (a local
+// bare JID) has just been allowed to see owner's presence.
+func (r *Router) NotifySubscribed(ctx context.Context, owner, contact jid.JID) {
+	for _, o := range r.subObs {
+		o.PresenceSubscribed(ctx, owner, contact)
 	}
 }
 

@@ -235,3 +235,25 @@ func TestPEPConfigSection(t *testing.T) {
 		})
 	}
 }
+
+// TestPEPLastItemOnSubscription: when alice approves carol's subscription,
+// carol's online resource that wants tunes gets alice's last tune
+// (XEP-0163 §4.3.2), through the presence module's subscription hook.
+func TestPEPLastItemOnSubscription(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	carol := login(t, s, "carol", "desk")
+	announceCaps(t, alice, true, nsTune+"+notify")
+	announceCaps(t, carol, true, nsTune+"+notify", "urn:x:carol")
+	publishTune(alice, "p1", "Yesterday")
+	alice.Expect(isID("p1"))
+	noEvent(t, carol, "c1")
+
+	carol.Send(`<presence to='alice@localhost' type='subscribe'/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	alice.Send(`<presence to='carol@localhost' type='subscribed'/>`)
+	ev := carol.Expect(isTuneEvent("Yesterday"))
+	if ev.Attr("from") != "alice@localhost" {
+		t.Errorf("event: %s", ev)
+	}
+}
