@@ -57,9 +57,12 @@
 // the server and every account list the pubsub features implemented.
 //
 // Locks: Module.locks serialises the changes to one account's service
-// (auto-create then publish, precondition check then publish); it is
-// taken before storage calls and released before notifications go out.
-// capsCache.mu and clientCaps.mu are leaves.
+// (auto-create then publish, precondition check then publish) and their
+// notifications, so that events leave in the order the changes were
+// stored. It is taken before storage calls and held while the events are
+// queued (roster and blocklist reads, non-blocking Sends; nothing under it
+// calls back into pep or waits for a client). capsCache.mu and
+// clientCaps.mu are leaves.
 //
 // Config ([pep] in the configuration file):
 //

@@ -114,11 +114,11 @@ func (m *Module) configure(ctx context.Context, iq *router.IQ, req *xml.Element)
 func (m *Module) deleteNode(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
 	owner := iq.To.String()
 	unlock := m.locks.lock(owner)
+	defer unlock()
 	n, err := m.ownedNode(ctx, iq, req)
 	if err == nil {
 		err = m.store.DeletePEPNode(ctx, owner, n.Name)
 	}
-	unlock()
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, pubsubError(stanza.ItemNotFound, "")
 	}
@@ -134,6 +134,7 @@ func (m *Module) deleteNode(ctx context.Context, iq *router.IQ, req *xml.Element
 func (m *Module) purge(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
 	owner := iq.To.String()
 	unlock := m.locks.lock(owner)
+	defer unlock()
 	n, err := m.ownedNode(ctx, iq, req)
 	var items []storage.PEPItem
 	if err == nil {
@@ -145,7 +146,6 @@ func (m *Module) purge(ctx context.Context, iq *router.IQ, req *xml.Element) (*x
 		}
 		_, err = m.store.RetractPEPItem(ctx, owner, n.Name, it.ID)
 	}
-	unlock()
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, pubsubError(stanza.ItemNotFound, "")
 	}

@@ -72,6 +72,7 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 	}
 	owner := iq.To.String()
 	unlock := m.locks.lock(owner)
+	defer unlock()
 	n, err := m.store.PEPNode(ctx, owner, node)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -79,7 +80,6 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 		if form != nil {
 			// Publish-options configure an auto-created node (§7.1.5).
 			if err := applyForm(&n.Config, form, formPublishOptions, m.cfg.MaxItems); err != nil {
-				unlock()
 				return nil, preconditionError()
 			}
 		}
@@ -90,7 +90,6 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 	if err == nil {
 		err = m.store.PublishPEPItem(ctx, owner, node, storage.PEPItem{ID: id, Payload: payloads[0].Bytes("")})
 	}
-	unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -134,12 +133,12 @@ func (m *Module) retract(ctx context.Context, iq *router.IQ, req *xml.Element) (
 	id := items[0].Attr("id")
 	owner := iq.To.String()
 	unlock := m.locks.lock(owner)
+	defer unlock()
 	n, err := m.store.PEPNode(ctx, owner, node)
 	removed := false
 	if err == nil {
 		removed, err = m.store.RetractPEPItem(ctx, owner, node, id)
 	}
-	unlock()
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !removed) {
 		return nil, pubsubError(stanza.ItemNotFound, "")
 	}
@@ -174,8 +173,8 @@ func (m *Module) create(ctx context.Context, iq *router.IQ, req, configure *xml.
 		}
 	}
 	unlock := m.locks.lock(iq.To.String())
+	defer unlock()
 	err := m.createNode(ctx, iq.To.String(), n)
-	unlock()
 	if err != nil {
 		return nil, err
 	}
