@@ -36,8 +36,9 @@
 //
 // Notifications (XEP-0163 §4.3, XEP-0060 §12) are headline messages from
 // the owner's bare JID to each available resource of the owner and of
-// its presence subscribers (not for whitelist nodes) whose XEP-0115
-// capabilities include NODE+notify, except where a block (XEP-0191,
+// its presence subscribers (not for whitelist nodes; theirs only with a
+// non-negative priority, §4.3.2) whose XEP-0115 capabilities include
+// NODE+notify, except where a block (XEP-0191,
 // either way; SetBlocker) cuts a contact off. They are sent to the sessions
 // directly, so mam never archives them and offline storage never keeps
 // them. Capabilities come from the <c/> of the client's broadcast

@@ -101,7 +101,7 @@ func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Sessio
 		return err
 	}
 	for _, n := range nodes {
-		if !slices.Contains(when, n.Config.SendLastPublishedItem) || !wantsNotify(s, n.Name) {
+		if !slices.Contains(when, n.Config.SendLastPublishedItem) || !wantsEvents(s, owner, n.Name) {
 			continue
 		}
 		ok, err := m.mayAccess(ctx, owner, s.JID(), n.Config)

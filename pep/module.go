@@ -30,6 +30,7 @@ var features = []string{
 	NSPubSub + "#access-presence",
 	NSPubSub + "#access-whitelist",
 	NSPubSub + "#auto-create",
+	NSPubSub + "#auto-subscribe",
 	NSPubSub + "#config-node",
 	NSPubSub + "#create-and-configure",
 	NSPubSub + "#create-nodes",

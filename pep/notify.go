@@ -36,10 +36,11 @@ func (m *Module) notify(ctx context.Context, owner jid.JID, n storage.PEPNode, e
 // notifications: the owner's and, unless the node is whitelist-only, its
 // presence subscribers' (XEP-0163 §4.3.3: the implicit subscription of
 // contacts), in both cases only those whose capabilities include
-// NODE+notify (§4.3.4, filtered notifications), and no contact's
-// resource cut off from the owner by a block (XEP-0191).
+// NODE+notify (§4.2, filtered notifications) and, for contacts, a
+// non-negative priority (§4.3.2), and no contact's resource cut off from
+// the owner by a block (XEP-0191, §4.3.3).
 func (m *Module) recipients(ctx context.Context, owner jid.JID, n storage.PEPNode) []*router.Session {
-	out := m.filterNotify(nil, m.r.Sessions(owner.String()), n.Name)
+	out := m.filterNotify(nil, m.r.Sessions(owner.String()), owner, n.Name)
 	if n.Config.AccessModel == storage.AccessWhitelist {
 		return out
 	}
@@ -56,7 +57,7 @@ func (m *Module) recipients(ctx context.Context, owner jid.JID, n storage.PEPNod
 		if err != nil || !m.r.IsLocalAccount(c) {
 			continue // no server-to-server yet
 		}
-		for _, s := range m.filterNotify(nil, m.r.Sessions(c.String()), n.Name) {
+		for _, s := range m.filterNotify(nil, m.r.Sessions(c.String()), owner, n.Name) {
 			if !m.cut(ctx, owner, s) {
 				out = append(out, s)
 			}
@@ -65,15 +66,22 @@ func (m *Module) recipients(ctx context.Context, owner jid.JID, n storage.PEPNod
 	return out
 }
 
-// filterNotify appends the available sessions that want notifications of
-// node.
-func (m *Module) filterNotify(out, sessions []*router.Session, node string) []*router.Session {
+// filterNotify appends the sessions that take owner's notifications of
+// node (wantsEvents).
+func (m *Module) filterNotify(out, sessions []*router.Session, owner jid.JID, node string) []*router.Session {
 	for _, s := range sessions {
-		if s.Available() && wantsNotify(s, node) {
+		if s.Available() && wantsEvents(s, owner, node) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// wantsEvents reports whether s takes owner's events of node: it asked
+// for them (NODE+notify) and, unless it is one of the owner's own
+// resources, has a non-negative priority (XEP-0163 §4.3.2, §4.3.3).
+func wantsEvents(s *router.Session, owner jid.JID, node string) bool {
+	return wantsNotify(s, node) && (s.JID().Bare() == owner || s.Priority() >= 0)
 }
 
 // sendEvent sends one event notification to s.

@@ -136,3 +136,23 @@ func TestLastPublishedOnSubscription(t *testing.T) {
 		tuneEvent(mercutio+"/street", "t1", "Yesterday"),
 		`<message xmlns="jabber:client" from="romeo@example.org" to="mercutio@example.org/street" type="headline" id="*"><event xmlns="http://jabber.org/protocol/pubsub#event"><items node="urn:example:onsub"><item id="current"><x xmlns="urn:x"/></item></items></event></message>`)
 }
+
+// TestNegativePriority: a contact's resource with a negative priority gets
+// neither events nor last items (XEP-0163 §4.3.2, §4.3.3); the owner's own
+// resources do.
+func TestNegativePriority(t *testing.T) {
+	e := setup(t)
+	home, homeRec := e.withCaps(romeo+"/home", tune+"+notify")
+	hidden, hiddenRec := e.Bind(romeo+"/hidden", false, 0)
+	e.giveCaps(hidden, hiddenRec, tune+"+notify")
+	hidden.SetPresence(routertest.Parse(t, `<presence><priority>-1</priority></presence>`), -1)
+	bot, botRec := e.Bind(juliet+"/bot", false, 0)
+	e.giveCaps(bot, botRec, tune+"+notify")
+	bot.SetPresence(routertest.Parse(t, `<presence><priority>-1</priority></presence>`), -1)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	e.take(homeRec)
+	e.expect(t, "owner's resource with a negative priority", hiddenRec, tuneEvent(romeo+"/hidden", "t1", "Yesterday"))
+	e.expect(t, "contact's resource with a negative priority", botRec)
+	e.Router.NotifyAvailable(t.Context(), bot)
+	e.expect(t, "no last item either", botRec)
+}
