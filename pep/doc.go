@@ -38,9 +38,8 @@
 // the owner's bare JID to each available resource of the owner and of
 // its presence subscribers (not for whitelist nodes; theirs only with a
 // non-negative priority, §4.3.2) whose XEP-0115 capabilities include
-// NODE+notify, except where a block (XEP-0191,
-// either way; SetBlocker) cuts a contact off. They are sent to the sessions
-// directly, so mam never archives them and offline storage never keeps
+// NODE+notify, except where a block (XEP-0191, either way; SetBlocker)
+// cuts a contact off. They are sent to the sessions directly, so mam never archives them and offline storage never keeps
 // them. Capabilities come from the <c/> of the client's broadcast
 // presence (router.PresenceObserver); an unknown ver is asked for with a
 // disco#info query from the server (router.QueryClient) and, for SHA-1,
@@ -53,9 +52,16 @@
 // capabilities are known, the last item of the nodes it wants whose
 // send_last_published_item is on_sub or on_sub_and_presence.
 //
-// Disco: the account answers identity pubsub/pep (disco.AccountIdentityProvider)
-// and lists the nodes the requester may see (disco.AccountItemsProvider);
-// the server and every account list the pubsub features implemented.
+// Disco: the account answers identity pubsub/pep
+// (disco.AccountIdentityProvider) and lists the nodes the requester may
+// see (disco.AccountItemsProvider); the server and every account list the
+// pubsub features implemented. disco#info on the account stays refused to
+// those who may not see its presence (XEP-0030 §8, see package disco), so
+// a stranger finds open nodes through disco#items only.
+//
+// Not implemented: the XEP-0033 replyto address naming the publishing
+// resource (SHOULD, §4.3.1), <delay/> on last published items, explicit
+// subscriptions (PEP's are implicit), and server-to-server delivery.
 //
 // Locks: Module.locks serialises the changes to one account's service
 // (auto-create then publish, precondition check then publish) and their
