@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
@@ -39,12 +40,33 @@ type Module struct {
 
 // snapshot is what the registered modules advertise.
 type snapshot struct {
-	modules int // len(r.Modules()) when taken
-	server  []string
-	account []string
-	ids     []Identity     // the server's identities: serverIdentity and the modules'
-	forms   []*xml.Element // XEP-0128 forms of the server's disco#info
-	ver     string
+	modules    int // len(r.Modules()) when taken
+	server     []string
+	account    []string
+	ids        []Identity     // the server's identities: serverIdentity and the modules'
+	forms      []*xml.Element // XEP-0128 forms of the server's disco#info
+	accountIDs []Identity     // beyond account/registered
+	items      []AccountItemsProvider
+	ver        string
+}
+
+// AccountIdentityProvider is a module that adds identities to every
+// account's disco#info (PEP: pubsub/pep, XEP-0163 §6.1).
+type AccountIdentityProvider interface {
+	DiscoAccountIdentities() []Identity
+}
+
+// Item is one disco#items entry.
+type Item struct {
+	JID, Node, Name string
+}
+
+// AccountItemsProvider is a module that lists items at accounts' bare
+// JIDs (PEP nodes): disco#items without a node lists what every provider
+// gives requester. owner may have no account behind it; the provider then
+// lists nothing.
+type AccountItemsProvider interface {
+	DiscoAccountItems(ctx context.Context, owner, requester jid.JID) ([]Item, error)
 }
 
 // New returns the disco module for r. It reads r.Modules() lazily, so it
@@ -108,6 +130,12 @@ func (m *Module) snapshot() *snapshot {
 			}
 			s.forms = append(s.forms, forms...)
 		}
+		if ip, ok := mod.(AccountIdentityProvider); ok {
+			s.accountIDs = append(s.accountIDs, ip.DiscoAccountIdentities()...)
+		}
+		if ip, ok := mod.(AccountItemsProvider); ok {
+			s.items = append(s.items, ip)
+		}
 	}
 	// Sorted and unique: a feature listed twice makes the caps hash
 	// input ill-formed (XEP-0115 §5.4), and order makes answers stable.
@@ -149,6 +177,11 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	for _, id := range ids {
 		q.Append(identityElement(id))
 	}
+	if iq.To.Local() != "" {
+		for _, extra := range s.accountIDs {
+			q.Append(identityElement(extra))
+		}
+	}
 	for _, f := range features {
 		q.Append(xml.New(NSInfo, "feature", "var", f))
 	}
@@ -158,15 +191,30 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	return stanza.Result(iq.Stanza).Append(q), nil
 }
 
-func (m *Module) items(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	node := iq.Payload.Attr("node")
 	if iq.To.Local() != "" {
-		// An account lists nothing, whatever the node: XEP-0030 §8 has the
+		// An account lists only what the providers (PEP nodes) let the
+		// requester see, and nothing under a node: XEP-0030 §8 has the
 		// server answer an empty list (MUST) for an account that does not
 		// exist, with or without a node, and an error for one that does
 		// would tell which accounts exist.
 		q := xml.New(NSItems, "query")
 		q.SetAttr("node", node)
+		if node == "" {
+			for _, p := range m.snapshot().items {
+				items, err := p.DiscoAccountItems(ctx, iq.To, iq.From.Bare())
+				if err != nil {
+					return nil, err
+				}
+				for _, it := range items {
+					e := xml.New(NSItems, "item", "jid", it.JID)
+					e.SetAttr("node", it.Node)
+					e.SetAttr("name", it.Name)
+					q.Append(e)
+				}
+			}
+		}
 		return stanza.Result(iq.Stanza).Append(q), nil
 	}
 	if node != "" {

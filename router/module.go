@@ -217,3 +217,20 @@ type SessionObserver interface {
 type AvailabilityObserver interface {
 	SessionAvailable(ctx context.Context, s *Session)
 }
+
+// PresenceObserver sees every available presence a local client
+// broadcasts (no 'to'), before the presence module handles it, so that
+// what it learns (XEP-0115 capabilities) is known when the availability
+// observers run. It must not send the presence on.
+type PresenceObserver interface {
+	BroadcastPresence(ctx context.Context, s *Session, p *xml.Element)
+}
+
+// SubscriptionObserver learns when a contact has just been allowed to see
+// an account's presence (RFC 6121 §3.1.5: the account approved the
+// contact's request, or a pre-approval answered it), right after the
+// account's presence went to the contact. pep sends the account's last
+// published items then (XEP-0060 send_last_published_item on_sub).
+type SubscriptionObserver interface {
+	PresenceSubscribed(ctx context.Context, owner, contact jid.JID)
+}

@@ -55,8 +55,8 @@ type Users interface {
 	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
-	// offline messages, archive, archive preferences, blocklist and
-	// documents.
+	// offline messages, archive, archive preferences, blocklist,
+	// documents and, on a backend with PEP storage, PEP nodes and items.
 	// ErrNotFound if there is no such account.
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.

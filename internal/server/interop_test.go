@@ -172,3 +172,9 @@ func TestInteropUpload(t *testing.T) {
 		return s, []string{"SSL_CERT_FILE=" + filepath.Join(s.Config.DataDir, certs.SelfSignedCertFile)}
 	})
 }
+
+// TestInteropPEP: slixmpp's XEP-0163/XEP-0118 plugins: the server learns
+// the clients' +notify interests from their caps, a published user tune
+// reaches the subscribed contact as a headline event, can be read back,
+// and a resource coming online later gets the last published item.
+func TestInteropPEP(t *testing.T) { runInterop(t, "pep.py") }

@@ -36,6 +36,8 @@ func TestLayering(t *testing.T) {
 		"websocket":        {"c2s", "internal/xml", "stream"},
 		"internal/loadgen": {"internal/xml", "jid"},
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
+		// PEP extends disco (account identities and items, caps hashes).
+		"pep": append([]string{"router", "disco"}, low...),
 		// The feature modules' test harness: test-only, but above router.
 		"internal/routertest": {"router", "internal/xml", "jid", "stanza", "storage", "storage/memory"},
 	}

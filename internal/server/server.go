@@ -30,6 +30,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/mam"
 	"github.com/skald-xmpp/skald/offline"
+	"github.com/skald-xmpp/skald/pep"
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/private"
@@ -51,7 +52,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "websocket", "upload"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "websocket", "upload"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -160,6 +161,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
+	if ps, ok := s.Store.(storage.PEP); ok {
+		pepMod := pep.New(mods.PEP, ps, ros, r, log)
+		pepMod.SetBlocker(blk)
+		list = append(list, pepMod)
+	} else {
+		log.Warn("storage backend has no PEP storage: PEP (XEP-0163) is off", "backend", s.Store.Name())
+	}
 	if mods.Upload.Enabled() {
 		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)
 		if err != nil {
@@ -217,6 +225,7 @@ type ModuleConfig struct {
 	Roster  roster.Config
 	VCard   vcard.Config
 	Private private.Config
+	PEP     pep.Config
 	// WebSocket is the [websocket] section: a transport, not a module,
 	// but configured the same way.
 	WebSocket websocket.Config
@@ -234,6 +243,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Roster:    roster.DefaultConfig(),
 		VCard:     vcard.DefaultConfig(),
 		Private:   private.DefaultConfig(),
+		PEP:       pep.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
 		Upload:    upload.DefaultConfig(),
 	}
@@ -248,6 +258,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
+		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 	}

@@ -34,7 +34,8 @@ type Store struct {
 
 	blocked map[string]map[string]bool // owner -> blocked JIDs
 
-	docs map[string]map[docKey][]byte // owner -> documents
+	docs map[string]map[docKey][]byte   // owner -> documents
+	pep  map[string]map[string]*pepNode // owner -> node name -> node (pep.go)
 }
 
 // docKey names one of an owner's documents.
@@ -59,6 +60,7 @@ func New() *Store {
 		prefs:    make(map[string]storage.ArchivePrefs),
 		blocked:  make(map[string]map[string]bool),
 		docs:     make(map[string]map[docKey][]byte),
+		pep:      make(map[string]map[string]*pepNode),
 	}
 }
 
@@ -73,7 +75,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs = nil, nil, nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep = nil, nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -220,6 +222,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 	delete(s.prefs, bare)
 	delete(s.blocked, bare)
 	delete(s.docs, bare)
+	delete(s.pep, bare)
 	return nil
 }
 
