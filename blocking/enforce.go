@@ -66,3 +66,22 @@ func (m *Module) OutboundMessages(ctx context.Context, evs []*router.MessageEven
 func (m *Module) FilterIQ(ctx context.Context, _ *xml.Element, from, to jid.JID) error {
 	return m.check(ctx, from, to, true)
 }
+
+// InboundMessage implements router.InboundMessageHandler for messages
+// from remote senders (a local sender's were checked by OutboundMessage):
+// one from a JID the recipient blocks is refused service-unavailable
+// before the archive's inbound hook, registered later, sees it (§3.3).
+func (m *Module) InboundMessage(ctx context.Context, ev *router.MessageEvent) error {
+	if ev.Sender != nil || ev.Self {
+		return nil
+	}
+	if b, err := m.Blocks(ctx, ev.To.Bare().String(), ev.From); err != nil || b {
+		if err != nil {
+			return err
+		}
+		// The router answers no error with an error: one of type
+		// error is dropped.
+		return stanza.E(stanza.ServiceUnavailable, "")
+	}
+	return nil
+}

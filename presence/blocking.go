@@ -53,8 +53,18 @@ func blockedError() *stanza.Error {
 
 // sendTo is router.SendTo for presence from a local JID: a full JID gets
 // st if bound, a bare JID on each available resource, skipping those cut
-// off from from by a block.
+// off from from by a block; a JID on a remote domain gets it over the
+// remote transport.
 func (m *Module) sendTo(ctx context.Context, from, to jid.JID, st *xml.Element) {
+	if m.r.IsRemote(to) {
+		// The contact's server applies the contact's blocklist.
+		if !m.blocks(ctx, from, to) {
+			if err := m.r.SendRemote(st, from, to); err != nil {
+				m.log.Debug("presence not routed", "to", to.String(), "err", err)
+			}
+		}
+		return
+	}
 	var targets []*router.Session
 	if to.IsFull() {
 		if t := m.r.Session(to); t != nil {

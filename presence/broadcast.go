@@ -67,8 +67,8 @@ func (m *Module) toSubscribers(ctx context.Context, from jid.JID, items []storag
 			continue
 		}
 		c, err := jid.Parse(it.JID)
-		if err != nil || !m.r.IsLocalAccount(c) {
-			continue // no server-to-server yet
+		if err != nil || !m.reachable(c) {
+			continue
 		}
 		covered[c] = true
 		m.sendTo(ctx, from, c, addressed(p, c))
@@ -92,12 +92,18 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 			continue
 		}
 		c, err := jid.Parse(it.JID)
-		if err != nil || !m.r.IsLocalAccount(c) {
+		if err != nil || !m.reachable(c) {
 			continue
 		}
 		if m.cut(ctx, s.JID(), c) {
 			// XEP-0191 §3.3: no probe to a contact the user blocks, and
 			// none answered by a contact who blocks the user.
+			continue
+		}
+		if m.r.IsRemote(c) {
+			// RFC 6121 §4.3.1: the probe goes from the user's bare JID;
+			// the contact's server answers with the contact's presence.
+			m.probeRemote(user, c)
 			continue
 		}
 		// The probe's answer, checked against the contact's own roster
@@ -198,15 +204,18 @@ func directedOf(s *router.Session) *directedSet {
 
 // directed routes presence addressed to a JID (RFC 6121 §4.6.2).
 func (m *Module) directed(ctx context.Context, s *router.Session, p *xml.Element, to jid.JID) error {
-	if !m.r.IsLocalAccount(to) {
+	if m.r.IsRemote(to) {
+		if err := m.r.SendRemote(p, s.JID(), to); err != nil {
+			return err
+		}
+	} else if !m.r.IsLocalAccount(to) {
 		return unroutable(m.r, to) // the server itself takes none
-	}
-	ok, err := m.r.UserExists(ctx, to.Bare().String())
-	if err != nil {
+	} else if ok, err := m.r.UserExists(ctx, to.Bare().String()); err != nil {
 		return err
-	}
-	if !ok {
+	} else if !ok {
 		return nil // never reveal whether an account exists
+	} else {
+		m.sendTo(ctx, s.JID(), to, p)
 	}
 	d := directedOf(s)
 	d.mu.Lock()
@@ -216,7 +225,6 @@ func (m *Module) directed(ctx context.Context, s *router.Session, p *xml.Element
 		d.to[to] = true
 	}
 	d.mu.Unlock()
-	m.sendTo(ctx, s.JID(), to, p)
 	return nil
 }
 

@@ -98,12 +98,16 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 	return stanza.E(stanza.BadRequest, "")
 }
 
-// route hands a subscription stanza to the contact's side if the contact
-// is a local account that exists. One for a local account that does not
-// exist is dropped (existence is never revealed); one for a remote domain
-// is answered remote-server-not-found (unroutable: no server-to-server
-// yet).
+// route hands a subscription stanza to the contact's side: to the contact's
+// server over the remote transport when the contact is on another domain,
+// else to the contact's side of the state machine here if the contact is a
+// local account that exists. One for a local account that does not exist
+// is dropped (existence is never revealed); one for a remote domain with
+// no transport is answered remote-server-not-found.
 func (m *Module) route(ctx context.Context, from, to jid.JID, st *xml.Element, in inbound) error {
+	if m.r.IsRemote(to) {
+		return m.r.SendRemote(st, from, to)
+	}
 	if !m.r.IsLocalAccount(to) {
 		return unroutable(m.r, to)
 	}
@@ -137,7 +141,12 @@ func (m *Module) inSubscribe(ctx context.Context, owner, peer jid.JID, st *xml.E
 		// Already approved, or pre-approved: answered for the owner.
 		reply := xml.New(stanza.NSClient, "presence",
 			"from", owner.String(), "to", peer.String(), "type", typeSubscribed)
-		if err := m.inSubscribed(ctx, peer, owner, reply); err != nil {
+		if m.r.IsRemote(peer) {
+			// The peer's side runs on the peer's server.
+			if err := m.r.SendRemote(reply, owner, peer); err != nil {
+				return err
+			}
+		} else if err := m.inSubscribed(ctx, peer, owner, reply); err != nil {
 			return err
 		}
 		m.sendPresence(ctx, owner, peer)
@@ -218,7 +227,7 @@ func (m *Module) toInterested(owner jid.JID, st *xml.Element) {
 // sendPresence sends the current presence of each of user's available
 // resources to contact, who may now see it (§3.1.5).
 func (m *Module) sendPresence(ctx context.Context, user, contact jid.JID) {
-	if !m.r.IsLocalAccount(contact) {
+	if !m.reachable(contact) {
 		return
 	}
 	for _, s := range m.r.Sessions(user.String()) {
@@ -239,7 +248,7 @@ func (m *Module) subscribed(ctx context.Context, user, contact jid.JID) {
 // sendUnavailable tells contact, who may no longer see user's presence,
 // that each of user's available resources is gone (§3.2.2, §3.3.3).
 func (m *Module) sendUnavailable(ctx context.Context, user, contact jid.JID) {
-	if !m.r.IsLocalAccount(contact) {
+	if !m.reachable(contact) {
 		return
 	}
 	for _, s := range m.r.Sessions(user.String()) {
@@ -277,6 +286,13 @@ func (m *Module) RosterItemRemoving(ctx context.Context, owner jid.JID, it stora
 		}
 	}
 	return nil
+}
+
+// reachable reports whether presence can go to contact: a local account,
+// or a JID on a remote domain (over the remote transport; without one,
+// sendTo drops it).
+func (m *Module) reachable(contact jid.JID) bool {
+	return m.r.IsLocalAccount(contact) || m.r.IsRemote(contact)
 }
 
 // unroutable is the answer to a client's presence for a JID that is not a

@@ -156,7 +156,13 @@ func (r *Router) routeMessages(ctx context.Context, evs []*MessageEvent, errs []
 func (r *Router) admit(ctx context.Context, ev *MessageEvent, seen *accountsSeen) (proceed bool, err error) {
 	ev.Self = ev.From.Bare() == ev.To.Bare()
 	if !r.domains[ev.To.Domain()] {
-		return false, stanza.E(stanza.RemoteServerNotFound, "")
+		if r.remote == nil || ev.Sender == nil {
+			return false, stanza.E(stanza.RemoteServerNotFound, "")
+		}
+		// Through the outbound hooks (blocking, the sender's archive,
+		// sent carbons), then to the remote transport (routeOne).
+		ev.Remote = true
+		return true, nil
 	}
 	if ev.To.Local() != "" && !ev.Self {
 		bare := ev.To.Bare().String()
@@ -192,6 +198,9 @@ func (r *Router) routeOne(ctx context.Context, ev *MessageEvent, from int) error
 				return err
 			}
 		}
+	}
+	if ev.Remote {
+		return r.remote.SendRemote(ev.Stanza, ev.From, ev.To)
 	}
 	if !ev.Inbound {
 		return nil

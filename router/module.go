@@ -107,6 +107,11 @@ type MessageEvent struct {
 	// fails, so outbound hooks registered after such a module must not fail
 	// for reasons the inbound step would not.
 	Inbound bool
+	// Remote is set by the router, before any hook runs, when the
+	// recipient is on a domain the router does not serve and a remote
+	// transport is installed (SetRemote): after the outbound hooks the
+	// message goes to the transport, with no inbound step.
+	Remote bool
 
 	// SenderArchiveID is the id the message got in the sender's archive
 	// (set by the archive module in the outbound step, "" if not archived).

@@ -46,6 +46,7 @@ type Router struct {
 	delivered []DeliveryObserver
 	offline   OfflineStorer
 	presence  PresenceHandler
+	remote    RemoteRouter // nil: no federation, see remote.go
 	sessObs   []SessionObserver
 	availObs  []AvailabilityObserver
 	presObs   []PresenceObserver
@@ -332,6 +333,23 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 		return stanza.E(stanza.BadRequest, "iq without id")
 	}
 	switch typ {
+	case "get", "set", "result", "error":
+	default:
+		return stanza.E(stanza.BadRequest, "bad iq type")
+	}
+	if r.IsRemote(to) {
+		if typ == "get" || typ == "set" {
+			if len(st.Elements()) != 1 {
+				return stanza.E(stanza.BadRequest, "iq get/set must have exactly one child")
+			}
+		}
+		if r.IsRemote(s.jid) {
+			// Remote to remote: HandleFromRemote refuses it first.
+			return stanza.E(stanza.NotAllowed, "")
+		}
+		return r.SendRemote(st, s.jid, to)
+	}
+	switch typ {
 	case "get", "set":
 	case "result", "error":
 		if to.Local() == "" && to.Resource() == "" && r.domains[to.Domain()] {
@@ -358,9 +376,6 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	}
 	if to.IsZero() {
 		to = s.jid.Bare()
-	}
-	if !r.domains[to.Domain()] {
-		return stanza.E(stanza.RemoteServerNotFound, "")
 	}
 	if to.IsFull() && to.Local() != "" {
 		t := r.Session(to)

@@ -1,0 +1,144 @@
+package router
+
+import (
+	"context"
+	"errors"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// RemoteRouter carries stanzas to domains the router does not serve: the
+// server-to-server transport (package s2s). Without one, such stanzas are
+// answered remote-server-not-found (RFC 6120 §10.4.3).
+type RemoteRouter interface {
+	// SendRemote queues st, from a local JID, for the server of to's
+	// domain. It must not block on the network. A stanza it accepts but
+	// cannot deliver later comes back through Router.Bounce; one it
+	// refuses at once is answered with the error it returns.
+	SendRemote(st *xml.Element, from, to jid.JID) error
+}
+
+// RemotePresenceHandler takes presence that a remote server sends to a
+// local JID (the contact's side of RFC 6121: subscription stanzas,
+// probes, availability). from's domain is the verified domain of the
+// stream it came on.
+type RemotePresenceHandler interface {
+	HandleRemotePresence(ctx context.Context, p *xml.Element, from, to jid.JID) error
+}
+
+// SetRemote installs the transport to remote domains. It must be called
+// before serving.
+func (r *Router) SetRemote(rr RemoteRouter) { r.remote = rr }
+
+// IsRemote reports whether j is on a domain the router does not serve.
+func (r *Router) IsRemote(j jid.JID) bool { return !j.IsZero() && !r.domains[j.Domain()] }
+
+// SendRemote hands st (from a local JID) to the remote transport for to,
+// a JID on a domain the router does not serve. Without a transport it
+// fails with remote-server-not-found.
+func (r *Router) SendRemote(st *xml.Element, from, to jid.JID) error {
+	if r.remote == nil {
+		return stanza.E(stanza.RemoteServerNotFound, "")
+	}
+	return r.remote.SendRemote(st, from, to)
+}
+
+// Bounce answers, on behalf of the remote domain, a stanza that the remote
+// transport could not deliver (RFC 6120 §8.3.1: the error goes back to
+// the sender; an error or an iq result is never answered). The error
+// reaches the local sender's session (a full JID) or available resources.
+func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
+	typ := st.Attr("type")
+	if typ == "error" || (st.Local == "iq" && typ == "result") {
+		return
+	}
+	to, err := jid.Parse(st.Attr("from"))
+	if err != nil || !r.domains[to.Domain()] {
+		return
+	}
+	reply := stanza.ErrorReply(st, stanza.E(cond, ""))
+	reply.RemoveChildren(func(c *xml.Element) bool { return c.Is(nsSID, "stanza-id") })
+	r.SendTo(to, reply)
+}
+
+// HandleFromRemote processes one stanza from a remote server whose domain
+// (the stream's verified 'from' domain) is domain. The stanza is in the
+// jabber:client namespace (the transport translates jabber:server).
+//
+// The router trusts the stanza's 'from' only inside the verified domain:
+// another domain is a stream error (invalid-from, RFC 6120 §4.9.3.9), as
+// is a missing 'to' (improper-addressing, §4.9.3.7: server streams carry
+// both addresses) or a 'to' on a domain not served here (host-unknown).
+// Stanza errors go back over the remote transport, as for a client.
+func (r *Router) HandleFromRemote(ctx context.Context, domain string, st *xml.Element) error {
+	from, err := jid.Parse(st.Attr("from"))
+	if err != nil || from.Domain() != domain {
+		return stream.New(stream.InvalidFrom, "")
+	}
+	if st.Attr("to") == "" {
+		return stream.New(stream.ImproperAddressing, "")
+	}
+	to, err := jid.Parse(st.Attr("to"))
+	if err != nil {
+		if st.Attr("type") != "error" {
+			r.SendRemote(stanza.ErrorReply(st, stanza.E(stanza.JIDMalformed, "")), to, from)
+		}
+		return nil
+	}
+	if !r.domains[to.Domain()] {
+		return stream.New(stream.HostUnknown, "")
+	}
+	st.SetAttr("from", from.String())
+	st.SetAttr("to", to.String())
+	// A session that is never bound: the router's handlers answer it as
+	// they answer a client, and its Send goes back over the transport.
+	peer := NewSession(from, "s2s:"+domain, remotePeer{r, from, to.DomainJID()})
+	switch st.Local {
+	case "message":
+		ev := &MessageEvent{Stanza: st, From: from, To: to}
+		err = r.RouteMessage(ctx, ev)
+	case "presence":
+		if h, ok := r.presence.(RemotePresenceHandler); ok {
+			err = h.HandleRemotePresence(ctx, st, from, to)
+		}
+	case "iq":
+		err = r.routeIQ(ctx, peer, st, to)
+	default:
+		return stream.New(stream.UnsupportedStanzaType, "")
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var se *stream.Error
+		if errors.As(err, &se) {
+			return se
+		}
+		r.replyError(peer, st, r.stanzaError(err, st))
+	}
+	return nil
+}
+
+// remotePeer is the Sender of a remote entity's transient session.
+type remotePeer struct {
+	r     *Router
+	peer  jid.JID
+	local jid.JID // the served domain the peer addressed
+}
+
+func (p remotePeer) Send(st *xml.Element) error {
+	from, err := jid.Parse(st.Attr("from"))
+	if err != nil || from.IsZero() {
+		// Answers from the server itself carry no 'from' on a client
+		// stream; on a server stream both addresses are mandatory.
+		from = p.local
+		st.SetAttr("from", from.String())
+	}
+	st.SetAttr("to", p.peer.String())
+	return p.r.SendRemote(st, from, p.peer)
+}
+
+func (remotePeer) Close(string) {}
