@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +37,7 @@ import (
 	"github.com/skald-xmpp/skald/private"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/s2s"
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
@@ -52,7 +54,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "websocket", "upload"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "websocket", "upload", "s2s"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -66,6 +68,9 @@ type Server struct {
 	WebSocket *websocket.Server
 	// Upload is the XEP-0363 module, nil unless [upload] address is set.
 	Upload *upload.Module
+	// S2S is the server-to-server transport, nil unless [s2s] address
+	// is set.
+	S2S *s2s.Server
 	// Metrics holds every metric, served at metrics_address.
 	Metrics *metrics.Registry
 	log     *slog.Logger
@@ -84,6 +89,8 @@ type Server struct {
 	uploadTLS       *tls.Config  // the certificate, without c2s's ALPN
 	uploadListener  net.Listener // [upload] address, see upload.go
 	uploadHTTP      *http.Server
+	s2sListener     net.Listener // [s2s] address
+	s2sAddress      string
 	releases        metrics.Counter // free-memory releases, see memory.go
 }
 
@@ -93,6 +100,10 @@ type Options struct {
 	TLS *tls.Config
 	// Store overrides the configured storage.
 	Store storage.Store
+	// S2SRoots verifies remote servers' certificates instead of the
+	// system's roots; S2SResolver finds them instead of DNS.
+	S2SRoots    *x509.CertPool
+	S2SResolver s2s.Resolver
 }
 
 // New assembles the server.
@@ -177,6 +188,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		list = append(list, up)
 	}
 	r.Register(list...)
+	if mods.S2S.Enabled() {
+		dbSecret := s2s.DeriveSecret(secret)
+		if mods.S2S.DialbackSecret != "" {
+			dbSecret = []byte(mods.S2S.DialbackSecret)
+		}
+		// Before c2s adds its ALPN to s.tls: s2s speaks xmpp-server.
+		s.S2S = s2s.New(mods.S2S, r, s2s.Options{
+			TLS: s.tls, Roots: opt.S2SRoots, Secret: dbSecret, Resolver: opt.S2SResolver, Log: log,
+		})
+		s.s2sAddress = mods.S2S.Address
+	}
 
 	cc := c2s.DefaultConfig()
 	cc.TLS = s.tls
@@ -230,6 +252,8 @@ type ModuleConfig struct {
 	// but configured the same way.
 	WebSocket websocket.Config
 	Upload    upload.Config
+	// S2S is the [s2s] section: the server-to-server transport.
+	S2S s2s.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -246,6 +270,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		PEP:       pep.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
 		Upload:    upload.DefaultConfig(),
+		S2S:       s2s.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -261,6 +286,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
+		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
@@ -364,6 +390,14 @@ func (s *Server) Listen() error {
 		}
 		s.wsListener = l
 	}
+	if s.S2S != nil {
+		l, err := net.Listen("tcp", s.s2sAddress)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.s2sAddress, err)
+		}
+		s.s2sListener = l
+	}
 	if err := s.listenDebug(); err != nil {
 		s.closeListeners()
 		return fmt.Errorf("listen %s: %w", s.Config.DebugAddress, err)
@@ -390,6 +424,9 @@ func (s *Server) closeListeners() {
 	}
 	if s.wsListener != nil {
 		s.wsListener.Close()
+	}
+	if s.s2sListener != nil {
+		s.s2sListener.Close()
 	}
 	if s.debugListener != nil {
 		s.debugListener.Close()
@@ -422,6 +459,14 @@ func (s *Server) WebSocketAddr() string {
 	return s.wsListener.Addr().String()
 }
 
+// S2SAddr returns the server-to-server listener's address, "" if none.
+func (s *Server) S2SAddr() string {
+	if s.s2sListener == nil {
+		return ""
+	}
+	return s.s2sListener.Addr().String()
+}
+
 // Start serves the listeners and starts background jobs.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
@@ -439,6 +484,14 @@ func (s *Server) Start(ctx context.Context) {
 		s.goroutine(func() {
 			if err := s.WebSocket.Serve(s.wsListener); err != nil {
 				s.log.Error("websocket listener stopped", "err", err)
+			}
+		})
+	}
+	if s.s2sListener != nil {
+		s.log.Info("s2s listening", "addr", s.s2sListener.Addr().String())
+		s.goroutine(func() {
+			if err := s.S2S.Serve(s.s2sListener); err != nil && !errors.Is(err, s2s.ErrServerClosed) {
+				s.log.Error("s2s listener stopped", "err", err)
 			}
 		})
 	}
@@ -476,7 +529,15 @@ func (s *Server) goroutine(f func()) {
 // and closes the store, in that order, so that what sessions hand back
 // (unacknowledged messages) is stored before the store closes.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.C2S.Shutdown(ctx)
+	var err error
+	if s.S2S != nil {
+		// First: stanzas still queued for remote domains bounce to the
+		// local clients while their streams are open.
+		err = s.S2S.Shutdown(ctx)
+	}
+	if cerr := s.C2S.Shutdown(ctx); cerr != nil && err == nil {
+		err = cerr
+	}
 	if s.WebSocket != nil {
 		// After c2s, which ended the WebSocket streams with <close/>.
 		if werr := s.WebSocket.Shutdown(ctx); werr != nil && err == nil {

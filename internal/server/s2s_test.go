@@ -1,0 +1,251 @@
+package server_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/internal/server"
+	"github.com/skald-xmpp/skald/storage/memory"
+)
+
+// fakeSRV answers _xmpp-server._tcp lookups from a table filled once the
+// servers listen (each needs the other's port); other lookups find
+// nothing, as for a domain without records, and no host resolves: the
+// tests never touch real DNS.
+type fakeSRV struct {
+	mu    sync.Mutex
+	ports map[string]int // domain -> port on 127.0.0.1
+}
+
+func (f *fakeSRV) LookupSRV(_ context.Context, service, proto, name string) (string, []*net.SRV, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p, ok := f.ports[name]; ok && service == "xmpp-server" {
+		return "", []*net.SRV{{Target: "127.0.0.1.", Port: uint16(p)}}, nil
+	}
+	return "", nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+func (f *fakeSRV) LookupHost(_ context.Context, host string) ([]string, error) {
+	if host == "127.0.0.1" {
+		return []string{host}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+func (f *fakeSRV) set(domain, addr string) {
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	f.mu.Lock()
+	f.ports[domain] = p
+	f.mu.Unlock()
+}
+
+// fedServer is one Skald serving domain with the accounts users
+// (password "pw-" + user) and federation on.
+type fedServer struct {
+	*server.Server
+	domain, c2s string
+}
+
+func startFederated(t *testing.T, domain string, res *fakeSRV, extra string, users ...string) *fedServer {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "skald.toml")
+	src := "domains = [\"" + domain + "\"]\n[s2s]\naddress = \"127.0.0.1:0\"\nconnect_timeout = \"3s\"\n" + extra
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = dir
+	cfg.C2S.StartTLSAddress = "127.0.0.1:0"
+	cfg.C2S.DirectTLSAddress = ""
+	st := memory.New()
+	ctx := context.Background()
+	for _, u := range users {
+		if err := st.CreateUser(ctx, u+"@"+domain, xmpptest.Credentials(t, "pw-"+u)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := server.New(ctx, cfg, testLogger(), server.Options{Store: st, S2SResolver: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	res.set(domain, srv.S2SAddr())
+	srv.Start(ctx)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			t.Errorf("shutdown %s: %v", domain, err)
+		}
+	})
+	a, _ := srv.Addrs()
+	return &fedServer{Server: srv, domain: domain, c2s: a}
+}
+
+func (f *fedServer) login(t *testing.T, user, resource string) *xmpptest.Conn {
+	t.Helper()
+	c := xmpptest.Dial(t, f.c2s)
+	c.Timeout = 15 * time.Second
+	c.Login(f.domain, user, "pw-"+user, resource)
+	return c
+}
+
+// expectStanza reads until a stanza of kind with the given type ("" any)
+// from a JID whose bare form is fromBare arrives, skipping roster pushes
+// and other traffic.
+func expectStanza(c *xmpptest.Conn, kind, typ, fromBare string) *xml.Element {
+	c.T.Helper()
+	return c.Expect(func(el *xml.Element) bool {
+		if el.Local != kind || el.Attr("type") != typ {
+			return false
+		}
+		f := el.Attr("from")
+		if i := indexByte(f, '/'); i >= 0 {
+			f = f[:i]
+		}
+		return f == fromBare
+	})
+}
+
+func indexByte(s string, b byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestFederationEndToEnd runs two servers, a.test and b.test, which find
+// each other through (fake) SRV records, secure their streams with
+// STARTTLS and authenticate with dialback (both have self-signed
+// certificates): alice@a.test and bob@b.test subscribe to each other's
+// presence, see each other come online, exchange messages in both
+// directions, and each archive holds the message.
+func TestFederationEndToEnd(t *testing.T) {
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "", "alice")
+	b := startFederated(t, "b.test", res, "", "bob")
+
+	alice := a.login(t, "alice", "phone")
+	alice.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "r1" })
+	alice.Send(`<presence/>`)
+	bob := b.login(t, "bob", "laptop")
+	bob.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "r1" })
+	bob.Send(`<presence/>`)
+
+	// alice asks to see bob's presence; bob approves; and the other way.
+	alice.Send(`<presence to='bob@b.test' type='subscribe'/>`)
+	expectStanza(bob, "presence", "subscribe", "alice@a.test")
+	bob.Send(`<presence to='alice@a.test' type='subscribed'/>`)
+	expectStanza(alice, "presence", "subscribed", "bob@b.test")
+	// Approval sends bob's current presence to alice (RFC 6121 §3.1.5).
+	expectStanza(alice, "presence", "", "bob@b.test")
+
+	bob.Send(`<presence to='alice@a.test' type='subscribe'/>`)
+	expectStanza(alice, "presence", "subscribe", "bob@b.test")
+	alice.Send(`<presence to='bob@b.test' type='subscribed'/>`)
+	expectStanza(bob, "presence", "subscribed", "alice@a.test")
+	expectStanza(bob, "presence", "", "alice@a.test")
+
+	// A broadcast reaches the remote subscriber.
+	alice.Send(`<presence><show>away</show></presence>`)
+	p := expectStanza(bob, "presence", "", "alice@a.test")
+	if p.ChildText("jabber:client", "show") != "away" {
+		t.Fatalf("bob got %s", p)
+	}
+
+	alice.Send(`<message to='bob@b.test' type='chat' id='m1'><body>hello from a</body></message>`)
+	m := expectStanza(bob, "message", "chat", "alice@a.test")
+	if m.ChildText("jabber:client", "body") != "hello from a" || m.Attr("from") != "alice@a.test/phone" {
+		t.Fatalf("bob got %s", m)
+	}
+	bob.Send(`<message to='alice@a.test/phone' type='chat' id='m2'><body>hello from b</body></message>`)
+	m = expectStanza(alice, "message", "chat", "bob@b.test")
+	if m.ChildText("jabber:client", "body") != "hello from b" {
+		t.Fatalf("alice got %s", m)
+	}
+	// The recipient's copy carries its archive's stanza-id, by the
+	// recipient's bare JID (XEP-0359).
+	if sid := m.Child("urn:xmpp:sid:0", "stanza-id"); sid == nil || sid.Attr("by") != "alice@a.test" {
+		t.Fatalf("no stanza-id by alice@a.test: %s", m)
+	}
+
+	for _, side := range []struct {
+		c    *xmpptest.Conn
+		want []string
+	}{{alice, []string{"hello from a", "hello from b"}}, {bob, []string{"hello from a", "hello from b"}}} {
+		bodies := archivedBodies(t, side.c)
+		if len(bodies) != 2 || bodies[0] != side.want[0] || bodies[1] != side.want[1] {
+			t.Fatalf("archive holds %q, want %q", bodies, side.want)
+		}
+	}
+}
+
+// archivedBodies queries the whole archive and returns its bodies.
+func archivedBodies(t *testing.T, c *xmpptest.Conn) []string {
+	t.Helper()
+	c.Send(`<iq type='set' id='q'><query xmlns='urn:xmpp:mam:2' queryid='q'/></iq>`)
+	var bodies []string
+	for {
+		el := c.Next()
+		if r := el.Child(nsMAM, "result"); el.Local == "message" && r != nil {
+			fw := r.Child("urn:xmpp:forward:0", "forwarded")
+			msg := fw.Child("jabber:client", "message")
+			bodies = append(bodies, msg.ChildText("jabber:client", "body"))
+			continue
+		}
+		if el.Local == "iq" && el.Attr("id") == "q" {
+			if el.Attr("type") != "result" {
+				t.Fatalf("mam query: %s", el)
+			}
+			return bodies
+		}
+	}
+}
+
+// TestFederationUnreachable: a stanza to a domain with no server bounces
+// remote-server-not-found (nothing resolves), one to a domain whose
+// server does not answer remote-server-timeout.
+func TestFederationUnreachable(t *testing.T) {
+	res := &fakeSRV{ports: map[string]int{}}
+	// A port nobody listens on: bound, then closed.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.set("dead.test", l.Addr().String())
+	l.Close()
+	a := startFederated(t, "a.test", res, "", "alice")
+	alice := a.login(t, "alice", "phone")
+	for _, tc := range []struct{ to, cond string }{
+		{"nobody@nowhere.invalid", "remote-server-not-found"},
+		{"nobody@dead.test", "remote-server-timeout"},
+	} {
+		alice.Send(`<message to='` + tc.to + `' type='chat' id='x'><body>hi</body></message>`)
+		el := alice.Expect(func(el *xml.Element) bool { return el.Local == "message" && el.Attr("type") == "error" })
+		e := el.Child("jabber:client", "error")
+		if e == nil || e.Child("urn:ietf:params:xml:ns:xmpp-stanzas", tc.cond) == nil || el.Attr("from") != tc.to {
+			t.Fatalf("to %s: got %s, want %s", tc.to, el, tc.cond)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+// Package s2s is the server-to-server transport (RFC 6120 federation): it
+// carries stanzas between Skald's domains and the domains of other
+// servers. It is the router's RemoteRouter (router.SetRemote) for
+// outgoing stanzas and hands stanzas from verified remote domains to
+// router.HandleFromRemote, which trusts a stanza's 'from' only inside the
+// domain the stream verified.
+//
+// Outgoing (out.go, connect.go). One stream per (local domain, remote
+// domain), made on demand by the first stanza and closed after
+// idle_timeout without traffic (RFC 6120 streams are one-way, so a peer's
+// stanzas come on its own stream to our listener). The remote server is
+// found by static route ([s2s.routes]), else by the SRV records
+// _xmpps-server._tcp (direct TLS, XEP-0368) and _xmpp-server._tcp
+// (STARTTLS) merged by priority, else the domain on port 5269 (RFC 6120
+// §3.2). TLS is negotiated when offered and required with
+// require_encryption (§5, §13.7.2). The stream is authenticated with
+// SASL EXTERNAL when the peer's certificate is valid for its domain and
+// it offers the mechanism (§6, XEP-0178), else with dialback (XEP-0220),
+// for which a self-signed certificate is accepted: dialback
+// authenticates the peer through DNS, not through the certificate.
+// Stanzas queue meanwhile, at most queue_stanzas per stream; a full queue
+// refuses a stanza with resource-constraint, and when the stream fails,
+// queued stanzas bounce to their local senders: remote-server-not-found
+// for a domain that does not resolve, remote-server-timeout for one that
+// could not be reached or authenticated (§8.3.3.15-16).
+//
+// Incoming (in.go, verify.go). The listener ([s2s] address) answers a
+// stream header whose 'to' we do not serve with host-unknown and a
+// non-server namespace with invalid-namespace (§4.9.3), offers STARTTLS
+// (required with require_encryption), SASL EXTERNAL to a peer whose
+// certificate is valid for the header's 'from', and dialback. A
+// db:result is verified by connecting back to the originating domain's
+// authoritative server with db:verify (XEP-0220 §2.3); we answer the
+// db:verify of others ourselves. Keys are XEP-0185's HMAC-SHA256 of the
+// dialback secret, the two domains and the stream id. A stanza before
+// any domain is verified ends the stream with not-authorized, one from an
+// unverified domain with invalid-from. At most connections_per_ip
+// streams come from one address.
+//
+// Goroutines: each outgoing stream has one (its writer, which also
+// connects) and, once ready, a reader that notices the peer's end; each
+// incoming stream has one. All start under Server.mu unless shutting
+// down and Shutdown waits for them, after ending every stream with
+// </stream:stream>.
+//
+// Not done: XEP-0288 bidirectional streams, DANE, piggybacking several
+// domains' dialback on one stream as the originating server (the
+// receiving side accepts it), XEP-0198 on server streams.
+//
+// Configuration: the [s2s] section (Config). Metrics: skald_s2s_*.
+package s2s

@@ -1,0 +1,329 @@
+package s2s
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// inStream is an incoming stream, as the receiving entity (RFC 6120
+// §4.2). Its goroutine (run) reads and answers; Shutdown may write the
+// stream's end concurrently, hence wmu.
+type inStream struct {
+	s  *Server
+	ip string
+
+	nc        net.Conn
+	rd        *xml.Reader
+	id        string
+	local     string // the header's 'to': a domain we serve
+	peer      string // the header's 'from', "" if absent
+	encrypted bool
+	saslDone  bool
+	// authed are the originating domains verified on this stream (by
+	// dialback or SASL EXTERNAL); only these may send stanzas.
+	authed map[string]bool
+
+	wmu    sync.Mutex
+	closed bool
+}
+
+func (in *inStream) run() {
+	defer in.s.removeIn(in)
+	defer in.nc.Close()
+	err := in.serve()
+	var se *stream.Error
+	if errors.As(err, &se) {
+		in.write(se.Bytes(), []byte(stream.Close))
+		return
+	}
+	in.write([]byte(stream.Close))
+}
+
+// write writes to the peer unless the stream is closed.
+func (in *inStream) write(b ...[]byte) error {
+	in.wmu.Lock()
+	defer in.wmu.Unlock()
+	if in.closed {
+		return net.ErrClosed
+	}
+	return writeAll(in.nc, in.s.cfg.ConnectTimeout, b...)
+}
+
+// close ends the stream from Shutdown: the end tag, then the socket,
+// which ends run's read.
+func (in *inStream) close() {
+	in.wmu.Lock()
+	if !in.closed {
+		writeAll(in.nc, time.Second, []byte(stream.Close))
+		in.closed = true
+	}
+	in.wmu.Unlock()
+	in.nc.Close()
+}
+
+func (in *inStream) limits() xml.Limits {
+	return xml.Limits{MaxStanzaBytes: int64(in.s.cfg.MaxStanzaBytes), MaxDepth: 32, MaxAttrs: 64}
+}
+
+// open reads the initiating server's header and answers with ours and
+// the features (RFC 6120 §4.3). A header error is a stream error sent
+// after our own header (§4.9.1.1).
+func (in *inStream) open() error {
+	s := in.s
+	in.rd = xml.NewReader(in.nc, in.limits(), 4096)
+	in.nc.SetReadDeadline(time.Now().Add(s.cfg.ConnectTimeout))
+	root, ns, err := in.rd.ReadStreamStart()
+	if err != nil {
+		if se := stream.FromReadError(err); se != nil {
+			in.write(header("", "", newStreamID()))
+			return se
+		}
+		return err
+	}
+	to, from := root.Attr("to"), root.Attr("from")
+	in.id = newStreamID()
+	if in.local == "" {
+		in.local = to
+	}
+	if err := in.write(header(in.local, from, in.id)); err != nil {
+		return err
+	}
+	switch {
+	case !root.Is(stream.NS, "stream"):
+		return stream.New(stream.InvalidNamespace, "")
+	case ns != stream.NSServer:
+		return stream.New(stream.InvalidNamespace, "this is a server-to-server port")
+	case root.Attr("version") != "1.0":
+		return stream.New(stream.UnsupportedVersion, "")
+	case to == "" || !s.r.IsLocalDomain(to) || to != in.local:
+		return stream.New(stream.HostUnknown, "")
+	case from != "" && s.r.IsLocalDomain(from):
+		return stream.New(stream.InvalidFrom, "")
+	}
+	in.peer = from
+	return in.write(in.features())
+}
+
+// features lists what the peer may do next: STARTTLS first (required
+// with require_encryption, when dialback is not offered before it), then
+// SASL EXTERNAL when its certificate is valid for its domain, and
+// dialback (XEP-0220 §2.1; <errors/>: we understand type='error').
+func (in *inStream) features() []byte {
+	var fs []*xml.Element
+	if !in.encrypted && in.s.tls != nil {
+		tlsEl := xml.New(stream.NSTLS, "starttls")
+		if in.s.cfg.RequireEncryption {
+			tlsEl.Append(xml.New(stream.NSTLS, "required"))
+		}
+		fs = append(fs, tlsEl)
+	}
+	if in.encrypted && !in.saslDone && in.peer != "" && in.peerCertValid(in.peer) {
+		m := xml.New(stream.NSSASL, "mechanisms")
+		m.Append(xml.New(stream.NSSASL, "mechanism").AppendText("EXTERNAL"))
+		fs = append(fs, m)
+	}
+	if in.encrypted || !in.s.cfg.RequireEncryption {
+		fs = append(fs, xml.New(nsDialbackFeature, "dialback").Append(xml.New(nsDialbackErrors, "errors")))
+	}
+	return stream.Features(stream.NSServer, fs)
+}
+
+func (in *inStream) peerCertValid(domain string) bool {
+	tc, ok := in.nc.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	return in.s.certValidFor(tc.ConnectionState().PeerCertificates, domain, x509.ExtKeyUsageClientAuth)
+}
+
+// serve runs the stream until it ends; a *stream.Error is sent by run.
+func (in *inStream) serve() error {
+	s := in.s
+	if err := in.open(); err != nil {
+		return err
+	}
+	for {
+		// A stream that has verified no domain yet gets connect_timeout
+		// to do so; then idle_timeout between stanzas.
+		wait := s.cfg.IdleTimeout
+		if len(in.authed) == 0 {
+			wait = s.cfg.ConnectTimeout
+		}
+		el, err := readElement(in.rd, in.nc, wait)
+		if err != nil {
+			if se := stream.FromReadError(err); se != nil {
+				return se
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return stream.New(stream.ConnectionTimeout, "")
+			}
+			return err
+		}
+		switch {
+		case el.Is(stream.NSTLS, "starttls"):
+			err = in.startTLS()
+		case el.Is(stream.NSSASL, "auth"):
+			err = in.saslExternal(el)
+		case el.Is(nsDialback, "result"):
+			err = in.dialbackResult(el)
+		case el.Is(nsDialback, "verify"):
+			err = in.dialbackVerify(el)
+		case stanza.IsStanza(el) && el.Space == stream.NSServer:
+			err = in.stanza(el)
+		default:
+			err = stream.New(stream.UnsupportedStanzaType, "")
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// startTLS upgrades the connection (RFC 6120 §5.4.3.3) and restarts the
+// stream. A client certificate is asked for, not required: it allows
+// SASL EXTERNAL; without one, dialback remains.
+func (in *inStream) startTLS() error {
+	if in.encrypted || in.s.tls == nil {
+		return stream.New(stream.PolicyViolation, "")
+	}
+	if err := in.write([]byte(`<proceed xmlns="` + stream.NSTLS + `"/>`)); err != nil {
+		return err
+	}
+	cfg := in.s.tls.Clone()
+	cfg.ClientAuth = tls.RequestClientCert
+	cfg.NextProtos = nil
+	tc := tls.Server(in.nc, cfg)
+	tc.SetDeadline(time.Now().Add(in.s.cfg.ConnectTimeout))
+	if err := tc.Handshake(); err != nil {
+		return err
+	}
+	tc.SetDeadline(time.Time{})
+	in.wmu.Lock()
+	in.nc = tc
+	in.wmu.Unlock()
+	in.encrypted = true
+	return in.open()
+}
+
+// saslExternal authenticates the header's 'from' domain with its
+// certificate (RFC 6120 §6.4, XEP-0178): the authorization identity, if
+// any, must be that domain.
+func (in *inStream) saslExternal(el *xml.Element) error {
+	fail := func(cond string) error {
+		return in.write([]byte(`<failure xmlns="` + stream.NSSASL + `"><` + cond + `/></failure>`))
+	}
+	if in.saslDone || !in.encrypted {
+		return stream.New(stream.PolicyViolation, "")
+	}
+	if el.Attr("mechanism") != "EXTERNAL" {
+		return fail("invalid-mechanism")
+	}
+	if t := el.Text(); t != "" && t != "=" {
+		authz, err := base64.StdEncoding.DecodeString(t)
+		if err != nil {
+			return fail("incorrect-encoding")
+		}
+		if string(authz) != in.peer {
+			return fail("invalid-authzid")
+		}
+	}
+	if in.peer == "" || !in.peerCertValid(in.peer) {
+		return fail("not-authorized")
+	}
+	if err := in.write([]byte(`<success xmlns="` + stream.NSSASL + `"/>`)); err != nil {
+		return err
+	}
+	in.s.counters.saslExternal.Inc()
+	in.saslDone = true
+	in.authed[in.peer] = true
+	return in.open()
+}
+
+// dialbackResult is the receiving server's side of XEP-0220 §2.1-2.4: the
+// originating server claims a domain with a key, which we verify with that
+// domain's authoritative server before accepting stanzas from it.
+func (in *inStream) dialbackResult(el *xml.Element) error {
+	s := in.s
+	from, to, key := el.Attr("from"), el.Attr("to"), el.Text()
+	if from == "" || to == "" || key == "" {
+		return stream.New(stream.BadFormat, "")
+	}
+	if s.cfg.RequireEncryption && !in.encrypted {
+		return stream.New(stream.PolicyViolation, "TLS is required")
+	}
+	if !s.r.IsLocalDomain(to) {
+		return stream.New(stream.HostUnknown, "")
+	}
+	if in.peer != "" && from != in.peer {
+		return stream.New(stream.InvalidFrom, "")
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ConnectTimeout)
+	valid, err := s.verifyKey(ctx, to, from, in.id, key)
+	cancel()
+	typ := "invalid"
+	switch {
+	case err != nil:
+		s.log.Info("s2s: dialback verification failed", "domain", from, "err", err)
+		return in.write(dbElement("result", to, from, "", "error", ""))
+	case valid:
+		typ = "valid"
+		s.counters.dialbackValid.Inc()
+		in.authed[from] = true
+	default:
+		s.counters.dialbackInvalid.Inc()
+	}
+	if err := in.write(dbElement("result", to, from, "", typ, "")); err != nil {
+		return err
+	}
+	if !valid {
+		// XEP-0220 §2.4: an invalid key ends the stream.
+		return stream.New(stream.NotAuthorized, "")
+	}
+	return nil
+}
+
+// dialbackVerify is the authoritative server's side (XEP-0220 §2.3): a
+// receiving server asks whether a key for a stream id is ours.
+func (in *inStream) dialbackVerify(el *xml.Element) error {
+	s := in.s
+	from, to, id, key := el.Attr("from"), el.Attr("to"), el.Attr("id"), el.Text()
+	if from == "" || to == "" || id == "" {
+		return stream.New(stream.BadFormat, "")
+	}
+	if !s.r.IsLocalDomain(to) {
+		return stream.New(stream.HostUnknown, "")
+	}
+	typ := "invalid"
+	if keyEqual(key, DialbackKey(s.secret, from, to, id)) {
+		typ = "valid"
+	}
+	return in.write(dbElement("verify", to, from, id, typ, ""))
+}
+
+// stanza hands a stanza to the router once its 'from' domain is verified
+// on this stream (RFC 6120 §4.9.3.12 not-authorized before any, §4.9.3.9
+// invalid-from for a domain not verified).
+func (in *inStream) stanza(el *xml.Element) error {
+	if len(in.authed) == 0 {
+		return stream.New(stream.NotAuthorized, "")
+	}
+	from, err := jid.Parse(el.Attr("from"))
+	if err != nil || !in.authed[from.Domain()] {
+		return stream.New(stream.InvalidFrom, "")
+	}
+	in.s.counters.stanzasIn.Inc()
+	toClientNS(el)
+	return in.s.r.HandleFromRemote(in.s.ctx, from.Domain(), el)
+}
