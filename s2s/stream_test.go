@@ -1,0 +1,234 @@
+package s2s_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/certs"
+	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/s2s"
+	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/storage/memory"
+)
+
+const nsDB = "jabber:server:dialback"
+
+// node is one s2s server on loopback serving domain, with the account
+// user@domain bound as session "user@domain/res" recording its stanzas.
+type node struct {
+	srv    *s2s.Server
+	r      *router.Router
+	addr   string
+	domain string
+	rec    *routertest.Recorder
+}
+
+func startNode(t *testing.T, domain, secret string, requireTLS bool, routes map[string]string) *node {
+	t.Helper()
+	st := memory.New()
+	if err := st.CreateUser(context.Background(), "user@"+domain, storage.Credentials{}); err != nil {
+		t.Fatal(err)
+	}
+	r := router.New(router.Config{Domains: []string{domain}, Users: st})
+	cfg := s2s.DefaultConfig()
+	cfg.RequireEncryption = requireTLS
+	cfg.Routes = routes
+	cfg.ConnectTimeout = 3 * time.Second
+	dir := t.TempDir()
+	cf, kf, err := certs.EnsureSelfSigned(dir, []string{domain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg, err := certs.Load(cf, kf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := s2s.New(cfg, r, s2s.Options{TLS: tlsCfg, Secret: []byte(secret)})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	rec := &routertest.Recorder{}
+	s := router.NewSession(jid.MustParse("user@"+domain+"/res"), "test", rec)
+	r.Bind(context.Background(), s)
+	s.SetPresence(xml.New("jabber:client", "presence"), 0)
+	return &node{srv: srv, r: r, addr: l.Addr().String(), domain: domain, rec: rec}
+}
+
+// open dials n as an originating server would and sends a server stream
+// header with the given attributes, returning the connection after our
+// header has been answered.
+func open(t *testing.T, n *node, attrs string) *xmpptest.Conn {
+	t.Helper()
+	c := xmpptest.Dial(t, n.addr)
+	c.Send(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' version='1.0' ` + attrs + `>`)
+	c.ReadHeader()
+	return c
+}
+
+func TestStreamHeaderErrors(t *testing.T) {
+	b := startNode(t, "b.test", "b-secret", false, nil)
+	for _, tc := range []struct{ name, header, want string }{
+		{"to a domain not served", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='unknown.test' version='1.0'>`, "host-unknown"},
+		{"no to", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' version='1.0'>`, "host-unknown"},
+		{"client namespace", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='b.test' version='1.0'>`, "invalid-namespace"},
+		{"from our own domain", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='b.test' version='1.0'>`, "invalid-from"},
+		{"old version", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='b.test'>`, "unsupported-version"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := xmpptest.Dial(t, b.addr)
+			c.Send(tc.header)
+			c.ReadHeader()
+			if got := c.ExpectStreamError(); got != tc.want {
+				t.Fatalf("stream error %q, want %q", got, tc.want)
+			}
+			c.ExpectClosed()
+		})
+	}
+}
+
+func TestStanzaBeforeVerification(t *testing.T) {
+	b := startNode(t, "b.test", "b-secret", false, nil)
+	c := open(t, b, `from='o.test' to='b.test'`)
+	c.Next() // features
+	c.Send(`<message from='x@o.test' to='user@b.test'><body>spoof</body></message>`)
+	if got := c.ExpectStreamError(); got != "not-authorized" {
+		t.Fatalf("stream error %q, want not-authorized", got)
+	}
+	if got := b.rec.Take(); len(got) != 0 {
+		t.Fatalf("delivered before verification: %v", got)
+	}
+}
+
+// dialback runs the originating server's side of XEP-0220 by hand for
+// o.test against b, with the key given, and returns the db:result answer.
+func dialback(t *testing.T, b *node, key func(streamID string) string) (*xmpptest.Conn, *xml.Element) {
+	t.Helper()
+	c := open(t, b, `from='o.test' to='b.test'`)
+	features := c.Next()
+	if features.Child("urn:xmpp:features:dialback", "dialback") == nil {
+		t.Fatalf("dialback not offered: %s", features)
+	}
+	c.Sendf(`<db:result from='o.test' to='b.test'>%s</db:result>`, key(c.Header.Attr("id")))
+	res := c.Expect(func(el *xml.Element) bool { return el.Is(nsDB, "result") })
+	if res.Attr("from") != "b.test" || res.Attr("to") != "o.test" {
+		t.Fatalf("db:result addressed wrongly: %s", res)
+	}
+	return c, res
+}
+
+func TestDialbackInvalidKey(t *testing.T) {
+	o := startNode(t, "o.test", "o-secret", false, nil)
+	b := startNode(t, "b.test", "b-secret", false, map[string]string{"o.test": o.addr})
+	c, res := dialback(t, b, func(id string) string {
+		return s2s.DialbackKey([]byte("not o's secret"), "b.test", "o.test", id)
+	})
+	if res.Attr("type") != "invalid" {
+		t.Fatalf("forged key answered %s", res)
+	}
+	if got := c.ExpectStreamError(); got != "not-authorized" {
+		t.Fatalf("stream error %q, want not-authorized", got)
+	}
+}
+
+func TestDialbackValidKey(t *testing.T) {
+	o := startNode(t, "o.test", "o-secret", false, nil)
+	b := startNode(t, "b.test", "b-secret", false, map[string]string{"o.test": o.addr})
+	c, res := dialback(t, b, func(id string) string {
+		return s2s.DialbackKey([]byte("o-secret"), "b.test", "o.test", id)
+	})
+	if res.Attr("type") != "valid" {
+		t.Fatalf("o's own key answered %s", res)
+	}
+	c.Send(`<message from='x@o.test/r' to='user@b.test' type='chat'><body>hi</body></message>`)
+	deadline := time.Now().Add(5 * time.Second)
+	var got []string
+	for len(got) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		got = b.rec.Take()
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "<body>hi</body>") || !strings.Contains(got[0], `from="x@o.test/r"`) || !strings.Contains(got[0], "jabber:client") {
+		t.Fatalf("delivered %v", got)
+	}
+	// o.test is verified, evil.test is not (RFC 6120 §4.9.3.9).
+	c.Send(`<message from='x@evil.test' to='user@b.test'><body>spoof</body></message>`)
+	if got := c.ExpectStreamError(); got != "invalid-from" {
+		t.Fatalf("stream error %q, want invalid-from", got)
+	}
+}
+
+// TestDialbackVerify is the authoritative server's side: b answers
+// whether a key for a stream id is its own.
+func TestDialbackVerify(t *testing.T) {
+	b := startNode(t, "b.test", "b-secret", false, nil)
+	c := open(t, b, `from='r.test' to='b.test'`)
+	c.Next()
+	good := s2s.DialbackKey([]byte("b-secret"), "r.test", "b.test", "stream1")
+	for _, tc := range []struct{ key, want string }{{good, "valid"}, {good[:10] + "0" + good[11:], "invalid"}} {
+		c.Sendf(`<db:verify from='r.test' to='b.test' id='stream1'>%s</db:verify>`, tc.key)
+		v := c.Expect(func(el *xml.Element) bool { return el.Is(nsDB, "verify") })
+		if v.Attr("type") != tc.want || v.Attr("id") != "stream1" || v.Attr("from") != "b.test" || v.Attr("to") != "r.test" {
+			t.Fatalf("verify answered %s, want type %s", v, tc.want)
+		}
+	}
+}
+
+// TestRequireEncryption: with require_encryption, STARTTLS is offered as
+// required, dialback only after it, and a db:result in the clear ends the
+// stream.
+func TestRequireEncryption(t *testing.T) {
+	b := startNode(t, "b.test", "b-secret", true, nil)
+	c := open(t, b, `from='o.test' to='b.test'`)
+	f := c.Next()
+	tls := f.Child("urn:ietf:params:xml:ns:xmpp-tls", "starttls")
+	if tls == nil || tls.Child("urn:ietf:params:xml:ns:xmpp-tls", "required") == nil {
+		t.Fatalf("features %s: want required STARTTLS", f)
+	}
+	if f.Child("urn:xmpp:features:dialback", "dialback") != nil {
+		t.Fatalf("dialback offered before TLS: %s", f)
+	}
+	c.Send(`<db:result from='o.test' to='b.test'>00</db:result>`)
+	if got := c.ExpectStreamError(); got != "policy-violation" {
+		t.Fatalf("stream error %q, want policy-violation", got)
+	}
+}
+
+// TestOutgoingBetweenNodes: a stanza b.test routes to o.test goes over a
+// stream b sets up (STARTTLS with self-signed certificates, so dialback,
+// with o connecting back to b to verify the key), and arrives at o's
+// user from b's user.
+func TestOutgoingBetweenNodes(t *testing.T) {
+	oRoutes := map[string]string{}
+	o := startNode(t, "o.test", "o-secret", true, oRoutes)
+	b := startNode(t, "b.test", "b-secret", true, map[string]string{"o.test": o.addr})
+	// Written before any stream exists: o reads it when verifying b.
+	oRoutes["b.test"] = b.addr
+	msg := routertest.Parse(t, `<message from='user@b.test/res' to='user@o.test' type='chat'><body>over s2s</body></message>`)
+	if err := b.r.SendRemote(msg, jid.MustParse("user@b.test/res"), jid.MustParse("user@o.test")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var got []string
+	for len(got) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		got = o.rec.Take()
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "over s2s") {
+		t.Fatalf("o's user got %v", got)
+	}
+}
