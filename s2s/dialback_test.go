@@ -53,8 +53,8 @@ func TestResolve(t *testing.T) {
 			{Target: "xmpp1.srv.test.", Port: 5269, Priority: 10},
 			{Target: "xmpp2.srv.test.", Port: 5270, Priority: 20},
 		},
-		"_xmpps-server._tcp.srv.test": {{Target: "tls.srv.test.", Port: 5223, Priority: 10}},
-		"_xmpp-server._tcp.none.test": {{Target: ".", Port: 0}},
+		"_xmpps-server._tcp.srv.test":   {{Target: "tls.srv.test.", Port: 5223, Priority: 10}},
+		"_xmpp-server._tcp.none.test":   {{Target: ".", Port: 0}},
 		"_xmpp-server._tcp.routed.test": {{Target: "ignored.test.", Port: 1}},
 	}
 	routes := map[string]string{"routed.test": "127.0.0.1:5270"}

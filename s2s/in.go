@@ -18,7 +18,9 @@ import (
 
 // inStream is an incoming stream, as the receiving entity (RFC 6120
 // §4.2). Its goroutine (run) reads and answers; Shutdown may write the
-// stream's end concurrently, hence wmu.
+// stream's end concurrently, hence wmu, which also guards replacing nc
+// by its TLS connection (only run does that, and run alone reads nc
+// without the lock).
 type inStream struct {
 	s  *Server
 	ip string
@@ -64,12 +66,13 @@ func (in *inStream) write(b ...[]byte) error {
 // which ends run's read.
 func (in *inStream) close() {
 	in.wmu.Lock()
+	nc := in.nc
 	if !in.closed {
-		writeAll(in.nc, time.Second, []byte(stream.Close))
+		writeAll(nc, time.Second, []byte(stream.Close))
 		in.closed = true
 	}
 	in.wmu.Unlock()
-	in.nc.Close()
+	nc.Close()
 }
 
 func (in *inStream) limits() xml.Limits {

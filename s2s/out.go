@@ -39,7 +39,12 @@ func (o *outStream) run() {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ConnectTimeout)
 	pc, err := s.connect(ctx, o.local, o.remote)
 	if err == nil {
+		// Shutdown ends the negotiation at once, not at its deadline.
+		stop := context.AfterFunc(ctx, func() { pc.nc.Close() })
 		err = s.authenticate(pc, o.local, o.remote)
+		if !stop() && err == nil {
+			err = ctx.Err()
+		}
 		if err != nil {
 			pc.nc.Close()
 		}

@@ -16,6 +16,9 @@ func (s *Server) verifyKey(ctx context.Context, receiving, originating, streamID
 		return false, err
 	}
 	defer pc.nc.Close()
+	// Shutdown (or the deadline) ends the wait for the answer.
+	stop := context.AfterFunc(ctx, func() { pc.nc.Close() })
+	defer stop()
 	if err := writeAll(pc.nc, s.cfg.ConnectTimeout, dbElement("verify", receiving, originating, streamID, "", key)); err != nil {
 		return false, err
 	}

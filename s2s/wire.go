@@ -15,10 +15,10 @@ import (
 
 // Namespaces of server streams.
 const (
-	nsDialback        = "jabber:server:dialback"        // XEP-0220 elements, prefix db
-	nsDialbackFeature = "urn:xmpp:features:dialback"    // XEP-0220 §2.1 stream feature
-	nsDialbackErrors  = "urn:xmpp:features:dialback"    // <errors/> child: we understand type='error'
-	alpnServer        = "xmpp-server"                   // XEP-0368 direct TLS
+	nsDialback        = "jabber:server:dialback"     // XEP-0220 elements, prefix db
+	nsDialbackFeature = "urn:xmpp:features:dialback" // XEP-0220 §2.1 stream feature
+	nsDialbackErrors  = "urn:xmpp:features:dialback" // <errors/> child: we understand type='error'
+	alpnServer        = "xmpp-server"                // XEP-0368 direct TLS
 )
 
 // header renders a server stream header (RFC 6120 §4.7, §4.8): content

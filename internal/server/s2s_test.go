@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
-	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/storage/memory"
 )
 
@@ -179,15 +179,20 @@ func TestFederationEndToEnd(t *testing.T) {
 	if m.ChildText("jabber:client", "body") != "hello from a" || m.Attr("from") != "alice@a.test/phone" {
 		t.Fatalf("bob got %s", m)
 	}
-	bob.Send(`<message to='alice@a.test/phone' type='chat' id='m2'><body>hello from b</body></message>`)
+	// bob's message claims a stanza-id by alice's archive: only a.test
+	// may say that, so it is replaced (XEP-0359 §5); one by bob's own
+	// JID, on the other server's say-so, passes.
+	bob.Send(`<message to='alice@a.test/phone' type='chat' id='m2'><body>hello from b</body>` +
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='alice@a.test' id='forged'/></message>`)
 	m = expectStanza(alice, "message", "chat", "bob@b.test")
 	if m.ChildText("jabber:client", "body") != "hello from b" {
 		t.Fatalf("alice got %s", m)
 	}
 	// The recipient's copy carries its archive's stanza-id, by the
-	// recipient's bare JID (XEP-0359).
-	if sid := m.Child("urn:xmpp:sid:0", "stanza-id"); sid == nil || sid.Attr("by") != "alice@a.test" {
-		t.Fatalf("no stanza-id by alice@a.test: %s", m)
+	// recipient's bare JID (XEP-0359), and no other by that JID.
+	sids := m.ChildrenNamed("urn:xmpp:sid:0", "stanza-id")
+	if len(sids) != 1 || sids[0].Attr("by") != "alice@a.test" || sids[0].Attr("id") == "forged" {
+		t.Fatalf("stanza-ids by alice@a.test: %s", m)
 	}
 
 	for _, side := range []struct {
@@ -247,5 +252,44 @@ func TestFederationUnreachable(t *testing.T) {
 		if e == nil || e.Child("urn:ietf:params:xml:ns:xmpp-stanzas", tc.cond) == nil || el.Attr("from") != tc.to {
 			t.Fatalf("to %s: got %s, want %s", tc.to, el, tc.cond)
 		}
+	}
+}
+
+// TestFederationIdleReconnect: an outgoing stream unused for idle_timeout
+// is closed (gracefully: the metrics show none open and no bounce), and
+// the next stanza sets up a new one.
+func TestFederationIdleReconnect(t *testing.T) {
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "idle_timeout = \"1s\"\n", "alice")
+	b := startFederated(t, "b.test", res, "idle_timeout = \"1s\"\n", "bob")
+	alice := a.login(t, "alice", "phone")
+	bob := b.login(t, "bob", "laptop")
+	bob.Send(`<presence/>`)
+	metric := func(name string) float64 {
+		v, _ := a.Metrics.Value(name)
+		return v
+	}
+	for i, body := range []string{"first", "second"} {
+		alice.Send(`<message to='bob@b.test' type='chat'><body>` + body + `</body></message>`)
+		m := expectStanza(bob, "message", "chat", "alice@a.test")
+		if m.ChildText("jabber:client", "body") != body {
+			t.Fatalf("bob got %s", m)
+		}
+		if got := metric("skald_s2s_streams_out_total"); got != float64(i+1) {
+			t.Fatalf("streams started %v, want %d", got, i+1)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for metric("skald_s2s_streams_out") != 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("idle stream not closed")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if got := metric("skald_s2s_stanzas_bounced_total"); got != 0 {
+		t.Fatalf("%v stanzas bounced", got)
+	}
+	if got := metric("skald_s2s_stanzas_sent_total"); got != 2 {
+		t.Fatalf("%v stanzas sent, want 2", got)
 	}
 }
