@@ -34,6 +34,8 @@ func TestLayering(t *testing.T) {
 		"router":           {"internal/xml", "jid", "stream", "stanza", "storage"},
 		"c2s":              append([]string{"router"}, low...),
 		"websocket":        {"c2s", "internal/xml", "stream"},
+		// s2s is a transport beside c2s: the router's RemoteRouter.
+		"s2s":              {"router", "internal/xml", "jid", "stream", "stanza"},
 		"internal/loadgen": {"internal/xml", "jid"},
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
 		// PEP extends disco (account identities and items, caps hashes).

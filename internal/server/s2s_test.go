@@ -5,7 +5,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/s2s"
 	"github.com/skald-xmpp/skald/storage/memory"
 )
 
@@ -291,5 +294,58 @@ func TestFederationIdleReconnect(t *testing.T) {
 	}
 	if got := metric("skald_s2s_stanzas_sent_total"); got != 2 {
 		t.Fatalf("%v stanzas sent, want 2", got)
+	}
+}
+
+// TestS2SConfig: skald.example.toml's commented [s2s] section is the
+// defaults (with its example address and route), and mistakes are errors
+// naming the option.
+func TestS2SConfig(t *testing.T) {
+	load := func(src string) (server.ModuleConfig, error) {
+		path := filepath.Join(t.TempDir(), "skald.toml")
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(path)
+		if err != nil {
+			return server.ModuleConfig{}, err
+		}
+		return server.DecodeModuleConfig(cfg)
+	}
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tail, _ := strings.Cut(string(example), "# [s2s]\n")
+	var lines []string
+	for _, l := range strings.Split("# [s2s]\n"+tail, "\n") {
+		if strings.HasPrefix(l, "# [") && !strings.HasPrefix(l, "# [s2s") && len(lines) > 0 {
+			break
+		}
+		if strings.HasPrefix(l, "# [") || strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	want := s2s.DefaultConfig()
+	want.Address = ":5269"
+	want.Routes = map[string]string{"other.example": "127.0.0.1:5270"}
+	if m, err := load(strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.S2S, want) || len(lines) != 11 {
+		t.Errorf("skald.example.toml's [s2s] %q gives %+v, %v; want %+v", lines, m.S2S, err, want)
+	}
+	if m, err := load(""); err != nil || m.S2S.Enabled() {
+		t.Errorf("federation on by default: %+v, %v", m.S2S, err)
+	}
+	for src, want := range map[string]string{
+		"[s2s]\nadress = \":1\"\n":                   "adress",
+		"[s2s]\naddress = \"5269\"\n":                "address",
+		"[s2s]\nmax_stanza_bytes = 100\n":            "max_stanza_bytes",
+		"[s2s]\nqueue_stanzas = 0\n":                 "queue_stanzas",
+		"[s2s]\nidle_timeout = \"0s\"\n":             "idle_timeout",
+		"[s2s.routes]\n\"x.example\" = \"nohost\"\n": "routes",
+		"[s2s]\nrequire_encryption = \"yes\"\n":      "require_encryption",
+	} {
+		if _, err := load(src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error naming %s", src, err, want)
+		}
 	}
 }
