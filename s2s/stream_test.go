@@ -2,18 +2,25 @@ package s2s_test
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/certs"
+	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/s2s"
+	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
 )
@@ -28,9 +35,21 @@ type node struct {
 	addr   string
 	domain string
 	rec    *routertest.Recorder
+	// metrics holds the node's s2s metrics.
+	metrics *metrics.Registry
 }
 
 func startNode(t *testing.T, domain, secret string, requireTLS bool, routes map[string]string) *node {
+	t.Helper()
+	return startNodeRoots(t, domain, secret, requireTLS, routes, nil)
+}
+
+// tweak, when set, adjusts the next node's configuration.
+var tweak func(*s2s.Config)
+
+// startNodeRoots is startNode verifying peers with roots; the node's own
+// certificate is added to roots.
+func startNodeRoots(t *testing.T, domain, secret string, requireTLS bool, routes map[string]string, roots *x509.CertPool) *node {
 	t.Helper()
 	st := memory.New()
 	if err := st.CreateUser(context.Background(), "user@"+domain, storage.Credentials{}); err != nil {
@@ -41,6 +60,9 @@ func startNode(t *testing.T, domain, secret string, requireTLS bool, routes map[
 	cfg.RequireEncryption = requireTLS
 	cfg.Routes = routes
 	cfg.ConnectTimeout = 3 * time.Second
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	dir := t.TempDir()
 	cf, kf, err := certs.EnsureSelfSigned(dir, []string{domain})
 	if err != nil {
@@ -50,7 +72,16 @@ func startNode(t *testing.T, domain, secret string, requireTLS bool, routes map[
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := s2s.New(cfg, r, s2s.Options{TLS: tlsCfg, Secret: []byte(secret)})
+	if roots != nil {
+		pem, err := os.ReadFile(cf)
+		if err != nil || !roots.AppendCertsFromPEM(pem) {
+			t.Fatalf("adding %s to the roots: %v", cf, err)
+		}
+	}
+	srv := s2s.New(cfg, r, s2s.Options{TLS: tlsCfg, Secret: []byte(secret), Roots: roots,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	reg := metrics.NewRegistry()
+	reg.Register(srv)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +98,7 @@ func startNode(t *testing.T, domain, secret string, requireTLS bool, routes map[
 	s := router.NewSession(jid.MustParse("user@"+domain+"/res"), "test", rec)
 	r.Bind(context.Background(), s)
 	s.SetPresence(xml.New("jabber:client", "presence"), 0)
-	return &node{srv: srv, r: r, addr: l.Addr().String(), domain: domain, rec: rec}
+	return &node{srv: srv, r: r, addr: l.Addr().String(), domain: domain, rec: rec, metrics: reg}
 }
 
 // open dials n as an originating server would and sends a server stream
@@ -209,26 +240,84 @@ func TestRequireEncryption(t *testing.T) {
 }
 
 // TestOutgoingBetweenNodes: a stanza b.test routes to o.test goes over a
-// stream b sets up (STARTTLS with self-signed certificates, so dialback,
-// with o connecting back to b to verify the key), and arrives at o's
-// user from b's user.
+// stream b sets up with STARTTLS and arrives at o's user from b's user.
+// With self-signed certificates the stream is authenticated by dialback
+// (o connects back to b to verify the key); with certificates the peers
+// trust, by SASL EXTERNAL, and no dialback happens.
 func TestOutgoingBetweenNodes(t *testing.T) {
-	oRoutes := map[string]string{}
-	o := startNode(t, "o.test", "o-secret", true, oRoutes)
-	b := startNode(t, "b.test", "b-secret", true, map[string]string{"o.test": o.addr})
-	// Written before any stream exists: o reads it when verifying b.
-	oRoutes["b.test"] = b.addr
-	msg := routertest.Parse(t, `<message from='user@b.test/res' to='user@o.test' type='chat'><body>over s2s</body></message>`)
-	if err := b.r.SendRemote(msg, jid.MustParse("user@b.test/res"), jid.MustParse("user@o.test")); err != nil {
+	for _, tc := range []struct {
+		name     string
+		roots    *x509.CertPool
+		external bool
+	}{{"dialback", nil, false}, {"sasl external", x509.NewCertPool(), true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			oRoutes := map[string]string{}
+			o := startNodeRoots(t, "o.test", "o-secret", true, oRoutes, tc.roots)
+			b := startNodeRoots(t, "b.test", "b-secret", true, map[string]string{"o.test": o.addr}, tc.roots)
+			// Written before any stream exists: o reads it when verifying b.
+			oRoutes["b.test"] = b.addr
+			msg := routertest.Parse(t, `<message from='user@b.test/res' to='user@o.test' type='chat'><body>over s2s</body></message>`)
+			if err := b.r.SendRemote(msg, jid.MustParse("user@b.test/res"), jid.MustParse("user@o.test")); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			var got []string
+			for len(got) == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+				got = o.rec.Take()
+			}
+			if len(got) != 1 || !strings.Contains(got[0], "over s2s") {
+				t.Fatalf("o's user got %v", got)
+			}
+			ext, _ := o.metrics.Value("skald_s2s_sasl_external_total")
+			db, _ := o.metrics.Value("skald_s2s_dialback_valid_total")
+			if tc.external && (ext != 1 || db != 0) || !tc.external && (ext != 0 || db != 1) {
+				t.Fatalf("SASL EXTERNAL %v, dialback %v", ext, db)
+			}
+		})
+	}
+}
+
+// TestQueueAndTimeout: while a stream is set up stanzas wait in its
+// queue; beyond queue_stanzas one is refused at once (resource-
+// constraint), and when the peer never answers, the queued ones bounce
+// to their senders with remote-server-timeout (RFC 6120 §8.3.3.16).
+func TestQueueAndTimeout(t *testing.T) {
+	// A peer that accepts connections and says nothing.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	tweak = func(c *s2s.Config) { c.QueueStanzas = 1; c.ConnectTimeout = time.Second }
+	b := startNode(t, "b.test", "b-secret", true, map[string]string{"mute.test": l.Addr().String()})
+	tweak = nil
+	from, to := jid.MustParse("user@b.test/res"), jid.MustParse("x@mute.test")
+	first := routertest.Parse(t, `<message from='user@b.test/res' to='x@mute.test' id='1'><body>a</body></message>`)
+	if err := b.r.SendRemote(first, from, to); err != nil {
+		t.Fatal(err)
+	}
+	second := routertest.Parse(t, `<message from='user@b.test/res' to='x@mute.test' id='2'><body>b</body></message>`)
+	var se *stanza.Error
+	if err := b.r.SendRemote(second, from, to); !errors.As(err, &se) || se.Condition != stanza.ResourceConstraint {
+		t.Fatalf("second stanza: %v, want resource-constraint", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	var got []string
 	for len(got) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		got = o.rec.Take()
+		time.Sleep(20 * time.Millisecond)
+		got = b.rec.Take()
 	}
-	if len(got) != 1 || !strings.Contains(got[0], "over s2s") {
-		t.Fatalf("o's user got %v", got)
+	if len(got) != 1 || !strings.Contains(got[0], `id="1"`) || !strings.Contains(got[0], "remote-server-timeout") || !strings.Contains(got[0], `from="x@mute.test"`) {
+		t.Fatalf("bounced %v", got)
 	}
 }

@@ -198,6 +198,15 @@ func TestFederationEndToEnd(t *testing.T) {
 		t.Fatalf("stanza-ids by alice@a.test: %s", m)
 	}
 
+	// A new session of bob's probes alice's presence (RFC 6121 §4.3):
+	// b.test asks a.test, which answers with alice's presence.
+	tablet := b.login(t, "bob", "tablet")
+	tablet.Send(`<presence/>`)
+	p = expectStanza(tablet, "presence", "", "alice@a.test")
+	if p.ChildText("jabber:client", "show") != "away" {
+		t.Fatalf("probe answered %s", p)
+	}
+
 	for _, side := range []struct {
 		c    *xmpptest.Conn
 		want []string
@@ -207,6 +216,10 @@ func TestFederationEndToEnd(t *testing.T) {
 			t.Fatalf("archive holds %q, want %q", bodies, side.want)
 		}
 	}
+
+	// alice leaves: her remote subscriber learns it.
+	alice.Send(`<presence type='unavailable'/>`)
+	expectStanza(tablet, "presence", "unavailable", "alice@a.test")
 }
 
 // archivedBodies queries the whole archive and returns its bodies.
