@@ -347,6 +347,13 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 			// Remote to remote: HandleFromRemote refuses it first.
 			return stanza.E(stanza.NotAllowed, "")
 		}
+		// The user's blocklist applies to remote JIDs too (XEP-0191).
+		if err := r.filterIQ(ctx, st, s.jid, to); err != nil {
+			if typ == "result" || typ == "error" {
+				return nil
+			}
+			return err
+		}
 		return r.SendRemote(st, s.jid, to)
 	}
 	switch typ {

@@ -278,8 +278,9 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	typ := "invalid"
 	switch {
 	case err != nil:
+		// XEP-0220 §2.4: no answer from the authoritative server.
 		s.log.Info("s2s: dialback verification failed", "domain", from, "err", err)
-		return in.write(dbElement("result", to, from, "", "error", ""))
+		return in.write(dbError(to, from, "remote-connection-failed"))
 	case valid:
 		typ = "valid"
 		s.counters.dialbackValid.Inc()

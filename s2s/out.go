@@ -118,6 +118,23 @@ func (o *outStream) run() {
 			o.close(pc, dead)
 			return
 		case <-o.stopped:
+			// Shutdown: what is queued (the unavailable presence of the
+			// sessions c2s just ended) still goes, then the stream ends.
+			buf.Reset()
+			n := 0
+		flush:
+			for {
+				select {
+				case st := <-o.queue:
+					serverCopy(st).WriteTo(&buf, stream.NSServer)
+					n++
+				default:
+					break flush
+				}
+			}
+			if n > 0 && writeAll(pc.nc, time.Second, buf.Bytes()) == nil {
+				s.counters.stanzasOut.Add(uint64(n))
+			}
 			o.close(pc, dead)
 			return
 		case <-dead:

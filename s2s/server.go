@@ -196,8 +196,9 @@ func (s *Server) removeIn(in *inStream) {
 	s.mu.Unlock()
 }
 
-// Shutdown stops accepting, ends every stream with </stream:stream>
-// (stanzas still queued bounce with remote-server-timeout) and waits for
+// Shutdown stops accepting, writes what is queued on ready outgoing
+// streams, ends every stream with </stream:stream> (stanzas for streams
+// still being set up bounce with remote-server-timeout) and waits for
 // every goroutine, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()

@@ -63,6 +63,13 @@ func dbElement(local, from, to, id, typ, key string) []byte {
 	return b.Bytes()
 }
 
+// dbError renders a db:result of type error with a stanza error
+// condition (XEP-0220 §2.4, for a peer that announced <errors/>).
+func dbError(from, to, cond string) []byte {
+	b := dbElement("result", from, to, "", "error", "")
+	return append(b[:len(b)-2:len(b)-2], []byte(`><error type="cancel"><`+cond+` xmlns="`+stanza.NSStanzas+`"/></error></db:result>`)...)
+}
+
 // newStreamID returns an unguessable stream id: dialback keys bind it.
 func newStreamID() string {
 	b := make([]byte, 16)

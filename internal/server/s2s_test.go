@@ -220,6 +220,23 @@ func TestFederationEndToEnd(t *testing.T) {
 	// alice leaves: her remote subscriber learns it.
 	alice.Send(`<presence type='unavailable'/>`)
 	expectStanza(tablet, "presence", "unavailable", "alice@a.test")
+
+	// a.test shuts down while alice is online on her desk: the
+	// unavailable presence of the ended session still reaches bob before
+	// the server-to-server stream closes.
+	desk := a.login(t, "alice", "desk")
+	desk.Send(`<presence/>`)
+	if p := expectStanza(tablet, "presence", "", "alice@a.test"); p.Attr("from") != "alice@a.test/desk" {
+		t.Fatalf("tablet got %s", p)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Shutdown(sctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := expectStanza(tablet, "presence", "unavailable", "alice@a.test"); p.Attr("from") != "alice@a.test/desk" {
+		t.Fatalf("tablet got %s", p)
+	}
 }
 
 // archivedBodies queries the whole archive and returns its bodies.

@@ -529,14 +529,13 @@ func (s *Server) goroutine(f func()) {
 // and closes the store, in that order, so that what sessions hand back
 // (unacknowledged messages) is stored before the store closes.
 func (s *Server) Shutdown(ctx context.Context) error {
-	var err error
+	err := s.C2S.Shutdown(ctx)
 	if s.S2S != nil {
-		// First: stanzas still queued for remote domains bounce to the
-		// local clients while their streams are open.
-		err = s.S2S.Shutdown(ctx)
-	}
-	if cerr := s.C2S.Shutdown(ctx); cerr != nil && err == nil {
-		err = cerr
+		// After c2s: the unavailable presence of the sessions it ended
+		// still goes to remote contacts before the streams close.
+		if serr := s.S2S.Shutdown(ctx); serr != nil && err == nil {
+			err = serr
+		}
 	}
 	if s.WebSocket != nil {
 		// After c2s, which ended the WebSocket streams with <close/>.
