@@ -55,7 +55,7 @@ func (m *Module) recipients(ctx context.Context, owner jid.JID, n storage.PEPNod
 		}
 		c, err := jid.Parse(it.JID)
 		if err != nil || !m.r.IsLocalAccount(c) {
-			continue // no server-to-server yet
+			continue // remote contacts: not notified (their clients' +notify is unknown here)
 		}
 		for _, s := range m.filterNotify(nil, m.r.Sessions(c.String()), owner, n.Name) {
 			if !m.cut(ctx, owner, s) {

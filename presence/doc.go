@@ -17,9 +17,14 @@
 // Subscription stanzas are stamped with the sender's bare JID and run
 // through the sender's side of the state machine (Appendix A.2), then the
 // contact's side (A.3) when the contact is a local account; stanzas to
-// remote domains only change the local side and, as there is no
-// server-to-server yet, are answered with remote-server-not-found (RFC 6120
-// §10.4.3), as is directed presence to a remote JID. Pre-approval (§3.4) is supported: a 'subscribed'
+// remote domains change the local side and go to the contact's server
+// over the remote transport (package s2s), whose stanzas come back
+// through HandleRemotePresence: the contact's side for a local contact of
+// a remote user, probes answered from the roster (§4.3.2), availability
+// delivered as from a local contact. Broadcasts and initial presence
+// include remote contacts (probes to their servers). With federation off,
+// stanzas to remote domains are answered remote-server-not-found (RFC
+// 6120 §10.4.3), as is directed presence to a remote JID. Pre-approval (§3.4) is supported: a 'subscribed'
 // sent before any request is remembered and answers the later request
 // automatically; c2s advertises it with the stream feature NSPreApproval.
 // Every change a user can see is pushed by the roster module. Once a local

@@ -296,10 +296,10 @@ func (m *Module) reachable(contact jid.JID) bool {
 }
 
 // unroutable is the answer to a client's presence for a JID that is not a
-// local account: nil for the server's own domains (a JID without a
-// localpart takes no presence), remote-server-not-found for any other
-// domain. There is no server-to-server connection to route it over, and
-// RFC 6120 §10.4.3 says a server that cannot route a stanza to a remote
+// local account and cannot go to a remote server: nil for the server's
+// own domains (a JID without a localpart takes no presence),
+// remote-server-not-found for any other domain (federation off): RFC
+// 6120 §10.4.3 says a server that cannot route a stanza to a remote
 // domain MUST return an error to the sender. The local side of a
 // subscription change (§3.1.2: ask="subscribe") stays as it was made.
 func unroutable(r *router.Router, to jid.JID) error {
@@ -309,10 +309,11 @@ func unroutable(r *router.Router, to jid.JID) error {
 	return stanza.E(stanza.RemoteServerNotFound, "")
 }
 
-// isUnroutable reports whether err is unroutable's error: what a roster
-// removal sends to a remote contact is dropped, with no client stanza to
-// answer.
+// isUnroutable reports whether err is unroutable's error, or a remote
+// transport's refusal: what a roster removal sends to a remote contact is
+// then dropped, with no client stanza to answer.
 func isUnroutable(err error) bool {
 	var se *stanza.Error
-	return errors.As(err, &se) && se.Condition == stanza.RemoteServerNotFound
+	return errors.As(err, &se) && (se.Condition == stanza.RemoteServerNotFound ||
+		se.Condition == stanza.RemoteServerTimeout || se.Condition == stanza.ResourceConstraint)
 }

@@ -5,8 +5,10 @@
 // in one explicit, ordered list by cmd/skald.
 //
 // Layering: router imports internal/xml, jid, stanza, stream and storage.
-// Transports (c2s) import router; feature packages import router; router
-// imports neither.
+// Transports (c2s, s2s) import router; feature packages import router;
+// router imports neither. Stanzas to domains the router does not serve go
+// to the RemoteRouter (s2s) when one is installed; stanzas from remote
+// servers enter through HandleFromRemote (remote.go).
 //
 // Locking: Router.mu guards the session table only and is never held while
 // calling a module or a session's Send. Session.mu guards the session's
