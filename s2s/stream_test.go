@@ -321,3 +321,39 @@ func TestQueueAndTimeout(t *testing.T) {
 		t.Fatalf("bounced %v", got)
 	}
 }
+
+// TestLimits: a stanza over max_stanza_bytes from a verified peer ends
+// its stream (RFC 6120 §13.12: policy-violation), and connections over
+// connections_per_ip are closed at once.
+func TestLimits(t *testing.T) {
+	o := startNode(t, "o.test", "o-secret", false, nil)
+	tweak = func(c *s2s.Config) { c.MaxStanzaBytes = 10000; c.ConnectionsPerIP = 2 }
+	b := startNode(t, "b.test", "b-secret", false, map[string]string{"o.test": o.addr})
+	tweak = nil
+	c, res := dialback(t, b, func(id string) string {
+		return s2s.DialbackKey([]byte("o-secret"), "b.test", "o.test", id)
+	})
+	if res.Attr("type") != "valid" {
+		t.Fatalf("dialback %s", res)
+	}
+	// c is one stream from this address; a second is served, a third is
+	// over the limit and closed without a word.
+	open(t, b, `from='o.test' to='b.test'`)
+	over, err := net.Dial("tcp", b.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	over.Write([]byte(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='b.test' version='1.0'>`))
+	over.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if n, err := over.Read(make([]byte, 100)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection over connections_per_ip: read %d bytes, %v; want it closed", n, err)
+	}
+	c.Send(`<message from='x@o.test' to='user@b.test'><body>` + strings.Repeat("x", 12000) + `</body></message>`)
+	if got := c.ExpectStreamError(); got != "policy-violation" {
+		t.Fatalf("stream error %q, want policy-violation", got)
+	}
+	if got := b.rec.Take(); len(got) != 0 {
+		t.Fatalf("delivered %v", got)
+	}
+}
