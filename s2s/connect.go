@@ -148,14 +148,8 @@ func (pc *peerConn) startTLS(s *Server, remote string, alpn []string) error {
 		MinVersion:         tls.VersionTLS12,
 	}
 	if s.tls != nil {
+		// Our certificate, for the peer's SASL EXTERNAL (RFC 6120 §13.7.2).
 		cfg.Certificates = s.tls.Certificates
-		cfg.GetCertificate = nil
-		if s.tls.GetCertificate != nil {
-			get := s.tls.GetCertificate
-			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-				return get(&tls.ClientHelloInfo{ServerName: remote})
-			}
-		}
 	}
 	tc := tls.Client(pc.nc, cfg)
 	if err := tc.Handshake(); err != nil {

@@ -43,9 +43,12 @@
 // down and Shutdown waits for them, after ending every stream with
 // </stream:stream>.
 //
-// Not done: XEP-0288 bidirectional streams, DANE, piggybacking several
-// domains' dialback on one stream as the originating server (the
-// receiving side accepts it), XEP-0198 on server streams.
+// Not done: XEP-0288 bidirectional streams, DANE, dialback piggybacking
+// (several originating domains on one stream: a db:result for a domain
+// other than the header's 'from' ends the stream with invalid-from),
+// XEP-0198 on server streams, and a db:result before STARTTLS is refused
+// with policy-violation under require_encryption rather than answered
+// type='error'.
 //
 // Configuration: the [s2s] section (Config). Metrics: skald_s2s_*.
 package s2s
