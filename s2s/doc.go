@@ -46,7 +46,9 @@
 // Not done: XEP-0288 bidirectional streams, DANE, dialback piggybacking
 // (several originating domains on one stream: a db:result for a domain
 // other than the header's 'from' ends the stream with invalid-from),
-// XEP-0198 on server streams, and a db:result before STARTTLS is refused
+// XEP-0198 on server streams, an incoming direct TLS listener (outgoing
+// direct TLS to _xmpps-server targets is implemented but untested), and a
+// db:result before STARTTLS is refused
 // with policy-violation under require_encryption rather than answered
 // type='error'.
 //
