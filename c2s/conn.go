@@ -531,6 +531,9 @@ func (c *conn) features() []*xml.Element {
 		if !c.tlsRequiredPending() {
 			f = append(f, c.mechanisms()...)
 		}
+		if c.canRegister() {
+			f = append(f, xml.New(NSRegisterFeature, "register"))
+		}
 	default:
 		f = append(f,
 			xml.New(stream.NSBind, "bind"),
@@ -596,6 +599,9 @@ var errHandshake = errors.New("c2s: TLS handshake failed")
 
 // handleStanza processes a stanza from the client.
 func (c *conn) handleStanza(el *xml.Element) error {
+	if isRegisterIQ(el) && c.canRegister() {
+		return c.registerUnauthenticated(el)
+	}
 	if c.user == "" || c.tlsRequiredPending() {
 		return stream.New(stream.NotAuthorized, "")
 	}

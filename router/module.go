@@ -51,6 +51,10 @@ type IQ struct {
 	// 'to' from a client is addressed to the client's own bare JID.
 	To      jid.JID
 	Session *Session // the sending session; nil if not from a local client
+	// AfterReply, when a handler sets it, runs once the reply has been
+	// queued for the sender: what must follow the answer on the wire (an
+	// account cancellation ends the account's streams after its result).
+	AfterReply func()
 }
 
 // Type is "get" or "set".

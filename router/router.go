@@ -409,7 +409,11 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 		} else {
 			reply.SetAttr("from", "")
 		}
-		return s.Send(reply)
+		err = s.Send(reply)
+		if iq.AfterReply != nil {
+			iq.AfterReply()
+		}
+		return err
 	}
 	return stanza.E(stanza.ServiceUnavailable, "")
 }
