@@ -230,6 +230,30 @@ func (f *files) sweep(cutoff time.Time) int {
 	return len(gone)
 }
 
+// removeOwner removes owner's stored files and returns how many; like
+// sweep, they leave the index before the disk. An upload of owner's in
+// progress is not stopped: it is stored when it ends, and expires.
+func (f *files) removeOwner(owner string) int {
+	f.mu.Lock()
+	var gone []string
+	for id, m := range f.byID {
+		if m.Owner == owner {
+			gone = append(gone, id)
+			delete(f.byID, id)
+			f.used[owner] -= m.Size
+		}
+	}
+	if f.used[owner] == 0 {
+		delete(f.used, owner)
+	}
+	f.mu.Unlock()
+	for _, id := range gone {
+		os.Remove(f.dataPath(id))
+		os.Remove(f.metaPath(id))
+	}
+	return len(gone)
+}
+
 // RemoveOwner deletes every file owner uploaded to the uploads directory
 // dir and returns how many; "skald user del" runs it. A running server's
 // index still names the files until it restarts, but serves them as 404,

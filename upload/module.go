@@ -95,6 +95,13 @@ func (m *Module) PublicURL() string {
 	return ""
 }
 
+// RemoveOwner deletes the files owner (a bare JID) stored, from the index
+// and the disk, and returns how many: an account deleted while the server
+// runs (XEP-0077 cancellation) takes its uploads along.
+func (m *Module) RemoveOwner(owner string) (int, error) {
+	return m.files.removeOwner(owner), nil
+}
+
 // Name implements router.Module.
 func (*Module) Name() string { return "upload" }
 
