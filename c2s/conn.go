@@ -531,7 +531,7 @@ func (c *conn) features() []*xml.Element {
 		if !c.tlsRequiredPending() {
 			f = append(f, c.mechanisms()...)
 		}
-		if c.canRegister() {
+		if c.offerRegistration() {
 			f = append(f, xml.New(NSRegisterFeature, "register"))
 		}
 	default:
@@ -599,7 +599,7 @@ var errHandshake = errors.New("c2s: TLS handshake failed")
 
 // handleStanza processes a stanza from the client.
 func (c *conn) handleStanza(el *xml.Element) error {
-	if isRegisterIQ(el) && c.canRegister() {
+	if c.registrationIQ(el) {
 		return c.registerUnauthenticated(el)
 	}
 	if c.user == "" || c.tlsRequiredPending() {

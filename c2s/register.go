@@ -29,18 +29,27 @@ type Registrar interface {
 	// *stanza.Error is sent as it is, anything else becomes
 	// internal-server-error.
 	RegisterUnauthenticated(ctx context.Context, iq *xml.Element, domain, ip string) (*xml.Element, error)
+	// RegistrationOpen reports whether accounts may be created, so that
+	// the stream feature is offered. When it is false the iqs are still
+	// handed over, for the answer XEP-0077 §3.1 wants from a host
+	// without in-band registration (service-unavailable).
+	RegistrationOpen() bool
 }
 
-// canRegister reports whether this stream may register an account: a
-// registrar is configured, nobody has authenticated yet, and the
-// transport is encrypted (XEP-0077 §11: the password travels in the
-// clear inside the stream).
-func (c *conn) canRegister() bool {
-	return c.srv.cfg.Registrar != nil && c.user == "" && !c.tlsRequiredPending() && c.cbInfo().TLS
+// registrationIQ reports whether el goes to the registrar: a registration
+// iq on a stream where nobody has authenticated yet and TLS, if
+// required, is done. Elsewhere it is any stanza before authentication.
+func (c *conn) registrationIQ(el *xml.Element) bool {
+	return c.srv.cfg.Registrar != nil && c.user == "" && !c.tlsRequiredPending() &&
+		el.Local == "iq" && el.Child(NSRegister, "query") != nil
 }
 
-func isRegisterIQ(el *xml.Element) bool {
-	return el.Local == "iq" && el.Child(NSRegister, "query") != nil
+// offerRegistration reports whether the stream feature is offered: the
+// registrar takes new accounts and the transport is encrypted (XEP-0077
+// §11: the password travels in the clear inside the stream).
+func (c *conn) offerRegistration() bool {
+	return c.srv.cfg.Registrar != nil && c.user == "" && !c.tlsRequiredPending() &&
+		c.cbInfo().TLS && c.srv.cfg.Registrar.RegistrationOpen()
 }
 
 // registerUnauthenticated answers a registration iq of an unauthenticated
@@ -63,6 +72,11 @@ func (c *conn) registerUnauthenticated(el *xml.Element) error {
 		err = stanza.E(stanza.BadRequest, "bad iq type")
 	case len(el.Elements()) != 1:
 		err = stanza.E(stanza.BadRequest, "iq get/set must have exactly one child")
+	case !c.cbInfo().TLS:
+		// A loopback listener without TLS (require_tls = false): no
+		// password is taken in the clear (XEP-0077 §3.3's condition for
+		// a channel not safe enough).
+		err = stanza.E(stanza.NotAuthorized, "registration needs an encrypted connection")
 	default:
 		payload, err = c.srv.cfg.Registrar.RegisterUnauthenticated(context.Background(), el, c.domain, remoteIP(c.raw))
 	}

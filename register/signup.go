@@ -60,6 +60,10 @@ func (m *Module) RegisterUnauthenticated(ctx context.Context, iq *xml.Element, d
 	return nil, nil
 }
 
+// RegistrationOpen implements c2s.Registrar: c2s offers the stream
+// feature only when allow_registration is on.
+func (m *Module) RegistrationOpen() bool { return m.cfg.AllowRegistration }
+
 // signupFields answers §3.1's request for fields: plain username and
 // password, no data form (§4 makes forms optional).
 func signupFields() *xml.Element {

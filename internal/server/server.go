@@ -25,15 +25,18 @@ import (
 	"github.com/skald-xmpp/skald/carbons"
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
+	"github.com/skald-xmpp/skald/entitytime"
 	"github.com/skald-xmpp/skald/internal/certs"
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/lastactivity"
 	"github.com/skald-xmpp/skald/mam"
 	"github.com/skald-xmpp/skald/offline"
 	"github.com/skald-xmpp/skald/pep"
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/private"
+	"github.com/skald-xmpp/skald/register"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/sasl"
@@ -52,7 +55,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "websocket", "upload"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "websocket", "upload", "register"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -176,6 +179,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		s.Upload, s.uploadConfig, s.uploadTLS = up, mods.Upload, s.tls
 		list = append(list, up)
 	}
+	reg := register.New(mods.Register, s.Store, r, s.removeUploads, log)
+	list = append(list,
+		reg,
+		entitytime.New(nil),
+		lastactivity.New(time.Now(), nil))
 	r.Register(list...)
 
 	cc := c2s.DefaultConfig()
@@ -204,6 +212,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		xml.New(stream.NSPreApproval, "sub"),
 		dis.Caps(),
 	}
+	cc.Registrar = reg // offers sign-up only with allow_registration
 	s.C2S = c2s.NewServer(cc, r, s.Store, log)
 	if mods.WebSocket.Enabled() {
 		if s.WebSocket, err = websocket.New(mods.WebSocket, s.C2S, wsTLS, cc.Limits, log); err != nil {
@@ -230,6 +239,7 @@ type ModuleConfig struct {
 	// but configured the same way.
 	WebSocket websocket.Config
 	Upload    upload.Config
+	Register  register.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -246,6 +256,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		PEP:       pep.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
 		Upload:    upload.DefaultConfig(),
+		Register:  register.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -261,6 +272,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
+		{"register", &m.Register, func() error { return m.Register.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/skald-xmpp/skald/upload"
@@ -78,4 +79,17 @@ func (s *Server) shutdownUpload(ctx context.Context) {
 	if err := s.uploadHTTP.Shutdown(ctx); err != nil {
 		s.uploadHTTP.Close()
 	}
+}
+
+// removeUploads deletes the files an account uploaded (XEP-0363), for an
+// account its user deleted in-band (register), as skald user del does:
+// through the running module, whose index then forgets them, or from the
+// directory when the upload service is off now but may have been on.
+func (s *Server) removeUploads(_ context.Context, bare string) error {
+	if s.Upload != nil {
+		_, err := s.Upload.RemoveOwner(bare)
+		return err
+	}
+	_, err := upload.RemoveOwner(filepath.Join(s.Config.DataDir, "uploads"), bare)
+	return err
 }
