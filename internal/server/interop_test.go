@@ -178,3 +178,14 @@ func TestInteropUpload(t *testing.T) {
 // reaches the subscribed contact as a headline event, can be read back,
 // and a resource coming online later gets the last published item.
 func TestInteropPEP(t *testing.T) { runInterop(t, "pep.py") }
+
+// TestInteropRegister: slixmpp's XEP-0077 plugin registers an account
+// before authenticating (on a server with allow_registration) and logs in
+// with it on the same stream, changes the password (new one logs in, old
+// one refused), and cancels the account (both streams end with
+// not-authorized; the account is gone).
+func TestInteropRegister(t *testing.T) {
+	runInteropWith(t, "register.py", func() (*testServer, []string) {
+		return startRegisterServer(t, "allow_registration = true"), nil
+	})
+}
