@@ -254,6 +254,24 @@ func TestRegisterConfig(t *testing.T) {
 	if err != nil || m.Register != (register.Config{AllowRegistration: true}) {
 		t.Fatalf("set: %+v, %v", m.Register, err)
 	}
+	// skald.example.toml's commented [register] is the defaults.
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tail, _ := strings.Cut(string(example), "# [register]\n")
+	lines := []string{"[register]"}
+	for _, l := range strings.Split(tail, "\n") {
+		if strings.HasPrefix(l, "# [") {
+			break
+		}
+		if strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	if m, err := load(strings.Join(lines, "\n")); err != nil || m.Register != register.DefaultConfig() || len(lines) != 4 {
+		t.Errorf("skald.example.toml's [register] %q gives %+v, %v; want the defaults", lines, m.Register, err)
+	}
 	for _, bad := range []string{"[register]\nallow_signup = true\n", "[register]\nregistrations_per_hour_per_ip = -1\n"} {
 		if _, err := load(bad); err == nil {
 			t.Errorf("%q accepted", bad)
