@@ -16,10 +16,13 @@
 //     element or an empty password: bad-request, and the old password
 //     stays. The account's other sessions, and XEP-0198 sessions waiting
 //     for resumption, keep running (see changePassword).
-//   - set with <remove/> (§3.2), when allow_cancel: the account and
-//     everything it owns are deleted as skald user del does
-//     (storage.Users.DeleteUser, then the uploaded files), the result is
-//     answered, and then every stream of the account, the sender's
+//   - set with <remove/> (§3.2), when allow_cancel: the account's
+//     presence subscriptions are cancelled as if each roster item were
+//     removed (§3.2 SHOULD; RFC 6121 §2.5.2: contacts get unavailable
+//     presence, unsubscribe and unsubscribed; Hooks.BeforeDelete), the
+//     account and everything it owns are deleted as skald user del does
+//     (storage.Users.DeleteUser, then the uploaded files,
+//     Hooks.AfterDelete), the result is answered, and then every stream of the account, the sender's
 //     included, ends with the not-authorized stream error; sessions
 //     waiting for resumption end too. <remove/> with siblings:
 //     bad-request; allow_cancel = false: not-allowed; an account gone
@@ -45,9 +48,9 @@
 //
 // Not implemented: data forms (§4) and redirection (§5); a second
 // account from a stream that already registered one is not refused
-// (§3.1.1 MAY), only counted against the address; the presence
-// subscriptions of contacts are not cancelled on deletion (§3.2 SHOULD):
-// their rosters keep the deleted address, which no longer answers.
+// (§3.1.1 MAY), only counted against the address; on deletion, directed
+// presence sent to entities outside the roster is not followed by
+// unavailable presence.
 //
 // Config ([register]):
 //

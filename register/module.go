@@ -28,20 +28,32 @@ type Module struct {
 	cfg    Config
 	users  storage.Users
 	router *router.Router
+	hooks  Hooks
 	log    *slog.Logger
-	// removeFiles deletes what an account owns outside the store (its
-	// HTTP uploads); nil when there is nothing.
-	removeFiles func(ctx context.Context, bare string) error
-	limit       *hourlyLimiter
+	limit  *hourlyLimiter
 }
 
-// New returns the module. removeFiles, if not nil, runs after an account
-// was deleted from the store, for what it owns elsewhere (uploads).
-func New(cfg Config, users storage.Users, r *router.Router, removeFiles func(ctx context.Context, bare string) error, log *slog.Logger) *Module {
+// Hooks are what deleting an account involves beyond the store. Other
+// modules do it (register imports none); internal/server wires them.
+// Either may be nil. An error is logged: the user asked for the account
+// to go, and it goes.
+type Hooks struct {
+	// BeforeDelete runs while the account and its roster still exist:
+	// presence cancels the account's subscriptions as for removed roster
+	// items (RFC 6121 §2.5.2), so contacts see it go offline and leave
+	// their rosters (XEP-0077 §3.2 SHOULD).
+	BeforeDelete func(ctx context.Context, account jid.JID) error
+	// AfterDelete runs once the store no longer has the account: its
+	// uploaded files go.
+	AfterDelete func(ctx context.Context, account jid.JID) error
+}
+
+// New returns the module.
+func New(cfg Config, users storage.Users, r *router.Router, hooks Hooks, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Module{cfg: cfg, users: users, router: r, log: log, removeFiles: removeFiles,
+	return &Module{cfg: cfg, users: users, router: r, hooks: hooks, log: log,
 		limit: newHourlyLimiter(cfg.RegistrationsPerHourPerIP, time.Now)}
 }
 
@@ -163,18 +175,24 @@ func (m *Module) cancel(ctx context.Context, iq *router.IQ) (*xml.Element, error
 	if !m.cfg.AllowCancel {
 		return nil, stanza.E(stanza.NotAllowed, "accounts are not deleted in-band here")
 	}
-	bare := iq.From.Bare().String()
+	account := iq.From.Bare()
+	bare := account.String()
+	if m.hooks.BeforeDelete != nil {
+		if err := m.hooks.BeforeDelete(ctx, account); err != nil {
+			m.log.Error("register: before deleting an account", "account", bare, "err", err)
+		}
+	}
 	if err := m.users.DeleteUser(ctx, bare); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, stanza.E(stanza.RegistrationRequired, "")
 		}
 		return nil, err
 	}
-	if m.removeFiles != nil {
-		if err := m.removeFiles(ctx, bare); err != nil {
+	if m.hooks.AfterDelete != nil {
+		if err := m.hooks.AfterDelete(ctx, account); err != nil {
 			// The account is gone; leftover files expire with the
 			// upload cleaner. Say so to the operator, not the client.
-			m.log.Error("register: removing the uploads of a deleted account", "account", bare, "err", err)
+			m.log.Error("register: after deleting an account", "account", bare, "err", err)
 		}
 	}
 	m.log.Info("register: account deleted by its user", "account", bare)

@@ -3,11 +3,13 @@ package register
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 )
@@ -19,13 +21,13 @@ const (
 
 // setup returns a router with the module, romeo (password "old") and
 // juliet.
-func setup(t *testing.T, cfg Config, removeFiles func(context.Context, string) error) *routertest.Env {
+func setup(t *testing.T, cfg Config, hooks Hooks) *routertest.Env {
 	t.Helper()
 	e := routertest.New(t, juliet)
 	if err := e.Store.CreateUser(context.Background(), romeo, xmpptest.Credentials(t, "old")); err != nil {
 		t.Fatal(err)
 	}
-	e.Router.Register(New(cfg, e.Store, e.Router, removeFiles, slog.New(slog.DiscardHandler)))
+	e.Router.Register(New(cfg, e.Store, e.Router, hooks, slog.New(slog.DiscardHandler)))
 	return e
 }
 
@@ -125,7 +127,7 @@ func TestAuthenticated(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := setup(t, tt.cfg, nil)
+			e := setup(t, tt.cfg, Hooks{})
 			s, rec := e.Bind(romeo+"/orchard", true, 0)
 			_, other := e.Bind(romeo+"/balcony", true, 0)
 			_, julietRec := e.Bind(juliet+"/tomb", true, 0)
@@ -149,22 +151,32 @@ func TestAuthenticated(t *testing.T) {
 	}
 }
 
-// TestCancelRemovesFiles checks that cancellation deletes what the
-// account owns in the store and calls the file remover with the account.
-func TestCancelRemovesFiles(t *testing.T) {
-	var removed []string
-	e := setup(t, DefaultConfig(), func(_ context.Context, bare string) error {
-		removed = append(removed, bare)
-		return errors.New("disk on fire") // logged; the account is gone anyway
-	})
+// TestCancelHooks checks that cancellation runs BeforeDelete while the
+// roster is there, deletes what the account owns in the store, then runs
+// AfterDelete; their errors do not keep the account.
+func TestCancelHooks(t *testing.T) {
+	var calls []string
 	ctx := context.Background()
+	var e *routertest.Env
+	e = setup(t, DefaultConfig(), Hooks{
+		BeforeDelete: func(_ context.Context, account jid.JID) error {
+			items, _, err := e.Store.Roster(ctx, account.String())
+			calls = append(calls, fmt.Sprintf("before %s %d items %v", account, len(items), err))
+			return errors.New("contacts unreachable")
+		},
+		AfterDelete: func(_ context.Context, account jid.JID) error {
+			ok, _ := e.Store.UserExists(ctx, account.String())
+			calls = append(calls, fmt.Sprintf("after %s exists %v", account, ok))
+			return errors.New("disk on fire")
+		},
+	})
 	if _, err := e.Store.PutRosterItem(ctx, romeo, storage.RosterItem{JID: juliet, Subscription: storage.SubBoth}); err != nil {
 		t.Fatal(err)
 	}
 	s, rec := e.Bind(romeo+"/orchard", true, 0)
 	e.Send(s, `<iq type="set" id="c1"><query xmlns="jabber:iq:register"><remove/></query></iq>`)
 	routertest.Expect(t, rec, `<iq xmlns="jabber:client" type="result" id="c1" to="romeo@example.org/orchard"/>`)
-	routertest.Equal(t, "removed", removed, romeo)
+	routertest.Equal(t, "hooks", calls, "before romeo@example.org 1 items <nil>", "after romeo@example.org exists false")
 	if _, err := e.Store.UserCredentials(ctx, romeo); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("credentials after cancel: %v", err)
 	}

@@ -48,7 +48,7 @@ func TestRegisterUnauthenticated(t *testing.T) {
 			if err := st.CreateUser(ctx, romeo, newCreds(t, "x")); err != nil {
 				t.Fatal(err)
 			}
-			m := New(tt.cfg, st, nil, nil, slog.New(slog.DiscardHandler))
+			m := New(tt.cfg, st, nil, Hooks{}, slog.New(slog.DiscardHandler))
 			got, err := m.RegisterUnauthenticated(ctx, routertest.Parse(t, tt.in), "example.org", "192.0.2.1")
 			if tt.err != "" {
 				if se, ok := err.(*stanza.Error); !ok || se.Condition != tt.err {
@@ -98,7 +98,7 @@ func TestRateLimit(t *testing.T) {
 	st := memory.New()
 	defer st.Close()
 	ctx := context.Background()
-	m := New(Config{AllowRegistration: true, RegistrationsPerHourPerIP: 3}, st, nil, nil, slog.New(slog.DiscardHandler))
+	m := New(Config{AllowRegistration: true, RegistrationsPerHourPerIP: 3}, st, nil, Hooks{}, slog.New(slog.DiscardHandler))
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	m.limit.now = func() time.Time { return now }
 	register := func(name, ip string) stanza.Condition {

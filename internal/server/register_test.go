@@ -18,6 +18,7 @@ import (
 const (
 	nsRegister        = "jabber:iq:register"
 	nsRegisterFeature = "http://jabber.org/features/iq-register"
+	nsRoster          = "jabber:iq:roster"
 )
 
 // startRegisterServer runs a server whose configuration file has the
@@ -85,8 +86,15 @@ func TestPasswordChangeOverSocket(t *testing.T) {
 func TestCancelOverSocket(t *testing.T) {
 	s := startRegisterServer(t, "")
 	phone := login(t, s, "alice", "phone")
-	laptop := login(t, s, "alice", "laptop")
 	bob := login(t, s, "bob", "desk")
+	for _, c := range []*xmpptest.Conn{phone, bob} {
+		if cond, el := ask(t, c, "r1", `<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`); cond != "result" {
+			t.Fatalf("roster: %s", el)
+		}
+		c.Send(`<presence/>`)
+	}
+	mutualSubscription(phone, bob)
+	laptop := login(t, s, "alice", "laptop")
 	if cond, el := ask(t, phone, "v1", `<iq type='set' id='v1'><vCard xmlns='vcard-temp'><FN>Alice</FN></vCard></iq>`); cond != "result" {
 		t.Fatalf("vcard: %s", el)
 	}
@@ -105,8 +113,10 @@ func TestCancelOverSocket(t *testing.T) {
 	}
 
 	phone.Send(`<iq type='set' id='x1'><query xmlns='jabber:iq:register'><remove/></query></iq>`)
-	if el := phone.Next(); el.Attr("id") != "x1" || el.Attr("type") != "result" {
-		t.Fatalf("first after remove: %s, want the result", el)
+	// The result comes before the stream error (bob's unavailable
+	// presence, for the cancelled subscription, may come first).
+	if el := phone.Expect(isID("x1")); el.Attr("type") != "result" {
+		t.Fatalf("remove: %s", el)
 	}
 	if cond := phone.ExpectStreamError(); cond != "not-authorized" {
 		t.Errorf("sender's stream error %q", cond)
@@ -117,6 +127,16 @@ func TestCancelOverSocket(t *testing.T) {
 	if canLogin(t, s, "alice", "pw-alice") {
 		t.Error("the deleted account still logs in")
 	}
+	// Bob's subscriptions with alice are cancelled (XEP-0077 §3.2, as
+	// for a removed roster item): alice goes offline for him and his
+	// roster item keeps no subscription.
+	bob.Expect(func(e *xml.Element) bool {
+		return e.Local == "presence" && e.Attr("type") == "unavailable" && e.Attr("from") == "alice@localhost/phone"
+	})
+	bob.Expect(func(e *xml.Element) bool {
+		item := e.Child(nsRoster, "query").Child(nsRoster, "item")
+		return e.Local == "iq" && e.Attr("type") == "set" && item != nil && item.Attr("jid") == "alice@localhost" && item.Attr("subscription") == "none"
+	})
 	if resp, err := client.Get(get); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET of the deleted account's upload: %v %v", resp, err)
 	} else {

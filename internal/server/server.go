@@ -29,6 +29,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/certs"
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/lastactivity"
 	"github.com/skald-xmpp/skald/mam"
 	"github.com/skald-xmpp/skald/offline"
@@ -179,7 +180,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		s.Upload, s.uploadConfig, s.uploadTLS = up, mods.Upload, s.tls
 		list = append(list, up)
 	}
-	reg := register.New(mods.Register, s.Store, r, s.removeUploads, log)
+	reg := register.New(mods.Register, s.Store, r, register.Hooks{
+		BeforeDelete: cancelSubscriptions(s.Store, pres),
+		AfterDelete:  s.removeUploads,
+	}, log)
 	list = append(list,
 		reg,
 		entitytime.New(nil),
@@ -224,6 +228,26 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// each source defines its own next to what it measures.
 	s.Metrics.Register(metricSources(s)...)
 	return s, nil
+}
+
+// cancelSubscriptions ends every subscription of an account being
+// deleted in-band as if its roster items were removed (RFC 6121 §2.5.2):
+// contacts get unavailable presence and unsubscribe/unsubscribed, and
+// their rosters change. XEP-0077 §3.2 SHOULD.
+func cancelSubscriptions(rosters storage.Rosters, pres *presence.Module) func(context.Context, jid.JID) error {
+	return func(ctx context.Context, account jid.JID) error {
+		items, _, err := rosters.Roster(ctx, account.String())
+		if err != nil {
+			return err
+		}
+		var first error
+		for _, it := range items {
+			if err := pres.RosterItemRemoving(ctx, account, it); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
 }
 
 // ModuleConfig holds the decoded module sections.

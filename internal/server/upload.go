@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/upload"
 )
 
@@ -85,11 +86,11 @@ func (s *Server) shutdownUpload(ctx context.Context) {
 // account its user deleted in-band (register), as skald user del does:
 // through the running module, whose index then forgets them, or from the
 // directory when the upload service is off now but may have been on.
-func (s *Server) removeUploads(_ context.Context, bare string) error {
+func (s *Server) removeUploads(_ context.Context, account jid.JID) error {
 	if s.Upload != nil {
-		_, err := s.Upload.RemoveOwner(bare)
+		_, err := s.Upload.RemoveOwner(account.String())
 		return err
 	}
-	_, err := upload.RemoveOwner(filepath.Join(s.Config.DataDir, "uploads"), bare)
+	_, err := upload.RemoveOwner(filepath.Join(s.Config.DataDir, "uploads"), account.String())
 	return err
 }
