@@ -48,9 +48,8 @@
 //
 // Not implemented: data forms (§4) and redirection (§5); a second
 // account from a stream that already registered one is not refused
-// (§3.1.1 MAY), only counted against the address; on deletion, directed
-// presence sent to entities outside the roster is not followed by
-// unavailable presence.
+// (§3.1.1 MAY), only counted against the address. (Directed presence
+// of the deleted account's sessions is ended by presence when they end.)
 //
 // Config ([register]):
 //
