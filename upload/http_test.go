@@ -329,3 +329,23 @@ func TestMetrics(t *testing.T) {
 		t.Error("expiry not counted")
 	}
 }
+
+// TestModuleRemoveOwner: the running module forgets the removed files at
+// once (their GET is 404, the quota is free again) and deletes them;
+// other owners' files stay.
+func TestModuleRemoveOwner(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxFileSize = 60; c.QuotaPerUser = 100 })
+	putA, getA := e.slotFor("a", 60, "")
+	e.wantStatus("PUT", putA, make([]byte, 60), http.StatusCreated)
+	os.WriteFile(filepath.Join(e.dir, "JJJJJJJJJJJJJJJJJJJJJJ.json"), []byte(`{"owner":"juliet@example.org","name":"j","size":1}`), 0o600)
+	os.WriteFile(filepath.Join(e.dir, "JJJJJJJJJJJJJJJJJJJJJJ.data"), []byte("j"), 0o600)
+	if n, err := e.m.RemoveOwner(romeo); n != 1 || err != nil {
+		t.Fatalf("RemoveOwner = %d, %v", n, err)
+	}
+	e.wantStatus("GET", getA, nil, 404)
+	if s := e.stored(); !slices.Equal(s, []string{"JJJJJJJJJJJJJJJJJJJJJJ.data", "JJJJJJJJJJJJJJJJJJJJJJ.json"}) {
+		t.Errorf("left %v", s)
+	}
+	putB, _ := e.slotFor("b", 60, "") // the quota is free again
+	e.wantStatus("PUT", putB, make([]byte, 60), http.StatusCreated)
+}
