@@ -47,6 +47,7 @@ type conn struct {
 	peer       string   // bare JID the client's current header claims in 'from'; "" if none
 	sess       *session // bound session; nil before bind
 	cleanClose bool     // the client closed its stream: no resumption
+	registered bool     // an account was registered on this connection (register.go)
 
 	closeOnce  sync.Once
 	closeTimer atomic.Pointer[time.Timer] // closeLater's, once armed

@@ -77,8 +77,14 @@ func (c *conn) registerUnauthenticated(el *xml.Element) error {
 		// password is taken in the clear (XEP-0077 §3.3's condition for
 		// a channel not safe enough).
 		err = stanza.E(stanza.NotAuthorized, "registration needs an encrypted connection")
+	case typ == stanza.TypeSet && c.registered:
+		// XEP-0077 §3.1.1: a second identity from the connection that
+		// just registered one MAY be refused; it is, so that one
+		// connection makes one account and then authenticates.
+		err = stanza.E(stanza.NotAcceptable, "an account was registered on this connection: log in with it")
 	default:
 		payload, err = c.srv.cfg.Registrar.RegisterUnauthenticated(context.Background(), el, c.domain, remoteIP(c.raw))
+		c.registered = c.registered || (err == nil && typ == stanza.TypeSet)
 	}
 	if err != nil {
 		var se *stanza.Error

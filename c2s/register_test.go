@@ -71,6 +71,11 @@ func TestRegistrationBeforeAuth(t *testing.T) {
 	if el := c.Next(); el.String() != `<iq xmlns="jabber:client" type="result" id="s2"/>` {
 		t.Fatalf("set reply %s", el)
 	}
+	// A second account from the same connection: refused by c2s (§3.1.1).
+	c.Send(`<iq type='set' id='s3'><query xmlns='jabber:iq:register'><username>z</username></query></iq>`)
+	if el := c.Next(); el.Attr("id") != "s3" || el.Child("", "error").Child(stanza.NSStanzas, "not-acceptable") == nil {
+		t.Fatalf("second registration: %s", el)
+	}
 	want := []string{"localhost 127.0.0.1 get from=", "localhost 127.0.0.1 set from="}
 	if got := reg.calls(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("registrar calls %q, want %q", got, want)

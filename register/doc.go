@@ -46,10 +46,12 @@
 //     policy-violation, type wait (§3.1.1 allows not-acceptable; a rate is
 //     a local policy, RFC 6120 §8.3.3.12).
 //
-// Not implemented: data forms (§4) and redirection (§5); a second
-// account from a stream that already registered one is not refused
-// (§3.1.1 MAY), only counted against the address. (Directed presence
-// of the deleted account's sessions is ended by presence when they end.)
+// c2s refuses a second registration on a connection that registered an
+// account (not-acceptable, §3.1.1 MAY) without asking the module.
+//
+// Not implemented: data forms (§4) and redirection (§5). (Directed
+// presence of a deleted account's sessions is ended by presence when
+// they end.)
 //
 // Config ([register]):
 //
