@@ -203,3 +203,16 @@ type SessionObserver interface {
 type AvailabilityObserver interface {
 	SessionAvailable(ctx context.Context, s *Session)
 }
+
+// Service is a module that hosts service domains of its own (XEP-0045's
+// conference.example.com; components later). Every stanza a local client
+// addresses to such a domain or to a JID on it (room@service,
+// room@service/nick) goes to HandleServiceStanza instead of the delivery
+// rules, the presence module or the iq table: the service is the
+// addressee. A returned error is answered to the sender as for any stanza
+// (a *stanza.Error as it is); the service answers everything else itself,
+// an iq get or set exactly once, through Router.SendTo.
+type Service interface {
+	ServiceDomains() []string
+	HandleServiceStanza(ctx context.Context, s *Session, st *xml.Element, to jid.JID) error
+}

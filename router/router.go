@@ -48,6 +48,7 @@ type Router struct {
 	presence  PresenceHandler
 	sessObs   []SessionObserver
 	availObs  []AvailabilityObserver
+	services  map[string]Service // hosted service domain -> its module
 
 	mu       sync.RWMutex                   // guards sessions only; never held across calls out
 	sessions map[string]map[string]*Session // bare JID -> resource -> session
@@ -65,6 +66,7 @@ func New(cfg Config) *Router {
 		domains:  make(map[string]bool),
 		users:    cfg.Users,
 		iq:       make(map[iqKey][]iqRoute),
+		services: make(map[string]Service),
 		sessions: make(map[string]map[string]*Session),
 	}
 	if r.log == nil {
@@ -110,6 +112,14 @@ func (r *Router) Register(mods ...Module) {
 		if x, ok := m.(AvailabilityObserver); ok {
 			r.availObs = append(r.availObs, x)
 		}
+		if x, ok := m.(Service); ok {
+			for _, d := range x.ServiceDomains() {
+				if r.domains[d] || r.services[d] != nil {
+					panic("router: service domain " + d + " is served twice")
+				}
+				r.services[d] = x
+			}
+		}
 	}
 }
 
@@ -135,6 +145,19 @@ func (r *Router) Domains() []string {
 	sort.Strings(out)
 	return out
 }
+
+// ServiceDomains returns the hosted service domains (Service), sorted.
+func (r *Router) ServiceDomains() []string {
+	out := make([]string, 0, len(r.services))
+	for d := range r.services {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsServiceDomain reports whether a module hosts domain d (Service).
+func (r *Router) IsServiceDomain(d string) bool { return r.services[d] != nil }
 
 // Bind adds a session. A session already bound to the same full JID is
 // replaced: it is closed with a conflict stream error (RFC 6120 §7.7.2.2).
@@ -231,15 +254,17 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 		r.replyError(s, st, r.stanzaError(err, st))
 		return nil
 	}
-	switch st.Local {
-	case "presence":
+	switch svc := r.services[to.Domain()]; {
+	case st.Local != "presence" && st.Local != "iq":
+		return stream.New(stream.UnsupportedStanzaType, "")
+	case svc != nil:
+		err = svc.HandleServiceStanza(ctx, s, st, to)
+	case st.Local == "presence":
 		if r.presence != nil {
 			err = r.presence.HandlePresence(ctx, s, st, to)
 		}
-	case "iq":
-		err = r.routeIQ(ctx, s, st, to)
 	default:
-		return stream.New(stream.UnsupportedStanzaType, "")
+		err = r.routeIQ(ctx, s, st, to)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
