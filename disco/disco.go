@@ -3,6 +3,7 @@ package disco
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -158,7 +159,16 @@ func (m *Module) items(_ context.Context, iq *router.IQ) (*xml.Element, error) {
 	if node != "" {
 		return nil, stanza.E(stanza.ItemNotFound, "")
 	}
-	return stanza.Result(iq.Stanza).Append(xml.New(NSItems, "query")), nil
+	// The services modules host (router.Service) under this domain, such
+	// as its conference.<domain>: XEP-0045 §6.1 has clients find a MUC
+	// service among the server's items.
+	q := xml.New(NSItems, "query")
+	for _, d := range m.r.ServiceDomains() {
+		if strings.HasSuffix(d, "."+iq.To.Domain()) {
+			q.Append(xml.New(NSItems, "item", "jid", d))
+		}
+	}
+	return stanza.Result(iq.Stanza).Append(q), nil
 }
 
 // maySeePresence reports whether contact has a subscription to owner's
