@@ -29,6 +29,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/mam"
+	"github.com/skald-xmpp/skald/muc"
 	"github.com/skald-xmpp/skald/offline"
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
@@ -49,7 +50,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "websocket"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "muc", "websocket"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -149,6 +150,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		vcard.New(mods.VCard, s.Store),
 		private.New(mods.Private, s.Store),
 	}
+	if mods.MUC.Enabled {
+		// A service of its own (conference.<domain>), hosted through
+		// router.Service; it archives its rooms through mam.
+		rooms, _ := s.Store.(storage.Rooms)
+		list = append(list, muc.New(mods.MUC, r, mamMod, rooms, secret, log))
+	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
@@ -201,6 +208,7 @@ type ModuleConfig struct {
 	Roster  roster.Config
 	VCard   vcard.Config
 	Private private.Config
+	MUC     muc.Config
 	// WebSocket is the [websocket] section: a transport, not a module,
 	// but configured the same way.
 	WebSocket websocket.Config
@@ -217,6 +225,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Roster:    roster.DefaultConfig(),
 		VCard:     vcard.DefaultConfig(),
 		Private:   private.DefaultConfig(),
+		MUC:       muc.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
 	}
 	sections := []struct {
@@ -230,6 +239,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
+		{"muc", &m.MUC, func() error { return m.MUC.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 	}
 	for _, sec := range sections {

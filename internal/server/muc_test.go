@@ -1,0 +1,172 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+)
+
+const (
+	nsMUC     = "http://jabber.org/protocol/muc"
+	nsMUCUser = nsMUC + "#user"
+	room      = "tea@conference.localhost"
+)
+
+// mucStatuses returns the status codes of a MUC presence or message,
+// space-separated, and its item's affiliation/role/jid/nick.
+func mucStatuses(el *xml.Element) (codes, item string) {
+	x := el.Child(nsMUCUser, "x")
+	var cs []string
+	for _, s := range x.ChildrenNamed(nsMUCUser, "status") {
+		cs = append(cs, s.Attr("code"))
+	}
+	it := x.Child(nsMUCUser, "item")
+	item = it.Attr("affiliation") + "/" + it.Attr("role")
+	if j := it.Attr("jid"); j != "" {
+		item += " " + j
+	}
+	if n := it.Attr("nick"); n != "" {
+		item += " nick=" + n
+	}
+	return strings.Join(cs, " "), item
+}
+
+// wantPresence reads c's next stanza, which must be presence from the
+// occupant JID from, of type typ, with the given status codes and item.
+func wantPresence(t *testing.T, c *xmpptest.Conn, from, typ, codes, item string) *xml.Element {
+	t.Helper()
+	el := c.Next()
+	gotCodes, gotItem := mucStatuses(el)
+	if el.Local != "presence" || el.Attr("from") != from || el.Attr("type") != typ || gotCodes != codes || gotItem != item {
+		t.Fatalf("got %s\nwant presence from %s type %q codes %q item %q", el, from, typ, codes, item)
+	}
+	return el
+}
+
+// wantSubject reads the empty subject sent last on entering.
+func wantSubject(t *testing.T, c *xmpptest.Conn) {
+	t.Helper()
+	el := c.Next()
+	if el.Local != "message" || el.Attr("type") != "groupchat" || el.Child("", "subject") == nil || el.Child("", "body") != nil {
+		t.Fatalf("want the subject, got %s", el)
+	}
+}
+
+func wantErrorCond(t *testing.T, el *xml.Element, cond string) {
+	t.Helper()
+	if el.Attr("type") != "error" || el.Child("", "error").Child(nsStanzas, cond) == nil {
+		t.Fatalf("want %s error, got %s", cond, el)
+	}
+}
+
+// TestMUCRoomLifecycle runs XEP-0045 over sockets with three users:
+// creating a locked room and accepting the instant room, entering with
+// the others' presence first and the self-presence (110) last, a nick
+// conflict, a groupchat message with the room's stanza-id, history on
+// entering, MAM on the room, a nick change, a kick, and a session that
+// ends leaving the room.
+func TestMUCRoomLifecycle(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	bob := login(t, s, "bob", "laptop")
+	carol := login(t, s, "carol", "desk")
+
+	// The service is listed among the server's items.
+	_, items := ask(t, alice, "d1", `<iq type='get' id='d1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`)
+	if !strings.Contains(items.String(), `jid="conference.localhost"`) {
+		t.Fatalf("server items: %s", items)
+	}
+	_, info := ask(t, alice, "d2", `<iq type='get' id='d2' to='conference.localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if !strings.Contains(info.String(), `category="conference"`) || !strings.Contains(info.String(), `var="`+nsMUC+`"`) {
+		t.Fatalf("service info: %s", info)
+	}
+
+	// alice creates the room: 201, and it stays locked for others.
+	alice.Send(`<presence to='` + room + `/Al'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantPresence(t, alice, room+"/Al", "", "100 170 201 110", "owner/moderator alice@localhost/phone")
+	wantSubject(t, alice)
+	bob.Send(`<presence to='` + room + `/Bob' id='j1'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantErrorCond(t, bob.Next(), "item-not-found")
+	if cond, el := ask(t, alice, "o1", `<iq type='set' id='o1' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`); cond != "result" {
+		t.Fatalf("instant room: %s", el)
+	}
+
+	// bob enters: alice's presence, then his own last; alice sees him.
+	bob.Send(`<presence to='` + room + `/Bob'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantPresence(t, bob, room+"/Al", "", "", "owner/moderator alice@localhost/phone")
+	wantPresence(t, bob, room+"/Bob", "", "100 170 110", "none/participant bob@localhost/laptop")
+	wantSubject(t, bob)
+	wantPresence(t, alice, room+"/Bob", "", "", "none/participant bob@localhost/laptop")
+
+	// carol cannot take bob's nick.
+	carol.Send(`<presence to='` + room + `/Bob' id='j2'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantErrorCond(t, carol.Next(), "conflict")
+	// A non-occupant may not send to the room.
+	carol.Send(`<message to='` + room + `' type='groupchat' id='m0'><body>let me in</body></message>`)
+	wantErrorCond(t, carol.Next(), "not-acceptable")
+
+	// bob's message reaches both occupants with the same stanza-id.
+	bob.Send(`<message to='` + room + `' type='groupchat' id='m1'><body>hello room</body></message>`)
+	var ids []string
+	for _, c := range []*xmpptest.Conn{alice, bob} {
+		el := c.Next()
+		sid := el.Child("urn:xmpp:sid:0", "stanza-id")
+		if el.Attr("from") != room+"/Bob" || el.ChildText("", "body") != "hello room" || sid.Attr("by") != room || sid.Attr("id") == "" || el.Child("urn:xmpp:occupant-id:0", "occupant-id") == nil {
+			t.Fatalf("groupchat message: %s", el)
+		}
+		ids = append(ids, sid.Attr("id"))
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("stanza-ids differ: %v", ids)
+	}
+
+	// carol enters and gets the history with a delay, then the subject.
+	carol.Send(`<presence to='` + room + `/Carol'><x xmlns='` + nsMUC + `'><history maxstanzas='5'/></x></presence>`)
+	wantPresence(t, carol, room+"/Al", "", "", "owner/moderator alice@localhost/phone")
+	wantPresence(t, carol, room+"/Bob", "", "", "none/participant bob@localhost/laptop")
+	wantPresence(t, carol, room+"/Carol", "", "100 170 110", "none/participant carol@localhost/desk")
+	hist := carol.Next()
+	if hist.ChildText("", "body") != "hello room" || hist.Child("urn:xmpp:delay", "delay").Attr("from") != room || hist.Child("urn:xmpp:sid:0", "stanza-id").Attr("id") != ids[0] {
+		t.Fatalf("history: %s", hist)
+	}
+	wantSubject(t, carol)
+	wantPresence(t, alice, room+"/Carol", "", "", "none/participant carol@localhost/desk")
+	wantPresence(t, bob, room+"/Carol", "", "", "none/participant carol@localhost/desk")
+
+	// MAM on the room: results come from the room, with the stanza-id.
+	carol.Send(`<iq type='set' id='q1' to='` + room + `'><query xmlns='urn:xmpp:mam:2' queryid='x'/></iq>`)
+	res := carol.Next()
+	r := res.Child("urn:xmpp:mam:2", "result")
+	if res.Attr("from") != room || r.Attr("id") != ids[0] || !strings.Contains(res.String(), "hello room") || !strings.Contains(res.String(), room+"/Bob") {
+		t.Fatalf("room archive result: %s", res)
+	}
+	if fin := carol.Next(); fin.Attr("id") != "q1" || fin.Attr("type") != "result" || fin.Attr("from") != room {
+		t.Fatalf("room archive fin: %s", fin)
+	}
+
+	// bob becomes Bobby: everyone sees 303 then the new nick.
+	bob.Send(`<presence to='` + room + `/Bobby'/>`)
+	wantPresence(t, alice, room+"/Bob", "unavailable", "303", "none/participant bob@localhost/laptop nick=Bobby")
+	wantPresence(t, alice, room+"/Bobby", "", "", "none/participant bob@localhost/laptop")
+	wantPresence(t, bob, room+"/Bob", "unavailable", "303 110", "none/participant bob@localhost/laptop nick=Bobby")
+	wantPresence(t, bob, room+"/Bobby", "", "110", "none/participant bob@localhost/laptop")
+	wantPresence(t, carol, room+"/Bob", "unavailable", "303", "none/participant bob@localhost/laptop nick=Bobby")
+	wantPresence(t, carol, room+"/Bobby", "", "", "none/participant bob@localhost/laptop")
+
+	// alice kicks Bobby (§8.2): he gets 307 with 110, the others 307.
+	if cond, el := ask(t, alice, "k1", `<iq type='set' id='k1' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#admin'><item nick='Bobby' role='none'><reason>enough</reason></item></query></iq>`); cond != "result" {
+		t.Fatalf("kick: %s", el)
+	}
+	wantPresence(t, bob, room+"/Bobby", "unavailable", "307 110", "none/none bob@localhost/laptop")
+	wantPresence(t, carol, room+"/Bobby", "unavailable", "307", "none/none bob@localhost/laptop")
+	// bob is no occupant now: his archive query is refused.
+	if cond, _ := ask(t, bob, "q2", `<iq type='set' id='q2' to='`+room+`'><query xmlns='urn:xmpp:mam:2'/></iq>`); cond != "forbidden" {
+		t.Fatalf("archive query by a non-occupant: %s", cond)
+	}
+
+	// carol's session ends: alice sees her leave.
+	carol.Close()
+	wantPresence(t, alice, room+"/Carol", "unavailable", "", "none/none carol@localhost/desk")
+}
