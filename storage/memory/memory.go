@@ -35,6 +35,8 @@ type Store struct {
 	blocked map[string]map[string]bool // owner -> blocked JIDs
 
 	docs map[string]map[docKey][]byte // owner -> documents
+
+	rooms map[string]storage.Room // persistent MUC rooms by JID
 }
 
 // docKey names one of an owner's documents.
@@ -73,7 +75,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs = nil, nil, nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.rooms = nil, nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 

@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Offline/Limit", testOfflineLimit},
 		{"Blocking", testBlocking},
 		{"Documents", testDocuments},
+		{"Rooms", testRooms},
 		{"Archive/AppendIDs", testAppendIDs},
 		{"Archive/AppendRoundtrip", testAppendRoundtrip},
 		{"Archive/AppendInvalid", testAppendInvalid},
