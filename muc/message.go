@@ -92,6 +92,7 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 	}
 	if isSubject {
 		rm.subject, rm.subjectBy = subject.Text(), o.nick
+		m.persistLocked(rm)
 	} else if st.Child(nsClient, "body") != nil && m.cfg.HistoryMessages > 0 {
 		if len(rm.history) == m.cfg.HistoryMessages {
 			rm.history = append(rm.history[:0], rm.history[1:]...)

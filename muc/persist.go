@@ -1,10 +1,86 @@
 package muc
 
-import "github.com/skald-xmpp/skald/storage"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/storage"
+)
 
 // RoomStore keeps persistent rooms across restarts.
 type RoomStore = storage.Rooms
 
-// persistLocked saves a persistent room, or forgets a room that is no
-// longer persistent.
-func (m *Module) persistLocked(rm *room) {}
+// storedRoom is what a persistent room keeps besides its affiliations:
+// the configuration and the subject. JSON, so that fields added later
+// read back from older rows as their zero values.
+type storedRoom struct {
+	Config    roomConfig
+	Subject   string `json:",omitempty"`
+	SubjectBy string `json:",omitempty"`
+}
+
+// Load reads the persistent rooms of this service's domains from the
+// store; internal/server calls it once, before serving.
+func (m *Module) Load(ctx context.Context) error {
+	if m.store == nil {
+		return nil
+	}
+	rooms, err := m.store.Rooms(ctx)
+	if err != nil {
+		return fmt.Errorf("muc: loading rooms: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, sr := range rooms {
+		j, err := jid.Parse(sr.JID)
+		if err != nil || !slices.Contains(m.domains, j.Domain()) {
+			continue // another service's, or the domain is no longer hosted
+		}
+		var st storedRoom
+		if err := json.Unmarshal(sr.Config, &st); err != nil {
+			m.log.Error("muc: unreadable room configuration, room skipped", "room", sr.JID, "err", err)
+			continue
+		}
+		rm := newRoom(j, st.Config)
+		rm.subject, rm.subjectBy, rm.stored = st.Subject, st.SubjectBy, true
+		for a, aff := range sr.Affiliations {
+			if b, err := jid.Parse(a); err == nil {
+				rm.setAffiliation(b.Bare(), aff)
+			}
+		}
+		m.rooms[j.String()] = rm
+	}
+	return nil
+}
+
+// persistLocked saves a persistent, configured room, or forgets a stored
+// room that is no longer persistent. A failure is logged: the room goes
+// on in memory, and the next change tries again.
+func (m *Module) persistLocked(rm *room) {
+	if m.store == nil {
+		return
+	}
+	ctx := context.Background()
+	if !rm.cfg.Persistent || rm.locked {
+		if rm.stored {
+			if err := m.store.DeleteRoom(ctx, rm.jid.String()); err != nil {
+				m.log.Error("muc: forgetting room failed", "room", rm.jid.String(), "err", err)
+				return
+			}
+			rm.stored = false
+		}
+		return
+	}
+	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy})
+	if err == nil {
+		err = m.store.PutRoom(ctx, storage.Room{JID: rm.jid.String(), Config: b, Affiliations: rm.affs})
+	}
+	if err != nil {
+		m.log.Error("muc: saving room failed", "room", rm.jid.String(), "err", err)
+		return
+	}
+	rm.stored = true
+}

@@ -48,6 +48,7 @@ type room struct {
 	mu        sync.Mutex
 	gone      bool // destroyed or emptied and removed: look it up again
 	locked    bool // created, not yet configured (§10.1.1)
+	stored    bool // in the RoomStore
 	cfg       roomConfig
 	affs      map[string]string    // bare JID -> affiliation other than none
 	occupants map[string]*occupant // nick -> occupant

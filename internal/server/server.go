@@ -154,7 +154,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		// A service of its own (conference.<domain>), hosted through
 		// router.Service; it archives its rooms through mam.
 		rooms, _ := s.Store.(storage.Rooms)
-		list = append(list, muc.New(mods.MUC, r, mamMod, rooms, secret, log))
+		mucMod := muc.New(mods.MUC, r, mamMod, rooms, secret, log)
+		if err := mucMod.Load(ctx); err != nil {
+			return nil, err
+		}
+		list = append(list, mucMod)
 	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
