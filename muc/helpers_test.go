@@ -11,6 +11,7 @@ import (
 	"github.com/skald-xmpp/skald/muc"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
 )
 
 const (
@@ -147,3 +148,5 @@ func (e *env) join(u *user, nick string) []*xml.Element {
 }
 
 var bg = context.Background()
+
+func storageQuery(owner string) storage.ArchiveQuery { return storage.ArchiveQuery{Owner: owner} }

@@ -1,0 +1,117 @@
+package muc_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestIQs: what the service, a room and an occupant JID answer, and the
+// refusals of the admin and owner protocols (§8-10, XEP-0410, XEP-0313);
+// every iq gets exactly one reply.
+func TestIQs(t *testing.T) {
+	const admin, owner = `<query xmlns='` + nsMUC + `#admin'>`, `<query xmlns='` + nsMUC + `#owner'>`
+	tests := []struct {
+		name, from, iq, want string
+		contains           []string
+	}{
+		{"service info", "carol", `<iq type='get' id='q' to='conference.example.org'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "", []string{`category="conference"`, `type="text"`, `var="` + nsMUC + `"`}},
+		{"service items: public rooms", "carol", `<iq type='get' id='q' to='conference.example.org'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "", []string{`jid="` + room + `"`, `name="Tea"`}},
+		{"room info", "carol", `<iq type='get' id='q' to='%R'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "", []string{"muc_nonanonymous", "muc_open", "muc_unmoderated", "muc_unsecured", "muc_temporary", "muc_public", "urn:xmpp:mam:2", `name="Tea"`}},
+		{"self-ping", "bob", `<iq type='get' id='q' to='%R/Bob'><ping xmlns='urn:xmpp:ping'/></iq>`, "", nil},
+		{"self-ping, not in the room", "carol", `<iq type='get' id='q' to='%R/Bob'><ping xmlns='urn:xmpp:ping'/></iq>`, "not-acceptable", nil},
+		{"other iq to an occupant", "bob", `<iq type='get' id='q' to='%R/Al'><query xmlns='jabber:iq:version'/></iq>`, "service-unavailable", nil},
+		{"unknown payload to the room", "bob", `<iq type='get' id='q' to='%R'><query xmlns='jabber:iq:version'/></iq>`, "service-unavailable", nil},
+		{"archive, not in the room", "carol", `<iq type='set' id='q' to='%R'><query xmlns='urn:xmpp:mam:2'/></iq>`, "forbidden", nil},
+		{"archive form", "bob", `<iq type='get' id='q' to='%R'><query xmlns='urn:xmpp:mam:2'/></iq>`, "", []string{"jabber:x:data"}},
+		{"configuration by a participant", "bob", `<iq type='get' id='q' to='%R'>` + owner + `</query></iq>`, "forbidden", nil},
+		{"configuration form", "alice", `<iq type='get' id='q' to='%R'>` + owner + `</query></iq>`, "", []string{"muc#roomconfig_roomname", "muc#roomconfig_persistentroom", "muc#roomconfig_publicroom", "muc#roomconfig_membersonly", "muc#roomconfig_moderatedroom", "muc#roomconfig_passwordprotectedroom", "muc#roomconfig_roomsecret", "muc#roomconfig_whois", "muc#roomconfig_changesubject", "muc#roomconfig_maxusers", "muc#roomconfig_enablearchiving"}},
+		{"bad maxusers", "alice", `<iq type='set' id='q' to='%R'>` + owner + `<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_maxusers'><value>100000</value></field></x></query></iq>`, "not-acceptable", nil},
+		{"password without secret", "alice", `<iq type='set' id='q' to='%R'>` + owner + `<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_passwordprotectedroom'><value>1</value></field></x></query></iq>`, "not-acceptable", nil},
+		{"kick by a participant", "bob", `<iq type='set' id='q' to='%R'>` + admin + `<item nick='Al' role='none'/></query></iq>`, "forbidden", nil},
+		{"kick of nobody", "alice", `<iq type='set' id='q' to='%R'>` + admin + `<item nick='Nobody' role='none'/></query></iq>`, "item-not-found", nil},
+		{"last owner steps down", "alice", `<iq type='set' id='q' to='%R'>` + admin + `<item jid='alice@example.org' affiliation='member'/></query></iq>`, "conflict", nil},
+		{"ban by a participant", "bob", `<iq type='set' id='q' to='%R'>` + admin + `<item jid='carol@example.org' affiliation='outcast'/></query></iq>`, "forbidden", nil},
+		{"member list by a participant", "bob", `<iq type='get' id='q' to='%R'>` + admin + `<item affiliation='member'/></query></iq>`, "forbidden", nil},
+		{"owner list", "alice", `<iq type='get' id='q' to='%R'>` + admin + `<item affiliation='owner'/></query></iq>`, "", []string{`jid="alice@example.org"`}},
+		{"participant list", "alice", `<iq type='get' id='q' to='%R'>` + admin + `<item role='participant'/></query></iq>`, "", []string{`nick="Bob"`}},
+		{"no such room", "alice", `<iq type='get' id='q' to='none@conference.example.org'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "item-not-found", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
+			e.create(alice, "muc#roomconfig_roomname", "Tea")
+			e.join(bob, "Bob")
+			alice.take(t)
+			u := map[string]*user{"alice": alice, "bob": bob, "carol": carol}[tc.from]
+			e.send(u, tc.iq)
+			got := u.take(t)
+			if len(got) != 1 || got[0].Attr("id") != "q" || condition(got[0]) != tc.want {
+				t.Fatalf("got %v, want one reply with error %q", got, tc.want)
+			}
+			if tc.want == "" && got[0].Attr("type") != "result" {
+				t.Fatalf("got %s, want a result", got[0])
+			}
+			for _, c := range tc.contains {
+				if !strings.Contains(got[0].String(), c) {
+					t.Errorf("reply lacks %s: %s", c, got[0])
+				}
+			}
+		})
+	}
+}
+
+// TestModeration: voice (§8.3-8.4), ban (§9.1, status 301, and the
+// banned user cannot come back), members-only configuration removing
+// non-members (322), and destroy (§10.9).
+func TestModeration(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
+	e.create(alice, "muc#roomconfig_moderatedroom", "1")
+	if s := summary(e.join(bob, "Bob")[1]); s != "presence /Bob available [100 170 110] none/visitor" {
+		t.Fatalf("bob entered as %q", s)
+	}
+	e.join(carol, "Carol")
+	alice.take(t)
+	bob.take(t)
+	// Voice for bob: everyone sees him become a participant.
+	e.send(alice, `<iq type='set' id='v' to='%R'><query xmlns='`+nsMUC+`#admin'><item nick='Bob' role='participant'/></query></iq>`)
+	if s := summaries(bob.take(t)); !slices.Equal(s, []string{"presence /Bob available [110] none/participant"}) {
+		t.Fatalf("bob got %q", s)
+	}
+	if s := summaries(carol.take(t)); !slices.Equal(s, []string{"presence /Bob available [] none/participant"}) {
+		t.Fatalf("carol got %q", s)
+	}
+	alice.take(t)
+
+	// carol is banned.
+	e.send(alice, `<iq type='set' id='b' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='carol@example.org' affiliation='outcast'><reason>spam</reason></item></query></iq>`)
+	if s := summaries(carol.take(t)); !slices.Equal(s, []string{"presence /Carol unavailable [301 110] outcast/none"}) {
+		t.Fatalf("carol got %q", s)
+	}
+	if s := summaries(bob.take(t)); !slices.Equal(s, []string{"presence /Carol unavailable [301] outcast/none"}) {
+		t.Fatalf("bob got %q", s)
+	}
+	if got := e.join(carol, "Carol"); condition(got[0]) != "forbidden" {
+		t.Fatalf("banned carol entered: %v", got)
+	}
+	alice.take(t)
+
+	// Members-only: bob, no member, is removed with 322.
+	e.configure(alice, "muc#roomconfig_membersonly", "1")
+	if s := summaries(bob.take(t)); !slices.Equal(s, []string{"presence /Bob unavailable [322 110] none/none"}) {
+		t.Fatalf("bob got %q", s)
+	}
+
+	// Destroyed: alice is told, and the room is gone.
+	e.send(alice, `<iq type='set' id='d' to='%R'><query xmlns='`+nsMUC+`#owner'><destroy jid='new@conference.example.org'><reason>moved</reason></destroy></query></iq>`)
+	got := alice.take(t)
+	if len(got) != 2 || got[0].Attr("type") != "unavailable" || got[0].Child(nsUser, "x").Child(nsUser, "destroy").Attr("jid") != "new@conference.example.org" || got[1].Attr("type") != "result" {
+		t.Fatalf("destroy: %v", got)
+	}
+	e.send(bob, `<iq type='get' id='i' to='%R'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if c := condition(bob.last(t)); c != "item-not-found" {
+		t.Fatalf("destroyed room answered %q", c)
+	}
+}
