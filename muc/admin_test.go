@@ -13,7 +13,7 @@ func TestIQs(t *testing.T) {
 	const admin, owner = `<query xmlns='` + nsMUC + `#admin'>`, `<query xmlns='` + nsMUC + `#owner'>`
 	tests := []struct {
 		name, from, iq, want string
-		contains           []string
+		contains             []string
 	}{
 		{"service info", "carol", `<iq type='get' id='q' to='conference.example.org'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "", []string{`category="conference"`, `type="text"`, `var="` + nsMUC + `"`}},
 		{"service items: public rooms", "carol", `<iq type='get' id='q' to='conference.example.org'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "", []string{`jid="` + room + `"`, `name="Tea"`}},

@@ -3,7 +3,6 @@ package muc_test
 import (
 	"strings"
 	"testing"
-
 )
 
 // TestMessageErrors: what the room refuses (§7.4, §7.5, §8.1), each with
@@ -138,4 +137,3 @@ func TestPrivateMessagesAndInvitations(t *testing.T) {
 		t.Fatalf("inviter got %v", got)
 	}
 }
-
