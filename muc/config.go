@@ -31,8 +31,8 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: on, conference.<domain>, 1000
-// rooms of at most 200 occupants, nicks of up to 64 bytes, 20 messages
-// of history.
+// rooms of at most 200 occupants, nicks of up to 64 bytes, 50 messages
+// kept for the history, 20 of them sent by default.
 func DefaultConfig() Config {
 	return Config{
 		Enabled:                true,

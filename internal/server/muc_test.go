@@ -1,11 +1,18 @@
 package server_test
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/muc"
+	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
 const (
@@ -169,4 +176,122 @@ func TestMUCRoomLifecycle(t *testing.T) {
 	// carol's session ends: alice sees her leave.
 	carol.Close()
 	wantPresence(t, alice, room+"/Carol", "unavailable", "", "none/none carol@localhost/desk")
+}
+
+// TestMUCPersistentRoomRestart: on SQLite, a persistent room's
+// configuration, subject and affiliations survive a restart, and its
+// archive too: after it, bob enters the existing room (no 201), gets the
+// subject, reads the earlier message from the room's archive; banned
+// carol stays out; the room is listed publicly with its name.
+func TestMUCPersistentRoomRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "skald.db")
+	open := func() *testServer {
+		st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return startServer(t, st, nil)
+	}
+	s := open()
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<presence to='` + room + `/Al'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantPresence(t, alice, room+"/Al", "", "100 170 201 110", "owner/moderator alice@localhost/phone")
+	wantSubject(t, alice)
+	if cond, el := ask(t, alice, "o1", `<iq type='set' id='o1' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field><field var='muc#roomconfig_persistentroom'><value>1</value></field><field var='muc#roomconfig_roomname'><value>Tea room</value></field></x></query></iq>`); cond != "result" {
+		t.Fatalf("configure: %s", el)
+	}
+	if cond, el := ask(t, alice, "b1", `<iq type='set' id='b1' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' jid='carol@localhost'/></query></iq>`); cond != "result" {
+		t.Fatalf("ban: %s", el)
+	}
+	alice.Send(`<message to='` + room + `' type='groupchat'><subject>Tea</subject></message>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Child("", "subject") != nil })
+	alice.Send(`<message to='` + room + `' type='groupchat'><body>before the restart</body></message>`)
+	alice.Expect(isMessageWithBody("before the restart"))
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open()
+	bob := login(t, s, "bob", "laptop")
+	_, items := ask(t, bob, "d1", `<iq type='get' id='d1' to='conference.localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`)
+	if !strings.Contains(items.String(), `jid="`+room+`"`) || !strings.Contains(items.String(), `name="Tea room"`) {
+		t.Fatalf("public rooms after the restart: %s", items)
+	}
+	bob.Send(`<presence to='` + room + `/Bob'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantPresence(t, bob, room+"/Bob", "", "100 170 110", "none/participant bob@localhost/laptop")
+	if subj := bob.Next(); subj.ChildText("", "subject") != "Tea" || subj.Attr("from") != room+"/Al" {
+		t.Fatalf("subject after the restart: %s", subj)
+	}
+	bob.Send(`<iq type='set' id='q1' to='` + room + `'><query xmlns='urn:xmpp:mam:2'/></iq>`)
+	// The subject change is archived first, then the message.
+	bob.Next()
+	if res := bob.Next(); !strings.Contains(res.String(), "before the restart") || res.Attr("from") != room {
+		t.Fatalf("room archive after the restart: %s", res)
+	}
+	carol := login(t, s, "carol", "desk")
+	carol.Send(`<presence to='` + room + `/Carol' id='j'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantErrorCond(t, carol.Next(), "forbidden")
+}
+
+// TestMUCConfig: the [muc] section is decoded and validated, unknown keys
+// are rejected, skald.example.toml shows the defaults, and enabled =
+// false leaves the service out.
+func TestMUCConfig(t *testing.T) {
+	load := func(src string) (server.ModuleConfig, error) {
+		path := filepath.Join(t.TempDir(), "skald.toml")
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return server.DecodeModuleConfig(cfg)
+	}
+	m, err := load("[muc]\ndomain = \"chat\"\nmax_occupants = 10\n")
+	if err != nil || m.MUC.Domain != "chat" || m.MUC.MaxOccupants != 10 || m.MUC.MaxRooms != 1000 {
+		t.Fatalf("decoded %+v, %v", m.MUC, err)
+	}
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tail, _ := strings.Cut(string(example), "# [muc]\n")
+	section, _, _ := strings.Cut(tail, "\n\n")
+	var lines []string
+	for _, l := range strings.Split("# [muc]\n"+section, "\n") {
+		if strings.HasPrefix(l, "# [") || strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	if m, err := load(strings.Join(lines, "\n")); err != nil || m.MUC != muc.DefaultConfig() || len(lines) != 8 {
+		t.Errorf("skald.example.toml's [muc] %q gives %+v, %v; want the defaults", lines, m.MUC, err)
+	}
+	for _, src := range []string{
+		"[muc]\nmax_room = 3\n",
+		"[muc]\ndomain = \"a@b\"\n",
+		"[muc]\nmax_occupants = 0\n",
+		"[muc]\nhistory_messages = 5\ndefault_history_messages = 6\n",
+	} {
+		if _, err := load(src); err == nil {
+			t.Errorf("%q accepted", src)
+		}
+	}
+
+	// Off: no service domain, and the server's items list none.
+	path := filepath.Join(t.TempDir(), "skald.toml")
+	if err := os.WriteFile(path, []byte("[muc]\nenabled = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := login(t, startServerConfig(t, cfg, nil, nil), "alice", "phone")
+	if _, items := ask(t, alice, "d1", `<iq type='get' id='d1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`); strings.Contains(items.String(), "conference") {
+		t.Fatalf("server items with the service off: %s", items)
+	}
+	if cond, _ := ask(t, alice, "d2", `<iq type='get' id='d2' to='conference.localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`); cond != "remote-server-not-found" {
+		t.Fatalf("service off answered %s", cond)
+	}
 }
