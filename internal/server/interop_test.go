@@ -149,3 +149,9 @@ func TestInteropDirectTLS(t *testing.T) { runInterop(t, "direct_tls.py") }
 // XEP-0049 plugin stores XEP-0048 bookmarks that the other resource
 // reads, and that another user may not.
 func TestInteropVCardPrivate(t *testing.T) { runInterop(t, "vcard_private.py") }
+
+// TestInteropMUC: slixmpp's XEP-0045 plugin creates a room, accepts the
+// instant room, enters from a second account and exchanges a groupchat
+// message carrying the room's stanza-id; its XEP-0313 plugin finds the
+// message in the room's archive under that id.
+func TestInteropMUC(t *testing.T) { runInterop(t, "muc.py") }
