@@ -129,15 +129,14 @@ func (m *Module) occupantIQ(iq *router.IQ) (*xml.Element, error) {
 // admin and owner protocols.
 func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	p := iq.Payload
-	var after func()
 	rm := m.lockRoom(iq.To.Bare())
 	if rm == nil {
 		return nil, stanza.E(stanza.ItemNotFound, "no such room")
 	}
+	locked := true
 	defer func() {
-		rm.mu.Unlock()
-		if after != nil {
-			after()
+		if locked {
+			rm.mu.Unlock()
 		}
 	}()
 	o := rm.bySession[iq.From]
@@ -161,7 +160,7 @@ func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error
 		// The query reads the store only: the room need not stay locked,
 		// and must not, or a long query would hold up the room.
 		rm.mu.Unlock()
-		defer rm.mu.Lock()
+		locked = false
 		return m.archive.QueryRoom(ctx, iq, rm.jid)
 	case p.Is(NSOwner, "query"):
 		return m.ownerIQLocked(rm, o, iq)

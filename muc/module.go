@@ -76,8 +76,7 @@ func (*Module) SessionBound(_ context.Context, s *router.Session) {
 // never keep ghosts.
 func (m *Module) SessionEnded(ctx context.Context, s *router.Session) {
 	for _, rj := range joinedOf(s).list() {
-		if rm := m.lookup(rj); rm != nil {
-			rm.mu.Lock()
+		if rm := m.lockRoom(rj); rm != nil {
 			if o := rm.bySession[s.JID()]; o != nil {
 				m.leaveLocked(rm, o, s, nil)
 			}

@@ -34,6 +34,8 @@ func TestLayering(t *testing.T) {
 		"websocket":        {"c2s", "internal/xml", "stream"},
 		"internal/loadgen": {"internal/xml", "jid"},
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
+		// muc extends mam: its rooms' archives (XEP-0313 MUC archives).
+		"muc": append([]string{"router", "mam"}, low...),
 		// The feature modules' test harness: test-only, but above router.
 		"internal/routertest": {"router", "internal/xml", "jid", "stanza", "storage", "storage/memory"},
 	}
