@@ -2,6 +2,7 @@ package muc_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
@@ -17,12 +18,13 @@ func TestEnterErrors(t *testing.T) {
 		long += "n"
 	}
 	tests := []struct {
-		name   string
-		tweak  func(*muc.Config)
-		fields []string                  // room configuration; nil: alice leaves it locked
-		setup  func(e *env, alice *user) // after creating
-		join   string
-		want   string
+		name    string
+		tweak   func(*muc.Config)
+		fields  []string                  // room configuration; nil: alice leaves it locked
+		setup   func(e *env, alice *user) // after creating
+		join    string
+		want    string
+		errType string // checked if set
 	}{
 		{name: "no nick", fields: []string{}, join: `<presence to='%R'><x xmlns='` + nsMUC + `'/></presence>`, want: "jid-malformed"},
 		{name: "nick too long", fields: []string{}, join: `<presence to='%R/` + long + `'/>`, want: "not-acceptable"},
@@ -35,7 +37,7 @@ func TestEnterErrors(t *testing.T) {
 		{name: "wrong password", fields: []string{"muc#roomconfig_passwordprotectedroom", "1", "muc#roomconfig_roomsecret", "pw"}, join: `<presence to='%R/C'><x xmlns='` + nsMUC + `'><password>no</password></x></presence>`, want: "not-authorized"},
 		{name: "right password", fields: []string{"muc#roomconfig_passwordprotectedroom", "1", "muc#roomconfig_roomsecret", "pw"}, join: `<presence to='%R/C'><x xmlns='` + nsMUC + `'><password>pw</password></x></presence>`, want: ""},
 		{name: "nick taken", fields: []string{}, join: `<presence to='%R/Al'/>`, want: "conflict"},
-		{name: "room full", fields: []string{"muc#roomconfig_maxusers", "1"}, join: `<presence to='%R/C'/>`, want: "service-unavailable"},
+		{name: "room full", fields: []string{"muc#roomconfig_maxusers", "1"}, join: `<presence to='%R/C'/>`, want: "service-unavailable", errType: "wait"},
 		{name: "too many rooms", tweak: func(c *muc.Config) { c.MaxRooms = 1 }, fields: []string{}, join: `<presence to='other@conference.example.org/C'/>`, want: "not-allowed"},
 	}
 	for _, tc := range tests {
@@ -61,6 +63,12 @@ func TestEnterErrors(t *testing.T) {
 			}
 			if len(got) != 1 || condition(got[0]) != tc.want {
 				t.Fatalf("got %v, want one %s error", got, tc.want)
+			}
+			if typ := got[0].Child("", "error").Attr("type"); tc.errType != "" && typ != tc.errType {
+				t.Fatalf("error type %s, want %s", typ, tc.errType)
+			}
+			if from := got[0].Attr("from"); !strings.HasPrefix(from, "room@") && !strings.HasPrefix(from, "other@") {
+				t.Fatalf("error from %s, want the occupant JID asked for", from)
 			}
 			// Nobody saw carol enter.
 			if seen := alice.take(t); len(seen) != 0 {

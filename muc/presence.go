@@ -132,12 +132,12 @@ func (m *Module) mayEnter(rm *room, aff string, bare jid.JID, nick string, x *xm
 		return stanza.E(stanza.Forbidden, "you are banned from this room") // §7.2.8
 	case rm.cfg.MembersOnly && affRank[aff] < affRank[affMember]:
 		return stanza.E(stanza.RegistrationRequired, "this room is members-only") // §7.2.7
-	case rm.cfg.Password != "" && aff != affOwner && x.ChildText(NS, "password") != rm.cfg.Password:
+	case rm.cfg.Password != "" && x.ChildText(NS, "password") != rm.cfg.Password:
 		return stanza.E(stanza.NotAuthorized, "a password is required") // §7.2.6
 	case o != nil && o.bare != bare:
 		return stanza.E(stanza.ConflictCond, "that nickname is in use") // §7.2.9
 	case o == nil && len(rm.occupants) >= rm.cfg.MaxUsers && affRank[aff] < affRank[affAdmin]:
-		return stanza.E(stanza.ServiceUnavailable, "the room is full") // §7.2.10
+		return &stanza.Error{Type: stanza.Wait, Condition: stanza.ServiceUnavailable, Text: "the room is full"} // §7.2.10
 	}
 	return nil
 }
