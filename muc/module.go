@@ -85,6 +85,13 @@ func (m *Module) SessionEnded(ctx context.Context, s *router.Session) {
 	}
 }
 
+// SessionUnavailable implements router.UnavailabilityObserver: a session
+// that sends broadcast unavailable presence leaves its rooms too (RFC 6121
+// §4.6.3: the recipients of its directed presence learn it is gone).
+func (m *Module) SessionUnavailable(ctx context.Context, s *router.Session) {
+	m.SessionEnded(ctx, s)
+}
+
 // lookup returns an existing room, nil if none.
 func (m *Module) lookup(room jid.JID) *room {
 	m.mu.Lock()

@@ -204,6 +204,14 @@ type AvailabilityObserver interface {
 	SessionAvailable(ctx context.Context, s *Session)
 }
 
+// UnavailabilityObserver learns when a bound session sends broadcast
+// unavailable presence (RFC 6121 §4.5.2): the services it is present at
+// (MUC rooms), which presence's directed-presence bookkeeping does not
+// reach, treat it as gone (§4.6.3).
+type UnavailabilityObserver interface {
+	SessionUnavailable(ctx context.Context, s *Session)
+}
+
 // Service is a module that hosts service domains of its own (XEP-0045's
 // conference.example.com; components later). Every stanza a local client
 // addresses to such a domain or to a JID on it (room@service,

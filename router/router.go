@@ -48,6 +48,7 @@ type Router struct {
 	presence  PresenceHandler
 	sessObs   []SessionObserver
 	availObs  []AvailabilityObserver
+	unavail   []UnavailabilityObserver
 	services  map[string]Service // hosted service domain -> its module
 
 	mu       sync.RWMutex                   // guards sessions only; never held across calls out
@@ -111,6 +112,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(AvailabilityObserver); ok {
 			r.availObs = append(r.availObs, x)
+		}
+		if x, ok := m.(UnavailabilityObserver); ok {
+			r.unavail = append(r.unavail, x)
 		}
 		if x, ok := m.(Service); ok {
 			for _, d := range x.ServiceDomains() {
@@ -229,6 +233,14 @@ func (r *Router) Sessions(bare string) []*Session {
 func (r *Router) NotifyAvailable(ctx context.Context, s *Session) {
 	for _, o := range r.availObs {
 		o.SessionAvailable(ctx, s)
+	}
+}
+
+// NotifyUnavailable is called by the presence module when a session sends
+// broadcast unavailable presence.
+func (r *Router) NotifyUnavailable(ctx context.Context, s *Session) {
+	for _, o := range r.unavail {
+		o.SessionUnavailable(ctx, s)
 	}
 }
 

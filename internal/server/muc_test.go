@@ -295,3 +295,20 @@ func TestMUCConfig(t *testing.T) {
 		t.Fatalf("service off answered %s", cond)
 	}
 }
+
+// TestMUCBroadcastUnavailableLeaves: a client that sends broadcast
+// unavailable presence, its stream still open, leaves its rooms (RFC 6121
+// §4.6.3), so the room keeps no ghost.
+func TestMUCBroadcastUnavailableLeaves(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice, bob := login(t, s, "alice", "phone"), login(t, s, "bob", "laptop")
+	alice.Send(`<presence to='` + room + `/Al'/>`) // groupchat 1.0: an instant room
+	wantPresence(t, alice, room+"/Al", "", "100 170 201 110", "owner/moderator alice@localhost/phone")
+	wantSubject(t, alice)
+	bob.Send(`<presence/>`)
+	bob.Send(`<presence to='` + room + `/Bob'/>`)
+	wantPresence(t, alice, room+"/Bob", "", "", "none/participant bob@localhost/laptop")
+	bob.Send(`<presence type='unavailable'/>`)
+	wantPresence(t, alice, room+"/Bob", "unavailable", "", "none/none bob@localhost/laptop")
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("from") == room+"/Bob" && e.Attr("type") == "unavailable" })
+}
