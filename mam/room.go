@@ -80,5 +80,18 @@ func (m *Module) QueryRoom(ctx context.Context, iq *router.IQ, room jid.JID) (*x
 	return nil, stanza.E(stanza.FeatureNotImplemented, fmt.Sprintf("%s on a room archive", iq.Payload.Local))
 }
 
+// PurgeRoom deletes a room's whole archive: a room that is destroyed, or
+// a temporary one that ends, takes its history with it, so that a new
+// room of the same name never shows it.
+func (m *Module) PurgeRoom(ctx context.Context, room jid.JID) error {
+	if _, err := m.store.PurgeArchive(ctx, room.Bare().String(), "", time.Time{}); err != nil {
+		return fmt.Errorf("mam: purging room archive: %w", err)
+	}
+	m.cmu.Lock()
+	delete(m.counts, room.Bare().String())
+	m.cmu.Unlock()
+	return nil
+}
+
 // IsQuery reports whether an iq payload is one QueryRoom serves.
 func IsQuery(payload *xml.Element) bool { return payload.Is(NS, "query") }

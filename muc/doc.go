@@ -12,7 +12,8 @@
 // several resources of one account may share a nick; nick changes (303);
 // groupchat messages (§7.4) with <stanza-id by='room'/> and XEP-0421
 // occupant ids, stored once in the room's archive through package mam,
-// which this package extends (ARCHITECTURE.md); discussion history
+// which this package extends (ARCHITECTURE.md), and purged when the room
+// ends (destroyed, or temporary and empty); discussion history
 // (§7.2.15) with XEP-0203 delays; the subject (§8.1); private messages
 // (§7.5); kick, ban, voice and affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;

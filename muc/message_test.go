@@ -137,3 +137,28 @@ func TestPrivateMessagesAndInvitations(t *testing.T) {
 		t.Fatalf("inviter got %v", got)
 	}
 }
+
+// TestEndedRoomTakesItsArchive: a temporary room that empties, and a
+// destroyed one, lose their archive, so that a new room of the same name
+// shows nothing of the old one.
+func TestEndedRoomTakesItsArchive(t *testing.T) {
+	for _, end := range []string{"leave", "destroy"} {
+		t.Run(end, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice := e.user("alice", "a")
+			e.create(alice)
+			e.send(alice, `<message to='%R' type='groupchat'><body>secret</body></message>`)
+			if n, _ := e.Store.CountArchive(bg, storageQuery(room), 0); n != 1 {
+				t.Fatalf("room archive holds %d items, want 1", n)
+			}
+			if end == "leave" {
+				e.send(alice, `<presence to='%R/Al' type='unavailable'/>`)
+			} else {
+				e.send(alice, `<iq type='set' id='d' to='%R'><query xmlns='`+nsMUC+`#owner'><destroy/></query></iq>`)
+			}
+			if n, _ := e.Store.CountArchive(bg, storageQuery(room), 0); n != 0 {
+				t.Fatalf("the ended room's archive holds %d items", n)
+			}
+		})
+	}
+}

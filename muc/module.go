@@ -141,9 +141,17 @@ func (m *Module) lockOrCreate(room jid.JID) (*room, bool, error) {
 	}
 }
 
-// removeLocked takes a room out of the table; rm.mu is held (room.mu
-// before Module.mu, see doc.go).
+// removeLocked ends a room: its archive is purged and it leaves the
+// table; rm.mu is held (room.mu before Module.mu, see doc.go). The purge
+// comes first, while the room is still in the table: a user entering a
+// new room of the same name waits on rm.mu until it is done, so the purge
+// never takes the new room's messages.
 func (m *Module) removeLocked(rm *room) {
+	if m.archive != nil {
+		if err := m.archive.PurgeRoom(context.Background(), rm.jid); err != nil {
+			m.log.Error("muc: purging the archive of an ended room failed", "room", rm.jid.String(), "err", err)
+		}
+	}
 	rm.gone = true
 	m.mu.Lock()
 	if m.rooms[rm.jid.String()] == rm {
