@@ -109,7 +109,7 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 				return
 			}
 			target.role = role
-			m.broadcastPresence(rm, target, jid.JID{}, nil)
+			m.broadcastPresence(rm, target, nil)
 		}, nil
 	}
 	aff := it.Attr("affiliation")
@@ -148,7 +148,7 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 				m.removeOccupantLocked(rm, o, []string{statusAffChange}, actorElement(actor, rm), reasonElement(reason)) // §9.4
 			default:
 				o.role = rm.defaultRole(aff)
-				m.broadcastPresence(rm, o, jid.JID{}, nil)
+				m.broadcastPresence(rm, o, nil)
 			}
 		}
 	}, nil

@@ -115,3 +115,31 @@ func TestModeration(t *testing.T) {
 		t.Fatalf("destroyed room answered %q", c)
 	}
 }
+
+// TestKickMultiSession: a kicked nick's every session is told (307, 110),
+// each with its own real JID, and the others see the nick leave once.
+func TestKickMultiSession(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, phone, laptop := e.user("alice", "a"), e.user("bob", "phone"), e.user("bob", "laptop")
+	e.create(alice)
+	e.join(phone, "Bob")
+	e.join(laptop, "Bob")
+	alice.take(t)
+	e.send(alice, `<iq type='set' id='k' to='%R'><query xmlns='`+nsMUC+`#admin'><item nick='Bob' role='none'/></query></iq>`)
+	for _, u := range []*user{phone, laptop} {
+		got := u.take(t)
+		if s := summaries(got); !slices.Equal(s, []string{"presence /Bob unavailable [307 110] none/none"}) {
+			t.Fatalf("%s got %q", u.s.JID(), s)
+		}
+		if j := got[0].Child(nsUser, "x").Child(nsUser, "item").Attr("jid"); j != u.s.JID().String() {
+			t.Errorf("%s told of %s", u.s.JID(), j)
+		}
+	}
+	if s := summaries(alice.take(t)[:1]); !slices.Equal(s, []string{"presence /Bob unavailable [307] none/none"}) {
+		t.Fatalf("alice got %q", s)
+	}
+	e.send(phone, `<message to='%R' type='groupchat'><body>still here?</body></message>`)
+	if c := condition(phone.last(t)); c != "not-acceptable" {
+		t.Fatalf("kicked occupant's message: %q", c)
+	}
+}

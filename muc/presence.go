@@ -45,7 +45,7 @@ func (m *Module) handlePresence(ctx context.Context, s *router.Session, st *xml.
 			defer rm.mu.Unlock()
 			if o.nick == nick {
 				o.sessions[s.JID()] = presencePayload(st)
-				m.broadcastPresence(rm, o, s.JID(), nil)
+				m.broadcastPresence(rm, o, nil)
 				return nil
 			}
 			return m.changeNickLocked(rm, o, s, nick, st)
@@ -165,13 +165,13 @@ func (m *Module) changeNickLocked(rm *room, o *occupant, s *router.Session, nick
 	delete(rm.occupants, o.nick)
 	o.nick = nick
 	rm.occupants[nick] = o
-	m.broadcastPresence(rm, o, s.JID(), nil)
+	m.broadcastPresence(rm, o, nil)
 	return nil
 }
 
 // broadcastPresence sends o's current presence to every occupant; o's
 // own sessions get status 110 too.
-func (m *Module) broadcastPresence(rm *room, o *occupant, _ jid.JID, codes []string) {
+func (m *Module) broadcastPresence(rm *room, o *occupant, codes []string) {
 	for _, v := range rm.sortedOccupants() {
 		c := codes
 		if v == o {
@@ -186,8 +186,8 @@ func (m *Module) broadcastPresence(rm *room, o *occupant, _ jid.JID, codes []str
 // leaveLocked takes one session of o out of the room (§7.14): it gets
 // unavailable self-presence; when o has no session left, every other
 // occupant sees o leave. An empty room that is not persistent is removed.
-// s may be nil or an ended session; payload is the leaving presence's
-// children (status text), nil if none.
+// s may be an ended session; payload is the leaving presence's children
+// (status text), nil if none.
 func (m *Module) leaveLocked(rm *room, o *occupant, s *router.Session, payload *xml.Element) {
 	full := s.JID()
 	last := o.sessions[full]
@@ -244,6 +244,7 @@ func (m *Module) removeOccupantLocked(rm *room, o *occupant, codes []string, ext
 		p := m.presenceFor(rm, o, o, true, append(append([]string(nil), codes...), statusSelf))
 		markUnavailable(p)
 		addToItem(p, extra)
+		p.Child(NSUser, "x").Child(NSUser, "item").SetAttr("jid", full.String()) // each session its own
 		m.send(full, p)
 		delete(rm.bySession, full)
 		if s := m.r.Session(full); s != nil {
