@@ -143,3 +143,30 @@ func TestKickMultiSession(t *testing.T) {
 		t.Fatalf("kicked occupant's message: %q", c)
 	}
 }
+
+// TestConfigChangeNotice: occupants of a configured room learn that the
+// configuration changed (104) and, when it touches their privacy, how
+// (171 logging off, 173 semi-anonymous); a non-moderator then no longer
+// sees real JIDs.
+func TestConfigChangeNotice(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
+	e.create(alice)
+	e.join(bob, "Bob")
+	e.configure(alice, "muc#roomconfig_whois", "moderators", "muc#roomconfig_enablearchiving", "0")
+	note := bob.last(t)
+	var codes []string
+	for _, s := range note.Child(nsUser, "x").ChildrenNamed(nsUser, "status") {
+		codes = append(codes, s.Attr("code"))
+	}
+	if note.Attr("from") != room || !slices.Equal(codes, []string{"104", "171", "173"}) {
+		t.Fatalf("notice %s, codes %v", note, codes)
+	}
+	got := e.join(carol, "Carol")
+	if j := got[0].Child(nsUser, "x").Child(nsUser, "item").Attr("jid"); j != "" {
+		t.Fatalf("carol sees alice's real JID %s in a semi-anonymous room", j)
+	}
+	if s := summary(got[2]); s != "presence /Carol available [110] none/participant" {
+		t.Fatalf("carol's self-presence %q: no 100 or 170 in a semi-anonymous, unlogged room", s)
+	}
+}

@@ -43,6 +43,9 @@ func (m *Module) handleIQ(ctx context.Context, s *router.Session, st *xml.Elemen
 	if err != nil {
 		return err
 	}
+	if reply == nil {
+		return stanza.E(stanza.InternalServerError, "") // never: one reply per iq
+	}
 	reply.SetAttr("id", st.Attr("id"))
 	reply.SetAttr("from", to.String())
 	m.send(s.JID(), reply)

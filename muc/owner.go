@@ -44,7 +44,7 @@ func (m *Module) ownerIQLocked(rm *room, _ *occupant, iq *router.IQ) (*xml.Eleme
 	if err != nil {
 		return nil, err
 	}
-	wasLocked := rm.locked
+	wasLocked, old := rm.locked, rm.cfg
 	rm.cfg, rm.locked = cfg, false
 	if cfg.MembersOnly {
 		// Non-members leave a room made members-only (§9.3, status 322).
@@ -55,9 +55,13 @@ func (m *Module) ownerIQLocked(rm *room, _ *occupant, iq *router.IQ) (*xml.Eleme
 		}
 	}
 	if !wasLocked {
-		// §10.2.1: occupants learn that the configuration changed.
-		note := xml.New(nsClient, "message", "from", rm.jid.String(), "type", "groupchat").
-			Append(xml.New(NSUser, "x").Append(xml.New(NSUser, "status", "code", "104")))
+		// §10.2.1: occupants learn that the configuration changed, and
+		// how, when it concerns their privacy (status codes 170-173).
+		x := xml.New(NSUser, "x").Append(xml.New(NSUser, "status", "code", "104"))
+		for _, c := range configChangeCodes(old, cfg) {
+			x.Append(xml.New(NSUser, "status", "code", c))
+		}
+		note := xml.New(nsClient, "message", "from", rm.jid.String(), "type", "groupchat").Append(x)
 		for _, o := range rm.sortedOccupants() {
 			for _, sj := range o.order {
 				m.send(sj, note.Clone())
@@ -211,4 +215,18 @@ func boolValue(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// configChangeCodes returns the status codes that announce a privacy
+// related configuration change (§10.2.1): logging on (170) or off (171),
+// the room now non-anonymous (172) or semi-anonymous (173).
+func configChangeCodes(old, cfg roomConfig) []string {
+	var codes []string
+	if old.Archiving != cfg.Archiving {
+		codes = append(codes, map[bool]string{true: statusLogging, false: "171"}[cfg.Archiving])
+	}
+	if old.WhoisAnyone != cfg.WhoisAnyone {
+		codes = append(codes, map[bool]string{true: "172", false: "173"}[cfg.WhoisAnyone])
+	}
+	return codes
 }
