@@ -18,7 +18,10 @@ func (m *Module) handleIQ(ctx context.Context, s *router.Session, st *xml.Elemen
 	switch typ {
 	case stanza.TypeGet, stanza.TypeSet:
 	case stanza.TypeResult, stanza.TypeError:
-		return nil
+		if to.IsFull() {
+			m.forwardResponse(s, st, to)
+		}
+		return nil // the service itself asks nothing
 	default:
 		return stanza.E(stanza.BadRequest, "bad iq type")
 	}
@@ -36,7 +39,10 @@ func (m *Module) handleIQ(ctx context.Context, s *router.Session, st *xml.Elemen
 	case to.Local() == "":
 		reply, err = m.serviceIQ(iq)
 	case to.IsFull():
-		reply, err = m.occupantIQ(iq)
+		reply, err = m.occupantIQ(ctx, iq)
+		if err == nil && reply == nil {
+			return nil // passed on: the target's answer comes back through forwardResponse
+		}
 	default:
 		reply, err = m.roomIQ(ctx, iq)
 	}
@@ -104,28 +110,6 @@ func (m *Module) publicRooms(service string) *xml.Element {
 		q.Append(it)
 	}
 	return q
-}
-
-// occupantIQ answers iqs to an occupant JID: XEP-0410 self-pings (and a
-// ping to another occupant, answered by the room on its behalf); the
-// service does not pass other iqs between occupants.
-func (m *Module) occupantIQ(iq *router.IQ) (*xml.Element, error) {
-	rm := m.lockRoom(iq.To.Bare())
-	if rm == nil {
-		return nil, stanza.E(stanza.NotAcceptable, "not in this room") // XEP-0410 §3
-	}
-	defer rm.mu.Unlock()
-	o := rm.bySession[iq.From]
-	if o == nil {
-		return nil, stanza.E(stanza.NotAcceptable, "not in this room") // XEP-0410 §3
-	}
-	if iq.Type() == stanza.TypeGet && iq.Payload.Is(nsPing, "ping") {
-		if rm.occupants[iq.To.Resource()] == nil {
-			return nil, stanza.E(stanza.ItemNotFound, "no such occupant")
-		}
-		return stanza.Result(iq.Stanza), nil
-	}
-	return nil, stanza.E(stanza.ServiceUnavailable, "")
 }
 
 // roomIQ answers iqs to a room: disco, ping, the room's archive, and the

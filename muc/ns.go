@@ -10,6 +10,7 @@ const (
 	nsDiscoItems = "http://jabber.org/protocol/disco#items"
 	nsData       = "jabber:x:data"
 	nsPing       = "urn:xmpp:ping"
+	nsVCard      = "vcard-temp"
 	nsDelay      = "urn:xmpp:delay"
 	nsSID        = "urn:xmpp:sid:0"
 	nsOccupantID = "urn:xmpp:occupant-id:0"

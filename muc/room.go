@@ -56,6 +56,11 @@ type room struct {
 	history   []historyItem // oldest first, at most Config.HistoryMessages
 	subject   string
 	subjectBy string // nick that set the subject, "" for the room
+	// pending holds the iqs passed between occupants (forward.go), by
+	// the room's id; pendingOrder their ids, oldest first (answered ones
+	// are skipped when the oldest is dropped).
+	pending      map[string]pendingIQ
+	pendingOrder []string
 }
 
 // occupant is one nick in a room: one account, with one or more sessions

@@ -423,6 +423,41 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	return stanza.E(stanza.ServiceUnavailable, "")
 }
 
+// AnswerIQ answers an iq get or set addressed to a local account's bare
+// JID on behalf of a service module, as routeIQ would answer a client's:
+// the account must exist, the iq filters (blocking) run, and the handler
+// registered for the payload and ToAccount answers, with no session. A
+// MUC room uses it to pass an occupant's vCard request on to the account
+// behind another occupant. The reply is the caller's to address and send.
+func (r *Router) AnswerIQ(ctx context.Context, st *xml.Element, from, to jid.JID) (*xml.Element, error) {
+	payloads := st.Elements()
+	if len(payloads) != 1 {
+		return nil, stanza.E(stanza.BadRequest, "iq get/set must have exactly one child")
+	}
+	to = to.Bare()
+	ok, err := r.users.UserExists(ctx, to.String())
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !r.domains[to.Domain()] {
+		return nil, stanza.E(stanza.ServiceUnavailable, "")
+	}
+	if err := r.filterIQ(ctx, st, from, to); err != nil {
+		return nil, err
+	}
+	p := payloads[0]
+	for _, route := range r.iq[iqKey{st.Attr("type"), p.Space, p.Local}] {
+		if route.targets&ToAccount != 0 {
+			reply, err := route.h.HandleIQ(ctx, &IQ{Stanza: st, Payload: p, From: from, To: to})
+			if err == nil && reply == nil {
+				err = stanza.E(stanza.InternalServerError, "")
+			}
+			return reply, err
+		}
+	}
+	return nil, stanza.E(stanza.ServiceUnavailable, "")
+}
+
 // filterIQ runs the IQ filters over an iq between two local accounts.
 func (r *Router) filterIQ(ctx context.Context, st *xml.Element, from, to jid.JID) error {
 	if from.Bare() == to.Bare() {

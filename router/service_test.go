@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
@@ -81,4 +82,31 @@ func errorConditionOf(t *testing.T, raw string) string {
 		}
 	}
 	return ""
+}
+
+// TestAnswerIQ: a service has an iq to an account's bare JID answered by
+// the handler registered for it, without a session; an account that does
+// not exist, or a payload no handler takes, is service-unavailable.
+func TestAnswerIQ(t *testing.T) {
+	env := routertest.New(t, "alice@example.org")
+	env.Router.HandleIQ("get", "urn:test", "q", router.ToAccount, router.IQHandlerFunc(func(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+		if iq.Session != nil || iq.To.String() != "alice@example.org" || iq.From.String() != "bob@example.org/b" {
+			t.Errorf("handler got session %v, to %s, from %s", iq.Session, iq.To, iq.From)
+		}
+		return stanza.Result(iq.Stanza), nil
+	}))
+	ctx := context.Background()
+	from := jid.MustParse("bob@example.org/b")
+	iq := routertest.Parse(t, `<iq type='get' id='1'><q xmlns='urn:test'/></iq>`)
+	if reply, err := env.Router.AnswerIQ(ctx, iq, from, jid.MustParse("alice@example.org/x")); err != nil || reply.Attr("type") != "result" {
+		t.Fatalf("AnswerIQ = %v, %v", reply, err)
+	}
+	for _, tc := range []struct{ to, iq string }{
+		{"nobody@example.org", `<iq type='get' id='2'><q xmlns='urn:test'/></iq>`},
+		{"alice@example.org", `<iq type='get' id='3'><other xmlns='urn:test'/></iq>`},
+	} {
+		if _, err := env.Router.AnswerIQ(ctx, routertest.Parse(t, tc.iq), from, jid.MustParse(tc.to)); !errors.Is(err, stanza.E(stanza.ServiceUnavailable, "")) {
+			t.Errorf("AnswerIQ to %s: %v, want service-unavailable", tc.to, err)
+		}
+	}
 }
