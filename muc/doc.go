@@ -15,7 +15,9 @@
 // which this package extends (ARCHITECTURE.md), and purged when the room
 // ends (destroyed, or temporary and empty); discussion history
 // (§7.2.15) with XEP-0203 delays; the subject (§8.1); private messages
-// (§7.5); kick, ban, voice and affiliation lists (§8-9); the owner's
+// (§7.5) and iqs between occupants (passed on under the room's ids; a
+// vCard request is answered from the account behind the nick, through
+// router.AnswerIQ); kick, ban, voice and affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
 // mediated invitations (§7.8.2). Occupants are local sessions only (no
 // server-to-server).
@@ -30,6 +32,7 @@
 // taking Module.mu (a room removing itself) but never the reverse, and no
 // goroutine holds two rooms' locks. Under room.mu only Session.Send and
 // Router.SendTo (queue pushes, leaf locks) and the archive append are
-// called; routing through the router's message hooks (invitations) is done
-// after room.mu is released. joinedRooms.mu, per session, is a leaf.
+// called; routing through the router's message hooks (invitations), an
+// answer from the router's iq handlers (vCards) and archive queries are
+// done with room.mu released. joinedRooms.mu, per session, is a leaf.
 package muc
