@@ -93,5 +93,40 @@ func (m *Module) PurgeRoom(ctx context.Context, room jid.JID) error {
 	return nil
 }
 
+// RoomMessage is a message of a room's archive as the room sent it.
+type RoomMessage struct {
+	Stanza *xml.Element // from room@service/nick, without 'to' or the room's stanza-id
+	Stamp  time.Time
+	ID     string // archive id, for the stanza-id
+}
+
+// RoomHistory returns the newest messages with a body of a room's
+// archive, at most n, oldest first: a persistent room that starts again
+// shows them to newcomers as its discussion history (XEP-0045 §7.2.15).
+// Items that cannot be read are skipped.
+func (m *Module) RoomHistory(ctx context.Context, room jid.JID, n int) ([]RoomMessage, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	// Subject changes are archived too but are no history: ask for a few
+	// more than n and keep the messages with a body.
+	page, err := m.store.QueryArchive(ctx, storage.ArchiveQuery{Owner: room.Bare().String(), Last: true, Limit: 2 * n})
+	if err != nil {
+		return nil, fmt.Errorf("mam: room history: %w", err)
+	}
+	var out []RoomMessage
+	for _, it := range page.Messages {
+		st, err := decodeStanza(it.Stanza)
+		if err != nil || st.Child(st.Space, "body") == nil {
+			continue
+		}
+		out = append(out, RoomMessage{Stanza: st, Stamp: it.Stamp, ID: m.ids.encode(it.ID)})
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
+}
+
 // IsQuery reports whether an iq payload is one QueryRoom serves.
 func IsQuery(payload *xml.Element) bool { return payload.Is(NS, "query") }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/storage"
 )
@@ -51,9 +52,29 @@ func (m *Module) Load(ctx context.Context) error {
 				rm.setAffiliation(b.Bare(), aff)
 			}
 		}
+		m.loadHistory(ctx, rm)
 		m.rooms[j.String()] = rm
 	}
 	return nil
+}
+
+// loadHistory gives a room read back from the store the discussion
+// history it had, from its archive. A failure is logged: the room starts
+// without history, and its archive stays readable.
+func (m *Module) loadHistory(ctx context.Context, rm *room) {
+	if m.archive == nil || m.cfg.HistoryMessages == 0 {
+		return
+	}
+	msgs, err := m.archive.RoomHistory(ctx, rm.jid, m.cfg.HistoryMessages)
+	if err != nil {
+		m.log.Error("muc: reading room history failed", "room", rm.jid.String(), "err", err)
+		return
+	}
+	for _, msg := range msgs {
+		st := msg.Stanza
+		st.Append(xml.New(nsSID, "stanza-id", "by", rm.jid.String(), "id", msg.ID))
+		rm.history = append(rm.history, historyItem{msg: st, stamp: msg.Stamp, size: len(st.String())})
+	}
 }
 
 // persistLocked saves a persistent, configured room, or forgets a stored

@@ -181,7 +181,8 @@ func TestMUCRoomLifecycle(t *testing.T) {
 // TestMUCPersistentRoomRestart: on SQLite, a persistent room's
 // configuration, subject and affiliations survive a restart, and its
 // archive too: after it, bob enters the existing room (no 201), gets the
-// subject, reads the earlier message from the room's archive; banned
+// earlier message as history (read back from the archive) and the
+// subject, and finds the message in the room's archive; banned
 // carol stays out; the room is listed publicly with its name.
 func TestMUCPersistentRoomRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "skald.db")
@@ -219,13 +220,20 @@ func TestMUCPersistentRoomRestart(t *testing.T) {
 	}
 	bob.Send(`<presence to='` + room + `/Bob'><x xmlns='` + nsMUC + `'/></presence>`)
 	wantPresence(t, bob, room+"/Bob", "", "100 170 110", "none/participant bob@localhost/laptop")
+	// The discussion history, read back from the room's archive.
+	hist := bob.Next()
+	if hist.ChildText("", "body") != "before the restart" || hist.Child("urn:xmpp:delay", "delay").Attr("from") != room || hist.Child("urn:xmpp:sid:0", "stanza-id").Attr("by") != room {
+		t.Fatalf("history after the restart: %s", hist)
+	}
 	if subj := bob.Next(); subj.ChildText("", "subject") != "Tea" || subj.Attr("from") != room+"/Al" {
 		t.Fatalf("subject after the restart: %s", subj)
 	}
 	bob.Send(`<iq type='set' id='q1' to='` + room + `'><query xmlns='urn:xmpp:mam:2'/></iq>`)
-	// The subject change is archived first, then the message.
+	// The subject change is archived first, then the message, with the
+	// id the history's stanza-id gave.
 	bob.Next()
-	if res := bob.Next(); !strings.Contains(res.String(), "before the restart") || res.Attr("from") != room {
+	if res := bob.Next(); !strings.Contains(res.String(), "before the restart") || res.Attr("from") != room ||
+		res.Child("urn:xmpp:mam:2", "result").Attr("id") != hist.Child("urn:xmpp:sid:0", "stanza-id").Attr("id") {
 		t.Fatalf("room archive after the restart: %s", res)
 	}
 	carol := login(t, s, "carol", "desk")
