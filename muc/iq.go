@@ -86,19 +86,11 @@ func (m *Module) serviceIQ(iq *router.IQ) (*xml.Element, error) {
 
 // publicRooms lists the public, configured rooms of a service (§6.3).
 func (m *Module) publicRooms(service string) *xml.Element {
-	m.mu.Lock()
-	rooms := make([]*room, 0, len(m.rooms))
-	for _, rm := range m.rooms {
-		if rm.jid.Domain() == service {
-			rooms = append(rooms, rm)
-		}
-	}
-	m.mu.Unlock()
 	q := xml.New(nsDiscoItems, "query")
 	var items []*xml.Element
-	for _, rm := range rooms {
+	for _, rm := range m.roomList() {
 		rm.mu.Lock()
-		if !rm.gone && !rm.locked && rm.cfg.Public {
+		if rm.jid.Domain() == service && !rm.gone && !rm.locked && rm.cfg.Public {
 			it := xml.New(nsDiscoItems, "item", "jid", rm.jid.String())
 			it.SetAttr("name", rm.cfg.Name)
 			items = append(items, it)

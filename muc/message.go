@@ -104,6 +104,7 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 			m.send(sj, out.Clone())
 		}
 	}
+	m.messages.Inc()
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/mam"
@@ -27,6 +28,8 @@ type Module struct {
 
 	mu    sync.Mutex       // guards rooms; see doc.go for the lock order
 	rooms map[string]*room // room bare JID -> room
+
+	messages metrics.Counter // groupchat messages broadcast (metrics.go)
 }
 
 // New returns the service for the given hosted domains. archive stores

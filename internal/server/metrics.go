@@ -21,6 +21,9 @@ func metricSources(s *Server) []metrics.Source {
 		s.C2S,
 		s.MAM,
 	}
+	if s.MUC != nil {
+		list = append(list, s.MUC)
+	}
 	// The store's own, if it has any (SQLite's writer counters).
 	if st, ok := s.Store.(metrics.Source); ok {
 		list = append(list, st)

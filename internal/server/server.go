@@ -58,7 +58,9 @@ type Server struct {
 	Store  storage.Store
 	Router *router.Router
 	MAM    *mam.Module
-	C2S    *c2s.Server
+	// MUC is the multi-user chat service; nil when [muc] enabled = false.
+	MUC *muc.Module
+	C2S *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
@@ -159,6 +161,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 			return nil, err
 		}
 		list = append(list, mucMod)
+		s.MUC = mucMod
 	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
