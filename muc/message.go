@@ -25,7 +25,7 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 	if rm == nil {
 		return stanza.E(stanza.ItemNotFound, "no such room")
 	}
-	var invites []*xml.Element
+	var invites []*xml.Element // invitations and declines, routed after
 	err := func() error {
 		defer rm.mu.Unlock()
 		o := rm.bySession[s.JID()]
@@ -37,6 +37,13 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 		case st.Child(NSUser, "x").Child(NSUser, "invite") != nil:
 			var err error
 			invites, err = m.invitationsLocked(rm, o, s.JID(), st)
+			return err
+		case st.Child(NSUser, "x").Child(NSUser, "decline") != nil:
+			// §7.8.2: an invitee declines through the room, which passes
+			// the decline on to the inviter from the room's JID. The
+			// invitee need not be an occupant.
+			var err error
+			invites, err = declineLocked(rm, s.JID(), st)
 			return err
 		case o == nil:
 			return stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
@@ -169,6 +176,22 @@ func (m *Module) invitationsLocked(rm *room, o *occupant, from jid.JID, st *xml.
 		out = append(out, msg.Append(x))
 	}
 	return out, nil
+}
+
+// declineLocked builds the room's message passing an invitee's decline
+// to the inviter (§7.8.2), from the room, naming the invitee.
+func declineLocked(rm *room, from jid.JID, st *xml.Element) ([]*xml.Element, error) {
+	d := st.Child(NSUser, "x").Child(NSUser, "decline")
+	to, err := jid.Parse(d.Attr("to"))
+	if err != nil || to.Local() == "" {
+		return nil, stanza.E(stanza.JIDMalformed, "bad inviter")
+	}
+	fwd := xml.New(NSUser, "decline", "from", from.Bare().String())
+	if r := d.Child(NSUser, "reason"); r != nil {
+		fwd.Append(r.Clone())
+	}
+	msg := xml.New(nsClient, "message", "from", rm.jid.String(), "to", to.String())
+	return []*xml.Element{msg.Append(xml.New(NSUser, "x").Append(fwd))}, nil
 }
 
 // sendHistory sends the discussion history a newcomer asked for

@@ -115,7 +115,8 @@ func TestGroupchatArchiveAndHistory(t *testing.T) {
 
 // TestPrivateMessagesAndInvitations: a private message goes to every
 // session of the nick, from the sender's occupant JID (§7.5); a mediated
-// invitation reaches the invitee from the room (§7.8.2).
+// invitation reaches the invitee from the room, and the invitee's decline
+// the inviter (§7.8.2).
 func TestPrivateMessagesAndInvitations(t *testing.T) {
 	e := newEnv(t, nil)
 	alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
@@ -135,6 +136,13 @@ func TestPrivateMessagesAndInvitations(t *testing.T) {
 	}
 	if got := bob.take(t); len(got) != 0 {
 		t.Fatalf("inviter got %v", got)
+	}
+	// carol declines: bob learns it from the room.
+	e.send(carol, `<message to='%R'><x xmlns='`+nsUser+`'><decline to='bob@example.org'><reason>busy</reason></decline></x></message>`)
+	dec := bob.last(t)
+	d := dec.Child(nsUser, "x").Child(nsUser, "decline")
+	if dec.Attr("from") != room || d.Attr("from") != "carol@example.org" || d.ChildText(nsUser, "reason") != "busy" {
+		t.Fatalf("decline: %s", dec)
 	}
 }
 
