@@ -2,6 +2,7 @@ package muc
 
 import (
 	"context"
+	"sort"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -197,4 +198,8 @@ func (m *Module) roomInfo(rm *room) *xml.Element {
 		q.Append(xml.New(nsDiscoInfo, "feature", "var", f))
 	}
 	return q
+}
+
+func sortByJID(items []*xml.Element) {
+	sort.Slice(items, func(i, j int) bool { return items[i].Attr("jid") < items[j].Attr("jid") })
 }

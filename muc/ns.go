@@ -23,12 +23,15 @@ const (
 const (
 	statusNonAnonymous = "100"
 	statusSelf         = "110"
+	statusConfigChange = "104"
 	statusLogging      = "170"
+	statusNoLogging    = "171"
+	statusNowNonAnon   = "172"
+	statusNowSemiAnon  = "173"
 	statusCreated      = "201"
 	statusNickChanged  = "303"
 	statusBanned       = "301"
 	statusKicked       = "307"
-	statusNickAssigned = "210"
 	statusAffChange    = "321"
 	statusMembersOnly  = "322"
 )

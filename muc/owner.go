@@ -57,7 +57,7 @@ func (m *Module) ownerIQLocked(rm *room, _ *occupant, iq *router.IQ) (*xml.Eleme
 	if !wasLocked {
 		// §10.2.1: occupants learn that the configuration changed, and
 		// how, when it concerns their privacy (status codes 170-173).
-		x := xml.New(NSUser, "x").Append(xml.New(NSUser, "status", "code", "104"))
+		x := xml.New(NSUser, "x").Append(xml.New(NSUser, "status", "code", statusConfigChange))
 		for _, c := range configChangeCodes(old, cfg) {
 			x.Append(xml.New(NSUser, "status", "code", c))
 		}
@@ -223,10 +223,10 @@ func boolValue(b bool) string {
 func configChangeCodes(old, cfg roomConfig) []string {
 	var codes []string
 	if old.Archiving != cfg.Archiving {
-		codes = append(codes, map[bool]string{true: statusLogging, false: "171"}[cfg.Archiving])
+		codes = append(codes, map[bool]string{true: statusLogging, false: statusNoLogging}[cfg.Archiving])
 	}
 	if old.WhoisAnyone != cfg.WhoisAnyone {
-		codes = append(codes, map[bool]string{true: "172", false: "173"}[cfg.WhoisAnyone])
+		codes = append(codes, map[bool]string{true: statusNowNonAnon, false: statusNowSemiAnon}[cfg.WhoisAnyone])
 	}
 	return codes
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/muc"
+	"github.com/skald-xmpp/skald/storage/memory"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
@@ -284,6 +285,14 @@ func TestMUCConfig(t *testing.T) {
 		if _, err := load(src); err == nil {
 			t.Errorf("%q accepted", src)
 		}
+	}
+
+	// A service domain that is a hosted domain too is refused at start.
+	clash := config.Default()
+	clash.DataDir = t.TempDir()
+	clash.Domains = []string{"localhost", "conference.localhost"}
+	if _, err := server.New(context.Background(), clash, testLogger(), server.Options{Store: memory.New()}); err == nil || !strings.Contains(err.Error(), "[muc] domain") {
+		t.Errorf("a service domain that is hosted too: %v", err)
 	}
 
 	// Off: no service domain, and the server's items list none.

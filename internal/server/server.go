@@ -157,6 +157,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		// router.Service; it archives its rooms through mam.
 		rooms, _ := s.Store.(storage.Rooms)
 		mucMod := muc.New(mods.MUC, r, mamMod, rooms, secret, log)
+		for _, d := range mucMod.ServiceDomains() {
+			if r.IsLocalDomain(d) {
+				return nil, fmt.Errorf("[muc] domain: %s is a hosted domain too; choose another label", d)
+			}
+		}
 		if err := mucMod.Load(ctx); err != nil {
 			return nil, err
 		}
