@@ -13,8 +13,9 @@ type Config struct {
 	// Domain is the service's label under each hosted domain: "conference"
 	// serves conference.example.com for example.com.
 	Domain string `toml:"domain"`
-	// MaxRooms caps the rooms of one service (existing ones, persistent or
-	// not); creating one more is refused with not-allowed.
+	// MaxRooms caps the rooms of all the services together (existing
+	// ones, persistent or not); creating one more is refused with
+	// not-allowed.
 	MaxRooms int `toml:"max_rooms"`
 	// MaxOccupants caps the occupants (nicks) of a room, and is the
 	// highest maxusers an owner may configure.

@@ -128,7 +128,7 @@ func (m *Module) lockOrCreate(room jid.JID) (*room, bool, error) {
 		if rm == nil {
 			if len(m.rooms) >= m.cfg.MaxRooms {
 				m.mu.Unlock()
-				return nil, false, stanza.E(stanza.NotAllowed, "this service has as many rooms as it may have")
+				return nil, false, stanza.E(stanza.NotAllowed, "no more rooms may be created")
 			}
 			rm = newRoom(room, m.defaultConfig())
 			rm.locked = true
