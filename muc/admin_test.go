@@ -171,3 +171,27 @@ func TestConfigChangeNotice(t *testing.T) {
 		t.Fatalf("carol's self-presence %q: no 100 or 170 in a semi-anonymous, unlogged room", s)
 	}
 }
+
+// TestVoiceRequest: a visitor's request for voice reaches the moderators
+// as a form (§7.13); a moderator's approval gives the visitor voice
+// (§8.6), which everyone sees.
+func TestVoiceRequest(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice, "muc#roomconfig_moderatedroom", "1")
+	e.join(bob, "Bob")
+	alice.take(t)
+	e.send(bob, `<message to='%R'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field><field var='muc#role'><value>participant</value></field></x></message>`)
+	req := alice.last(t)
+	x := req.Child("jabber:x:data", "x")
+	if req.Attr("from") != room || x.Attr("type") != "form" || !strings.Contains(x.String(), "bob@example.org/b") || !strings.Contains(x.String(), ">Bob<") {
+		t.Fatalf("voice request: %s", req)
+	}
+	if got := bob.take(t); len(got) != 0 {
+		t.Fatalf("visitor got %v", got)
+	}
+	e.send(alice, `<message to='%R'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field><field var='muc#roomnick'><value>Bob</value></field><field var='muc#request_allow'><value>true</value></field></x></message>`)
+	if s := summaries(bob.take(t)); !slices.Equal(s, []string{"presence /Bob available [110] none/participant"}) {
+		t.Fatalf("bob got %q", s)
+	}
+}

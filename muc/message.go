@@ -47,6 +47,8 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 			return err
 		case o == nil:
 			return stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
+		case fieldValue(st.Child(nsData, "x"), "FORM_TYPE") == formRequest:
+			return m.voiceRequestLocked(rm, o, s.JID(), st.Child(nsData, "x"))
 		}
 		return stanza.E(stanza.BadRequest, "messages to the room are of type groupchat")
 	}()
