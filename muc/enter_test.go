@@ -151,12 +151,17 @@ func TestNonMUCClientGetsInstantRoom(t *testing.T) {
 	}
 }
 
-// TestLockedRoomGoesWithItsCreator: a room left locked is removed when
-// its creator leaves (§10.1.3), so the name is free again.
+// TestLockedRoomGoesWithItsCreator: a room being created is hidden from
+// others, and removed when its creator leaves it locked (§10.1.3), so the
+// name is free again.
 func TestLockedRoomGoesWithItsCreator(t *testing.T) {
 	e := newEnv(t, nil)
 	alice, bob := e.user("alice", "a"), e.user("bob", "b")
 	e.send(alice, `<presence to='%R/Al'><x xmlns='`+nsMUC+`'/></presence>`)
+	e.send(bob, `<iq type='get' id='i' to='%R'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if c := condition(bob.last(t)); c != "item-not-found" {
+		t.Fatalf("a room being created answered disco#info with %q", c)
+	}
 	e.send(alice, `<presence to='%R/Al' type='unavailable'/>`)
 	got := e.join(bob, "Bob")
 	if s := summary(got[0]); s != "presence /Bob available [100 170 201 110] owner/moderator" {

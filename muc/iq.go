@@ -119,6 +119,11 @@ func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error
 			rm.mu.Unlock()
 		}
 	}()
+	if rm.locked && rm.affiliation(iq.From.Bare()) != affOwner {
+		// A room being created does not exist yet for anyone but its
+		// owner, as for entering it (§10.1.1).
+		return nil, stanza.E(stanza.ItemNotFound, "no such room")
+	}
 	o := rm.bySession[iq.From]
 	get := iq.Type() == stanza.TypeGet
 	switch {
