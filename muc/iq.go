@@ -197,7 +197,7 @@ func (m *Module) roomInfo(rm *room) *xml.Element {
 		pick(rm.cfg.Password != "", "muc_passwordprotected", "muc_unsecured"),
 	}
 	if m.archive != nil && rm.cfg.Archiving {
-		features = append(features, nsMAM, nsSID)
+		features = append(features, mam.NS, mam.NSExtended, mam.NSSID)
 	}
 	for _, f := range features {
 		q.Append(xml.New(nsDiscoInfo, "feature", "var", f))

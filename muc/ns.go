@@ -14,7 +14,6 @@ const (
 	nsDelay      = "urn:xmpp:delay"
 	nsSID        = "urn:xmpp:sid:0"
 	nsOccupantID = "urn:xmpp:occupant-id:0"
-	nsMAM        = "urn:xmpp:mam:2"
 	nsClient     = "jabber:client"
 	nsStanzas    = "urn:ietf:params:xml:ns:xmpp-stanzas"
 )
