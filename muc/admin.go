@@ -50,7 +50,7 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 		if _, ok := affRank[aff]; !ok || aff == affNone {
 			return nil, stanza.E(stanza.BadRequest, "bad affiliation")
 		}
-		if affRank[myAff] < affRank[affAdmin] {
+		if affRank[myAff] < affRank[affAdmin] && !membersSeeMembers(rm, myAff, aff) {
 			return nil, stanza.E(stanza.Forbidden, "")
 		}
 		var jids []string
@@ -78,6 +78,15 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 		}
 	}
 	return stanza.Result(iq.Stanza).Append(q), nil
+}
+
+// membersSeeMembers reports whether a member may read an affiliation
+// list: in a members-only, non-anonymous room, members see who the
+// members, admins and owners are (not the ban list), as §9.5 allows
+// (muc#roomconfig_getmemberlist). Clients encrypting for a private group
+// (OMEMO in Conversations) fetch these lists to learn every member's JID.
+func membersSeeMembers(rm *room, myAff, list string) bool {
+	return rm.cfg.MembersOnly && rm.cfg.WhoisAnyone && affRank[myAff] >= affRank[affMember] && list != affOutcast
 }
 
 // checkChangeLocked checks one item of an admin set and returns the

@@ -195,3 +195,42 @@ func TestVoiceRequest(t *testing.T) {
 		t.Fatalf("bob got %q", s)
 	}
 }
+
+// TestMemberListForMembers: in a members-only, non-anonymous room a
+// member reads the member, admin and owner lists (OMEMO clients need every
+// member's JID) but not the ban list; in an open room only admins read
+// them.
+func TestMemberListForMembers(t *testing.T) {
+	list := func(e *env, u *user, aff string) string {
+		e.send(u, `<iq type='get' id='l' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='`+aff+`'/></query></iq>`)
+		el := u.last(t)
+		if c := condition(el); c != "" {
+			return c
+		}
+		var jids []string
+		for _, it := range el.Child(nsMUC+"#admin", "query").ChildrenNamed(nsMUC+"#admin", "item") {
+			jids = append(jids, it.Attr("jid"))
+		}
+		return strings.Join(jids, " ")
+	}
+	for _, tc := range []struct {
+		fields []string
+		want   map[string]string
+	}{
+		{[]string{"muc#roomconfig_membersonly", "1"}, map[string]string{"member": "bob@example.org carol@example.org", "owner": "alice@example.org", "outcast": "forbidden"}},
+		{nil, map[string]string{"member": "forbidden", "owner": "forbidden"}},
+	} {
+		e := newEnv(t, nil)
+		alice, bob := e.user("alice", "a"), e.user("bob", "b")
+		e.create(alice, tc.fields...)
+		for _, j := range []string{"bob@example.org", "carol@example.org"} {
+			e.send(alice, `<iq type='set' id='m' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='member' jid='`+j+`'/></query></iq>`)
+		}
+		alice.take(t)
+		for aff, want := range tc.want {
+			if got := list(e, bob, aff); got != want {
+				t.Errorf("config %v: bob reads the %s list: %q, want %q", tc.fields, aff, got, want)
+			}
+		}
+	}
+}
