@@ -146,10 +146,12 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 	}
 	return func() {
 		rm.setAffiliation(target, aff)
+		present := false
 		for _, o := range rm.sortedOccupants() {
 			if o.bare != target {
 				continue
 			}
+			present = true
 			switch {
 			case aff == affOutcast:
 				m.removeOccupantLocked(rm, o, []string{statusBanned}, actorElement(actor, rm), reasonElement(reason)) // §9.1
@@ -160,7 +162,26 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 				m.broadcastPresence(rm, o, nil)
 			}
 		}
+		if !present {
+			m.announceAffiliationLocked(rm, target, aff)
+		}
 	}, nil
+}
+
+// announceAffiliationLocked tells the occupants who may see real JIDs of
+// an affiliation change of a user not in the room (§9.3-9.4 for members:
+// a message from the room with the item), so that clients keep their
+// member lists, which OMEMO group chats encrypt for, current.
+func (m *Module) announceAffiliationLocked(rm *room, target jid.JID, aff string) {
+	x := xml.New(NSUser, "x").Append(xml.New(NSUser, "item", "affiliation", aff, "jid", target.String()))
+	for _, v := range rm.sortedOccupants() {
+		if !rm.cfg.WhoisAnyone && v.role != roleModerator {
+			continue
+		}
+		for _, sj := range v.order {
+			m.send(sj, xml.New(nsClient, "message", "from", rm.jid.String()).Append(x.Clone()))
+		}
+	}
 }
 
 // actorElement names who acted (§8.2): by nick in the room, else by JID.

@@ -226,7 +226,16 @@ func TestMemberListForMembers(t *testing.T) {
 		for _, j := range []string{"bob@example.org", "carol@example.org"} {
 			e.send(alice, `<iq type='set' id='m' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='member' jid='`+j+`'/></query></iq>`)
 		}
-		alice.take(t)
+		// alice, present, was told of each new member.
+		for i, el := range alice.take(t) {
+			if i%2 == 1 {
+				continue // the iq results
+			}
+			it := el.Child(nsUser, "x").Child(nsUser, "item")
+			if el.Local != "message" || el.Attr("from") != room || it.Attr("affiliation") != "member" || it.Attr("jid") == "" {
+				t.Errorf("affiliation notice: %s", el)
+			}
+		}
 		for aff, want := range tc.want {
 			if got := list(e, bob, aff); got != want {
 				t.Errorf("config %v: bob reads the %s list: %q, want %q", tc.fields, aff, got, want)
