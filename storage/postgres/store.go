@@ -64,6 +64,8 @@ const (
 	lockPEP       int32 = 0x534b0005 // one owner's PEP nodes (CreatePEPNode's quota); key hashes schema and owner
 )
 
+var _ storage.Store = (*Store)(nil)
+
 // Store is a storage.Store on a PostgreSQL database. All methods are safe
 // for concurrent use.
 type Store struct {
