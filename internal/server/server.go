@@ -161,13 +161,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
-	if ps, ok := s.Store.(storage.PEP); ok {
-		pepMod := pep.New(mods.PEP, ps, ros, r, log)
-		pepMod.SetBlocker(blk)
-		list = append(list, pepMod)
-	} else {
-		log.Warn("storage backend has no PEP storage: PEP (XEP-0163) is off", "backend", s.Store.Name())
-	}
+	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
+	pepMod.SetBlocker(blk)
+	list = append(list, pepMod)
 	if mods.Upload.Enabled() {
 		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)
 		if err != nil {

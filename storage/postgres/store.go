@@ -61,7 +61,10 @@ const (
 	lockArchive   int32 = 0x534b0002 // every transaction that writes archive or archive_count
 	lockOffline   int32 = 0x534b0003 // one owner's offline messages; key hashes schema and owner
 	lockDocuments int32 = 0x534b0004 // one owner's documents of a kind; key hashes schema, owner and kind
+	lockPEP       int32 = 0x534b0005 // one owner's PEP nodes (CreatePEPNode's quota); key hashes schema and owner
 )
+
+var _ storage.Store = (*Store)(nil)
 
 // Store is a storage.Store on a PostgreSQL database. All methods are safe
 // for concurrent use.
