@@ -329,3 +329,25 @@ func TestMetrics(t *testing.T) {
 		t.Error("expiry not counted")
 	}
 }
+
+// TestPercentInName: a file name is text, not an escaped path: names with
+// '%' (which JoinPath would unescape, or drop when invalid) get URLs that
+// name the slot and serve the file under the name asked for.
+func TestPercentInName(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, name := range []string{"100% done.jpg", "a%2Fb.txt", "a%20b", "x?y#z;a=b.png"} {
+		data := []byte("bytes of " + name)
+		put, get := e.slotFor(name, len(data), "")
+		g, err := url.Parse(get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got, ok := splitPath(g.Path); !ok || got != name {
+			t.Fatalf("%q: GET URL %s names %q", name, get, got)
+		}
+		e.wantStatus("PUT", put, data, http.StatusCreated)
+		if resp, body := e.do("GET", get, nil); resp.StatusCode != 200 || body != string(data) {
+			t.Errorf("%q: GET %s: %d %q", name, get, resp.StatusCode, body)
+		}
+	}
+}
