@@ -351,3 +351,24 @@ func TestPercentInName(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiryShorterThanSlot: a file outlives the slot that stored it, even
+// when expires_after is shorter than SlotValidity; otherwise the sweep
+// would free the id and the same PUT URL could store other bytes under a
+// GET URL already shared (a slot is single-use).
+func TestExpiryShorterThanSlot(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ExpiresAfter = "1min" })
+	put, get := e.slotFor("a.txt", 3, "")
+	e.wantStatus("PUT", put, []byte("one"), http.StatusCreated)
+	e.clock.Add(2 * time.Minute)
+	e.m.Sweep(e.clock.Now())
+	e.wantStatus("PUT", put, []byte("two"), http.StatusConflict)
+	if _, body := e.do("GET", get, nil); body != "one" {
+		t.Errorf("GET after a second PUT: %q", body)
+	}
+	e.clock.Add(SlotValidity)
+	if n := e.m.Sweep(e.clock.Now()); n != 1 {
+		t.Errorf("swept %d files once the slot had expired, want 1", n)
+	}
+	e.wantStatus("PUT", put, []byte("two"), http.StatusForbidden)
+}
