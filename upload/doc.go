@@ -51,9 +51,8 @@
 //   - Every answer carries Access-Control-Allow-Origin: *, and OPTIONS
 //     answers CORS preflights, for browser clients.
 //
-// Files older than expires_after (and than SlotValidity, so that a slot
-// stays single-use) are removed by RunCleanup, every cleanup_interval,
-// started by the server as a tracked background job.
+// Files older than expires_after are removed by RunCleanup, every
+// cleanup_interval, started by the server as a tracked background job.
 //
 // Config ([upload] in the configuration file; the service is off unless
 // address is set):

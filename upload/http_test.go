@@ -352,23 +352,26 @@ func TestPercentInName(t *testing.T) {
 	}
 }
 
-// TestExpiryShorterThanSlot: a file outlives the slot that stored it, even
-// when expires_after is shorter than SlotValidity; otherwise the sweep
-// would free the id and the same PUT URL could store other bytes under a
-// GET URL already shared (a slot is single-use).
+// TestExpiryShorterThanSlot: with expires_after shorter than SlotValidity
+// a file is swept while its slot is still valid; the slot stays used, or
+// the same PUT URL would store other bytes under the GET URL already
+// shared (a slot is single-use).
 func TestExpiryShorterThanSlot(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.ExpiresAfter = "1min" })
 	put, get := e.slotFor("a.txt", 3, "")
 	e.wantStatus("PUT", put, []byte("one"), http.StatusCreated)
 	e.clock.Add(2 * time.Minute)
-	e.m.Sweep(e.clock.Now())
-	e.wantStatus("PUT", put, []byte("two"), http.StatusConflict)
-	if _, body := e.do("GET", get, nil); body != "one" {
-		t.Errorf("GET after a second PUT: %q", body)
-	}
-	e.clock.Add(SlotValidity)
 	if n := e.m.Sweep(e.clock.Now()); n != 1 {
-		t.Errorf("swept %d files once the slot had expired, want 1", n)
+		t.Fatalf("swept %d files, want 1", n)
+	}
+	e.wantStatus("GET", get, nil, http.StatusNotFound)
+	e.wantStatus("PUT", put, []byte("two"), http.StatusConflict)
+	e.wantStatus("GET", get, nil, http.StatusNotFound)
+	// Once the slot has expired, the id is forgotten.
+	e.clock.Add(SlotValidity)
+	e.m.Sweep(e.clock.Now())
+	if n := len(e.m.files.gone); n != 0 {
+		t.Errorf("%d swept ids still remembered after their slots expired", n)
 	}
 	e.wantStatus("PUT", put, []byte("two"), http.StatusForbidden)
 }

@@ -244,10 +244,7 @@ func (m *Module) Sweep(now time.Time) int {
 	if m.cfg.never {
 		return 0
 	}
-	// A file stays at least as long as the slot that stored it may be
-	// used (its Created is after the grant): while its id is stored, a
-	// second PUT of the slot is 409, so the GET URL keeps its bytes.
-	n := m.files.sweep(now.Add(-max(m.cfg.expiry, SlotValidity)))
+	n := m.files.sweep(now.Add(-m.cfg.expiry), now)
 	m.counters.expired.Add(uint64(n))
 	return n
 }
