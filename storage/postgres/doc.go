@@ -7,8 +7,10 @@
 //
 // A Store owns one pgxpool.Pool (Options.MaxConns, default 8). pgx
 // prepares each statement once per connection and caches it by SQL text.
-// Every connection runs with synchronous_commit=on, whatever the server's
-// or the DSN's default. The DSN's search_path selects the schema; all
+// Every connection runs with synchronous_commit=on and
+// default_transaction_isolation = read committed, whatever the server's
+// or the DSN's default (the archive lock below relies on a snapshot per
+// statement). The DSN's search_path selects the schema; all
 // advisory locks below are keyed by a hash of that schema, so stores in
 // different schemas of one database never wait for each other.
 //
