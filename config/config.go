@@ -107,12 +107,14 @@ type TLS struct {
 
 // Storage selects the persistence backend.
 type Storage struct {
-	// Backend is "sqlite" or "memory" (nothing survives a restart).
+	// Backend is "sqlite", "postgres" or "memory" (nothing survives a
+	// restart).
 	Backend string `toml:"backend"`
 	// Path is the SQLite database file; "" means DataDir/skald.db (see
 	// Config.DatabasePath).
 	Path string `toml:"path"`
-	// DSN is the connection string of network database backends.
+	// DSN is the connection string of network database backends
+	// (postgres: a postgres:// URL or libpq key=value settings).
 	DSN string `toml:"dsn"`
 }
 
@@ -120,7 +122,7 @@ type Storage struct {
 const (
 	BackendSQLite   = "sqlite"
 	BackendMemory   = "memory"
-	BackendPostgres = "postgres" // reserved, not implemented yet
+	BackendPostgres = "postgres"
 )
 
 // Defaults of the core settings.

@@ -297,8 +297,18 @@ func TestValidate(t *testing.T) {
 		{"cert without key", func(c *Config) { c.TLS.CertFile = "c.pem" }, "tls: set both cert_file and key_file"},
 		{"key without cert", func(c *Config) { c.TLS.KeyFile = "k.pem" }, "tls: set both cert_file and key_file"},
 		{"cert and key", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = "c.pem", "k.pem" }, ""},
-		{"postgres not yet", func(c *Config) { c.Storage.Backend = "postgres" }, `storage.backend: "postgres" is not supported yet`},
-		{"unknown backend", func(c *Config) { c.Storage.Backend = "mysql" }, `storage.backend: "mysql" is not one of "sqlite", "memory"`},
+		{"postgres without dsn", func(c *Config) { c.Storage.Backend = "postgres" }, `storage.dsn: is required with backend "postgres"`},
+		{"postgres url", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "postgres", "postgres://skald@db/skald" }, ""},
+		{"postgresql url", func(c *Config) {
+			c.Storage.Backend, c.Storage.DSN = "postgres", "postgresql:///skald?host=/run/postgresql"
+		}, ""},
+		{"postgres key=value", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "postgres", "host=db dbname=skald" }, ""},
+		{"postgres bad dsn", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "postgres", "db.example.org" }, `storage.dsn: is neither a postgres:// URL nor key=value settings`},
+		{"postgres with path", func(c *Config) {
+			c.Storage.Backend, c.Storage.DSN, c.Storage.Path = "postgres", "postgres://db/skald", "skald.db"
+		}, `storage.path: is the SQLite database file, not used with backend "postgres"`},
+		{"unknown backend", func(c *Config) { c.Storage.Backend = "mysql" }, `storage.backend: "mysql" is not one of "sqlite", "postgres", "memory"`},
+		{"dsn with memory", func(c *Config) { c.Storage.Backend, c.Storage.DSN = "memory", "postgres://x" }, `storage.dsn: is only used by network database backends, not "memory"`},
 		{"memory", func(c *Config) { c.Storage.Backend = "memory" }, ""},
 		{"dsn with sqlite", func(c *Config) { c.Storage.DSN = "postgres://x" }, `storage.dsn: is only used by network database backends, not "sqlite"`},
 		{"debug on loopback", func(c *Config) { c.DebugAddress = "127.0.0.1:6060" }, ""},
@@ -389,5 +399,19 @@ func TestExampleFile(t *testing.T) {
 		c.DataDir != filepath.Join(dir, d.DataDir) ||
 		c.Storage != (Storage{Backend: d.Storage.Backend, Path: filepath.Join(dir, d.DatabasePath())}) {
 		t.Errorf("example defaults differ from Default():\n%+v\n%+v", c, d)
+	}
+}
+
+func TestRedactedDSN(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"postgres://skald:s3cret@db:5432/skald?sslmode=require", "postgres://skald:xxxxx@db:5432/skald?sslmode=require"},
+		{"postgres://skald@db/skald", "postgres://skald@db/skald"},
+		{"host=db user=skald password=s3cret dbname=skald", "host=db user=skald password=xxxxx dbname=skald"},
+		{"host=db password = 'a b\\' c' dbname=skald", "host=db password = xxxxx dbname=skald"},
+	}
+	for _, tt := range tests {
+		if got := (Storage{DSN: tt.dsn}).RedactedDSN(); got != tt.want {
+			t.Errorf("RedactedDSN(%q) = %q, want %q", tt.dsn, got, tt.want)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -69,13 +71,13 @@ func (c *Config) Validate() error {
 
 	switch c.Storage.Backend {
 	case BackendSQLite, BackendMemory:
+		if c.Storage.DSN != "" {
+			bad("storage.dsn", "is only used by network database backends, not %q", c.Storage.Backend)
+		}
 	case BackendPostgres:
-		bad("storage.backend", "%q is not supported yet (use %q)", c.Storage.Backend, BackendSQLite)
+		c.validatePostgres(bad)
 	default:
-		bad("storage.backend", "%q is not one of %q, %q", c.Storage.Backend, BackendSQLite, BackendMemory)
-	}
-	if c.Storage.DSN != "" && c.Storage.Backend != BackendPostgres {
-		bad("storage.dsn", "is only used by network database backends, not %q", c.Storage.Backend)
+		bad("storage.backend", "%q is not one of %q, %q, %q", c.Storage.Backend, BackendSQLite, BackendPostgres, BackendMemory)
 	}
 	return errors.Join(errs...)
 }
@@ -180,3 +182,29 @@ func (c *Config) problem(key, msg string) error {
 	}
 	return fmt.Errorf("%s: %s", key, msg)
 }
+
+// validatePostgres checks the settings of the postgres backend. The DSN's
+// parameters are checked when the store opens it; here only its form.
+func (c *Config) validatePostgres(bad func(key, format string, args ...any)) {
+	dsn := c.Storage.DSN
+	switch {
+	case dsn == "":
+		bad("storage.dsn", "is required with backend %q (e.g. \"postgres://skald@db.example.org/skald\")", BackendPostgres)
+	case !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") && !strings.Contains(dsn, "="):
+		bad("storage.dsn", "is neither a postgres:// URL nor key=value settings")
+	}
+	if c.Storage.Path != "" {
+		bad("storage.path", "is the SQLite database file, not used with backend %q", BackendPostgres)
+	}
+}
+
+// RedactedDSN is the storage DSN with its password masked, for logs and
+// "skald config check".
+func (s Storage) RedactedDSN() string {
+	if u, err := url.Parse(s.DSN); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return passwordSetting.ReplaceAllString(s.DSN, "${1}xxxxx")
+}
+
+var passwordSetting = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
@@ -40,10 +41,33 @@ type Module struct {
 
 // snapshot is what the registered modules advertise.
 type snapshot struct {
-	modules int // len(r.Modules()) when taken
-	server  []string
-	account []string
-	ver     string
+	modules    int // len(r.Modules()) when taken
+	server     []string
+	account    []string
+	ids        []Identity     // the server's identities: serverIdentity and the modules'
+	forms      []*xml.Element // XEP-0128 forms of the server's disco#info
+	accountIDs []Identity     // beyond account/registered
+	items      []AccountItemsProvider
+	ver        string
+}
+
+// AccountIdentityProvider is a module that adds identities to every
+// account's disco#info (PEP: pubsub/pep, XEP-0163 §6.1).
+type AccountIdentityProvider interface {
+	DiscoAccountIdentities() []Identity
+}
+
+// Item is one disco#items entry.
+type Item struct {
+	JID, Node, Name string
+}
+
+// AccountItemsProvider is a module that lists items at accounts' bare
+// JIDs (PEP nodes): disco#items without a node lists what every provider
+// gives requester. owner may have no account behind it; the provider then
+// lists nothing.
+type AccountItemsProvider interface {
+	DiscoAccountItems(ctx context.Context, owner, requester jid.JID) ([]Item, error)
 }
 
 // New returns the disco module for r. It reads r.Modules() lazily, so it
@@ -93,12 +117,25 @@ func (m *Module) snapshot() *snapshot {
 	if m.cache != nil && m.cache.modules == len(mods) {
 		return m.cache
 	}
-	s := &snapshot{modules: len(mods)}
+	s := &snapshot{modules: len(mods), ids: []Identity{serverIdentity}}
 	for _, mod := range mods {
 		if fp, ok := mod.(router.FeatureProvider); ok {
 			srv, acc := fp.DiscoFeatures()
 			s.server = append(s.server, srv...)
 			s.account = append(s.account, acc...)
+		}
+		if ip, ok := mod.(router.ServerInfoProvider); ok {
+			ids, forms := ip.DiscoServerInfo()
+			for _, id := range ids {
+				s.ids = append(s.ids, Identity{Category: id.Category, Type: id.Type, Name: id.Name})
+			}
+			s.forms = append(s.forms, forms...)
+		}
+		if ip, ok := mod.(AccountIdentityProvider); ok {
+			s.accountIDs = append(s.accountIDs, ip.DiscoAccountIdentities()...)
+		}
+		if ip, ok := mod.(AccountItemsProvider); ok {
+			s.items = append(s.items, ip)
 		}
 	}
 	// Sorted and unique: a feature listed twice makes the caps hash
@@ -107,7 +144,7 @@ func (m *Module) snapshot() *snapshot {
 	s.server = slices.Compact(s.server)
 	slices.Sort(s.account)
 	s.account = slices.Compact(s.account)
-	s.ver = CapsVer([]Identity{serverIdentity}, s.server, nil)
+	s.ver = CapsVer(s.ids, s.server, s.forms)
 	m.cache = s
 	return s
 }
@@ -127,9 +164,9 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	}
 	s := m.snapshot()
 	node := iq.Payload.Attr("node")
-	id, features := accountIdentity, s.account
+	ids, features, forms := []Identity{accountIdentity}, s.account, []*xml.Element(nil)
 	if iq.To.Local() == "" {
-		id, features = serverIdentity, s.server
+		ids, features, forms = s.ids, s.server, s.forms
 		if node != "" && node != CapsNode+"#"+s.ver {
 			return nil, stanza.E(stanza.ItemNotFound, "")
 		}
@@ -138,22 +175,47 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	}
 	q := xml.New(NSInfo, "query")
 	q.SetAttr("node", node)
-	q.Append(identityElement(id))
+	for _, id := range ids {
+		q.Append(identityElement(id))
+	}
+	if iq.To.Local() != "" {
+		for _, extra := range s.accountIDs {
+			q.Append(identityElement(extra))
+		}
+	}
 	for _, f := range features {
 		q.Append(xml.New(NSInfo, "feature", "var", f))
+	}
+	for _, x := range forms {
+		q.Append(x.Clone()) // the snapshot's forms are shared
 	}
 	return stanza.Result(iq.Stanza).Append(q), nil
 }
 
-func (m *Module) items(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	node := iq.Payload.Attr("node")
 	if iq.To.Local() != "" {
-		// An account lists nothing, whatever the node: XEP-0030 §8 has the
+		// An account lists only what the providers (PEP nodes) let the
+		// requester see, and nothing under a node: XEP-0030 §8 has the
 		// server answer an empty list (MUST) for an account that does not
 		// exist, with or without a node, and an error for one that does
 		// would tell which accounts exist.
 		q := xml.New(NSItems, "query")
 		q.SetAttr("node", node)
+		if node == "" {
+			for _, p := range m.snapshot().items {
+				items, err := p.DiscoAccountItems(ctx, iq.To, iq.From.Bare())
+				if err != nil {
+					return nil, err
+				}
+				for _, it := range items {
+					e := xml.New(NSItems, "item", "jid", it.JID)
+					e.SetAttr("node", it.Node)
+					e.SetAttr("name", it.Name)
+					q.Append(e)
+				}
+			}
+		}
 		return stanza.Result(iq.Stanza).Append(q), nil
 	}
 	if node != "" {

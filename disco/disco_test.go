@@ -2,6 +2,7 @@ package disco
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
@@ -214,5 +215,44 @@ func TestCapsVer(t *testing.T) {
 				t.Errorf("CapsVer = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// infoProvider is a module adding an identity and an XEP-0128 form to the
+// server's info.
+type infoProvider struct{ provider }
+
+func (infoProvider) DiscoServerInfo() ([]router.Identity, []*xml.Element) {
+	x := xml.New(NSData, "x", "type", "result")
+	x.Append(xml.New(NSData, "field", "var", "FORM_TYPE", "type", "hidden").Append(xml.New(NSData, "value").AppendText("urn:example:0")))
+	x.Append(xml.New(NSData, "field", "var", "max").Append(xml.New(NSData, "value").AppendText("42")))
+	return []router.Identity{{Category: "store", Type: "file", Name: "Files"}}, []*xml.Element{x}
+}
+
+// TestServerInfo: a module's identity and XEP-0128 form are in the
+// server's disco#info (after the server's identity, and after the
+// features) and in its caps hash, and not in an account's.
+func TestServerInfo(t *testing.T) {
+	e := routertest.New(t, "romeo@example.org")
+	m := New(e.Router)
+	fp := infoProvider{provider{"upload", []string{"urn:example:0"}, nil}}
+	e.Router.Register(m, fp)
+	s, rec := e.Bind(romeo, true, 0)
+	form := `<x xmlns="jabber:x:data" type="result"><field var="FORM_TYPE" type="hidden"><value>urn:example:0</value></field><field var="max"><value>42</value></field></x>`
+	e.Send(s, `<iq type='get' id='i1' to='example.org'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	routertest.Expect(t, rec, result+`i1" from="example.org" to="romeo@example.org/orchard"><query xmlns="http://jabber.org/protocol/disco#info">`+
+		`<identity category="server" type="im" name="Skald"/><identity category="store" type="file" name="Files"/>`+
+		`<feature var="http://jabber.org/protocol/disco#info"/><feature var="http://jabber.org/protocol/disco#items"/><feature var="urn:example:0"/>`+
+		form+`</query></iq>`)
+	e.Send(s, `<iq type='get' id='i2'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if got := rec.Take(); len(got) != 1 || strings.Contains(got[0], "jabber:x:data") {
+		t.Errorf("account disco#info: %v", got)
+	}
+	_, forms := fp.DiscoServerInfo()
+	ids := []Identity{serverIdentity, {Category: "store", Type: "file", Name: "Files"}}
+	features := []string{NSInfo, NSItems, "urn:example:0"}
+	want := CapsVer(ids, features, forms)
+	if m.Ver() != want || want == CapsVer(ids, features, nil) || want == CapsVer(ids[:1], features, forms) {
+		t.Errorf("Ver() = %s, want %s, which the identity and the form change", m.Ver(), want)
 	}
 }

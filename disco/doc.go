@@ -10,12 +10,15 @@
 // the account features, to the owner and to those the account lets see its
 // presence (subscription "from" or "both", read from the roster module
 // given with SetRoster); anybody else gets service-unavailable, node or
-// not, as for an account that does not exist (XEP-0030 §8: MUST). No
-// resources and no items are listed. disco#info to an account that does not exist never gets here
-// (the router answers service-unavailable). disco#items answers an empty
-// list: Skald has no components or published items yet. On a bare JID it
-// does so for accounts that do not exist too, and whatever the node
-// (XEP-0030 §8: MUST), so that it tells no one which accounts exist.
+// not, as for an account that does not exist (XEP-0030 §8: MUST). Modules
+// implementing AccountIdentityProvider add identities there (pep:
+// pubsub/pep). No resources are listed. disco#info to an account that does not exist never gets here
+// (the router answers service-unavailable). disco#items on the server
+// answers an empty list: Skald has no components. On a bare JID it lists
+// what the AccountItemsProvider modules give the requester (pep: the
+// nodes it may see) when there is no node, and nothing under a node; it
+// answers for accounts that do not exist too (an empty list, XEP-0030 §8:
+// MUST), so that it tells no one which accounts exist.
 //
 // Other than there, a 'node' other than the caps node is unknown:
 // item-not-found (XEP-0030, Error Conditions). The caps node is CapsNode + "#" + ver; disco#info on

@@ -22,7 +22,11 @@
 // §10.4.3), as is directed presence to a remote JID. Pre-approval (§3.4) is supported: a 'subscribed'
 // sent before any request is remembered and answers the later request
 // automatically; c2s advertises it with the stream feature NSPreApproval.
-// Every change a user can see is pushed by the roster module.
+// Every change a user can see is pushed by the roster module. Once a local
+// contact may newly see an account's presence (an approval, or a
+// pre-approval answering a request) and has been sent it, the router is
+// told (router.NotifySubscribed), so that pep sends the account's last
+// published items.
 //
 // Presence to an account that does not exist is dropped silently, so that
 // presence never reveals which accounts exist; a subscription request to

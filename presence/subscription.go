@@ -64,6 +64,7 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 			return err
 		}
 		m.sendPresence(ctx, user, contact)
+		m.subscribed(ctx, user, contact)
 		return nil
 
 	case typeUnsubscribe:
@@ -140,6 +141,9 @@ func (m *Module) inSubscribe(ctx context.Context, owner, peer jid.JID, st *xml.E
 			return err
 		}
 		m.sendPresence(ctx, owner, peer)
+		if !hasFrom(before) {
+			m.subscribed(ctx, owner, peer) // a pre-approval answered
+		}
 	case !before.PendingIn:
 		// A new request: to the owner's available resources now, and to
 		// each new session until answered.
@@ -221,6 +225,14 @@ func (m *Module) sendPresence(ctx context.Context, user, contact jid.JID) {
 		if pres := s.Presence(); pres != nil {
 			m.sendTo(ctx, s.JID(), contact, addressed(pres, contact))
 		}
+	}
+}
+
+// subscribed tells the subscription observers (pep) that contact may now
+// see user's presence.
+func (m *Module) subscribed(ctx context.Context, user, contact jid.JID) {
+	if m.r.IsLocalAccount(contact) {
+		m.r.NotifySubscribed(ctx, user, contact)
 	}
 }
 

@@ -26,6 +26,20 @@ type FeatureProvider interface {
 	DiscoFeatures() (server, account []string)
 }
 
+// ServerInfoProvider adds to the server domain's disco#info (XEP-0030)
+// identities beside the server's own, and extended information forms
+// (XEP-0128): <x xmlns='jabber:x:data' type='result'/> elements with a
+// hidden FORM_TYPE field. Both are part of the XEP-0115 caps hash, so
+// they must not change while the server runs.
+type ServerInfoProvider interface {
+	DiscoServerInfo() (identities []Identity, forms []*xml.Element)
+}
+
+// Identity is a disco#info identity (XEP-0030 §3.1, registry categories).
+type Identity struct {
+	Category, Type, Name string
+}
+
 // IQ is an iq get or set addressed to the server or to an account's bare
 // JID, which the server answers itself (RFC 6120 §10.3.3).
 type IQ struct {
@@ -223,4 +237,21 @@ type UnavailabilityObserver interface {
 type Service interface {
 	ServiceDomains() []string
 	HandleServiceStanza(ctx context.Context, s *Session, st *xml.Element, to jid.JID) error
+}
+
+// PresenceObserver sees every available presence a local client
+// broadcasts (no 'to'), before the presence module handles it, so that
+// what it learns (XEP-0115 capabilities) is known when the availability
+// observers run. It must not send the presence on.
+type PresenceObserver interface {
+	BroadcastPresence(ctx context.Context, s *Session, p *xml.Element)
+}
+
+// SubscriptionObserver learns when a contact has just been allowed to see
+// an account's presence (RFC 6121 §3.1.5: the account approved the
+// contact's request, or a pre-approval answered it), right after the
+// account's presence went to the contact. pep sends the account's last
+// published items then (XEP-0060 send_last_published_item on_sub).
+type SubscriptionObserver interface {
+	PresenceSubscribed(ctx context.Context, owner, contact jid.JID)
 }

@@ -50,6 +50,10 @@ type Router struct {
 	availObs  []AvailabilityObserver
 	unavail   []UnavailabilityObserver
 	services  map[string]Service // hosted service domain -> its module
+	presObs   []PresenceObserver
+	subObs    []SubscriptionObserver
+
+	queries pendingQueries // iqs the server sent clients, see serveriq.go
 
 	mu       sync.RWMutex                   // guards sessions only; never held across calls out
 	sessions map[string]map[string]*Session // bare JID -> resource -> session
@@ -123,6 +127,12 @@ func (r *Router) Register(mods ...Module) {
 				}
 				r.services[d] = x
 			}
+		}
+		if x, ok := m.(PresenceObserver); ok {
+			r.presObs = append(r.presObs, x)
+		}
+		if x, ok := m.(SubscriptionObserver); ok {
+			r.subObs = append(r.subObs, x)
 		}
 	}
 }
@@ -244,6 +254,14 @@ func (r *Router) NotifyUnavailable(ctx context.Context, s *Session) {
 	}
 }
 
+// NotifySubscribed is called by the presence module when contact (a local
+// bare JID) has just been allowed to see owner's presence.
+func (r *Router) NotifySubscribed(ctx context.Context, owner, contact jid.JID) {
+	for _, o := range r.subObs {
+		o.PresenceSubscribed(ctx, owner, contact)
+	}
+}
+
 // UserExists reports whether a local account exists.
 func (r *Router) UserExists(ctx context.Context, bare string) (bool, error) {
 	return r.users.UserExists(ctx, bare)
@@ -272,6 +290,11 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 	case svc != nil:
 		err = svc.HandleServiceStanza(ctx, s, st, to)
 	case st.Local == "presence":
+		if to.IsZero() && st.Attr("type") == "" {
+			for _, o := range r.presObs {
+				o.BroadcastPresence(ctx, s, st)
+			}
+		}
 		if r.presence != nil {
 			err = r.presence.HandlePresence(ctx, s, st, to)
 		}
@@ -348,7 +371,12 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	switch typ {
 	case "get", "set":
 	case "result", "error":
-		// Responses to the server or a bare JID answer nothing we asked.
+		if to.Local() == "" && to.Resource() == "" && r.domains[to.Domain()] {
+			// An answer to a query the server sent (QueryClient).
+			r.answered(st, s.jid)
+			return nil
+		}
+		// Responses to a bare JID answer nothing we asked.
 		if to.IsFull() && to.Local() != "" {
 			if t := r.Session(to); t != nil {
 				if r.filterIQ(ctx, st, s.jid, to) != nil {

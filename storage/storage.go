@@ -16,8 +16,8 @@ var (
 )
 
 // Store is the whole persistence layer of one server. Every backend
-// (storage/sqlite, storage/memory, later storage/postgres) implements all of
-// it and passes the contract suite in storage/storagetest.
+// (storage/sqlite, storage/postgres, storage/memory) implements all of it
+// and passes the contract suite in storage/storagetest.
 type Store interface {
 	Users
 	Rosters
@@ -25,7 +25,8 @@ type Store interface {
 	Archive
 	Blocking
 	Documents
-	// Name identifies the backend in logs ("sqlite", "memory").
+	PEP
+	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
 	Name() string
 	Close() error
 }
@@ -55,8 +56,8 @@ type Users interface {
 	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
-	// offline messages, archive, archive preferences, blocklist and
-	// documents.
+	// offline messages, archive, archive preferences, blocklist,
+	// documents, PEP nodes and items.
 	// ErrNotFound if there is no such account.
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.

@@ -111,9 +111,16 @@ func TestUserLifecycleSQLite(t *testing.T) {
 		{"", []string{"user", "list", "nobody.example"}, 0, "", ""},
 		{"new pw\r\n", []string{"user", "passwd", "alice@example.org"}, 0, "changed the password of alice@example.org", ""},
 		{"x\n", []string{"user", "passwd", "carol@example.org"}, 1, "", "no such account: carol@example.org"},
-		{"", []string{"user", "del", "bob@localhost"}, 0, "deleted bob@localhost", ""},
+		{"", []string{"user", "del", "bob@localhost"}, 0, "removed 1 uploaded files of bob@localhost\ndeleted bob@localhost", ""},
 		{"", []string{"user", "del", "bob@localhost"}, 1, "", "no such account: bob@localhost"},
 		{"", []string{"user", "list"}, 0, "alice@example.org\n", ""},
+	}
+	// bob uploaded a file (XEP-0363), alice another: user del removes bob's.
+	uploads := filepath.Join(dir, "data", "uploads")
+	os.MkdirAll(uploads, 0o700)
+	for id, owner := range map[string]string{"BBBBBBBBBBBBBBBBBBBBBB": "bob@localhost", "AAAAAAAAAAAAAAAAAAAAAA": "alice@example.org"} {
+		os.WriteFile(filepath.Join(uploads, id+".json"), []byte(`{"owner":"`+owner+`","name":"f","size":1}`), 0o600)
+		os.WriteFile(filepath.Join(uploads, id+".data"), []byte("f"), 0o600)
 	}
 	for _, s := range steps {
 		r := runIn(nil, s.stdin, s.args...)
@@ -123,6 +130,9 @@ func TestUserLifecycleSQLite(t *testing.T) {
 		}
 	}
 
+	if ents, _ := os.ReadDir(uploads); len(ents) != 2 || !strings.HasPrefix(ents[0].Name(), "AAAA") {
+		t.Errorf("uploads left: %v, want alice's two files", ents)
+	}
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "skald.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)

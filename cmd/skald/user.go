@@ -20,7 +20,9 @@ import (
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/postgres"
 	"github.com/skald-xmpp/skald/storage/sqlite"
+	"github.com/skald-xmpp/skald/upload"
 )
 
 // openStore opens the configured storage backend. Unlike the server, it
@@ -36,6 +38,12 @@ func openStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
 		st, err := sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("storage %s: %w", cfg.DatabasePath(), err)
+		}
+		return st, nil
+	case config.BackendPostgres:
+		st, err := postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("storage %s: %w", cfg.Storage.RedactedDSN(), err)
 		}
 		return st, nil
 	}
@@ -149,7 +157,18 @@ func (c *cli) userPasswd(ctx context.Context, cfg *config.Config, args []string)
 
 func (c *cli) userDel(ctx context.Context, cfg *config.Config, args []string) error {
 	return c.withAccount(ctx, cfg, args[0], func(st storage.Store, account jid.JID) error {
-		return c.report(st.DeleteUser(ctx, account.String()), storage.ErrNotFound, account, "no such account: %s", "deleted %s\n")
+		err := st.DeleteUser(ctx, account.String())
+		if err == nil {
+			// The account's uploads (XEP-0363) are files, not in the store.
+			n, uerr := upload.RemoveOwner(filepath.Join(cfg.DataDir, "uploads"), account.String())
+			if uerr != nil {
+				return uerr
+			}
+			if n > 0 {
+				fmt.Fprintf(c.stdout, "removed %d uploaded files of %s\n", n, account)
+			}
+		}
+		return c.report(err, storage.ErrNotFound, account, "no such account: %s", "deleted %s\n")
 	})
 }
 

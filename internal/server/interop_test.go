@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/skald-xmpp/skald/internal/certs"
 )
 
 // The interop tests drive a real server with an independent client
@@ -74,9 +76,16 @@ func requireSlixmpp(t *testing.T) {
 // failing the test with the script's output if it does not exit 0.
 func runInterop(t *testing.T, script string) {
 	t.Helper()
+	runInteropWith(t, script, func() (*testServer, []string) { return startServer(t, nil, nil), nil })
+}
+
+// runInteropWith is runInterop on the server startWith returns, with its extra
+// environment for the script.
+func runInteropWith(t *testing.T, script string, startWith func() (*testServer, []string)) {
+	t.Helper()
 	requireSlixmpp(t)
 	t.Parallel()
-	s := startServer(t, nil, nil)
+	s, extraEnv := startWith()
 
 	dir, err := filepath.Abs(filepath.Join("testdata", "interop"))
 	if err != nil {
@@ -98,6 +107,7 @@ func runInterop(t *testing.T, script string) {
 		// server-side fault from a client-side one.
 		"SKALD_INTEROP_DEBUG=1",
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -149,6 +159,25 @@ func TestInteropDirectTLS(t *testing.T) { runInterop(t, "direct_tls.py") }
 // XEP-0049 plugin stores XEP-0048 bookmarks that the other resource
 // reads, and that another user may not.
 func TestInteropVCardPrivate(t *testing.T) { runInterop(t, "vcard_private.py") }
+
+// TestInteropUpload: slixmpp's XEP-0363 plugin finds the service on the
+// domain (identity, feature, max-file-size form), uploads with upload_file
+// over https (the server's self-signed certificate, trusted through
+// SSL_CERT_FILE), and the file downloads back; a file over the limit is
+// refused by the plugin from the form, and by the server (§5) when asked
+// anyway.
+func TestInteropUpload(t *testing.T) {
+	runInteropWith(t, "upload.py", func() (*testServer, []string) {
+		s := startUploadServer(t, "max_file_size = 1000\n")
+		return s, []string{"SSL_CERT_FILE=" + filepath.Join(s.Config.DataDir, certs.SelfSignedCertFile)}
+	})
+}
+
+// TestInteropPEP: slixmpp's XEP-0163/XEP-0118 plugins: the server learns
+// the clients' +notify interests from their caps, a published user tune
+// reaches the subscribed contact as a headline event, can be read back,
+// and a resource coming online later gets the last published item.
+func TestInteropPEP(t *testing.T) { runInterop(t, "pep.py") }
 
 // TestInteropMUC: slixmpp's XEP-0045 plugin creates a room, accepts the
 // instant room, enters from a second account and exchanges a groupchat

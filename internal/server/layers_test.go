@@ -16,10 +16,11 @@ func TestLayering(t *testing.T) {
 		t.Skipf("go list: %v", err)
 	}
 	// allowed[pkg] lists the Skald packages pkg may import; "*" = any.
-	low := []string{"internal/xml", "jid", "stream", "stanza", "storage", "sasl"}
+	low := []string{"internal/xml", "internal/period", "jid", "stream", "stanza", "storage", "sasl"}
 	allowed := map[string][]string{
 		"internal/xml":     {},
 		"internal/metrics": {},
+		"internal/period":  {},
 		"jid":              {},
 		"sasl":             {},
 		"stream":           {"internal/xml"},
@@ -27,6 +28,7 @@ func TestLayering(t *testing.T) {
 		"storage":          {},
 		"storage/memory":   {"storage"},
 		"storage/sqlite":   {"storage"},
+		"storage/postgres": {"storage"},
 		"config":           {"jid"},
 		"internal/certs":   {},
 		"router":           {"internal/xml", "jid", "stream", "stanza", "storage"},
@@ -34,12 +36,14 @@ func TestLayering(t *testing.T) {
 		"websocket":        {"c2s", "internal/xml", "stream"},
 		"internal/loadgen": {"internal/xml", "jid"},
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
+		// PEP extends disco (account identities and items, caps hashes).
+		"pep": append([]string{"router", "disco"}, low...),
 		// muc extends mam: its rooms' archives (XEP-0313 MUC archives).
 		"muc": append([]string{"router", "mam"}, low...),
 		// The feature modules' test harness: test-only, but above router.
 		"internal/routertest": {"router", "internal/xml", "jid", "stanza", "storage", "storage/memory"},
 	}
-	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true, "blocking": true, "vcard": true, "private": true}
+	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true, "blocking": true, "vcard": true, "private": true, "upload": true}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	for dec.More() {
 		var p struct {

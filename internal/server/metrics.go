@@ -21,6 +21,9 @@ func metricSources(s *Server) []metrics.Source {
 		s.C2S,
 		s.MAM,
 	}
+	if s.Upload != nil {
+		list = append(list, s.Upload)
+	}
 	if s.MUC != nil {
 		list = append(list, s.MUC)
 	}

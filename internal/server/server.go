@@ -31,6 +31,7 @@ import (
 	"github.com/skald-xmpp/skald/mam"
 	"github.com/skald-xmpp/skald/muc"
 	"github.com/skald-xmpp/skald/offline"
+	"github.com/skald-xmpp/skald/pep"
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/private"
@@ -39,8 +40,10 @@ import (
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/postgres"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 	"github.com/skald-xmpp/skald/stream"
+	"github.com/skald-xmpp/skald/upload"
 	"github.com/skald-xmpp/skald/vcard"
 	"github.com/skald-xmpp/skald/version"
 	"github.com/skald-xmpp/skald/websocket"
@@ -50,7 +53,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "muc", "websocket"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -64,6 +67,8 @@ type Server struct {
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
+	// Upload is the XEP-0363 module, nil unless [upload] address is set.
+	Upload *upload.Module
 	// Metrics holds every metric, served at metrics_address.
 	Metrics *metrics.Registry
 	log     *slog.Logger
@@ -78,6 +83,10 @@ type Server struct {
 	debug           *http.Server
 	metricsListener net.Listener // metrics_address, see metrics.go
 	metricsHTTP     *http.Server
+	uploadConfig    upload.Config
+	uploadTLS       *tls.Config  // the certificate, without c2s's ALPN
+	uploadListener  net.Listener // [upload] address, see upload.go
+	uploadHTTP      *http.Server
 	releases        metrics.Counter // free-memory releases, see memory.go
 }
 
@@ -171,6 +180,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
+	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
+	pepMod.SetBlocker(blk)
+	list = append(list, pepMod)
+	if mods.Upload.Enabled() {
+		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)
+		if err != nil {
+			return nil, err
+		}
+		s.Upload, s.uploadConfig, s.uploadTLS = up, mods.Upload, s.tls
+		list = append(list, up)
+	}
 	r.Register(list...)
 
 	cc := c2s.DefaultConfig()
@@ -220,10 +240,12 @@ type ModuleConfig struct {
 	Roster  roster.Config
 	VCard   vcard.Config
 	Private private.Config
+	PEP     pep.Config
 	MUC     muc.Config
 	// WebSocket is the [websocket] section: a transport, not a module,
 	// but configured the same way.
 	WebSocket websocket.Config
+	Upload    upload.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -237,8 +259,10 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Roster:    roster.DefaultConfig(),
 		VCard:     vcard.DefaultConfig(),
 		Private:   private.DefaultConfig(),
+		PEP:       pep.DefaultConfig(),
 		MUC:       muc.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
+		Upload:    upload.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -251,8 +275,10 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"roster", &m.Roster, func() error { return m.Roster.Validate() }},
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
+		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
 		{"muc", &m.MUC, func() error { return m.MUC.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
+		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
@@ -265,24 +291,31 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 	return m, cfg.CheckAllSectionsClaimed(Sections)
 }
 
-// OpenStore opens the configured store. If the archive-capable store cannot
-// be opened the server runs on memory, and says so loudly (the caller keeps
-// repeating the warning).
+// OpenStore opens the configured store. If the archive-capable store
+// (SQLite or PostgreSQL) cannot be opened the server runs on memory, and
+// says so loudly (the caller keeps repeating the warning).
 func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, bool) {
+	var st storage.Store
+	var err error
+	var where []any
 	switch cfg.Storage.Backend {
 	case config.BackendMemory:
 		log.Warn("storage backend is memory: accounts, rosters and archives are lost at restart")
 		return memory.New(), false
+	case config.BackendPostgres:
+		where = []any{"dsn", cfg.Storage.RedactedDSN()}
+		st, err = postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{})
 	default:
-		path := cfg.DatabasePath()
-		st, err := sqlite.Open(ctx, path, sqlite.Options{})
-		if err == nil {
-			log.Info("storage opened", "backend", "sqlite", "path", path)
-			return st, false
-		}
-		log.Error("ARCHIVE STORAGE UNAVAILABLE: running on an in-memory store; messages, accounts and archives will be lost at restart", "path", path, "err", err)
-		return memory.New(), true
+		where = []any{"path", cfg.DatabasePath()}
+		st, err = sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{})
 	}
+	if err == nil {
+		log.Info("storage opened", append([]any{"backend", st.Name()}, where...)...)
+		return st, false
+	}
+	log.Error("ARCHIVE STORAGE UNAVAILABLE: running on an in-memory store; messages, accounts and archives will be lost at restart",
+		append([]any{"backend", cfg.Storage.Backend}, append(where, "err", err)...)...)
+	return memory.New(), true
 }
 
 func loadTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
@@ -357,6 +390,10 @@ func (s *Server) Listen() error {
 		s.closeListeners()
 		return fmt.Errorf("listen %s: %w", s.Config.MetricsAddress, err)
 	}
+	if err := s.listenUpload(); err != nil {
+		s.closeListeners()
+		return fmt.Errorf("listen %s: %w", s.uploadConfig.Address, err)
+	}
 	return nil
 }
 
@@ -377,6 +414,9 @@ func (s *Server) closeListeners() {
 	}
 	if s.metricsListener != nil {
 		s.metricsListener.Close()
+	}
+	if s.uploadListener != nil {
+		s.uploadListener.Close()
 	}
 }
 
@@ -422,6 +462,7 @@ func (s *Server) Start(ctx context.Context) {
 	}
 	s.serveDebug()
 	s.serveMetrics()
+	s.serveUpload(ctx)
 	s.goroutine(func() { s.MAM.Cleaner().Run(ctx) })
 	if s.Config.ReleaseFreeMemory {
 		s.goroutine(func() {
@@ -466,6 +507,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.metricsHTTP != nil {
 		s.metricsHTTP.Close()
 	}
+	s.shutdownUpload(ctx)
 	// A server that was never started still holds its bound listeners:
 	// http.Server.Close closes only those it serves. A second Close of a
 	// served one is a harmless error.

@@ -34,9 +34,9 @@ type Store struct {
 
 	blocked map[string]map[string]bool // owner -> blocked JIDs
 
-	docs map[string]map[docKey][]byte // owner -> documents
-
-	rooms map[string]storage.Room // persistent MUC rooms by JID
+	docs  map[string]map[docKey][]byte   // owner -> documents
+	pep   map[string]map[string]*pepNode // owner -> node name -> node (pep.go)
+	rooms map[string]storage.Room        // persistent MUC rooms by JID
 }
 
 // docKey names one of an owner's documents.
@@ -61,6 +61,7 @@ func New() *Store {
 		prefs:    make(map[string]storage.ArchivePrefs),
 		blocked:  make(map[string]map[string]bool),
 		docs:     make(map[string]map[docKey][]byte),
+		pep:      make(map[string]map[string]*pepNode),
 	}
 }
 
@@ -75,7 +76,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.rooms = nil, nil, nil, nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep, s.rooms = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -222,6 +223,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 	delete(s.prefs, bare)
 	delete(s.blocked, bare)
 	delete(s.docs, bare)
+	delete(s.pep, bare)
 	return nil
 }
 

@@ -136,6 +136,8 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM archive_prefs WHERE owner=?`,
 			`DELETE FROM blocklist WHERE owner=?`,
 			`DELETE FROM documents WHERE owner=?`,
+			`DELETE FROM pep_node WHERE owner=?`,
+			`DELETE FROM pep_item WHERE owner=?`,
 		} {
 			if err := w.exec(q, bare); err != nil {
 				return err

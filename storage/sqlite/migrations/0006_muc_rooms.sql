@@ -1,4 +1,4 @@
--- 0005: persistent multi-user chat rooms (storage.Rooms, XEP-0045): the
+-- 0006: persistent multi-user chat rooms (storage.Rooms, XEP-0045): the
 -- configuration the muc module serialises, and the affiliations, one row
 -- each so that a room of many members changes one row per change. The
 -- room's messages are in the archive like any owner's.

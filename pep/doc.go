@@ -1,0 +1,78 @@
+// Package pep is the Personal Eventing Protocol service (XEP-0163) of
+// every local account, over the subset of Publish-Subscribe (XEP-0060)
+// that PEP needs. The service of an account is its bare JID; only the
+// account publishes to it.
+//
+// Operations: publish (§7.1) with item ids generated when absent,
+// auto-create (§7.1.4) and publish-options (§7.1.5: options an existing
+// node does not match are refused with conflict +
+// <precondition-not-met/>; an auto-created node takes them as its
+// configuration); retract (§7.2, notify='true' or pubsub#notify_retract
+// sends retraction notifications); retrieve items (§6.5: all, the newest
+// max_items, or by item id; oldest first); create (§8.1, with a
+// configuration form), configure (§8.2), delete (§8.4) and purge (§8.5),
+// both notified, in the owner namespace; affiliations (§5.7, §8.9.1: the
+// owner owns every node, nobody else has one) and subscriptions (§5.6,
+// §8.8.1: none, PEP's are implicit) can be read. Explicit subscriptions,
+// changing affiliations, instant nodes and collections are not
+// implemented (feature-not-implemented, with <unsupported/> where
+// XEP-0060 names the feature).
+//
+// Node configuration (pubsub#node_config): access_model presence (the
+// default), open or whitelist (owner only; roster and authorize are
+// refused with not-acceptable + <unsupported-access-model/>),
+// persist_items, max_items (a number or "max", capped by [pep]
+// max_items), send_last_published_item, notify_retract,
+// deliver_payloads; deliver_notifications is always true. Any other field
+// is refused (not-acceptable in a configuration form, a precondition
+// that is not met in publish-options). Items are stored whatever
+// persist_items says, so that the last one can be sent on presence.
+//
+// Access: the owner's resources always; for presence, contacts with a
+// "from" or "both" subscription in the owner's roster (read through
+// Rosters); for open, anyone. A refused retrieval gets not-authorized +
+// <presence-subscription-required/> (presence) or not-allowed +
+// <closed-node/> (whitelist) (XEP-0060 §6.5.9).
+//
+// Notifications (XEP-0163 §4.3, XEP-0060 §12) are headline messages from
+// the owner's bare JID to each available resource of the owner and of
+// its presence subscribers (not for whitelist nodes; theirs only with a
+// non-negative priority, §4.3.2) whose XEP-0115 capabilities include
+// NODE+notify, except where a block (XEP-0191, either way; SetBlocker)
+// cuts a contact off. They are sent to the sessions directly, so mam never archives them and offline storage never keeps
+// them. Capabilities come from the <c/> of the client's broadcast
+// presence (router.PresenceObserver); an unknown ver is asked for with a
+// disco#info query from the server (router.QueryClient) and, for SHA-1,
+// cached by ver once disco.CapsVer confirms it. A resource's first
+// available presence, once its capabilities are known, brings it the last
+// item of every node it wants and may see whose send_last_published_item
+// is on_sub_and_presence, from its own account and from each contact it
+// is subscribed to; and a contact newly allowed to see the owner's
+// presence (router.SubscriptionObserver) gets, on its resources whose
+// capabilities are known, the last item of the nodes it wants whose
+// send_last_published_item is on_sub or on_sub_and_presence.
+//
+// Disco: the account answers identity pubsub/pep
+// (disco.AccountIdentityProvider) and lists the nodes the requester may
+// see (disco.AccountItemsProvider); the server and every account list the
+// pubsub features implemented. disco#info on the account stays refused to
+// those who may not see its presence (XEP-0030 §8, see package disco), so
+// a stranger finds open nodes through disco#items only.
+//
+// Not implemented: the XEP-0033 replyto address naming the publishing
+// resource (SHOULD, §4.3.1), <delay/> on last published items, explicit
+// subscriptions (PEP's are implicit), and server-to-server delivery.
+//
+// Locks: Module.locks serialises the changes to one account's service
+// (auto-create then publish, precondition check then publish) and their
+// notifications, so that events leave in the order the changes were
+// stored. It is taken before storage calls and held while the events are
+// queued (roster and blocklist reads, non-blocking Sends; nothing under it
+// calls back into pep or waits for a client). capsCache.mu and
+// clientCaps.mu are leaves.
+//
+// Config ([pep] in the configuration file):
+//
+//	max_items = 1000   # cap of a node's pubsub#max_items ("max" means this)
+//	max_nodes = 100    # nodes per account; more get not-allowed + <max-nodes-exceeded/>
+package pep

@@ -1,0 +1,192 @@
+package pep
+
+import (
+	"context"
+	"errors"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// maxItemIDBytes bounds item ids, which are stored as keys.
+const maxItemIDBytes = 1024
+
+// set handles the pubsub sets: publish (§7.1), retract (§7.2), create
+// (§8.1).
+func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
+	req, err := onlyChild(iq.Payload)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case req.Is(NSPubSub, "publish"):
+		return m.publish(ctx, iq, req, iq.Payload.Child(NSPubSub, "publish-options"))
+	case req.Is(NSPubSub, "retract"):
+		return m.retract(ctx, iq, req)
+	case req.Is(NSPubSub, "create"):
+		return m.create(ctx, iq, req, iq.Payload.Child(NSPubSub, "configure"))
+	case req.Is(NSPubSub, "subscribe"), req.Is(NSPubSub, "unsubscribe"), req.Is(NSPubSub, "options"):
+		// PEP subscriptions come from presence (XEP-0163 §4.3.2).
+		return nil, unsupported("subscribe")
+	}
+	return nil, pubsubError(stanza.FeatureNotImplemented, "")
+}
+
+// publish implements XEP-0060 §7.1 with auto-create (§7.1.4) and
+// publish-options (§7.1.5).
+func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Element) (*xml.Element, error) {
+	if err := ownerOnly(iq); err != nil {
+		return nil, err
+	}
+	node := req.Attr("node")
+	if node == "" {
+		return nil, pubsubError(stanza.BadRequest, "nodeid-required")
+	}
+	items := req.ChildrenNamed(NSPubSub, "item")
+	if len(items) == 0 {
+		return nil, pubsubError(stanza.BadRequest, "item-required")
+	}
+	if len(items) > 1 || len(req.Elements()) > 1 {
+		return nil, pubsubError(stanza.BadRequest, "invalid-payload")
+	}
+	item := items[0]
+	payloads := item.Elements()
+	if len(payloads) == 0 {
+		return nil, pubsubError(stanza.BadRequest, "payload-required")
+	}
+	if len(payloads) > 1 {
+		return nil, pubsubError(stanza.BadRequest, "invalid-payload")
+	}
+	id := item.Attr("id")
+	if id == "" {
+		id = newItemID()
+	}
+	if len(id) > maxItemIDBytes {
+		return nil, stanza.E(stanza.NotAcceptable, "item id too long")
+	}
+	var form *xml.Element
+	if opts != nil {
+		form = opts.Child(nsData, "x")
+	}
+	owner := iq.To.String()
+	unlock := m.locks.lock(owner)
+	defer unlock()
+	n, err := m.store.PEPNode(ctx, owner, node)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		n = storage.PEPNode{Name: node, Config: defaultNodeConfig()}
+		if form != nil {
+			// Publish-options configure an auto-created node (§7.1.5).
+			if err := applyForm(&n.Config, form, formPublishOptions, m.cfg.MaxItems); err != nil {
+				return nil, preconditionError()
+			}
+		}
+		err = m.createNode(ctx, owner, n)
+	case err == nil && form != nil && !preconditionsMet(n.Config, form, m.cfg.MaxItems):
+		err = preconditionError()
+	}
+	if err == nil {
+		err = m.store.PublishPEPItem(ctx, owner, node, storage.PEPItem{ID: id, Payload: payloads[0].Bytes("")})
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.notify(ctx, iq.To, n, itemsEvent(node, id, payloads[0], n.Config.DeliverPayloads))
+	res := xml.New(NSPubSub, "pubsub").Append(
+		xml.New(NSPubSub, "publish", "node", node).Append(xml.New(NSPubSub, "item", "id", id)))
+	return stanza.Result(iq.Stanza).Append(res), nil
+}
+
+// preconditionError is XEP-0060 §7.1.5's answer to publish-options the
+// node does not meet.
+func preconditionError() error {
+	return pubsubError(stanza.ConflictCond, "precondition-not-met")
+}
+
+// createNode stores a new node within the account's node quota.
+func (m *Module) createNode(ctx context.Context, owner string, n storage.PEPNode) error {
+	err := m.store.CreatePEPNode(ctx, owner, n, m.cfg.MaxNodes)
+	switch {
+	case errors.Is(err, storage.ErrExists):
+		return pubsubError(stanza.ConflictCond, "")
+	case errors.Is(err, storage.ErrQuotaExceeded):
+		return pubsubError(stanza.NotAllowed, "max-nodes-exceeded")
+	}
+	return err
+}
+
+// retract implements XEP-0060 §7.2.
+func (m *Module) retract(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
+	if err := ownerOnly(iq); err != nil {
+		return nil, err
+	}
+	node := req.Attr("node")
+	if node == "" {
+		return nil, pubsubError(stanza.BadRequest, "nodeid-required")
+	}
+	items := req.ChildrenNamed(NSPubSub, "item")
+	if len(items) != 1 || items[0].Attr("id") == "" {
+		return nil, pubsubError(stanza.BadRequest, "item-required")
+	}
+	id := items[0].Attr("id")
+	owner := iq.To.String()
+	unlock := m.locks.lock(owner)
+	defer unlock()
+	n, err := m.store.PEPNode(ctx, owner, node)
+	removed := false
+	if err == nil {
+		removed, err = m.store.RetractPEPItem(ctx, owner, node, id)
+	}
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !removed) {
+		return nil, pubsubError(stanza.ItemNotFound, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	notify, _ := parseBool(req.Attr("notify"))
+	if notify || n.Config.NotifyRetract {
+		ev := xml.New(NSPubSubEvent, "event").Append(
+			xml.New(NSPubSubEvent, "items", "node", node).Append(xml.New(NSPubSubEvent, "retract", "id", id)))
+		m.notify(ctx, iq.To, n, ev)
+	}
+	return stanza.Result(iq.Stanza), nil
+}
+
+// create implements XEP-0060 §8.1 (PEP has no instant nodes: a node name
+// is required).
+func (m *Module) create(ctx context.Context, iq *router.IQ, req, configure *xml.Element) (*xml.Element, error) {
+	if err := ownerOnly(iq); err != nil {
+		return nil, err
+	}
+	node := req.Attr("node")
+	if node == "" {
+		return nil, pubsubError(stanza.NotAcceptable, "nodeid-required")
+	}
+	n := storage.PEPNode{Name: node, Config: defaultNodeConfig()}
+	if configure != nil {
+		if form := configure.Child(nsData, "x"); form != nil {
+			if err := applyForm(&n.Config, form, formNodeConfig, m.cfg.MaxItems); err != nil {
+				return nil, formError(err)
+			}
+		}
+	}
+	unlock := m.locks.lock(iq.To.String())
+	defer unlock()
+	err := m.createNode(ctx, iq.To.String(), n)
+	if err != nil {
+		return nil, err
+	}
+	return stanza.Result(iq.Stanza), nil
+}
+
+// formError is the answer to a node configuration form Skald cannot
+// apply (XEP-0060 §8.1.3, §8.2.5).
+func formError(err error) error {
+	var ce *configError
+	if errors.As(err, &ce) && ce.unsupportedAccess {
+		return pubsubError(stanza.NotAcceptable, "unsupported-access-model")
+	}
+	return stanza.E(stanza.NotAcceptable, "unsupported node configuration")
+}
