@@ -23,7 +23,8 @@
 // refused with not-acceptable + <unsupported-access-model/>),
 // persist_items, max_items (a number or "max", capped by [pep]
 // max_items), send_last_published_item, notify_retract,
-// deliver_payloads; deliver_notifications is always true. Any other field
+// deliver_payloads; deliver_notifications and notify_delete are always
+// true (a form may say so, not otherwise). Any other field
 // is refused (not-acceptable in a configuration form, a precondition
 // that is not met in publish-options). Items are stored whatever
 // persist_items says, so that the last one can be sent on presence.

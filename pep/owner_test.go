@@ -33,6 +33,7 @@ func TestCreateConfigureDelete(t *testing.T) {
 				`<field var="pubsub#deliver_notifications" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#deliver_payloads" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#max_items" type="text-single"><value>1</value></field>` +
+				`<field var="pubsub#notify_delete" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#notify_retract" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#persist_items" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#send_last_published_item" type="list-single"><value>on_sub_and_presence</value></field>` +
