@@ -66,8 +66,8 @@
 //
 // Locks: Module.locks serialises the changes to one account's service
 // (auto-create then publish, precondition check then publish) and their
-// notifications, so that events leave in the order the changes were
-// stored. It is taken before storage calls and held while the events are
+// notifications, and the sending of its last published items, so that
+// events leave in the order the changes were stored. It is taken before storage calls and held while the events are
 // queued (roster and blocklist reads, non-blocking Sends; nothing under it
 // calls back into pep or waits for a client). capsCache.mu and
 // clientCaps.mu are leaves.
