@@ -55,7 +55,8 @@
 //
 // Disco: the account answers identity pubsub/pep
 // (disco.AccountIdentityProvider) and lists the nodes the requester may
-// see (disco.AccountItemsProvider); the server and every account list the
+// see (disco.AccountItemsProvider), each of which answers disco#info as
+// a pubsub/leaf (disco.AccountNodeInfoProvider, XEP-0060 §5.3); the server and every account list the
 // pubsub features implemented. disco#info on the account stays refused to
 // those who may not see its presence (XEP-0030 §8, see package disco), so
 // a stranger finds open nodes through disco#items only.
