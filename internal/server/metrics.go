@@ -24,6 +24,9 @@ func metricSources(s *Server) []metrics.Source {
 	if s.Upload != nil {
 		list = append(list, s.Upload)
 	}
+	if s.MUC != nil {
+		list = append(list, s.MUC)
+	}
 	// The store's own, if it has any (SQLite's writer counters).
 	if st, ok := s.Store.(metrics.Source); ok {
 		list = append(list, st)

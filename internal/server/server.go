@@ -32,6 +32,7 @@ import (
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/lastactivity"
 	"github.com/skald-xmpp/skald/mam"
+	"github.com/skald-xmpp/skald/muc"
 	"github.com/skald-xmpp/skald/offline"
 	"github.com/skald-xmpp/skald/pep"
 	"github.com/skald-xmpp/skald/ping"
@@ -56,7 +57,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "websocket", "upload", "register"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -64,7 +65,9 @@ type Server struct {
 	Store  storage.Store
 	Router *router.Router
 	MAM    *mam.Module
-	C2S    *c2s.Server
+	// MUC is the multi-user chat service; nil when [muc] enabled = false.
+	MUC *muc.Module
+	C2S *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
@@ -162,16 +165,28 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		vcard.New(mods.VCard, s.Store),
 		private.New(mods.Private, s.Store),
 	}
+	if mods.MUC.Enabled {
+		// A service of its own (conference.<domain>), hosted through
+		// router.Service; it archives its rooms through mam.
+		rooms, _ := s.Store.(storage.Rooms)
+		mucMod := muc.New(mods.MUC, r, mamMod, rooms, secret, log)
+		for _, d := range mucMod.ServiceDomains() {
+			if r.IsLocalDomain(d) {
+				return nil, fmt.Errorf("[muc] domain: %s is a hosted domain too; choose another label", d)
+			}
+		}
+		if err := mucMod.Load(ctx); err != nil {
+			return nil, err
+		}
+		list = append(list, mucMod)
+		s.MUC = mucMod
+	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
-	if ps, ok := s.Store.(storage.PEP); ok {
-		pepMod := pep.New(mods.PEP, ps, ros, r, log)
-		pepMod.SetBlocker(blk)
-		list = append(list, pepMod)
-	} else {
-		log.Warn("storage backend has no PEP storage: PEP (XEP-0163) is off", "backend", s.Store.Name())
-	}
+	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
+	pepMod.SetBlocker(blk)
+	list = append(list, pepMod)
 	if mods.Upload.Enabled() {
 		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)
 		if err != nil {
@@ -259,6 +274,7 @@ type ModuleConfig struct {
 	VCard   vcard.Config
 	Private private.Config
 	PEP     pep.Config
+	MUC     muc.Config
 	// WebSocket is the [websocket] section: a transport, not a module,
 	// but configured the same way.
 	WebSocket websocket.Config
@@ -278,6 +294,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		VCard:     vcard.DefaultConfig(),
 		Private:   private.DefaultConfig(),
 		PEP:       pep.DefaultConfig(),
+		MUC:       muc.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
 		Upload:    upload.DefaultConfig(),
 		Register:  register.DefaultConfig(),
@@ -294,6 +311,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
 		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
+		{"muc", &m.MUC, func() error { return m.MUC.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
