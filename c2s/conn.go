@@ -47,6 +47,7 @@ type conn struct {
 	peer       string   // bare JID the client's current header claims in 'from'; "" if none
 	sess       *session // bound session; nil before bind
 	cleanClose bool     // the client closed its stream: no resumption
+	registered bool     // an account was registered on this connection (register.go)
 
 	closeOnce  sync.Once
 	closeTimer atomic.Pointer[time.Timer] // closeLater's, once armed
@@ -531,6 +532,9 @@ func (c *conn) features() []*xml.Element {
 		if !c.tlsRequiredPending() {
 			f = append(f, c.mechanisms()...)
 		}
+		if c.offerRegistration() {
+			f = append(f, xml.New(NSRegisterFeature, "register"))
+		}
 	default:
 		f = append(f,
 			xml.New(stream.NSBind, "bind"),
@@ -596,6 +600,9 @@ var errHandshake = errors.New("c2s: TLS handshake failed")
 
 // handleStanza processes a stanza from the client.
 func (c *conn) handleStanza(el *xml.Element) error {
+	if c.registrationIQ(el) {
+		return c.registerUnauthenticated(el)
+	}
 	if c.user == "" || c.tlsRequiredPending() {
 		return stream.New(stream.NotAuthorized, "")
 	}

@@ -26,6 +26,12 @@
 // itself (transport.go: XMPP over WebSocket, package websocket): it runs
 // as any other stream, but is never offered STARTTLS and never parks.
 //
+// Before authentication a client may send only one kind of stanza:
+// XEP-0077 registration iqs, which go to Config.Registrar (register.go;
+// the register module fills it) once TLS is done, and are refused
+// without encryption. The stream feature is offered only over TLS and
+// while the registrar takes new accounts.
+//
 // Errors are scope-typed: a *stream.Error ends the stream (conn.fail is the
 // one place that writes it), stanza errors answer one stanza (the router).
 // Internal error text is logged, never sent.
@@ -35,5 +41,6 @@
 // consumers cut off; counters are one atomic add where the event happens.
 //
 // Layering: c2s imports internal/xml, internal/metrics, jid, stanza, stream,
-// storage, sasl and router. Nothing imports c2s but cmd/skald and tests.
+// storage, sasl and router. Nothing imports c2s but websocket,
+// internal/server, cmd/skald and tests.
 package c2s

@@ -55,6 +55,10 @@ type Config struct {
 	// ExtraFeatures are added to the post-authentication stream features
 	// (e.g. roster versioning, pre-approval, caps).
 	ExtraFeatures []*xml.Element
+	// Registrar, when set, lets clients create an account before
+	// authenticating (XEP-0077 in-band registration, register.go), over
+	// an encrypted transport only.
+	Registrar Registrar
 }
 
 // DefaultConfig returns production defaults (TLS must still be set).

@@ -3,6 +3,7 @@ package disco
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -47,6 +48,7 @@ type snapshot struct {
 	forms      []*xml.Element // XEP-0128 forms of the server's disco#info
 	accountIDs []Identity     // beyond account/registered
 	items      []AccountItemsProvider
+	nodeInfo   []AccountNodeInfoProvider
 	ver        string
 }
 
@@ -67,6 +69,16 @@ type Item struct {
 // lists nothing.
 type AccountItemsProvider interface {
 	DiscoAccountItems(ctx context.Context, owner, requester jid.JID) ([]Item, error)
+}
+
+// AccountNodeInfoProvider is a module with nodes at accounts' bare JIDs
+// (PEP): disco#info on the account's JID and one of its nodes answers what
+// the provider says of it (XEP-0060 §5.3: identity pubsub/leaf).
+type AccountNodeInfoProvider interface {
+	// DiscoAccountNodeInfo describes owner's node as requester may see
+	// it; ok is false when there is no such node or requester may not see
+	// it (both answered item-not-found).
+	DiscoAccountNodeInfo(ctx context.Context, owner, requester jid.JID, node string) (ids []Identity, features []string, ok bool, err error)
 }
 
 // New returns the disco module for r. It reads r.Modules() lazily, so it
@@ -136,6 +148,9 @@ func (m *Module) snapshot() *snapshot {
 		if ip, ok := mod.(AccountItemsProvider); ok {
 			s.items = append(s.items, ip)
 		}
+		if np, ok := mod.(AccountNodeInfoProvider); ok {
+			s.nodeInfo = append(s.nodeInfo, np)
+		}
 	}
 	// Sorted and unique: a feature listed twice makes the caps hash
 	// input ill-formed (XEP-0115 §5.4), and order makes answers stable.
@@ -170,7 +185,7 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 			return nil, stanza.E(stanza.ItemNotFound, "")
 		}
 	} else if node != "" {
-		return nil, stanza.E(stanza.ItemNotFound, "")
+		return m.accountNodeInfo(ctx, iq, s, node)
 	}
 	q := xml.New(NSInfo, "query")
 	q.SetAttr("node", node)
@@ -189,6 +204,29 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 		q.Append(x.Clone()) // the snapshot's forms are shared
 	}
 	return stanza.Result(iq.Stanza).Append(q), nil
+}
+
+// accountNodeInfo answers disco#info on an account's node (XEP-0060
+// §5.3) from the first provider that knows it.
+func (m *Module) accountNodeInfo(ctx context.Context, iq *router.IQ, s *snapshot, node string) (*xml.Element, error) {
+	for _, p := range s.nodeInfo {
+		ids, features, ok, err := p.DiscoAccountNodeInfo(ctx, iq.To, iq.From.Bare(), node)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		q := xml.New(NSInfo, "query", "node", node)
+		for _, id := range ids {
+			q.Append(identityElement(id))
+		}
+		for _, f := range features {
+			q.Append(xml.New(NSInfo, "feature", "var", f))
+		}
+		return stanza.Result(iq.Stanza).Append(q), nil
+	}
+	return nil, stanza.E(stanza.ItemNotFound, "")
 }
 
 func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
@@ -220,7 +258,16 @@ func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 	if node != "" {
 		return nil, stanza.E(stanza.ItemNotFound, "")
 	}
-	return stanza.Result(iq.Stanza).Append(xml.New(NSItems, "query")), nil
+	// The services modules host (router.Service) under this domain, such
+	// as its conference.<domain>: XEP-0045 §6.1 has clients find a MUC
+	// service among the server's items.
+	q := xml.New(NSItems, "query")
+	for _, d := range m.r.ServiceDomains() {
+		if strings.HasSuffix(d, "."+iq.To.Domain()) {
+			q.Append(xml.New(NSItems, "item", "jid", d))
+		}
+	}
+	return stanza.Result(iq.Stanza).Append(q), nil
 }
 
 // maySeePresence reports whether contact has a subscription to owner's

@@ -12,7 +12,9 @@
 // given with SetRoster); anybody else gets service-unavailable, node or
 // not, as for an account that does not exist (XEP-0030 §8: MUST). Modules
 // implementing AccountIdentityProvider add identities there (pep:
-// pubsub/pep). No resources are listed. disco#info to an account that does not exist never gets here
+// pubsub/pep). disco#info on an account's node answers what an
+// AccountNodeInfoProvider says of it (pep: pubsub/leaf, XEP-0060 §5.3),
+// item-not-found when none knows it. No resources are listed. disco#info to an account that does not exist never gets here
 // (the router answers service-unavailable). disco#items on the server
 // answers an empty list: Skald has no components. On a bare JID it lists
 // what the AccountItemsProvider modules give the requester (pep: the

@@ -79,6 +79,14 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 	if err != nil {
 		return nil, err
 	}
+	// The client catches up from its archive now, not offline storage.
+	iq.Session.SetMAMQueried()
+	return m.query(ctx, iq, owner, from)
+}
+
+// query serves one archive query on owner's archive, whose result
+// messages come from the address from; the caller has checked access.
+func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID) (*xml.Element, error) {
 	q, err := ParseQuery(iq.Payload)
 	if err != nil {
 		return nil, err
@@ -110,8 +118,6 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 	if q.RSM.HasMax {
 		limit = min(q.RSM.Max, m.set.maxPage)
 	}
-
-	iq.Session.SetMAMQueried()
 
 	// The count covers the whole result set as the form defines it: its
 	// filters and its after-id/before-id, not the RSM cursors, which only

@@ -1,10 +1,15 @@
 package pep
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/storage"
 )
 
 // TestConcurrentPublish: two resources publishing at once to a node that
@@ -51,4 +56,75 @@ func TestConcurrentPublish(t *testing.T) {
 			t.Errorf("%s saw events %v, stored order %v", name, ids, stored)
 		}
 	}
+}
+
+// gatedPEP holds the first read of a node's newest item (the read that
+// sends a last published item) until release is closed.
+type gatedPEP struct {
+	storage.PEP
+	once    sync.Once
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedPEP) PEPItems(ctx context.Context, owner, node string, ids []string, max int) ([]storage.PEPItem, error) {
+	items, err := g.PEP.PEPItems(ctx, owner, node, ids, max)
+	if max == 1 && ids == nil {
+		g.once.Do(func() {
+			close(g.reached)
+			<-g.release
+		})
+	}
+	return items, err
+}
+
+// TestLastItemNotOvertaken: a last published item read while the owner
+// publishes a newer one must reach the contact before the newer event
+// (XEP-0163 §4.3.4 sends the last item; §4.3.1's events then follow in
+// publish order), or the contact ends with the older state: the sending
+// of last items takes the owner's lock too.
+func TestLastItemNotOvertaken(t *testing.T) {
+	e := setup(t)
+	home, _ := e.Bind(romeo+"/home", true, 0)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	gate := &gatedPEP{PEP: e.m.store, reached: make(chan struct{}), release: make(chan struct{})}
+	e.m.store = gate
+
+	balcony, balconyRec := e.Bind(juliet+"/balcony", true, 0)
+	features := []string{tune + "+notify"}
+	ver := verOf(features...)
+	e.Send(balcony, `<presence><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="`+capsNode+`" ver="`+ver+`"/></presence>`)
+	q := routertest.Parse(t, balconyRec.Take()[0])
+	answer := routertest.Parse(t, `<iq type="result" to="example.org" id="`+q.Attr("id")+`"><query xmlns="http://jabber.org/protocol/disco#info" node="`+capsNode+`#`+ver+`"><identity category="client" type="pc"/><feature var="`+features[0]+`"/></query></iq>`)
+	answered := make(chan error, 1)
+	go func() { answered <- e.Router.HandleFromClient(context.Background(), balcony, answer) }()
+	select {
+	case <-gate.reached: // the last item t1 is read, not sent yet
+	case err := <-answered:
+		t.Fatalf("caps answer handled (%v) without reading the last item; sent %q", err, balconyRec.Take())
+	}
+
+	published := make(chan error, 1)
+	go func() {
+		published <- e.Router.HandleFromClient(context.Background(), home, routertest.Parse(t, publishTune("t2", "Today")))
+	}()
+	var pubErr error
+	select {
+	case pubErr = <-published: // without the lock the newer event goes out now
+	case <-time.After(300 * time.Millisecond):
+		close(gate.release)
+		pubErr = <-published
+	}
+	if pubErr != nil {
+		t.Fatal(pubErr)
+	}
+	select {
+	case <-gate.release:
+	default:
+		close(gate.release)
+	}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	e.expect(t, "contact", balconyRec, tuneEvent(juliet+"/balcony", "t1", "Yesterday"), tuneEvent(juliet+"/balcony", "t2", "Today"))
 }

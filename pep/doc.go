@@ -23,7 +23,8 @@
 // refused with not-acceptable + <unsupported-access-model/>),
 // persist_items, max_items (a number or "max", capped by [pep]
 // max_items), send_last_published_item, notify_retract,
-// deliver_payloads; deliver_notifications is always true. Any other field
+// deliver_payloads; deliver_notifications and notify_delete are always
+// true (a form may say so, not otherwise). Any other field
 // is refused (not-acceptable in a configuration form, a precondition
 // that is not met in publish-options). Items are stored whatever
 // persist_items says, so that the last one can be sent on presence.
@@ -54,7 +55,8 @@
 //
 // Disco: the account answers identity pubsub/pep
 // (disco.AccountIdentityProvider) and lists the nodes the requester may
-// see (disco.AccountItemsProvider); the server and every account list the
+// see (disco.AccountItemsProvider), each of which answers disco#info as
+// a pubsub/leaf (disco.AccountNodeInfoProvider, XEP-0060 §5.3); the server and every account list the
 // pubsub features implemented. disco#info on the account stays refused to
 // those who may not see its presence (XEP-0030 §8, see package disco), so
 // a stranger finds open nodes through disco#items only.
@@ -65,8 +67,8 @@
 //
 // Locks: Module.locks serialises the changes to one account's service
 // (auto-create then publish, precondition check then publish) and their
-// notifications, so that events leave in the order the changes were
-// stored. It is taken before storage calls and held while the events are
+// notifications, and the sending of its last published items, so that
+// events leave in the order the changes were stored. It is taken before storage calls and held while the events are
 // queued (roster and blocklist reads, non-blocking Sends; nothing under it
 // calls back into pep or waits for a client). capsCache.mu and
 // clientCaps.mu are leaves.

@@ -91,8 +91,13 @@ func lastItemsSent(s *router.Session) bool {
 }
 
 // sendLastOf sends s the last items of owner's nodes whose
-// send_last_published_item is one of when.
+// send_last_published_item is one of when. It holds owner's lock (taken
+// alone, never with another account's) from the read to the Send, so a
+// publish cannot store and notify a newer item in between and be
+// overtaken by the older one.
 func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Session, when ...string) error {
+	unlock := m.locks.lock(owner.String())
+	defer unlock()
 	if m.cut(ctx, owner, s) {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -114,6 +115,24 @@ func (m *Module) DiscoAccountItems(ctx context.Context, owner, requester jid.JID
 		}
 	}
 	return out, nil
+}
+
+// DiscoAccountNodeInfo implements disco.AccountNodeInfoProvider: a node
+// the requester may retrieve items from is a leaf node (XEP-0060 §5.3);
+// one it may not see is answered as if it did not exist.
+func (m *Module) DiscoAccountNodeInfo(ctx context.Context, owner, requester jid.JID, node string) ([]disco.Identity, []string, bool, error) {
+	n, err := m.store.PEPNode(ctx, owner.String(), node)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	ok, err := m.mayAccess(ctx, owner, requester, n.Config)
+	if err != nil || !ok {
+		return nil, nil, false, err
+	}
+	return []disco.Identity{{Category: "pubsub", Type: "leaf"}}, []string{NSPubSub}, true, nil
 }
 
 // RegisterIQ implements router.IQRegistrar. Only accounts have a PEP

@@ -23,6 +23,11 @@ const (
 	fieldNotifyRetract        = "pubsub#notify_retract"
 	fieldDeliverPayloads      = "pubsub#deliver_payloads"
 	fieldDeliverNotifications = "pubsub#deliver_notifications" // always true
+	// fieldNotifyDelete is always true: a deletion is always notified
+	// (§8.4.2). Conversations and Gajim put notify_delete=true in the
+	// publish-options of their bookmarks (XEP-0402) and OMEMO nodes, so
+	// refusing the field would refuse those publishes.
+	fieldNotifyDelete = "pubsub#notify_delete"
 )
 
 // defaultNodeConfig is the configuration of a node created without one:
@@ -69,9 +74,9 @@ func applyForm(c *storage.PEPNodeConfig, x *xml.Element, formType string, maxIte
 			default:
 				return &configError{field: name}
 			}
-		case fieldPersistItems, fieldNotifyRetract, fieldDeliverPayloads, fieldDeliverNotifications:
+		case fieldPersistItems, fieldNotifyRetract, fieldDeliverPayloads, fieldDeliverNotifications, fieldNotifyDelete:
 			b, ok := parseBool(v)
-			if !ok || (name == fieldDeliverNotifications && !b) {
+			if !ok || ((name == fieldDeliverNotifications || name == fieldNotifyDelete) && !b) {
 				return &configError{field: name}
 			}
 			switch name {
@@ -139,6 +144,7 @@ func configForm(c storage.PEPNodeConfig, typ string) *xml.Element {
 	field(fieldDeliverNotifications, "boolean", "1")
 	field(fieldDeliverPayloads, "boolean", boolValue(c.DeliverPayloads))
 	field(fieldMaxItems, "text-single", strconv.Itoa(c.MaxItems))
+	field(fieldNotifyDelete, "boolean", "1")
 	field(fieldNotifyRetract, "boolean", boolValue(c.NotifyRetract))
 	field(fieldPersistItems, "boolean", boolValue(c.PersistItems))
 	field(fieldSendLastPublished, "list-single", c.SendLastPublishedItem)

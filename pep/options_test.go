@@ -73,6 +73,36 @@ func TestPublishOptions(t *testing.T) {
 	}
 }
 
+// TestClientPublishOptions publishes with the publish-options that
+// Conversations and Gajim send (XEP-0402 bookmarks, XEP-0384 device list):
+// they include pubsub#notify_delete=true, which Skald always does
+// (XEP-0060 §8.4.2), so the node is auto-created and later publishes with
+// the same options pass (§7.1.5); notify_delete=false cannot be honoured.
+func TestClientPublishOptions(t *testing.T) {
+	e := setup(t)
+	s, rec := e.Bind(romeo+"/home", true, 0)
+	for _, tc := range []struct {
+		client, node string
+		fields       [][2]string
+	}{
+		{"Conversations bookmarks", "urn:xmpp:bookmarks:1", [][2]string{
+			{"pubsub#persist_items", "true"}, {"pubsub#access_model", "whitelist"},
+			{"pubsub#send_last_published_item", "never"}, {"pubsub#max_items", "max"},
+			{"pubsub#notify_delete", "true"}, {"pubsub#notify_retract", "true"}}},
+		{"Conversations device list", "eu.siacs.conversations.axolotl.devicelist", [][2]string{
+			{"pubsub#access_model", "open"}, {"pubsub#notify_delete", "true"}}},
+	} {
+		t.Run(tc.client, func(t *testing.T) {
+			for _, id := range []string{"first", "again"} {
+				e.Send(s, publishWithOptions(tc.node, id, tc.fields...))
+				routertest.Expect(t, rec, publishedResult(tc.node, id))
+			}
+		})
+	}
+	e.Send(s, publishWithOptions("urn:xmpp:bookmarks:1", "off", [2]string{"pubsub#notify_delete", "false"}))
+	routertest.Expect(t, rec, errorReply(romeo+"/home", "", "off", "cancel", "conflict", "precondition-not-met"))
+}
+
 // TestNodeQuota: the max_nodes-th+1 node is refused (not-allowed +
 // <max-nodes-exceeded/>).
 func TestNodeQuota(t *testing.T) {

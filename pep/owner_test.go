@@ -33,6 +33,7 @@ func TestCreateConfigureDelete(t *testing.T) {
 				`<field var="pubsub#deliver_notifications" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#deliver_payloads" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#max_items" type="text-single"><value>1</value></field>` +
+				`<field var="pubsub#notify_delete" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#notify_retract" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#persist_items" type="boolean"><value>1</value></field>` +
 				`<field var="pubsub#send_last_published_item" type="list-single"><value>on_sub_and_presence</value></field>` +
@@ -107,4 +108,36 @@ func TestDisco(t *testing.T) {
 			t.Errorf("server disco#info lacks %s", f)
 		}
 	}
+}
+
+// TestDiscoNodeInfo covers XEP-0060 §5.3: disco#info on the account's JID
+// and a node it may see answers a pubsub/leaf identity (Smack's
+// getOrCreateLeafNode asks it before publishing); a node it may not see,
+// or that does not exist, is item-not-found.
+func TestDiscoNodeInfo(t *testing.T) {
+	e := setup(t)
+	home, homeRec := e.Bind(romeo+"/home", true, 0)
+	jul, julRec := e.Bind(juliet+"/balcony", true, 0)
+	e.Send(home, publishTune("t1", "Yesterday"))
+	e.Send(home, publishWithOptions("secret", "p", [2]string{"pubsub#access_model", "whitelist"}))
+	homeRec.Take()
+
+	info := func(id, node string) string {
+		return `<iq type="get" id="` + id + `" to="romeo@example.org"><query xmlns="http://jabber.org/protocol/disco#info" node="` + node + `"/></iq>`
+	}
+	leaf := func(to, id, node string) string {
+		from := ""
+		if to != romeo+"/home" {
+			from = ` from="romeo@example.org"`
+		}
+		return `<iq xmlns="jabber:client" type="result" id="` + id + `"` + from + ` to="` + to + `"><query xmlns="http://jabber.org/protocol/disco#info" node="` + node + `"><identity category="pubsub" type="leaf"/><feature var="http://jabber.org/protocol/pubsub"/></query></iq>`
+	}
+	e.Send(jul, info("n1", tune))
+	e.expect(t, "subscriber, presence node", julRec, leaf(juliet+"/balcony", "n1", tune))
+	e.Send(jul, info("n2", "secret"))
+	e.expect(t, "subscriber, whitelist node", julRec, errorReply(juliet+"/balcony", romeo, "n2", "cancel", "item-not-found", ""))
+	e.Send(home, info("n3", "secret"))
+	e.expect(t, "owner, whitelist node", homeRec, leaf(romeo+"/home", "n3", "secret"))
+	e.Send(home, info("n4", "nope"))
+	e.expect(t, "owner, no such node", homeRec, errorReply(romeo+"/home", romeo, "n4", "cancel", "item-not-found", ""))
 }

@@ -26,6 +26,9 @@ import (
 func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Element, prio int) error {
 	user := s.JID().Bare()
 	if p.Attr("type") == typeUnavailable {
+		// Services (MUC rooms) the session is present at learn it is gone,
+		// available before or not (a client may enter rooms first).
+		m.r.NotifyUnavailable(ctx, s)
 		prev, prevPrio := s.Presence(), s.Priority()
 		if !s.SetPresence(nil, 0) {
 			m.endDirected(ctx, s, nil)

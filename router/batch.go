@@ -47,6 +47,13 @@ func (r *Router) HandleMessagesFromClient(ctx context.Context, s *Session, sts [
 			errs[i] = aerr
 			continue
 		}
+		if svc := r.services[to.Domain()]; svc != nil {
+			// The service is the addressee: none of the delivery rules or
+			// message hooks apply, and it has no ordering to share with
+			// the batch's messages to accounts.
+			errs[i] = svc.HandleServiceStanza(ctx, s, st, to)
+			continue
+		}
 		if to.IsZero() {
 			to = s.jid.Bare()
 		}

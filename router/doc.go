@@ -4,6 +4,11 @@
 // features plug in through the small interfaces in module.go, registered
 // in one explicit, ordered list by cmd/skald.
 //
+// Modules may also host service domains of their own (Service, such as
+// muc's conference.<domain>): every stanza a client addresses to one goes
+// to its module, which answers it; AnswerIQ lets such a module have an
+// iq to an account answered as the server would answer a client's.
+//
 // Layering: router imports internal/xml, jid, stanza, stream and storage.
 // Transports (c2s, s2s) import router; feature packages import router;
 // router imports neither. Stanzas to domains the router does not serve go

@@ -51,6 +51,10 @@ type IQ struct {
 	// 'to' from a client is addressed to the client's own bare JID.
 	To      jid.JID
 	Session *Session // the sending session; nil if not from a local client
+	// AfterReply, when a handler sets it, runs once the reply has been
+	// queued for the sender: what must follow the answer on the wire (an
+	// account cancellation ends the account's streams after its result).
+	AfterReply func()
 }
 
 // Type is "get" or "set".
@@ -221,6 +225,27 @@ type SessionObserver interface {
 // presence (offline messages are delivered then).
 type AvailabilityObserver interface {
 	SessionAvailable(ctx context.Context, s *Session)
+}
+
+// UnavailabilityObserver learns when a bound session sends broadcast
+// unavailable presence (RFC 6121 §4.5.2): the services it is present at
+// (MUC rooms), which presence's directed-presence bookkeeping does not
+// reach, treat it as gone (§4.6.3).
+type UnavailabilityObserver interface {
+	SessionUnavailable(ctx context.Context, s *Session)
+}
+
+// Service is a module that hosts service domains of its own (XEP-0045's
+// conference.example.com; components later). Every stanza a local client
+// addresses to such a domain or to a JID on it (room@service,
+// room@service/nick) goes to HandleServiceStanza instead of the delivery
+// rules, the presence module or the iq table: the service is the
+// addressee. A returned error is answered to the sender as for any stanza
+// (a *stanza.Error as it is); the service answers everything else itself,
+// an iq get or set exactly once, through Router.SendTo.
+type Service interface {
+	ServiceDomains() []string
+	HandleServiceStanza(ctx context.Context, s *Session, st *xml.Element, to jid.JID) error
 }
 
 // PresenceObserver sees every available presence a local client

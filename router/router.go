@@ -49,6 +49,8 @@ type Router struct {
 	remote    RemoteRouter // nil: no federation, see remote.go
 	sessObs   []SessionObserver
 	availObs  []AvailabilityObserver
+	unavail   []UnavailabilityObserver
+	services  map[string]Service // hosted service domain -> its module
 	presObs   []PresenceObserver
 	subObs    []SubscriptionObserver
 
@@ -70,6 +72,7 @@ func New(cfg Config) *Router {
 		domains:  make(map[string]bool),
 		users:    cfg.Users,
 		iq:       make(map[iqKey][]iqRoute),
+		services: make(map[string]Service),
 		sessions: make(map[string]map[string]*Session),
 	}
 	if r.log == nil {
@@ -115,6 +118,17 @@ func (r *Router) Register(mods ...Module) {
 		if x, ok := m.(AvailabilityObserver); ok {
 			r.availObs = append(r.availObs, x)
 		}
+		if x, ok := m.(UnavailabilityObserver); ok {
+			r.unavail = append(r.unavail, x)
+		}
+		if x, ok := m.(Service); ok {
+			for _, d := range x.ServiceDomains() {
+				if r.domains[d] || r.services[d] != nil {
+					panic("router: service domain " + d + " is served twice")
+				}
+				r.services[d] = x
+			}
+		}
 		if x, ok := m.(PresenceObserver); ok {
 			r.presObs = append(r.presObs, x)
 		}
@@ -146,6 +160,19 @@ func (r *Router) Domains() []string {
 	sort.Strings(out)
 	return out
 }
+
+// ServiceDomains returns the hosted service domains (Service), sorted.
+func (r *Router) ServiceDomains() []string {
+	out := make([]string, 0, len(r.services))
+	for d := range r.services {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsServiceDomain reports whether a module hosts domain d (Service).
+func (r *Router) IsServiceDomain(d string) bool { return r.services[d] != nil }
 
 // Bind adds a session. A session already bound to the same full JID is
 // replaced: it is closed with a conflict stream error (RFC 6120 §7.7.2.2).
@@ -220,6 +247,14 @@ func (r *Router) NotifyAvailable(ctx context.Context, s *Session) {
 	}
 }
 
+// NotifyUnavailable is called by the presence module when a session sends
+// broadcast unavailable presence.
+func (r *Router) NotifyUnavailable(ctx context.Context, s *Session) {
+	for _, o := range r.unavail {
+		o.SessionUnavailable(ctx, s)
+	}
+}
+
 // NotifySubscribed is called by the presence module when contact (a local
 // bare JID) has just been allowed to see owner's presence.
 func (r *Router) NotifySubscribed(ctx context.Context, owner, contact jid.JID) {
@@ -250,8 +285,12 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 		r.replyError(s, st, r.stanzaError(err, st))
 		return nil
 	}
-	switch st.Local {
-	case "presence":
+	switch svc := r.services[to.Domain()]; {
+	case st.Local != "presence" && st.Local != "iq":
+		return stream.New(stream.UnsupportedStanzaType, "")
+	case svc != nil:
+		err = svc.HandleServiceStanza(ctx, s, st, to)
+	case st.Local == "presence":
 		if to.IsZero() && st.Attr("type") == "" {
 			for _, o := range r.presObs {
 				o.BroadcastPresence(ctx, s, st)
@@ -260,10 +299,8 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 		if r.presence != nil {
 			err = r.presence.HandlePresence(ctx, s, st, to)
 		}
-	case "iq":
-		err = r.routeIQ(ctx, s, st, to)
 	default:
-		return stream.New(stream.UnsupportedStanzaType, "")
+		err = r.routeIQ(ctx, s, st, to)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -431,9 +468,48 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 		} else {
 			reply.SetAttr("from", "")
 		}
-		return s.Send(reply)
+		err = s.Send(reply)
+		if iq.AfterReply != nil {
+			iq.AfterReply()
+		}
+		return err
 	}
 	return stanza.E(stanza.ServiceUnavailable, "")
+}
+
+// AnswerIQ answers an iq get or set addressed to a local account's bare
+// JID on behalf of a service module, as routeIQ would answer a client's:
+// the account must exist, the iq filters (blocking) run, and the handler
+// registered for the payload and ToAccount answers, with no session. A
+// MUC room uses it to pass an occupant's vCard request on to the account
+// behind another occupant. The reply is the caller's to address and send.
+func (r *Router) AnswerIQ(ctx context.Context, st *xml.Element, from, to jid.JID) (*xml.Element, error) {
+	payloads := st.Elements()
+	if len(payloads) != 1 {
+		return nil, stanza.E(stanza.BadRequest, "iq get/set must have exactly one child")
+	}
+	to = to.Bare()
+	ok, err := r.users.UserExists(ctx, to.String())
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !r.domains[to.Domain()] {
+		return nil, stanza.E(stanza.ServiceUnavailable, "")
+	}
+	if err := r.filterIQ(ctx, st, from, to); err != nil {
+		return nil, err
+	}
+	p := payloads[0]
+	for _, route := range r.iq[iqKey{st.Attr("type"), p.Space, p.Local}] {
+		if route.targets&ToAccount != 0 {
+			reply, err := route.h.HandleIQ(ctx, &IQ{Stanza: st, Payload: p, From: from, To: to})
+			if err == nil && reply == nil {
+				err = stanza.E(stanza.InternalServerError, "")
+			}
+			return reply, err
+		}
+	}
+	return nil, stanza.E(stanza.ServiceUnavailable, "")
 }
 
 // filterIQ runs the IQ filters over an iq between two local accounts.

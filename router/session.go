@@ -49,6 +49,12 @@ func (s *Session) Bare() string { return s.bare }
 // Send queues a stanza for the client.
 func (s *Session) Send(st *xml.Element) error { return s.out.Send(st) }
 
+// Close ends the session's stream with the given stream error condition
+// (register ends every session of a cancelled account with
+// "not-authorized", XEP-0077 §3.2). A session waiting for XEP-0198
+// resumption ends without it.
+func (s *Session) Close(condition string) { s.out.Close(condition) }
+
 // Available reports whether the session has sent available presence.
 func (s *Session) Available() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.available }
 

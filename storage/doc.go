@@ -1,5 +1,5 @@
 // Package storage defines the persistence interfaces of Skald. Backends
-// live in sub-packages (sqlite, memory); storagetest is the contract suite
+// live in sub-packages (sqlite, postgres, memory); storagetest is the contract suite
 // each of them must pass.
 //
 // Layering: storage imports nothing of Skald. Feature packages talk to

@@ -43,9 +43,8 @@ type PEPItem struct {
 
 // PEP stores the Personal Eventing Protocol service of each account
 // (XEP-0163): its nodes with their configuration and each node's items in
-// publish order. It is not part of Store so that a backend may come
-// without it; internal/server runs PEP only on a store that has it.
-// DeleteUser of a backend with PEP removes the account's nodes and items.
+// publish order. It is part of Store: every backend has it, and
+// DeleteUser removes the account's nodes and items.
 //
 // Owners are normalised bare JIDs, nodes any non-empty string. Items are
 // ordered by publication: publishing an id that exists replaces the item

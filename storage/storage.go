@@ -25,6 +25,7 @@ type Store interface {
 	Archive
 	Blocking
 	Documents
+	PEP
 	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
 	Name() string
 	Close() error
@@ -56,7 +57,7 @@ type Users interface {
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
 	// offline messages, archive, archive preferences, blocklist,
-	// documents and, on a backend with PEP storage, PEP nodes and items.
+	// documents, PEP nodes and items.
 	// ErrNotFound if there is no such account.
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.

@@ -41,6 +41,7 @@ var (
 // Invariant: used[owner] is the sum of the sizes of owner's stored files
 // and of its uploads in progress (busy), so a quota check under mu counts
 // what is being written too.
+// Invariant: an id is in at most one of byID, busy and gone.
 type files struct {
 	dir string
 
@@ -48,6 +49,11 @@ type files struct {
 	byID map[string]meta
 	used map[string]int64
 	busy map[string]bool
+	// gone holds the ids swept while their slot may still be valid, until
+	// when it may: expires_after can be shorter than SlotValidity, and a
+	// slot stays single-use (its GET URL was shared; a second PUT must not
+	// give it other bytes).
+	gone map[string]time.Time
 }
 
 // openFiles opens (creating) the uploads directory, removes what
@@ -56,7 +62,7 @@ func openFiles(dir string) (*files, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
 	}
-	f := &files{dir: dir, byID: map[string]meta{}, used: map[string]int64{}, busy: map[string]bool{}}
+	f := &files{dir: dir, byID: map[string]meta{}, used: map[string]int64{}, busy: map[string]bool{}, gone: map[string]time.Time{}}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
@@ -146,6 +152,8 @@ func (f *files) reserve(s slot, quota int64) error {
 		return errBusy
 	case f.has(s.id):
 		return errUsed
+	case !f.gone[s.id].IsZero():
+		return errUsed // expired already; see gone
 	case f.used[s.owner]+s.size > quota:
 		return errQuota
 	}
@@ -209,18 +217,52 @@ func (f *files) lookup(id string) (meta, bool) {
 
 // sweep removes the files created before cutoff and returns how many. They
 // leave the index first, so a GET either gets the whole file or a 404.
-func (f *files) sweep(cutoff time.Time) int {
+// An id whose slot may still be valid at now (its file was created less
+// than SlotValidity ago, and after the grant) is kept in f.gone.
+func (f *files) sweep(cutoff, now time.Time) int {
 	f.mu.Lock()
+	for id, until := range f.gone {
+		if now.After(until) {
+			delete(f.gone, id)
+		}
+	}
 	var gone []string
 	for id, m := range f.byID {
 		if m.Created.Before(cutoff) {
 			gone = append(gone, id)
 			delete(f.byID, id)
+			if until := m.Created.Add(SlotValidity); !now.After(until) {
+				f.gone[id] = until
+			}
 			f.used[m.Owner] -= m.Size
 			if f.used[m.Owner] == 0 {
 				delete(f.used, m.Owner)
 			}
 		}
+	}
+	f.mu.Unlock()
+	for _, id := range gone {
+		os.Remove(f.dataPath(id))
+		os.Remove(f.metaPath(id))
+	}
+	return len(gone)
+}
+
+// removeOwner removes owner's stored files and returns how many; like
+// sweep, they leave the index before the disk. An upload of owner's in
+// progress is not stopped: it is stored when it ends, and expires.
+func (f *files) removeOwner(owner string) int {
+	f.mu.Lock()
+	var gone []string
+	for id, m := range f.byID {
+		if m.Owner == owner {
+			gone = append(gone, id)
+			delete(f.byID, id)
+			f.used[owner] -= m.Size
+		}
+	}
+	if f.used[owner] == 0 {
+		delete(f.used, owner)
 	}
 	f.mu.Unlock()
 	for _, id := range gone {

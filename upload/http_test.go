@@ -329,3 +329,69 @@ func TestMetrics(t *testing.T) {
 		t.Error("expiry not counted")
 	}
 }
+
+// TestModuleRemoveOwner: the running module forgets the removed files at
+// once (their GET is 404, the quota is free again) and deletes them;
+// other owners' files stay.
+func TestModuleRemoveOwner(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxFileSize = 60; c.QuotaPerUser = 100 })
+	putA, getA := e.slotFor("a", 60, "")
+	e.wantStatus("PUT", putA, make([]byte, 60), http.StatusCreated)
+	os.WriteFile(filepath.Join(e.dir, "JJJJJJJJJJJJJJJJJJJJJJ.json"), []byte(`{"owner":"juliet@example.org","name":"j","size":1}`), 0o600)
+	os.WriteFile(filepath.Join(e.dir, "JJJJJJJJJJJJJJJJJJJJJJ.data"), []byte("j"), 0o600)
+	if n, err := e.m.RemoveOwner(romeo); n != 1 || err != nil {
+		t.Fatalf("RemoveOwner = %d, %v", n, err)
+	}
+	e.wantStatus("GET", getA, nil, 404)
+	if s := e.stored(); !slices.Equal(s, []string{"JJJJJJJJJJJJJJJJJJJJJJ.data", "JJJJJJJJJJJJJJJJJJJJJJ.json"}) {
+		t.Errorf("left %v", s)
+	}
+	putB, _ := e.slotFor("b", 60, "") // the quota is free again
+	e.wantStatus("PUT", putB, make([]byte, 60), http.StatusCreated)
+}
+
+// TestPercentInName: a file name is text, not an escaped path: names with
+// '%' (which JoinPath would unescape, or drop when invalid) get URLs that
+// name the slot and serve the file under the name asked for.
+func TestPercentInName(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, name := range []string{"100% done.jpg", "a%2Fb.txt", "a%20b", "x?y#z;a=b.png"} {
+		data := []byte("bytes of " + name)
+		put, get := e.slotFor(name, len(data), "")
+		g, err := url.Parse(get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got, ok := splitPath(g.Path); !ok || got != name {
+			t.Fatalf("%q: GET URL %s names %q", name, get, got)
+		}
+		e.wantStatus("PUT", put, data, http.StatusCreated)
+		if resp, body := e.do("GET", get, nil); resp.StatusCode != 200 || body != string(data) {
+			t.Errorf("%q: GET %s: %d %q", name, get, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestExpiryShorterThanSlot: with expires_after shorter than SlotValidity
+// a file is swept while its slot is still valid; the slot stays used, or
+// the same PUT URL would store other bytes under the GET URL already
+// shared (a slot is single-use).
+func TestExpiryShorterThanSlot(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ExpiresAfter = "1min" })
+	put, get := e.slotFor("a.txt", 3, "")
+	e.wantStatus("PUT", put, []byte("one"), http.StatusCreated)
+	e.clock.Add(2 * time.Minute)
+	if n := e.m.Sweep(e.clock.Now()); n != 1 {
+		t.Fatalf("swept %d files, want 1", n)
+	}
+	e.wantStatus("GET", get, nil, http.StatusNotFound)
+	e.wantStatus("PUT", put, []byte("two"), http.StatusConflict)
+	e.wantStatus("GET", get, nil, http.StatusNotFound)
+	// Once the slot has expired, the id is forgotten.
+	e.clock.Add(SlotValidity)
+	e.m.Sweep(e.clock.Now())
+	if n := len(e.m.files.gone); n != 0 {
+		t.Errorf("%d swept ids still remembered after their slots expired", n)
+	}
+	e.wantStatus("PUT", put, []byte("two"), http.StatusForbidden)
+}

@@ -95,6 +95,13 @@ func (m *Module) PublicURL() string {
 	return ""
 }
 
+// RemoveOwner deletes the files owner (a bare JID) stored, from the index
+// and the disk, and returns how many: an account deleted while the server
+// runs (XEP-0077 cancellation) takes its uploads along.
+func (m *Module) RemoveOwner(owner string) (int, error) {
+	return m.files.removeOwner(owner), nil
+}
+
 // Name implements router.Module.
 func (*Module) Name() string { return "upload" }
 
@@ -162,7 +169,9 @@ func (m *Module) request(_ context.Context, iq *router.IQ) (*xml.Element, error)
 		return nil, errors.New("upload: no public URL set")
 	}
 	req.id, req.owner, req.expires = newSlotID(), owner, now.Add(SlotValidity)
-	get := base.JoinPath(req.id, req.name)
+	// JoinPath takes escaped segments: the name is text, so it is
+	// escaped first ("100%.jpg" would otherwise be unescaped, or dropped).
+	get := base.JoinPath(req.id, url.PathEscape(req.name))
 	put := *get
 	put.RawQuery = putQuery(m.key, req)
 	sl := xml.New(NS, "slot")
@@ -242,7 +251,7 @@ func (m *Module) Sweep(now time.Time) int {
 	if m.cfg.never {
 		return 0
 	}
-	n := m.files.sweep(now.Add(-m.cfg.expiry))
+	n := m.files.sweep(now.Add(-m.cfg.expiry), now)
 	m.counters.expired.Add(uint64(n))
 	return n
 }

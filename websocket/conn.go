@@ -26,13 +26,14 @@ import (
 // WebSocket read whose context ends closes the connection.
 type conn struct {
 	ws     *ws.Conn
+	nc     net.Conn // what the upgrade hijacked, to cut a closing handshake short
 	local  net.Addr
 	remote net.Addr
 
 	frames  chan inFrame  // readFrames to Read
 	done    chan struct{} // closed by Close
 	cancel  func()        // ends readFrames' context, after the close handshake
-	closed  sync.Once     // guards the close handshake
+	closed  sync.Once     // the first Close starts the close handshake
 	onEnd   func(c *conn) // tells the server the connection is gone
 	maxLen  int64         // largest frame accepted
 	in      inbound       // readFrames' only
@@ -177,23 +178,37 @@ func (c *conn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Close implements net.Conn: the first call runs the WebSocket closing
+// Close implements net.Conn: the first call starts the WebSocket closing
 // handshake (after c2s wrote <close/>, or an error and <close/>, RFC 7395
-// §3.6), bounded by the library's timeouts; the others return at once.
-// Read returns at once either way.
+// §3.6) on a goroutine of its own and returns; the others return at once.
+// The handshake is bounded by the library's timeouts (5 s to write the
+// Close frame, 5 s to wait for the client's) and cut by closeNow; it ends
+// by telling the server the connection is gone (onEnd). Close does not
+// wait for it because a client that never answers would hold whoever
+// closes: c2s's reader, or its Shutdown cutting connection after
+// connection. Read returns at once either way.
 func (c *conn) Close() error {
 	c.closed.Do(func() {
 		close(c.done)
-		c.ws.Close(ws.StatusNormalClosure, "")
-		c.cancel()
-		c.onEnd(c)
+		go func() {
+			c.ws.Close(ws.StatusNormalClosure, "")
+			c.cancel()
+			c.onEnd(c)
+		}()
 	})
 	return nil
 }
 
-// closeNow ends the connection without the closing handshake (Shutdown,
-// when its time is up).
-func (c *conn) closeNow() { c.ws.CloseNow() }
+// closeNow ends the connection without the closing handshake, also one
+// in progress (the library's CloseNow would wait for that): closing the
+// hijacked connection makes the handshake's reads and writes fail.
+func (c *conn) closeNow() {
+	if c.nc != nil {
+		c.nc.Close()
+		return
+	}
+	c.ws.CloseNow()
+}
 
 func (c *conn) LocalAddr() net.Addr  { return c.local }
 func (c *conn) RemoteAddr() net.Addr { return c.remote }

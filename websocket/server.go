@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -26,14 +27,16 @@ type Server struct {
 	log    *slog.Logger
 	http   *http.Server
 
-	// wg counts the frame readers. Invariant, as in c2s.Server: Add only
+	// wg counts two goroutines per connection: its frame reader and its
+	// closing handshake (conn.Close starts it; forget ends its count), so
+	// it is Added for both in track. Invariant, as in c2s.Server: Add only
 	// under mu while !shutting, so Shutdown's Wait, which starts after it
 	// set shutting under mu, sees every Add.
 	wg sync.WaitGroup
 	// mu guards conns and shutting. It is a leaf: under it only the map,
 	// the flag, goroutine starts and conn.closeNow (which takes no lock of
-	// ours); conn.Close, which c2s calls, takes it through forget, so
-	// nothing may call into c2s or conn.Close with it held.
+	// ours); a connection's closing handshake takes it through forget, so
+	// nothing may call into c2s with it held.
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	shutting bool
@@ -116,7 +119,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `the WebSocket subprotocol "xmpp" is required (RFC 7395)`, http.StatusBadRequest)
 		return
 	}
-	wc, err := ws.Accept(w, r, &ws.AcceptOptions{
+	hw := &hijackRecorder{ResponseWriter: w}
+	wc, err := ws.Accept(hw, r, &ws.AcceptOptions{
 		Subprotocols:       []string{Subprotocol},
 		OriginPatterns:     s.cfg.Origins,
 		InsecureSkipVerify: s.cfg.AnyOrigin(),
@@ -129,6 +133,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{
 		ws:     wc,
+		nc:     hw.nc,
 		local:  addr(r.Host),
 		remote: addr(s.clientAddr(r)),
 		frames: make(chan inFrame),
@@ -176,7 +181,7 @@ func (s *Server) track(c *conn, ctx context.Context) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
-	s.wg.Add(1) // under mu, !shutting: see wg
+	s.wg.Add(2) // under mu, !shutting: see wg; the reader's and the close's
 	go func() {
 		defer s.wg.Done()
 		c.readFrames(ctx)
@@ -184,10 +189,13 @@ func (s *Server) track(c *conn, ctx context.Context) bool {
 	return true
 }
 
+// forget ends a connection's closing handshake: it leaves the table and
+// its count in wg.
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.wg.Done()
 }
 
 // Shutdown stops accepting and waits, until ctx is done, for the
@@ -219,3 +227,16 @@ type addr string
 
 func (a addr) Network() string { return "tcp" }
 func (a addr) String() string  { return string(a) }
+
+// hijackRecorder keeps the connection the WebSocket upgrade hijacks, so
+// that conn.closeNow can cut it while a closing handshake is in progress.
+type hijackRecorder struct {
+	http.ResponseWriter
+	nc net.Conn
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.nc = nc
+	return nc, rw, err
+}

@@ -178,3 +178,20 @@ func TestInteropUpload(t *testing.T) {
 // reaches the subscribed contact as a headline event, can be read back,
 // and a resource coming online later gets the last published item.
 func TestInteropPEP(t *testing.T) { runInterop(t, "pep.py") }
+
+// TestInteropMUC: slixmpp's XEP-0045 plugin creates a room, accepts the
+// instant room, enters from a second account and exchanges a groupchat
+// message carrying the room's stanza-id; its XEP-0313 plugin finds the
+// message in the room's archive under that id.
+func TestInteropMUC(t *testing.T) { runInterop(t, "muc.py") }
+
+// TestInteropRegister: slixmpp's XEP-0077 plugin registers an account
+// before authenticating (on a server with allow_registration) and logs in
+// with it on the same stream, changes the password (new one logs in, old
+// one refused), and cancels the account (both streams end with
+// not-authorized; the account is gone).
+func TestInteropRegister(t *testing.T) {
+	runInteropWith(t, "register.py", func() (*testServer, []string) {
+		return startRegisterServer(t, "allow_registration = true"), nil
+	})
+}

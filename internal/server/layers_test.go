@@ -40,10 +40,12 @@ func TestLayering(t *testing.T) {
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
 		// PEP extends disco (account identities and items, caps hashes).
 		"pep": append([]string{"router", "disco"}, low...),
+		// muc extends mam: its rooms' archives (XEP-0313 MUC archives).
+		"muc": append([]string{"router", "mam"}, low...),
 		// The feature modules' test harness: test-only, but above router.
 		"internal/routertest": {"router", "internal/xml", "jid", "stanza", "storage", "storage/memory"},
 	}
-	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true, "blocking": true, "vcard": true, "private": true, "upload": true}
+	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true, "blocking": true, "vcard": true, "private": true, "upload": true, "register": true, "entitytime": true, "lastactivity": true}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	for dec.More() {
 		var p struct {

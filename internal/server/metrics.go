@@ -24,6 +24,9 @@ func metricSources(s *Server) []metrics.Source {
 	if s.Upload != nil {
 		list = append(list, s.Upload)
 	}
+	if s.MUC != nil {
+		list = append(list, s.MUC)
+	}
 	if s.S2S != nil {
 		list = append(list, s.S2S)
 	}

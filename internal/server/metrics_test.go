@@ -129,6 +129,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		"skald_c2s_sessions", "skald_c2s_stanzas_received_total", "skald_c2s_auth_failures_total",
 		"skald_c2s_slow_consumer_disconnects_total",
 		"skald_mam_messages_archived_total", "skald_mam_queries_total", "skald_mam_query_errors_total",
+		"skald_muc_rooms", "skald_muc_occupants", "skald_muc_messages_total",
 		"skald_sqlite_write_batches_total", "skald_sqlite_write_operations_total", "skald_sqlite_checkpoints_total",
 		"skald_memory_releases_total", "skald_go_goroutines", "skald_go_heap_live_bytes", "skald_go_heap_mapped_bytes",
 	} {
@@ -141,6 +142,9 @@ func TestMetricsEndToEnd(t *testing.T) {
 	bob := login(t, s, "bob", "b")
 	alice.Send(`<message to='bob@localhost/b' type='chat' id='m1'><body>hello</body></message>`)
 	bob.Expect(isMessageWithBody("hello"))
+	alice.Send(`<presence to='` + room + `/Al'/>`)
+	alice.Send(`<message to='` + room + `' type='groupchat'><body>hi room</body></message>`)
+	alice.Expect(isMessageWithBody("hi room"))
 	runtime.GC() // the live heap is measured by a collection
 	after := get()
 
@@ -161,6 +165,9 @@ func TestMetricsEndToEnd(t *testing.T) {
 	atLeast("skald_c2s_sessions", 2)
 	moved("skald_c2s_stanzas_received_total", 3)  // two binds and the message
 	moved("skald_mam_messages_archived_total", 2) // alice's copy and bob's
+	atLeast("skald_muc_rooms", 1)
+	atLeast("skald_muc_occupants", 1)
+	moved("skald_muc_messages_total", 1)
 	moved("skald_sqlite_write_batches_total", 1)
 	moved("skald_sqlite_write_operations_total", 1)
 	atLeast("skald_go_goroutines", 1)

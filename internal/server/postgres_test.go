@@ -155,3 +155,53 @@ func TestPostgresUnreachableFallsBack(t *testing.T) {
 		t.Errorf("the password reached the log:\n%s", logs.String())
 	}
 }
+
+// TestPEPPostgres: PEP runs on the postgres backend. Alice's publish
+// reaches bob, a subscribed contact whose caps include the node's +notify;
+// after a restart on the same database, bob's resource coming online gets
+// alice's last item (it and the subscription are in the database) and can
+// retrieve it.
+func TestPEPPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	open := func() *postgres.Store {
+		st, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	s := startServer(t, open(), nil)
+	alice, bob := login(t, s, "alice", "phone"), login(t, s, "bob", "laptop")
+	for _, c := range []*xmpptest.Conn{alice, bob} {
+		c.Send(`<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>`)
+		c.Expect(isID("r"))
+	}
+	announceCaps(t, alice, true, nsTune+"+notify")
+	announceCaps(t, bob, false, nsTune+"+notify") // alice's caps: known, not asked
+	mutualSubscription(alice, bob)
+	publishTune(alice, "p1", "Yesterday")
+	if ev := bob.Expect(isTuneEvent("Yesterday")); ev.Attr("from") != "alice@localhost" {
+		t.Errorf("event to bob: %s", ev)
+	}
+	if res := alice.Expect(isID("p1")); res.Attr("type") != "result" {
+		t.Fatalf("publish: %s", res)
+	}
+	alice.Close()
+	bob.Close()
+	if err := s.Shutdown(ctx); err != nil { // closes the store
+		t.Fatal(err)
+	}
+
+	s2 := startServer(t, open(), nil)
+	if name := s2.Store.Name(); name != "postgres" {
+		t.Fatalf("server runs on %q", name)
+	}
+	bob = login(t, s2, "bob", "desk")
+	announceCaps(t, bob, true, nsTune+"+notify")
+	bob.Expect(isTuneEvent("Yesterday"))
+	bob.Sendf(`<iq type='get' id='g1' to='alice@localhost'><pubsub xmlns='%s'><items node='%s'/></pubsub></iq>`, nsPubSub, nsTune)
+	if el := bob.Expect(isID("g1")); el.Attr("type") != "result" || !strings.Contains(el.String(), "<title>Yesterday</title>") {
+		t.Errorf("bob's retrieval after restart: %s", el)
+	}
+}

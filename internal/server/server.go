@@ -26,15 +26,20 @@ import (
 	"github.com/skald-xmpp/skald/carbons"
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
+	"github.com/skald-xmpp/skald/entitytime"
 	"github.com/skald-xmpp/skald/internal/certs"
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/lastactivity"
 	"github.com/skald-xmpp/skald/mam"
+	"github.com/skald-xmpp/skald/muc"
 	"github.com/skald-xmpp/skald/offline"
 	"github.com/skald-xmpp/skald/pep"
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/private"
+	"github.com/skald-xmpp/skald/register"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/s2s"
@@ -54,7 +59,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "websocket", "upload", "s2s"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -62,7 +67,9 @@ type Server struct {
 	Store  storage.Store
 	Router *router.Router
 	MAM    *mam.Module
-	C2S    *c2s.Server
+	// MUC is the multi-user chat service; nil when [muc] enabled = false.
+	MUC *muc.Module
+	C2S *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
@@ -169,16 +176,28 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		vcard.New(mods.VCard, s.Store),
 		private.New(mods.Private, s.Store),
 	}
+	if mods.MUC.Enabled {
+		// A service of its own (conference.<domain>), hosted through
+		// router.Service; it archives its rooms through mam.
+		rooms, _ := s.Store.(storage.Rooms)
+		mucMod := muc.New(mods.MUC, r, mamMod, rooms, secret, log)
+		for _, d := range mucMod.ServiceDomains() {
+			if r.IsLocalDomain(d) {
+				return nil, fmt.Errorf("[muc] domain: %s is a hosted domain too; choose another label", d)
+			}
+		}
+		if err := mucMod.Load(ctx); err != nil {
+			return nil, err
+		}
+		list = append(list, mucMod)
+		s.MUC = mucMod
+	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
-	if ps, ok := s.Store.(storage.PEP); ok {
-		pepMod := pep.New(mods.PEP, ps, ros, r, log)
-		pepMod.SetBlocker(blk)
-		list = append(list, pepMod)
-	} else {
-		log.Warn("storage backend has no PEP storage: PEP (XEP-0163) is off", "backend", s.Store.Name())
-	}
+	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
+	pepMod.SetBlocker(blk)
+	list = append(list, pepMod)
 	if mods.Upload.Enabled() {
 		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)
 		if err != nil {
@@ -187,6 +206,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		s.Upload, s.uploadConfig, s.uploadTLS = up, mods.Upload, s.tls
 		list = append(list, up)
 	}
+	reg := register.New(mods.Register, s.Store, r, register.Hooks{
+		BeforeDelete: cancelSubscriptions(s.Store, pres),
+		AfterDelete:  s.removeUploads,
+	}, log)
+	list = append(list,
+		reg,
+		entitytime.New(nil),
+		lastactivity.New(time.Now(), nil))
 	r.Register(list...)
 	if mods.S2S.Enabled() {
 		dbSecret := s2s.DeriveSecret(secret)
@@ -226,6 +253,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		xml.New(stream.NSPreApproval, "sub"),
 		dis.Caps(),
 	}
+	cc.Registrar = reg // offers sign-up only with allow_registration
 	s.C2S = c2s.NewServer(cc, r, s.Store, log)
 	if mods.WebSocket.Enabled() {
 		if s.WebSocket, err = websocket.New(mods.WebSocket, s.C2S, wsTLS, cc.Limits, log); err != nil {
@@ -239,6 +267,26 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	return s, nil
 }
 
+// cancelSubscriptions ends every subscription of an account being
+// deleted in-band as if its roster items were removed (RFC 6121 §2.5.2):
+// contacts get unavailable presence and unsubscribe/unsubscribed, and
+// their rosters change. XEP-0077 §3.2 SHOULD.
+func cancelSubscriptions(rosters storage.Rosters, pres *presence.Module) func(context.Context, jid.JID) error {
+	return func(ctx context.Context, account jid.JID) error {
+		items, _, err := rosters.Roster(ctx, account.String())
+		if err != nil {
+			return err
+		}
+		var first error
+		for _, it := range items {
+			if err := pres.RosterItemRemoving(ctx, account, it); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+}
+
 // ModuleConfig holds the decoded module sections.
 type ModuleConfig struct {
 	MAM     mam.Config
@@ -248,10 +296,12 @@ type ModuleConfig struct {
 	VCard   vcard.Config
 	Private private.Config
 	PEP     pep.Config
+	MUC     muc.Config
 	// WebSocket is the [websocket] section: a transport, not a module,
 	// but configured the same way.
 	WebSocket websocket.Config
 	Upload    upload.Config
+	Register  register.Config
 	// S2S is the [s2s] section: the server-to-server transport.
 	S2S s2s.Config
 }
@@ -268,8 +318,10 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		VCard:     vcard.DefaultConfig(),
 		Private:   private.DefaultConfig(),
 		PEP:       pep.DefaultConfig(),
+		MUC:       muc.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
 		Upload:    upload.DefaultConfig(),
+		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
 	}
 	sections := []struct {
@@ -284,8 +336,10 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"vcard", &m.VCard, func() error { return m.VCard.Validate() }},
 		{"private", &m.Private, func() error { return m.Private.Validate() }},
 		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
+		{"muc", &m.MUC, func() error { return m.MUC.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
+		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
 	}
 	for _, sec := range sections {

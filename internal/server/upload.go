@@ -6,8 +6,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/upload"
 )
 
@@ -78,4 +80,17 @@ func (s *Server) shutdownUpload(ctx context.Context) {
 	if err := s.uploadHTTP.Shutdown(ctx); err != nil {
 		s.uploadHTTP.Close()
 	}
+}
+
+// removeUploads deletes the files an account uploaded (XEP-0363), for an
+// account its user deleted in-band (register), as skald user del does:
+// through the running module, whose index then forgets them, or from the
+// directory when the upload service is off now but may have been on.
+func (s *Server) removeUploads(_ context.Context, account jid.JID) error {
+	if s.Upload != nil {
+		_, err := s.Upload.RemoveOwner(account.String())
+		return err
+	}
+	_, err := upload.RemoveOwner(filepath.Join(s.Config.DataDir, "uploads"), account.String())
+	return err
 }

@@ -442,3 +442,33 @@ func TestWebSocketStreamResumption(t *testing.T) {
 		return e.Is("jabber:client", "message") && e.ChildText("jabber:client", "body") == "while you were away"
 	})
 }
+
+// TestWebSocketShutdownSilentClients: clients that never answer the
+// WebSocket closing handshake (RFC 6455 §7.1.1: the server waits for their
+// Close frame) do not hold Shutdown past its context: when it is done, the
+// connections are cut, not waited for one after the other.
+func TestWebSocketShutdownSilentClients(t *testing.T) {
+	s, url := startWebSocketServer(t, "tls = false")
+	for range 3 {
+		c, _, err := xmpptest.DialWebSocketWith(url, &ws.DialOptions{Subprotocols: []string{"xmpp"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = c.Write(ctx, ws.MessageText, []byte(`<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="localhost" version="1.0"/>`))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// and never reads again
+	}
+	time.Sleep(100 * time.Millisecond) // the streams are open
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	s.Shutdown(ctx)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("Shutdown with a 1s context took %v", took)
+	}
+}

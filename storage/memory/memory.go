@@ -34,8 +34,9 @@ type Store struct {
 
 	blocked map[string]map[string]bool // owner -> blocked JIDs
 
-	docs map[string]map[docKey][]byte   // owner -> documents
-	pep  map[string]map[string]*pepNode // owner -> node name -> node (pep.go)
+	docs  map[string]map[docKey][]byte   // owner -> documents
+	pep   map[string]map[string]*pepNode // owner -> node name -> node (pep.go)
+	rooms map[string]storage.Room        // persistent MUC rooms by JID
 }
 
 // docKey names one of an owner's documents.
@@ -75,7 +76,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep = nil, nil, nil, nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep, s.rooms = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 

@@ -128,6 +128,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM archive_prefs WHERE owner = $1`,
 			`DELETE FROM blocklist WHERE owner = $1`,
 			`DELETE FROM documents WHERE owner = $1`,
+			`DELETE FROM pep_node WHERE owner = $1`, // items cascade
 		} {
 			b.Queue(q, bare)
 		}

@@ -7,8 +7,10 @@
 //
 // A Store owns one pgxpool.Pool (Options.MaxConns, default 8). pgx
 // prepares each statement once per connection and caches it by SQL text.
-// Every connection runs with synchronous_commit=on, whatever the server's
-// or the DSN's default. The DSN's search_path selects the schema; all
+// Every connection runs with synchronous_commit=on and
+// default_transaction_isolation = read committed, whatever the server's
+// or the DSN's default (the archive lock below relies on a snapshot per
+// statement). The DSN's search_path selects the schema; all
 // advisory locks below are keyed by a hash of that schema, so stores in
 // different schemas of one database never wait for each other.
 //
@@ -64,7 +66,14 @@
 // (pg_advisory_xact_lock(lockOffline, hash of schema and owner)), which
 // makes its quota check atomic and an owner's offline seqs increase in
 // commit order; PutDocuments likewise takes one per owner and kind
-// (lockDocuments) for its quota. No transaction takes two of these locks. The writer
+// (lockDocuments) for its quota, and CreatePEPNode one per owner (lockPEP)
+// for the node quota. No transaction takes two of these locks. A PEP
+// transaction that changes a node's items locks the node's pep_node row
+// first, then item rows (pep.go): publishes, trims and reconfigurations of
+// a node are serialised, so a node holds at most its max_items items after
+// every commit, and its items' seq order is commit order. DeleteUser
+// deletes the account's pep_node rows (items cascade) after the archive
+// lock, and no PEP transaction takes the archive lock. The writer
 // goroutine's state is confined to it; Store has no mutex.
 //
 // # Keyset paging
@@ -91,6 +100,17 @@
 // Stamps are bigint microseconds since the Unix epoch, UTC, like the
 // SQLite backend's (to_timestamp(stamp / 1e6) shows them). JID columns
 // are COLLATE "C": byte order, as Go sorts.
+//
+// # PEP
+//
+// PEP nodes (storage.PEP, XEP-0163) are pep_node rows keyed by (owner,
+// node); their items are pep_item rows that reference the node with ON
+// DELETE CASCADE, so DeletePEPNode and DeleteUser are one statement each.
+// A publish upserts the item with a fresh seq from pep_item_seq_gen (a
+// republished id becomes the newest) and trims in the same transaction;
+// reads and trims are backward range scans of pep_item_order (owner,
+// node, seq). PEPItems is one statement, so one snapshot: the node row
+// joined laterally to its newest items.
 //
 // # Schema
 //

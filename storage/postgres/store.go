@@ -61,7 +61,10 @@ const (
 	lockArchive   int32 = 0x534b0002 // every transaction that writes archive or archive_count
 	lockOffline   int32 = 0x534b0003 // one owner's offline messages; key hashes schema and owner
 	lockDocuments int32 = 0x534b0004 // one owner's documents of a kind; key hashes schema, owner and kind
+	lockPEP       int32 = 0x534b0005 // one owner's PEP nodes (CreatePEPNode's quota); key hashes schema and owner
 )
+
+var _ storage.Store = (*Store)(nil)
 
 // Store is a storage.Store on a PostgreSQL database. All methods are safe
 // for concurrent use.
@@ -86,7 +89,8 @@ type Store struct {
 // key=value string, as libpq takes), migrates its schema and starts the
 // writer goroutine. The connection parameter search_path (in the DSN)
 // selects the schema; every connection runs with synchronous_commit=on,
-// whatever the server's default, since appends promise durability.
+// whatever the server's default, since appends promise durability, and
+// READ COMMITTED, which the archive lock's ordering relies on (doc.go).
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	opts.fill()
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -100,6 +104,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
 	}
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	// The lock-then-read transactions (doc.go) need a snapshot per
+	// statement, taken after the lock was granted: a default of
+	// repeatable read or serializable would take it before the wait.
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "skald"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

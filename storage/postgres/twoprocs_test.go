@@ -121,3 +121,50 @@ func TestTwoProcessesStamps(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCommittedForced: the archive lock orders appends only if each
+// statement after it reads what committed before it was granted (READ
+// COMMITTED: a snapshot per statement). Under a DSN's or server's
+// default_transaction_isolation of serializable or repeatable read, the
+// snapshot would be taken by the lock statement itself, before the wait:
+// the stamp clamp and the resend check would miss the other process's
+// rows, and the count upserts fail with serialization errors. Every
+// connection therefore runs READ COMMITTED.
+func TestReadCommittedForced(t *testing.T) {
+	dsn := pgtest.WithParam(pgtest.DSN(t), "default_transaction_isolation", "serializable")
+	stores := []*Store{openDSN(t, dsn, Options{}), openDSN(t, dsn, Options{})}
+	var v string
+	if err := stores[0].pool.QueryRow(bg, `SHOW default_transaction_isolation`).Scan(&v); err != nil || v != "read committed" {
+		t.Errorf("default_transaction_isolation = %q (%v), want read committed", v, err)
+	}
+	const writers, perWriter = 6, 20
+	var wg sync.WaitGroup
+	for w := range writers {
+		s := stores[w%2]
+		wg.Go(func() {
+			for i := range perWriter {
+				// The stamps go back in time: the clamp must see the
+				// other process's newest row.
+				m := &storage.ArchivedMessage{Owner: "x@x", With: "y@x", Body: fmt.Sprint(w, "/", i), Stamp: time.Unix(1700000000-int64(i*writers+w), 0)}
+				if err := s.AppendArchive(bg, []*storage.ArchivedMessage{m}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	all, err := stores[0].QueryArchive(bg, storage.ArchiveQuery{Owner: "x@x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Messages) != writers*perWriter {
+		t.Fatalf("%d rows stored, want %d", len(all.Messages), writers*perWriter)
+	}
+	for i := 1; i < len(all.Messages); i++ {
+		if all.Messages[i].Stamp.Before(all.Messages[i-1].Stamp) {
+			t.Fatalf("stamp of id %d (%v) is before id %d's (%v)", all.Messages[i].ID, all.Messages[i].Stamp, all.Messages[i-1].ID, all.Messages[i-1].Stamp)
+		}
+	}
+	checkCounts(t, stores[0])
+}

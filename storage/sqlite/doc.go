@@ -201,7 +201,9 @@
 // Migration 0003 added blocklist (XEP-0191) and 0004 documents
 // (storage.Documents: vCards, private XML), whose quota sum and upserts
 // share one write request; 0005 pep_node and pep_item (storage.PEP,
-// XEP-0163), a node's items ordered by a per-node seq. Room is
+// XEP-0163), a node's items ordered by a per-node seq; 0006 muc_rooms
+// and muc_affiliations (storage.Rooms: persistent XEP-0045 rooms;
+// PutRoom replaces a room's row and affiliations in one write request). Room is
 // left for what comes next: full-text search can be an external-content
 // FTS5 table on archive(body) (content_rowid=id) with insert/delete
 // triggers, added by a later migration; MUC archives already fit (the owner

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PEP/Nodes", testPEPNodes},
 		{"PEP/Items", testPEPItems},
 		{"PEP/DeleteUser", testPEPDeleteUser},
+		{"Rooms", testRooms},
 		{"Archive/AppendIDs", testAppendIDs},
 		{"Archive/AppendRoundtrip", testAppendRoundtrip},
 		{"Archive/AppendInvalid", testAppendInvalid},

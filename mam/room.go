@@ -1,0 +1,132 @@
+package mam
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
+)
+
+// Room archives (XEP-0313 "MUC archives"). A multi-user chat room is an
+// archive of its own, owned by the room's bare JID, in the same store and
+// with the same archive ids as users' archives; the muc module, which
+// extends this one (ARCHITECTURE.md), decides who may read it and calls
+// the two methods below. The room's messages never reach users' archives
+// (archivedCopy refuses groupchat).
+
+// AppendRoomMessage stores a groupchat message as the room broadcasts it
+// (from room@service/nick) in the room's archive, and returns its archive
+// id for the <stanza-id by='room@service'/> the room adds to every copy it
+// sends. It returns "" when the message holds nothing worth keeping (only
+// a chat state, a no-store hint), under the same rules as a user's
+// archive. The room's own stanza-ids are removed from the stored copy.
+func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick string, st *xml.Element) (string, error) {
+	room = room.Bare()
+	// archivedCopy keeps groupchat out of users' archives; here the type is
+	// what makes it the room's, so it is classified as a normal message.
+	probe := *st
+	probe.Attrs = nil
+	for _, a := range st.Attrs {
+		if a.Space != "" || a.Local != "type" {
+			probe.Attrs = append(probe.Attrs, a)
+		}
+	}
+	cp, ok := archivedCopy(&probe, m.set.dontNS)
+	if !ok {
+		return "", nil
+	}
+	cp.SetAttr("type", "groupchat")
+	stripStanzaIDs(cp, room)
+	e := entry{ok: true, item: &storage.ArchivedMessage{
+		Owner:        room.String(),
+		With:         room.String(),
+		WithResource: nick,
+		Stamp:        m.now().Truncate(time.Microsecond),
+		OriginID:     originID(st),
+		Body:         st.ChildText(st.Space, "body"),
+		Stanza:       []byte(cp.String()),
+	}}
+	if err := m.appendEntries(ctx, &e); err != nil {
+		return "", err
+	}
+	return e.id, nil
+}
+
+// QueryRoom answers an archive query (get: the form, set: a query) that
+// a client addressed to a room, from the room's archive; result messages
+// come from the room's bare JID. The caller has checked that the
+// requester may read the room's history.
+func (m *Module) QueryRoom(ctx context.Context, iq *router.IQ, room jid.JID) (*xml.Element, error) {
+	if iq.Session == nil {
+		return nil, stanza.E(stanza.Forbidden, "")
+	}
+	switch {
+	case iq.Type() == stanza.TypeGet && iq.Payload.Local == "query":
+		return stanza.Result(iq.Stanza).Append(queryForm()), nil
+	case iq.Type() == stanza.TypeSet && iq.Payload.Local == "query":
+		res, err := m.query(ctx, iq, room.Bare(), room.Bare())
+		if err != nil {
+			m.counters.queryErrors.Inc()
+		} else {
+			m.counters.queries.Inc()
+		}
+		return res, err
+	}
+	return nil, stanza.E(stanza.FeatureNotImplemented, fmt.Sprintf("%s on a room archive", iq.Payload.Local))
+}
+
+// PurgeRoom deletes a room's whole archive: a room that is destroyed, or
+// a temporary one that ends, takes its history with it, so that a new
+// room of the same name never shows it.
+func (m *Module) PurgeRoom(ctx context.Context, room jid.JID) error {
+	if _, err := m.store.PurgeArchive(ctx, room.Bare().String(), "", time.Time{}); err != nil {
+		return fmt.Errorf("mam: purging room archive: %w", err)
+	}
+	m.cmu.Lock()
+	delete(m.counts, room.Bare().String())
+	m.cmu.Unlock()
+	return nil
+}
+
+// RoomMessage is a message of a room's archive as the room sent it.
+type RoomMessage struct {
+	Stanza *xml.Element // from room@service/nick, without 'to' or the room's stanza-id
+	Stamp  time.Time
+	ID     string // archive id, for the stanza-id
+}
+
+// RoomHistory returns the newest messages with a body of a room's
+// archive, at most n, oldest first: a persistent room that starts again
+// shows them to newcomers as its discussion history (XEP-0045 §7.2.15).
+// Items that cannot be read are skipped.
+func (m *Module) RoomHistory(ctx context.Context, room jid.JID, n int) ([]RoomMessage, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	// Subject changes are archived too but are no history: ask for a few
+	// more than n and keep the messages with a body.
+	page, err := m.store.QueryArchive(ctx, storage.ArchiveQuery{Owner: room.Bare().String(), Last: true, Limit: 2 * n})
+	if err != nil {
+		return nil, fmt.Errorf("mam: room history: %w", err)
+	}
+	var out []RoomMessage
+	for _, it := range page.Messages {
+		st, err := decodeStanza(it.Stanza)
+		if err != nil || st.Child(st.Space, "body") == nil {
+			continue
+		}
+		out = append(out, RoomMessage{Stanza: st, Stamp: it.Stamp, ID: m.ids.encode(it.ID)})
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
+}
+
+// IsQuery reports whether an iq payload is one QueryRoom serves.
+func IsQuery(payload *xml.Element) bool { return payload.Is(NS, "query") }

@@ -1,0 +1,200 @@
+package muc
+
+import (
+	"sort"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+)
+
+// adminIQLocked serves the admin protocol (§8, §9): lists by affiliation
+// or role (get) and role and affiliation changes (set): kick, voice,
+// moderator, ban, member, admin, owner. A set is checked whole before
+// anything changes.
+func (m *Module) adminIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.Element, error) {
+	items := iq.Payload.ChildrenNamed(NSAdmin, "item")
+	if len(items) == 0 {
+		return nil, stanza.E(stanza.BadRequest, "no item")
+	}
+	myAff := rm.affiliation(iq.From.Bare())
+	myRole := roleNone
+	if o != nil {
+		myRole = o.role
+	}
+	if iq.Type() == stanza.TypeGet {
+		return m.adminListLocked(rm, myAff, myRole, iq, items[0])
+	}
+	var changes []func()
+	for _, it := range items {
+		ch, err := m.checkChangeLocked(rm, myAff, myRole, iq.From, it)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, ch)
+	}
+	for _, ch := range changes {
+		ch()
+	}
+	m.persistLocked(rm)
+	m.emptiedLocked(rm)
+	return stanza.Result(iq.Stanza), nil
+}
+
+// adminListLocked answers a list request (§9.5 member list, §9.8 ban
+// list, §8.5 voice list, §9.10 moderator list, §10.5 owner list).
+func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, it *xml.Element) (*xml.Element, error) {
+	q := xml.New(NSAdmin, "query")
+	if aff := it.Attr("affiliation"); aff != "" {
+		if _, ok := affRank[aff]; !ok || aff == affNone {
+			return nil, stanza.E(stanza.BadRequest, "bad affiliation")
+		}
+		if affRank[myAff] < affRank[affAdmin] && !membersSeeMembers(rm, myAff, aff) {
+			return nil, stanza.E(stanza.Forbidden, "")
+		}
+		var jids []string
+		for j, a := range rm.affs {
+			if a == aff {
+				jids = append(jids, j)
+			}
+		}
+		sort.Strings(jids)
+		for _, j := range jids {
+			q.Append(xml.New(NSAdmin, "item", "affiliation", aff, "jid", j))
+		}
+		return stanza.Result(iq.Stanza).Append(q), nil
+	}
+	role := it.Attr("role")
+	if role != roleModerator && role != roleParticipant && role != roleVisitor {
+		return nil, stanza.E(stanza.BadRequest, "bad role")
+	}
+	if myRole != roleModerator {
+		return nil, stanza.E(stanza.Forbidden, "")
+	}
+	for _, o := range rm.sortedOccupants() {
+		if o.role == role {
+			q.Append(xml.New(NSAdmin, "item", "affiliation", rm.affiliation(o.bare), "role", role, "nick", o.nick, "jid", o.bare.String()))
+		}
+	}
+	return stanza.Result(iq.Stanza).Append(q), nil
+}
+
+// membersSeeMembers reports whether a member may read an affiliation
+// list: in a members-only, non-anonymous room, members see who the
+// members, admins and owners are (not the ban list), as §9.5 allows
+// (muc#roomconfig_getmemberlist). Clients encrypting for a private group
+// (OMEMO in Conversations) fetch these lists to learn every member's JID.
+func membersSeeMembers(rm *room, myAff, list string) bool {
+	return rm.cfg.MembersOnly && rm.cfg.WhoisAnyone && affRank[myAff] >= affRank[affMember] && list != affOutcast
+}
+
+// checkChangeLocked checks one item of an admin set and returns the
+// change to make.
+func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID, it *xml.Element) (func(), error) {
+	reason := it.Child(NSAdmin, "reason")
+	if role := it.Attr("role"); role != "" {
+		// Role changes (§8.2 kick, §8.3-8.4 voice, §9.6-9.7 moderator).
+		target := rm.occupants[it.Attr("nick")]
+		switch {
+		case myRole != roleModerator:
+			return nil, stanza.E(stanza.Forbidden, "only moderators change roles")
+		case target == nil:
+			return nil, stanza.E(stanza.ItemNotFound, "no such occupant")
+		case role != roleNone && role != roleVisitor && role != roleParticipant && role != roleModerator:
+			return nil, stanza.E(stanza.BadRequest, "bad role")
+		case affRank[rm.affiliation(target.bare)] >= affRank[affAdmin] && affRank[rm.affiliation(target.bare)] >= affRank[myAff]:
+			// §8.2, §8.4: not on admins and owners (but an owner on an admin).
+			return nil, stanza.E(stanza.NotAllowed, "")
+		case (role == roleModerator || target.role == roleModerator) && affRank[myAff] < affRank[affAdmin]:
+			return nil, stanza.E(stanza.NotAllowed, "only admins grant or revoke moderation") // §9.6
+		}
+		return func() {
+			if rm.occupants[target.nick] != target {
+				return // gone meanwhile (an earlier item of the same set)
+			}
+			if role == roleNone {
+				m.removeOccupantLocked(rm, target, []string{statusKicked}, actorElement(actor, rm), reasonElement(reason))
+				return
+			}
+			target.role = role
+			m.broadcastPresence(rm, target, nil)
+		}, nil
+	}
+	aff := it.Attr("affiliation")
+	if _, ok := affRank[aff]; !ok {
+		return nil, stanza.E(stanza.BadRequest, "bad affiliation")
+	}
+	target, err := jid.Parse(it.Attr("jid"))
+	if err != nil {
+		// An item may name the occupant by nick (§9.1 examples).
+		if o := rm.occupants[it.Attr("nick")]; o != nil && it.Attr("jid") == "" {
+			target = o.bare
+		} else {
+			return nil, stanza.E(stanza.BadRequest, "bad jid")
+		}
+	}
+	target = target.Bare()
+	cur := rm.affiliation(target)
+	switch {
+	case affRank[myAff] < affRank[affAdmin]:
+		return nil, stanza.E(stanza.Forbidden, "only admins change affiliations")
+	case myAff != affOwner && (affRank[cur] >= affRank[affAdmin] || affRank[aff] >= affRank[affAdmin]):
+		return nil, stanza.E(stanza.NotAllowed, "only owners change admins and owners") // §9.1, §10.3
+	case cur == affOwner && aff != affOwner && rm.ownerCount() == 1:
+		return nil, stanza.E(stanza.ConflictCond, "the room would have no owner") // §10.6
+	}
+	return func() {
+		rm.setAffiliation(target, aff)
+		present := false
+		for _, o := range rm.sortedOccupants() {
+			if o.bare != target {
+				continue
+			}
+			present = true
+			switch {
+			case aff == affOutcast:
+				m.removeOccupantLocked(rm, o, []string{statusBanned}, actorElement(actor, rm), reasonElement(reason)) // §9.1
+			case rm.cfg.MembersOnly && affRank[aff] < affRank[affMember]:
+				m.removeOccupantLocked(rm, o, []string{statusAffChange}, actorElement(actor, rm), reasonElement(reason)) // §9.4
+			default:
+				o.role = rm.defaultRole(aff)
+				m.broadcastPresence(rm, o, nil)
+			}
+		}
+		if !present {
+			m.announceAffiliationLocked(rm, target, aff)
+		}
+	}, nil
+}
+
+// announceAffiliationLocked tells the occupants who may see real JIDs of
+// an affiliation change of a user not in the room (§9.3-9.4 for members:
+// a message from the room with the item), so that clients keep their
+// member lists, which OMEMO group chats encrypt for, current.
+func (m *Module) announceAffiliationLocked(rm *room, target jid.JID, aff string) {
+	x := xml.New(NSUser, "x").Append(xml.New(NSUser, "item", "affiliation", aff, "jid", target.String()))
+	for _, v := range rm.sortedOccupants() {
+		if !rm.cfg.WhoisAnyone && v.role != roleModerator {
+			continue
+		}
+		for _, sj := range v.order {
+			m.send(sj, xml.New(nsClient, "message", "from", rm.jid.String()).Append(x.Clone()))
+		}
+	}
+}
+
+// actorElement names who acted (§8.2): by nick in the room, else by JID.
+func actorElement(actor jid.JID, rm *room) *xml.Element {
+	if o := rm.bySession[actor]; o != nil {
+		return xml.New(NSUser, "actor", "nick", o.nick)
+	}
+	return xml.New(NSUser, "actor", "jid", actor.Bare().String())
+}
+
+func reasonElement(r *xml.Element) *xml.Element {
+	if r == nil {
+		return nil
+	}
+	return xml.New(NSUser, "reason").AppendText(r.Text())
+}

@@ -1,0 +1,66 @@
+package muc
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Config is the [muc] section.
+type Config struct {
+	// Enabled turns the service on.
+	Enabled bool `toml:"enabled"`
+	// Domain is the service's label under each hosted domain: "conference"
+	// serves conference.example.com for example.com.
+	Domain string `toml:"domain"`
+	// MaxRooms caps the rooms of all the services together (existing
+	// ones, persistent or not); creating one more is refused with
+	// not-allowed.
+	MaxRooms int `toml:"max_rooms"`
+	// MaxOccupants caps the occupants (nicks) of a room, and is the
+	// highest maxusers an owner may configure.
+	MaxOccupants int `toml:"max_occupants"`
+	// MaxNickLength caps a nick, in bytes.
+	MaxNickLength int `toml:"max_nick_length"`
+	// HistoryMessages is how many recent messages a room keeps in memory
+	// for the discussion history sent on entering (§7.2.15), the most a
+	// client can ask for.
+	HistoryMessages int `toml:"history_messages"`
+	// DefaultHistoryMessages is how many of them a client that asks for
+	// no particular history gets.
+	DefaultHistoryMessages int `toml:"default_history_messages"`
+}
+
+// DefaultConfig returns the defaults: on, conference.<domain>, 1000
+// rooms of at most 200 occupants, nicks of up to 64 bytes, 50 messages
+// kept for the history, 20 of them sent by default.
+func DefaultConfig() Config {
+	return Config{
+		Enabled:                true,
+		Domain:                 "conference",
+		MaxRooms:               1000,
+		MaxOccupants:           200,
+		MaxNickLength:          64,
+		HistoryMessages:        50,
+		DefaultHistoryMessages: 20,
+	}
+}
+
+// Validate reports the first configuration error.
+func (c Config) Validate() error {
+	switch {
+	case c.Domain == "" || strings.ContainsAny(c.Domain, "@/ ") || strings.HasPrefix(c.Domain, ".") || strings.HasSuffix(c.Domain, "."):
+		return fmt.Errorf("muc: domain = %q: must be a domain label such as \"conference\"", c.Domain)
+	case c.MaxRooms < 1:
+		return fmt.Errorf("muc: max_rooms = %d: must be at least 1", c.MaxRooms)
+	case c.MaxOccupants < 1:
+		return fmt.Errorf("muc: max_occupants = %d: must be at least 1", c.MaxOccupants)
+	case c.MaxNickLength < 1 || c.MaxNickLength > 1023:
+		return fmt.Errorf("muc: max_nick_length = %d: must be between 1 and 1023 (a JID resource's limit)", c.MaxNickLength)
+	case c.HistoryMessages < 0:
+		return fmt.Errorf("muc: history_messages = %d: must not be negative", c.HistoryMessages)
+	case c.DefaultHistoryMessages < 0 || c.DefaultHistoryMessages > c.HistoryMessages:
+		return errors.New("muc: default_history_messages must be between 0 and history_messages")
+	}
+	return nil
+}

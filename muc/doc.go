@@ -1,0 +1,39 @@
+// Package muc is Multi-User Chat (XEP-0045) with room archives (XEP-0313
+// "MUC archives"): a service on conference.<domain> for each hosted
+// domain (the [muc] section's domain prefix), hosted through the router's
+// Service interface, so every stanza addressed to the service, a room or
+// an occupant comes here.
+//
+// What it does: rooms are created by their first occupant (§10.1) and
+// stay locked until the owner configures them or accepts the instant room
+// (an empty submitted form, as Conversations and Gajim send); entering
+// and leaving (§7.2, §7.14) with the self-presence (status 110) last;
+// rooms are non-anonymous by default (status 100: OMEMO needs real JIDs);
+// several resources of one account may share a nick; nick changes (303);
+// groupchat messages (§7.4) with <stanza-id by='room'/> and XEP-0421
+// occupant ids, stored once in the room's archive through package mam,
+// which this package extends (ARCHITECTURE.md), and purged when the room
+// ends (destroyed, or temporary and empty); discussion history
+// (§7.2.15) with XEP-0203 delays; the subject (§8.1); private messages
+// (§7.5) and iqs between occupants (passed on under the room's ids; a
+// vCard request is answered from the account behind the nick, through
+// router.AnswerIQ); kick, ban, voice, voice requests (§7.13, §8.6) and
+// affiliation lists (§8-9); the owner's
+// configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
+// mediated invitations (§7.8.2). Occupants are local sessions only (no
+// server-to-server).
+//
+// Layering: muc imports router, mam (which it extends) and the layers
+// below; internal/server registers it.
+//
+// Locking: Module.mu guards the room table; room.mu guards one room's
+// state and is held while the room sends its stanzas, so every occupant
+// sees one order of presence and messages, and while it archives a
+// message, so archive order is broadcast order. room.mu may be held when
+// taking Module.mu (a room removing itself) but never the reverse, and no
+// goroutine holds two rooms' locks. Under room.mu only Session.Send and
+// Router.SendTo (queue pushes, leaf locks) and the archive append are
+// called; routing through the router's message hooks (invitations), an
+// answer from the router's iq handlers (vCards) and archive queries are
+// done with room.mu released. joinedRooms.mu, per session, is a leaf.
+package muc

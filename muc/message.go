@@ -1,0 +1,251 @@
+package muc
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/mam"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+)
+
+// handleMessage serves messages to the service, a room or an occupant.
+func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.Element, to jid.JID) error {
+	typ := st.Attr("type")
+	if typ == "error" {
+		return nil // nothing here asked for an answer
+	}
+	if to.Local() == "" {
+		return stanza.E(stanza.ServiceUnavailable, "")
+	}
+	rm := m.lockRoom(to.Bare())
+	if rm == nil {
+		return stanza.E(stanza.ItemNotFound, "no such room")
+	}
+	var invites []*xml.Element // invitations and declines, routed after
+	err := func() error {
+		defer rm.mu.Unlock()
+		o := rm.bySession[s.JID()]
+		switch {
+		case to.IsFull():
+			return m.privateMessageLocked(rm, o, st, to.Resource())
+		case typ == "groupchat":
+			return m.groupchatLocked(ctx, rm, o, st)
+		case st.Child(NSUser, "x").Child(NSUser, "invite") != nil:
+			var err error
+			invites, err = m.invitationsLocked(rm, o, s.JID(), st)
+			return err
+		case st.Child(NSUser, "x").Child(NSUser, "decline") != nil:
+			// §7.8.2: an invitee declines through the room, which passes
+			// the decline on to the inviter from the room's JID. The
+			// invitee need not be an occupant.
+			var err error
+			invites, err = declineLocked(rm, s.JID(), st)
+			return err
+		case o == nil:
+			return stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
+		case fieldValue(st.Child(nsData, "x"), "FORM_TYPE") == formRequest:
+			return m.voiceRequestLocked(rm, o, s.JID(), st.Child(nsData, "x"))
+		}
+		return stanza.E(stanza.BadRequest, "messages to the room are of type groupchat")
+	}()
+	if err != nil {
+		return err
+	}
+	// Invitations go through the router's delivery (offline storage, the
+	// invitee's archive) with the room lock released (doc.go).
+	for _, inv := range invites {
+		invitee, _ := jid.Parse(inv.Attr("to"))
+		if err := m.r.RouteMessage(ctx, &router.MessageEvent{Stanza: inv, From: rm.jid, To: invitee}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupchatLocked broadcasts an occupant's message to every occupant
+// (§7.4), archived once in the room's archive and stamped with its id.
+func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st *xml.Element) error {
+	if o == nil {
+		return stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
+	}
+	if o.role != roleModerator && o.role != roleParticipant {
+		return stanza.E(stanza.Forbidden, "you have no voice in this room") // §7.4
+	}
+	subject := st.Child(nsClient, "subject")
+	isSubject := subject != nil && st.Child(nsClient, "body") == nil
+	if isSubject && o.role != roleModerator && !rm.cfg.ChangeSubject {
+		return stanza.E(stanza.Forbidden, "only moderators may change the subject") // §8.1
+	}
+	out := st.Clone()
+	out.SetAttr("to", "")
+	out.SetAttr("from", rm.occupantJID(o.nick).String())
+	// Only the room stamps its stanza-ids and occupant ids (XEP-0359 §4,
+	// XEP-0421 §4).
+	room := rm.jid.String()
+	out.RemoveChildren(func(c *xml.Element) bool {
+		return c.Space == nsOccupantID || (c.Is(nsSID, "stanza-id") && c.Attr("by") == room)
+	})
+	out.Append(xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))
+	if rm.cfg.Archiving && m.archive != nil {
+		id, err := m.archive.AppendRoomMessage(ctx, rm.jid, o.nick, out)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			out.Append(xml.New(nsSID, "stanza-id", "by", room, "id", id))
+		}
+	}
+	if isSubject {
+		rm.subject, rm.subjectBy = subject.Text(), o.nick
+		m.persistLocked(rm)
+	} else if st.Child(nsClient, "body") != nil && m.cfg.HistoryMessages > 0 {
+		if len(rm.history) == m.cfg.HistoryMessages {
+			rm.history = append(rm.history[:0], rm.history[1:]...)
+		}
+		rm.history = append(rm.history, historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())})
+	}
+	for _, v := range rm.sortedOccupants() {
+		for _, sj := range v.order {
+			m.send(sj, out.Clone())
+		}
+	}
+	m.messages.Inc()
+	return nil
+}
+
+// privateMessageLocked passes a private message between occupants (§7.5).
+func (m *Module) privateMessageLocked(rm *room, o *occupant, st *xml.Element, nick string) error {
+	if o == nil {
+		return stanza.E(stanza.NotAcceptable, "only occupants may send private messages") // §7.5
+	}
+	if st.Attr("type") == "groupchat" {
+		return stanza.E(stanza.BadRequest, "private messages are not of type groupchat") // §7.5
+	}
+	target := rm.occupants[nick]
+	if target == nil {
+		return stanza.E(stanza.ItemNotFound, "no such occupant") // §7.5
+	}
+	out := st.Clone()
+	out.SetAttr("from", rm.occupantJID(o.nick).String())
+	out.RemoveChildren(func(c *xml.Element) bool { return c.Space == nsOccupantID })
+	if out.Child(NSUser, "x") == nil {
+		out.Append(xml.New(NSUser, "x")) // marks it a MUC private message (§7.5)
+	}
+	out.Append(xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))
+	for _, sj := range target.order {
+		m.send(sj, out.Clone())
+	}
+	return nil
+}
+
+// invitationsLocked builds the room's mediated invitations (§7.8.2) for
+// the caller to route once the room lock is released. In a members-only
+// room only admins and owners invite, and the invitee becomes a member.
+func (m *Module) invitationsLocked(rm *room, o *occupant, from jid.JID, st *xml.Element) ([]*xml.Element, error) {
+	if o == nil {
+		return nil, stanza.E(stanza.NotAcceptable, "only occupants may invite")
+	}
+	aff := rm.affiliation(o.bare)
+	if rm.cfg.MembersOnly && affRank[aff] < affRank[affAdmin] {
+		return nil, stanza.E(stanza.Forbidden, "only admins invite to a members-only room")
+	}
+	var out []*xml.Element
+	for _, inv := range st.Child(NSUser, "x").ChildrenNamed(NSUser, "invite") {
+		to, err := jid.Parse(inv.Attr("to"))
+		if err != nil || to.Local() == "" {
+			return nil, stanza.E(stanza.JIDMalformed, "bad invitee")
+		}
+		if rm.cfg.MembersOnly && affRank[rm.affiliation(to.Bare())] < affRank[affMember] {
+			rm.setAffiliation(to.Bare(), affMember)
+			m.persistLocked(rm)
+		}
+		fwd := xml.New(NSUser, "invite", "from", from.String())
+		if r := inv.Child(NSUser, "reason"); r != nil {
+			fwd.Append(r.Clone())
+		}
+		x := xml.New(NSUser, "x").Append(fwd)
+		if rm.cfg.Password != "" {
+			x.Append(xml.New(NSUser, "password").AppendText(rm.cfg.Password))
+		}
+		msg := xml.New(nsClient, "message", "from", rm.jid.String(), "to", to.String())
+		if id := st.Attr("id"); id != "" {
+			msg.SetAttr("id", id)
+		}
+		out = append(out, msg.Append(x))
+	}
+	return out, nil
+}
+
+// declineLocked builds the room's message passing an invitee's decline
+// to the inviter (§7.8.2), from the room, naming the invitee.
+func declineLocked(rm *room, from jid.JID, st *xml.Element) ([]*xml.Element, error) {
+	d := st.Child(NSUser, "x").Child(NSUser, "decline")
+	to, err := jid.Parse(d.Attr("to"))
+	if err != nil || to.Local() == "" {
+		return nil, stanza.E(stanza.JIDMalformed, "bad inviter")
+	}
+	fwd := xml.New(NSUser, "decline", "from", from.Bare().String())
+	if r := d.Child(NSUser, "reason"); r != nil {
+		fwd.Append(r.Clone())
+	}
+	msg := xml.New(nsClient, "message", "from", rm.jid.String(), "to", to.String())
+	return []*xml.Element{msg.Append(xml.New(NSUser, "x").Append(fwd))}, nil
+}
+
+// sendHistory sends the discussion history a newcomer asked for
+// (§7.2.15), each message with a delay from the room (XEP-0203).
+func (m *Module) sendHistory(rm *room, to jid.JID, req *xml.Element) {
+	items := rm.history
+	n := min(m.cfg.DefaultHistoryMessages, len(items))
+	if v, err := strconv.Atoi(req.Attr("maxstanzas")); err == nil && v >= 0 {
+		n = min(v, len(items))
+	}
+	items = items[len(items)-n:]
+	if v, err := strconv.Atoi(req.Attr("seconds")); err == nil && v >= 0 {
+		items = after(items, time.Now().Add(-time.Duration(v)*time.Second), true)
+	}
+	if since, err := mam.ParseDateTime(req.Attr("since")); req.Attr("since") != "" && err == nil {
+		items = after(items, since, false)
+	}
+	if v, err := strconv.Atoi(req.Attr("maxchars")); err == nil && v >= 0 {
+		total, k := 0, len(items)
+		for k > 0 && total+items[k-1].size <= v {
+			total += items[k-1].size
+			k--
+		}
+		items = items[k:]
+	}
+	for _, it := range items {
+		msg := it.msg.Clone()
+		msg.Append(xml.New(nsDelay, "delay", "from", rm.jid.String(), "stamp", mam.FormatDateTime(it.stamp)))
+		m.send(to, msg)
+	}
+}
+
+// after returns the items stamped after t (inclusive: at or after).
+func after(items []historyItem, t time.Time, inclusive bool) []historyItem {
+	for i, it := range items {
+		if it.stamp.After(t) || (inclusive && it.stamp.Equal(t)) {
+			return items[i:]
+		}
+	}
+	return nil
+}
+
+// subjectMessage is the room's subject as sent last on entering (§7.2.16,
+// even when empty).
+func (m *Module) subjectMessage(rm *room) *xml.Element {
+	from := rm.jid
+	if rm.subjectBy != "" {
+		from = rm.occupantJID(rm.subjectBy)
+	}
+	subj := xml.New(nsClient, "subject")
+	if rm.subject != "" {
+		subj.AppendText(rm.subject)
+	}
+	return xml.New(nsClient, "message", "from", from.String(), "type", "groupchat").Append(subj)
+}

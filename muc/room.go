@@ -1,0 +1,151 @@
+package muc
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+)
+
+// Affiliations and roles (§5).
+const (
+	affOwner   = "owner"
+	affAdmin   = "admin"
+	affMember  = "member"
+	affNone    = "none"
+	affOutcast = "outcast"
+
+	roleModerator   = "moderator"
+	roleParticipant = "participant"
+	roleVisitor     = "visitor"
+	roleNone        = "none"
+)
+
+// affRank orders affiliations: a user may act only on lower ranks (§5.2).
+var affRank = map[string]int{affOutcast: 0, affNone: 1, affMember: 2, affAdmin: 3, affOwner: 4}
+
+// roomConfig is what the owner configures (§10.2).
+type roomConfig struct {
+	Name          string
+	Description   string
+	Persistent    bool
+	Public        bool
+	MembersOnly   bool
+	Moderated     bool
+	Password      string // non-empty: password-protected
+	WhoisAnyone   bool   // non-anonymous: every occupant sees real JIDs
+	ChangeSubject bool   // occupants (not only moderators) may set the subject
+	MaxUsers      int
+	Archiving     bool
+}
+
+// room is one chat room. Every field is guarded by mu (see doc.go).
+type room struct {
+	jid jid.JID // bare: room@service
+
+	mu        sync.Mutex
+	gone      bool // destroyed or emptied and removed: look it up again
+	locked    bool // created, not yet configured (§10.1.1)
+	stored    bool // in the RoomStore
+	cfg       roomConfig
+	affs      map[string]string    // bare JID -> affiliation other than none
+	occupants map[string]*occupant // nick -> occupant
+	bySession map[jid.JID]*occupant
+	history   []historyItem // oldest first, at most Config.HistoryMessages
+	subject   string
+	subjectBy string // nick that set the subject, "" for the room
+	// pending holds the iqs passed between occupants (forward.go), by
+	// the room's id; pendingOrder their ids, oldest first (answered ones
+	// are skipped when the oldest is dropped).
+	pending      map[string]pendingIQ
+	pendingOrder []string
+}
+
+// occupant is one nick in a room: one account, with one or more sessions
+// (multi-session nicks).
+type occupant struct {
+	nick     string
+	bare     jid.JID
+	role     string
+	sessions map[jid.JID]*xml.Element // full JID -> its last presence, as sent
+	order    []jid.JID                // sessions in joining order
+}
+
+// historyItem is a broadcast groupchat message kept for newcomers.
+type historyItem struct {
+	msg   *xml.Element // as broadcast, without 'to'
+	stamp time.Time
+	size  int // characters of its XML, for maxchars
+}
+
+func newRoom(j jid.JID, cfg roomConfig) *room {
+	return &room{
+		jid:       j,
+		cfg:       cfg,
+		affs:      make(map[string]string),
+		occupants: make(map[string]*occupant),
+		bySession: make(map[jid.JID]*occupant),
+	}
+}
+
+// affiliation returns a user's affiliation.
+func (r *room) affiliation(bare jid.JID) string {
+	if a, ok := r.affs[bare.String()]; ok {
+		return a
+	}
+	return affNone
+}
+
+// setAffiliation records a's affiliation; none removes it.
+func (r *room) setAffiliation(bare jid.JID, a string) {
+	if a == affNone {
+		delete(r.affs, bare.String())
+		return
+	}
+	r.affs[bare.String()] = a
+}
+
+// defaultRole is the role an affiliation gets on entering (§5.1.2).
+func (r *room) defaultRole(aff string) string {
+	switch aff {
+	case affOwner, affAdmin:
+		return roleModerator
+	case affMember:
+		return roleParticipant
+	}
+	if r.cfg.Moderated {
+		return roleVisitor
+	}
+	return roleParticipant
+}
+
+// sortedOccupants returns the occupants ordered by nick, so that every
+// listing and broadcast has a stable order.
+func (r *room) sortedOccupants() []*occupant {
+	out := make([]*occupant, 0, len(r.occupants))
+	for _, o := range r.occupants {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].nick < out[j].nick })
+	return out
+}
+
+// ownerCount counts the owners: the last one may not leave the room
+// ownerless (§10.6).
+func (r *room) ownerCount() int {
+	n := 0
+	for _, a := range r.affs {
+		if a == affOwner {
+			n++
+		}
+	}
+	return n
+}
+
+// occupantJID returns room@service/nick.
+func (r *room) occupantJID(nick string) jid.JID {
+	j, _ := r.jid.WithResource(nick)
+	return j
+}
