@@ -21,7 +21,7 @@ type Module struct {
 	cfg     Config
 	r       *router.Router
 	archive *mam.Module
-	store   RoomStore // nil: rooms live in memory only
+	store   RoomStore // persistent rooms
 	log     *slog.Logger
 	domains []string // the service domains
 	idKey   []byte   // keys XEP-0421 occupant ids
@@ -34,8 +34,8 @@ type Module struct {
 
 // New returns the service for the given hosted domains. archive stores
 // the rooms' messages; secret keys the occupant ids (XEP-0421: stable
-// per room and account, unlinkable across rooms). store, if not nil,
-// keeps persistent rooms across restarts.
+// per room and account, unlinkable across rooms). store keeps persistent
+// rooms across restarts.
 func New(cfg Config, r *router.Router, archive *mam.Module, store RoomStore, secret []byte, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()

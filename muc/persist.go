@@ -26,9 +26,6 @@ type storedRoom struct {
 // Load reads the persistent rooms of this service's domains from the
 // store; internal/server calls it once, before serving.
 func (m *Module) Load(ctx context.Context) error {
-	if m.store == nil {
-		return nil
-	}
 	rooms, err := m.store.Rooms(ctx)
 	if err != nil {
 		return fmt.Errorf("muc: loading rooms: %w", err)
@@ -81,9 +78,6 @@ func (m *Module) loadHistory(ctx context.Context, rm *room) {
 // room that is no longer persistent. A failure is logged: the room goes
 // on in memory, and the next change tries again.
 func (m *Module) persistLocked(rm *room) {
-	if m.store == nil {
-		return
-	}
 	ctx := context.Background()
 	if !rm.cfg.Persistent || rm.locked {
 		if rm.stored {

@@ -10,8 +10,11 @@ type Room struct {
 	Affiliations map[string]string // bare JID -> owner, admin, member or outcast
 }
 
-// Rooms stores persistent rooms. It is not part of Store: a backend that
-// lacks it serves rooms that end with the process.
+// Rooms stores persistent rooms. It is part of Store: every backend
+// keeps persistent rooms (on memory, until the process ends). A room
+// belongs to no account: DeleteUser leaves rooms and their affiliations
+// alone (an affiliation names a bare JID, which may be anyone's, and only
+// the room's owners change it).
 type Rooms interface {
 	// PutRoom creates or replaces a room.
 	PutRoom(ctx context.Context, r Room) error

@@ -26,6 +26,7 @@ type Store interface {
 	Blocking
 	Documents
 	PEP
+	Rooms
 	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
 	Name() string
 	Close() error

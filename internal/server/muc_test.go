@@ -12,7 +12,10 @@ import (
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/muc"
+	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
+	"github.com/skald-xmpp/skald/storage/postgres"
+	"github.com/skald-xmpp/skald/storage/postgres/pgtest"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
@@ -179,22 +182,50 @@ func TestMUCRoomLifecycle(t *testing.T) {
 	wantPresence(t, alice, room+"/Carol", "unavailable", "", "none/none carol@localhost/desk")
 }
 
-// TestMUCPersistentRoomRestart: on SQLite, a persistent room's
-// configuration, subject and affiliations survive a restart, and its
-// archive too: after it, bob enters the existing room (no 201), gets the
-// earlier message as history (read back from the archive) and the
-// subject, and finds the message in the room's archive; banned
-// carol stays out; the room is listed publicly with its name.
+// TestMUCPersistentRoomRestart: on SQLite and on PostgreSQL, a
+// persistent room's configuration, subject and affiliations survive a
+// restart, and its archive too: after it, bob enters the existing room
+// (no 201), gets the earlier message as history (read back from the
+// archive) and the subject, and finds the message in the room's archive;
+// banned carol stays out; the room is listed publicly with its name.
 func TestMUCPersistentRoomRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "skald.db")
-	open := func() *testServer {
-		st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return startServer(t, st, nil)
+	ctx := context.Background()
+	for _, backend := range []struct {
+		name string
+		// store returns a function that opens the same database each
+		// time it is called.
+		store func(t *testing.T) func() (storage.Store, error)
+	}{
+		{"sqlite", func(t *testing.T) func() (storage.Store, error) {
+			path := filepath.Join(t.TempDir(), "skald.db")
+			return func() (storage.Store, error) { return sqlite.Open(ctx, path, sqlite.Options{}) }
+		}},
+		{"postgres", func(t *testing.T) func() (storage.Store, error) {
+			dsn := pgtest.DSN(t)
+			return func() (storage.Store, error) { return postgres.Open(ctx, dsn, postgres.Options{}) }
+		}},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			openStore := backend.store(t)
+			testMUCPersistentRoomRestart(t, backend.name, func() *testServer {
+				st, err := openStore()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return startServer(t, st, nil)
+			})
+		})
 	}
+}
+
+// testMUCPersistentRoomRestart is TestMUCPersistentRoomRestart on the
+// backend that open starts a server on (a new one on the same database
+// each time).
+func testMUCPersistentRoomRestart(t *testing.T, backend string, open func() *testServer) {
 	s := open()
+	if s.Store.Name() != backend {
+		t.Fatalf("server runs on %q, want %q", s.Store.Name(), backend)
+	}
 	alice := login(t, s, "alice", "phone")
 	alice.Send(`<presence to='` + room + `/Al'><x xmlns='` + nsMUC + `'/></presence>`)
 	wantPresence(t, alice, room+"/Al", "", "100 170 201 110", "owner/moderator alice@localhost/phone")

@@ -179,8 +179,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if mods.MUC.Enabled {
 		// A service of its own (conference.<domain>), hosted through
 		// router.Service; it archives its rooms through mam.
-		rooms, _ := s.Store.(storage.Rooms)
-		mucMod := muc.New(mods.MUC, r, mamMod, rooms, secret, log)
+		mucMod := muc.New(mods.MUC, r, mamMod, s.Store, secret, log)
 		for _, d := range mucMod.ServiceDomains() {
 			if r.IsLocalDomain(d) {
 				return nil, fmt.Errorf("[muc] domain: %s is a hosted domain too; choose another label", d)

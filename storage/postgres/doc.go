@@ -73,8 +73,11 @@
 // a node are serialised, so a node holds at most its max_items items after
 // every commit, and its items' seq order is commit order. DeleteUser
 // deletes the account's pep_node rows (items cascade) after the archive
-// lock, and no PEP transaction takes the archive lock. The writer
-// goroutine's state is confined to it; Store has no mutex.
+// lock, and no PEP transaction takes the archive lock. A MUC room write
+// (rooms.go) locks the room's muc_rooms row first (PutRoom's upsert,
+// DeleteRoom's DELETE), then its affiliation rows; it touches one room
+// and takes no advisory lock, and DeleteUser leaves rooms alone. The
+// writer goroutine's state is confined to it; Store has no mutex.
 //
 // # Keyset paging
 //
@@ -111,6 +114,16 @@
 // reads and trims are backward range scans of pep_item_order (owner,
 // node, seq). PEPItems is one statement, so one snapshot: the node row
 // joined laterally to its newest items.
+//
+// # MUC rooms
+//
+// Persistent rooms (storage.Rooms, XEP-0045) are muc_rooms rows (the JID
+// and the muc module's configuration, opaque bytes) and muc_affiliations
+// rows, one per affiliated bare JID, which go with their room (ON DELETE
+// CASCADE). PutRoom is one transaction that upserts the room row, deletes
+// the affiliations the room no longer has and upserts the rest, so an
+// unchanged affiliation's row is not rewritten; Rooms is one statement,
+// each room's affiliations aggregated into arrays beside it.
 //
 // # Schema
 //

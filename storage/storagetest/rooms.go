@@ -7,14 +7,12 @@ import (
 	"github.com/skald-xmpp/skald/storage"
 )
 
-// testRooms checks storage.Rooms, for backends that have it: rooms are
-// created, replaced whole (affiliations too), listed in JID order and
-// deleted; deleting a missing room is no error.
+// testRooms checks storage.Rooms: rooms are created, replaced whole
+// (affiliations too), listed in JID order and deleted; deleting a missing
+// room is no error; deleting an affiliated account leaves the rooms as
+// they are.
 func testRooms(t *testing.T, s storage.Store) {
-	rs, ok := s.(storage.Rooms)
-	if !ok {
-		t.Skip("backend has no storage.Rooms")
-	}
+	rs := storage.Rooms(s)
 	want := func(rooms ...storage.Room) {
 		t.Helper()
 		got, err := rs.Rooms(bg)
@@ -43,5 +41,16 @@ func testRooms(t *testing.T, s storage.Store) {
 
 	must(t, rs.DeleteRoom(bg, cake.JID))
 	must(t, rs.DeleteRoom(bg, "nothing@conference.example.org"))
+	want(tea2)
+
+	// Rooms belong to no account: the owner's deletion leaves them.
+	must(t, s.CreateUser(bg, "alice@example.org", cred(1)))
+	must(t, s.DeleteUser(bg, "alice@example.org"))
+	want(tea2)
+
+	// An empty room JID is refused, and stores nothing.
+	if err := rs.PutRoom(bg, storage.Room{Config: []byte(`{}`)}); err == nil {
+		t.Error("PutRoom with an empty JID: no error")
+	}
 	want(tea2)
 }
