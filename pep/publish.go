@@ -88,7 +88,7 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 		err = preconditionError()
 	}
 	if err == nil {
-		err = m.store.PublishPEPItem(ctx, owner, node, storage.PEPItem{ID: id, Payload: payloads[0].Bytes("")})
+		err = m.store.PublishPEPItem(ctx, owner, node, storage.PEPItem{ID: id, Payload: payloads[0].Bytes("")}, 0)
 	}
 	if err != nil {
 		return nil, err

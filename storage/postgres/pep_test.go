@@ -73,7 +73,7 @@ func TestPEPConcurrentPublishTrim(t *testing.T) {
 				wg.Go(func() {
 					for i := range each {
 						id := strconv.Itoa(p) + "-" + strconv.Itoa(i)
-						if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: id, Payload: []byte("<x/>")}); err != nil {
+						if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: id, Payload: []byte("<x/>")}, 0); err != nil {
 							t.Error(err)
 							return
 						}
@@ -130,7 +130,7 @@ func TestPEPDeleteNodeCascades(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 3 {
-				if err := s.PublishPEPItem(bg, owner, name, storage.PEPItem{ID: strconv.Itoa(i), Payload: []byte("<x/>")}); err != nil {
+				if err := s.PublishPEPItem(bg, owner, name, storage.PEPItem{ID: strconv.Itoa(i), Payload: []byte("<x/>")}, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -168,7 +168,7 @@ func TestPEPPublishWaitsForConfigure(t *testing.T) {
 	if err := s.CreatePEPNode(bg, owner, storage.PEPNode{Name: node, Config: pepTestConfig(5)}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "a", Payload: []byte("<a/>")}); err != nil {
+	if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "a", Payload: []byte("<a/>")}, 0); err != nil {
 		t.Fatal(err)
 	}
 	tx, err := s.pool.Begin(bg)
@@ -182,7 +182,7 @@ func TestPEPPublishWaitsForConfigure(t *testing.T) {
 	}
 	published := make(chan error, 1)
 	go func() {
-		published <- s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "b", Payload: []byte("<b/>")})
+		published <- s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "b", Payload: []byte("<b/>")}, 0)
 	}()
 	select {
 	case err := <-published:
