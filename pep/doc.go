@@ -61,6 +61,18 @@
 // those who may not see its presence (XEP-0030 §8, see package disco), so
 // a stranger finds open nodes through disco#items only.
 //
+// Limits: an item counts its id and payload bytes. One over
+// max_item_bytes is refused (not-acceptable + <payload-too-big/>,
+// XEP-0060 §7.1.3) before anything is stored or created; a publish that
+// would take the account's items over max_bytes_per_account is refused
+// with policy-violation by the store, in the publish's own transaction
+// (storage.PEP), so concurrent publishes cannot both pass. An items reply
+// (§6.5) carries at most max_reply_bytes of items: when the requested
+// ones do not fit, the newest that do, with an RSM <set/> (XEP-0059:
+// first with its index, last, count), as §6.5.4 allows; clients cannot
+// page further with RSM (Skald does not advertise it), but may ask for
+// older items by id.
+//
 // Not implemented: the XEP-0033 replyto address naming the publishing
 // resource (SHOULD, §4.3.1), <delay/> on last published items, explicit
 // subscriptions (PEP's are implicit), and server-to-server delivery.
@@ -77,4 +89,7 @@
 //
 //	max_items = 1000   # cap of a node's pubsub#max_items ("max" means this)
 //	max_nodes = 100    # nodes per account; more get not-allowed + <max-nodes-exceeded/>
+//	max_bytes_per_account = 10485760 # all of an account's items; over it: policy-violation
+//	max_item_bytes = 131072          # one item; over it: not-acceptable + <payload-too-big/>
+//	max_reply_bytes = 262144         # items of one items reply (newest that fit + RSM <set/>)
 package pep

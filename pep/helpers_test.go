@@ -53,6 +53,11 @@ type env struct {
 // setup registers disco and PEP; romeo's roster gives juliet a "from"
 // subscription and juliet's gives romeo a "to".
 func setup(t *testing.T) *env {
+	return setupWith(t, func(*Config) {})
+}
+
+// setupWith is setup with the test configuration changed by adjust.
+func setupWith(t *testing.T, adjust func(*Config)) *env {
 	e := routertest.New(t, romeo, juliet, mercutio)
 	ros := &fakeRosters{items: map[string][]storage.RosterItem{
 		romeo:  {{JID: juliet, Subscription: storage.SubFrom}},
@@ -60,6 +65,10 @@ func setup(t *testing.T) *env {
 	}}
 	cfg := DefaultConfig()
 	cfg.MaxItems, cfg.MaxNodes = 5, 3
+	adjust(&cfg)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	m := New(cfg, e.Store, ros, e.Router, nil)
 	d := disco.New(e.Router)
 	d.SetRoster(ros)

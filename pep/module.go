@@ -22,6 +22,7 @@ const (
 	NSPubSubOwner  = NSPubSub + "#owner"
 	NSPubSubEvent  = NSPubSub + "#event"
 	NSPubSubErrors = NSPubSub + "#errors"
+	NSRSM          = "http://jabber.org/protocol/rsm" // XEP-0059, marking partial items replies
 )
 
 // features are the XEP-0060 features the PEP service implements (§10),

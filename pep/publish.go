@@ -3,6 +3,7 @@ package pep
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
@@ -66,6 +67,10 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 	if len(id) > maxItemIDBytes {
 		return nil, stanza.E(stanza.NotAcceptable, "item id too long")
 	}
+	stored := storage.PEPItem{ID: id, Payload: payloads[0].Bytes("")}
+	if storage.PEPItemBytes(stored) > m.cfg.MaxItemBytes {
+		return nil, pubsubError(stanza.NotAcceptable, "payload-too-big") // §7.1.3
+	}
 	var form *xml.Element
 	if opts != nil {
 		form = opts.Child(nsData, "x")
@@ -88,7 +93,10 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 		err = preconditionError()
 	}
 	if err == nil {
-		err = m.store.PublishPEPItem(ctx, owner, node, storage.PEPItem{ID: id, Payload: payloads[0].Bytes("")})
+		err = m.store.PublishPEPItem(ctx, owner, node, stored, m.cfg.MaxBytesPerAccount)
+	}
+	if errors.Is(err, storage.ErrQuotaExceeded) {
+		return nil, quotaError(m.cfg.MaxBytesPerAccount)
 	}
 	if err != nil {
 		return nil, err
@@ -97,6 +105,20 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 	res := xml.New(NSPubSub, "pubsub").Append(
 		xml.New(NSPubSub, "publish", "node", node).Append(xml.New(NSPubSub, "item", "id", id)))
 	return stanza.Result(iq.Stanza).Append(res), nil
+}
+
+// quotaError answers a publish that would take the account's items over
+// max_bytes_per_account. XEP-0060 §7.1.3 has no case for an account's
+// storage quota: payload-too-big would tell the client to shrink an item
+// that may be small, and resource-constraint is of type wait although
+// waiting frees nothing. policy-violation (RFC 6120 §8.3.3.12, type
+// modify) says a local limit refused it, as the private module does for
+// its quota; the client must retract or delete items first. The account
+// may have created the node for this publish (auto-create, §7.1.4): it
+// stays, empty, which is what a create then a refused publish would
+// leave.
+func quotaError(limit int) error {
+	return stanza.E(stanza.PolicyViolation, "the account's PEP items would exceed "+strconv.Itoa(limit)+" bytes")
 }
 
 // preconditionError is XEP-0060 §7.1.5's answer to publish-options the

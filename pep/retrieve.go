@@ -72,9 +72,10 @@ func (m *Module) items(ctx context.Context, iq *router.IQ, req *xml.Element) (*x
 	if err != nil {
 		return nil, err
 	}
+	fit := newestThatFit(items, m.cfg.MaxReplyBytes)
 	out := xml.New(NSPubSub, "items", "node", node)
 	// Oldest first, as published: the storage gives them newest first.
-	for _, it := range slices.Backward(items) {
+	for _, it := range slices.Backward(fit) {
 		el := xml.New(NSPubSub, "item", "id", it.ID)
 		p, err := decode(it.Payload)
 		if err != nil {
@@ -82,5 +83,38 @@ func (m *Module) items(ctx context.Context, iq *router.IQ, req *xml.Element) (*x
 		}
 		out.Append(el.Append(p))
 	}
-	return stanza.Result(iq.Stanza).Append(xml.New(NSPubSub, "pubsub").Append(out)), nil
+	res := xml.New(NSPubSub, "pubsub").Append(out)
+	if len(fit) < len(items) {
+		res.Append(partialSet(fit, len(items)))
+	}
+	return stanza.Result(iq.Stanza).Append(res), nil
+}
+
+// newestThatFit returns the longest run of items (newest first) from
+// the newest whose ids, payloads and <item/> wrappers total at most
+// budget bytes: the reply stays bounded whatever the node holds, and
+// an item that fits alone (Config.Validate) is always sent.
+func newestThatFit(items []storage.PEPItem, budget int) []storage.PEPItem {
+	used := 0
+	for i, it := range items {
+		used += storage.PEPItemBytes(it) + replyItemOverhead
+		if used > budget {
+			return items[:i]
+		}
+	}
+	return items
+}
+
+// partialSet is the RSM <set/> (XEP-0059) that marks an items reply as
+// a subset (XEP-0060 §6.5.4): first and last are the ids of the oldest
+// and newest items sent, first's index its position among all count
+// items the request matched, oldest first.
+func partialSet(fit []storage.PEPItem, count int) *xml.Element {
+	set := xml.New(NSRSM, "set")
+	if len(fit) > 0 {
+		set.Append(
+			xml.New(NSRSM, "first", "index", strconv.Itoa(count-len(fit))).AppendText(fit[len(fit)-1].ID),
+			xml.New(NSRSM, "last").AppendText(fit[0].ID))
+	}
+	return set.Append(xml.New(NSRSM, "count").AppendText(strconv.Itoa(count)))
 }

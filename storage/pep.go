@@ -41,6 +41,10 @@ type PEPItem struct {
 	Payload []byte
 }
 
+// PEPItemBytes is what one item counts against its owner's PEP quota:
+// the bytes of its id and of its payload.
+func PEPItemBytes(it PEPItem) int { return len(it.ID) + len(it.Payload) }
+
 // PEP stores the Personal Eventing Protocol service of each account
 // (XEP-0163): its nodes with their configuration and each node's items in
 // publish order. It is part of Store: every backend has it, and
@@ -68,7 +72,11 @@ type PEP interface {
 	// PublishPEPItem stores it as the node's newest item, replacing an
 	// item with the same id, then drops the oldest items beyond the node's
 	// MaxItems, in one transaction; ErrNotFound if there is no such node.
-	PublishPEPItem(ctx context.Context, owner, node string, it PEPItem) error
+	// With maxBytes > 0, if the owner's items of all nodes would then
+	// total more than maxBytes (PEPItemBytes each), nothing changes and
+	// the error is ErrQuotaExceeded; the check and the write are atomic
+	// against the owner's other publishes.
+	PublishPEPItem(ctx context.Context, owner, node string, it PEPItem, maxBytes int) error
 	// RetractPEPItem removes one item and reports whether it was there;
 	// ErrNotFound if there is no such node.
 	RetractPEPItem(ctx context.Context, owner, node, id string) (bool, error)

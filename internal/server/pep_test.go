@@ -12,6 +12,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/pep"
 	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
@@ -200,8 +201,8 @@ func TestPEPConfigSection(t *testing.T) {
 			uncommented += strings.TrimPrefix(l, "# ") + "\n"
 		}
 	}
-	if strings.Count(uncommented, " = ") != 2 {
-		t.Fatalf("skald.example.toml's [pep] shows %q, want max_items and max_nodes", uncommented)
+	if strings.Count(uncommented, " = ") != 5 {
+		t.Fatalf("skald.example.toml's [pep] shows %q, want its five keys", uncommented)
 	}
 	for _, tc := range []struct {
 		name, src, err string
@@ -211,6 +212,8 @@ func TestPEPConfigSection(t *testing.T) {
 		{"example file", uncommented, "", 1000, 100},
 		{"set", "[pep]\nmax_items = 50\nmax_nodes = 7\n", "", 50, 7},
 		{"zero", "[pep]\nmax_nodes = 0\n", "max_nodes must be at least 1", 0, 0},
+		{"quota below an item", "[pep]\nmax_bytes_per_account = 100\n", "max_bytes_per_account must be at least max_item_bytes", 0, 0},
+		{"reply below an item", "[pep]\nmax_item_bytes = 1000\nmax_reply_bytes = 1000\n", "max_reply_bytes must exceed", 0, 0},
 		{"unknown key", "[pep]\nmax_item = 5\n", "max_item", 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,7 +232,8 @@ func TestPEPConfigSection(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || mods.PEP.MaxItems != tc.items || mods.PEP.MaxNodes != tc.nodes {
+			if err != nil || mods.PEP.MaxItems != tc.items || mods.PEP.MaxNodes != tc.nodes ||
+				(tc.name != "set" && mods.PEP != pep.DefaultConfig()) {
 				t.Errorf("decoded %+v, %v", mods.PEP, err)
 			}
 		})
@@ -255,5 +259,52 @@ func TestPEPLastItemOnSubscription(t *testing.T) {
 	ev := carol.Expect(isTuneEvent("Yesterday"))
 	if ev.Attr("from") != "alice@localhost" {
 		t.Errorf("event: %s", ev)
+	}
+}
+
+// TestPEPLimitsOverSocket: with [pep] limits from the configuration file,
+// a publish over the account's byte quota is refused with
+// policy-violation and stores nothing, and an items reply that cannot
+// hold the whole node holds the newest item with an RSM <set/> counting
+// them all (XEP-0060 §6.5.4).
+func TestPEPLimitsOverSocket(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "skald.toml")
+	src := "[pep]\nmax_item_bytes = 1000\nmax_bytes_per_account = 2500\nmax_reply_bytes = 1100\n"
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServerConfig(t, cfg, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	filler := strings.Repeat("a", 900)
+	publish := func(id, item string) *xml.Element {
+		alice.Sendf(`<iq type='set' id='%s'><pubsub xmlns='%s'><publish node='urn:x:big'><item id='%s'><x xmlns='urn:x'>%s</x></item></publish>`+
+			`<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>%s#publish-options</value></field>`+
+			`<field var='pubsub#max_items'><value>10</value></field></x></publish-options></pubsub></iq>`, id, nsPubSub, item, filler, nsPubSub)
+		return alice.Expect(isID(id))
+	}
+	for _, item := range []string{"1", "2"} {
+		if el := publish("p"+item, item); el.Attr("type") != "result" {
+			t.Fatalf("publish %s: %s", item, el)
+		}
+	}
+	el := publish("p3", "3")
+	if el.Attr("type") != "error" || el.Child("", "error").Child(nsStanzas, "policy-violation") == nil {
+		t.Fatalf("publish over the quota: %s", el)
+	}
+	alice.Sendf(`<iq type='get' id='g1'><pubsub xmlns='%s'><items node='urn:x:big'/></pubsub></iq>`, nsPubSub)
+	el = alice.Expect(isID("g1"))
+	ps := el.Child(nsPubSub, "pubsub")
+	if ps == nil {
+		t.Fatalf("items: %s", el)
+	}
+	items := ps.Child(nsPubSub, "items").ChildrenNamed(nsPubSub, "item")
+	set := ps.Child("http://jabber.org/protocol/rsm", "set")
+	if len(items) != 1 || items[0].Attr("id") != "2" || set == nil || set.ChildText("http://jabber.org/protocol/rsm", "count") != "2" ||
+		set.Child("http://jabber.org/protocol/rsm", "first").Attr("index") != "1" {
+		t.Fatalf("bounded items reply: %s", el)
 	}
 }

@@ -113,8 +113,10 @@ func (s *Store) DeletePEPNode(ctx context.Context, owner, node string) error {
 	return nil
 }
 
-// PublishPEPItem implements storage.PEP.
-func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it storage.PEPItem) error {
+// PublishPEPItem implements storage.PEP: the node's items as they would
+// be after the publish are built aside and the quota checked on them
+// before anything changes, all under the store's write lock.
+func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it storage.PEPItem, maxBytes int) error {
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
@@ -123,10 +125,31 @@ func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it stora
 	if err != nil {
 		return err
 	}
-	n.items = slices.DeleteFunc(n.items, func(old storage.PEPItem) bool { return old.ID == it.ID })
-	n.items = append(n.items, storage.PEPItem{ID: it.ID, Payload: cloneBytes(it.Payload)})
-	n.trim()
+	after := pepNode{config: n.config, items: slices.DeleteFunc(slices.Clone(n.items), func(old storage.PEPItem) bool { return old.ID == it.ID })}
+	after.items = append(after.items, storage.PEPItem{ID: it.ID, Payload: cloneBytes(it.Payload)})
+	after.trim()
+	if maxBytes > 0 {
+		total := 0
+		for name, other := range s.pep[owner] {
+			if name != node {
+				total += other.bytes()
+			}
+		}
+		if total+after.bytes() > maxBytes {
+			return storage.ErrQuotaExceeded
+		}
+	}
+	n.items = after.items
 	return nil
+}
+
+// bytes is what the node's items count against the owner's quota.
+func (n *pepNode) bytes() int {
+	total := 0
+	for _, it := range n.items {
+		total += storage.PEPItemBytes(it)
+	}
+	return total
 }
 
 // RetractPEPItem implements storage.PEP.

@@ -67,7 +67,8 @@
 // makes its quota check atomic and an owner's offline seqs increase in
 // commit order; PutDocuments likewise takes one per owner and kind
 // (lockDocuments) for its quota, and CreatePEPNode one per owner (lockPEP)
-// for the node quota. No transaction takes two of these locks. A PEP
+// for the node quota, as does PublishPEPItem for the byte quota (before
+// the node row lock). No transaction takes two of these locks. A PEP
 // transaction that changes a node's items locks the node's pep_node row
 // first, then item rows (pep.go): publishes, trims and reconfigurations of
 // a node are serialised, so a node holds at most its max_items items after

@@ -13,7 +13,11 @@ var _ storage.PEP = (*Store)(nil)
 
 // Locking (see also doc.go): CreatePEPNode takes the owner's PEP advisory
 // lock (lockPEP) and nothing else before inserting, so the node quota
-// check and the insert are atomic. Every transaction that changes a
+// check and the insert are atomic. PublishPEPItem with a byte quota takes
+// the same lock before the node row lock (never the reverse: nothing
+// that holds a node row lock waits for lockPEP), so the owner's byte
+// total it checks is not changed by another publish before it commits;
+// retractions, trims and deletions only lower that total. Every transaction that changes a
 // node's items locks the node's pep_node row first (PublishPEPItem:
 // SELECT ... FOR NO KEY UPDATE; ConfigurePEPNode: its UPDATE;
 // DeletePEPNode: its DELETE), then items: publishes, trims and
@@ -134,15 +138,23 @@ func (s *Store) DeletePEPNode(ctx context.Context, owner, node string) error {
 	return nil
 }
 
-// PublishPEPItem implements storage.PEP: one transaction that locks the
-// node row (reading its MaxItems), upserts the item with a fresh seq and
-// trims.
-func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it storage.PEPItem) error {
+// PublishPEPItem implements storage.PEP: one transaction that, with a
+// quota, takes the owner's PEP lock (publishes to different nodes of one
+// owner would otherwise both pass a quota only one of them fits), then
+// locks the node row (reading its MaxItems), upserts the item with a
+// fresh seq, trims, and sums the owner's items; a sum over the quota
+// rolls it all back.
+func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it storage.PEPItem, maxBytes int) error {
 	payload := it.Payload
 	if payload == nil {
 		payload = []byte{} // NOT NULL
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if maxBytes > 0 {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '/' || $2))`, lockPEP, owner); err != nil {
+				return err
+			}
+		}
 		var maxItems int
 		err := tx.QueryRow(ctx, `SELECT max_items FROM pep_node WHERE owner = $1 AND node = $2 FOR NO KEY UPDATE`,
 			owner, node).Scan(&maxItems)
@@ -157,7 +169,21 @@ func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it stora
 			owner, node, it.ID, payload); err != nil {
 			return err
 		}
-		return trimPEPItems(ctx, tx, owner, node, maxItems)
+		if err := trimPEPItems(ctx, tx, owner, node, maxItems); err != nil {
+			return err
+		}
+		if maxBytes <= 0 {
+			return nil
+		}
+		var total int64
+		if err := tx.QueryRow(ctx, `SELECT coalesce(sum(octet_length(id) + octet_length(payload)), 0) FROM pep_item WHERE owner = $1`,
+			owner).Scan(&total); err != nil {
+			return err
+		}
+		if total > int64(maxBytes) {
+			return storage.ErrQuotaExceeded
+		}
+		return nil
 	})
 }
 

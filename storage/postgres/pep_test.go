@@ -73,7 +73,7 @@ func TestPEPConcurrentPublishTrim(t *testing.T) {
 				wg.Go(func() {
 					for i := range each {
 						id := strconv.Itoa(p) + "-" + strconv.Itoa(i)
-						if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: id, Payload: []byte("<x/>")}); err != nil {
+						if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: id, Payload: []byte("<x/>")}, 0); err != nil {
 							t.Error(err)
 							return
 						}
@@ -130,7 +130,7 @@ func TestPEPDeleteNodeCascades(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 3 {
-				if err := s.PublishPEPItem(bg, owner, name, storage.PEPItem{ID: strconv.Itoa(i), Payload: []byte("<x/>")}); err != nil {
+				if err := s.PublishPEPItem(bg, owner, name, storage.PEPItem{ID: strconv.Itoa(i), Payload: []byte("<x/>")}, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -168,7 +168,7 @@ func TestPEPPublishWaitsForConfigure(t *testing.T) {
 	if err := s.CreatePEPNode(bg, owner, storage.PEPNode{Name: node, Config: pepTestConfig(5)}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "a", Payload: []byte("<a/>")}); err != nil {
+	if err := s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "a", Payload: []byte("<a/>")}, 0); err != nil {
 		t.Fatal(err)
 	}
 	tx, err := s.pool.Begin(bg)
@@ -182,7 +182,7 @@ func TestPEPPublishWaitsForConfigure(t *testing.T) {
 	}
 	published := make(chan error, 1)
 	go func() {
-		published <- s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "b", Payload: []byte("<b/>")})
+		published <- s.PublishPEPItem(bg, owner, node, storage.PEPItem{ID: "b", Payload: []byte("<b/>")}, 0)
 	}()
 	select {
 	case err := <-published:
@@ -198,5 +198,47 @@ func TestPEPPublishWaitsForConfigure(t *testing.T) {
 	items, err := s.PEPItems(bg, owner, node, nil, 0)
 	if err != nil || len(items) != 1 || items[0].ID != "b" {
 		t.Errorf("items after publish under max_items 1: %+v, %v; want only b", items, err)
+	}
+}
+
+// TestPEPPublishQuotaWaitsForPublish: a publish with a byte quota waits
+// for another publish of the same owner (to another node) that has not
+// committed yet, and counts its item: without the owner's PEP lock it
+// would sum a snapshot without that item and both would pass a quota
+// only one fits.
+func TestPEPPublishQuotaWaitsForPublish(t *testing.T) {
+	s := openTest(t, Options{})
+	const owner, limit = "alice@example.org", 100
+	for _, node := range []string{"one", "two"} {
+		if err := s.CreatePEPNode(bg, owner, storage.PEPNode{Name: node, Config: pepTestConfig(1)}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := s.pool.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(bg)
+	// As a PublishPEPItem to "one" with a quota, before its COMMIT.
+	if _, err := tx.Exec(bg, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '/' || $2))`, lockPEP, owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(bg, `INSERT INTO pep_item (owner, node, id, payload) VALUES ($1, 'one', 'a', $2)`, owner, make([]byte, 60)); err != nil {
+		t.Fatal(err)
+	}
+	published := make(chan error, 1)
+	go func() {
+		published <- s.PublishPEPItem(bg, owner, "two", storage.PEPItem{ID: "b", Payload: make([]byte, 60)}, limit)
+	}()
+	select {
+	case err := <-published:
+		t.Fatalf("publish finished (%v) while another publish of its owner was uncommitted", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := tx.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-published; !errors.Is(err, storage.ErrQuotaExceeded) {
+		t.Fatalf("publish after the other committed: %v, want ErrQuotaExceeded", err)
 	}
 }

@@ -128,8 +128,11 @@ func (s *Store) DeletePEPNode(ctx context.Context, owner, node string) error {
 	})
 }
 
-// PublishPEPItem implements storage.PEP: one write transaction.
-func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it storage.PEPItem) error {
+// PublishPEPItem implements storage.PEP: one write request (SQLite has
+// one writer, so no other publish runs between the write and the quota
+// check), whose savepoint rolls the upsert and the trim back when the
+// check after them fails.
+func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it storage.PEPItem, maxBytes int) error {
 	return s.write(ctx, func(w *conn) error {
 		n, err := w.pepNode(owner, node)
 		if err != nil {
@@ -141,7 +144,22 @@ func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it stora
 		if err != nil {
 			return err
 		}
-		return w.trimPEPItems(owner, node, n.Config.MaxItems)
+		if err := w.trimPEPItems(owner, node, n.Config.MaxItems); err != nil {
+			return err
+		}
+		if maxBytes <= 0 {
+			return nil
+		}
+		// octet_length: bytes, where length() of TEXT counts characters.
+		var total int64
+		if _, err := w.queryRow(`SELECT coalesce(sum(octet_length(id) + length(payload)), 0) FROM pep_item WHERE owner=?`,
+			func(st *sqlite3.Stmt) error { total = st.ColumnInt64(0); return nil }, owner); err != nil {
+			return err
+		}
+		if total > int64(maxBytes) {
+			return storage.ErrQuotaExceeded
+		}
+		return nil
 	})
 }
 

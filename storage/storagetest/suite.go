@@ -33,6 +33,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Documents", testDocuments},
 		{"PEP/Nodes", testPEPNodes},
 		{"PEP/Items", testPEPItems},
+		{"PEP/Quota", testPEPQuota},
+		{"PEP/QuotaConcurrent", testPEPQuotaConcurrent},
 		{"PEP/DeleteUser", testPEPDeleteUser},
 		{"Rooms", testRooms},
 		{"Archive/AppendIDs", testAppendIDs},
