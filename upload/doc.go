@@ -42,7 +42,11 @@
 //     type, created) was written beside it as <id>.json: a cut upload
 //     leaves nothing and may be retried while the slot is valid. A slot
 //     that stored its file, or is being uploaded, is used: 409. The quota
-//     is checked again (uploads in progress count): 413. Success is 201.
+//     is checked again (uploads in progress count): 413. Success is 201,
+//     sent only once the upload is durable: the data file was fsynced
+//     before its rename, the meta before its own, and the directory after
+//     both renames, so a crash right after the 201 keeps the file (and a
+//     crash before it leaves nothing that is served).
 //   - GET and HEAD serve the file with its content type, Range and
 //     conditional requests, X-Content-Type-Options: nosniff, a CSP that
 //     runs nothing, and Content-Disposition (inline for media and plain
