@@ -52,6 +52,12 @@
 //     runs nothing, and Content-Disposition (inline for media and plain
 //     text, attachment otherwise) with the file name. Unknown ids, a wrong
 //     name and expired files are 404.
+//   - Slow clients: a PUT must arrive within a minute plus 8 KiB/s of its
+//     size (read deadline); each write of a GET response must finish
+//     within a minute (the write deadline moves as data flows), so a
+//     reader that stops reading loses the connection and the open file.
+//     At most max_connections connections are open at once
+//     (LimitListener, below TLS); more clients wait to be accepted.
 //   - Every answer carries Access-Control-Allow-Origin: *, and OPTIONS
 //     answers CORS preflights, for browser clients.
 //
@@ -69,6 +75,7 @@
 //	expires_after = "1w"       # like mam's archive_expires_after; "never" keeps files
 //	cleanup_interval = "1h"
 //	slots_per_minute = 30      # per account; 0 = no limit
+//	max_connections = 1024     # HTTP connections open at once
 //
 // Feature: urn:xmpp:http:upload:0 on the server's domain, with the
 // max-file-size form.

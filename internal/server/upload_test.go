@@ -162,11 +162,11 @@ func TestUploadConfig(t *testing.T) {
 		}
 		return server.DecodeModuleConfig(cfg)
 	}
-	m, err := load("[upload]\naddress = \":5443\"\npublic_url = \"https://files.example.org/x\"\nmax_file_size = 5\nquota_per_user = 50\nexpires_after = \"30d\"\ntls = false\nslots_per_minute = 0\n")
+	m, err := load("[upload]\naddress = \":5443\"\npublic_url = \"https://files.example.org/x\"\nmax_file_size = 5\nquota_per_user = 50\nexpires_after = \"30d\"\ntls = false\nslots_per_minute = 0\nmax_connections = 7\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := m.Upload; u.Address != ":5443" || u.PublicURL != "https://files.example.org/x" || u.MaxFileSize != 5 || u.QuotaPerUser != 50 || u.ExpiresAfter != "30d" || u.TLS || u.SlotsPerMinute != 0 {
+	if u := m.Upload; u.Address != ":5443" || u.PublicURL != "https://files.example.org/x" || u.MaxFileSize != 5 || u.QuotaPerUser != 50 || u.ExpiresAfter != "30d" || u.TLS || u.SlotsPerMinute != 0 || u.MaxConnections != 7 {
 		t.Errorf("decoded %+v", u)
 	}
 	example, err := os.ReadFile("../../skald.example.toml")
@@ -183,7 +183,7 @@ func TestUploadConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || m.Upload != upload.DefaultConfig() || len(lines) != 9 {
+	if m, err := load(strings.Join(lines, "\n")); err != nil || m.Upload != upload.DefaultConfig() || len(lines) != 10 {
 		t.Errorf("skald.example.toml's [upload] %q gives %+v, %v; want the defaults", lines, m.Upload, err)
 	}
 	for src, want := range map[string]string{
