@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -232,4 +233,32 @@ func TestUploadExpiryJob(t *testing.T) {
 		t.Fatalf("GET after expiry: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestUploadConnectionCap: with [upload] max_connections = 1, one open
+// connection keeps a second from being answered until it closes (the
+// server wraps its upload listener in upload.LimitListener).
+func TestUploadConnectionCap(t *testing.T) {
+	s := startUploadServer(t, "tls = false\nmax_connections = 1\n")
+	first, err := net.Dial("tcp", s.UploadAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := net.Dial("tcp", s.UploadAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	io.WriteString(second, "OPTIONS /x HTTP/1.1\r\nHost: x\r\n\r\n")
+	second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := second.Read(make([]byte, 1)); n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("second connection answered over the cap: %d bytes, %v", n, err)
+	}
+	first.Close()
+	second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 12)
+	if _, err := io.ReadFull(second, b); err != nil || string(b) != "HTTP/1.1 204" {
+		t.Fatalf("second connection after the first closed: %q, %v", b, err)
+	}
 }
