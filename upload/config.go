@@ -38,11 +38,14 @@ type Config struct {
 	// SlotsPerMinute bounds the slots one account may request per minute;
 	// 0 means no limit.
 	SlotsPerMinute int `toml:"slots_per_minute"`
+	// MaxConnections caps the HTTP connections open at once (see
+	// LimitListener); more clients wait to be accepted.
+	MaxConnections int `toml:"max_connections"`
 }
 
 // DefaultConfig returns the defaults: disabled; when enabled, https with
 // the server's certificate, files up to 100 MiB, 1 GiB per account, kept
-// one week, swept every hour, 30 slots per minute.
+// one week, swept every hour, 30 slots per minute, 1024 connections.
 func DefaultConfig() Config {
 	return Config{
 		TLS:             true,
@@ -51,6 +54,7 @@ func DefaultConfig() Config {
 		ExpiresAfter:    "1w",
 		CleanupInterval: "1h",
 		SlotsPerMinute:  30,
+		MaxConnections:  1024,
 	}
 }
 
@@ -95,6 +99,9 @@ func (c Config) settings() (settings, error) {
 	}
 	if c.SlotsPerMinute < 0 {
 		return s, fmt.Errorf("upload: slots_per_minute = %d: must be 0 (no limit) or positive", c.SlotsPerMinute)
+	}
+	if c.MaxConnections < 1 {
+		return s, fmt.Errorf("upload: max_connections = %d: must be at least 1", c.MaxConnections)
 	}
 	var err error
 	if s.expiry, s.never, err = period.Parse(c.ExpiresAfter); err != nil {

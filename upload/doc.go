@@ -42,12 +42,22 @@
 //     type, created) was written beside it as <id>.json: a cut upload
 //     leaves nothing and may be retried while the slot is valid. A slot
 //     that stored its file, or is being uploaded, is used: 409. The quota
-//     is checked again (uploads in progress count): 413. Success is 201.
+//     is checked again (uploads in progress count): 413. Success is 201,
+//     sent only once the upload is durable: the data file was fsynced
+//     before its rename, the meta before its own, and the directory after
+//     both renames, so a crash right after the 201 keeps the file (and a
+//     crash before it leaves nothing that is served).
 //   - GET and HEAD serve the file with its content type, Range and
 //     conditional requests, X-Content-Type-Options: nosniff, a CSP that
 //     runs nothing, and Content-Disposition (inline for media and plain
 //     text, attachment otherwise) with the file name. Unknown ids, a wrong
 //     name and expired files are 404.
+//   - Slow clients: a PUT must arrive within a minute plus 8 KiB/s of its
+//     size (read deadline); each write of a GET response must finish
+//     within a minute (the write deadline moves as data flows), so a
+//     reader that stops reading loses the connection and the open file.
+//     At most max_connections connections are open at once
+//     (LimitListener, below TLS); more clients wait to be accepted.
 //   - Every answer carries Access-Control-Allow-Origin: *, and OPTIONS
 //     answers CORS preflights, for browser clients.
 //
@@ -65,6 +75,7 @@
 //	expires_after = "1w"       # like mam's archive_expires_after; "never" keeps files
 //	cleanup_interval = "1h"
 //	slots_per_minute = 30      # per account; 0 = no limit
+//	max_connections = 1024     # HTTP connections open at once
 //
 // Feature: urn:xmpp:http:upload:0 on the server's domain, with the
 // max-file-size form.

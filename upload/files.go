@@ -180,22 +180,32 @@ func (f *files) release(s slot) {
 	}
 }
 
-// commit stores the complete upload in part under s's id: the meta first,
-// then the data renamed into place. On error the reservation is released
-// and nothing is left behind.
+// commit stores the complete upload in part (already synced by receive)
+// under s's id: the meta first, then the data renamed into place. On
+// error the reservation is released and nothing is left behind.
+//
+// Durability order: the meta's bytes are synced before its rename, the
+// data's before its own (receive), and the directory after both renames,
+// so once commit returns (and the PUT is answered 201) both names and
+// their bytes survive a crash; a crash before leaves at worst a meta
+// without data, which openFiles removes.
 func (f *files) commit(s slot, part string, m meta) error {
 	b, _ := json.Marshal(m)
 	tmp := f.metaPath(s.id) + ".tmp"
-	err := os.WriteFile(tmp, b, 0o600)
+	err := writeSynced(tmp, b)
 	if err == nil {
 		err = os.Rename(tmp, f.metaPath(s.id))
 	}
 	if err == nil {
 		err = os.Rename(part, f.dataPath(s.id))
 	}
+	if err == nil {
+		err = syncDir(f.dir)
+	}
 	if err != nil {
 		os.Remove(tmp)
 		os.Remove(f.metaPath(s.id))
+		os.Remove(f.dataPath(s.id))
 		os.Remove(part)
 		f.release(s)
 		return fmt.Errorf("upload: store %s: %w", s.id, err)
@@ -205,6 +215,36 @@ func (f *files) commit(s slot, part string, m meta) error {
 	delete(f.busy, s.id)
 	f.byID[s.id] = m
 	return nil
+}
+
+// writeSynced writes b to a new file at path and syncs it.
+func writeSynced(path string, b []byte) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = fh.Write(b)
+	if err == nil {
+		err = fh.Sync()
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes the renames in dir durable (fsync of the directory); a
+// variable so that tests see when it runs.
+var syncDir = func(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // lookup returns the meta of a stored file.

@@ -13,6 +13,10 @@ import (
 // minUploadRate is the slowest upload accepted, in bytes per second.
 const minUploadRate = 8 << 10
 
+// downloadStall is how long one write of a GET response (at most 32 KiB,
+// ServeContent's copy buffer) may wait for the client to read.
+const downloadStall = time.Minute
+
 // Handler returns the HTTP side: PUT to a slot's URL stores the file, GET
 // and HEAD of its URL serve it, OPTIONS answers CORS preflights (browser
 // clients such as Converse.js upload from another origin). Everything
@@ -188,5 +192,37 @@ func (m *Module) get(w http.ResponseWriter, r *http.Request, id, name string) {
 		h.Set("Content-Disposition", disposition)
 	}
 	h.Set("Cache-Control", "public, max-age=3600")
-	http.ServeContent(w, r, "", md.Created, f)
+	pw := &progressWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: m.writeStall}
+	pw.progress()
+	http.ServeContent(pw, r, "", md.Created, f)
+	// The deadline stays on the connection: a later request of this
+	// keep-alive connection must not inherit it. After a failed write it
+	// stays, so that the server's final flush and close cannot block.
+	if !pw.failed {
+		pw.rc.SetWriteDeadline(time.Time{})
+	}
+}
+
+// progressWriter gives every write of a response stall to complete,
+// moving the connection's write deadline as data flows: a download of
+// any size goes on while the client reads, and a client that stops
+// reading loses its connection (and the handler its open file) after
+// stall, instead of holding both forever.
+type progressWriter struct {
+	http.ResponseWriter
+	rc     *http.ResponseController
+	stall  time.Duration
+	failed bool // a write failed (the deadline passed, or the client left)
+}
+
+// progress moves the write deadline to stall from now.
+func (p *progressWriter) progress() { p.rc.SetWriteDeadline(time.Now().Add(p.stall)) }
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.progress()
+	n, err := p.ResponseWriter.Write(b)
+	if err != nil {
+		p.failed = true
+	}
+	return n, err
 }

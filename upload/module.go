@@ -48,6 +48,9 @@ type Module struct {
 
 	// now is the clock; tests move it.
 	now func() time.Time
+	// writeStall bounds each write of a GET response (downloadStall;
+	// tests shorten it).
+	writeStall time.Duration
 }
 
 // New returns the module storing files in dir (the uploads directory,
@@ -66,7 +69,7 @@ func New(cfg Config, dir string, secret []byte, log *slog.Logger) (*Module, erro
 	if err != nil {
 		return nil, err
 	}
-	m := &Module{cfg: s, key: deriveKey(secret), files: f, log: log, now: time.Now}
+	m := &Module{cfg: s, key: deriveKey(secret), files: f, log: log, now: time.Now, writeStall: downloadStall}
 	m.rate = newLimiter(s.perMinute, time.Minute)
 	if cfg.PublicURL != "" {
 		if err := m.SetPublicURL(cfg.PublicURL); err != nil {

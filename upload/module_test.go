@@ -152,6 +152,7 @@ func TestConfig(t *testing.T) {
 		{func(c *Config) { c.ExpiresAfter = "1 fortnight" }, "expires_after"},
 		{func(c *Config) { c.CleanupInterval = "never" }, "cleanup_interval"},
 		{func(c *Config) { c.SlotsPerMinute = -1 }, "slots_per_minute"},
+		{func(c *Config) { c.MaxConnections = 0 }, "max_connections"},
 	} {
 		c := DefaultConfig()
 		tc.tweak(&c)

@@ -39,6 +39,7 @@ func (s *Server) listenUpload() error {
 			return err
 		}
 	}
+	l = upload.LimitListener(l, cfg.MaxConnections) // below TLS: a handshake holds a connection too
 	if cfg.TLS {
 		t := s.uploadTLS.Clone()
 		t.NextProtos = []string{"http/1.1"}
@@ -46,7 +47,8 @@ func (s *Server) listenUpload() error {
 	}
 	s.uploadListener = l
 	// No WriteTimeout or ReadTimeout: a 100 MiB upload or download on a
-	// slow link takes long. Headers must come quickly, and an idle
+	// slow link takes long; the handler sets deadlines per request
+	// (upload/http.go). Headers must come quickly, and an idle
 	// keep-alive connection goes.
 	s.uploadHTTP = &http.Server{Handler: s.Upload.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return nil

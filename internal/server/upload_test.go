@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -162,11 +163,11 @@ func TestUploadConfig(t *testing.T) {
 		}
 		return server.DecodeModuleConfig(cfg)
 	}
-	m, err := load("[upload]\naddress = \":5443\"\npublic_url = \"https://files.example.org/x\"\nmax_file_size = 5\nquota_per_user = 50\nexpires_after = \"30d\"\ntls = false\nslots_per_minute = 0\n")
+	m, err := load("[upload]\naddress = \":5443\"\npublic_url = \"https://files.example.org/x\"\nmax_file_size = 5\nquota_per_user = 50\nexpires_after = \"30d\"\ntls = false\nslots_per_minute = 0\nmax_connections = 7\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := m.Upload; u.Address != ":5443" || u.PublicURL != "https://files.example.org/x" || u.MaxFileSize != 5 || u.QuotaPerUser != 50 || u.ExpiresAfter != "30d" || u.TLS || u.SlotsPerMinute != 0 {
+	if u := m.Upload; u.Address != ":5443" || u.PublicURL != "https://files.example.org/x" || u.MaxFileSize != 5 || u.QuotaPerUser != 50 || u.ExpiresAfter != "30d" || u.TLS || u.SlotsPerMinute != 0 || u.MaxConnections != 7 {
 		t.Errorf("decoded %+v", u)
 	}
 	example, err := os.ReadFile("../../skald.example.toml")
@@ -183,7 +184,7 @@ func TestUploadConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || m.Upload != upload.DefaultConfig() || len(lines) != 9 {
+	if m, err := load(strings.Join(lines, "\n")); err != nil || m.Upload != upload.DefaultConfig() || len(lines) != 10 {
 		t.Errorf("skald.example.toml's [upload] %q gives %+v, %v; want the defaults", lines, m.Upload, err)
 	}
 	for src, want := range map[string]string{
@@ -232,4 +233,32 @@ func TestUploadExpiryJob(t *testing.T) {
 		t.Fatalf("GET after expiry: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestUploadConnectionCap: with [upload] max_connections = 1, one open
+// connection keeps a second from being answered until it closes (the
+// server wraps its upload listener in upload.LimitListener).
+func TestUploadConnectionCap(t *testing.T) {
+	s := startUploadServer(t, "tls = false\nmax_connections = 1\n")
+	first, err := net.Dial("tcp", s.UploadAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := net.Dial("tcp", s.UploadAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	io.WriteString(second, "OPTIONS /x HTTP/1.1\r\nHost: x\r\n\r\n")
+	second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := second.Read(make([]byte, 1)); n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("second connection answered over the cap: %d bytes, %v", n, err)
+	}
+	first.Close()
+	second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 12)
+	if _, err := io.ReadFull(second, b); err != nil || string(b) != "HTTP/1.1 204" {
+		t.Fatalf("second connection after the first closed: %q, %v", b, err)
+	}
 }

@@ -14,6 +14,14 @@
 // advisory locks below are keyed by a hash of that schema, so stores in
 // different schemas of one database never wait for each other.
 //
+// A backend the server ended (a restart, pg_terminate_backend) is not
+// handed out: on every acquire a non-blocking peek at the idle socket
+// (no round trip) finds the FATAL message or EOF it left, and such a
+// connection is pinged, destroyed and replaced before the caller's
+// statement is sent (conncheck.go). Only an operation already running
+// on a backend when it dies fails; nothing is retried, so a COMMIT whose
+// outcome is unknown is never repeated.
+//
 // # Group commit and durability
 //
 // AppendArchive calls go to one writer goroutine (writer.go) over an

@@ -109,6 +109,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	// repeatable read or serializable would take it before the wait.
 	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "skald"
+	cfg.ShouldPing = shouldPing // a backend the server ended is never handed out (conncheck.go)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("storage/postgres: %w", err)
