@@ -243,3 +243,32 @@ func TestMemberListForMembers(t *testing.T) {
 		}
 	}
 }
+
+// TestLastOwnersInOneSet: a set that demotes every owner at once is
+// refused whole with conflict (§10.6), though each item alone would
+// leave an owner; the owners stay.
+func TestLastOwnersInOneSet(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	e.send(alice, `<iq type='set' id='o' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='bob@example.org' affiliation='owner'/></query></iq>`)
+	if el := alice.last(t); el.Attr("type") != "result" {
+		t.Fatalf("making bob owner: %s", el)
+	}
+	bob.take(t)
+	e.send(alice, `<iq type='set' id='d' to='%R'><query xmlns='`+nsMUC+`#admin'>`+
+		`<item jid='alice@example.org' affiliation='admin'/><item jid='bob@example.org' affiliation='member'/></query></iq>`)
+	if el := alice.last(t); condition(el) != "conflict" {
+		t.Fatalf("demoting both owners got %s, want conflict", el)
+	}
+	e.send(alice, `<iq type='get' id='l' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='owner'/></query></iq>`)
+	if got := alice.last(t).String(); !strings.Contains(got, "alice@example.org") || !strings.Contains(got, "bob@example.org") {
+		t.Fatalf("owners after the refused set: %s", got)
+	}
+	// One of two owners may still step down.
+	e.send(alice, `<iq type='set' id='s' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='alice@example.org' affiliation='admin'/></query></iq>`)
+	if el := alice.last(t); el.Attr("type") != "result" {
+		t.Fatalf("one owner stepping down: %s", el)
+	}
+}
