@@ -42,7 +42,7 @@
 //     username that is no RFC 7622 localpart or longer than 64 bytes
 //     after normalisation: not-acceptable; an existing account:
 //     conflict; <remove/>: unexpected-request (§3.2's table). More than
-//     registrations_per_hour_per_ip accounts from one address in an hour:
+//     registrations_per_hour_per_ip accounts from one address (IPv6: one /64) in an hour:
 //     policy-violation, type wait (§3.1.1 allows not-acceptable; a rate is
 //     a local policy, RFC 6120 §8.3.3.12).
 //

@@ -131,6 +131,13 @@ func TestRateLimit(t *testing.T) {
 		{"a4", "192.0.2.1", 39 * time.Minute, stanza.PolicyViolation}, // a1 is 59 minutes old
 		{"a4", "192.0.2.1", time.Minute, ""},                          // a1 is an hour old
 		{"a5", "192.0.2.1", 0, stanza.PolicyViolation},
+		{"a5", "::ffff:192.0.2.1", 0, stanza.PolicyViolation}, // the same IPv4 host
+		// An IPv6 host has a /64 to pick addresses from: it counts as one.
+		{"c1", "2001:db8:1:2::1", 0, ""},
+		{"c2", "2001:db8:1:2::2", 0, ""},
+		{"c3", "2001:db8:1:2:aaaa::3", 0, ""},
+		{"c4", "2001:db8:1:2:ffff::4", 0, stanza.PolicyViolation},
+		{"d1", "2001:db8:1:3::1", 0, ""}, // another /64
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
