@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/skald-xmpp/skald/jid"
 )
 
 // TestIQs: what the service, a room and an occupant JID answer, and the
@@ -270,5 +272,45 @@ func TestLastOwnersInOneSet(t *testing.T) {
 	e.send(alice, `<iq type='set' id='s' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='alice@example.org' affiliation='admin'/></query></iq>`)
 	if el := alice.last(t); el.Attr("type") != "result" {
 		t.Fatalf("one owner stepping down: %s", el)
+	}
+}
+
+// TestForgetAccount: a deleted account's ownership and membership leave
+// every room, so that a new account of the same name inherits neither;
+// a ban stays.
+func TestForgetAccount(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice, "muc#roomconfig_membersonly", "1", "muc#roomconfig_persistentroom", "1")
+	admin := `<query xmlns='` + nsMUC + `#admin'>`
+	for _, it := range []string{`<item jid='bob@example.org' affiliation='owner'/>`, `<item jid='carol@example.org' affiliation='member'/>`, `<item jid='mallory@example.org' affiliation='outcast'/>`} {
+		e.send(alice, `<iq type='set' id='a' to='%R'>`+admin+it+`</query></iq>`)
+		if el := alice.last(t); el.Attr("type") != "result" {
+			t.Fatalf("%s: %s", it, el)
+		}
+	}
+	for _, name := range []string{"carol", "alice", "mallory"} {
+		if err := e.muc.ForgetAccount(bg, jid.MustParse(name+"@example.org")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.take(t)
+	list := func(aff string) string {
+		e.send(bob, `<iq type='get' id='l' to='%R'>`+admin+`<item affiliation='`+aff+`'/></query></iq>`)
+		return bob.last(t).String()
+	}
+	if got := list("owner"); strings.Contains(got, "alice@") || !strings.Contains(got, "bob@") {
+		t.Errorf("owners after alice's account went: %s", got)
+	}
+	if got := list("member"); strings.Contains(got, "carol@") {
+		t.Errorf("members after carol's account went: %s", got)
+	}
+	if got := list("outcast"); !strings.Contains(got, "mallory@") {
+		t.Errorf("the ban went with mallory's account: %s", got)
+	}
+	// A new carol is no member of the members-only room.
+	carol := e.user("carol", "c")
+	if got := e.join(carol, "C"); len(got) != 1 || condition(got[0]) != "registration-required" {
+		t.Fatalf("new carol entering: %v", got)
 	}
 }
