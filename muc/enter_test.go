@@ -210,3 +210,29 @@ func TestRejoinFromOccupantSession(t *testing.T) {
 		t.Fatalf("presence update got %v", got)
 	}
 }
+
+// TestEndedSessionDoesNotEnter: a join presence handled after its session
+// ended (a new connection binding the same full JID ends the old one
+// while the old reader still hands on a stanza) does not enter: the room
+// would keep a ghost that SessionEnded never removes.
+func TestEndedSessionDoesNotEnter(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.Router.Unbind(bg, bob.s)
+	e.join(bob, "Bob")
+	if seen := alice.take(t); len(seen) != 0 {
+		t.Fatalf("alice saw an ended session enter: %v", seen)
+	}
+	e.send(alice, `<iq type='get' id='l' to='%R'><query xmlns='`+nsMUC+`#admin'><item role='participant'/></query></iq>`)
+	if el := alice.last(t); strings.Contains(el.String(), "Bob") {
+		t.Fatalf("an ended session is an occupant: %s", el)
+	}
+	// An ended session creating a room (an instant one: no <x/>) leaves
+	// none behind.
+	e.send(bob, `<presence to='other@`+service+`/Bob'/>`)
+	e.send(alice, `<iq type='get' id='i' to='other@`+service+`'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if el := alice.last(t); condition(el) != "item-not-found" {
+		t.Fatalf("the room an ended session created exists: %s", el)
+	}
+}

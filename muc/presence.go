@@ -87,6 +87,20 @@ func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to
 	if err := m.mayEnter(rm, aff, bare, nick, x); err != nil {
 		return err
 	}
+	// A session that ended while this presence was on its way (a new
+	// connection binding the same full JID ends the old one from another
+	// goroutine) must not enter: SessionEnded has run, or is running,
+	// and would leave a ghost. The room goes into the session's set
+	// before the check: an end after the check finds it there and waits
+	// on rm.mu; an end before it is seen by the check (Router.Unbind
+	// takes the session out of the table before telling observers).
+	joined := joinedOf(s)
+	joined.set(rm.jid, true)
+	if m.r.Session(s.JID()) != s {
+		joined.set(rm.jid, false)
+		m.emptiedLocked(rm)
+		return nil
+	}
 	o := rm.occupants[nick]
 	newNick := o == nil
 	if newNick {
@@ -96,7 +110,6 @@ func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to
 	o.sessions[s.JID()] = presencePayload(st)
 	o.order = append(o.order, s.JID())
 	rm.bySession[s.JID()] = o
-	joinedOf(s).set(rm.jid, true)
 
 	// The others' presence first, then (for a new nick) the newcomer's
 	// to the others, then its self-presence last (§7.2.3).
