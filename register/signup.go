@@ -40,15 +40,18 @@ func (m *Module) RegisterUnauthenticated(ctx context.Context, iq *xml.Element, d
 	if err != nil || len(account.Local()) > maxUsernameBytes {
 		return nil, stanza.E(stanza.NotAcceptable, "that username is not allowed: use letters, digits and . - _ (at most 64 bytes)")
 	}
-	creds, err := newCredentials(pass.Text())
-	if err != nil {
-		return nil, err
-	}
+	// The limit comes before deriving the SCRAM keys: thousands of hash
+	// rounds per attempt would otherwise be free for a client past it.
 	if !m.limit.take(limitKey(ip)) {
 		// A local policy (RFC 6120 §8.3.3.12), and for a while: type wait.
 		e := stanza.E(stanza.PolicyViolation, "too many accounts registered from your address; try again later")
 		e.Type = stanza.Wait
 		return nil, e
+	}
+	creds, err := newCredentials(pass.Text())
+	if err != nil {
+		m.limit.giveBack(limitKey(ip))
+		return nil, err
 	}
 	if err := m.users.CreateUser(ctx, account.String(), creds); err != nil {
 		m.limit.giveBack(limitKey(ip))
