@@ -230,10 +230,16 @@ func (m *Module) announceAffiliationLocked(rm *room, target jid.JID, aff string)
 	}
 }
 
-// actorElement names who acted (§8.2): by nick in the room, else by JID.
+// actorElement names who acted (§8.2): by nick in the room, else by JID,
+// but only where every occupant may see real JIDs: in a semi-anonymous
+// room an admin who is not in it stays unnamed (every occupant gets the
+// same item), or the room would show a real JID to non-moderators (§4.1).
 func actorElement(actor jid.JID, rm *room) *xml.Element {
 	if o := rm.bySession[actor]; o != nil {
 		return xml.New(NSUser, "actor", "nick", o.nick)
+	}
+	if !rm.cfg.WhoisAnyone {
+		return nil
 	}
 	return xml.New(NSUser, "actor", "jid", actor.Bare().String())
 }

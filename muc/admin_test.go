@@ -314,3 +314,34 @@ func TestForgetAccount(t *testing.T) {
 		t.Fatalf("new carol entering: %v", got)
 	}
 }
+
+// TestActorInSemiAnonymousRoom: an owner who is not in a semi-anonymous
+// room bans an occupant; the other occupants' presence does not name the
+// owner by real JID (only moderators see real JIDs there, §4.1), while in
+// a non-anonymous room it does.
+func TestActorInSemiAnonymousRoom(t *testing.T) {
+	for _, whois := range []string{"moderators", "anyone"} {
+		t.Run(whois, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
+			e.create(alice, "muc#roomconfig_whois", whois, "muc#roomconfig_persistentroom", "1")
+			e.send(alice, `<presence to='%R/Al' type='unavailable'/>`)
+			alice.take(t)
+			e.join(bob, "Bob")
+			e.join(carol, "Carol")
+			bob.take(t)
+			e.send(alice, `<iq type='set' id='b' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='carol@example.org' affiliation='outcast'/></query></iq>`)
+			if el := alice.last(t); el.Attr("type") != "result" {
+				t.Fatalf("ban: %s", el)
+			}
+			got := bob.take(t)
+			if len(got) != 1 || got[0].Attr("type") != "unavailable" {
+				t.Fatalf("bob got %v", got)
+			}
+			leaks := strings.Contains(got[0].String(), "alice@example.org")
+			if leaks != (whois == "anyone") {
+				t.Fatalf("whois %s: the owner's real JID shown to a participant: %v: %s", whois, leaks, got[0])
+			}
+		})
+	}
+}
