@@ -131,7 +131,13 @@ func (m *Module) privateMessageLocked(rm *room, o *occupant, st *xml.Element, ni
 	}
 	out := st.Clone()
 	out.SetAttr("from", rm.occupantJID(o.nick).String())
-	out.RemoveChildren(func(c *xml.Element) bool { return c.Space == nsOccupantID })
+	// A recipient trusts a stanza-id by the room and the occupant id as
+	// the room's (XEP-0359 §3: an entity deletes the stanza-ids in its
+	// own name it did not add; XEP-0421 §4).
+	room := rm.jid.String()
+	out.RemoveChildren(func(c *xml.Element) bool {
+		return c.Space == nsOccupantID || (c.Is(nsSID, "stanza-id") && c.Attr("by") == room)
+	})
 	if out.Child(NSUser, "x") == nil {
 		out.Append(xml.New(NSUser, "x")) // marks it a MUC private message (§7.5)
 	}
