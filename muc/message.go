@@ -102,11 +102,8 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 	if isSubject {
 		rm.subject, rm.subjectBy = subject.Text(), o.nick
 		m.persistLocked(rm)
-	} else if st.Child(nsClient, "body") != nil && m.cfg.HistoryMessages > 0 {
-		if len(rm.history) == m.cfg.HistoryMessages {
-			rm.history = append(rm.history[:0], rm.history[1:]...)
-		}
-		rm.history = append(rm.history, historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())})
+	} else if st.Child(nsClient, "body") != nil {
+		rm.addHistory(historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())}, m.cfg.HistoryMessages)
 	}
 	for _, v := range rm.sortedOccupants() {
 		for _, sj := range v.order {

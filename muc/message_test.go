@@ -176,3 +176,26 @@ func TestEndedRoomTakesItsArchive(t *testing.T) {
 		})
 	}
 }
+
+// TestHistoryBoundedInBytes: the discussion history a room keeps in memory
+// is bounded in bytes too (256 KiB), not only in messages: large
+// messages push the oldest out, the newest always stays.
+func TestHistoryBoundedInBytes(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	big := strings.Repeat("x", 120<<10)
+	for i := range 3 {
+		e.send(alice, `<message to='%R' type='groupchat'><body>`+string(rune('a'+i))+big+`</body></message>`)
+	}
+	alice.take(t)
+	var bodies []string
+	for _, el := range e.join(bob, `Bob`) {
+		if b := el.ChildText("", "body"); b != "" {
+			bodies = append(bodies, b[:1])
+		}
+	}
+	if strings.Join(bodies, "") != "bc" {
+		t.Fatalf("history holds %q, want the two newest (b, c)", bodies)
+	}
+}
