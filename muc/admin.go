@@ -34,6 +34,10 @@ func (m *Module) adminIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.Eleme
 		}
 		changes = append(changes, ch)
 	}
+	if !keepsAnOwner(rm, items) {
+		// Each item alone leaves an owner; together they would not.
+		return nil, stanza.E(stanza.ConflictCond, "the room would have no owner") // §10.6
+	}
 	for _, ch := range changes {
 		ch()
 	}
@@ -125,16 +129,10 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 	if _, ok := affRank[aff]; !ok {
 		return nil, stanza.E(stanza.BadRequest, "bad affiliation")
 	}
-	target, err := jid.Parse(it.Attr("jid"))
-	if err != nil {
-		// An item may name the occupant by nick (§9.1 examples).
-		if o := rm.occupants[it.Attr("nick")]; o != nil && it.Attr("jid") == "" {
-			target = o.bare
-		} else {
-			return nil, stanza.E(stanza.BadRequest, "bad jid")
-		}
+	target, ok := affiliationTarget(rm, it)
+	if !ok {
+		return nil, stanza.E(stanza.BadRequest, "bad jid")
 	}
-	target = target.Bare()
 	cur := rm.affiliation(target)
 	switch {
 	case affRank[myAff] < affRank[affAdmin]:
@@ -168,6 +166,54 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 	}, nil
 }
 
+// affiliationTarget returns the bare JID an affiliation item names: by
+// jid, or by an occupant's nick (§9.1 examples).
+func affiliationTarget(rm *room, it *xml.Element) (jid.JID, bool) {
+	target, err := jid.Parse(it.Attr("jid"))
+	if err != nil {
+		o := rm.occupants[it.Attr("nick")]
+		if o == nil || it.Attr("jid") != "" {
+			return jid.JID{}, false
+		}
+		target = o.bare
+	}
+	return target.Bare(), true
+}
+
+// keepsAnOwner reports whether the room still has an owner once every
+// affiliation item of a checked admin set is applied (§10.6: the last
+// owner may not go, also when a set names several).
+func keepsAnOwner(rm *room, items []*xml.Element) bool {
+	owners := make(map[jid.JID]bool)
+	for j, a := range rm.affs {
+		if a == affOwner {
+			b, err := jid.Parse(j)
+			if err != nil {
+				continue
+			}
+			owners[b] = true
+		}
+	}
+	if len(owners) == 0 {
+		return true // nothing to keep (checked items made none either)
+	}
+	for _, it := range items {
+		aff := it.Attr("affiliation")
+		if aff == "" || it.Attr("role") != "" {
+			continue
+		}
+		if target, ok := affiliationTarget(rm, it); ok {
+			owners[target] = aff == affOwner
+		}
+	}
+	for _, own := range owners {
+		if own {
+			return true
+		}
+	}
+	return false
+}
+
 // announceAffiliationLocked tells the occupants who may see real JIDs of
 // an affiliation change of a user not in the room (§9.3-9.4 for members:
 // a message from the room with the item), so that clients keep their
@@ -184,10 +230,16 @@ func (m *Module) announceAffiliationLocked(rm *room, target jid.JID, aff string)
 	}
 }
 
-// actorElement names who acted (§8.2): by nick in the room, else by JID.
+// actorElement names who acted (§8.2): by nick in the room, else by JID,
+// but only where every occupant may see real JIDs: in a semi-anonymous
+// room an admin who is not in it stays unnamed (every occupant gets the
+// same item), or the room would show a real JID to non-moderators (§4.1).
 func actorElement(actor jid.JID, rm *room) *xml.Element {
 	if o := rm.bySession[actor]; o != nil {
 		return xml.New(NSUser, "actor", "nick", o.nick)
+	}
+	if !rm.cfg.WhoisAnyone {
+		return nil
 	}
 	return xml.New(NSUser, "actor", "jid", actor.Bare().String())
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/skald-xmpp/skald/jid"
 )
 
 // TestIQs: what the service, a room and an occupant JID answer, and the
@@ -241,5 +243,105 @@ func TestMemberListForMembers(t *testing.T) {
 				t.Errorf("config %v: bob reads the %s list: %q, want %q", tc.fields, aff, got, want)
 			}
 		}
+	}
+}
+
+// TestLastOwnersInOneSet: a set that demotes every owner at once is
+// refused whole with conflict (§10.6), though each item alone would
+// leave an owner; the owners stay.
+func TestLastOwnersInOneSet(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	e.send(alice, `<iq type='set' id='o' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='bob@example.org' affiliation='owner'/></query></iq>`)
+	if el := alice.last(t); el.Attr("type") != "result" {
+		t.Fatalf("making bob owner: %s", el)
+	}
+	bob.take(t)
+	e.send(alice, `<iq type='set' id='d' to='%R'><query xmlns='`+nsMUC+`#admin'>`+
+		`<item jid='alice@example.org' affiliation='admin'/><item jid='bob@example.org' affiliation='member'/></query></iq>`)
+	if el := alice.last(t); condition(el) != "conflict" {
+		t.Fatalf("demoting both owners got %s, want conflict", el)
+	}
+	e.send(alice, `<iq type='get' id='l' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='owner'/></query></iq>`)
+	if got := alice.last(t).String(); !strings.Contains(got, "alice@example.org") || !strings.Contains(got, "bob@example.org") {
+		t.Fatalf("owners after the refused set: %s", got)
+	}
+	// One of two owners may still step down.
+	e.send(alice, `<iq type='set' id='s' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='alice@example.org' affiliation='admin'/></query></iq>`)
+	if el := alice.last(t); el.Attr("type") != "result" {
+		t.Fatalf("one owner stepping down: %s", el)
+	}
+}
+
+// TestForgetAccount: a deleted account's ownership and membership leave
+// every room, so that a new account of the same name inherits neither;
+// a ban stays.
+func TestForgetAccount(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice, "muc#roomconfig_membersonly", "1", "muc#roomconfig_persistentroom", "1")
+	admin := `<query xmlns='` + nsMUC + `#admin'>`
+	for _, it := range []string{`<item jid='bob@example.org' affiliation='owner'/>`, `<item jid='carol@example.org' affiliation='member'/>`, `<item jid='mallory@example.org' affiliation='outcast'/>`} {
+		e.send(alice, `<iq type='set' id='a' to='%R'>`+admin+it+`</query></iq>`)
+		if el := alice.last(t); el.Attr("type") != "result" {
+			t.Fatalf("%s: %s", it, el)
+		}
+	}
+	for _, name := range []string{"carol", "alice", "mallory"} {
+		if err := e.muc.ForgetAccount(bg, jid.MustParse(name+"@example.org")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.take(t)
+	list := func(aff string) string {
+		e.send(bob, `<iq type='get' id='l' to='%R'>`+admin+`<item affiliation='`+aff+`'/></query></iq>`)
+		return bob.last(t).String()
+	}
+	if got := list("owner"); strings.Contains(got, "alice@") || !strings.Contains(got, "bob@") {
+		t.Errorf("owners after alice's account went: %s", got)
+	}
+	if got := list("member"); strings.Contains(got, "carol@") {
+		t.Errorf("members after carol's account went: %s", got)
+	}
+	if got := list("outcast"); !strings.Contains(got, "mallory@") {
+		t.Errorf("the ban went with mallory's account: %s", got)
+	}
+	// A new carol is no member of the members-only room.
+	carol := e.user("carol", "c")
+	if got := e.join(carol, "C"); len(got) != 1 || condition(got[0]) != "registration-required" {
+		t.Fatalf("new carol entering: %v", got)
+	}
+}
+
+// TestActorInSemiAnonymousRoom: an owner who is not in a semi-anonymous
+// room bans an occupant; the other occupants' presence does not name the
+// owner by real JID (only moderators see real JIDs there, §4.1), while in
+// a non-anonymous room it does.
+func TestActorInSemiAnonymousRoom(t *testing.T) {
+	for _, whois := range []string{"moderators", "anyone"} {
+		t.Run(whois, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
+			e.create(alice, "muc#roomconfig_whois", whois, "muc#roomconfig_persistentroom", "1")
+			e.send(alice, `<presence to='%R/Al' type='unavailable'/>`)
+			alice.take(t)
+			e.join(bob, "Bob")
+			e.join(carol, "Carol")
+			bob.take(t)
+			e.send(alice, `<iq type='set' id='b' to='%R'><query xmlns='`+nsMUC+`#admin'><item jid='carol@example.org' affiliation='outcast'/></query></iq>`)
+			if el := alice.last(t); el.Attr("type") != "result" {
+				t.Fatalf("ban: %s", el)
+			}
+			got := bob.take(t)
+			if len(got) != 1 || got[0].Attr("type") != "unavailable" {
+				t.Fatalf("bob got %v", got)
+			}
+			leaks := strings.Contains(got[0].String(), "alice@example.org")
+			if leaks != (whois == "anyone") {
+				t.Fatalf("whois %s: the owner's real JID shown to a participant: %v: %s", whois, leaks, got[0])
+			}
+		})
 	}
 }

@@ -24,7 +24,8 @@ type Config struct {
 	MaxNickLength int `toml:"max_nick_length"`
 	// HistoryMessages is how many recent messages a room keeps in memory
 	// for the discussion history sent on entering (§7.2.15), the most a
-	// client can ask for.
+	// client can ask for; fewer when they exceed 256 KiB together
+	// (maxHistoryBytes).
 	HistoryMessages int `toml:"history_messages"`
 	// DefaultHistoryMessages is how many of them a client that asks for
 	// no particular history gets.

@@ -169,3 +169,70 @@ func TestLockedRoomGoesWithItsCreator(t *testing.T) {
 	}
 	_ = routertest.Domain
 }
+
+// TestRejoinFromOccupantSession: a join presence from a session that is
+// in the room already (a web client reloaded on a resumed stream, or a
+// client whose XEP-0410 self-ping failed) gets the whole join of §7.2.3
+// again: the others' presence, its self-presence with its codes, the
+// history and the subject last; the others see a presence update only.
+func TestRejoinFromOccupantSession(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	e.send(alice, `<message to='%R' type='groupchat'><body>before</body></message>`)
+	alice.take(t)
+	bob.take(t)
+
+	got := e.join(bob, "Bob")
+	want := []string{
+		"presence /Al available [] owner/moderator",
+		"presence /Bob available [100 170 110] none/participant",
+	}
+	if len(got) != 4 {
+		t.Fatalf("rejoin got %d stanzas, want occupant, self, history, subject: %v", len(got), got)
+	}
+	if s := summaries(got[:2]); !slices.Equal(s, want) {
+		t.Fatalf("rejoin got %q, want %q", s, want)
+	}
+	if got[2].ChildText("", "body") != "before" || got[2].Child("urn:xmpp:delay", "delay") == nil {
+		t.Fatalf("history not sent on rejoin: %s", got[2])
+	}
+	if got[3].Child("", "subject") == nil {
+		t.Fatalf("subject not last on rejoin: %s", got[3])
+	}
+	if s := summaries(alice.take(t)); !slices.Equal(s, []string{"presence /Bob available [] none/participant"}) {
+		t.Fatalf("alice got %q", s)
+	}
+	// A plain presence update (no <x/>) is broadcast as before, no rejoin.
+	e.send(bob, `<presence to='%R/Bob'><show>away</show></presence>`)
+	if got := bob.take(t); len(got) != 1 || got[0].ChildText("", "show") != "away" {
+		t.Fatalf("presence update got %v", got)
+	}
+}
+
+// TestEndedSessionDoesNotEnter: a join presence handled after its session
+// ended (a new connection binding the same full JID ends the old one
+// while the old reader still hands on a stanza) does not enter: the room
+// would keep a ghost that SessionEnded never removes.
+func TestEndedSessionDoesNotEnter(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.Router.Unbind(bg, bob.s)
+	e.join(bob, "Bob")
+	if seen := alice.take(t); len(seen) != 0 {
+		t.Fatalf("alice saw an ended session enter: %v", seen)
+	}
+	e.send(alice, `<iq type='get' id='l' to='%R'><query xmlns='`+nsMUC+`#admin'><item role='participant'/></query></iq>`)
+	if el := alice.last(t); strings.Contains(el.String(), "Bob") {
+		t.Fatalf("an ended session is an occupant: %s", el)
+	}
+	// An ended session creating a room (an instant one: no <x/>) leaves
+	// none behind.
+	e.send(bob, `<presence to='other@`+service+`/Bob'/>`)
+	e.send(alice, `<iq type='get' id='i' to='other@`+service+`'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if el := alice.last(t); condition(el) != "item-not-found" {
+		t.Fatalf("the room an ended session created exists: %s", el)
+	}
+}

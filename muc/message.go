@@ -102,11 +102,8 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 	if isSubject {
 		rm.subject, rm.subjectBy = subject.Text(), o.nick
 		m.persistLocked(rm)
-	} else if st.Child(nsClient, "body") != nil && m.cfg.HistoryMessages > 0 {
-		if len(rm.history) == m.cfg.HistoryMessages {
-			rm.history = append(rm.history[:0], rm.history[1:]...)
-		}
-		rm.history = append(rm.history, historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())})
+	} else if st.Child(nsClient, "body") != nil {
+		rm.addHistory(historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())}, m.cfg.HistoryMessages)
 	}
 	for _, v := range rm.sortedOccupants() {
 		for _, sj := range v.order {
@@ -131,7 +128,13 @@ func (m *Module) privateMessageLocked(rm *room, o *occupant, st *xml.Element, ni
 	}
 	out := st.Clone()
 	out.SetAttr("from", rm.occupantJID(o.nick).String())
-	out.RemoveChildren(func(c *xml.Element) bool { return c.Space == nsOccupantID })
+	// A recipient trusts a stanza-id by the room and the occupant id as
+	// the room's (XEP-0359 §3: an entity deletes the stanza-ids in its
+	// own name it did not add; XEP-0421 §4).
+	room := rm.jid.String()
+	out.RemoveChildren(func(c *xml.Element) bool {
+		return c.Space == nsOccupantID || (c.Is(nsSID, "stanza-id") && c.Attr("by") == room)
+	})
 	if out.Child(NSUser, "x") == nil {
 		out.Append(xml.New(NSUser, "x")) // marks it a MUC private message (§7.5)
 	}

@@ -123,10 +123,16 @@ func TestPrivateMessagesAndInvitations(t *testing.T) {
 	e.create(alice)
 	e.join(bob, "Bob")
 	alice.take(t)
-	e.send(bob, `<message to='%R/Al' type='chat' id='p1'><body>psst</body></message>`)
+	// A forged stanza-id in the room's name is dropped (XEP-0359 §3);
+	// one by another entity passes.
+	e.send(bob, `<message to='%R/Al' type='chat' id='p1'><body>psst</body>`+
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='`+room+`' id='forged'/><stanza-id xmlns='urn:xmpp:sid:0' by='elsewhere.example' id='other'/></message>`)
 	pm := alice.last(t)
 	if pm.Attr("from") != room+"/Bob" || pm.ChildText("", "body") != "psst" || pm.Child(nsUser, "x") == nil {
 		t.Fatalf("private message: %s", pm)
+	}
+	if s := pm.String(); strings.Contains(s, "forged") || !strings.Contains(s, "other") {
+		t.Fatalf("private message's stanza-ids: %s", pm)
 	}
 	e.send(bob, `<message to='%R' id='i1'><x xmlns='`+nsUser+`'><invite to='carol@example.org'><reason>join us</reason></invite></x></message>`)
 	inv := carol.last(t)
@@ -168,5 +174,28 @@ func TestEndedRoomTakesItsArchive(t *testing.T) {
 				t.Fatalf("the ended room's archive holds %d items", n)
 			}
 		})
+	}
+}
+
+// TestHistoryBoundedInBytes: the discussion history a room keeps in memory
+// is bounded in bytes too (256 KiB), not only in messages: large
+// messages push the oldest out, the newest always stays.
+func TestHistoryBoundedInBytes(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	big := strings.Repeat("x", 120<<10)
+	for i := range 3 {
+		e.send(alice, `<message to='%R' type='groupchat'><body>`+string(rune('a'+i))+big+`</body></message>`)
+	}
+	alice.take(t)
+	var bodies []string
+	for _, el := range e.join(bob, `Bob`) {
+		if b := el.ChildText("", "body"); b != "" {
+			bodies = append(bodies, b[:1])
+		}
+	}
+	if strings.Join(bodies, "") != "bc" {
+		t.Fatalf("history holds %q, want the two newest (b, c)", bodies)
 	}
 }

@@ -70,7 +70,7 @@ func (m *Module) loadHistory(ctx context.Context, rm *room) {
 	for _, msg := range msgs {
 		st := msg.Stanza
 		st.Append(xml.New(nsSID, "stanza-id", "by", rm.jid.String(), "id", msg.ID))
-		rm.history = append(rm.history, historyItem{msg: st, stamp: msg.Stamp, size: len(st.String())})
+		rm.addHistory(historyItem{msg: st, stamp: msg.Stamp, size: len(st.String())}, m.cfg.HistoryMessages)
 	}
 }
 

@@ -45,6 +45,15 @@ func (m *Module) handlePresence(ctx context.Context, s *router.Session, st *xml.
 			defer rm.mu.Unlock()
 			if o.nick == nick {
 				o.sessions[s.JID()] = presencePayload(st)
+				if x := st.Child(NS, "x"); x != nil {
+					// A join presence from a session that is in: its
+					// client lost the room's state (a reloaded web
+					// client resuming its stream, a failed XEP-0410
+					// self-ping) and waits for the whole join of §7.2.3,
+					// up to the subject, before it shows the room.
+					m.rejoinLocked(rm, o, s.JID(), x)
+					return nil
+				}
 				m.broadcastPresence(rm, o, nil)
 				return nil
 			}
@@ -78,6 +87,20 @@ func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to
 	if err := m.mayEnter(rm, aff, bare, nick, x); err != nil {
 		return err
 	}
+	// A session that ended while this presence was on its way (a new
+	// connection binding the same full JID ends the old one from another
+	// goroutine) must not enter: SessionEnded has run, or is running,
+	// and would leave a ghost. The room goes into the session's set
+	// before the check: an end after the check finds it there and waits
+	// on rm.mu; an end before it is seen by the check (Router.Unbind
+	// takes the session out of the table before telling observers).
+	joined := joinedOf(s)
+	joined.set(rm.jid, true)
+	if m.r.Session(s.JID()) != s {
+		joined.set(rm.jid, false)
+		m.emptiedLocked(rm)
+		return nil
+	}
 	o := rm.occupants[nick]
 	newNick := o == nil
 	if newNick {
@@ -87,15 +110,10 @@ func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to
 	o.sessions[s.JID()] = presencePayload(st)
 	o.order = append(o.order, s.JID())
 	rm.bySession[s.JID()] = o
-	joinedOf(s).set(rm.jid, true)
 
 	// The others' presence first, then (for a new nick) the newcomer's
 	// to the others, then its self-presence last (§7.2.3).
-	for _, v := range rm.sortedOccupants() {
-		if v != o {
-			m.send(s.JID(), m.presenceFor(rm, v, o, false, nil))
-		}
-	}
+	m.sendOccupantsLocked(rm, o, s.JID())
 	if newNick {
 		for _, v := range rm.sortedOccupants() {
 			if v != o {
@@ -105,6 +123,23 @@ func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to
 			}
 		}
 	}
+	m.sendJoinedLocked(rm, o, s.JID(), created, x)
+	return nil
+}
+
+// sendOccupantsLocked sends a session entering as o the presence of
+// every other occupant (§7.2.3, first in the order of events).
+func (m *Module) sendOccupantsLocked(rm *room, o *occupant, to jid.JID) {
+	for _, v := range rm.sortedOccupants() {
+		if v != o {
+			m.send(to, m.presenceFor(rm, v, o, false, nil))
+		}
+	}
+}
+
+// sendJoinedLocked ends a join (§7.2.3): the self-presence with its
+// status codes, the discussion history asked for in x, the subject.
+func (m *Module) sendJoinedLocked(rm *room, o *occupant, to jid.JID, created bool, x *xml.Element) {
 	codes := []string{}
 	if rm.cfg.WhoisAnyone {
 		codes = append(codes, statusNonAnonymous)
@@ -116,10 +151,29 @@ func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to
 		codes = append(codes, statusCreated)
 	}
 	codes = append(codes, statusSelf)
-	m.send(s.JID(), m.presenceFor(rm, o, o, true, codes))
-	m.sendHistory(rm, s.JID(), x.Child(NS, "history"))
-	m.send(s.JID(), m.subjectMessage(rm))
-	return nil
+	m.send(to, m.presenceFor(rm, o, o, true, codes))
+	m.sendHistory(rm, to, x.Child(NS, "history"))
+	m.send(to, m.subjectMessage(rm))
+}
+
+// rejoinLocked answers a join presence from a session already in the room
+// as o with the whole join of §7.2.3; the other occupants, and o's other
+// sessions, see only its updated presence.
+func (m *Module) rejoinLocked(rm *room, o *occupant, full jid.JID, x *xml.Element) {
+	for _, v := range rm.sortedOccupants() {
+		for _, sj := range v.order {
+			if sj == full {
+				continue
+			}
+			var codes []string
+			if v == o {
+				codes = []string{statusSelf}
+			}
+			m.send(sj, m.presenceFor(rm, o, v, v == o, codes))
+		}
+	}
+	m.sendOccupantsLocked(rm, o, full)
+	m.sendJoinedLocked(rm, o, full, false, x)
 }
 
 // mayEnter checks a user's entering in the order of §7.2.

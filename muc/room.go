@@ -53,7 +53,8 @@ type room struct {
 	affs      map[string]string    // bare JID -> affiliation other than none
 	occupants map[string]*occupant // nick -> occupant
 	bySession map[jid.JID]*occupant
-	history   []historyItem // oldest first, at most Config.HistoryMessages
+	history   []historyItem // oldest first, bounded by addHistory
+	historyB  int           // the sizes of history's items together
 	subject   string
 	subjectBy string // nick that set the subject, "" for the room
 	// pending holds the iqs passed between occupants (forward.go), by
@@ -71,6 +72,31 @@ type occupant struct {
 	role     string
 	sessions map[jid.JID]*xml.Element // full JID -> its last presence, as sent
 	order    []jid.JID                // sessions in joining order
+}
+
+// maxHistoryBytes bounds the discussion history a room keeps in memory,
+// beside its count (Config.HistoryMessages): at the stanza size limit
+// (256 KiB by default) 50 messages in each of 1000 rooms would otherwise
+// hold gigabytes, and one account may fill them all. The newest message
+// always stays, so a room holds at most this plus one stanza.
+const maxHistoryBytes = 256 << 10
+
+// addHistory keeps it as the newest history item and drops the oldest
+// while the room keeps more than maxMsgs items or maxHistoryBytes.
+func (r *room) addHistory(it historyItem, maxMsgs int) {
+	if maxMsgs <= 0 {
+		return
+	}
+	r.history = append(r.history, it)
+	r.historyB += it.size
+	drop := 0
+	for len(r.history)-drop > maxMsgs || (r.historyB > maxHistoryBytes && len(r.history)-drop > 1) {
+		r.historyB -= r.history[drop].size
+		drop++
+	}
+	if drop > 0 {
+		r.history = append(r.history[:0], r.history[drop:]...)
+	}
 }
 
 // historyItem is a broadcast groupchat message kept for newcomers.

@@ -9,8 +9,8 @@ type Config struct {
 	AllowRegistration bool `toml:"allow_registration"`
 	// AllowCancel lets users delete their own account (§3.2).
 	AllowCancel bool `toml:"allow_cancel"`
-	// RegistrationsPerHourPerIP bounds the accounts one client address may
-	// create in any hour; 0 means no limit.
+	// RegistrationsPerHourPerIP bounds the accounts one client address (an
+	// IPv4 address, or an IPv6 /64) may create in any hour; 0 means no limit.
 	RegistrationsPerHourPerIP int `toml:"registrations_per_hour_per_ip"`
 }
 

@@ -21,8 +21,8 @@
 //     removed (§3.2 SHOULD; RFC 6121 §2.5.2: contacts get unavailable
 //     presence, unsubscribe and unsubscribed; Hooks.BeforeDelete), the
 //     account and everything it owns are deleted as skald user del does
-//     (storage.Users.DeleteUser, then the uploaded files,
-//     Hooks.AfterDelete), the result is answered, and then every stream of the account, the sender's
+//     (storage.Users.DeleteUser, then the uploaded files and the
+//     account's room affiliations but bans, Hooks.AfterDelete), the result is answered, and then every stream of the account, the sender's
 //     included, ends with the not-authorized stream error; sessions
 //     waiting for resumption end too. <remove/> with siblings:
 //     bad-request; allow_cancel = false: not-allowed; an account gone
@@ -42,7 +42,7 @@
 //     username that is no RFC 7622 localpart or longer than 64 bytes
 //     after normalisation: not-acceptable; an existing account:
 //     conflict; <remove/>: unexpected-request (§3.2's table). More than
-//     registrations_per_hour_per_ip accounts from one address in an hour:
+//     registrations_per_hour_per_ip accounts from one address (IPv6: one /64) in an hour:
 //     policy-violation, type wait (§3.1.1 allows not-acceptable; a rate is
 //     a local policy, RFC 6120 §8.3.3.12).
 //

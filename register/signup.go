@@ -3,6 +3,7 @@ package register
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -39,18 +40,21 @@ func (m *Module) RegisterUnauthenticated(ctx context.Context, iq *xml.Element, d
 	if err != nil || len(account.Local()) > maxUsernameBytes {
 		return nil, stanza.E(stanza.NotAcceptable, "that username is not allowed: use letters, digits and . - _ (at most 64 bytes)")
 	}
-	creds, err := newCredentials(pass.Text())
-	if err != nil {
-		return nil, err
-	}
-	if !m.limit.take(ip) {
+	// The limit comes before deriving the SCRAM keys: thousands of hash
+	// rounds per attempt would otherwise be free for a client past it.
+	if !m.limit.take(limitKey(ip)) {
 		// A local policy (RFC 6120 §8.3.3.12), and for a while: type wait.
 		e := stanza.E(stanza.PolicyViolation, "too many accounts registered from your address; try again later")
 		e.Type = stanza.Wait
 		return nil, e
 	}
+	creds, err := newCredentials(pass.Text())
+	if err != nil {
+		m.limit.giveBack(limitKey(ip))
+		return nil, err
+	}
 	if err := m.users.CreateUser(ctx, account.String(), creds); err != nil {
-		m.limit.giveBack(ip)
+		m.limit.giveBack(limitKey(ip))
 		if errors.Is(err, storage.ErrExists) {
 			return nil, stanza.E(stanza.ConflictCond, "that username is taken")
 		}
@@ -72,6 +76,23 @@ func signupFields() *xml.Element {
 	q.Append(xml.New(NS, "username"))
 	q.Append(xml.New(NS, "password"))
 	return q
+}
+
+// limitKey is what the sign-up limit counts by: an IPv4 address, or the
+// /64 an IPv6 address is in. A single IPv6 host is routinely given a
+// whole /64 (RFC 7934 even recommends it) and can pick a new address
+// from it for every connection, so counting /128s limits nothing.
+func limitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // hourlyLimiter bounds how many accounts one client address creates in

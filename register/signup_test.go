@@ -3,6 +3,7 @@ package register
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,7 +104,13 @@ func TestRateLimit(t *testing.T) {
 	m.limit.now = func() time.Time { return now }
 	register := func(name, ip string) stanza.Condition {
 		t.Helper()
-		iq := routertest.Parse(t, `<iq type="set" id="s1"><query xmlns="jabber:iq:register"><username>`+name+`</username><password>pw</password></query></iq>`)
+		// A name starting with "!" sends a password with a control
+		// character (a tab), which PRECIS refuses.
+		pw := "pw"
+		if n, ok := strings.CutPrefix(name, "!"); ok {
+			name, pw = n, "p\tw"
+		}
+		iq := routertest.Parse(t, `<iq type="set" id="s1"><query xmlns="jabber:iq:register"><username>`+name+`</username><password>`+pw+`</password></query></iq>`)
 		_, err := m.RegisterUnauthenticated(ctx, iq, "example.org", ip)
 		if err == nil {
 			return ""
@@ -122,6 +129,7 @@ func TestRateLimit(t *testing.T) {
 		advance  time.Duration
 		want     stanza.Condition
 	}{
+		{"!bad", "192.0.2.1", 0, stanza.NotAcceptable}, // does not count
 		{"a1", "192.0.2.1", 0, ""},
 		{"a2", "192.0.2.1", 10 * time.Minute, ""},
 		{"a1", "192.0.2.1", 0, stanza.ConflictCond}, // does not count
@@ -131,6 +139,16 @@ func TestRateLimit(t *testing.T) {
 		{"a4", "192.0.2.1", 39 * time.Minute, stanza.PolicyViolation}, // a1 is 59 minutes old
 		{"a4", "192.0.2.1", time.Minute, ""},                          // a1 is an hour old
 		{"a5", "192.0.2.1", 0, stanza.PolicyViolation},
+		// Past the limit no password is looked at (its SCRAM keys are
+		// not derived): the refusal is the limit's.
+		{"!bad", "192.0.2.1", 0, stanza.PolicyViolation},
+		{"a5", "::ffff:192.0.2.1", 0, stanza.PolicyViolation}, // the same IPv4 host
+		// An IPv6 host has a /64 to pick addresses from: it counts as one.
+		{"c1", "2001:db8:1:2::1", 0, ""},
+		{"c2", "2001:db8:1:2::2", 0, ""},
+		{"c3", "2001:db8:1:2:aaaa::3", 0, ""},
+		{"c4", "2001:db8:1:2:ffff::4", 0, stanza.PolicyViolation},
+		{"d1", "2001:db8:1:3::1", 0, ""}, // another /64
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)

@@ -298,3 +298,33 @@ func TestRegisterConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelLeavesRoomsOverSocket: an account deleted in-band loses its
+// room affiliations (register's AfterDelete hook reaches muc), so that a
+// new account of the same name would not own the room.
+func TestCancelLeavesRoomsOverSocket(t *testing.T) {
+	s := startRegisterServer(t, "")
+	alice := login(t, s, "alice", "phone")
+	bob := login(t, s, "bob", "desk")
+	alice.Send(`<presence to='` + room + `/Al'><x xmlns='` + nsMUC + `'/></presence>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "message" && e.Child("", "subject") != nil })
+	admin := `<query xmlns='` + nsMUC + `#admin'>`
+	for i, iq := range []string{
+		`<query xmlns='` + nsMUC + `#owner'><x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query>`,
+		admin + `<item jid='bob@localhost' affiliation='owner'/></query>`,
+	} {
+		id := "s" + string(rune('0'+i))
+		if cond, el := ask(t, alice, id, `<iq type='set' id='`+id+`' to='`+room+`'>`+iq+`</iq>`); cond != "result" {
+			t.Fatalf("%s: %s", iq, el)
+		}
+	}
+	alice.Send(`<iq type='set' id='x1'><query xmlns='jabber:iq:register'><remove/></query></iq>`)
+	if el := alice.Expect(isID("x1")); el.Attr("type") != "result" {
+		t.Fatalf("remove: %s", el)
+	}
+	alice.ExpectStreamError()
+	cond, el := ask(t, bob, "o1", `<iq type='get' id='o1' to='`+room+`'>`+admin+`<item affiliation='owner'/></query></iq>`)
+	if cond != "result" || strings.Contains(el.String(), "alice@localhost") || !strings.Contains(el.String(), "bob@localhost") {
+		t.Fatalf("owners after alice's account was deleted: %s", el)
+	}
+}

@@ -207,7 +207,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	reg := register.New(mods.Register, s.Store, r, register.Hooks{
 		BeforeDelete: cancelSubscriptions(s.Store, pres),
-		AfterDelete:  s.removeUploads,
+		AfterDelete:  s.afterAccountDeleted,
 	}, log)
 	list = append(list,
 		reg,
