@@ -318,13 +318,17 @@ func (in *inStream) dialbackVerify(el *xml.Element) error {
 
 // stanza hands a stanza to the router once its 'from' domain is verified
 // on this stream (RFC 6120 §4.9.3.12 not-authorized before any, §4.9.3.9
-// invalid-from for a domain not verified).
+// invalid-from for a domain not verified, §4.9.3.7 improper-addressing
+// for a 'from' that is missing or no JID at all).
 func (in *inStream) stanza(el *xml.Element) error {
 	if len(in.authed) == 0 {
 		return stream.New(stream.NotAuthorized, "")
 	}
 	from, err := jid.Parse(el.Attr("from"))
-	if err != nil || !in.authed[from.Domain()] {
+	if err != nil {
+		return stream.New(stream.ImproperAddressing, "")
+	}
+	if !in.authed[from.Domain()] {
 		return stream.New(stream.InvalidFrom, "")
 	}
 	in.s.counters.stanzasIn.Inc()
