@@ -38,3 +38,23 @@ func TestStanzaAddressing(t *testing.T) {
 		})
 	}
 }
+
+// TestDialbackForOwnDomain: a peer whose header names no domain and whose
+// db:result claims the domain we serve gets invalid-from at once (RFC
+// 6120 §4.9.3.9, as for such a header), without a verification
+// connection: here b.test routes to b itself, so that connection would
+// be made.
+func TestDialbackForOwnDomain(t *testing.T) {
+	routes := map[string]string{}
+	b := startNode(t, "b.test", "b-secret", false, routes)
+	routes["b.test"] = b.addr
+	c := open(t, b, `to='b.test'`)
+	c.Next() // features
+	c.Send(`<db:result from='b.test' to='b.test'>0123</db:result>`)
+	if got := c.ExpectStreamError(); got != "invalid-from" {
+		t.Fatalf("stream error %q, want invalid-from", got)
+	}
+	if n, _ := b.metrics.Value("skald_s2s_streams_in_total"); n != 1 {
+		t.Fatalf("%v incoming streams: b connected to itself to verify", n)
+	}
+}

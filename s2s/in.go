@@ -272,6 +272,11 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	if in.peer != "" && from != in.peer {
 		return stream.New(stream.InvalidFrom, "")
 	}
+	if s.r.IsLocalDomain(from) {
+		// A peer claiming a domain we serve, as in the header (RFC 6120
+		// §4.9.3.9): never verified, and never a connection to ourselves.
+		return stream.New(stream.InvalidFrom, "")
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ConnectTimeout)
 	valid, err := s.verifyKey(ctx, to, from, in.id, key)
 	cancel()
