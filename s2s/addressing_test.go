@@ -1,8 +1,10 @@
 package s2s_test
 
 import (
+	"crypto/tls"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/s2s"
 )
 
@@ -56,5 +58,38 @@ func TestDialbackForOwnDomain(t *testing.T) {
 	}
 	if n, _ := b.metrics.Value("skald_s2s_streams_in_total"); n != 1 {
 		t.Fatalf("%v incoming streams: b connected to itself to verify", n)
+	}
+}
+
+// TestStartTLSDiscardsDialback: a domain verified by dialback in the
+// clear is forgotten when the stream restarts over TLS (RFC 6120
+// §5.4.3.3), so a stanza after the restart is not-authorized.
+func TestStartTLSDiscardsDialback(t *testing.T) {
+	o := startNode(t, "o.test", "o-secret", false, nil)
+	b := startNode(t, "b.test", "b-secret", false, map[string]string{"o.test": o.addr})
+	c, res := dialback(t, b, func(id string) string {
+		return s2s.DialbackKey([]byte("o-secret"), "b.test", "o.test", id)
+	})
+	if res.Attr("type") != "valid" {
+		t.Fatalf("o's own key answered %s", res)
+	}
+	c.Send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`)
+	if el := c.Next(); !el.Is("urn:ietf:params:xml:ns:xmpp-tls", "proceed") {
+		t.Fatalf("expected proceed, got %s", el)
+	}
+	tc := tls.Client(c.Raw(), &tls.Config{InsecureSkipVerify: true, ServerName: "b.test"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	sc := xmpptest.NewConn(t, tc)
+	sc.Send(`<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' version='1.0' from='o.test' to='b.test'>`)
+	sc.ReadHeader()
+	sc.Next() // features
+	sc.Send(`<message from='x@o.test' to='user@b.test'><body>verified in the clear</body></message>`)
+	if got := sc.ExpectStreamError(); got != "not-authorized" {
+		t.Fatalf("stream error %q, want not-authorized", got)
+	}
+	if got := b.rec.Take(); len(got) != 0 {
+		t.Fatalf("delivered %v", got)
 	}
 }

@@ -217,6 +217,9 @@ func (in *inStream) startTLS() error {
 	in.nc = tc
 	in.wmu.Unlock()
 	in.encrypted = true
+	// RFC 6120 §5.4.3.3: what was learnt before TLS is discarded, so a
+	// domain verified by dialback in the clear must be verified again.
+	in.authed = make(map[string]bool)
 	return in.open()
 }
 
