@@ -93,3 +93,29 @@ func TestStartTLSDiscardsDialback(t *testing.T) {
 		t.Fatalf("delivered %v", got)
 	}
 }
+
+// TestStreamHeaderVersion: a peer with a higher version gets our stream
+// at version 1.0 (RFC 6120 §4.7.5); one below 1.0 gets
+// unsupported-version.
+func TestStreamHeaderVersion(t *testing.T) {
+	b := startNode(t, "b.test", "b-secret", false, nil)
+	for _, tc := range []struct{ version, wantErr string }{{"1.1", ""}, {"2.0", ""}, {"0.9", "unsupported-version"}} {
+		t.Run(tc.version, func(t *testing.T) {
+			c := xmpptest.Dial(t, b.addr)
+			c.Sendf(`<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='b.test' version='%s'>`, tc.version)
+			c.ReadHeader()
+			if v := c.Header.Attr("version"); v != "1.0" {
+				t.Fatalf("our header says version %q", v)
+			}
+			if tc.wantErr != "" {
+				if got := c.ExpectStreamError(); got != tc.wantErr {
+					t.Fatalf("stream error %q, want %q", got, tc.wantErr)
+				}
+				return
+			}
+			if f := c.Next(); !f.Is("http://etherx.jabber.org/streams", "features") {
+				t.Fatalf("expected features, got %s", f)
+			}
+		})
+	}
+}

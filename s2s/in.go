@@ -107,7 +107,9 @@ func (in *inStream) open() error {
 		return stream.New(stream.InvalidNamespace, "")
 	case ns != stream.NSServer:
 		return stream.New(stream.InvalidNamespace, "this is a server-to-server port")
-	case root.Attr("version") != "1.0":
+	case !stream.VersionAtLeast1(root.Attr("version")):
+		// RFC 6120 §4.7.5: a higher version (1.1, 2.0) is answered with
+		// ours, 1.0; only one below it, or none (0.9), is unsupported.
 		return stream.New(stream.UnsupportedVersion, "")
 	case to == "" || !s.r.IsLocalDomain(to) || to != in.local:
 		return stream.New(stream.HostUnknown, "")
