@@ -453,32 +453,11 @@ func (c *conn) openStream() error {
 	if contentNS != stream.NSClient {
 		return stream.New(stream.InvalidNamespace, "")
 	}
-	if v := root.Attr("version"); v == "" || !versionAtLeast1(v) {
+	if v := root.Attr("version"); v == "" || !stream.VersionAtLeast1(v) {
 		return stream.New(stream.UnsupportedVersion, "")
 	}
 	c.sendHeader()
 	return c.push(stream.Features(stream.NSClient, c.features()))
-}
-
-// versionAtLeast1 checks a major.minor version attribute (RFC 6120 §4.7.5).
-func versionAtLeast1(v string) bool {
-	major := 0
-	i := 0
-	for ; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
-		major = major*10 + int(v[i]-'0')
-		if major > 1000 {
-			return true
-		}
-	}
-	if i == 0 || i >= len(v) || v[i] != '.' || i+1 == len(v) {
-		return false
-	}
-	for _, ch := range v[i+1:] {
-		if ch < '0' || ch > '9' {
-			return false
-		}
-	}
-	return major >= 1
 }
 
 // streamOpen reports whether our stream header is out (whitespace is only

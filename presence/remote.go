@@ -48,6 +48,12 @@ func (m *Module) HandleRemotePresence(ctx context.Context, p *xml.Element, from,
 	}
 	switch typ := p.Attr("type"); typ {
 	case typeSubscribe:
+		// Each new remote sender would be a stored pending-in item: a
+		// full roster takes no more, and the request goes unanswered, as
+		// one the user never approves.
+		if ok, err := m.rost.HasRoomFor(ctx, owner.String(), peer.String()); err != nil || !ok {
+			return err
+		}
 		return subscription(m.inSubscribe)
 	case typeSubscribed:
 		return subscription(m.inSubscribed)

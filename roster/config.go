@@ -4,7 +4,9 @@ import "errors"
 
 // Config limits what clients may store in a roster.
 type Config struct {
-	// MaxItems is the most items a roster set may grow a roster to.
+	// MaxItems is the most items a roster set may grow a roster to. It
+	// also caps the items, pending subscription requests included, that
+	// requests from remote servers may make (HasRoomFor).
 	MaxItems int `toml:"max_items"`
 	// MaxNameLength is the longest 'name' in bytes (RFC 6121 §2.3.3).
 	MaxNameLength int `toml:"max_name_length"`

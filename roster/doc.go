@@ -21,6 +21,9 @@
 // own resources always share presence (RFC 6121 §4.2.2).
 //
 // Config (toml): max_items, max_name_length, max_group_length, max_groups.
+// max_items also bounds the items, pending subscription requests
+// included, that subscription requests from remote servers may make
+// (HasRoomFor): a remote domain names its senders freely.
 // Clients learn about versioning from the stream feature NSVersioning,
 // which the c2s transport advertises.
 package roster

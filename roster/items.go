@@ -223,3 +223,20 @@ func equal(a, b storage.RosterItem) bool {
 		a.AskOut == b.AskOut && a.PendingIn == b.PendingIn && a.PreApproved == b.PreApproved &&
 		a.Hidden == b.Hidden && slices.Equal(a.Groups, b.Groups)
 }
+
+// HasRoomFor reports whether owner's roster may take an item for contact
+// that a remote server asks for (an inbound subscription request): an
+// existing item always, a new one only while the roster, Hidden items
+// included, holds fewer than max_items. A remote domain names its
+// senders freely, so without this one domain could grow a roster
+// without bound.
+func (m *Module) HasRoomFor(ctx context.Context, owner, contact string) (bool, error) {
+	if _, ok, err := m.Item(ctx, owner, contact); err != nil || ok {
+		return ok, err
+	}
+	items, err := m.Items(ctx, owner)
+	if err != nil {
+		return false, err
+	}
+	return len(items) < m.cfg.MaxItems, nil
+}

@@ -69,24 +69,23 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 // jabber:client namespace (the transport translates jabber:server).
 //
 // The router trusts the stanza's 'from' only inside the verified domain:
-// another domain is a stream error (invalid-from, RFC 6120 §4.9.3.9), as
-// is a missing 'to' (improper-addressing, §4.9.3.7: server streams carry
-// both addresses) or a 'to' on a domain not served here (host-unknown).
-// Stanza errors go back over the remote transport, as for a client.
+// another domain is a stream error (invalid-from, RFC 6120 §4.9.3.9). A
+// missing, empty or malformed 'from' or 'to' is improper-addressing
+// (§4.9.3.7, §8.1.1.2, §8.1.2.2: server streams carry both addresses,
+// and there is no address to answer a malformed one from), and a 'to'
+// on a domain not served here is host-unknown. Stanza errors go back
+// over the remote transport, as for a client.
 func (r *Router) HandleFromRemote(ctx context.Context, domain string, st *xml.Element) error {
 	from, err := jid.Parse(st.Attr("from"))
-	if err != nil || from.Domain() != domain {
-		return stream.New(stream.InvalidFrom, "")
-	}
-	if st.Attr("to") == "" {
+	if err != nil {
 		return stream.New(stream.ImproperAddressing, "")
+	}
+	if from.Domain() != domain {
+		return stream.New(stream.InvalidFrom, "")
 	}
 	to, err := jid.Parse(st.Attr("to"))
 	if err != nil {
-		if st.Attr("type") != "error" {
-			r.SendRemote(stanza.ErrorReply(st, stanza.E(stanza.JIDMalformed, "")), to, from)
-		}
-		return nil
+		return stream.New(stream.ImproperAddressing, "")
 	}
 	if !r.domains[to.Domain()] {
 		return stream.New(stream.HostUnknown, "")

@@ -98,8 +98,12 @@ func TestHandleFromRemote(t *testing.T) {
 		want stream.Condition
 	}{
 		{`<message from='mallory@other.example' to='alice@example.org'><body>spoof</body></message>`, stream.InvalidFrom},
-		{`<message to='alice@example.org'><body>no from</body></message>`, stream.InvalidFrom},
+		{`<message to='alice@example.org'><body>no from</body></message>`, stream.ImproperAddressing},
+		{`<message from='' to='alice@example.org'><body>empty from</body></message>`, stream.ImproperAddressing},
+		{`<message from='@remote.example' to='alice@example.org'><body>malformed from</body></message>`, stream.ImproperAddressing},
 		{`<message from='bob@remote.example' ><body>no to</body></message>`, stream.ImproperAddressing},
+		{`<message from='bob@remote.example' to='@example.org'><body>malformed to</body></message>`, stream.ImproperAddressing},
+		{`<iq from='bob@remote.example/x' to='alice@@example.org' type='get' id='i2'><ping xmlns='urn:xmpp:ping'/></iq>`, stream.ImproperAddressing},
 		{`<message from='bob@remote.example' to='carol@third.example'><body>relay</body></message>`, stream.HostUnknown},
 	} {
 		err := handle(tc.raw)

@@ -238,11 +238,16 @@ func (s *Server) authenticate(pc *peerConn, local, remote string) error {
 		if err != nil {
 			return err
 		}
-		if !el.Is(stream.NSSASL, "success") {
+		if el.Is(stream.NSSASL, "success") {
+			s.counters.saslExternal.Inc()
+			return pc.restart(s, local, remote)
+		}
+		// A peer may offer EXTERNAL for any chain it trusts and then
+		// find our certificate not valid for our domain; dialback, when
+		// offered too, still authenticates us (XEP-0178 §4, XEP-0220 §1).
+		if pc.features.Child(nsDialbackFeature, "dialback") == nil {
 			return errors.New("s2s: SASL EXTERNAL refused")
 		}
-		s.counters.saslExternal.Inc()
-		return pc.restart(s, local, remote)
 	}
 	if s.cfg.RequireEncryption && !pc.encrypted {
 		return errors.New("s2s: unencrypted stream")

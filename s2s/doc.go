@@ -15,7 +15,8 @@
 // §3.2). TLS is negotiated when offered and required with
 // require_encryption (§5, §13.7.2). The stream is authenticated with
 // SASL EXTERNAL when the peer's certificate is valid for its domain and
-// it offers the mechanism (§6, XEP-0178), else with dialback (XEP-0220),
+// it offers the mechanism (§6, XEP-0178), else (or when the peer refuses
+// EXTERNAL and offers dialback) with dialback (XEP-0220),
 // for which a self-signed certificate is accepted: dialback
 // authenticates the peer through DNS, not through the certificate.
 // Stanzas queue meanwhile, at most queue_stanzas per stream; a full queue

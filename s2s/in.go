@@ -107,7 +107,9 @@ func (in *inStream) open() error {
 		return stream.New(stream.InvalidNamespace, "")
 	case ns != stream.NSServer:
 		return stream.New(stream.InvalidNamespace, "this is a server-to-server port")
-	case root.Attr("version") != "1.0":
+	case !stream.VersionAtLeast1(root.Attr("version")):
+		// RFC 6120 §4.7.5: a higher version (1.1, 2.0) is answered with
+		// ours, 1.0; only one below it, or none (0.9), is unsupported.
 		return stream.New(stream.UnsupportedVersion, "")
 	case to == "" || !s.r.IsLocalDomain(to) || to != in.local:
 		return stream.New(stream.HostUnknown, "")
@@ -217,6 +219,9 @@ func (in *inStream) startTLS() error {
 	in.nc = tc
 	in.wmu.Unlock()
 	in.encrypted = true
+	// RFC 6120 §5.4.3.3: what was learnt before TLS is discarded, so a
+	// domain verified by dialback in the clear must be verified again.
+	in.authed = make(map[string]bool)
 	return in.open()
 }
 
@@ -272,6 +277,11 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	if in.peer != "" && from != in.peer {
 		return stream.New(stream.InvalidFrom, "")
 	}
+	if s.r.IsLocalDomain(from) {
+		// A peer claiming a domain we serve, as in the header (RFC 6120
+		// §4.9.3.9): never verified, and never a connection to ourselves.
+		return stream.New(stream.InvalidFrom, "")
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ConnectTimeout)
 	valid, err := s.verifyKey(ctx, to, from, in.id, key)
 	cancel()
@@ -318,13 +328,17 @@ func (in *inStream) dialbackVerify(el *xml.Element) error {
 
 // stanza hands a stanza to the router once its 'from' domain is verified
 // on this stream (RFC 6120 §4.9.3.12 not-authorized before any, §4.9.3.9
-// invalid-from for a domain not verified).
+// invalid-from for a domain not verified, §4.9.3.7 improper-addressing
+// for a 'from' that is missing or no JID at all).
 func (in *inStream) stanza(el *xml.Element) error {
 	if len(in.authed) == 0 {
 		return stream.New(stream.NotAuthorized, "")
 	}
 	from, err := jid.Parse(el.Attr("from"))
-	if err != nil || !in.authed[from.Domain()] {
+	if err != nil {
+		return stream.New(stream.ImproperAddressing, "")
+	}
+	if !in.authed[from.Domain()] {
 		return stream.New(stream.InvalidFrom, "")
 	}
 	in.s.counters.stanzasIn.Inc()

@@ -45,3 +45,24 @@ func Features(contentNS string, children []*xml.Element) []byte {
 	b.WriteString("</stream:features>")
 	return b.Bytes()
 }
+
+// VersionAtLeast1 checks a major.minor version attribute (RFC 6120 §4.7.5).
+func VersionAtLeast1(v string) bool {
+	major := 0
+	i := 0
+	for ; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
+		major = major*10 + int(v[i]-'0')
+		if major > 1000 {
+			return true
+		}
+	}
+	if i == 0 || i >= len(v) || v[i] != '.' || i+1 == len(v) {
+		return false
+	}
+	for _, ch := range v[i+1:] {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+	}
+	return major >= 1
+}

@@ -124,7 +124,14 @@ VirtualHost "p.test"
 		"skald_s2s_stanzas_received_total": 1,
 		"skald_s2s_stanzas_sent_total":     1,
 	} {
-		if v, _ := skald.Metrics.Value(name); v < min {
+		// The writer counts a stanza after its write returns, which may
+		// be after paula has read it: wait a little for the count.
+		v, _ := skald.Metrics.Value(name)
+		for deadline := time.Now().Add(2 * time.Second); v < min && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+			v, _ = skald.Metrics.Value(name)
+		}
+		if v < min {
 			t.Errorf("%s = %v, want at least %v", name, v, min)
 		}
 	}
