@@ -17,7 +17,8 @@
 // (§7.2.15) with XEP-0203 delays; the subject (§8.1); private messages
 // (§7.5) and iqs between occupants (passed on under the room's ids; a
 // vCard request is answered from the account behind the nick, through
-// router.AnswerIQ); kick, ban, voice, voice requests (§7.13, §8.6) and
+// router.AnswerIQ, only to askers who see real JIDs: in semi-anonymous
+// rooms it goes to the occupant's client); kick, ban, voice, voice requests (§7.13, §8.6) and
 // affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
 // mediated invitations (§7.8.2). Occupants are local sessions only (no

@@ -369,7 +369,7 @@ func (m *Module) presenceFor(rm *room, o, viewer *occupant, self bool, codes []s
 		}
 	}
 	item := xml.New(NSUser, "item", "affiliation", rm.affiliation(o.bare), "role", o.role)
-	if self || rm.cfg.WhoisAnyone || viewer.role == roleModerator {
+	if self || rm.seesRealJID(viewer) {
 		if full.IsZero() {
 			item.SetAttr("jid", o.bare.String())
 		} else {

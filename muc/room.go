@@ -175,3 +175,11 @@ func (r *room) occupantJID(nick string) jid.JID {
 	j, _ := r.jid.WithResource(nick)
 	return j
 }
+
+// seesRealJID reports whether an occupant may learn the real JIDs of the
+// others: every occupant in a non-anonymous room, only moderators in a
+// semi-anonymous one (§7.2.4, §7.2.5). The presence sent to it and the
+// vCards answered to it (forward.go) follow this one rule.
+func (r *room) seesRealJID(viewer *occupant) bool {
+	return r.cfg.WhoisAnyone || viewer.role == roleModerator
+}
