@@ -21,7 +21,9 @@
 // rooms it goes to the occupant's client); kick, ban, voice, voice requests (§7.13, §8.6) and
 // affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
-// mediated invitations (§7.8.2). Occupants are local sessions only (no
+// mediated invitations (§7.8.2: at most five per message, ten at once per
+// occupant then one each 6 s; declines only from JIDs the room invited,
+// invite.go). Occupants are local sessions only (no
 // server-to-server).
 //
 // Layering: muc imports router, mam (which it extends) and the layers

@@ -62,6 +62,11 @@ type room struct {
 	// are skipped when the oldest is dropped).
 	pending      map[string]pendingIQ
 	pendingOrder []string
+	// invited holds the invitations the room sent and may pass a decline
+	// of (invite.go), keyed by invitee and inviter; invitedOrder their
+	// keys, oldest first, bounded by maxPendingInvites.
+	invited      map[string]bool
+	invitedOrder []string
 }
 
 // occupant is one nick in a room: one account, with one or more sessions
@@ -72,6 +77,7 @@ type occupant struct {
 	role     string
 	sessions map[jid.JID]*xml.Element // full JID -> its last presence, as sent
 	order    []jid.JID                // sessions in joining order
+	invites  inviteBucket             // mediated invitations allowed (invite.go)
 }
 
 // maxHistoryBytes bounds the discussion history a room keeps in memory,
