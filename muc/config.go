@@ -17,6 +17,13 @@ type Config struct {
 	// ones, persistent or not); creating one more is refused with
 	// not-allowed.
 	MaxRooms int `toml:"max_rooms"`
+	// MaxRoomsPerAccount caps the rooms one account holds as their
+	// creator: rooms it created that exist and of which it is still an
+	// owner. Creating one more is refused with not-allowed (§10.1.1), so
+	// that one account cannot take all of MaxRooms. Ownership granted by
+	// others does not count (nobody can use up another's allowance), nor
+	// do rooms stored before this rule (their creator is unknown).
+	MaxRoomsPerAccount int `toml:"max_rooms_per_account"`
 	// MaxOccupants caps the occupants (nicks) of a room, and is the
 	// highest maxusers an owner may configure.
 	MaxOccupants int `toml:"max_occupants"`
@@ -33,13 +40,14 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: on, conference.<domain>, 1000
-// rooms of at most 200 occupants, nicks of up to 64 bytes, 50 messages
+// rooms (10 created per account) of at most 200 occupants, nicks of up to 64 bytes, 50 messages
 // kept for the history, 20 of them sent by default.
 func DefaultConfig() Config {
 	return Config{
 		Enabled:                true,
 		Domain:                 "conference",
 		MaxRooms:               1000,
+		MaxRoomsPerAccount:     10,
 		MaxOccupants:           200,
 		MaxNickLength:          64,
 		HistoryMessages:        50,
@@ -54,6 +62,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("muc: domain = %q: must be a domain label such as \"conference\"", c.Domain)
 	case c.MaxRooms < 1:
 		return fmt.Errorf("muc: max_rooms = %d: must be at least 1", c.MaxRooms)
+	case c.MaxRoomsPerAccount < 1 || c.MaxRoomsPerAccount > c.MaxRooms:
+		return fmt.Errorf("muc: max_rooms_per_account = %d: must be between 1 and max_rooms", c.MaxRoomsPerAccount)
 	case c.MaxOccupants < 1:
 		return fmt.Errorf("muc: max_occupants = %d: must be at least 1", c.MaxOccupants)
 	case c.MaxNickLength < 1 || c.MaxNickLength > 1023:

@@ -29,11 +29,15 @@
 // Layering: muc imports router, mam (which it extends) and the layers
 // below; internal/server registers it.
 //
-// Locking: Module.mu guards the room table; room.mu guards one room's
+// Locking: Module.createMu serialises room creation (max_rooms_per_account
+// counts and adds in one step); it is taken first, before any room.mu or
+// Module.mu, by a goroutine holding neither. Module.mu guards the room table; room.mu guards one room's
 // state and is held while the room sends its stanzas, so every occupant
 // sees one order of presence and messages, and while it archives a
 // message, so archive order is broadcast order. room.mu may be held when
-// taking Module.mu (a room removing itself) but never the reverse, and no
+// taking Module.mu (a room removing itself) but never the reverse (but
+// for a new room, locked by its creator before it enters the table, so no
+// one can wait on it), and no
 // goroutine holds two rooms' locks. Under room.mu only Session.Send and
 // Router.SendTo (queue pushes, leaf locks) and the archive append are
 // called; routing through the router's message hooks (invitations), an

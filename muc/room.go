@@ -46,9 +46,10 @@ type room struct {
 	jid jid.JID // bare: room@service
 
 	mu        sync.Mutex
-	gone      bool // destroyed or emptied and removed: look it up again
-	locked    bool // created, not yet configured (§10.1.1)
-	stored    bool // in the RoomStore
+	gone      bool    // destroyed or emptied and removed: look it up again
+	locked    bool    // created, not yet configured (§10.1.1)
+	stored    bool    // in the RoomStore
+	creator   jid.JID // bare; the account that created it, zero if unknown
 	cfg       roomConfig
 	affs      map[string]string    // bare JID -> affiliation other than none
 	occupants map[string]*occupant // nick -> occupant
@@ -174,6 +175,12 @@ func (r *room) ownerCount() int {
 		}
 	}
 	return n
+}
+
+// heldByCreator reports whether the room counts against account's
+// max_rooms_per_account: it created the room and still owns it.
+func (r *room) heldByCreator(account jid.JID) bool {
+	return !r.gone && r.creator == account && r.affiliation(account) == affOwner
 }
 
 // occupantJID returns room@service/nick.
