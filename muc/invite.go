@@ -89,9 +89,10 @@ func (r *room) forgetInviteLocked(invitee, inviter jid.JID) bool {
 // invitationsLocked builds the room's mediated invitations (§7.8.2) for
 // the caller to route once the room lock is released. Only occupants
 // invite; in a members-only room only admins and owners, and the invitee
-// becomes a member. More than maxInvitesPerMessage invitees, or more
-// than the occupant's bucket allows, is refused with policy-violation
-// (RFC 6120 §8.3.3.12), and nothing is sent.
+// becomes a member. More than maxInvitesPerMessage invitees, more than
+// the occupant's bucket allows, or members past [muc] max_affiliations,
+// is refused with policy-violation (RFC 6120 §8.3.3.12), and nothing is
+// sent.
 func (m *Module) invitationsLocked(rm *room, o *occupant, from jid.JID, st *xml.Element) ([]*xml.Element, error) {
 	if o == nil {
 		return nil, stanza.E(stanza.NotAcceptable, "only occupants may invite")
@@ -111,6 +112,18 @@ func (m *Module) invitationsLocked(rm *room, o *occupant, from jid.JID, st *xml.
 			return nil, stanza.E(stanza.JIDMalformed, "bad invitee")
 		}
 		invitees = append(invitees, to)
+	}
+	if rm.cfg.MembersOnly {
+		// Each invitee becomes a member: the lists must have room.
+		added := make(map[string]bool)
+		for _, to := range invitees {
+			if _, ok := rm.affs[to.Bare().String()]; !ok {
+				added[to.Bare().String()] = true
+			}
+		}
+		if len(added) > 0 && len(rm.affs)+len(added) > m.cfg.MaxAffiliations {
+			return nil, stanza.E(stanza.PolicyViolation, "the room's affiliation lists are full")
+		}
 	}
 	if !o.invites.take(len(invites), time.Now()) {
 		return nil, stanza.E(stanza.PolicyViolation, "too many invitations: wait a while")

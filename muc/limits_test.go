@@ -1,6 +1,7 @@
 package muc_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/skald-xmpp/skald/muc"
@@ -54,5 +55,58 @@ func TestMaxRoomsPerAccount(t *testing.T) {
 	alice.take(t)
 	if got := e.enterRoom(alice, "r3", "N"); got != "" {
 		t.Fatalf("alice's room after destroying one: %q", got)
+	}
+}
+
+// TestMaxAffiliations: a room's affiliation lists hold at most
+// max_affiliations entries together: an admin set that would grow them
+// past it is refused with policy-violation and changes nothing, one that
+// does not grow them passes, and an invitation into a members-only room
+// (which makes the invitee a member) is refused when they are full.
+func TestMaxAffiliations(t *testing.T) {
+	e := newEnv(t, func(c *muc.Config) { c.MaxAffiliations = 3 })
+	alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
+	e.create(alice, "muc#roomconfig_membersonly", "1") // alice: 1
+	item := func(aff, j string) string {
+		return `<item affiliation='` + aff + `' jid='` + j + `'/>`
+	}
+	set := func(items ...string) string {
+		e.send(alice, `<iq type='set' id='m' to='%R'><query xmlns='`+nsMUC+`#admin'>`+strings.Join(items, "")+`</query></iq>`)
+		return condition(alice.last(t))
+	}
+	steps := []struct {
+		name  string
+		items []string
+		want  string
+	}{
+		{"bob a member", []string{item("member", "bob@example.org")}, ""},
+		{"two more", []string{item("member", "x@elsewhere.example"), item("outcast", "y@elsewhere.example")}, "policy-violation"},
+		{"one more ban", []string{item("outcast", "y@elsewhere.example")}, ""},
+		{"a fourth", []string{item("member", "x@elsewhere.example")}, "policy-violation"},
+		{"a fourth for bob", []string{item("none", "bob@example.org"), item("member", "x@elsewhere.example")}, ""},
+		{"bob back for x", []string{item("member", "bob@example.org"), item("none", "x@elsewhere.example")}, ""},
+		{"bob made admin", []string{item("admin", "bob@example.org")}, ""},
+	}
+	for _, st := range steps {
+		if got := set(st.items...); got != st.want {
+			t.Fatalf("%s: %q, want %q", st.name, got, st.want)
+		}
+	}
+	e.send(alice, `<iq type='get' id='l' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='member'/></query></iq>`)
+	if got := alice.last(t).Child(nsMUC+"#admin", "query").Elements(); len(got) != 0 {
+		t.Fatalf("member list: %v, want empty (x removed, bob admin)", got)
+	}
+	// Full (alice, bob, y): inviting carol would add a member.
+	e.send(alice, `<message to='%R'><x xmlns='`+nsUser+`'><invite to='carol@example.org'/></x></message>`)
+	if got := alice.take(t); len(got) != 1 || condition(got[0]) != "policy-violation" {
+		t.Fatalf("invitation past the cap: %v", got)
+	}
+	if got := carol.take(t); len(got) != 0 {
+		t.Fatalf("carol was invited: %v", got)
+	}
+	// Inviting bob, who is on the lists, adds nothing and passes.
+	e.send(alice, `<message to='%R'><x xmlns='`+nsUser+`'><invite to='bob@example.org'/></x></message>`)
+	if got := bob.take(t); len(got) != 1 || got[0].Child(nsUser, "x").Child(nsUser, "invite") == nil {
+		t.Fatalf("bob's invitation: %v", got)
 	}
 }
