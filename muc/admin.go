@@ -38,6 +38,9 @@ func (m *Module) adminIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.Eleme
 		// Each item alone leaves an owner; together they would not.
 		return nil, stanza.E(stanza.ConflictCond, "the room would have no owner") // §10.6
 	}
+	if n := affiliationsAfter(rm, items); n > len(rm.affs) && n > m.cfg.MaxAffiliations {
+		return nil, stanza.E(stanza.PolicyViolation, "the room's affiliation lists are full")
+	}
 	for _, ch := range changes {
 		ch()
 	}
@@ -212,6 +215,33 @@ func keepsAnOwner(rm *room, items []*xml.Element) bool {
 		}
 	}
 	return false
+}
+
+// affiliationsAfter counts the room's affiliations once every
+// affiliation item of a checked admin set is applied ([muc]
+// max_affiliations).
+func affiliationsAfter(rm *room, items []*xml.Element) int {
+	changed := make(map[string]bool) // bare JID -> has an affiliation after
+	for _, it := range items {
+		aff := it.Attr("affiliation")
+		if aff == "" || it.Attr("role") != "" {
+			continue
+		}
+		if target, ok := affiliationTarget(rm, it); ok {
+			changed[target.String()] = aff != affNone
+		}
+	}
+	n := len(rm.affs)
+	for j, has := range changed {
+		_, had := rm.affs[j]
+		switch {
+		case has && !had:
+			n++
+		case !has && had:
+			n--
+		}
+	}
+	return n
 }
 
 // announceAffiliationLocked tells the occupants who may see real JIDs of

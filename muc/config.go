@@ -17,9 +17,22 @@ type Config struct {
 	// ones, persistent or not); creating one more is refused with
 	// not-allowed.
 	MaxRooms int `toml:"max_rooms"`
+	// MaxRoomsPerAccount caps the rooms one account holds as their
+	// creator: rooms it created that exist and of which it is still an
+	// owner. Creating one more is refused with not-allowed (§10.1.1), so
+	// that one account cannot take all of MaxRooms. Ownership granted by
+	// others does not count (nobody can use up another's allowance), nor
+	// do rooms stored before this rule (their creator is unknown).
+	MaxRoomsPerAccount int `toml:"max_rooms_per_account"`
 	// MaxOccupants caps the occupants (nicks) of a room, and is the
 	// highest maxusers an owner may configure.
 	MaxOccupants int `toml:"max_occupants"`
+	// MaxAffiliations caps the affiliation lists of a room together
+	// (owners, admins, members, bans), which a persistent room stores and
+	// loads whole. A change that would grow them past it, an admin set or
+	// an invitation into a members-only room, is refused with
+	// policy-violation; one that shrinks them always passes.
+	MaxAffiliations int `toml:"max_affiliations"`
 	// MaxNickLength caps a nick, in bytes.
 	MaxNickLength int `toml:"max_nick_length"`
 	// HistoryMessages is how many recent messages a room keeps in memory
@@ -33,14 +46,17 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: on, conference.<domain>, 1000
-// rooms of at most 200 occupants, nicks of up to 64 bytes, 50 messages
+// rooms (10 created per account) of at most 200 occupants and 1000
+// affiliations, nicks of up to 64 bytes, 50 messages
 // kept for the history, 20 of them sent by default.
 func DefaultConfig() Config {
 	return Config{
 		Enabled:                true,
 		Domain:                 "conference",
 		MaxRooms:               1000,
+		MaxRoomsPerAccount:     10,
 		MaxOccupants:           200,
+		MaxAffiliations:        1000,
 		MaxNickLength:          64,
 		HistoryMessages:        50,
 		DefaultHistoryMessages: 20,
@@ -54,8 +70,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("muc: domain = %q: must be a domain label such as \"conference\"", c.Domain)
 	case c.MaxRooms < 1:
 		return fmt.Errorf("muc: max_rooms = %d: must be at least 1", c.MaxRooms)
+	case c.MaxRoomsPerAccount < 1 || c.MaxRoomsPerAccount > c.MaxRooms:
+		return fmt.Errorf("muc: max_rooms_per_account = %d: must be between 1 and max_rooms", c.MaxRoomsPerAccount)
 	case c.MaxOccupants < 1:
 		return fmt.Errorf("muc: max_occupants = %d: must be at least 1", c.MaxOccupants)
+	case c.MaxAffiliations < 1:
+		return fmt.Errorf("muc: max_affiliations = %d: must be at least 1", c.MaxAffiliations)
 	case c.MaxNickLength < 1 || c.MaxNickLength > 1023:
 		return fmt.Errorf("muc: max_nick_length = %d: must be between 1 and 1023 (a JID resource's limit)", c.MaxNickLength)
 	case c.HistoryMessages < 0:

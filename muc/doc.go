@@ -17,20 +17,27 @@
 // (§7.2.15) with XEP-0203 delays; the subject (§8.1); private messages
 // (§7.5) and iqs between occupants (passed on under the room's ids; a
 // vCard request is answered from the account behind the nick, through
-// router.AnswerIQ); kick, ban, voice, voice requests (§7.13, §8.6) and
+// router.AnswerIQ, only to askers who see real JIDs: in semi-anonymous
+// rooms it goes to the occupant's client); kick, ban, voice, voice requests (§7.13, §8.6) and
 // affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
-// mediated invitations (§7.8.2). Occupants are local sessions only (no
+// mediated invitations (§7.8.2: at most five per message, ten at once per
+// occupant then one each 6 s; declines only from JIDs the room invited,
+// invite.go). Occupants are local sessions only (no
 // server-to-server).
 //
 // Layering: muc imports router, mam (which it extends) and the layers
 // below; internal/server registers it.
 //
-// Locking: Module.mu guards the room table; room.mu guards one room's
+// Locking: Module.createMu serialises room creation (max_rooms_per_account
+// counts and adds in one step); it is taken first, before any room.mu or
+// Module.mu, by a goroutine holding neither. Module.mu guards the room table; room.mu guards one room's
 // state and is held while the room sends its stanzas, so every occupant
 // sees one order of presence and messages, and while it archives a
 // message, so archive order is broadcast order. room.mu may be held when
-// taking Module.mu (a room removing itself) but never the reverse, and no
+// taking Module.mu (a room removing itself) but never the reverse (but
+// for a new room, locked by its creator before it enters the table, so no
+// one can wait on it), and no
 // goroutine holds two rooms' locks. Under room.mu only Session.Send and
 // Router.SendTo (queue pushes, leaf locks) and the archive append are
 // called; routing through the router's message hooks (invitations), an

@@ -26,12 +26,17 @@ type pendingIQ struct {
 
 // occupantIQ answers or passes on an iq to an occupant JID. The sender
 // must be an occupant (XEP-0410 §3: not-acceptable otherwise). A ping to
-// one's own occupant JID is answered here (XEP-0410 self-ping); a vCard
+// one's own occupant JID is answered here (XEP-0410 self-ping). A vCard
 // request is answered from the account behind the nick, as its server
-// would answer it, since clients do not serve their own vCards; any other
-// iq goes to the target's latest session with the sender's occupant JID
-// and an id of the room's, and its answer comes back the same way. A nil
-// reply with a nil error means passed on.
+// would answer it (clients do not serve their own vCards), but only to an
+// asker who may see that account's real JID anyway (§7.2.4, §7.2.5: a
+// non-anonymous room, or a moderator): in a semi-anonymous room the card,
+// and even whether one exists, would tell the asker who is behind the
+// nick, so there it is passed to the occupant's client like any other iq
+// (§6.7: the service passes iqs to occupants under occupant JIDs, real
+// JIDs hidden). Any other iq goes to the target's latest session with the
+// sender's occupant JID and an id of the room's, and its answer comes
+// back the same way. A nil reply with a nil error means passed on.
 func (m *Module) occupantIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	rm := m.lockRoom(iq.To.Bare())
 	if rm == nil {
@@ -53,7 +58,7 @@ func (m *Module) occupantIQ(ctx context.Context, iq *router.IQ) (*xml.Element, e
 		return stanza.Result(iq.Stanza), nil
 	case target == nil:
 		return nil, stanza.E(stanza.ItemNotFound, "no such occupant")
-	case iq.Type() == stanza.TypeGet && iq.Payload.Is(nsVCard, "vCard"):
+	case iq.Type() == stanza.TypeGet && iq.Payload.Is(nsVCard, "vCard") && rm.seesRealJID(sender):
 		// Asked of the account, with the room unlocked: the store is read.
 		bare := target.bare
 		rm.mu.Unlock()

@@ -54,3 +54,45 @@ func TestOccupantIQs(t *testing.T) {
 		t.Fatalf("alice's client was asked for her vCard: %v", got)
 	}
 }
+
+// TestOccupantVCardSemiAnonymous: in a semi-anonymous room a vCard request
+// to an occupant JID never comes from the account behind the nick (its
+// card, or that it has none, would tell the asker who that is): it goes to
+// the occupant's client under the room's id, and its answer comes back
+// from the occupant JID. A moderator, who sees real JIDs there, still
+// gets the account's card.
+func TestOccupantVCardSemiAnonymous(t *testing.T) {
+	e := newEnv(t, nil)
+	e.Router.Register(vcard.New(vcard.DefaultConfig(), e.Store))
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.send(bob, `<iq type='set' id='s'><vCard xmlns='vcard-temp'><FN>Bob Real</FN></vCard></iq>`)
+	bob.take(t)
+	e.create(alice, "muc#roomconfig_whois", "moderators")
+	e.join(bob, "Bob")
+	alice.take(t)
+
+	// Bob, a participant, asks for the moderator's card.
+	e.send(bob, `<iq type='get' id='c1' to='%R/Al'><vCard xmlns='vcard-temp'/></iq>`)
+	if got := bob.take(t); len(got) != 0 {
+		t.Fatalf("answered by the room, not the occupant: %v", got)
+	}
+	fwd := alice.last(t)
+	if fwd.Attr("from") != room+"/Bob" || fwd.Attr("id") == "c1" || fwd.Child("vcard-temp", "vCard") == nil {
+		t.Fatalf("not passed to the occupant's client: %s", fwd)
+	}
+	e.send(alice, `<iq type='result' id='`+fwd.Attr("id")+`' to='%R/Bob'><vCard xmlns='vcard-temp'><FN>Al</FN></vCard></iq>`)
+	ans := bob.last(t)
+	if ans.Attr("id") != "c1" || ans.Attr("from") != room+"/Al" || ans.Child("vcard-temp", "vCard").ChildText("vcard-temp", "FN") != "Al" {
+		t.Fatalf("answer: %s", ans)
+	}
+
+	// Alice, the moderator, sees real JIDs: Bob's account answers.
+	e.send(alice, `<iq type='get' id='c2' to='%R/Bob'><vCard xmlns='vcard-temp'/></iq>`)
+	card := alice.last(t)
+	if card.Attr("id") != "c2" || card.Child("vcard-temp", "vCard").ChildText("vcard-temp", "FN") != "Bob Real" {
+		t.Fatalf("moderator's vCard: %s", card)
+	}
+	if got := bob.take(t); len(got) != 0 {
+		t.Fatalf("bob's client was asked: %v", got)
+	}
+}

@@ -41,9 +41,10 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 		case st.Child(NSUser, "x").Child(NSUser, "decline") != nil:
 			// §7.8.2: an invitee declines through the room, which passes
 			// the decline on to the inviter from the room's JID. The
-			// invitee need not be an occupant.
+			// invitee need not be an occupant, but must have been
+			// invited by the room (invite.go).
 			var err error
-			invites, err = declineLocked(rm, s.JID(), st)
+			invites, err = m.declineLocked(rm, s.JID(), st)
 			return err
 		case o == nil:
 			return stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
@@ -143,60 +144,6 @@ func (m *Module) privateMessageLocked(rm *room, o *occupant, st *xml.Element, ni
 		m.send(sj, out.Clone())
 	}
 	return nil
-}
-
-// invitationsLocked builds the room's mediated invitations (§7.8.2) for
-// the caller to route once the room lock is released. In a members-only
-// room only admins and owners invite, and the invitee becomes a member.
-func (m *Module) invitationsLocked(rm *room, o *occupant, from jid.JID, st *xml.Element) ([]*xml.Element, error) {
-	if o == nil {
-		return nil, stanza.E(stanza.NotAcceptable, "only occupants may invite")
-	}
-	aff := rm.affiliation(o.bare)
-	if rm.cfg.MembersOnly && affRank[aff] < affRank[affAdmin] {
-		return nil, stanza.E(stanza.Forbidden, "only admins invite to a members-only room")
-	}
-	var out []*xml.Element
-	for _, inv := range st.Child(NSUser, "x").ChildrenNamed(NSUser, "invite") {
-		to, err := jid.Parse(inv.Attr("to"))
-		if err != nil || to.Local() == "" {
-			return nil, stanza.E(stanza.JIDMalformed, "bad invitee")
-		}
-		if rm.cfg.MembersOnly && affRank[rm.affiliation(to.Bare())] < affRank[affMember] {
-			rm.setAffiliation(to.Bare(), affMember)
-			m.persistLocked(rm)
-		}
-		fwd := xml.New(NSUser, "invite", "from", from.String())
-		if r := inv.Child(NSUser, "reason"); r != nil {
-			fwd.Append(r.Clone())
-		}
-		x := xml.New(NSUser, "x").Append(fwd)
-		if rm.cfg.Password != "" {
-			x.Append(xml.New(NSUser, "password").AppendText(rm.cfg.Password))
-		}
-		msg := xml.New(nsClient, "message", "from", rm.jid.String(), "to", to.String())
-		if id := st.Attr("id"); id != "" {
-			msg.SetAttr("id", id)
-		}
-		out = append(out, msg.Append(x))
-	}
-	return out, nil
-}
-
-// declineLocked builds the room's message passing an invitee's decline
-// to the inviter (§7.8.2), from the room, naming the invitee.
-func declineLocked(rm *room, from jid.JID, st *xml.Element) ([]*xml.Element, error) {
-	d := st.Child(NSUser, "x").Child(NSUser, "decline")
-	to, err := jid.Parse(d.Attr("to"))
-	if err != nil || to.Local() == "" {
-		return nil, stanza.E(stanza.JIDMalformed, "bad inviter")
-	}
-	fwd := xml.New(NSUser, "decline", "from", from.Bare().String())
-	if r := d.Child(NSUser, "reason"); r != nil {
-		fwd.Append(r.Clone())
-	}
-	msg := xml.New(nsClient, "message", "from", rm.jid.String(), "to", to.String())
-	return []*xml.Element{msg.Append(xml.New(NSUser, "x").Append(fwd))}, nil
 }
 
 // sendHistory sends the discussion history a newcomer asked for

@@ -26,8 +26,12 @@ type Module struct {
 	domains []string // the service domains
 	idKey   []byte   // keys XEP-0421 occupant ids
 
-	mu    sync.Mutex       // guards rooms; see doc.go for the lock order
-	rooms map[string]*room // room bare JID -> room
+	// createMu serialises room creation, so that counting an account's
+	// rooms and adding one are one step (max_rooms_per_account). It is
+	// taken before any room.mu and before mu, never while holding either.
+	createMu sync.Mutex
+	mu       sync.Mutex       // guards rooms; see doc.go for the lock order
+	rooms    map[string]*room // room bare JID -> room
 
 	messages metrics.Counter // groupchat messages broadcast (metrics.go)
 }
@@ -118,30 +122,59 @@ func (m *Module) lockRoom(room jid.JID) *room {
 	}
 }
 
-// lockOrCreate returns the room locked, creating it (and reporting so)
-// if it does not exist; creating past max_rooms fails with not-allowed.
-func (m *Module) lockOrCreate(room jid.JID) (*room, bool, error) {
+// lockOrCreate returns the room locked, creating it for creator, its
+// owner (and reporting so), if it does not exist. Creating past max_rooms,
+// or past the creator's max_rooms_per_account, fails with not-allowed
+// (§10.1.1: room creation is restricted).
+func (m *Module) lockOrCreate(room, creator jid.JID) (*room, bool, error) {
 	for {
-		m.mu.Lock()
-		rm := m.rooms[room.String()]
-		created := false
-		if rm == nil {
-			if len(m.rooms) >= m.cfg.MaxRooms {
-				m.mu.Unlock()
-				return nil, false, stanza.E(stanza.NotAllowed, "no more rooms may be created")
-			}
-			rm = newRoom(room, m.defaultConfig())
-			rm.locked = true
-			m.rooms[room.String()] = rm
-			created = true
+		if rm := m.lockRoom(room); rm != nil {
+			return rm, false, nil
 		}
-		m.mu.Unlock()
-		rm.mu.Lock()
-		if !rm.gone {
-			return rm, created, nil
+		rm, err := m.create(room, creator.Bare())
+		if err != nil {
+			return nil, false, err
 		}
-		rm.mu.Unlock()
+		if rm != nil {
+			return rm, true, nil
+		}
+		// Created by another meanwhile: enter that one.
 	}
+}
+
+// create adds a new room owned by creator and returns it locked, or nil
+// if a room of that name appeared meanwhile. Under createMu, so that the
+// creator's count cannot be raced past max_rooms_per_account.
+func (m *Module) create(room, creator jid.JID) (*room, error) {
+	m.createMu.Lock()
+	defer m.createMu.Unlock()
+	held := 0
+	for _, other := range m.roomList() {
+		other.mu.Lock()
+		if other.heldByCreator(creator) {
+			held++
+		}
+		other.mu.Unlock()
+	}
+	if held >= m.cfg.MaxRoomsPerAccount {
+		return nil, stanza.E(stanza.NotAllowed, "you may create no more rooms")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rooms[room.String()] != nil {
+		return nil, nil
+	}
+	if len(m.rooms) >= m.cfg.MaxRooms {
+		return nil, stanza.E(stanza.NotAllowed, "no more rooms may be created")
+	}
+	rm := newRoom(room, m.defaultConfig())
+	rm.locked = true
+	rm.creator = creator
+	rm.setAffiliation(creator, affOwner)
+	// Nobody else has it yet: locking it under m.mu cannot wait.
+	rm.mu.Lock()
+	m.rooms[room.String()] = rm
+	return rm, nil
 }
 
 // removeLocked ends a room: its archive is purged and it leaves the

@@ -21,6 +21,7 @@ type storedRoom struct {
 	Config    roomConfig
 	Subject   string `json:",omitempty"`
 	SubjectBy string `json:",omitempty"`
+	Creator   string `json:",omitempty"` // bare JID, for max_rooms_per_account
 }
 
 // Load reads the persistent rooms of this service's domains from the
@@ -44,6 +45,9 @@ func (m *Module) Load(ctx context.Context) error {
 		}
 		rm := newRoom(j, st.Config)
 		rm.subject, rm.subjectBy, rm.stored = st.Subject, st.SubjectBy, true
+		if c, err := jid.Parse(st.Creator); err == nil && st.Creator != "" {
+			rm.creator = c.Bare()
+		}
 		for a, aff := range sr.Affiliations {
 			if b, err := jid.Parse(a); err == nil {
 				rm.setAffiliation(b.Bare(), aff)
@@ -89,7 +93,7 @@ func (m *Module) persistLocked(rm *room) {
 		}
 		return
 	}
-	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy})
+	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy, Creator: creatorString(rm.creator)})
 	if err == nil {
 		err = m.store.PutRoom(ctx, storage.Room{JID: rm.jid.String(), Config: b, Affiliations: rm.affs})
 	}
@@ -98,4 +102,11 @@ func (m *Module) persistLocked(rm *room) {
 		return
 	}
 	rm.stored = true
+}
+
+func creatorString(c jid.JID) string {
+	if c.IsZero() {
+		return ""
+	}
+	return c.String()
 }

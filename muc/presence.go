@@ -67,7 +67,7 @@ func (m *Module) handlePresence(ctx context.Context, s *router.Session, st *xml.
 // enter has a session enter a room, creating the room if it does not exist
 // (§7.2, §10.1).
 func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to jid.JID) error {
-	rm, created, err := m.lockOrCreate(to.Bare())
+	rm, created, err := m.lockOrCreate(to.Bare(), s.JID())
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (m *Module) presenceFor(rm *room, o, viewer *occupant, self bool, codes []s
 		}
 	}
 	item := xml.New(NSUser, "item", "affiliation", rm.affiliation(o.bare), "role", o.role)
-	if self || rm.cfg.WhoisAnyone || viewer.role == roleModerator {
+	if self || rm.seesRealJID(viewer) {
 		if full.IsZero() {
 			item.SetAttr("jid", o.bare.String())
 		} else {

@@ -46,9 +46,10 @@ type room struct {
 	jid jid.JID // bare: room@service
 
 	mu        sync.Mutex
-	gone      bool // destroyed or emptied and removed: look it up again
-	locked    bool // created, not yet configured (§10.1.1)
-	stored    bool // in the RoomStore
+	gone      bool    // destroyed or emptied and removed: look it up again
+	locked    bool    // created, not yet configured (§10.1.1)
+	stored    bool    // in the RoomStore
+	creator   jid.JID // bare; the account that created it, zero if unknown
 	cfg       roomConfig
 	affs      map[string]string    // bare JID -> affiliation other than none
 	occupants map[string]*occupant // nick -> occupant
@@ -62,6 +63,11 @@ type room struct {
 	// are skipped when the oldest is dropped).
 	pending      map[string]pendingIQ
 	pendingOrder []string
+	// invited holds the invitations the room sent and may pass a decline
+	// of (invite.go), keyed by invitee and inviter; invitedOrder their
+	// keys, oldest first, bounded by maxPendingInvites.
+	invited      map[string]bool
+	invitedOrder []string
 }
 
 // occupant is one nick in a room: one account, with one or more sessions
@@ -72,6 +78,7 @@ type occupant struct {
 	role     string
 	sessions map[jid.JID]*xml.Element // full JID -> its last presence, as sent
 	order    []jid.JID                // sessions in joining order
+	invites  inviteBucket             // mediated invitations allowed (invite.go)
 }
 
 // maxHistoryBytes bounds the discussion history a room keeps in memory,
@@ -170,8 +177,22 @@ func (r *room) ownerCount() int {
 	return n
 }
 
+// heldByCreator reports whether the room counts against account's
+// max_rooms_per_account: it created the room and still owns it.
+func (r *room) heldByCreator(account jid.JID) bool {
+	return !r.gone && r.creator == account && r.affiliation(account) == affOwner
+}
+
 // occupantJID returns room@service/nick.
 func (r *room) occupantJID(nick string) jid.JID {
 	j, _ := r.jid.WithResource(nick)
 	return j
+}
+
+// seesRealJID reports whether an occupant may learn the real JIDs of the
+// others: every occupant in a non-anonymous room, only moderators in a
+// semi-anonymous one (§7.2.4, §7.2.5). The presence sent to it and the
+// vCards answered to it (forward.go) follow this one rule.
+func (r *room) seesRealJID(viewer *occupant) bool {
+	return r.cfg.WhoisAnyone || viewer.role == roleModerator
 }

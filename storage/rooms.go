@@ -12,9 +12,13 @@ type Room struct {
 
 // Rooms stores persistent rooms. It is part of Store: every backend
 // keeps persistent rooms (on memory, until the process ends). A room
-// belongs to no account: DeleteUser leaves rooms and their affiliations
-// alone (an affiliation names a bare JID, which may be anyone's, and only
-// the room's owners change it).
+// belongs to no account: DeleteUser leaves the rooms, but removes the
+// deleted account's owner, admin and member affiliations from them, so
+// that a new account of the same name inherits none (XEP-0077 §3.2: what
+// belongs to the account goes). Its bans ("outcast") stay: they are the
+// room's, and deleting and registering the name again must not lift them.
+// A running MUC service holds its rooms in memory and forgets the
+// affiliations itself (muc.ForgetAccount, on in-band deletion).
 type Rooms interface {
 	// PutRoom creates or replaces a room.
 	PutRoom(ctx context.Context, r Room) error

@@ -57,7 +57,7 @@ var commands = []command{
 	{name: "serve", help: "run the server (the default without a command)", run: (*cli).serve},
 	{name: "user add", args: "JID", help: "create an account; the password is read from the terminal, or one line from stdin", minArgs: 1, maxArgs: 1, run: (*cli).userAdd},
 	{name: "user passwd", args: "JID", help: "change an account's password (read like for user add)", minArgs: 1, maxArgs: 1, run: (*cli).userPasswd},
-	{name: "user del", args: "JID", help: "delete an account with its roster, offline messages, archive, vCard, private XML and uploaded files", minArgs: 1, maxArgs: 1, run: (*cli).userDel},
+	{name: "user del", args: "JID", help: "delete an account with its roster, offline messages, archive, vCard, private XML, uploaded files and room affiliations (bans stay); a running server keeps the rooms it holds until restarted", minArgs: 1, maxArgs: 1, run: (*cli).userDel},
 	{name: "user list", args: "[DOMAIN]", help: "list the accounts (of one domain)", maxArgs: 1, run: (*cli).userList},
 	{name: "archive stats", args: "[USER]", help: "count the archived messages of every account, or of one (with its first and last)", maxArgs: 1, run: (*cli).archiveStats},
 	{name: "archive purge", args: "USER [--with JID] [--before TIME]", help: "delete a user's archived messages: all, or only those with one contact and/or before a time (no confirmation)", minArgs: 1, maxArgs: 1, flags: purgeFlags, run: (*cli).archivePurge},

@@ -304,13 +304,16 @@ func TestMUCConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || m.MUC != muc.DefaultConfig() || len(lines) != 8 {
+	if m, err := load(strings.Join(lines, "\n")); err != nil || m.MUC != muc.DefaultConfig() || len(lines) != 10 {
 		t.Errorf("skald.example.toml's [muc] %q gives %+v, %v; want the defaults", lines, m.MUC, err)
 	}
 	for _, src := range []string{
 		"[muc]\nmax_room = 3\n",
 		"[muc]\ndomain = \"a@b\"\n",
 		"[muc]\nmax_occupants = 0\n",
+		"[muc]\nmax_rooms_per_account = 0\n",
+		"[muc]\nmax_affiliations = 0\n",
+		"[muc]\nmax_rooms = 5\nmax_rooms_per_account = 6\n",
 		"[muc]\nhistory_messages = 5\ndefault_history_messages = 6\n",
 	} {
 		if _, err := load(src); err == nil {

@@ -224,6 +224,11 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 	delete(s.blocked, bare)
 	delete(s.docs, bare)
 	delete(s.pep, bare)
+	for _, r := range s.rooms { // see storage.Rooms: bans stay
+		if a, ok := r.Affiliations[bare]; ok && a != "outcast" {
+			delete(r.Affiliations, bare)
+		}
+	}
 	return nil
 }
 

@@ -129,6 +129,9 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM blocklist WHERE owner = $1`,
 			`DELETE FROM documents WHERE owner = $1`,
 			`DELETE FROM pep_node WHERE owner = $1`, // items cascade
+			// Bans stay (storage.Rooms). One row per room, each touched
+			// alone: no lock cycle with PutRoom (rooms.go's locking note).
+			`DELETE FROM muc_affiliations WHERE jid = $1 AND affiliation <> 'outcast'`,
 		} {
 			b.Queue(q, bare)
 		}

@@ -138,6 +138,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM documents WHERE owner=?`,
 			`DELETE FROM pep_node WHERE owner=?`,
 			`DELETE FROM pep_item WHERE owner=?`,
+			`DELETE FROM muc_affiliations WHERE jid=? AND affiliation<>'outcast'`, // bans stay (storage.Rooms)
 		} {
 			if err := w.exec(q, bare); err != nil {
 				return err

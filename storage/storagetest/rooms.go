@@ -9,8 +9,8 @@ import (
 
 // testRooms checks storage.Rooms: rooms are created, replaced whole
 // (affiliations too), listed in JID order and deleted; deleting a missing
-// room is no error; deleting an affiliated account leaves the rooms as
-// they are.
+// room is no error; deleting an affiliated account leaves the rooms but
+// takes its affiliations, bans excepted.
 func testRooms(t *testing.T, s storage.Store) {
 	rs := storage.Rooms(s)
 	want := func(rooms ...storage.Room) {
@@ -43,9 +43,22 @@ func testRooms(t *testing.T, s storage.Store) {
 	must(t, rs.DeleteRoom(bg, "nothing@conference.example.org"))
 	want(tea2)
 
-	// Rooms belong to no account: the owner's deletion leaves them.
-	must(t, s.CreateUser(bg, "alice@example.org", cred(1)))
-	must(t, s.DeleteUser(bg, "alice@example.org"))
+	// Rooms belong to no account: deleting one leaves them, but takes its
+	// owner, admin and member affiliations everywhere; a ban stays.
+	cake2 := storage.Room{JID: cake.JID, Config: []byte(`{}`), Affiliations: map[string]string{"alice@example.org": "member", "eve@example.org": "admin", "bob@example.org": "owner"}}
+	tea3 := storage.Room{JID: tea.JID, Config: tea2.Config, Affiliations: map[string]string{"alice@example.org": "owner", "carol@example.org": "admin", "eve@example.org": "outcast", "bob@example.org": "owner"}}
+	must(t, rs.PutRoom(bg, cake2))
+	must(t, rs.PutRoom(bg, tea3))
+	for _, name := range []string{"alice", "eve"} {
+		must(t, s.CreateUser(bg, name+"@example.org", cred(1)))
+		must(t, s.DeleteUser(bg, name+"@example.org"))
+	}
+	want(
+		storage.Room{JID: cake.JID, Config: cake2.Config, Affiliations: map[string]string{"bob@example.org": "owner"}},
+		storage.Room{JID: tea.JID, Config: tea2.Config, Affiliations: map[string]string{"carol@example.org": "admin", "eve@example.org": "outcast", "bob@example.org": "owner"}},
+	)
+	must(t, rs.DeleteRoom(bg, cake.JID))
+	must(t, rs.PutRoom(bg, tea2))
 	want(tea2)
 
 	// An empty room JID is refused, and stores nothing.
