@@ -85,6 +85,9 @@ func (s *Server) addresses(ctx context.Context, hostport string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
+	if len(ips) > maxAddresses {
+		ips = ips[:maxAddresses]
+	}
 	out := make([]string, len(ips))
 	for i, ip := range ips {
 		out[i] = net.JoinHostPort(ip, port)

@@ -35,6 +35,10 @@ type inStream struct {
 	// authed are the originating domains verified on this stream (by
 	// dialback or SASL EXTERNAL); only these may send stanzas.
 	authed map[string]bool
+	// dialbacks and dialbackErrors count the db:result requests on this
+	// stream and those whose verification got no answer: each costs a
+	// connection to the claimed domain's server, so a peer gets a few.
+	dialbacks, dialbackErrors int
 
 	wmu    sync.Mutex
 	closed bool
@@ -259,6 +263,15 @@ func (in *inStream) saslExternal(el *xml.Element) error {
 	return in.open()
 }
 
+// maxDialbacks caps the db:result requests of one incoming stream (a
+// few receiving domains of ours for the one originating domain), and
+// maxDialbackErrors the verifications without an answer before the
+// stream ends.
+const (
+	maxDialbacks      = 10
+	maxDialbackErrors = 3
+)
+
 // dialbackResult is the receiving server's side of XEP-0220 §2.1-2.4: the
 // originating server claims a domain with a key, which we verify with that
 // domain's authoritative server before accepting stanzas from it.
@@ -277,6 +290,10 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	if in.peer != "" && from != in.peer {
 		return stream.New(stream.InvalidFrom, "")
 	}
+	if in.dialbacks++; in.dialbacks > maxDialbacks {
+		// RFC 6120 §4.9.3.15: the peer breaks a local policy.
+		return stream.New(stream.PolicyViolation, "too many dialback requests")
+	}
 	if s.r.IsLocalDomain(from) {
 		// A peer claiming a domain we serve, as in the header (RFC 6120
 		// §4.9.3.9): never verified, and never a connection to ourselves.
@@ -290,7 +307,16 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	case err != nil:
 		// XEP-0220 §2.4: no answer from the authoritative server.
 		s.log.Info("s2s: dialback verification failed", "domain", from, "err", err)
-		return in.write(dbError(to, from, "remote-connection-failed"))
+		if err := in.write(dbError(to, from, "remote-connection-failed")); err != nil {
+			return err
+		}
+		if in.dialbackErrors++; in.dialbackErrors >= maxDialbackErrors {
+			// RFC 6120 §4.9.3.16: we cannot reach the server needed
+			// to authenticate the peer; retrying on this stream is
+			// not worth more connections.
+			return stream.New(stream.RemoteConnectionFailed, "")
+		}
+		return nil
 	case valid:
 		typ = "valid"
 		s.counters.dialbackValid.Inc()
