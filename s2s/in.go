@@ -39,12 +39,18 @@ type inStream struct {
 	// stream and those whose verification got no answer: each costs a
 	// connection to the claimed domain's server, so a peer gets a few.
 	dialbacks, dialbackErrors int
+	// saslFailures counts refused SASL attempts (RFC 6120 §6.4.5).
+	saslFailures int
+	// accepted is when the connection came: a stream must verify a
+	// domain within unauthenticatedLimit of it, whatever it sends.
+	accepted time.Time
 
 	wmu    sync.Mutex
 	closed bool
 }
 
 func (in *inStream) run() {
+	in.accepted = time.Now()
 	defer in.s.removeIn(in)
 	defer in.nc.Close()
 	err := in.serve()
@@ -163,11 +169,13 @@ func (in *inStream) serve() error {
 		return err
 	}
 	for {
-		// A stream that has verified no domain yet gets connect_timeout
-		// to do so; then idle_timeout between stanzas.
+		// A stream that has verified no domain yet gets until
+		// unauthenticatedLimit after its connection to do so, however
+		// busy it keeps us (a db:verify before each read deadline must
+		// not keep it open); then idle_timeout between stanzas.
 		wait := s.cfg.IdleTimeout
 		if len(in.authed) == 0 {
-			wait = s.cfg.ConnectTimeout
+			wait = time.Until(in.accepted.Add(s.unauthenticatedLimit()))
 		}
 		el, err := readElement(in.rd, in.nc, wait)
 		if err != nil {
@@ -229,12 +237,29 @@ func (in *inStream) startTLS() error {
 	return in.open()
 }
 
+// maxSASLFailures is how many refused SASL attempts an incoming stream
+// may make; EXTERNAL fails the same way each time, so few are needed.
+const maxSASLFailures = 3
+
+// unauthenticatedLimit bounds how long an incoming stream may stay
+// without a verified domain: TLS and one dialback verification may each
+// take connect_timeout.
+func (s *Server) unauthenticatedLimit() time.Duration { return 2 * s.cfg.ConnectTimeout }
+
 // saslExternal authenticates the header's 'from' domain with its
 // certificate (RFC 6120 §6.4, XEP-0178): the authorization identity, if
 // any, must be that domain.
 func (in *inStream) saslExternal(el *xml.Element) error {
 	fail := func(cond string) error {
-		return in.write([]byte(`<failure xmlns="` + stream.NSSASL + `"><` + cond + `/></failure>`))
+		if err := in.write([]byte(`<failure xmlns="` + stream.NSSASL + `"><` + cond + `/></failure>`)); err != nil {
+			return err
+		}
+		// RFC 6120 §6.4.5: a reasonable number of retries (2 to 5),
+		// then the stream ends, as c2s does.
+		if in.saslFailures++; in.saslFailures >= maxSASLFailures {
+			return stream.New(stream.PolicyViolation, "too many failed authentication attempts")
+		}
+		return nil
 	}
 	if in.saslDone || !in.encrypted {
 		return stream.New(stream.PolicyViolation, "")

@@ -1,13 +1,16 @@
 package s2s_test
 
 import (
+	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/s2s"
 	"github.com/skald-xmpp/skald/stanza"
@@ -122,6 +125,61 @@ func TestDialbackRequestsCapped(t *testing.T) {
 		}
 	}
 	c.Sendf(`<db:result from='o.test' to='b.test'>%s</db:result>`, key)
+	if got := c.ExpectStreamError(); got != "policy-violation" {
+		t.Fatalf("stream error %q, want policy-violation", got)
+	}
+}
+
+// TestUnauthenticatedStreamTimesOut: a stream that verifies no domain
+// ends with connection-timeout 2×connect_timeout after it came, though
+// it keeps sending db:verify requests (which we answer) meanwhile.
+func TestUnauthenticatedStreamTimesOut(t *testing.T) {
+	tweak = func(c *s2s.Config) { c.ConnectTimeout = time.Second }
+	b := startNode(t, "b.test", "b-secret", false, nil)
+	tweak = nil
+	c := open(t, b, `from='r.test' to='b.test'`)
+	c.Next()
+	start := time.Now()
+	for time.Since(start) < 4*time.Second {
+		// Raw: the write after the stream's end may fail; the read says why.
+		io.WriteString(c.Raw(), `<db:verify from='r.test' to='b.test' id='s1'>00</db:verify>`)
+		el := c.Next()
+		if el.Is("http://etherx.jabber.org/streams", "error") {
+			if el.Child("urn:ietf:params:xml:ns:xmpp-streams", "connection-timeout") == nil {
+				t.Fatalf("stream error %s, want connection-timeout", el)
+			}
+			if d := time.Since(start); d < 1500*time.Millisecond {
+				t.Fatalf("ended after %v, before 2×connect_timeout", d)
+			}
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatal("the unauthenticated stream is still open after 4s")
+}
+
+// TestSASLAttemptsCapped: refused SASL attempts are answered with
+// <failure/>, and the third ends the stream (RFC 6120 §6.4.5).
+func TestSASLAttemptsCapped(t *testing.T) {
+	b := startNode(t, "b.test", "b-secret", false, nil)
+	c := open(t, b, `from='o.test' to='b.test'`)
+	c.Next()
+	c.Send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`)
+	if el := c.Next(); !el.Is("urn:ietf:params:xml:ns:xmpp-tls", "proceed") {
+		t.Fatalf("expected proceed, got %s", el)
+	}
+	tc := tls.Client(c.Raw(), &tls.Config{InsecureSkipVerify: true, ServerName: "b.test"})
+	c = xmpptest.NewConn(t, tc)
+	c.Send(`<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' version='1.0' from='o.test' to='b.test'>`)
+	c.ReadHeader()
+	c.Next() // features
+	for i := 0; i < 2; i++ {
+		c.Send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'/>`)
+		if el := c.Next(); !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") {
+			t.Fatalf("attempt %d answered %s, want failure", i, el)
+		}
+	}
+	c.Send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'/>`)
 	if got := c.ExpectStreamError(); got != "policy-violation" {
 		t.Fatalf("stream error %q, want policy-violation", got)
 	}
