@@ -32,9 +32,12 @@ type inStream struct {
 	peer      string // the header's 'from', "" if absent
 	encrypted bool
 	saslDone  bool
-	// authed are the originating domains verified on this stream (by
-	// dialback or SASL EXTERNAL); only these may send stanzas.
-	authed map[string]bool
+	// authed are the (receiving, originating) domain pairs verified on
+	// this stream (by dialback or SASL EXTERNAL): XEP-0220 §2 verifies
+	// one originating domain for one receiving domain, so a stanza
+	// passes only from a verified domain to the domain it was verified
+	// for.
+	authed map[pair]bool
 	// dialbacks and dialbackErrors count the db:result requests on this
 	// stream and those whose verification got no answer: each costs a
 	// connection to the claimed domain's server, so a peer gets a few.
@@ -104,9 +107,12 @@ func (in *inStream) open() error {
 		}
 		return err
 	}
-	to, from := root.Attr("to"), root.Attr("from")
+	// RFC 7622 §3.2: compare domains in their normalised form, so that
+	// O.TEST in the header and o.test in stanzas are one domain.
+	to, toOK := plainDomain(root.Attr("to"))
+	from, fromOK := plainDomain(root.Attr("from"))
 	in.id = newStreamID()
-	if in.local == "" {
+	if in.local == "" && toOK {
 		in.local = to
 	}
 	if err := in.write(header(in.local, from, in.id)); err != nil {
@@ -121,8 +127,13 @@ func (in *inStream) open() error {
 		// RFC 6120 §4.7.5: a higher version (1.1, 2.0) is answered with
 		// ours, 1.0; only one below it, or none (0.9), is unsupported.
 		return stream.New(stream.UnsupportedVersion, "")
-	case to == "" || !s.r.IsLocalDomain(to) || to != in.local:
+	case !toOK || to == "" || !s.r.IsLocalDomain(to) || to != in.local:
+		// §4.9.3.6; a 'to' with a localpart or resource is no host.
 		return stream.New(stream.HostUnknown, "")
+	case !fromOK:
+		// §4.7.1: a server stream's 'from' is a domain; anything else
+		// is no domain the peer could be authorized for (§4.9.3.9).
+		return stream.New(stream.InvalidFrom, "")
 	case from != "" && s.r.IsLocalDomain(from):
 		return stream.New(stream.InvalidFrom, "")
 	}
@@ -233,7 +244,7 @@ func (in *inStream) startTLS() error {
 	in.encrypted = true
 	// RFC 6120 §5.4.3.3: what was learnt before TLS is discarded, so a
 	// domain verified by dialback in the clear must be verified again.
-	in.authed = make(map[string]bool)
+	in.authed = make(map[pair]bool)
 	return in.open()
 }
 
@@ -284,7 +295,7 @@ func (in *inStream) saslExternal(el *xml.Element) error {
 	}
 	in.s.counters.saslExternal.Inc()
 	in.saslDone = true
-	in.authed[in.peer] = true
+	in.authed[pair{local: in.local, remote: in.peer}] = true
 	return in.open()
 }
 
@@ -302,15 +313,20 @@ const (
 // domain's authoritative server before accepting stanzas from it.
 func (in *inStream) dialbackResult(el *xml.Element) error {
 	s := in.s
-	from, to, key := el.Attr("from"), el.Attr("to"), el.Text()
-	if from == "" || to == "" || key == "" {
+	key := el.Text()
+	if el.Attr("from") == "" || el.Attr("to") == "" || key == "" {
 		return stream.New(stream.BadFormat, "")
 	}
 	if s.cfg.RequireEncryption && !in.encrypted {
 		return stream.New(stream.PolicyViolation, "TLS is required")
 	}
-	if !s.r.IsLocalDomain(to) {
+	from, fromOK := plainDomain(el.Attr("from"))
+	to, toOK := plainDomain(el.Attr("to"))
+	if !toOK || !s.r.IsLocalDomain(to) {
 		return stream.New(stream.HostUnknown, "")
+	}
+	if !fromOK {
+		return stream.New(stream.InvalidFrom, "")
 	}
 	if in.peer != "" && from != in.peer {
 		return stream.New(stream.InvalidFrom, "")
@@ -345,7 +361,7 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	case valid:
 		typ = "valid"
 		s.counters.dialbackValid.Inc()
-		in.authed[from] = true
+		in.authed[pair{local: to, remote: from}] = true
 	default:
 		s.counters.dialbackInvalid.Inc()
 	}
@@ -363,12 +379,17 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 // receiving server asks whether a key for a stream id is ours.
 func (in *inStream) dialbackVerify(el *xml.Element) error {
 	s := in.s
-	from, to, id, key := el.Attr("from"), el.Attr("to"), el.Attr("id"), el.Text()
-	if from == "" || to == "" || id == "" {
+	id, key := el.Attr("id"), el.Text()
+	if el.Attr("from") == "" || el.Attr("to") == "" || id == "" {
 		return stream.New(stream.BadFormat, "")
 	}
-	if !s.r.IsLocalDomain(to) {
+	from, fromOK := plainDomain(el.Attr("from"))
+	to, toOK := plainDomain(el.Attr("to"))
+	if !toOK || !s.r.IsLocalDomain(to) {
 		return stream.New(stream.HostUnknown, "")
+	}
+	if !fromOK {
+		return stream.New(stream.InvalidFrom, "")
 	}
 	typ := "invalid"
 	if keyEqual(key, DialbackKey(s.secret, from, to, id)) {
@@ -378,9 +399,10 @@ func (in *inStream) dialbackVerify(el *xml.Element) error {
 }
 
 // stanza hands a stanza to the router once its 'from' domain is verified
-// on this stream (RFC 6120 §4.9.3.12 not-authorized before any, §4.9.3.9
-// invalid-from for a domain not verified, §4.9.3.7 improper-addressing
-// for a 'from' that is missing or no JID at all).
+// on this stream for its 'to' domain (RFC 6120 §4.9.3.12 not-authorized
+// before any, §4.9.3.9 invalid-from for a pair not verified, §4.9.3.7
+// improper-addressing for a 'from' or 'to' that is missing or no JID at
+// all, §4.9.3.6 host-unknown for a 'to' we do not serve).
 func (in *inStream) stanza(el *xml.Element) error {
 	if len(in.authed) == 0 {
 		return stream.New(stream.NotAuthorized, "")
@@ -389,10 +411,30 @@ func (in *inStream) stanza(el *xml.Element) error {
 	if err != nil {
 		return stream.New(stream.ImproperAddressing, "")
 	}
-	if !in.authed[from.Domain()] {
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil {
+		return stream.New(stream.ImproperAddressing, "")
+	}
+	if !in.s.r.IsLocalDomain(to.Domain()) {
+		return stream.New(stream.HostUnknown, "")
+	}
+	if !in.authed[pair{local: to.Domain(), remote: from.Domain()}] {
 		return stream.New(stream.InvalidFrom, "")
 	}
 	in.s.counters.stanzasIn.Inc()
 	toClientNS(el)
 	return in.s.r.HandleFromRemote(in.s.ctx, from.Domain(), el)
+}
+
+// plainDomain normalises a domain name as jid does (RFC 7622 §3.2) and
+// reports whether s is one: no localpart, no resource. "" is "", true.
+func plainDomain(s string) (string, bool) {
+	if s == "" {
+		return "", true
+	}
+	j, err := jid.Parse(s)
+	if err != nil || j.Local() != "" || j.IsFull() {
+		return "", false
+	}
+	return j.Domain(), true
 }

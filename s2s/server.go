@@ -181,7 +181,7 @@ func (s *Server) Serve(l net.Listener) error {
 // write per refused connection, the work the limit is there to avoid.
 func (s *Server) accept(nc net.Conn) {
 	ip, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
-	in := &inStream{s: s, nc: nc, ip: ip, authed: make(map[string]bool)}
+	in := &inStream{s: s, nc: nc, ip: ip, authed: make(map[pair]bool)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.perIP[ip] >= s.cfg.ConnectionsPerIP || len(s.in) >= s.cfg.MaxIncomingStreams {
