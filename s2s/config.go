@@ -22,6 +22,12 @@ type Config struct {
 	// RequireEncryption refuses streams without TLS, both ways (RFC 6120
 	// §13.7.2 recommends it).
 	RequireEncryption bool `toml:"require_encryption"`
+	// RequireValidCertificates trusts a peer only with a certificate
+	// valid for its domain, both ways (like Prosody's s2s_secure_auth):
+	// dialback alone no longer authenticates. Safer against DNS
+	// spoofing, but federation with servers using self-signed or
+	// expired certificates stops.
+	RequireValidCertificates bool `toml:"require_valid_certificates"`
 	// Routes maps remote domains to host:port, before DNS: for tests and
 	// private networks.
 	Routes map[string]string `toml:"routes"`

@@ -3,7 +3,6 @@ package s2s
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -170,7 +169,7 @@ func (in *inStream) peerCertValid(domain string) bool {
 	if !ok {
 		return false
 	}
-	return in.s.certValidFor(tc.ConnectionState().PeerCertificates, domain, x509.ExtKeyUsageClientAuth)
+	return in.s.certValidFor(tc.ConnectionState().PeerCertificates, domain, usageInitiating)
 }
 
 // serve runs the stream until it ends; a *stream.Error is sent by run.
@@ -334,6 +333,12 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	if in.dialbacks++; in.dialbacks > maxDialbacks {
 		// RFC 6120 §4.9.3.15: the peer breaks a local policy.
 		return stream.New(stream.PolicyViolation, "too many dialback requests")
+	}
+	if s.cfg.RequireValidCertificates && !in.peerCertValid(from) {
+		// Dialback alone does not authenticate under
+		// require_valid_certificates; the stream may go on and try
+		// another domain (XEP-0220 §2.4: type='error').
+		return in.write(dbError(to, from, "policy-violation"))
 	}
 	if s.r.IsLocalDomain(from) {
 		// A peer claiming a domain we serve, as in the header (RFC 6120
