@@ -92,6 +92,7 @@ func (r *Router) HandleFromRemote(ctx context.Context, domain string, st *xml.El
 	}
 	st.SetAttr("from", from.String())
 	st.SetAttr("to", to.String())
+	r.stripOurStanzaIDs(st)
 	// A session that is never bound: the router's handlers answer it as
 	// they answer a client, and its Send goes back over the transport.
 	peer := NewSession(from, "s2s:"+domain, remotePeer{r, from, to.DomainJID()})
@@ -141,3 +142,22 @@ func (p remotePeer) Send(st *xml.Element) error {
 }
 
 func (remotePeer) Close(string) {}
+
+// stripOurStanzaIDs removes the stanza-ids of a remote stanza whose 'by'
+// is on a domain or service domain served here (a MUC room of ours, an
+// account's archive): only we are authoritative for those, so one coming
+// from another server is forged (XEP-0359 §3: a stanza-id is trusted
+// because the entity in 'by' added it, so a server strips those claiming
+// entities it is authoritative for). Recipients, clients and our own
+// archives then never mistake it for ours. Ids by remote entities pass.
+func (r *Router) stripOurStanzaIDs(st *xml.Element) {
+	st.RemoveChildren(func(c *xml.Element) bool {
+		if !c.Is(nsSID, "stanza-id") {
+			return false
+		}
+		by, err := jid.Parse(c.Attr("by"))
+		// An unparsable 'by' names nobody a client could trust; it goes
+		// too, as it might be a variant of ours jid.Parse refuses.
+		return err != nil || r.domains[by.Domain()] || r.services[by.Domain()] != nil
+	})
+}

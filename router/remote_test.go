@@ -122,3 +122,24 @@ func TestHandleFromRemote(t *testing.T) {
 	routertest.Equal(t, "bounce", remote.take(),
 		`nobody@example.org>bob@remote.example/x: <message xmlns="jabber:client" id="m2" from="nobody@example.org" to="bob@remote.example/x" type="error"><body>hi</body><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
 }
+
+// TestRemoteStanzaIDsOfOursStripped: a remote server may not claim
+// stanza-ids by entities we are authoritative for (an account, a room
+// of our MUC service, our domain, in any letter case); its own pass
+// (XEP-0359 §3).
+func TestRemoteStanzaIDsOfOursStripped(t *testing.T) {
+	env := routertest.New(t, "alice@example.org")
+	env.Router.Register(&echoService{})
+	_, rec := env.Bind("alice@example.org/a", true, 0)
+	err := env.Router.HandleFromRemote(context.Background(), "remote.example", routertest.Parse(t,
+		`<message from='bob@remote.example/x' to='alice@example.org' type='chat' id='m1'><body>hi</body>`+
+			`<stanza-id xmlns='urn:xmpp:sid:0' by='room@svc.localhost' id='forged1'/>`+
+			`<stanza-id xmlns='urn:xmpp:sid:0' by='Room@SVC.localhost' id='forged2'/>`+
+			`<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.org' id='forged3'/>`+
+			`<stanza-id xmlns='urn:xmpp:sid:0' by='Example.ORG' id='forged4'/>`+
+			`<stanza-id xmlns='urn:xmpp:sid:0' by='bob@remote.example' id='theirs'/></message>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routertest.Expect(t, rec, `<message xmlns="jabber:client" from="bob@remote.example/x" to="alice@example.org" type="chat" id="m1"><body>hi</body><stanza-id xmlns="urn:xmpp:sid:0" by="bob@remote.example" id="theirs"/></message>`)
+}

@@ -22,6 +22,12 @@ type Config struct {
 	// RequireEncryption refuses streams without TLS, both ways (RFC 6120
 	// §13.7.2 recommends it).
 	RequireEncryption bool `toml:"require_encryption"`
+	// RequireValidCertificates trusts a peer only with a certificate
+	// valid for its domain, both ways (like Prosody's s2s_secure_auth):
+	// dialback alone no longer authenticates. Safer against DNS
+	// spoofing, but federation with servers using self-signed or
+	// expired certificates stops.
+	RequireValidCertificates bool `toml:"require_valid_certificates"`
 	// Routes maps remote domains to host:port, before DNS: for tests and
 	// private networks.
 	Routes map[string]string `toml:"routes"`
@@ -32,6 +38,13 @@ type Config struct {
 	QueueStanzas int `toml:"queue_stanzas"`
 	// ConnectionsPerIP caps incoming streams from one address.
 	ConnectionsPerIP int `toml:"connections_per_ip"`
+	// MaxIncomingStreams caps incoming streams from all addresses; a
+	// connection over it is closed at once.
+	MaxIncomingStreams int `toml:"max_incoming_streams"`
+	// MaxOutgoingStreams caps outgoing streams (one per local and remote
+	// domain pair, each with a goroutine and a queue); a stanza that
+	// would need one more is refused with resource-constraint.
+	MaxOutgoingStreams int `toml:"max_outgoing_streams"`
 	// IdleTimeout closes an outgoing stream unused this long, and an
 	// incoming stream silent this long.
 	IdleTimeout time.Duration `toml:"idle_timeout"`
@@ -48,13 +61,15 @@ func (c Config) Enabled() bool { return c.Address != "" }
 // encryption required.
 func DefaultConfig() Config {
 	return Config{
-		RequireEncryption: true,
-		Routes:            map[string]string{},
-		MaxStanzaBytes:    256 << 10,
-		QueueStanzas:      1000,
-		ConnectionsPerIP:  16,
-		IdleTimeout:       10 * time.Minute,
-		ConnectTimeout:    30 * time.Second,
+		RequireEncryption:  true,
+		Routes:             map[string]string{},
+		MaxStanzaBytes:     256 << 10,
+		QueueStanzas:       1000,
+		ConnectionsPerIP:   16,
+		MaxIncomingStreams: 1000,
+		MaxOutgoingStreams: 1000,
+		IdleTimeout:        10 * time.Minute,
+		ConnectTimeout:     30 * time.Second,
 	}
 }
 
@@ -73,8 +88,8 @@ func (c Config) Validate() error {
 	if c.MaxStanzaBytes < 10000 {
 		return errors.New("max_stanza_bytes: RFC 6120 §13.12 wants at least 10000")
 	}
-	if c.QueueStanzas < 1 || c.ConnectionsPerIP < 1 {
-		return errors.New("queue_stanzas and connections_per_ip must be positive")
+	if c.QueueStanzas < 1 || c.ConnectionsPerIP < 1 || c.MaxIncomingStreams < 1 || c.MaxOutgoingStreams < 1 {
+		return errors.New("queue_stanzas, connections_per_ip, max_incoming_streams and max_outgoing_streams must be positive")
 	}
 	if c.IdleTimeout < time.Second || c.ConnectTimeout < time.Second {
 		return errors.New("idle_timeout and connect_timeout must be at least 1s")

@@ -85,6 +85,9 @@ func (s *Server) addresses(ctx context.Context, hostport string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
+	if len(ips) > maxAddresses {
+		ips = ips[:maxAddresses]
+	}
 	out := make([]string, len(ips))
 	for i, ip := range ips {
 		out[i] = net.JoinHostPort(ip, port)
@@ -156,13 +159,25 @@ func (pc *peerConn) startTLS(s *Server, remote string, alpn []string) error {
 		return err
 	}
 	pc.nc, pc.encrypted = tc, true
-	pc.certValid = s.certValidFor(tc.ConnectionState().PeerCertificates, remote, x509.ExtKeyUsageServerAuth)
+	pc.certValid = s.certValidFor(tc.ConnectionState().PeerCertificates, remote, usageReceiving)
 	return nil
 }
 
+// The extended key usages a peer's certificate must allow (RFC 6120
+// §13.7.1.3, as deployed): serverAuth for a receiving server (the one we
+// connect to), clientAuth or serverAuth for an initiating server (many
+// servers present their one serverAuth certificate both ways). Never
+// x509.ExtKeyUsageAny in the list: that would accept any usage, e.g. an
+// e-mail signing certificate. A certificate without the extension is
+// valid for every usage (RFC 5280 §4.2.1.12).
+var (
+	usageReceiving  = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	usageInitiating = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}
+)
+
 // certValidFor reports whether a peer's certificate chain is valid for
-// domain (RFC 6120 §13.7.2, RFC 6125 DNS-ID).
-func (s *Server) certValidFor(chain []*x509.Certificate, domain string, usage x509.ExtKeyUsage) bool {
+// domain (RFC 6120 §13.7.2, RFC 6125 DNS-ID) and one of usages.
+func (s *Server) certValidFor(chain []*x509.Certificate, domain string, usages []x509.ExtKeyUsage) bool {
 	if len(chain) == 0 {
 		return false
 	}
@@ -172,7 +187,7 @@ func (s *Server) certValidFor(chain []*x509.Certificate, domain string, usage x5
 	}
 	_, err := chain[0].Verify(x509.VerifyOptions{
 		DNSName: domain, Roots: s.roots, Intermediates: inter,
-		KeyUsages: []x509.ExtKeyUsage{usage, x509.ExtKeyUsageAny},
+		KeyUsages: usages,
 	})
 	return err == nil
 }
@@ -228,6 +243,9 @@ func (pc *peerConn) offersExternal() bool {
 // EXTERNAL when the peer's certificate is valid and it offers EXTERNAL
 // (RFC 6120 §13.7.2, XEP-0178), else XEP-0220 dialback.
 func (s *Server) authenticate(pc *peerConn, local, remote string) error {
+	if s.cfg.RequireValidCertificates && !pc.certValid {
+		return errors.New("s2s: peer's certificate is not valid for its domain and require_valid_certificates is set")
+	}
 	if pc.certValid && pc.offersExternal() {
 		// XEP-0178 §4: the authorization identity is our domain.
 		authzid := base64.StdEncoding.EncodeToString([]byte(local))

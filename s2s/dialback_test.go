@@ -3,6 +3,7 @@ package s2s
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"testing"
@@ -56,6 +57,7 @@ func TestResolve(t *testing.T) {
 		"_xmpps-server._tcp.srv.test":   {{Target: "tls.srv.test.", Port: 5223, Priority: 10}},
 		"_xmpp-server._tcp.none.test":   {{Target: ".", Port: 0}},
 		"_xmpp-server._tcp.routed.test": {{Target: "ignored.test.", Port: 1}},
+		"_xmpp-server._tcp.many.test":   manyTargets(20),
 	}
 	routes := map[string]string{"routed.test": "127.0.0.1:5270"}
 	for _, tc := range []struct {
@@ -73,6 +75,8 @@ func TestResolve(t *testing.T) {
 		{"plain.test", []target{{"plain.test:5269", false, 0}}, nil},
 		// "." says there is no service (RFC 6120 §3.2.1).
 		{"none.test", nil, errNoService},
+		// At most maxTargets, the first by priority.
+		{"many.test", wantTargets(maxTargets), nil},
 		// A static route wins over DNS.
 		{"routed.test", []target{{"127.0.0.1:5270", false, 0}}, nil},
 	} {
@@ -81,4 +85,20 @@ func TestResolve(t *testing.T) {
 			t.Errorf("%s: got %v, %v; want %v, %v", tc.domain, got, err, tc.want, tc.err)
 		}
 	}
+}
+
+func manyTargets(n int) []*net.SRV {
+	var out []*net.SRV
+	for i := range n {
+		out = append(out, &net.SRV{Target: fmt.Sprintf("x%d.many.test.", i), Port: 5269, Priority: uint16(i)})
+	}
+	return out
+}
+
+func wantTargets(n int) []target {
+	var out []target
+	for i := range n {
+		out = append(out, target{fmt.Sprintf("x%d.many.test:5269", i), false, uint16(i)})
+	}
+	return out
 }

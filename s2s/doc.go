@@ -34,9 +34,31 @@
 // authoritative server with db:verify (XEP-0220 §2.3); we answer the
 // db:verify of others ourselves. Keys are XEP-0185's HMAC-SHA256 of the
 // dialback secret, the two domains and the stream id. A stanza before
-// any domain is verified ends the stream with not-authorized, one from an
-// unverified domain with invalid-from. At most connections_per_ip
-// streams come from one address.
+// any domain is verified ends the stream with not-authorized, one from a
+// domain not verified for its 'to' domain with invalid-from: a
+// verification is for one (receiving, originating) pair (XEP-0220 §2).
+// Domains in headers, db:result and db:verify are normalised as jid does
+// (RFC 7622 §3.2); one with a localpart or resource is invalid-from
+// ('from') or host-unknown ('to').
+//
+// With require_valid_certificates a peer is trusted only with a
+// certificate valid for its domain, both ways: an outgoing stream to a
+// peer without one fails (stanzas bounce remote-server-timeout), and an
+// incoming db:result from one is answered type='error' (policy-
+// violation). A certificate must allow serverAuth when the peer is the
+// receiving server, clientAuth or serverAuth when it initiates (RFC 6120
+// §13.7.1.3); any other usage is refused.
+//
+// Limits. max_outgoing_streams caps outgoing streams: a stanza that needs
+// one more is refused with resource-constraint (RFC 6120 §8.3.3.18: our
+// lack of resources, not a remote server's timeout). max_incoming_streams
+// and connections_per_ip cap incoming streams; a connection over them is
+// closed at once. At most 8 SRV targets and 4 addresses per target are
+// tried. An incoming stream may make 10 dialback requests (then policy-
+// violation), of which 3 may go unanswered (then remote-connection-
+// failed), and 3 refused SASL attempts (RFC 6120 §6.4.5; then policy-
+// violation); it must verify a domain within 2×connect_timeout of its
+// connection however much it sends (then connection-timeout).
 //
 // Goroutines: each outgoing stream has one (its writer, which also
 // connects) and, once ready, a reader that notices the peer's end; each

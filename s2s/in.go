@@ -3,7 +3,6 @@ package s2s
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -32,15 +31,28 @@ type inStream struct {
 	peer      string // the header's 'from', "" if absent
 	encrypted bool
 	saslDone  bool
-	// authed are the originating domains verified on this stream (by
-	// dialback or SASL EXTERNAL); only these may send stanzas.
-	authed map[string]bool
+	// authed are the (receiving, originating) domain pairs verified on
+	// this stream (by dialback or SASL EXTERNAL): XEP-0220 §2 verifies
+	// one originating domain for one receiving domain, so a stanza
+	// passes only from a verified domain to the domain it was verified
+	// for.
+	authed map[pair]bool
+	// dialbacks and dialbackErrors count the db:result requests on this
+	// stream and those whose verification got no answer: each costs a
+	// connection to the claimed domain's server, so a peer gets a few.
+	dialbacks, dialbackErrors int
+	// saslFailures counts refused SASL attempts (RFC 6120 §6.4.5).
+	saslFailures int
+	// accepted is when the connection came: a stream must verify a
+	// domain within unauthenticatedLimit of it, whatever it sends.
+	accepted time.Time
 
 	wmu    sync.Mutex
 	closed bool
 }
 
 func (in *inStream) run() {
+	in.accepted = time.Now()
 	defer in.s.removeIn(in)
 	defer in.nc.Close()
 	err := in.serve()
@@ -94,9 +106,12 @@ func (in *inStream) open() error {
 		}
 		return err
 	}
-	to, from := root.Attr("to"), root.Attr("from")
+	// RFC 7622 §3.2: compare domains in their normalised form, so that
+	// O.TEST in the header and o.test in stanzas are one domain.
+	to, toOK := plainDomain(root.Attr("to"))
+	from, fromOK := plainDomain(root.Attr("from"))
 	in.id = newStreamID()
-	if in.local == "" {
+	if in.local == "" && toOK {
 		in.local = to
 	}
 	if err := in.write(header(in.local, from, in.id)); err != nil {
@@ -111,8 +126,13 @@ func (in *inStream) open() error {
 		// RFC 6120 §4.7.5: a higher version (1.1, 2.0) is answered with
 		// ours, 1.0; only one below it, or none (0.9), is unsupported.
 		return stream.New(stream.UnsupportedVersion, "")
-	case to == "" || !s.r.IsLocalDomain(to) || to != in.local:
+	case !toOK || to == "" || !s.r.IsLocalDomain(to) || to != in.local:
+		// §4.9.3.6; a 'to' with a localpart or resource is no host.
 		return stream.New(stream.HostUnknown, "")
+	case !fromOK:
+		// §4.7.1: a server stream's 'from' is a domain; anything else
+		// is no domain the peer could be authorized for (§4.9.3.9).
+		return stream.New(stream.InvalidFrom, "")
 	case from != "" && s.r.IsLocalDomain(from):
 		return stream.New(stream.InvalidFrom, "")
 	}
@@ -149,7 +169,7 @@ func (in *inStream) peerCertValid(domain string) bool {
 	if !ok {
 		return false
 	}
-	return in.s.certValidFor(tc.ConnectionState().PeerCertificates, domain, x509.ExtKeyUsageClientAuth)
+	return in.s.certValidFor(tc.ConnectionState().PeerCertificates, domain, usageInitiating)
 }
 
 // serve runs the stream until it ends; a *stream.Error is sent by run.
@@ -159,11 +179,13 @@ func (in *inStream) serve() error {
 		return err
 	}
 	for {
-		// A stream that has verified no domain yet gets connect_timeout
-		// to do so; then idle_timeout between stanzas.
+		// A stream that has verified no domain yet gets until
+		// unauthenticatedLimit after its connection to do so, however
+		// busy it keeps us (a db:verify before each read deadline must
+		// not keep it open); then idle_timeout between stanzas.
 		wait := s.cfg.IdleTimeout
 		if len(in.authed) == 0 {
-			wait = s.cfg.ConnectTimeout
+			wait = time.Until(in.accepted.Add(s.unauthenticatedLimit()))
 		}
 		el, err := readElement(in.rd, in.nc, wait)
 		if err != nil {
@@ -221,16 +243,33 @@ func (in *inStream) startTLS() error {
 	in.encrypted = true
 	// RFC 6120 §5.4.3.3: what was learnt before TLS is discarded, so a
 	// domain verified by dialback in the clear must be verified again.
-	in.authed = make(map[string]bool)
+	in.authed = make(map[pair]bool)
 	return in.open()
 }
+
+// maxSASLFailures is how many refused SASL attempts an incoming stream
+// may make; EXTERNAL fails the same way each time, so few are needed.
+const maxSASLFailures = 3
+
+// unauthenticatedLimit bounds how long an incoming stream may stay
+// without a verified domain: TLS and one dialback verification may each
+// take connect_timeout.
+func (s *Server) unauthenticatedLimit() time.Duration { return 2 * s.cfg.ConnectTimeout }
 
 // saslExternal authenticates the header's 'from' domain with its
 // certificate (RFC 6120 §6.4, XEP-0178): the authorization identity, if
 // any, must be that domain.
 func (in *inStream) saslExternal(el *xml.Element) error {
 	fail := func(cond string) error {
-		return in.write([]byte(`<failure xmlns="` + stream.NSSASL + `"><` + cond + `/></failure>`))
+		if err := in.write([]byte(`<failure xmlns="` + stream.NSSASL + `"><` + cond + `/></failure>`)); err != nil {
+			return err
+		}
+		// RFC 6120 §6.4.5: a reasonable number of retries (2 to 5),
+		// then the stream ends, as c2s does.
+		if in.saslFailures++; in.saslFailures >= maxSASLFailures {
+			return stream.New(stream.PolicyViolation, "too many failed authentication attempts")
+		}
+		return nil
 	}
 	if in.saslDone || !in.encrypted {
 		return stream.New(stream.PolicyViolation, "")
@@ -255,27 +294,51 @@ func (in *inStream) saslExternal(el *xml.Element) error {
 	}
 	in.s.counters.saslExternal.Inc()
 	in.saslDone = true
-	in.authed[in.peer] = true
+	in.authed[pair{local: in.local, remote: in.peer}] = true
 	return in.open()
 }
+
+// maxDialbacks caps the db:result requests of one incoming stream (a
+// few receiving domains of ours for the one originating domain), and
+// maxDialbackErrors the verifications without an answer before the
+// stream ends.
+const (
+	maxDialbacks      = 10
+	maxDialbackErrors = 3
+)
 
 // dialbackResult is the receiving server's side of XEP-0220 §2.1-2.4: the
 // originating server claims a domain with a key, which we verify with that
 // domain's authoritative server before accepting stanzas from it.
 func (in *inStream) dialbackResult(el *xml.Element) error {
 	s := in.s
-	from, to, key := el.Attr("from"), el.Attr("to"), el.Text()
-	if from == "" || to == "" || key == "" {
+	key := el.Text()
+	if el.Attr("from") == "" || el.Attr("to") == "" || key == "" {
 		return stream.New(stream.BadFormat, "")
 	}
 	if s.cfg.RequireEncryption && !in.encrypted {
 		return stream.New(stream.PolicyViolation, "TLS is required")
 	}
-	if !s.r.IsLocalDomain(to) {
+	from, fromOK := plainDomain(el.Attr("from"))
+	to, toOK := plainDomain(el.Attr("to"))
+	if !toOK || !s.r.IsLocalDomain(to) {
 		return stream.New(stream.HostUnknown, "")
+	}
+	if !fromOK {
+		return stream.New(stream.InvalidFrom, "")
 	}
 	if in.peer != "" && from != in.peer {
 		return stream.New(stream.InvalidFrom, "")
+	}
+	if in.dialbacks++; in.dialbacks > maxDialbacks {
+		// RFC 6120 §4.9.3.15: the peer breaks a local policy.
+		return stream.New(stream.PolicyViolation, "too many dialback requests")
+	}
+	if s.cfg.RequireValidCertificates && !in.peerCertValid(from) {
+		// Dialback alone does not authenticate under
+		// require_valid_certificates; the stream may go on and try
+		// another domain (XEP-0220 §2.4: type='error').
+		return in.write(dbError(to, from, "policy-violation"))
 	}
 	if s.r.IsLocalDomain(from) {
 		// A peer claiming a domain we serve, as in the header (RFC 6120
@@ -290,11 +353,20 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	case err != nil:
 		// XEP-0220 §2.4: no answer from the authoritative server.
 		s.log.Info("s2s: dialback verification failed", "domain", from, "err", err)
-		return in.write(dbError(to, from, "remote-connection-failed"))
+		if err := in.write(dbError(to, from, "remote-connection-failed")); err != nil {
+			return err
+		}
+		if in.dialbackErrors++; in.dialbackErrors >= maxDialbackErrors {
+			// RFC 6120 §4.9.3.16: we cannot reach the server needed
+			// to authenticate the peer; retrying on this stream is
+			// not worth more connections.
+			return stream.New(stream.RemoteConnectionFailed, "")
+		}
+		return nil
 	case valid:
 		typ = "valid"
 		s.counters.dialbackValid.Inc()
-		in.authed[from] = true
+		in.authed[pair{local: to, remote: from}] = true
 	default:
 		s.counters.dialbackInvalid.Inc()
 	}
@@ -312,12 +384,17 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 // receiving server asks whether a key for a stream id is ours.
 func (in *inStream) dialbackVerify(el *xml.Element) error {
 	s := in.s
-	from, to, id, key := el.Attr("from"), el.Attr("to"), el.Attr("id"), el.Text()
-	if from == "" || to == "" || id == "" {
+	id, key := el.Attr("id"), el.Text()
+	if el.Attr("from") == "" || el.Attr("to") == "" || id == "" {
 		return stream.New(stream.BadFormat, "")
 	}
-	if !s.r.IsLocalDomain(to) {
+	from, fromOK := plainDomain(el.Attr("from"))
+	to, toOK := plainDomain(el.Attr("to"))
+	if !toOK || !s.r.IsLocalDomain(to) {
 		return stream.New(stream.HostUnknown, "")
+	}
+	if !fromOK {
+		return stream.New(stream.InvalidFrom, "")
 	}
 	typ := "invalid"
 	if keyEqual(key, DialbackKey(s.secret, from, to, id)) {
@@ -327,9 +404,10 @@ func (in *inStream) dialbackVerify(el *xml.Element) error {
 }
 
 // stanza hands a stanza to the router once its 'from' domain is verified
-// on this stream (RFC 6120 §4.9.3.12 not-authorized before any, §4.9.3.9
-// invalid-from for a domain not verified, §4.9.3.7 improper-addressing
-// for a 'from' that is missing or no JID at all).
+// on this stream for its 'to' domain (RFC 6120 §4.9.3.12 not-authorized
+// before any, §4.9.3.9 invalid-from for a pair not verified, §4.9.3.7
+// improper-addressing for a 'from' or 'to' that is missing or no JID at
+// all, §4.9.3.6 host-unknown for a 'to' we do not serve).
 func (in *inStream) stanza(el *xml.Element) error {
 	if len(in.authed) == 0 {
 		return stream.New(stream.NotAuthorized, "")
@@ -338,10 +416,30 @@ func (in *inStream) stanza(el *xml.Element) error {
 	if err != nil {
 		return stream.New(stream.ImproperAddressing, "")
 	}
-	if !in.authed[from.Domain()] {
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil {
+		return stream.New(stream.ImproperAddressing, "")
+	}
+	if !in.s.r.IsLocalDomain(to.Domain()) {
+		return stream.New(stream.HostUnknown, "")
+	}
+	if !in.authed[pair{local: to.Domain(), remote: from.Domain()}] {
 		return stream.New(stream.InvalidFrom, "")
 	}
 	in.s.counters.stanzasIn.Inc()
 	toClientNS(el)
 	return in.s.r.HandleFromRemote(in.s.ctx, from.Domain(), el)
+}
+
+// plainDomain normalises a domain name as jid does (RFC 7622 §3.2) and
+// reports whether s is one: no localpart, no resource. "" is "", true.
+func plainDomain(s string) (string, bool) {
+	if s == "" {
+		return "", true
+	}
+	j, err := jid.Parse(s)
+	if err != nil || j.Local() != "" || j.IsFull() {
+		return "", false
+	}
+	return j.Domain(), true
 }

@@ -7,7 +7,8 @@ type counters struct {
 	outStreams      metrics.Counter // outgoing streams started
 	outFailed       metrics.Counter // outgoing streams that never became ready
 	inStreams       metrics.Counter // incoming streams accepted
-	refused         metrics.Counter // incoming connections over connections_per_ip
+	refused         metrics.Counter // incoming connections over connections_per_ip or max_incoming_streams
+	refusedOut      metrics.Counter // stanzas refused over max_outgoing_streams
 	stanzasOut      metrics.Counter
 	stanzasIn       metrics.Counter
 	bounced         metrics.Counter // stanzas bounced after being queued
@@ -35,7 +36,8 @@ func (s *Server) RegisterMetrics(r *metrics.Registry) {
 	r.Counter("skald_s2s_streams_out_total", "Outgoing server-to-server streams started.", &c.outStreams)
 	r.Counter("skald_s2s_streams_out_failed_total", "Outgoing streams that could not be connected, secured or authenticated.", &c.outFailed)
 	r.Counter("skald_s2s_streams_in_total", "Incoming server-to-server connections accepted.", &c.inStreams)
-	r.Counter("skald_s2s_connections_refused_total", "Incoming connections refused over connections_per_ip.", &c.refused)
+	r.Counter("skald_s2s_connections_refused_total", "Incoming connections refused over connections_per_ip or max_incoming_streams.", &c.refused)
+	r.Counter("skald_s2s_streams_out_refused_total", "Stanzas refused because a new outgoing stream would exceed max_outgoing_streams.", &c.refusedOut)
 	r.Counter("skald_s2s_stanzas_sent_total", "Stanzas written to remote servers.", &c.stanzasOut)
 	r.Counter("skald_s2s_stanzas_received_total", "Stanzas received from verified remote servers.", &c.stanzasIn)
 	r.Counter("skald_s2s_stanzas_bounced_total", "Queued stanzas bounced because their stream failed or closed.", &c.bounced)

@@ -22,6 +22,17 @@ type target struct {
 	priority  uint16
 }
 
+// maxTargets caps the SRV targets tried for one domain, and
+// maxAddresses the addresses tried for one target: a remote domain's DNS
+// must not make one stanza cost hundreds of connection attempts (RFC 6120
+// §3.2.1 asks to try targets in order until one works, not all of them
+// whatever their number). With connect_timeout bounding the whole
+// attempt, the caps also keep a hopeless domain from holding a stream.
+const (
+	maxTargets   = 8
+	maxAddresses = 4
+)
+
 // errNoService is a domain whose SRV records say it offers no server
 // (a single target "."; RFC 6120 §3.2.1 step 3, RFC 2782).
 var errNoService = errors.New("s2s: domain offers no xmpp-server service")
@@ -65,6 +76,9 @@ func resolve(ctx context.Context, r Resolver, routes map[string]string, domain s
 		return []target{{addr: net.JoinHostPort(domain, "5269")}}, nil
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].priority < out[j].priority })
+	if len(out) > maxTargets {
+		out = out[:maxTargets]
+	}
 	return out, nil
 }
 

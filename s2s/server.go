@@ -113,6 +113,14 @@ func (s *Server) SendRemote(st *xml.Element, from, to jid.JID) error {
 	}
 	o := s.out[p]
 	if o == nil {
+		if len(s.out) >= s.cfg.MaxOutgoingStreams {
+			// RFC 6120 §8.3.3.18: the server lacks the resources to
+			// serve the request now (a later try may find room);
+			// remote-server-timeout would blame a remote server that was
+			// never tried.
+			s.counters.refusedOut.Inc()
+			return stanza.E(stanza.ResourceConstraint, "")
+		}
 		o = newOutStream(s, p)
 		if !s.goroutineLocked(o.run) {
 			return stanza.E(stanza.RemoteServerTimeout, "")
@@ -167,13 +175,16 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
-// accept starts an incoming stream, within the per-address limit.
+// accept starts an incoming stream, within the per-address and overall
+// limits. A connection over them is closed without a word: answering
+// (RFC 6120 §4.9.3.17 resource-constraint) would need a header and a
+// write per refused connection, the work the limit is there to avoid.
 func (s *Server) accept(nc net.Conn) {
 	ip, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
-	in := &inStream{s: s, nc: nc, ip: ip, authed: make(map[string]bool)}
+	in := &inStream{s: s, nc: nc, ip: ip, authed: make(map[pair]bool)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.perIP[ip] >= s.cfg.ConnectionsPerIP {
+	if s.perIP[ip] >= s.cfg.ConnectionsPerIP || len(s.in) >= s.cfg.MaxIncomingStreams {
 		s.counters.refused.Inc()
 		nc.Close()
 		return

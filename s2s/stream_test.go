@@ -47,6 +47,9 @@ func startNode(t *testing.T, domain, secret string, requireTLS bool, routes map[
 // tweak, when set, adjusts the next node's configuration.
 var tweak func(*s2s.Config)
 
+// alsoServe, when set, are more domains the next node serves.
+var alsoServe []string
+
 // startNodeRoots is startNode verifying peers with roots; the node's own
 // certificate is added to roots.
 func startNodeRoots(t *testing.T, domain, secret string, requireTLS bool, routes map[string]string, roots *x509.CertPool) *node {
@@ -55,7 +58,7 @@ func startNodeRoots(t *testing.T, domain, secret string, requireTLS bool, routes
 	if err := st.CreateUser(context.Background(), "user@"+domain, storage.Credentials{}); err != nil {
 		t.Fatal(err)
 	}
-	r := router.New(router.Config{Domains: []string{domain}, Users: st})
+	r := router.New(router.Config{Domains: append([]string{domain}, alsoServe...), Users: st})
 	cfg := s2s.DefaultConfig()
 	cfg.RequireEncryption = requireTLS
 	cfg.Routes = routes
@@ -119,6 +122,10 @@ func TestStreamHeaderErrors(t *testing.T) {
 		{"no to", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' version='1.0'>`, "host-unknown"},
 		{"client namespace", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='b.test' version='1.0'>`, "invalid-namespace"},
 		{"from our own domain", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='b.test' version='1.0'>`, "invalid-from"},
+		{"from with a localpart", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='u@o.test' to='b.test' version='1.0'>`, "invalid-from"},
+		{"from with a resource", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test/r' to='b.test' version='1.0'>`, "invalid-from"},
+		{"our domain in capitals", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='B.TEST' to='b.test' version='1.0'>`, "invalid-from"},
+		{"to with a localpart", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='u@b.test' version='1.0'>`, "host-unknown"},
 		{"old version", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='o.test' to='b.test'>`, "unsupported-version"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -359,7 +359,7 @@ func TestS2SConfig(t *testing.T) {
 	want := s2s.DefaultConfig()
 	want.Address = ":5269"
 	want.Routes = map[string]string{"other.example": "127.0.0.1:5270"}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.S2S, want) || len(lines) != 11 {
+	if m, err := load(strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.S2S, want) || len(lines) != 14 {
 		t.Errorf("skald.example.toml's [s2s] %q gives %+v, %v; want %+v", lines, m.S2S, err, want)
 	}
 	if m, err := load(""); err != nil || m.S2S.Enabled() {
@@ -373,6 +373,9 @@ func TestS2SConfig(t *testing.T) {
 		"[s2s]\nidle_timeout = \"0s\"\n":             "idle_timeout",
 		"[s2s.routes]\n\"x.example\" = \"nohost\"\n": "routes",
 		"[s2s]\nrequire_encryption = \"yes\"\n":      "require_encryption",
+		"[s2s]\nmax_outgoing_streams = 0\n":          "max_outgoing_streams",
+		"[s2s]\nmax_incoming_streams = -1\n":         "max_incoming_streams",
+		"[s2s]\nrequire_valid_certificates = 1\n":    "require_valid_certificates",
 	} {
 		if _, err := load(src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want an error naming %s", src, err, want)
