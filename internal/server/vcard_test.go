@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/private"
 	"github.com/skald-xmpp/skald/storage/sqlite"
@@ -21,25 +20,6 @@ const (
 	aliceCard  = `<vCard xmlns='vcard-temp'><FN>Alice</FN><NICKNAME>al</NICKNAME><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL></PHOTO></vCard>`
 	aliceMarks = `<storage xmlns='storage:bookmarks'><conference jid='tea@muc.localhost' autojoin='true'><nick>al</nick></conference></storage>`
 )
-
-// ask sends an iq and returns its answer: "result" or the error condition,
-// and the answer.
-func ask(t *testing.T, c *xmpptest.Conn, id, iq string) (string, *xml.Element) {
-	t.Helper()
-	c.Send(iq)
-	el := c.Expect(isID(id))
-	if el.Attr("type") == "result" {
-		return "result", el
-	}
-	if e := el.Child("", "error"); e != nil {
-		for _, cond := range e.Elements() {
-			if cond.Space == nsStanzas && cond.Local != "text" {
-				return cond.Local, el
-			}
-		}
-	}
-	return el.String(), el
-}
 
 // wantVCard checks that c reads alice's vCard, asking to (no 'to' if "").
 func wantVCard(t *testing.T, c *xmpptest.Conn, id, to string) {
