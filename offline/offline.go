@@ -7,9 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/skald-xmpp/skald/internal/keylock"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
@@ -51,7 +51,9 @@ type Module struct {
 	now   func() time.Time // tests replace it
 	block Blocker          // nil: nothing is blocked
 
-	locks userLocks
+	// locks serialises the flushes of one account's spool, so two
+	// resources becoming available at once do not both deliver it.
+	locks keylock.Locks
 }
 
 // New returns the module storing into store. log may be nil.
@@ -149,7 +151,7 @@ func (m *Module) SessionAvailable(ctx context.Context, s *router.Session) {
 		return
 	}
 	bare := s.Bare()
-	defer m.locks.lock(bare)()
+	defer m.locks.Lock(bare)()
 	msgs, err := m.store.OfflineMessages(ctx, bare)
 	if err != nil {
 		m.log.Error("offline messages not loaded", "user", bare, "err", err)
@@ -191,40 +193,4 @@ func decode(b []byte) (*xml.Element, error) {
 		return nil, err
 	}
 	return rd.Next()
-}
-
-// userLocks serialises work per account without one lock per account
-// living forever.
-type userLocks struct {
-	mu sync.Mutex
-	m  map[string]*userLock
-}
-
-type userLock struct {
-	sync.Mutex
-	refs int // guarded by userLocks.mu
-}
-
-// lock locks key and returns its unlock function.
-func (l *userLocks) lock(key string) func() {
-	l.mu.Lock()
-	if l.m == nil {
-		l.m = make(map[string]*userLock)
-	}
-	ul := l.m[key]
-	if ul == nil {
-		ul = &userLock{}
-		l.m[key] = ul
-	}
-	ul.refs++
-	l.mu.Unlock()
-	ul.Lock()
-	return func() {
-		ul.Unlock()
-		l.mu.Lock()
-		if ul.refs--; ul.refs == 0 {
-			delete(l.m, key)
-		}
-		l.mu.Unlock()
-	}
 }

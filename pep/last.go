@@ -96,7 +96,7 @@ func lastItemsSent(s *router.Session) bool {
 // publish cannot store and notify a newer item in between and be
 // overtaken by the older one.
 func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Session, when ...string) error {
-	unlock := m.locks.lock(owner.String())
+	unlock := m.locks.Lock(owner.String())
 	defer unlock()
 	if m.cut(ctx, owner, s) {
 		return nil

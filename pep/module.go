@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"sync"
 
 	"github.com/skald-xmpp/skald/disco"
+	"github.com/skald-xmpp/skald/internal/keylock"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
@@ -73,7 +73,7 @@ type Module struct {
 	// auto-create and publish, or a precondition check and the publish it
 	// guards, are one step. Taken before any storage call; never held
 	// while waiting for a client.
-	locks userLocks
+	locks keylock.Locks
 
 	caps capsCache
 }
@@ -179,40 +179,4 @@ func ownerOnly(iq *router.IQ) error {
 		return pubsubError(stanza.Forbidden, "")
 	}
 	return nil
-}
-
-// userLocks serialises work per account without one lock per account
-// living forever.
-type userLocks struct {
-	mu sync.Mutex
-	m  map[string]*userLock
-}
-
-type userLock struct {
-	sync.Mutex
-	refs int // guarded by userLocks.mu
-}
-
-// lock locks key and returns its unlock function.
-func (l *userLocks) lock(key string) func() {
-	l.mu.Lock()
-	if l.m == nil {
-		l.m = make(map[string]*userLock)
-	}
-	ul := l.m[key]
-	if ul == nil {
-		ul = &userLock{}
-		l.m[key] = ul
-	}
-	ul.refs++
-	l.mu.Unlock()
-	ul.Lock()
-	return func() {
-		ul.Unlock()
-		l.mu.Lock()
-		if ul.refs--; ul.refs == 0 {
-			delete(l.m, key)
-		}
-		l.mu.Unlock()
-	}
 }

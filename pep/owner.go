@@ -83,7 +83,7 @@ func (m *Module) ownedNode(ctx context.Context, iq *router.IQ, req *xml.Element)
 // form changes nothing.
 func (m *Module) configure(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
 	owner := iq.To.String()
-	unlock := m.locks.lock(owner)
+	unlock := m.locks.Lock(owner)
 	defer unlock()
 	n, err := m.ownedNode(ctx, iq, req)
 	if err != nil {
@@ -113,7 +113,7 @@ func (m *Module) configure(ctx context.Context, iq *router.IQ, req *xml.Element)
 // deleteNode removes a node and tells those notified of it (§8.4.2).
 func (m *Module) deleteNode(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
 	owner := iq.To.String()
-	unlock := m.locks.lock(owner)
+	unlock := m.locks.Lock(owner)
 	defer unlock()
 	n, err := m.ownedNode(ctx, iq, req)
 	if err == nil {
@@ -133,7 +133,7 @@ func (m *Module) deleteNode(ctx context.Context, iq *router.IQ, req *xml.Element
 // (§8.5).
 func (m *Module) purge(ctx context.Context, iq *router.IQ, req *xml.Element) (*xml.Element, error) {
 	owner := iq.To.String()
-	unlock := m.locks.lock(owner)
+	unlock := m.locks.Lock(owner)
 	defer unlock()
 	n, err := m.ownedNode(ctx, iq, req)
 	var items []storage.PEPItem

@@ -76,7 +76,7 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 		form = opts.Child(nsData, "x")
 	}
 	owner := iq.To.String()
-	unlock := m.locks.lock(owner)
+	unlock := m.locks.Lock(owner)
 	defer unlock()
 	n, err := m.store.PEPNode(ctx, owner, node)
 	switch {
@@ -154,7 +154,7 @@ func (m *Module) retract(ctx context.Context, iq *router.IQ, req *xml.Element) (
 	}
 	id := items[0].Attr("id")
 	owner := iq.To.String()
-	unlock := m.locks.lock(owner)
+	unlock := m.locks.Lock(owner)
 	defer unlock()
 	n, err := m.store.PEPNode(ctx, owner, node)
 	removed := false
@@ -194,7 +194,7 @@ func (m *Module) create(ctx context.Context, iq *router.IQ, req, configure *xml.
 			}
 		}
 	}
-	unlock := m.locks.lock(iq.To.String())
+	unlock := m.locks.Lock(iq.To.String())
 	defer unlock()
 	err := m.createNode(ctx, iq.To.String(), n)
 	if err != nil {

@@ -9,10 +9,6 @@ import (
 
 const nsBlocking = "urn:xmpp:blocking"
 
-func isID(id string) func(*xml.Element) bool {
-	return func(e *xml.Element) bool { return e.Local == "iq" && e.Attr("id") == id }
-}
-
 // blockItems returns the jids of the <item/>s of child local of el.
 func blockItems(t *testing.T, el *xml.Element, local string) []string {
 	t.Helper()

@@ -22,19 +22,7 @@ func discoAsk(t *testing.T, c *xmpptest.Conn, id, to, ns, node string) (string, 
 	if node != "" {
 		n = fmt.Sprintf(" node='%s'", node)
 	}
-	c.Sendf(`<iq type='get' id='%s' to='%s'><query xmlns='%s'%s/></iq>`, id, to, ns, n)
-	el := c.Expect(func(e *xml.Element) bool { return e.Local == "iq" && e.Attr("id") == id })
-	if el.Attr("type") == "result" {
-		return "result", el
-	}
-	if e := el.Child("", "error"); e != nil {
-		for _, cond := range e.Elements() {
-			if cond.Space == nsStanzas && cond.Local != "text" {
-				return cond.Local, el
-			}
-		}
-	}
-	return el.String(), el
+	return ask(t, c, id, fmt.Sprintf(`<iq type='get' id='%s' to='%s'><query xmlns='%s'%s/></iq>`, id, to, ns, n))
 }
 
 // XEP-0030 §8 (Security Considerations): disco#items to a bare JID with

@@ -277,18 +277,7 @@ func testMUCPersistentRoomRestart(t *testing.T, backend string, open func() *tes
 // are rejected, skald.example.toml shows the defaults, and enabled =
 // false leaves the service out.
 func TestMUCConfig(t *testing.T) {
-	load := func(src string) (server.ModuleConfig, error) {
-		path := filepath.Join(t.TempDir(), "skald.toml")
-		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return server.DecodeModuleConfig(cfg)
-	}
-	m, err := load("[muc]\ndomain = \"chat\"\nmax_occupants = 10\n")
+	m, err := loadModuleConfig(t, "[muc]\ndomain = \"chat\"\nmax_occupants = 10\n")
 	if err != nil || m.MUC.Domain != "chat" || m.MUC.MaxOccupants != 10 || m.MUC.MaxRooms != 1000 {
 		t.Fatalf("decoded %+v, %v", m.MUC, err)
 	}
@@ -304,7 +293,7 @@ func TestMUCConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || m.MUC != muc.DefaultConfig() || len(lines) != 10 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.MUC != muc.DefaultConfig() || len(lines) != 10 {
 		t.Errorf("skald.example.toml's [muc] %q gives %+v, %v; want the defaults", lines, m.MUC, err)
 	}
 	for _, src := range []string{
@@ -316,7 +305,7 @@ func TestMUCConfig(t *testing.T) {
 		"[muc]\nmax_rooms = 5\nmax_rooms_per_account = 6\n",
 		"[muc]\nhistory_messages = 5\ndefault_history_messages = 6\n",
 	} {
-		if _, err := load(src); err == nil {
+		if _, err := loadModuleConfig(t, src); err == nil {
 			t.Errorf("%q accepted", src)
 		}
 	}
@@ -330,15 +319,7 @@ func TestMUCConfig(t *testing.T) {
 	}
 
 	// Off: no service domain, and the server's items list none.
-	path := filepath.Join(t.TempDir(), "skald.toml")
-	if err := os.WriteFile(path, []byte("[muc]\nenabled = false\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice := login(t, startServerConfig(t, cfg, nil, nil), "alice", "phone")
+	alice := login(t, startServerConfig(t, loadConfigFile(t, "[muc]\nenabled = false\n"), nil, nil), "alice", "phone")
 	if _, items := ask(t, alice, "d1", `<iq type='get' id='d1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`); strings.Contains(items.String(), "conference") {
 		t.Fatalf("server items with the service off: %s", items)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
 	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -217,15 +216,7 @@ func TestPEPConfigSection(t *testing.T) {
 		{"unknown key", "[pep]\nmax_item = 5\n", "max_item", 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), "skald.toml")
-			if err := os.WriteFile(p, []byte(tc.src), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := config.Load(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mods, err := server.DecodeModuleConfig(cfg)
+			mods, err := server.DecodeModuleConfig(loadConfigFile(t, tc.src))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one containing %q", err, tc.err)
@@ -268,16 +259,8 @@ func TestPEPLastItemOnSubscription(t *testing.T) {
 // hold the whole node holds the newest item with an RSM <set/> counting
 // them all (XEP-0060 §6.5.4).
 func TestPEPLimitsOverSocket(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "skald.toml")
 	src := "[pep]\nmax_item_bytes = 1000\nmax_bytes_per_account = 2500\nmax_reply_bytes = 1100\n"
-	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := startServerConfig(t, cfg, nil, nil)
+	s := startServerConfig(t, loadConfigFile(t, src), nil, nil)
 	alice := login(t, s, "alice", "phone")
 	filler := strings.Repeat("a", 900)
 	publish := func(id, item string) *xml.Element {

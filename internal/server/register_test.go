@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skald-xmpp/skald/config"
-	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/register"
@@ -25,16 +23,8 @@ const (
 // given [register] lines and [upload] on loopback.
 func startRegisterServer(t *testing.T, register string) *testServer {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "skald.toml")
 	src := "[register]\n" + register + "\n[upload]\naddress = \"127.0.0.1:0\"\n"
-	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startServerConfig(t, cfg, nil, nil)
+	return startServerConfig(t, loadConfigFile(t, src), nil, nil)
 }
 
 // canLogin reports whether user authenticates with password on a new
@@ -255,22 +245,11 @@ func TestRegisterRateLimitOverSocket(t *testing.T) {
 // TestRegisterConfig: the [register] section over its defaults; unknown
 // keys and a negative rate are errors.
 func TestRegisterConfig(t *testing.T) {
-	load := func(src string) (server.ModuleConfig, error) {
-		path := filepath.Join(t.TempDir(), "skald.toml")
-		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(path)
-		if err != nil {
-			return server.ModuleConfig{}, err
-		}
-		return server.DecodeModuleConfig(cfg)
-	}
-	m, err := load("")
+	m, err := loadModuleConfig(t, "")
 	if err != nil || m.Register != (register.Config{AllowCancel: true, RegistrationsPerHourPerIP: 3}) {
 		t.Fatalf("defaults: %+v, %v", m.Register, err)
 	}
-	m, err = load("[register]\nallow_registration = true\nallow_cancel = false\nregistrations_per_hour_per_ip = 0\n")
+	m, err = loadModuleConfig(t, "[register]\nallow_registration = true\nallow_cancel = false\nregistrations_per_hour_per_ip = 0\n")
 	if err != nil || m.Register != (register.Config{AllowRegistration: true}) {
 		t.Fatalf("set: %+v, %v", m.Register, err)
 	}
@@ -289,11 +268,11 @@ func TestRegisterConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || m.Register != register.DefaultConfig() || len(lines) != 4 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Register != register.DefaultConfig() || len(lines) != 4 {
 		t.Errorf("skald.example.toml's [register] %q gives %+v, %v; want the defaults", lines, m.Register, err)
 	}
 	for _, bad := range []string{"[register]\nallow_signup = true\n", "[register]\nregistrations_per_hour_per_ip = -1\n"} {
-		if _, err := load(bad); err == nil {
+		if _, err := loadModuleConfig(t, bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
@@ -62,17 +60,9 @@ type fedServer struct {
 
 func startFederated(t *testing.T, domain string, res *fakeSRV, extra string, users ...string) *fedServer {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "skald.toml")
 	src := "domains = [\"" + domain + "\"]\n[s2s]\naddress = \"127.0.0.1:0\"\nconnect_timeout = \"3s\"\n" + extra
-	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = dir
+	cfg := loadConfigFile(t, src)
+	cfg.DataDir = t.TempDir()
 	cfg.C2S.StartTLSAddress = "127.0.0.1:0"
 	cfg.C2S.DirectTLSAddress = ""
 	st := memory.New()
@@ -331,17 +321,6 @@ func TestFederationIdleReconnect(t *testing.T) {
 // defaults (with its example address and route), and mistakes are errors
 // naming the option.
 func TestS2SConfig(t *testing.T) {
-	load := func(src string) (server.ModuleConfig, error) {
-		path := filepath.Join(t.TempDir(), "skald.toml")
-		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(path)
-		if err != nil {
-			return server.ModuleConfig{}, err
-		}
-		return server.DecodeModuleConfig(cfg)
-	}
 	example, err := os.ReadFile("../../skald.example.toml")
 	if err != nil {
 		t.Fatal(err)
@@ -359,10 +338,10 @@ func TestS2SConfig(t *testing.T) {
 	want := s2s.DefaultConfig()
 	want.Address = ":5269"
 	want.Routes = map[string]string{"other.example": "127.0.0.1:5270"}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.S2S, want) || len(lines) != 14 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.S2S, want) || len(lines) != 14 {
 		t.Errorf("skald.example.toml's [s2s] %q gives %+v, %v; want %+v", lines, m.S2S, err, want)
 	}
-	if m, err := load(""); err != nil || m.S2S.Enabled() {
+	if m, err := loadModuleConfig(t, ""); err != nil || m.S2S.Enabled() {
 		t.Errorf("federation on by default: %+v, %v", m.S2S, err)
 	}
 	for src, want := range map[string]string{
@@ -377,7 +356,7 @@ func TestS2SConfig(t *testing.T) {
 		"[s2s]\nmax_incoming_streams = -1\n":         "max_incoming_streams",
 		"[s2s]\nrequire_valid_certificates = 1\n":    "require_valid_certificates",
 	} {
-		if _, err := load(src); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := loadModuleConfig(t, src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want an error naming %s", src, err, want)
 		}
 	}

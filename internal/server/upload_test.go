@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/internal/certs"
-	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/upload"
 )
 
@@ -28,17 +26,8 @@ const nsUpload = "urn:xmpp:http:upload:0"
 // from a configuration file as an operator writes it.
 func startUploadServer(t *testing.T, extra string) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "skald.toml")
 	src := "[upload]\naddress = \"127.0.0.1:0\"\n" + extra
-	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startServerConfig(t, cfg, nil, nil)
+	return startServerConfig(t, loadConfigFile(t, src), nil, nil)
 }
 
 // httpsClient trusts the server's self-signed certificate only.
@@ -152,18 +141,7 @@ func TestUploadOffByDefault(t *testing.T) {
 // skald.example.toml's commented section is the defaults, and mistakes
 // are errors naming the option.
 func TestUploadConfig(t *testing.T) {
-	load := func(src string) (server.ModuleConfig, error) {
-		path := filepath.Join(t.TempDir(), "skald.toml")
-		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(path)
-		if err != nil {
-			return server.ModuleConfig{}, err
-		}
-		return server.DecodeModuleConfig(cfg)
-	}
-	m, err := load("[upload]\naddress = \":5443\"\npublic_url = \"https://files.example.org/x\"\nmax_file_size = 5\nquota_per_user = 50\nexpires_after = \"30d\"\ntls = false\nslots_per_minute = 0\nmax_connections = 7\n")
+	m, err := loadModuleConfig(t, "[upload]\naddress = \":5443\"\npublic_url = \"https://files.example.org/x\"\nmax_file_size = 5\nquota_per_user = 50\nexpires_after = \"30d\"\ntls = false\nslots_per_minute = 0\nmax_connections = 7\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +162,7 @@ func TestUploadConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || m.Upload != upload.DefaultConfig() || len(lines) != 10 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Upload != upload.DefaultConfig() || len(lines) != 10 {
 		t.Errorf("skald.example.toml's [upload] %q gives %+v, %v; want the defaults", lines, m.Upload, err)
 	}
 	for src, want := range map[string]string{
@@ -193,7 +171,7 @@ func TestUploadConfig(t *testing.T) {
 		"[upload]\nexpires_after = \"soon\"\n": "expires_after",
 		"[upload]\npublic_url = \"ftp://x\"\n": "public_url",
 	} {
-		if _, err := load(src); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := loadModuleConfig(t, src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want an error naming %s", src, err, want)
 		}
 	}

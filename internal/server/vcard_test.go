@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skald-xmpp/skald/config"
-	"github.com/skald-xmpp/skald/internal/server"
-	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/private"
 	"github.com/skald-xmpp/skald/storage/sqlite"
@@ -23,25 +20,6 @@ const (
 	aliceCard  = `<vCard xmlns='vcard-temp'><FN>Alice</FN><NICKNAME>al</NICKNAME><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL></PHOTO></vCard>`
 	aliceMarks = `<storage xmlns='storage:bookmarks'><conference jid='tea@muc.localhost' autojoin='true'><nick>al</nick></conference></storage>`
 )
-
-// ask sends an iq and returns its answer: "result" or the error condition,
-// and the answer.
-func ask(t *testing.T, c *xmpptest.Conn, id, iq string) (string, *xml.Element) {
-	t.Helper()
-	c.Send(iq)
-	el := c.Expect(isID(id))
-	if el.Attr("type") == "result" {
-		return "result", el
-	}
-	if e := el.Child("", "error"); e != nil {
-		for _, cond := range e.Elements() {
-			if cond.Space == nsStanzas && cond.Local != "text" {
-				return cond.Local, el
-			}
-		}
-	}
-	return el.String(), el
-}
 
 // wantVCard checks that c reads alice's vCard, asking to (no 'to' if "").
 func wantVCard(t *testing.T, c *xmpptest.Conn, id, to string) {
@@ -165,25 +143,14 @@ func TestVCardAndPrivatePersist(t *testing.T) {
 // decoded and validated, their unknown keys rejected, and
 // skald.example.toml shows their defaults.
 func TestVCardAndPrivateConfig(t *testing.T) {
-	load := func(src string) (server.ModuleConfig, error) {
-		path := filepath.Join(t.TempDir(), "skald.toml")
-		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return server.DecodeModuleConfig(cfg)
-	}
-	m, err := load("[vcard]\nmax_bytes = 1000\n[private]\nmax_bytes_per_namespace = 500\nmax_total_bytes = 5000\n")
+	m, err := loadModuleConfig(t, "[vcard]\nmax_bytes = 1000\n[private]\nmax_bytes_per_namespace = 500\nmax_total_bytes = 5000\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.VCard.MaxBytes != 1000 || m.Private.MaxBytesPerNamespace != 500 || m.Private.MaxTotalBytes != 5000 {
 		t.Errorf("decoded %+v, %+v", m.VCard, m.Private)
 	}
-	if m, err := load(""); err != nil || m.VCard.MaxBytes != 64<<10 || m.Private.MaxBytesPerNamespace != 64<<10 || m.Private.MaxTotalBytes != 1<<20 {
+	if m, err := loadModuleConfig(t, ""); err != nil || m.VCard.MaxBytes != 64<<10 || m.Private.MaxBytesPerNamespace != 64<<10 || m.Private.MaxTotalBytes != 1<<20 {
 		t.Errorf("defaults %+v, %+v, %v", m.VCard, m.Private, err)
 	}
 	// skald.example.toml's [vcard] and [private], uncommented, are the
@@ -199,7 +166,7 @@ func TestVCardAndPrivateConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := load(strings.Join(lines, "\n")); err != nil || m.VCard != vcard.DefaultConfig() || m.Private != private.DefaultConfig() || len(lines) != 5 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.VCard != vcard.DefaultConfig() || m.Private != private.DefaultConfig() || len(lines) != 5 {
 		t.Errorf("skald.example.toml's sections %q give %+v, %+v, %v; want the defaults", lines, m.VCard, m.Private, err)
 	}
 	for _, src := range []string{
@@ -207,7 +174,7 @@ func TestVCardAndPrivateConfig(t *testing.T) {
 		"[vcard]\nmax_bytes = 0\n",
 		"[private]\nmax_bytes_per_namespace = 500\nmax_total_bytes = 100\n",
 	} {
-		if _, err := load(src); err == nil {
+		if _, err := loadModuleConfig(t, src); err == nil {
 			t.Errorf("%q accepted", src)
 		}
 	}

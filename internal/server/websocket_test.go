@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 	ws "github.com/coder/websocket"
 
 	"github.com/skald-xmpp/skald/config"
-	"github.com/skald-xmpp/skald/internal/server"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 )
@@ -29,15 +26,7 @@ const (
 // WebSocket endpoint's URL.
 func startWebSocketServer(t *testing.T, section string, tweak ...func(*config.Config)) (*testServer, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "skald.toml")
-	src := "[websocket]\naddress = \"127.0.0.1:0\"\n" + section + "\n"
-	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfigFile(t, "[websocket]\naddress = \"127.0.0.1:0\"\n"+section+"\n")
 	var tw func(*config.Config)
 	if len(tweak) > 0 {
 		tw = tweak[0]
@@ -347,14 +336,7 @@ func TestWebSocketConfig(t *testing.T) {
 		{"[websocket]\naddres = \":5281\"\n", `:2: unknown key "addres" in [websocket]`},
 	}
 	for _, tt := range tests {
-		path := filepath.Join(t.TempDir(), "skald.toml")
-		if err := os.WriteFile(path, []byte(tt.src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(path)
-		if err == nil {
-			_, err = server.DecodeModuleConfig(cfg)
-		}
+		_, err := loadModuleConfig(t, tt.src)
 		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("%q: %v, want error containing %q", tt.src, err, tt.wantErr)
 		}

@@ -148,15 +148,7 @@ func (s *Store) ListUsers(ctx context.Context, domain string) ([]string, error) 
 	if domain != "" {
 		sql, args = `SELECT bare FROM users WHERE domain = $1 ORDER BY bare`, []any{domain}
 	}
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if len(out) == 0 {
-		out = nil
-	}
-	return out, s.fail(err)
+	return s.queryStrings(ctx, sql, args...)
 }
 
 // ---------------------------------------------------------------- rosters

@@ -12,15 +12,7 @@ func (s *Store) Blocklist(ctx context.Context, owner string) ([]string, error) {
 	if err := s.enter(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT jid FROM blocklist WHERE owner = $1 ORDER BY jid`, owner)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if len(out) == 0 {
-		out = nil
-	}
-	return out, s.fail(err)
+	return s.queryStrings(ctx, `SELECT jid FROM blocklist WHERE owner = $1 ORDER BY jid`, owner)
 }
 
 // Block implements storage.Blocking: one statement.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/postgres/pgtest"
 )
 
@@ -22,7 +23,7 @@ func schemaVersions(t *testing.T, s *Store) (rows, max int) {
 // TestMigrateIdempotent: reopening a migrated database applies nothing
 // again and keeps the data.
 func TestMigrateIdempotent(t *testing.T) {
-	ms, err := migrations(migrationFiles)
+	ms, err := storage.ReadMigrations(migrationFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestMigrateConcurrent(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	ms, _ := migrations(migrationFiles)
+	ms, _ := storage.ReadMigrations(migrationFiles)
 	if rows, _ := schemaVersions(t, stores[0]); rows != len(ms) {
 		t.Errorf("schema_version has %d rows, want %d", rows, len(ms))
 	}

@@ -1,77 +1,23 @@
 package postgres
 
 import (
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/postgres/pgtest"
+	"github.com/skald-xmpp/skald/storage/storagetest"
 )
 
 var nilTime time.Time
 
 func archiveOf(owner string) storage.ArchiveQuery { return storage.ArchiveQuery{Owner: owner} }
 
-// TestAppendArchiveOnce: the resend check inside the append transaction
-// gives what FindByOriginID before AppendArchive gives: a message equal
-// to the newest item with its owner, peer, direction and origin-id is not
-// stored again and gets that item's id and stamp; anything else is stored.
+// TestAppendArchiveOnce: the resend check in the append transaction
+// (storagetest.AppendArchiveOnce), keeping archive_count right.
 func TestAppendArchiveOnce(t *testing.T) {
 	s := openTest(t, Options{})
-	msg := func(owner, with string, out bool, oid, body string) *storage.ArchivedMessage {
-		return &storage.ArchivedMessage{Owner: owner, With: with, Outgoing: out, OriginID: oid, Body: body,
-			Stanza: []byte("<message xmlns='jabber:client'><body>" + body + "</body></message>")}
-	}
-	first := []*storage.ArchivedMessage{
-		msg("a@x", "b@x", true, "o1", "hi"),  // 0
-		msg("b@x", "a@x", false, "o1", "hi"), // 1
-		msg("a@x", "b@x", true, "o2", "yo"),  // 2
-		msg("a@x", "b@x", true, "o2", "yo"),  // a resend within the same call: of 2
-		msg("a@x", "b@x", true, "", "hi"),    // 4: no origin-id, never a resend
-	}
-	dup, err := s.AppendArchiveOnce(bg, first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(dup) != "[false false false true false]" || first[3].ID != first[2].ID ||
-		!(first[0].ID < first[1].ID && first[1].ID < first[2].ID && first[2].ID < first[4].ID) {
-		t.Fatalf("ids %v, dups %v", []int64{first[0].ID, first[1].ID, first[2].ID, first[3].ID, first[4].ID}, dup)
-	}
-	if !first[3].Stamp.Equal(first[2].Stamp) {
-		t.Errorf("a resend gets the stored stamp: %v, %v", first[3].Stamp, first[2].Stamp)
-	}
-	tests := []struct {
-		name string
-		m    *storage.ArchivedMessage
-		want int64 // id of the item it duplicates, 0: new
-	}{
-		{"resend", msg("a@x", "b@x", true, "o1", "hi"), first[0].ID},
-		{"resend, recipient side", msg("b@x", "a@x", false, "o1", "hi"), first[1].ID},
-		{"other body: a client reusing origin-ids", msg("a@x", "b@x", true, "o1", "other"), 0},
-		{"now the newest with o1 is the other body", msg("a@x", "b@x", true, "o1", "hi"), 0},
-		{"other direction", msg("a@x", "b@x", false, "o2", "yo"), 0},
-		{"other peer", msg("a@x", "c@x", true, "o2", "yo"), 0},
-		{"other owner", msg("c@x", "b@x", true, "o2", "yo"), 0},
-	}
-	for _, tc := range tests {
-		before, err := s.ArchiveStats(bg, tc.m.Owner)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dup, err := s.AppendArchiveOnce(bg, []*storage.ArchivedMessage{tc.m})
-		if err != nil {
-			t.Fatal(err)
-		}
-		after, _ := s.ArchiveStats(bg, tc.m.Owner)
-		if dup[0] != (tc.want != 0) || (tc.want != 0 && tc.m.ID != tc.want) {
-			t.Errorf("%s: dup %v id %d, want duplicate of %d", tc.name, dup[0], tc.m.ID, tc.want)
-		}
-		if grew := after[tc.m.Owner] - before[tc.m.Owner]; grew != map[bool]int{true: 0, false: 1}[dup[0]] {
-			t.Errorf("%s: count grew by %d", tc.name, grew)
-		}
-	}
+	storagetest.AppendArchiveOnce(t, s)
 	checkCounts(t, s)
 }
 
@@ -80,26 +26,5 @@ func TestAppendArchiveOnce(t *testing.T) {
 // which a look-up before the append cannot promise.
 func TestAppendArchiveOnceRacingCopies(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	stores := []*Store{openDSN(t, dsn, Options{}), openDSN(t, dsn, Options{})}
-	const copies = 16
-	var wg sync.WaitGroup
-	got := make([]int64, copies)
-	for i := range copies {
-		wg.Go(func() {
-			m := &storage.ArchivedMessage{Owner: "a@x", With: "b@x", Outgoing: true, OriginID: "o1", Body: "hi", Stanza: []byte("<m/>")}
-			if _, err := stores[i%2].AppendArchiveOnce(bg, []*storage.ArchivedMessage{m}); err != nil {
-				t.Error(err)
-			}
-			got[i] = m.ID
-		})
-	}
-	wg.Wait()
-	for _, id := range got {
-		if id != got[0] {
-			t.Fatalf("copies stored as %v", got)
-		}
-	}
-	if st, _ := stores[0].ArchiveStats(bg, "a@x"); st["a@x"] != 1 {
-		t.Fatalf("archive holds %d items", st["a@x"])
-	}
+	storagetest.AppendArchiveOnceRacing(t, openDSN(t, dsn, Options{}), openDSN(t, dsn, Options{}))
 }

@@ -190,6 +190,20 @@ func (s *Store) fail(err error) error {
 	return err
 }
 
+// queryStrings runs a query of one text column and returns its values,
+// nil when there are none (as the other backends answer).
+func (s *Store) queryStrings(ctx context.Context, sql string, args ...any) ([]string, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, s.fail(err)
+}
+
 // inTx runs fn in one transaction from the pool: committed if fn returns
 // nil, rolled back otherwise.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {

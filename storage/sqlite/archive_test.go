@@ -165,13 +165,13 @@ func TestMigrationKeepsArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := migrations(migrationFiles)
+	ms, err := storage.ReadMigrations(migrationFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v1 := ms[0]
 	if err := db.Exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL);` +
-		v1.sql + `; INSERT INTO schema_version VALUES(1, '` + v1.name + `', 0)`); err != nil {
+		v1.SQL + `; INSERT INTO schema_version VALUES(1, '` + v1.Name + `', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	// 0001's writer: ids 1..6, stamps never decreasing, two owners, the

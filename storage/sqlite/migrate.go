@@ -5,53 +5,15 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/skald-xmpp/skald/storage"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations lists the embedded migrations in order. Files are named
-// NNNN_description.sql and numbered 1, 2, 3... without gaps.
-func migrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", base)
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
 
 // migrate brings the schema of db up to the newest embedded migration.
 // Each migration runs in its own IMMEDIATE transaction together with the
@@ -63,7 +25,7 @@ func migrate(ctx context.Context, db *sqlite3.Conn) error {
 }
 
 func migrateFS(ctx context.Context, db *sqlite3.Conn, fsys fs.FS) error {
-	ms, err := migrations(fsys)
+	ms, err := storage.ReadMigrations(fsys)
 	if err != nil {
 		return err
 	}
@@ -87,7 +49,7 @@ func migrateFS(ctx context.Context, db *sqlite3.Conn, fsys fs.FS) error {
 
 // migrateOne applies the next pending migration; done reports that there
 // was none.
-func migrateOne(db *sqlite3.Conn, ms []migration) (done bool, err error) {
+func migrateOne(db *sqlite3.Conn, ms []storage.Migration) (done bool, err error) {
 	tx, err := db.BeginImmediate()
 	if err != nil {
 		return false, err
@@ -104,15 +66,15 @@ func migrateOne(db *sqlite3.Conn, ms []migration) (done bool, err error) {
 		return true, nil
 	}
 	m := ms[cur]
-	if err := db.Exec(m.sql); err != nil {
-		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	if err := db.Exec(m.SQL); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	st, _, err := db.Prepare(`INSERT INTO schema_version(version, name, applied) VALUES(?, ?, ?)`)
 	if err != nil {
 		return false, err
 	}
 	defer st.Close()
-	if err := bind(st, m.version, m.name, time.Now().UnixMicro()); err != nil {
+	if err := bind(st, m.Version, m.Name, time.Now().UnixMicro()); err != nil {
 		return false, err
 	}
 	return false, st.Exec()

@@ -26,4 +26,8 @@
 // The model knows nothing about indexes, id ranges or keyset paging, which
 // is the point: it checks that the backends' clever query plans return
 // what the naive definition says.
+//
+// AppendArchiveOnce and AppendArchiveOnceRacing are apart from Run: only
+// the backends that do the archive's resend check inside the append (the
+// SQL ones, OnceAppender) call them.
 package storagetest
