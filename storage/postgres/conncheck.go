@@ -24,11 +24,28 @@ import (
 // takes the next one (or dials), so the caller gets a live connection
 // and its statement is never sent on a dead one. A live connection with
 // nothing to read costs the syscall only.
-func shouldPing(_ context.Context, p pgxpool.ShouldPingParams) bool {
+//
+// Invariant: the socket is peeked only when pgconn has no read of its own
+// on it. pgconn starts a background reader goroutine whenever a write
+// takes more than 15 ms (a loaded machine) and only asks it to stop
+// afterwards: the goroutine may stay parked in Read on the idle
+// connection, holding the socket's read lock, until the server sends
+// something. A peek then blocks on that lock for ever, and so does the
+// Acquire, with no context able to end it (this hung the tests under
+// load). It may also have read the server's FATAL message into its
+// buffer, where a peek cannot see it. SyncConn returns at once when no
+// reader runs and nothing is buffered, and otherwise pings (one round
+// trip, which drains and stops the reader); a connection it cannot sync
+// is dead, and pinged again and destroyed by pgxpool.
+func shouldPing(ctx context.Context, p pgxpool.ShouldPingParams) bool {
 	if p.IdleDuration > time.Second {
 		return true // pgxpool's own rule: catches what a peek cannot (a silent network)
 	}
-	return peekReadable(p.Conn.PgConn().Conn())
+	pc := p.Conn.PgConn()
+	if err := pc.SyncConn(ctx); err != nil {
+		return true
+	}
+	return peekReadable(pc.Conn())
 }
 
 // underlying returns the socket below a TLS connection, or c itself.

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,4 +71,88 @@ func fillPool(t *testing.T, pool *pgxpool.Pool, n int) []int32 {
 		c.Release()
 	}
 	return pids
+}
+
+// slowWriteConn delays every Write, after the bytes are sent, while slow
+// is set: the write pgconn times takes longer than its 15 ms threshold,
+// as on a loaded machine, and the server's answer arrives meanwhile.
+type slowWriteConn struct {
+	net.Conn
+	slow *atomic.Bool
+}
+
+func (c slowWriteConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if c.slow.Load() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n, err
+}
+
+// NetConn lets peekReadable reach the socket, as through TLS.
+func (c slowWriteConn) NetConn() net.Conn { return c.Conn }
+
+// TestAcquireAfterSlowWrite: a write slower than pgconn's 15 ms threshold
+// starts its background reader, which reads the answer, loops and stays
+// parked in Read on the idle connection after the statement has
+// returned. The next acquire must not peek at that socket (the peek would
+// wait for the reader's lock for ever): it must return, and the
+// connection must work.
+func TestAcquireAfterSlowWrite(t *testing.T) {
+	cfg, err := pgxpool.ParseConfig(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow atomic.Bool
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return slowWriteConn{c, &slow}, nil
+	}
+	cfg.MaxConns = 1
+	cfg.ShouldPing = shouldPing
+	pool, err := pgxpool.NewWithConfig(bg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(ctx); err != nil { // the connection, dialled at normal speed
+		t.Fatal(err)
+	}
+	var pid uint32
+	err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+		slow.Store(true)
+		pid = c.Conn().PgConn().PID()
+		_, err := c.Exec(ctx, `SELECT 1`)
+		return err
+	})
+	slow.Store(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		done <- pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+			_, err := c.Exec(ctx, `SELECT 1`)
+			return err
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("statement after a slow write: %v", err)
+		}
+		pool.Close()
+	case <-time.After(5 * time.Second):
+		// The peek waits for the reader, which no context reaches: the
+		// acquire and the pool are left behind (Close would wait for
+		// them), the backend ended so that they do not outlive the test.
+		pgtest.Exec(t, pgtest.ServerDSN(), `SELECT pg_terminate_backend($1)`, int32(pid))
+		t.Fatal("acquire after a slow write hung (a peek at a socket pgconn's background reader is reading)")
+	}
 }

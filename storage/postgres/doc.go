@@ -18,9 +18,11 @@
 // handed out: on every acquire a non-blocking peek at the idle socket
 // (no round trip) finds the FATAL message or EOF it left, and such a
 // connection is pinged, destroyed and replaced before the caller's
-// statement is sent (conncheck.go). Only an operation already running
-// on a backend when it dies fails; nothing is retried, so a COMMIT whose
-// outcome is unknown is never repeated.
+// statement is sent (conncheck.go). When pgconn's background reader may
+// own the socket (after a slow write) the connection is synced by a ping
+// first: a peek under that reader blocked Acquire for ever. Only an
+// operation already running on a backend when it dies fails; nothing is
+// retried, so a COMMIT whose outcome is unknown is never repeated.
 //
 // # Group commit and durability
 //
