@@ -88,7 +88,14 @@ async def main():
     check(await refused(gone), "the cancelled account still logs in")
     log("the cancelled account no longer logs in")
     for c in (old, gone):
-        c.abort()
+        # The server ended these streams after the refused logins; when
+        # the TLS transport is already gone, slixmpp 1.8.3's abort()
+        # raises AttributeError (asyncio's SSL protocol is None): there is
+        # nothing left to abort then.
+        try:
+            c.abort()
+        except AttributeError:
+            pass
     # slixmpp logs the two refused logins as errors; nothing else may be.
     unexpected = [r for r in ERRORS.records if "No appropriate login method" not in r]
     check(not unexpected, "slixmpp logged errors: %s" % unexpected)
