@@ -37,11 +37,7 @@ func TestBinaryNewcomerPath(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "skald")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildSkald(t, dir)
 	addr, tlsAddr := freePort(t), freePort(t)
 	cfgFile := filepath.Join(dir, "skald.toml")
 	os.WriteFile(cfgFile, []byte("[c2s]\nstarttls_address = \""+addr+"\"\ndirect_tls_address = \""+tlsAddr+"\"\n"), 0o600)
