@@ -17,6 +17,7 @@ import (
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/storage/postgres/pgtest"
 )
 
 // TestKillLosesNoAcknowledgedMessage kills the real binary with SIGKILL
@@ -32,16 +33,32 @@ import (
 // synced. So after the kill and a restart, every message up to the last h
 // alice saw must be in alice's archive, each of bob's must reach bob from
 // offline storage and be in his archive, and every message carol received
-// must be in carol's archive, none of them twice.
+// must be in carol's archive, none of them twice. It runs on the embedded
+// default (SQLite) and on PostgreSQL.
 func TestKillLosesNoAcknowledgedMessage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	bin := buildSkald(t, t.TempDir())
+	backends := []struct {
+		name    string
+		storage func(t *testing.T) string // the [storage] section
+	}{
+		{"sqlite", func(*testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string {
+			return fmt.Sprintf("[storage]\nbackend = \"postgres\"\ndsn = %q\n", pgtest.DSN(t))
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { killUnderLoad(t, bin, b.storage(t)) })
+	}
+}
+
+func killUnderLoad(t *testing.T, bin, storageSection string) {
 	dir := t.TempDir()
-	bin := buildSkald(t, dir)
 	addr := freePort(t)
 	cfgFile := filepath.Join(dir, "skald.toml")
-	os.WriteFile(cfgFile, []byte("[c2s]\nstarttls_address = \""+addr+"\"\ndirect_tls_address = \"\"\nread_bytes_per_second = 0\n"), 0o600)
+	os.WriteFile(cfgFile, []byte("[c2s]\nstarttls_address = \""+addr+"\"\ndirect_tls_address = \"\"\nread_bytes_per_second = 0\n"+storageSection), 0o600)
 	for _, user := range []string{"alice", "bob", "carol"} {
 		cmd := exec.Command(bin, "user", "add", user+"@localhost")
 		cmd.Dir = dir
