@@ -27,6 +27,7 @@ import (
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
 	"github.com/skald-xmpp/skald/entitytime"
+	"github.com/skald-xmpp/skald/extdisco"
 	"github.com/skald-xmpp/skald/internal/certs"
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -59,7 +60,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -213,6 +214,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		reg,
 		entitytime.New(nil),
 		lastactivity.New(time.Now(), nil))
+	if mods.ExtDisco.Enabled() {
+		// Only with services: the feature is advertised iff there is
+		// something to discover (XEP-0215 §5).
+		list = append(list, extdisco.New(mods.ExtDisco, nil))
+	}
 	r.Register(list...)
 	if mods.S2S.Enabled() {
 		dbSecret := s2s.DeriveSecret(secret)
@@ -303,6 +309,8 @@ type ModuleConfig struct {
 	Register  register.Config
 	// S2S is the [s2s] section: the server-to-server transport.
 	S2S s2s.Config
+	// ExtDisco is [extdisco]: STUN/TURN servers for calls (XEP-0215).
+	ExtDisco extdisco.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -322,6 +330,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Upload:    upload.DefaultConfig(),
 		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
+		ExtDisco:  extdisco.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -340,6 +349,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
+		{"extdisco", &m.ExtDisco, func() error { return m.ExtDisco.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
