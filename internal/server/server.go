@@ -210,10 +210,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		BeforeDelete: cancelSubscriptions(s.Store, pres),
 		AfterDelete:  s.afterAccountDeleted,
 	}, log)
+	// Last Activity of accounts: logouts kept as documents (deleted with
+	// the account), answered to those who may see the presence.
+	last := lastactivity.New(time.Now(), s.Store, ros, r, nil, log)
+	last.SetBlocker(blk)
 	list = append(list,
 		reg,
 		entitytime.New(nil),
-		lastactivity.New(time.Now(), nil))
+		last)
 	if mods.ExtDisco.Enabled() {
 		// Only with services: the feature is advertised iff there is
 		// something to discover (XEP-0215 §5).
