@@ -45,6 +45,7 @@ import (
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/s2s"
 	"github.com/skald-xmpp/skald/sasl"
+	"github.com/skald-xmpp/skald/serverinfo"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
 	"github.com/skald-xmpp/skald/storage/postgres"
@@ -60,7 +61,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -217,7 +218,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	list = append(list,
 		reg,
 		entitytime.New(nil),
-		last)
+		last,
+		serverinfo.New(mods.Server)) // XEP-0157 contact addresses, if any
 	if mods.ExtDisco.Enabled() {
 		// Only with services: the feature is advertised iff there is
 		// something to discover (XEP-0215 §5).
@@ -315,6 +317,8 @@ type ModuleConfig struct {
 	S2S s2s.Config
 	// ExtDisco is [extdisco]: STUN/TURN servers for calls (XEP-0215).
 	ExtDisco extdisco.Config
+	// Server is [server]: contact addresses (XEP-0157).
+	Server serverinfo.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -335,6 +339,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
 		ExtDisco:  extdisco.DefaultConfig(),
+		Server:    serverinfo.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -354,6 +359,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
 		{"extdisco", &m.ExtDisco, func() error { return m.ExtDisco.Validate() }},
+		{"server", &m.Server, func() error { return m.Server.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
