@@ -60,8 +60,9 @@
 // attribute is now "h", earlier servers sent "d"), clients that verify it
 // refuse to log in on any mismatch (Monal against ejabberd's FAST
 // mechanisms, 2024), and some clients failed on the unknown attribute
-// (strophe.js 1.6.2, go-xmpp before 2024). Of the clients Skald is tested
-// for, only Monal uses it; Conversations does not.
+// (strophe.js 1.6.2, go-xmpp before 2024). Of the clients Skald aims at,
+// Monal uses it; nothing shows that Conversations does (the Snikket apps
+// built on it did not in 2023).
 //
 // # Authorization identity
 //
