@@ -7,8 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
 )
 
 // archiver imitates the archive module: it counts outbound hook calls and
@@ -108,4 +111,39 @@ func (stampOnly) Name() string { return "stamp" }
 func (stampOnly) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
 	ev.Stanza.Append(xml.New("urn:xmpp:sid:0", "stanza-id", "by", ev.To.Bare().String(), "id", "SECRET"))
 	return nil
+}
+
+// unavailRecorder records the unavailable presences it is shown.
+type unavailRecorder struct{ seen []string }
+
+func (*unavailRecorder) Name() string { return "unavail" }
+func (u *unavailRecorder) UnavailablePresenceHandled(_ context.Context, s *router.Session, p *xml.Element) {
+	u.seen = append(u.seen, s.JID().String()+" "+p.ChildText(p.Space, "status"))
+}
+
+// failingPresence refuses presence whose status is "refuse".
+type failingPresence struct{}
+
+func (failingPresence) Name() string { return "presence" }
+func (failingPresence) HandlePresence(_ context.Context, _ *router.Session, p *xml.Element, _ jid.JID) error {
+	if p.Child(p.Space, "status").Text() == "refuse" {
+		return stanza.E(stanza.BadRequest, "")
+	}
+	return nil
+}
+
+// TestUnavailablePresenceObserver: only broadcast unavailable presence
+// that the presence handler accepted reaches the observers.
+func TestUnavailablePresenceObserver(t *testing.T) {
+	env := routertest.New(t, "alice@example.org", "bob@example.org")
+	obs := &unavailRecorder{}
+	env.Router.Register(failingPresence{}, obs)
+	alice, _ := env.Bind("alice@example.org/a", true, 0)
+	env.Send(alice, `<presence/>`)
+	env.Send(alice, `<presence type="unavailable" to="bob@example.org"><status>directed</status></presence>`)
+	env.Send(alice, `<presence type="unavailable"><status>refuse</status></presence>`)
+	env.Send(alice, `<presence type="unavailable"><status>bye</status></presence>`)
+	if len(obs.seen) != 1 || obs.seen[0] != "alice@example.org/a bye" {
+		t.Errorf("observed %q", obs.seen)
+	}
 }

@@ -235,6 +235,15 @@ type UnavailabilityObserver interface {
 	SessionUnavailable(ctx context.Context, s *Session)
 }
 
+// UnavailablePresenceObserver sees the broadcast unavailable presence a
+// local client sent (RFC 6121 §4.5.2), after the presence module handled
+// it without error: the session is unavailable by then, so an observer
+// can tell whether the account still has an available resource.
+// lastactivity records the logout time and status text (XEP-0012 §4).
+type UnavailablePresenceObserver interface {
+	UnavailablePresenceHandled(ctx context.Context, s *Session, p *xml.Element)
+}
+
 // Service is a module that hosts service domains of its own (XEP-0045's
 // conference.example.com; components later). Every stanza a local client
 // addresses to such a domain or to a JID on it (room@service,

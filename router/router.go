@@ -50,9 +50,11 @@ type Router struct {
 	sessObs   []SessionObserver
 	availObs  []AvailabilityObserver
 	unavail   []UnavailabilityObserver
-	services  map[string]Service // hosted service domain -> its module
-	presObs   []PresenceObserver
-	subObs    []SubscriptionObserver
+	// unavailDone see broadcast unavailable presence once handled.
+	unavailDone []UnavailablePresenceObserver
+	services    map[string]Service // hosted service domain -> its module
+	presObs     []PresenceObserver
+	subObs      []SubscriptionObserver
 
 	queries pendingQueries // iqs the server sent clients, see serveriq.go
 
@@ -120,6 +122,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(UnavailabilityObserver); ok {
 			r.unavail = append(r.unavail, x)
+		}
+		if x, ok := m.(UnavailablePresenceObserver); ok {
+			r.unavailDone = append(r.unavailDone, x)
 		}
 		if x, ok := m.(Service); ok {
 			for _, d := range x.ServiceDomains() {
@@ -298,6 +303,11 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 		}
 		if r.presence != nil {
 			err = r.presence.HandlePresence(ctx, s, st, to)
+		}
+		if err == nil && to.IsZero() && st.Attr("type") == "unavailable" {
+			for _, o := range r.unavailDone {
+				o.UnavailablePresenceHandled(ctx, s, st)
+			}
 		}
 	default:
 		err = r.routeIQ(ctx, s, st, to)

@@ -53,6 +53,17 @@
 // §6 requires; "p=" must name an offered type and the c= attribute must carry
 // exactly the GS2 header plus this connection's binding data.
 //
+// The offered types are announced with XEP-0440 (c2s). XEP-0474 (SASL
+// SCRAM Downgrade Protection: a hash of the offered mechanisms and types
+// in the server-first-message) is not sent: it is Experimental, changed
+// its wire format in 2025 (version 0.4.0: new delimiters; the hash
+// attribute is now "h", earlier servers sent "d"), clients that verify it
+// refuse to log in on any mismatch (Monal against ejabberd's FAST
+// mechanisms, 2024), and some clients failed on the unknown attribute
+// (strophe.js 1.6.2, go-xmpp before 2024). Of the clients Skald aims at,
+// Monal uses it; nothing shows that Conversations does (the Snikket apps
+// built on it did not in 2023).
+//
 // # Authorization identity
 //
 // A non-empty authzid is refused with "invalid-authzid" unless an Authorizer

@@ -179,6 +179,19 @@ func TestInteropUpload(t *testing.T) {
 // and a resource coming online later gets the last published item.
 func TestInteropPEP(t *testing.T) { runInterop(t, "pep.py") }
 
+// TestInteropLastActivity: slixmpp's XEP-0012 plugin asks an account's
+// last activity: 0 while online, the seconds since its unavailable
+// presence and its status afterwards, forbidden without a subscription.
+func TestInteropLastActivity(t *testing.T) { runInterop(t, "last_activity.py") }
+
+// TestInteropContactAddresses: slixmpp's XEP-0030/XEP-0128 plugins read
+// the XEP-0157 serverinfo form from the domain's disco#info.
+func TestInteropContactAddresses(t *testing.T) {
+	runInteropWith(t, "contact_info.py", func() (*testServer, []string) {
+		return startServerConfig(t, loadConfigFile(t, contactSection), nil, nil), nil
+	})
+}
+
 // TestInteropMUC: slixmpp's XEP-0045 plugin creates a room, accepts the
 // instant room, enters from a second account and exchanges a groupchat
 // message carrying the room's stanza-id; its XEP-0313 plugin finds the

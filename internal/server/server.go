@@ -27,6 +27,7 @@ import (
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
 	"github.com/skald-xmpp/skald/entitytime"
+	"github.com/skald-xmpp/skald/extdisco"
 	"github.com/skald-xmpp/skald/internal/certs"
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -44,6 +45,7 @@ import (
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/s2s"
 	"github.com/skald-xmpp/skald/sasl"
+	"github.com/skald-xmpp/skald/serverinfo"
 	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/storage/memory"
 	"github.com/skald-xmpp/skald/storage/postgres"
@@ -59,7 +61,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -209,10 +211,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		BeforeDelete: cancelSubscriptions(s.Store, pres),
 		AfterDelete:  s.afterAccountDeleted,
 	}, log)
+	// Last Activity of accounts: logouts kept as documents (deleted with
+	// the account), answered to those who may see the presence.
+	last := lastactivity.New(time.Now(), s.Store, ros, r, nil, log)
+	last.SetBlocker(blk)
 	list = append(list,
 		reg,
 		entitytime.New(nil),
-		lastactivity.New(time.Now(), nil))
+		last,
+		serverinfo.New(mods.Server)) // XEP-0157 contact addresses, if any
+	if mods.ExtDisco.Enabled() {
+		// Only with services: the feature is advertised iff there is
+		// something to discover (XEP-0215 §5).
+		list = append(list, extdisco.New(mods.ExtDisco, nil))
+	}
 	r.Register(list...)
 	if mods.S2S.Enabled() {
 		dbSecret := s2s.DeriveSecret(secret)
@@ -303,6 +315,10 @@ type ModuleConfig struct {
 	Register  register.Config
 	// S2S is the [s2s] section: the server-to-server transport.
 	S2S s2s.Config
+	// ExtDisco is [extdisco]: STUN/TURN servers for calls (XEP-0215).
+	ExtDisco extdisco.Config
+	// Server is [server]: contact addresses (XEP-0157).
+	Server serverinfo.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -322,6 +338,8 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Upload:    upload.DefaultConfig(),
 		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
+		ExtDisco:  extdisco.DefaultConfig(),
+		Server:    serverinfo.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -340,6 +358,8 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
+		{"extdisco", &m.ExtDisco, func() error { return m.ExtDisco.Validate() }},
+		{"server", &m.Server, func() error { return m.Server.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
