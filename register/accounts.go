@@ -78,4 +78,3 @@ func (m *Module) EndSessions(account jid.JID) {
 		s.Close(string(stream.NotAuthorized))
 	}
 }
-
