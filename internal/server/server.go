@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skald-xmpp/skald/adhoc"
 	"github.com/skald-xmpp/skald/blocking"
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/carbons"
@@ -59,7 +60,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "adhoc"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -209,8 +210,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		BeforeDelete: cancelSubscriptions(s.Store, pres),
 		AfterDelete:  s.afterAccountDeleted,
 	}, log)
+	// XEP-0133 administration manages accounts through register, the
+	// one path by which the running server creates and deletes them.
+	cmds := adhoc.New(mods.Adhoc, cfg.Admins, log)
+	cmds.Add(adhoc.AdminCommands(r, s.Store, reg)...)
 	list = append(list,
 		reg,
+		cmds,
 		entitytime.New(nil),
 		lastactivity.New(time.Now(), nil))
 	r.Register(list...)
@@ -302,7 +308,8 @@ type ModuleConfig struct {
 	Upload    upload.Config
 	Register  register.Config
 	// S2S is the [s2s] section: the server-to-server transport.
-	S2S s2s.Config
+	S2S   s2s.Config
+	Adhoc adhoc.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -322,6 +329,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Upload:    upload.DefaultConfig(),
 		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
+		Adhoc:     adhoc.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -340,6 +348,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
+		{"adhoc", &m.Adhoc, func() error { return m.Adhoc.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
