@@ -405,6 +405,7 @@ func TestExampleFile(t *testing.T) {
 	d, dir := Default(), filepath.Dir(p)
 	if c.C2S != d.C2S || !reflect.DeepEqual(c.Domains, d.Domains) || c.LogLevel != d.LogLevel || c.TLS != d.TLS ||
 		c.ReleaseFreeMemory != d.ReleaseFreeMemory || c.MetricsAddress != "127.0.0.1:9464" || // the example address, off by default
+		!reflect.DeepEqual(c.Admins, []string{"alice@localhost"}) || d.Admins != nil || // the example admin; nobody by default
 		c.DataDir != filepath.Join(dir, d.DataDir) ||
 		c.Storage != (Storage{Backend: d.Storage.Backend, Path: filepath.Join(dir, d.DatabasePath())}) {
 		t.Errorf("example defaults differ from Default():\n%+v\n%+v", c, d)

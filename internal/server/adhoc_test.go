@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/skald-xmpp/skald/adhoc"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 )
@@ -163,6 +166,42 @@ func TestAdhocSessionErrorsOverSocket(t *testing.T) {
 		cond, el := ask(t, alice, "x3", `<iq type='set' id='x3' to='localhost'><command xmlns='`+nsCommands+`' node='`+node+`' sessionid='`+tc.sid+`'/></iq>`)
 		if cond != tc.cond || el.Child("", "error").Child(nsCommands, tc.app) == nil {
 			t.Errorf("sessionid %s: %s", tc.sid, el)
+		}
+	}
+}
+
+// TestAdhocConfig: [adhoc] decodes over its defaults, refuses bad and
+// unknown keys, and skald.example.toml's commented section is the
+// defaults.
+func TestAdhocConfig(t *testing.T) {
+	m, err := loadModuleConfig(t, "")
+	if err != nil || m.Adhoc != adhoc.DefaultConfig() {
+		t.Fatalf("defaults: %+v, %v", m.Adhoc, err)
+	}
+	m, err = loadModuleConfig(t, "[adhoc]\nsession_timeout = \"90s\"\nmax_sessions_per_account = 2\n")
+	if err != nil || m.Adhoc != (adhoc.Config{SessionTimeout: 90 * time.Second, MaxSessionsPerAccount: 2}) {
+		t.Fatalf("set: %+v, %v", m.Adhoc, err)
+	}
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tail, _ := strings.Cut(string(example), "# [adhoc]\n")
+	lines := []string{"[adhoc]"}
+	for _, l := range strings.Split(tail, "\n") {
+		if strings.HasPrefix(l, "# [") {
+			break
+		}
+		if strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Adhoc != adhoc.DefaultConfig() || len(lines) != 3 {
+		t.Errorf("skald.example.toml's [adhoc] %q gives %+v, %v; want the defaults", lines, m.Adhoc, err)
+	}
+	for _, bad := range []string{"[adhoc]\nadmins = []\n", "[adhoc]\nsession_timeout = 0\n", "[adhoc]\nmax_sessions_per_account = 0\n"} {
+		if _, err := loadModuleConfig(t, bad); err == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }
