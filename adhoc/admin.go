@@ -39,20 +39,32 @@ type Accounts interface {
 	EndSessions(account jid.JID)
 }
 
-// Users is what the admin commands read of the store.
-type Users interface {
+// Store is what the admin commands read and keep in the store: the
+// accounts of a domain, an account's roster, and each domain's message
+// of the day (a document the domain owns, see motd.go).
+type Store interface {
 	ListUsers(ctx context.Context, domain string) ([]string, error)
+	Roster(ctx context.Context, owner string) ([]storage.RosterItem, string, error)
+	storage.Documents
 }
 
-// AdminCommands returns the XEP-0133 commands (see doc.go), run against
-// r's sessions, users and accounts.
-func AdminCommands(r *router.Router, users Users, accounts Accounts) []*Command {
-	a := &admin{r: r, users: users, accounts: accounts}
+// AddAdminCommands adds the XEP-0133 commands (see doc.go), run against
+// r's sessions, st and accounts, and delivers the message of the day
+// they set at each session's initial presence. Call it before serving.
+func (m *Module) AddAdminCommands(r *router.Router, st Store, accounts Accounts) {
+	a := &admin{r: r, users: st, accounts: accounts}
+	m.motd = newMOTD(st)
+	m.Add(a.commands()...)
+	m.Add(m.motd.commands()...)
+}
+
+func (a *admin) commands() []*Command {
 	return []*Command{
 		{Node: NSAdmin + "#add-user", Name: "Add User", Admin: true, Stages: stage(addUserForm), Complete: a.addUser},
 		{Node: NSAdmin + "#delete-user", Name: "Delete User", Admin: true, Stages: stage(deleteUserForm), Complete: a.deleteUser},
 		{Node: NSAdmin + "#change-user-password", Name: "Change User Password", Admin: true, Stages: stage(changePasswordForm), Complete: a.changePassword},
 		{Node: NSAdmin + "#end-user-session", Name: "End User Session", Admin: true, Stages: stage(endSessionForm), Complete: a.endSession},
+		{Node: NSAdmin + "#get-user-roster", Name: "Get User Roster", Admin: true, Stages: stage(rosterForm), Complete: a.userRoster},
 		{Node: NSAdmin + "#get-registered-users-num", Name: "Get Number of Registered Users", Admin: true, Complete: a.registeredNum},
 		{Node: NSAdmin + "#get-online-users-num", Name: "Get Number of Online Users", Admin: true, Complete: a.onlineNum},
 		{Node: NSAdmin + "#get-online-users-list", Name: "Get List of Online Users", Admin: true, Stages: stage(onlineListForm), Complete: a.onlineList},
@@ -62,13 +74,56 @@ func AdminCommands(r *router.Router, users Users, accounts Accounts) []*Command 
 
 type admin struct {
 	r        *router.Router
-	users    Users
+	users    Store
 	accounts Accounts
 }
 
-func stage(f func() *xml.Element) []func(*Call) *xml.Element {
-	return []func(*Call) *xml.Element{func(*Call) *xml.Element { return f() }}
+func stage(f func() *xml.Element) []func(context.Context, *Call) *xml.Element {
+	return []func(context.Context, *Call) *xml.Element{func(context.Context, *Call) *xml.Element { return f() }}
 }
+
+func rosterForm() *xml.Element {
+	return adminForm("Getting a User's Roster", "Fill out this form to get a user's roster.").Append(
+		field("jid-multi", "accountjids", "The Jabber ID(s) for which to retrieve the roster", true))
+}
+
+// userRoster answers one account's roster as jabber:iq:roster items
+// inside the result form (XEP-0133 §4.8), without the items that only
+// carry a stored subscription request (the user has not added them).
+func (a *admin) userRoster(ctx context.Context, _ *Call, forms []Form) (*Outcome, error) {
+	accounts, err := a.accountJIDs(forms[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(accounts) != 1 {
+		// One <query/> per answer: a client could not tell two apart.
+		return nil, badPayload("name one account")
+	}
+	items, _, err := a.users.Roster(ctx, accounts[0].String())
+	if err != nil {
+		return nil, err
+	}
+	q := xml.New(nsRoster, "query")
+	for _, it := range items {
+		if it.Hidden {
+			continue
+		}
+		el := xml.New(nsRoster, "item", "jid", it.JID)
+		el.SetAttr("name", it.Name)
+		el.SetAttr("subscription", it.Subscription)
+		if it.AskOut {
+			el.SetAttr("ask", "subscribe")
+		}
+		for _, g := range it.Groups {
+			el.Append(xml.New(nsRoster, "group").AppendText(g))
+		}
+		q.Append(el)
+	}
+	form := resultForm(field("jid-multi", "accountjids", "", false, accounts[0].String()))
+	return &Outcome{Form: form.Append(q)}, nil
+}
+
+const nsRoster = "jabber:iq:roster"
 
 func adminForm(title, instructions string) *xml.Element {
 	return newForm("form", NSAdmin, title, instructions)

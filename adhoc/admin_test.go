@@ -61,6 +61,7 @@ func TestAdminCommands(t *testing.T) {
 		calls  []string
 		closed []string // stream errors of romeo's orchard session
 		juliet []string // what juliet's session got
+		setup  func(t *testing.T, st *memory.Store)
 	}{{
 		name:  "add-user",
 		node:  "add-user",
@@ -123,6 +124,28 @@ func TestAdminCommands(t *testing.T) {
 		form: form("accountjids", user1+"/balcony"),
 		want: []string{`status="completed"`, `Ending 1 session(s).`},
 	}, {
+		name: "get-user-roster",
+		node: "get-user-roster",
+		form: form("accountjids", user1),
+		setup: func(t *testing.T, st *memory.Store) {
+			for _, it := range []storage.RosterItem{
+				{JID: juliet, Name: "Juliet", Subscription: storage.SubBoth, Groups: []string{"Friends", "Lovers"}},
+				{JID: "tybalt@example.org", Subscription: storage.SubNone, AskOut: true},
+				{JID: "paris@example.org", Subscription: storage.SubNone, PendingIn: true, Hidden: true},
+			} {
+				if _, err := st.PutRosterItem(context.Background(), user1, it); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		want: []string{`<x xmlns="jabber:x:data" type="result"><field var="FORM_TYPE" type="hidden"><value>http://jabber.org/protocol/admin</value></field><field var="accountjids" type="jid-multi"><value>romeo@example.org</value></field>` +
+			`<query xmlns="jabber:iq:roster"><item jid="juliet@example.org" name="Juliet" subscription="both"><group>Friends</group><group>Lovers</group></item><item jid="tybalt@example.org" subscription="none" ask="subscribe"/></query></x>`},
+	}, {
+		name: "get-user-roster: two accounts",
+		node: "get-user-roster",
+		form: form("accountjids", user1+"|"+juliet),
+		want: []string{`<bad-payload `, "name one account"},
+	}, {
 		name: "registered users",
 		node: "get-registered-users-num",
 		want: []string{`<field var="registeredusersnum" type="text-single" label="The number of registered users"><value>3</value></field>`},
@@ -150,9 +173,12 @@ func TestAdminCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := routertest.New(t, admin1, user1, juliet)
+			if tt.setup != nil {
+				tt.setup(t, env.Store)
+			}
 			acc := &fakeAccounts{st: env.Store}
 			m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
-			m.Add(AdminCommands(env.Router, env.Store, acc)...)
+			m.AddAdminCommands(env.Router, env.Store, acc)
 			env.Router.Register(m)
 			boss, bossRec := env.Bind(admin1+"/desk", true, 0)
 			_, rec := env.Bind(user1+"/orchard", true, 0)
@@ -190,14 +216,66 @@ func TestAdminCommands(t *testing.T) {
 	}
 }
 
+// TestMOTD: set-motd stores the domain's message of the day, which goes
+// to each session at its initial presence, from the store after a
+// restart too; edit-motd shows it; delete-motd ends it.
+func TestMOTD(t *testing.T) {
+	env := routertest.New(t, admin1, user1)
+	newModule := func() *Module {
+		m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
+		m.AddAdminCommands(env.Router, env.Store, &fakeAccounts{st: env.Store})
+		return m
+	}
+	m := newModule()
+	env.Router.Register(m)
+	boss, rec := env.Bind(admin1+"/desk", true, 0)
+	run := func(node, form string) string {
+		t.Helper()
+		env.Send(boss, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+NSAdmin+"#"+node+`"/></iq>`)
+		got := rec.Take()
+		if form == "" {
+			return strings.Join(got, "")
+		}
+		sid := between(got[0], `sessionid="`, `"`)
+		env.Send(boss, `<iq type="set" id="a2" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+NSAdmin+"#"+node+`" sessionid="`+sid+`">`+form+`</command></iq>`)
+		return got[0] + strings.Join(rec.Take(), "")
+	}
+	login := func(m *Module) []string {
+		s, r := env.Bind(user1+"/orchard", true, 0)
+		m.SessionAvailable(context.Background(), s)
+		return r.Take()
+	}
+	if got := login(m); len(got) != 0 {
+		t.Fatalf("before any message of the day: %v", got)
+	}
+	if got := run("set-motd", `<x xmlns="jabber:x:data" type="submit"><field var="motd"><value>Welcome.</value><value>Be nice.</value></field></x>`); !strings.Contains(got, "is set.") {
+		t.Fatalf("set-motd: %s", got)
+	}
+	want := `<message xmlns="jabber:client" type="headline" from="example.org" to="romeo@example.org/orchard"><subject>Message of the Day</subject><body>Welcome.` + "\n" + `Be nice.</body></message>`
+	routertest.Equal(t, "at login", login(m), want)
+	routertest.Equal(t, "at login, after a restart", login(newModule()), want)
+	if got := run("edit-motd", ""); !strings.Contains(got, `<field var="motd" type="text-multi" label="Message of the Day"><required/><value>Welcome.</value><value>Be nice.</value></field>`) {
+		t.Fatalf("edit-motd form: %s", got)
+	}
+	long := `<x xmlns="jabber:x:data" type="submit"><field var="motd"><value>` + strings.Repeat("x", maxMOTDBytes+1) + `</value></field></x>`
+	if got := run("set-motd", long); !strings.Contains(got, "bad-payload") {
+		t.Fatalf("a long message: %s", got)
+	}
+	if got := run("delete-motd", ""); !strings.Contains(got, "is deleted.") {
+		t.Fatalf("delete-motd: %s", got)
+	}
+	routertest.Equal(t, "at login after delete", login(m))
+	routertest.Equal(t, "at login after delete and a restart", login(newModule()))
+}
+
 // TestAdminCommandsForbidden: a non-admin neither sees nor runs them.
 func TestAdminCommandsForbidden(t *testing.T) {
 	env := routertest.New(t, admin1, user1)
 	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
-	m.Add(AdminCommands(env.Router, env.Store, &fakeAccounts{st: env.Store})...)
+	m.AddAdminCommands(env.Router, env.Store, &fakeAccounts{st: env.Store})
 	env.Router.Register(m)
 	s, rec := env.Bind(user1+"/orchard", true, 0)
-	for _, c := range AdminCommands(env.Router, env.Store, nil) {
+	for _, c := range m.commands {
 		env.Send(s, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+c.Node+`"/></iq>`)
 		routertest.Expect(t, rec, `<iq xmlns="jabber:client" id="a1" from="example.org" to="romeo@example.org/orchard" type="error"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
 	}
@@ -206,7 +284,7 @@ func TestAdminCommandsForbidden(t *testing.T) {
 		t.Errorf("romeo sees %v", items)
 	}
 	items, _, _ = m.DiscoServerNodeItems(context.Background(), jid.MustParse("example.org"), jid.MustParse(admin1+"/desk"), NS)
-	if len(items) != 8 {
+	if len(items) != len(m.commands) || len(items) != 12 {
 		t.Errorf("boss sees %d commands", len(items))
 	}
 }
@@ -218,7 +296,7 @@ func TestDeleteUserFieldLimit(t *testing.T) {
 	acc := &fakeAccounts{st: env.Store}
 	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
 	m.sessions.newID = func() string { return "s1" }
-	m.Add(AdminCommands(env.Router, env.Store, acc)...)
+	m.AddAdminCommands(env.Router, env.Store, acc)
 	env.Router.Register(m)
 	boss, rec := env.Bind(admin1+"/desk", true, 0)
 	node := NSAdmin + "#delete-user"

@@ -64,8 +64,19 @@
 //   - get-registered-users-num, get-online-users-num (accounts with a
 //     session), get-online-users-list (max_items, at most 1000 whatever
 //     is asked; a warning note says when the list is cut).
+//   - get-user-roster: accountjids (one account): its roster as
+//     jabber:iq:roster items inside the result form (§4.8), without the
+//     items that only hold a stored subscription request.
 //   - announce: subject and announcement, sent as a headline message from
 //     the domain to every available session of the domain's accounts.
+//   - set-motd, edit-motd (its form shows the current text), delete-motd:
+//     the domain's message of the day (at most 4096 bytes), sent as a
+//     headline from the domain to every session at its initial presence
+//     (router.AvailabilityObserver), each login. It is a
+//     storage.Documents document the domain owns (kind "motd"; no account
+//     is a bare domain), so it survives restarts on every backend; read
+//     once per domain, then kept in memory. Setting it does not send it
+//     to sessions already online (announce does that).
 //
 // Administrators are server-wide: counts and lists are of the domain the
 // command went to; accounts named in forms may be on any served domain.
@@ -76,11 +87,9 @@
 // Not implemented, and why: shutdown and restart (a server that stops
 // itself on a chat request needs a supervisor to come back, and an
 // operator who can log in to the host stops it better with its service
-// manager; a wrong click would take everyone offline); set-motd,
-// edit-motd, delete-motd (delivering a message at login needs stored
-// state per domain and a hook in presence; an announce reaches everyone
-// online); disable-user and reenable-user (would need an account state
-// that SASL checks); get-user-roster, get-user-lastlogin, user-stats,
+// manager; a wrong click would take everyone offline); disable-user and
+// reenable-user (would need an account state that SASL checks);
+// get-user-lastlogin, user-stats, the welcome message,
 // edit-blacklist, edit-admin and the other lists (not yet asked for;
 // admins are configuration); the optional fields email, given_name and
 // surname of add-user (nothing would keep them). No user commands:

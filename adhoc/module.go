@@ -26,7 +26,7 @@ type Command struct {
 	Admin bool
 	// Stages are the forms the requester fills in, in order; a command
 	// without stages completes at once.
-	Stages []func(c *Call) *xml.Element
+	Stages []func(ctx context.Context, c *Call) *xml.Element
 	// Complete runs the command with the submitted forms, one per stage.
 	// A *stanza.Error refuses the last form: the session stays at its
 	// stage, so that the requester may correct it. Any other error is
@@ -64,6 +64,7 @@ type Module struct {
 	byNode   map[string]*Command
 	log      *slog.Logger
 	sessions *sessionTable
+	motd     *motd // nil until AddAdminCommands
 }
 
 // New returns the module with no commands; Add gives it some
@@ -104,6 +105,17 @@ func (m *Module) RegisterIQ(r *router.Router) {
 // SessionEnded implements router.SessionObserver: a requester's command
 // sessions end with its stream (they are bound to its full JID).
 func (m *Module) SessionEnded(_ context.Context, s *router.Session) { m.sessions.dropOwner(s.JID()) }
+
+// SessionAvailable implements router.AvailabilityObserver: the message
+// of the day goes to each session at its initial presence.
+func (m *Module) SessionAvailable(ctx context.Context, s *router.Session) {
+	if m.motd == nil {
+		return
+	}
+	if err := m.motd.deliver(ctx, s); err != nil {
+		m.log.Error("adhoc: message of the day not sent", "to", s.JID().String(), "err", err)
+	}
+}
 
 // SessionBound implements router.SessionObserver.
 func (m *Module) SessionBound(context.Context, *router.Session) {}
@@ -208,7 +220,7 @@ func (m *Module) start(ctx context.Context, iq *router.IQ, c *Command, call *Cal
 	if err != nil {
 		return nil, err
 	}
-	reply := m.showStage(iq, c, call, s)
+	reply := m.showStage(ctx, iq, c, call, s)
 	m.sessions.checkIn(s)
 	return reply, nil
 }
@@ -236,23 +248,23 @@ func (m *Module) step(ctx context.Context, iq *router.IQ, c *Command, call *Call
 		}
 		s.stage--
 		s.forms = s.forms[:s.stage]
-		return m.showStage(iq, c, call, s), false, nil
+		return m.showStage(ctx, iq, c, call, s), false, nil
 	case actNext:
 		if last {
 			return nil, false, cmdError(stanza.BadRequest, "bad-action", "this is the last stage: complete it")
 		}
-		f, err := submitted(iq.Payload, c.Stages[s.stage](call))
+		f, err := submitted(iq.Payload, c.Stages[s.stage](ctx, call))
 		if err != nil {
 			return nil, false, err
 		}
 		s.forms = append(s.forms, f)
 		s.stage++
-		return m.showStage(iq, c, call, s), false, nil
+		return m.showStage(ctx, iq, c, call, s), false, nil
 	default: // complete
 		if !last {
 			return nil, false, cmdError(stanza.BadRequest, "bad-action", "there are more stages")
 		}
-		f, err := submitted(iq.Payload, c.Stages[s.stage](call))
+		f, err := submitted(iq.Payload, c.Stages[s.stage](ctx, call))
 		if err != nil {
 			return nil, false, err
 		}
@@ -284,7 +296,7 @@ func (m *Module) complete(ctx context.Context, iq *router.IQ, c *Command, call *
 // showStage answers the form of s's stage with the actions allowed there
 // (XEP-0050, Command Actions: <actions/> SHOULD be included;
 // execute names the default).
-func (m *Module) showStage(iq *router.IQ, c *Command, call *Call, s *session) *xml.Element {
+func (m *Module) showStage(ctx context.Context, iq *router.IQ, c *Command, call *Call, s *session) *xml.Element {
 	reply := commandReply(iq, c.Node, s.id, "executing")
 	acts := xml.New(NS, "actions")
 	if s.stage > 0 {
@@ -297,7 +309,7 @@ func (m *Module) showStage(iq *router.IQ, c *Command, call *Call, s *session) *x
 		acts.SetAttr("execute", actComplete)
 		acts.Append(xml.New(NS, actComplete))
 	}
-	reply.FirstElement().Append(acts, c.Stages[s.stage](call))
+	reply.FirstElement().Append(acts, c.Stages[s.stage](ctx, call))
 	return reply
 }
 

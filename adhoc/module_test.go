@@ -29,8 +29,8 @@ type testEnv struct {
 	clock time.Time
 }
 
-func textForm(v string) func(*Call) *xml.Element {
-	return func(*Call) *xml.Element {
+func textForm(v string) func(context.Context, *Call) *xml.Element {
+	return func(context.Context, *Call) *xml.Element {
 		return newForm("form", "", "", "").Append(field("text-single", v, "", true))
 	}
 }
@@ -42,7 +42,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 	e.m.sessions.newID = func() string { n++; return fmt.Sprintf("s%d", n) }
 	e.m.sessions.now = func() time.Time { return e.clock }
 	e.m.Add(
-		&Command{Node: "two", Name: "Two forms", Stages: []func(*Call) *xml.Element{textForm("a"), textForm("b")},
+		&Command{Node: "two", Name: "Two forms", Stages: []func(context.Context, *Call) *xml.Element{textForm("a"), textForm("b")},
 			Complete: func(_ context.Context, c *Call, f []Form) (*Outcome, error) {
 				return &Outcome{Notes: []Note{{"info", "a=" + f[0].Value("a") + " b=" + f[1].Value("b")}}}, nil
 			}},
@@ -50,7 +50,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 			Complete: func(context.Context, *Call, []Form) (*Outcome, error) {
 				return &Outcome{Form: newForm("result", "", "", "").Append(field("", "n", "", false, "1"))}, nil
 			}},
-		&Command{Node: "secret", Name: "Admins only", Admin: true, Stages: []func(*Call) *xml.Element{textForm("a")},
+		&Command{Node: "secret", Name: "Admins only", Admin: true, Stages: []func(context.Context, *Call) *xml.Element{textForm("a")},
 			Complete: func(context.Context, *Call, []Form) (*Outcome, error) { return nil, nil }},
 	)
 	e.Router.Register(disco.New(e.Router), e.m)

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/skald-xmpp/skald/adhoc"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
 const (
@@ -204,4 +207,30 @@ func TestAdhocConfig(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+// TestAdhocMOTDOverSocket: on SQLite, the message of the day alice sets
+// reaches bob when he sends his initial presence, and her announcement
+// reaches his available session.
+func TestAdhocMOTDOverSocket(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServerConfig(t, loadConfigFile(t, `admins = ["alice@localhost"]`+"\n"), st, nil) // closes st at shutdown
+	alice := login(t, s, "alice", "desk")
+	if cond, el := runCommand(t, alice, "set-motd", "motd", "Maintenance at noon."); cond != "result" || status(el) != "completed" {
+		t.Fatalf("set-motd: %s", el)
+	}
+	bob := login(t, s, "bob", "phone")
+	bob.Send(`<presence/>`)
+	bob.Expect(func(e *xml.Element) bool {
+		return e.Local == "message" && e.Attr("type") == "headline" && e.Attr("from") == "localhost" && e.ChildText("", "body") == "Maintenance at noon."
+	})
+	if cond, el := runCommand(t, alice, "announce", "subject", "Hello", "announcement", "Back soon."); cond != "result" || status(el) != "completed" {
+		t.Fatalf("announce: %s", el)
+	}
+	bob.Expect(func(e *xml.Element) bool {
+		return e.Local == "message" && e.Attr("type") == "headline" && e.ChildText("", "subject") == "Hello" && e.ChildText("", "body") == "Back soon."
+	})
 }

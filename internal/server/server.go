@@ -213,7 +213,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// XEP-0133 administration manages accounts through register, the
 	// one path by which the running server creates and deletes them.
 	cmds := adhoc.New(mods.Adhoc, cfg.Admins, log)
-	cmds.Add(adhoc.AdminCommands(r, s.Store, reg)...)
+	cmds.AddAdminCommands(r, s.Store, reg)
 	list = append(list,
 		reg,
 		cmds,
