@@ -42,7 +42,7 @@
 //   - Sessions end when completed or canceled, after session_timeout
 //     without a request, and when the requester's stream ends. An
 //     account may have max_sessions_per_account open at once
-//     (resource-constraint beyond). A command that fails on a form
+//     (resource-constraint beyond; 10000 in all). A command that fails on a form
 //     (conflict, bad-payload) keeps its session, so the form can be
 //     corrected.
 //

@@ -236,6 +236,18 @@ func TestSessionsBoundToFullJID(t *testing.T) {
 	}
 }
 
+// TestSessionsInAll: the table's cap over all accounts.
+func TestSessionsInAll(t *testing.T) {
+	e := newTestEnv(t, DefaultConfig())
+	e.m.sessions.maxOpen = 1
+	s, rec := e.Bind(user1+"/orchard", true, 0)
+	boss, bossRec := e.Bind(admin1+"/desk", true, 0)
+	e.Send(s, cmd(`node="two"`, ""))
+	routertest.Expect(t, rec, stage1)
+	e.Send(boss, cmd(`node="two"`, ""))
+	routertest.Expect(t, bossRec, strings.ReplaceAll(cmdErr("wait", "resource-constraint", "", "too many commands in progress on this server; try again later"), "romeo@example.org/orchard", "boss@example.org/desk"))
+}
+
 // TestAdminCommandForAdmin: the admin command runs for an admin.
 func TestAdminCommandForAdmin(t *testing.T) {
 	e := newTestEnv(t, DefaultConfig())

@@ -10,6 +10,11 @@ import (
 	"github.com/skald-xmpp/skald/stanza"
 )
 
+// maxOpenSessions bounds the open sessions of all accounts together:
+// the per-account cap alone would let many accounts grow the table once
+// commands for everybody exist.
+const maxOpenSessions = 10000
+
 // maxRemembered bounds the ended session ids remembered so that reusing
 // one is answered session-expired rather than bad-sessionid.
 const maxRemembered = 1024
@@ -31,6 +36,7 @@ type session struct {
 type sessionTable struct {
 	timeout time.Duration
 	perAcct int
+	maxOpen int
 	now     func() time.Time
 	newID   func() string // random; tests make it predictable
 
@@ -41,7 +47,7 @@ type sessionTable struct {
 }
 
 func newSessionTable(cfg Config, now func() time.Time) *sessionTable {
-	return &sessionTable{timeout: cfg.SessionTimeout, perAcct: cfg.MaxSessionsPerAccount, now: now, newID: randomID,
+	return &sessionTable{timeout: cfg.SessionTimeout, perAcct: cfg.MaxSessionsPerAccount, maxOpen: maxOpenSessions, now: now, newID: randomID,
 		open: map[string]*session{}, ended: map[string]string{}}
 }
 
@@ -90,6 +96,9 @@ func (t *sessionTable) start(owner jid.JID, node, lang string) (*session, error)
 	}
 	if n >= t.perAcct {
 		return nil, stanza.E(stanza.ResourceConstraint, "too many commands in progress; complete or cancel some")
+	}
+	if len(t.open) >= t.maxOpen {
+		return nil, stanza.E(stanza.ResourceConstraint, "too many commands in progress on this server; try again later")
 	}
 	s := &session{id: t.newID(), node: node, owner: owner, lang: lang, busy: true}
 	t.open[s.id] = s
