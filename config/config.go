@@ -39,6 +39,10 @@ type Config struct {
 	// operating system whenever the server is quiet, rather than keeping up
 	// to twice the live heap mapped (see internal/server/memory.go).
 	ReleaseFreeMemory bool `toml:"release_free_memory"`
+	// Admins are the accounts (bare JIDs on served domains) that
+	// administer the server from their client: the XEP-0133 ad-hoc
+	// commands (adhoc). Prosody's option name. Empty: nobody.
+	Admins []string `toml:"admins"`
 
 	C2S     C2S     `toml:"c2s"`
 	TLS     TLS     `toml:"tls"`
@@ -164,7 +168,7 @@ func Default() *Config {
 
 // coreKeys are the top-level keys Load decodes itself; every other
 // top-level table is a module section.
-var coreKeys = append([]string{"domains", "data_dir", "log_level", "debug_address", "metrics_address", "release_free_memory"}, coreTables...)
+var coreKeys = append([]string{"domains", "data_dir", "log_level", "debug_address", "metrics_address", "release_free_memory", "admins"}, coreTables...)
 
 // coreTables are the core keys that are tables, named with the module
 // sections when an unknown section is reported.
@@ -204,7 +208,7 @@ func parse(path string, src []byte) (*Config, error) {
 
 	targets := map[string]any{
 		"domains": &c.Domains, "data_dir": &c.DataDir, "log_level": &c.LogLevel,
-		"debug_address": &c.DebugAddress, "metrics_address": &c.MetricsAddress, "release_free_memory": &c.ReleaseFreeMemory, "c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
+		"debug_address": &c.DebugAddress, "metrics_address": &c.MetricsAddress, "release_free_memory": &c.ReleaseFreeMemory, "admins": &c.Admins, "c2s": &c.C2S, "tls": &c.TLS, "storage": &c.Storage,
 	}
 	var errs []error
 	for _, k := range c.topKeys() {
@@ -231,6 +235,11 @@ func parse(path string, src []byte) (*Config, error) {
 	for i, d := range c.Domains {
 		if j, err := jid.Parse(d); err == nil {
 			c.Domains[i] = j.String() // canonical form; Validate reports bad ones
+		}
+	}
+	for i, a := range c.Admins {
+		if j, err := jid.Parse(a); err == nil {
+			c.Admins[i] = j.String() // compared with the bare JIDs of sessions
 		}
 	}
 	return c, nil

@@ -85,6 +85,7 @@ data_dir = "/var/lib/skald"
 log_level = "debug"
 metrics_address = ":9464"
 release_free_memory = false
+admins = ["Alice@Example.org"]
 
 [c2s]
 starttls_address = "127.0.0.1:15222"
@@ -132,6 +133,9 @@ path = "db/s.db"
 			}
 			if c.Storage.Backend != "memory" || c.Storage.Path != filepath.Join(dir, "db/s.db") || c.DatabasePath() != c.Storage.Path {
 				t.Errorf("Storage = %+v", c.Storage)
+			}
+			if !reflect.DeepEqual(c.Admins, []string{"alice@example.org"}) {
+				t.Errorf("Admins = %q (want canonical)", c.Admins)
 			}
 			if c.SlogLevel().String() != "DEBUG" {
 				t.Errorf("SlogLevel = %v", c.SlogLevel())
@@ -267,6 +271,11 @@ func TestValidate(t *testing.T) {
 		{"jid as domain", func(c *Config) { c.Domains = []string{"user@example.org"} }, `domains: "user@example.org" is a JID, not a domain`},
 		{"bad domain", func(c *Config) { c.Domains = []string{"exa mple.org"} }, `domains: "exa mple.org" is not a valid domain`},
 		{"duplicate domain", func(c *Config) { c.Domains = []string{"a.example", "a.example"} }, `domains: "a.example" is listed twice`},
+		{"admin", func(c *Config) { c.Admins = []string{"alice@localhost"} }, ""},
+		{"admin without localpart", func(c *Config) { c.Admins = []string{"localhost"} }, `admins: "localhost" is not an account`},
+		{"admin with resource", func(c *Config) { c.Admins = []string{"alice@localhost/phone"} }, `admins: "alice@localhost/phone" is not an account`},
+		{"admin elsewhere", func(c *Config) { c.Admins = []string{"alice@example.net"} }, `admins: "alice@example.net" is not on a served domain`},
+		{"admin malformed", func(c *Config) { c.Admins = []string{"a@b@c"} }, `admins: "a@b@c" is not a valid JID`},
 		{"empty data dir", func(c *Config) { c.DataDir = "" }, "data_dir: must not be empty"},
 		{"log level", func(c *Config) { c.LogLevel = "verbose" }, `log_level: "verbose" is not one of debug, info, warn, error`},
 		{"no listeners", func(c *Config) { c.C2S.StartTLSAddress, c.C2S.DirectTLSAddress = "", "" }, "c2s: starttls_address and direct_tls_address are both empty"},
@@ -396,6 +405,7 @@ func TestExampleFile(t *testing.T) {
 	d, dir := Default(), filepath.Dir(p)
 	if c.C2S != d.C2S || !reflect.DeepEqual(c.Domains, d.Domains) || c.LogLevel != d.LogLevel || c.TLS != d.TLS ||
 		c.ReleaseFreeMemory != d.ReleaseFreeMemory || c.MetricsAddress != "127.0.0.1:9464" || // the example address, off by default
+		!reflect.DeepEqual(c.Admins, []string{"alice@localhost"}) || d.Admins != nil || // the example admin; nobody by default
 		c.DataDir != filepath.Join(dir, d.DataDir) ||
 		c.Storage != (Storage{Backend: d.Storage.Backend, Path: filepath.Join(dir, d.DatabasePath())}) {
 		t.Errorf("example defaults differ from Default():\n%+v\n%+v", c, d)

@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 		}
 		seen[j.String()] = true
 	}
+	c.validateAdmins(seen, bad)
 	if c.DataDir == "" {
 		bad("data_dir", "must not be empty")
 	}
@@ -208,3 +209,20 @@ func (s Storage) RedactedDSN() string {
 }
 
 var passwordSetting = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// validateAdmins checks that every admin is an account of a served
+// domain: administration is for local accounts, whose logins this server
+// checks, never for a JID another server vouches for.
+func (c *Config) validateAdmins(domains map[string]bool, bad func(key, format string, args ...any)) {
+	for _, a := range c.Admins {
+		j, err := jid.Parse(a)
+		switch {
+		case err != nil:
+			bad("admins", "%q is not a valid JID: %v", a, err)
+		case j.Local() == "" || j.Resource() != "":
+			bad("admins", "%q is not an account (want user@domain)", a)
+		case !domains[j.Domain()]:
+			bad("admins", "%q is not on a served domain", a)
+		}
+	}
+}

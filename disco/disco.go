@@ -49,6 +49,7 @@ type snapshot struct {
 	accountIDs []Identity     // beyond account/registered
 	items      []AccountItemsProvider
 	nodeInfo   []AccountNodeInfoProvider
+	serverNode []ServerNodeProvider
 	ver        string
 }
 
@@ -79,6 +80,19 @@ type AccountNodeInfoProvider interface {
 	// it; ok is false when there is no such node or requester may not see
 	// it (both answered item-not-found).
 	DiscoAccountNodeInfo(ctx context.Context, owner, requester jid.JID, node string) (ids []Identity, features []string, ok bool, err error)
+}
+
+// ServerNodeProvider is a module with nodes at the server's domain
+// (XEP-0050: the command list and each command). disco#items and
+// disco#info on the domain and a node ask every provider in turn; the
+// first that knows the node answers. An error (a *stanza.Error such as
+// forbidden for a command the requester may not run) is the answer.
+type ServerNodeProvider interface {
+	// DiscoServerNodeItems lists the items under node as requester may
+	// see them; ok is false when the provider has no such node.
+	DiscoServerNodeItems(ctx context.Context, server, requester jid.JID, node string) (items []Item, ok bool, err error)
+	// DiscoServerNodeInfo describes node; ok as above.
+	DiscoServerNodeInfo(ctx context.Context, server, requester jid.JID, node string) (ids []Identity, features []string, ok bool, err error)
 }
 
 // New returns the disco module for r. It reads r.Modules() lazily, so it
@@ -151,6 +165,9 @@ func (m *Module) snapshot() *snapshot {
 		if np, ok := mod.(AccountNodeInfoProvider); ok {
 			s.nodeInfo = append(s.nodeInfo, np)
 		}
+		if sp, ok := mod.(ServerNodeProvider); ok {
+			s.serverNode = append(s.serverNode, sp)
+		}
 	}
 	// Sorted and unique: a feature listed twice makes the caps hash
 	// input ill-formed (XEP-0115 §5.4), and order makes answers stable.
@@ -182,7 +199,7 @@ func (m *Module) info(ctx context.Context, iq *router.IQ) (*xml.Element, error) 
 	if iq.To.Local() == "" {
 		ids, features, forms = s.ids, s.server, s.forms
 		if node != "" && node != CapsNode+"#"+s.ver {
-			return nil, stanza.E(stanza.ItemNotFound, "")
+			return m.serverNodeInfo(ctx, iq, s, node)
 		}
 	} else if node != "" {
 		return m.accountNodeInfo(ctx, iq, s, node)
@@ -256,7 +273,7 @@ func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 		return stanza.Result(iq.Stanza).Append(q), nil
 	}
 	if node != "" {
-		return nil, stanza.E(stanza.ItemNotFound, "")
+		return m.serverNodeItems(ctx, iq, node)
 	}
 	// The services modules host (router.Service) under this domain, such
 	// as its conference.<domain>: XEP-0045 §6.1 has clients find a MUC
@@ -268,6 +285,54 @@ func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 		}
 	}
 	return stanza.Result(iq.Stanza).Append(q), nil
+}
+
+// serverNodeInfo answers disco#info on a node of the server's domain
+// (XEP-0050 commands) from the first provider that knows it.
+func (m *Module) serverNodeInfo(ctx context.Context, iq *router.IQ, s *snapshot, node string) (*xml.Element, error) {
+	for _, p := range s.serverNode {
+		ids, features, ok, err := p.DiscoServerNodeInfo(ctx, iq.To, iq.From, node)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return nodeInfoResult(iq, node, ids, features), nil
+		}
+	}
+	return nil, stanza.E(stanza.ItemNotFound, "")
+}
+
+// serverNodeItems answers disco#items on a node of the server's domain.
+func (m *Module) serverNodeItems(ctx context.Context, iq *router.IQ, node string) (*xml.Element, error) {
+	for _, p := range m.snapshot().serverNode {
+		items, ok, err := p.DiscoServerNodeItems(ctx, iq.To, iq.From, node)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		q := xml.New(NSItems, "query", "node", node)
+		for _, it := range items {
+			e := xml.New(NSItems, "item", "jid", it.JID)
+			e.SetAttr("node", it.Node)
+			e.SetAttr("name", it.Name)
+			q.Append(e)
+		}
+		return stanza.Result(iq.Stanza).Append(q), nil
+	}
+	return nil, stanza.E(stanza.ItemNotFound, "")
+}
+
+func nodeInfoResult(iq *router.IQ, node string, ids []Identity, features []string) *xml.Element {
+	q := xml.New(NSInfo, "query", "node", node)
+	for _, id := range ids {
+		q.Append(identityElement(id))
+	}
+	for _, f := range features {
+		q.Append(xml.New(NSInfo, "feature", "var", f))
+	}
+	return stanza.Result(iq.Stanza).Append(q)
 }
 
 // maySeePresence reports whether contact has a subscription to owner's

@@ -16,11 +16,16 @@
 // AccountNodeInfoProvider says of it (pep: pubsub/leaf, XEP-0060 §5.3),
 // item-not-found when none knows it. No resources are listed. disco#info to an account that does not exist never gets here
 // (the router answers service-unavailable). disco#items on the server
-// answers an empty list: Skald has no components. On a bare JID it lists
+// answers the hosted services (conference.<domain>). On a bare JID it lists
 // what the AccountItemsProvider modules give the requester (pep: the
 // nodes it may see) when there is no node, and nothing under a node; it
 // answers for accounts that do not exist too (an empty list, XEP-0030 §8:
 // MUST), so that it tells no one which accounts exist.
+//
+// On the server's domain, disco#items and disco#info with a node other
+// than the caps node go to the modules implementing ServerNodeProvider
+// (adhoc: XEP-0050's command list and commands), whose answer, or
+// error, is the reply; a node none of them knows is item-not-found.
 //
 // Other than there, a 'node' other than the caps node is unknown:
 // item-not-found (XEP-0030, Error Conditions). The caps node is CapsNode + "#" + ver; disco#info on

@@ -49,6 +49,11 @@
 // c2s refuses a second registration on a connection that registered an
 // account (not-acceptable, §3.1.1 MAY) without asking the module.
 //
+// The account operations (accounts.go: CreateAccount, SetPassword,
+// DeleteAccount, EndSessions) are the running server's one path for
+// them: cancellation above uses them, and so do the XEP-0133 commands of
+// adhoc (adhoc.Accounts, wired by internal/server).
+//
 // Not implemented: data forms (§4) and redirection (§5). (Directed
 // presence of a deleted account's sessions is ended by presence when
 // they end.)

@@ -12,7 +12,6 @@ import (
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
-	"github.com/skald-xmpp/skald/stream"
 )
 
 // NS is the In-Band Registration namespace.
@@ -177,29 +176,13 @@ func (m *Module) cancel(ctx context.Context, iq *router.IQ) (*xml.Element, error
 	}
 	account := iq.From.Bare()
 	bare := account.String()
-	if m.hooks.BeforeDelete != nil {
-		if err := m.hooks.BeforeDelete(ctx, account); err != nil {
-			m.log.Error("register: before deleting an account", "account", bare, "err", err)
-		}
-	}
-	if err := m.users.DeleteUser(ctx, bare); err != nil {
+	if err := m.DeleteAccount(ctx, account); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, stanza.E(stanza.RegistrationRequired, "")
 		}
 		return nil, err
 	}
-	if m.hooks.AfterDelete != nil {
-		if err := m.hooks.AfterDelete(ctx, account); err != nil {
-			// The account is gone; leftover files expire with the
-			// upload cleaner. Say so to the operator, not the client.
-			m.log.Error("register: after deleting an account", "account", bare, "err", err)
-		}
-	}
 	m.log.Info("register: account deleted by its user", "account", bare)
-	iq.AfterReply = func() {
-		for _, s := range m.router.Sessions(bare) {
-			s.Close(string(stream.NotAuthorized))
-		}
-	}
+	iq.AfterReply = func() { m.EndSessions(account) }
 	return stanza.Result(iq.Stanza), nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -721,4 +722,28 @@ func hasStanzaIDBy(st *xml.Element, by string) bool {
 		}
 	}
 	return false
+}
+
+// OnlineAccounts reports the accounts of domain with a bound session:
+// how many there are, how many sessions they have, and the first max of
+// their bare JIDs in order (all when max < 0). The XEP-0133 online-users
+// commands (adhoc) ask; the session table is read once, under its lock.
+func (r *Router) OnlineAccounts(domain string, max int) (bares []string, accounts, sessions int) {
+	r.mu.RLock()
+	for bare, res := range r.sessions {
+		if len(res) == 0 || !strings.HasSuffix(bare, "@"+domain) {
+			continue
+		}
+		accounts++
+		sessions += len(res)
+		if max != 0 {
+			bares = append(bares, bare)
+		}
+	}
+	r.mu.RUnlock()
+	sort.Strings(bares)
+	if max >= 0 && len(bares) > max {
+		bares = bares[:max]
+	}
+	return bares, accounts, sessions
 }

@@ -315,6 +315,9 @@ func (c *cli) configCheck(_ context.Context, cfg *config.Config, _ []string) err
 	} else {
 		fmt.Fprintf(w, "  tls:       %s\n", cfg.TLS.CertFile)
 	}
+	if len(cfg.Admins) > 0 {
+		fmt.Fprintf(w, "  admins:    %s\n", strings.Join(cfg.Admins, ", "))
+	}
 	if s := cfg.Sections(); len(s) > 0 {
 		checked := ""
 		if checkConfigFunc == nil {

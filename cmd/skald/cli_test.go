@@ -261,6 +261,7 @@ func TestConfigSelection(t *testing.T) {
 func TestConfigCheckSummary(t *testing.T) {
 	inTempDir(t, `domains = ["example.org", "localhost"]
 data_dir = "/var/lib/skald"
+admins = ["root@example.org", "Alice@localhost"]
 [c2s]
 starttls_address = "127.0.0.1:5222"
 require_tls = false
@@ -274,6 +275,7 @@ default = "roster"
   storage:   sqlite /var/lib/skald/skald.db
   c2s:       STARTTLS 127.0.0.1:5222 (TLS optional)
   tls:       self-signed certificate generated in /var/lib/skald
+  admins:    root@example.org, alice@localhost
   modules:   [mam] (not checked by this build)
 `
 	r := runIn(nil, "", "config", "check")

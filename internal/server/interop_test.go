@@ -208,3 +208,11 @@ func TestInteropRegister(t *testing.T) {
 		return startRegisterServer(t, "allow_registration = true"), nil
 	})
 }
+
+// TestInteropAdhoc: slixmpp's XEP-0050 plugin as an administrator's
+// client finds the admin commands, adds an account through the
+// command workflow (the new user logs in), counts online users and
+// cancels a command; a non-admin sees no commands and is forbidden.
+func TestInteropAdhoc(t *testing.T) {
+	runInteropWith(t, "adhoc.py", func() (*testServer, []string) { return startAdminServer(t), nil })
+}

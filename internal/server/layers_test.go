@@ -41,6 +41,8 @@ func TestLayering(t *testing.T) {
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
 		// PEP extends disco (account identities and items, caps hashes).
 		"pep": append([]string{"router", "disco"}, low...),
+		// adhoc extends disco (the command nodes of the server's domain).
+		"adhoc": append([]string{"router", "disco"}, low...),
 		// muc extends mam: its rooms' archives (XEP-0313 MUC archives).
 		"muc": append([]string{"router", "mam"}, low...),
 		// The feature modules' test harness: test-only, but above router.

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skald-xmpp/skald/adhoc"
 	"github.com/skald-xmpp/skald/blocking"
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/carbons"
@@ -61,7 +62,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server", "adhoc"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -215,8 +216,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// the account), answered to those who may see the presence.
 	last := lastactivity.New(time.Now(), s.Store, ros, r, nil, log)
 	last.SetBlocker(blk)
+	// XEP-0133 administration manages accounts through register, the
+	// one path by which the running server creates and deletes them.
+	cmds := adhoc.New(mods.Adhoc, cfg.Admins, log)
+	cmds.AddAdminCommands(r, s.Store, reg)
 	list = append(list,
 		reg,
+		cmds,
 		entitytime.New(nil),
 		last,
 		serverinfo.New(mods.Server)) // XEP-0157 contact addresses, if any
@@ -319,6 +325,8 @@ type ModuleConfig struct {
 	ExtDisco extdisco.Config
 	// Server is [server]: contact addresses (XEP-0157).
 	Server serverinfo.Config
+	// Adhoc is [adhoc]: ad-hoc command sessions (XEP-0050).
+	Adhoc adhoc.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -340,6 +348,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		S2S:       s2s.DefaultConfig(),
 		ExtDisco:  extdisco.DefaultConfig(),
 		Server:    serverinfo.DefaultConfig(),
+		Adhoc:     adhoc.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -360,6 +369,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
 		{"extdisco", &m.ExtDisco, func() error { return m.ExtDisco.Validate() }},
 		{"server", &m.Server, func() error { return m.Server.Validate() }},
+		{"adhoc", &m.Adhoc, func() error { return m.Adhoc.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
