@@ -39,6 +39,7 @@ import (
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/private"
+	"github.com/skald-xmpp/skald/push"
 	"github.com/skald-xmpp/skald/register"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
@@ -59,7 +60,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "push"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -69,7 +70,9 @@ type Server struct {
 	MAM    *mam.Module
 	// MUC is the multi-user chat service; nil when [muc] enabled = false.
 	MUC *muc.Module
-	C2S *c2s.Server
+	// Push is the XEP-0357 module; nil when [push] enabled = false.
+	Push *push.Module
+	C2S  *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
@@ -194,6 +197,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
 	}
+	if mods.Push.Enabled {
+		// A delivery observer: after offline storage and carbons, it
+		// sees where each message went and wakes the clients that missed it.
+		s.Push = push.New(mods.Push, s.Store, r, log)
+		list = append(list, s.Push)
+	}
 	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
 	pepMod.SetBlocker(blk)
 	list = append(list, pepMod)
@@ -302,7 +311,8 @@ type ModuleConfig struct {
 	Upload    upload.Config
 	Register  register.Config
 	// S2S is the [s2s] section: the server-to-server transport.
-	S2S s2s.Config
+	S2S  s2s.Config
+	Push push.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -322,6 +332,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Upload:    upload.DefaultConfig(),
 		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
+		Push:      push.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -340,6 +351,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
+		{"push", &m.Push, func() error { return m.Push.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
