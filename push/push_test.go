@@ -427,5 +427,3 @@ func TestBounced(t *testing.T) {
 		t.Fatalf("the bounce reached juliet's client: %v", out)
 	}
 }
-
-
