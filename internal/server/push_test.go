@@ -160,7 +160,8 @@ func TestPushOffline(t *testing.T) {
 // TestPushDetachedSession: alice's phone enables XEP-0198 resumption and
 // push, then its connection drops; the session waits for resumption,
 // and bob's message queued to it makes a push. A chat state does not.
-// After she resumes (live again), nothing is pushed.
+// After she resumes (live again), nothing is pushed; while her client
+// says it is inactive (XEP-0352), a message pushes again.
 func TestPushDetachedSession(t *testing.T) {
 	t.Parallel()
 	res := &fakeSRV{ports: map[string]int{}}
@@ -205,6 +206,23 @@ func TestPushDetachedSession(t *testing.T) {
 	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m1" })
 	bob.Send(`<message to='alice@a.test' type='chat' id='m2'><body>welcome back</body></message>`)
 	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m2" })
+	as.none(t, 300*time.Millisecond)
+
+	// XEP-0352: an inactive client is dormant too (an iOS app about to be
+	// frozen with its connection open); active again, it is not.
+	again.Send(`<inactive xmlns='urn:xmpp:csi:0'/>`)
+	again.Send(`<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync" })
+	bob.Send(`<message to='alice@a.test' type='chat' id='m3'><body>still there?</body></message>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m3" })
+	if got := as.next(t); !strings.Contains(got.String(), "node-2") {
+		t.Fatalf("publish for the inactive session: %s", got)
+	}
+	again.Send(`<active xmlns='urn:xmpp:csi:0'/>`)
+	again.Send(`<iq type='get' id='sync2'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync2" })
+	bob.Send(`<message to='alice@a.test' type='chat' id='m4'><body>ok</body></message>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m4" })
 	as.none(t, 300*time.Millisecond)
 }
 
