@@ -49,6 +49,8 @@ type Module struct {
 	cache  map[string][]*registration // account -> registrations (nil: none)
 	errs   map[key]int                // errors in a row, per registration
 	bursts map[key]*burst             // coalescing windows, see notify.go
+	closed bool                       // Shutdown has begun
+	wg     sync.WaitGroup             // registrations being disabled after errors
 
 	inFlight atomic.Int64 // publishes waiting for an answer
 	counters counters

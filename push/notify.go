@@ -68,6 +68,7 @@ func (m *Module) wanted(ev *router.MessageEvent, to []*router.Session, reg *regi
 // first message is pushed at once and opens it; messages during it are
 // counted and pushed together when it ends, which opens a new one.
 type burst struct {
+	timer        *time.Timer // ends the window
 	reg          *registration
 	count        int // messages not pushed yet
 	sender, body string
@@ -81,6 +82,10 @@ func (m *Module) notify(account string, reg *registration, sender, body string) 
 	}
 	k := reg.key(account)
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
 	if b := m.bursts[k]; b != nil {
 		b.reg, b.sender, b.body = reg, sender, body
 		b.count++
@@ -88,9 +93,8 @@ func (m *Module) notify(account string, reg *registration, sender, body string) 
 		m.counters.coalesced.Inc()
 		return
 	}
-	m.bursts[k] = &burst{reg: reg}
+	m.bursts[k] = &burst{reg: reg, timer: time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })}
 	m.mu.Unlock()
-	time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })
 	m.publish(account, reg, 1, sender, body)
 }
 
@@ -98,7 +102,7 @@ func (m *Module) notify(account string, reg *registration, sender, body string) 
 func (m *Module) windowEnded(k key) {
 	m.mu.Lock()
 	b := m.bursts[k]
-	if b == nil || b.count == 0 {
+	if b == nil || b.count == 0 || m.closed {
 		delete(m.bursts, k)
 		m.mu.Unlock()
 		return
@@ -118,13 +122,33 @@ func (m *Module) windowEnded(k key) {
 		m.mu.Unlock()
 		return
 	}
+	b.timer = time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })
 	m.mu.Unlock()
-	time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })
 	m.publish(k.account, reg, n, sender, body)
+}
+
+// Shutdown stops publishing: open coalescing windows end without their
+// push, and it waits for registrations being disabled, so that the store
+// can close. Answers still pending are counted when they time out.
+func (m *Module) Shutdown() {
+	m.mu.Lock()
+	m.closed = true
+	for k, b := range m.bursts {
+		b.timer.Stop()
+		delete(m.bursts, k)
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
 }
 
 // publish sends one notification (§7) and handles the answer.
 func (m *Module) publish(account string, reg *registration, count int, sender, body string) {
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return
+	}
 	if m.inFlight.Add(1) > int64(m.cfg.MaxInFlight) {
 		m.inFlight.Add(-1)
 		m.counters.dropped.Inc()
@@ -217,8 +241,16 @@ func (m *Module) answered(k key, resp *xml.Element) {
 		return
 	}
 	// On its own goroutine: the answer arrives on a stream's reader, and
-	// the store may be slow.
+	// the store may be slow. Shutdown waits for it.
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
 	go func() {
+		defer m.wg.Done()
 		j, err := jid.Parse(k.jid)
 		if err != nil {
 			return

@@ -427,3 +427,26 @@ func TestBounced(t *testing.T) {
 		t.Fatalf("the bounce reached juliet's client: %v", out)
 	}
 }
+
+// TestShutdown: after Shutdown an open window ends without its push and
+// new messages push nothing.
+func TestShutdown(t *testing.T) {
+	cfg := testConfig()
+	cfg.CoalesceInterval = 100 * time.Millisecond
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>one</body>`)
+	e.message(r, `<body>two</body>`)
+	if got := len(e.remote.take()); got != 1 {
+		t.Fatalf("%d pushes before shutdown", got)
+	}
+	e.m.Shutdown()
+	e.message(r, `<body>three</body>`)
+	time.Sleep(3 * cfg.CoalesceInterval)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed after shutdown: %v", got)
+	}
+}

@@ -623,6 +623,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.Push != nil {
+		// After s2s: no app server's answer arrives any more.
+		s.Push.Shutdown()
+	}
 	if cerr := s.Store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
