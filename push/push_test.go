@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/router"
 )
 
 const optionsForm = `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var="secret"><value>s3cr3t</value></field></x>`
@@ -448,5 +449,40 @@ func TestShutdown(t *testing.T) {
 	time.Sleep(3 * cfg.CoalesceInterval)
 	if got := e.remote.take(); len(got) != 0 {
 		t.Fatalf("pushed after shutdown: %v", got)
+	}
+}
+
+// archiver marks every message as held by the recipient's archive, as
+// mam does.
+type archiver struct{}
+
+func (archiver) Name() string { return "archiver" }
+func (archiver) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
+	ev.Archived = true
+	return nil
+}
+
+// TestArchivedWhileAnotherClientIsOnline: juliet's laptop is online and
+// gets the message; her phone, which enabled push, is not connected. It
+// is pushed when the archive holds the message (the woken phone fetches
+// it there), not otherwise (it could not get it).
+func TestArchivedWhileAnotherClientIsOnline(t *testing.T) {
+	for _, archived := range []bool{false, true} {
+		e := newEnv(t, testConfig())
+		if archived {
+			e.Router.Register(archiver{})
+		}
+		phone, rec := e.Bind(juliet+"/phone", true, 0)
+		e.enable(phone, rec, "n", "")
+		e.Router.Unbind(context.Background(), phone)
+		_, laptop := e.Bind(juliet+"/laptop", true, 0)
+		r, _ := e.Bind(romeo+"/desk", true, 0)
+		e.message(r, `<body>hi</body>`)
+		if n := len(laptop.Take()); n != 1 {
+			t.Fatalf("laptop got %d messages", n)
+		}
+		if got := len(e.remote.take()); (got == 1) != archived {
+			t.Fatalf("archived %v: %d pushes", archived, got)
+		}
 	}
 }
