@@ -23,7 +23,10 @@
 //     of the JID; disabling what is not enabled succeeds.
 //
 // Registrations persist in storage.Documents (kind "push", one document
-// per account), cached in memory once read. An account has at most
+// per account), cached in memory once read (an entry, empty for most, per
+// account that received a message worth a push since the start; deleting
+// an account drops it, ForgetAccount). Shutdown, before the store closes,
+// ends the coalescing windows and waits for registrations being disabled. An account has at most
 // max_registrations; enabling one more drops the least recently enabled
 // (stale installations vanish rather than block new ones). The limits
 // on a node (1024 bytes) and a form (4096 bytes) are policy-violation.
@@ -93,7 +96,8 @@
 // Coalescing: a registration gets at most one push per coalesce_interval.
 // The first message of a burst is pushed at once; those that follow within
 // the interval are counted and pushed once, with the count and the last
-// sender, when it ends. At most max_in_flight publishes wait for an answer
+// sender, when it ends (unless the client that enabled the registration
+// is live again by then). At most max_in_flight publishes wait for an answer
 // server-wide; beyond that a push is dropped and counted.
 //
 // # Answers (§7.1)

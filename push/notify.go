@@ -124,7 +124,21 @@ func (m *Module) windowEnded(k key) {
 	}
 	b.timer = time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })
 	m.mu.Unlock()
+	if m.liveNow(k.account, reg) {
+		return // the client came back meanwhile and has the messages
+	}
 	m.publish(k.account, reg, n, sender, body)
+}
+
+// liveNow reports whether the client that enabled reg has a session that
+// is not dormant.
+func (m *Module) liveNow(account string, reg *registration) bool {
+	full, err := jid.MustParse(account).WithResource(reg.Resource)
+	if err != nil {
+		return false
+	}
+	s := m.r.Session(full)
+	return s != nil && !s.Dormant()
 }
 
 // Shutdown stops publishing: open coalescing windows end without their

@@ -486,3 +486,25 @@ func TestArchivedWhileAnotherClientIsOnline(t *testing.T) {
 		}
 	}
 }
+
+// TestCoalesceClientBack: messages folded into a window are not pushed
+// when the client is live again by the time it ends.
+func TestCoalesceClientBack(t *testing.T) {
+	cfg := testConfig()
+	cfg.CoalesceInterval = 200 * time.Millisecond
+	e := newEnv(t, cfg)
+	phone, rec := e.bindDormant(juliet + "/phone")
+	e.enable(phone, rec, "n", "")
+	rec.dormant.Store(true)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>one</body>`)
+	e.message(r, `<body>two</body>`)
+	if got := len(e.remote.take()); got != 1 {
+		t.Fatalf("%d pushes, want 1", got)
+	}
+	rec.dormant.Store(false) // resumed
+	time.Sleep(3 * cfg.CoalesceInterval)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed to a client that is back: %v", got)
+	}
+}
