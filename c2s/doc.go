@@ -3,7 +3,9 @@
 // negotiates the stream (TLS, SASL, resource binding), runs XEP-0198 stream
 // management and XEP-0352 client state indication (csi.go: an inactive
 // client's presence updates are held and its chat states dropped), and
-// hands every stanza of a bound session to the router.
+// hands every stanza of a bound session to the router. A session tells the
+// router when its client is not reading (router.DormantSender: detached,
+// held for resumption, or inactive), for XEP-0357 push notifications.
 //
 // Per connection there is one reader goroutine (the one serving the
 // connection) and a bounded outgoing queue written by a flusher goroutine

@@ -96,6 +96,15 @@ func (s *session) Send(st *xml.Element) error {
 	return s.sendLocked(b, true)
 }
 
+// Dormant implements router.DormantSender: the session is detached,
+// waiting for XEP-0198 resumption, or its client said it is inactive
+// (XEP-0352).
+func (s *session) Dormant() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.ended && ((s.c == nil && s.attached && s.smOn) || s.csi.inactive)
+}
+
 // send queues a reply produced by the transport itself.
 func (s *session) send(st *xml.Element) { s.sendBytes(st.Bytes(stream.NSClient), true) }
 

@@ -61,6 +61,9 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	}
 	reply := stanza.ErrorReply(st, stanza.E(cond, ""))
 	reply.RemoveChildren(func(c *xml.Element) bool { return c.Is(nsSID, "stanza-id") })
+	if r.bounced(st, reply) {
+		return // the server's own query (QueryRemote): no client asked
+	}
 	r.SendTo(to, reply)
 }
 

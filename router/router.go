@@ -407,8 +407,9 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	switch typ {
 	case "get", "set":
 	case "result", "error":
-		if to.Local() == "" && to.Resource() == "" && r.domains[to.Domain()] {
-			// An answer to a query the server sent (QueryClient).
+		if to.Resource() == "" && r.domains[to.Domain()] {
+			// An answer to a query the server sent (QueryClient), or
+			// sent on an account's behalf (QueryRemote: to its bare JID).
 			r.answered(st, s.jid)
 			return nil
 		}

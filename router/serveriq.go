@@ -47,17 +47,64 @@ func (r *Router) QueryClient(to jid.JID, iq *xml.Element, timeout time.Duration,
 	if s == nil {
 		return ErrNoSession
 	}
-	var b [9]byte
-	_, _ = rand.Read(b[:])
-	id := "srv-" + hex.EncodeToString(b[:])
+	id := newQueryID()
 	iq.SetAttr("id", id)
 	iq.SetAttr("from", to.Domain())
 	iq.SetAttr("to", to.String())
-	p := &pendingQuery{to: to, done: done}
 	q := &r.queries
+	if err := q.add(id, to, timeout, done); err != nil {
+		return err
+	}
+	if err := s.Send(iq); err != nil {
+		if q.take(id, jid.JID{}, true) != nil {
+			done(nil)
+		}
+	}
+	return nil
+}
+
+// QueryRemote sends iq (type get or set, no id: one is generated) from
+// from, a local account's bare JID, to to, a JID on a domain the router
+// does not serve, through the remote transport, and calls done once: with
+// the answer (an iq result or error from to), with the error the
+// transport bounces it with, or with nil after timeout. An iq the
+// transport refuses at once (no federation: remote-server-not-found) is
+// that error, and done is not called. The push module publishes XEP-0357
+// notifications to app servers with it.
+func (r *Router) QueryRemote(iq *xml.Element, from, to jid.JID, timeout time.Duration, done func(resp *xml.Element)) error {
+	if !r.IsRemote(to) || !r.IsLocalAccount(from) || from.IsFull() {
+		return errors.New("router: QueryRemote is from a local bare JID to a remote JID")
+	}
+	id := newQueryID()
+	iq.SetAttr("id", id)
+	iq.SetAttr("from", from.String())
+	iq.SetAttr("to", to.String())
+	q := &r.queries
+	if err := q.add(id, to, timeout, done); err != nil {
+		return err
+	}
+	if err := r.SendRemote(iq, from, to); err != nil {
+		if q.take(id, jid.JID{}, true) == nil {
+			return nil // timed out meanwhile: done has run
+		}
+		return err
+	}
+	return nil
+}
+
+func newQueryID() string {
+	var b [9]byte
+	_, _ = rand.Read(b[:])
+	return "srv-" + hex.EncodeToString(b[:])
+}
+
+// add records a pending query answered by to, which times out after
+// timeout.
+func (q *pendingQueries) add(id string, to jid.JID, timeout time.Duration, done func(*xml.Element)) error {
+	p := &pendingQuery{to: to, done: done}
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.m) >= MaxPendingQueries {
-		q.mu.Unlock()
 		return ErrTooManyQueries
 	}
 	if q.m == nil {
@@ -69,12 +116,6 @@ func (r *Router) QueryClient(to jid.JID, iq *xml.Element, timeout time.Duration,
 			done(nil)
 		}
 	})
-	q.mu.Unlock()
-	if err := s.Send(iq); err != nil {
-		if q.take(id, jid.JID{}, true) != nil {
-			done(nil)
-		}
-	}
 	return nil
 }
 
@@ -93,6 +134,25 @@ func (q *pendingQueries) take(id string, from jid.JID, anyFrom bool) *pendingQue
 	delete(q.m, id)
 	p.timer.Stop()
 	return p
+}
+
+// bounced hands an iq the remote transport could not deliver to the
+// query it was (QueryRemote), as the error reply, and reports whether it
+// was one.
+func (r *Router) bounced(st, reply *xml.Element) bool {
+	if st.Local != "iq" {
+		return false
+	}
+	to, err := jid.Parse(st.Attr("to"))
+	if err != nil {
+		return false
+	}
+	p := r.queries.take(st.Attr("id"), to, false)
+	if p == nil {
+		return false
+	}
+	p.done(reply)
+	return true
 }
 
 // answered hands an iq result or error addressed to the server to the

@@ -17,6 +17,16 @@ type Sender interface {
 	Close(condition string)
 }
 
+// DormantSender is a Sender that can tell whether a client is reading
+// what it queues now (the push module notifies the app servers of
+// clients that are not, XEP-0357).
+type DormantSender interface {
+	// Dormant reports whether stanzas queued now wait for a client that
+	// is not running: the session is detached, kept for XEP-0198
+	// resumption, or its client said it is inactive (XEP-0352).
+	Dormant() bool
+}
+
 // Session is a bound resource as the router sees it. Its presence fields
 // are set by the presence module and read by delivery.
 type Session struct {
@@ -54,6 +64,13 @@ func (s *Session) Send(st *xml.Element) error { return s.out.Send(st) }
 // "not-authorized", XEP-0077 §3.2). A session waiting for XEP-0198
 // resumption ends without it.
 func (s *Session) Close(condition string) { s.out.Close(condition) }
+
+// Dormant reports whether the session's client is not reading what it is
+// sent now (DormantSender); false for a transport that cannot tell.
+func (s *Session) Dormant() bool {
+	d, ok := s.out.(DormantSender)
+	return ok && d.Dormant()
+}
 
 // Available reports whether the session has sent available presence.
 func (s *Session) Available() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.available }

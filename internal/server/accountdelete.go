@@ -9,12 +9,16 @@ import (
 
 // afterAccountDeleted removes what an account deleted in-band (register)
 // held outside the store's account data: its uploads, and its
-// affiliations in the rooms (muc.ForgetAccount), which a new account of
-// the same name must not inherit.
+// affiliations in the rooms (muc.ForgetAccount), and the push
+// registrations cached in memory (push.ForgetAccount), which a new account
+// of the same name must not inherit.
 func (s *Server) afterAccountDeleted(ctx context.Context, account jid.JID) error {
 	err := s.removeUploads(ctx, account)
 	if s.MUC != nil {
 		err = errors.Join(err, s.MUC.ForgetAccount(ctx, account))
+	}
+	if s.Push != nil {
+		err = errors.Join(err, s.Push.ForgetAccount(ctx, account))
 	}
 	return err
 }

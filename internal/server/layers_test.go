@@ -48,7 +48,7 @@ func TestLayering(t *testing.T) {
 		// The feature modules' test harness: test-only, but above router.
 		"internal/routertest": {"router", "internal/xml", "jid", "stanza", "storage", "storage/memory"},
 	}
-	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true, "blocking": true, "vcard": true, "private": true, "upload": true, "register": true, "entitytime": true, "lastactivity": true, "extdisco": true, "serverinfo": true}
+	modules := map[string]bool{"roster": true, "presence": true, "mam": true, "carbons": true, "offline": true, "disco": true, "ping": true, "version": true, "blocking": true, "vcard": true, "private": true, "upload": true, "register": true, "entitytime": true, "lastactivity": true, "extdisco": true, "serverinfo": true, "push": true}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	for dec.More() {
 		var p struct {

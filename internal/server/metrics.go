@@ -30,6 +30,9 @@ func metricSources(s *Server) []metrics.Source {
 	if s.S2S != nil {
 		list = append(list, s.S2S)
 	}
+	if s.Push != nil {
+		list = append(list, s.Push)
+	}
 	// The store's own, if it has any (SQLite's writer counters).
 	if st, ok := s.Store.(metrics.Source); ok {
 		list = append(list, st)

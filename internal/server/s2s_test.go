@@ -60,6 +60,13 @@ type fedServer struct {
 
 func startFederated(t *testing.T, domain string, res *fakeSRV, extra string, users ...string) *fedServer {
 	t.Helper()
+	return startFederatedWith(t, domain, res, extra, nil, users...)
+}
+
+// startFederatedWith is startFederated with before called on the
+// assembled server before it serves (to register test handlers).
+func startFederatedWith(t *testing.T, domain string, res *fakeSRV, extra string, before func(*server.Server), users ...string) *fedServer {
+	t.Helper()
 	src := "domains = [\"" + domain + "\"]\n[s2s]\naddress = \"127.0.0.1:0\"\nconnect_timeout = \"3s\"\n" + extra
 	cfg := loadConfigFile(t, src)
 	cfg.DataDir = t.TempDir()
@@ -75,6 +82,9 @@ func startFederated(t *testing.T, domain string, res *fakeSRV, extra string, use
 	srv, err := server.New(ctx, cfg, testLogger(), server.Options{Store: st, S2SResolver: res})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(srv)
 	}
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ import (
 	"github.com/skald-xmpp/skald/ping"
 	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/private"
+	"github.com/skald-xmpp/skald/push"
 	"github.com/skald-xmpp/skald/register"
 	"github.com/skald-xmpp/skald/roster"
 	"github.com/skald-xmpp/skald/router"
@@ -62,7 +63,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server", "adhoc"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server", "adhoc", "push"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -72,7 +73,9 @@ type Server struct {
 	MAM    *mam.Module
 	// MUC is the multi-user chat service; nil when [muc] enabled = false.
 	MUC *muc.Module
-	C2S *c2s.Server
+	// Push is the XEP-0357 module; nil when [push] enabled = false.
+	Push *push.Module
+	C2S  *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
@@ -196,6 +199,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	if mods.Version.Enabled {
 		list = append(list, version.New(mods.Version, Version))
+	}
+	if mods.Push.Enabled {
+		// A delivery observer: after offline storage and carbons, it
+		// sees where each message went and wakes the clients that missed it.
+		s.Push = push.New(mods.Push, s.Store, r, log)
+		list = append(list, s.Push)
 	}
 	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
 	pepMod.SetBlocker(blk)
@@ -327,6 +336,8 @@ type ModuleConfig struct {
 	Server serverinfo.Config
 	// Adhoc is [adhoc]: ad-hoc command sessions (XEP-0050).
 	Adhoc adhoc.Config
+	// Push is [push]: XEP-0357 push notifications.
+	Push push.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -349,6 +360,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		ExtDisco:  extdisco.DefaultConfig(),
 		Server:    serverinfo.DefaultConfig(),
 		Adhoc:     adhoc.DefaultConfig(),
+		Push:      push.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -370,6 +382,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"extdisco", &m.ExtDisco, func() error { return m.ExtDisco.Validate() }},
 		{"server", &m.Server, func() error { return m.Server.Validate() }},
 		{"adhoc", &m.Adhoc, func() error { return m.Adhoc.Validate() }},
+		{"push", &m.Push, func() error { return m.Push.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
@@ -641,6 +654,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.Push != nil {
+		// After s2s: no app server's answer arrives any more.
+		s.Push.Shutdown()
+	}
 	if cerr := s.Store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

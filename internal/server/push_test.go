@@ -1,0 +1,308 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/server"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/push"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage/memory"
+)
+
+// fakeAppServer is an XEP-0357 app server: a second Skald serving
+// push.test, on which a test handler takes the pubsub publishes that
+// reach the domain over s2s and answers them as told.
+type fakeAppServer struct {
+	*fedServer
+	got   chan *xml.Element
+	reply chan error // nil: a result; else the error answered
+}
+
+func startAppServer(t *testing.T, res *fakeSRV) *fakeAppServer {
+	t.Helper()
+	as := &fakeAppServer{got: make(chan *xml.Element, 16), reply: make(chan error, 16)}
+	as.fedServer = startFederatedWith(t, "push.test", res, "", func(s *server.Server) {
+		s.Router.HandleIQ(stanza.TypeSet, push.NSPubSub, "pubsub", router.ToServer,
+			router.IQHandlerFunc(func(_ context.Context, iq *router.IQ) (*xml.Element, error) {
+				as.got <- iq.Stanza.Clone()
+				select {
+				case err := <-as.reply:
+					return nil, err
+				default:
+					return stanza.Result(iq.Stanza), nil
+				}
+			}))
+	})
+	return as
+}
+
+// next waits for the next publish.
+func (as *fakeAppServer) next(t *testing.T) *xml.Element {
+	t.Helper()
+	select {
+	case el := <-as.got:
+		return el
+	case <-time.After(15 * time.Second):
+		t.Fatal("the app server got no publish")
+		return nil
+	}
+}
+
+// none checks that no publish arrives for a while.
+func (as *fakeAppServer) none(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case el := <-as.got:
+		t.Fatalf("unexpected publish: %s", el)
+	case <-time.After(d):
+	}
+}
+
+var pushID = regexp.MustCompile(` id="[^"]*"`)
+
+const pushOptions = `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var="secret"><value>eruio234vzxc2kla-91</value></field></x>`
+
+// wantPublish is the publish iq the app server gets for one message from
+// bob's desk to alice, as the router hands it to the handler.
+func wantPublish(node string) string {
+	return `<iq xmlns="jabber:client" type="set" from="alice@a.test" to="push.test">` +
+		`<pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="` + node + `"><item>` +
+		`<notification xmlns="urn:xmpp:push:0"><x xmlns="jabber:x:data" type="submit">` +
+		`<field var="FORM_TYPE"><value>urn:xmpp:push:summary</value></field>` +
+		`<field var="message-count"><value>1</value></field>` +
+		`<field var="last-message-sender"><value>bob@a.test/desk</value></field>` +
+		`</x></notification></item></publish>` +
+		`<publish-options>` + pushOptions + `</publish-options></pubsub></iq>`
+}
+
+func enablePush(t *testing.T, c *xmpptest.Conn, node string) {
+	t.Helper()
+	c.Send(`<iq type='set' id='push-on'><enable xmlns='urn:xmpp:push:0' jid='push.test' node='` + node + `'>` + pushOptions + `</enable></iq>`)
+	if r := c.Expect(func(el *xml.Element) bool { return el.Attr("id") == "push-on" }); r.Attr("type") != "result" {
+		t.Fatalf("enable: %s", r)
+	}
+}
+
+// waitUnbound waits until bare has no session on srv.
+func waitUnbound(t *testing.T, srv *server.Server, bare string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(srv.Router.Sessions(bare)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still has sessions", bare)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func metricValue(t *testing.T, s *server.Server, name string) float64 {
+	t.Helper()
+	v, ok := s.Metrics.Value(name)
+	if !ok {
+		t.Fatalf("no metric %s", name)
+	}
+	return v
+}
+
+// TestPushOffline: alice enables push on a.test for the app server at
+// push.test and logs out; bob's message to her goes offline, and the app
+// server gets exactly the XEP-0357 publish (summary form, node,
+// publish-options) over s2s, from alice's bare JID. When it answers
+// item-not-found, the registration is disabled: no more publishes.
+func TestPushOffline(t *testing.T) {
+	t.Parallel()
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\n", "alice", "bob")
+	as := startAppServer(t, res)
+
+	alice := a.login(t, "alice", "phone")
+	enablePush(t, alice, "node-1")
+	alice.Close()
+	waitUnbound(t, a.Server, "alice@a.test")
+
+	bob := a.login(t, "bob", "desk")
+	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
+	got := as.next(t)
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-1") {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-1"))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for metricValue(t, a.Server, "skald_push_answered_total") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the result never reached a.test's push module")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	as.reply <- stanza.E(stanza.ItemNotFound, "")
+	bob.Send(`<message to='alice@a.test' type='chat' id='m2'><body>hello?</body></message>`)
+	as.next(t)
+	for metricValue(t, a.Server, "skald_push_auto_disabled_total") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the registration was not disabled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	bob.Send(`<message to='alice@a.test' type='chat' id='m3'><body>anyone?</body></message>`)
+	as.none(t, 500*time.Millisecond)
+}
+
+// TestPushDetachedSession: alice's phone enables XEP-0198 resumption and
+// push, then its connection drops; the session waits for resumption,
+// and bob's message queued to it makes a push. A chat state does not.
+// After she resumes (live again), nothing is pushed; while her client
+// says it is inactive (XEP-0352), a message pushes again.
+func TestPushDetachedSession(t *testing.T) {
+	t.Parallel()
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\n", "alice", "bob")
+	as := startAppServer(t, res)
+
+	alice := a.login(t, "alice", "phone")
+	alice.Send(`<presence/>`)
+	alice.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`)
+	enabled := alice.Expect(func(el *xml.Element) bool { return el.Is("urn:xmpp:sm:3", "enabled") })
+	enablePush(t, alice, "node-2")
+	bob := a.login(t, "bob", "desk")
+
+	bob.Send(`<message to='alice@a.test' type='chat' id='live'><body>while online</body></message>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "live" })
+	as.none(t, 300*time.Millisecond)
+
+	alice.Raw().Close()
+	full := jid.MustParse("alice@a.test/phone")
+	deadline := time.Now().Add(10 * time.Second)
+	for s := a.Router.Session(full); s == nil || !s.Dormant(); s = a.Router.Session(full) {
+		if time.Now().After(deadline) {
+			t.Fatal("the session never became dormant")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	bob.Send(`<message to='alice@a.test' type='chat' id='s'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
+	got := as.next(t)
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-2") {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-2"))
+	}
+	as.none(t, 300*time.Millisecond) // the chat state pushed nothing
+
+	again := xmpptest.Dial(t, a.c2s)
+	again.Timeout = 15 * time.Second
+	again.OpenStream("a.test")
+	again.StartTLS("a.test")
+	again.AuthSCRAM("a.test", "alice", "pw-alice")
+	again.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, enabled.Attr("id"))
+	again.Expect(func(el *xml.Element) bool { return el.Is("urn:xmpp:sm:3", "resumed") })
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m1" })
+	bob.Send(`<message to='alice@a.test' type='chat' id='m2'><body>welcome back</body></message>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m2" })
+	as.none(t, 300*time.Millisecond)
+
+	// XEP-0352: an inactive client is dormant too (an iOS app about to be
+	// frozen with its connection open); active again, it is not.
+	again.Send(`<inactive xmlns='urn:xmpp:csi:0'/>`)
+	again.Send(`<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync" })
+	bob.Send(`<message to='alice@a.test' type='chat' id='m3'><body>still there?</body></message>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m3" })
+	if got := as.next(t); !strings.Contains(got.String(), "node-2") {
+		t.Fatalf("publish for the inactive session: %s", got)
+	}
+	again.Send(`<active xmlns='urn:xmpp:csi:0'/>`)
+	again.Send(`<iq type='get' id='sync2'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync2" })
+	bob.Send(`<message to='alice@a.test' type='chat' id='m4'><body>ok</body></message>`)
+	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m4" })
+	as.none(t, 300*time.Millisecond)
+}
+
+// TestPushConfig: the [push] section is decoded and validated, unknown
+// keys are rejected, skald.example.toml shows the defaults, and enabled =
+// false leaves the module (and its disco feature) out.
+func TestPushConfig(t *testing.T) {
+	m, err := loadModuleConfig(t, "[push]\ninclude_body = true\ncoalesce_interval = \"2s\"\nmax_registrations = 3\n")
+	if err != nil || !m.Push.IncludeBody || m.Push.CoalesceInterval != 2*time.Second || m.Push.MaxRegistrations != 3 || !m.Push.Enabled {
+		t.Fatalf("decoded %+v, %v", m.Push, err)
+	}
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tail, _ := strings.Cut(string(example), "# [push]\n")
+	section, _, _ := strings.Cut(tail, "\n\n")
+	var lines []string
+	for _, l := range strings.Split("# [push]\n"+section, "\n") {
+		if strings.HasPrefix(l, "# [") || strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Push != push.DefaultConfig() || len(lines) != 10 {
+		t.Errorf("skald.example.toml's [push] %q gives %+v, %v; want the defaults", lines, m.Push, err)
+	}
+	for _, src := range []string{
+		"[push]\ninclude_bodies = true\n",
+		"[push]\nmax_registrations = 0\n",
+		"[push]\ncoalesce_interval = \"-1s\"\n",
+		"[push]\ntimeout = \"10ms\"\n",
+		"[push]\nmax_in_flight = 0\n",
+		"[push]\nmax_errors = 0\n",
+	} {
+		if _, err := loadModuleConfig(t, src); err == nil {
+			t.Errorf("%q accepted", src)
+		}
+	}
+
+	off := startServer(t, nil, func(*config.Config) {})
+	if off.Push == nil {
+		t.Fatal("push is off by default")
+	}
+	cfg := loadConfigFile(t, "domains = [\"localhost\"]\n[push]\nenabled = false\n")
+	cfg.DataDir = t.TempDir()
+	s, err := server.New(context.Background(), cfg, testLogger(), server.Options{Store: memory.New()})
+	if err != nil || s.Push != nil {
+		t.Fatalf("enabled = false: %v, module %v", err, s.Push)
+	}
+	for _, mod := range s.Router.Modules() {
+		if mod.Name() == "push" {
+			t.Fatal("push registered with enabled = false")
+		}
+	}
+}
+
+// TestInteropPush: a slixmpp client enables push (push.py: XEP-0357
+// enable with a publish-options form, and an enable and disable of a
+// second node) and logs out; bob's message to her reaches the app server
+// as exactly one publish, for the enabled node, with the client's
+// options.
+func TestInteropPush(t *testing.T) {
+	res := &fakeSRV{ports: map[string]int{}}
+	var as *fakeAppServer
+	runInteropWith(t, "push.py", func() (*testServer, []string) {
+		a := startFederated(t, "localhost", res, "", "alice", "bob")
+		as = startAppServer(t, res)
+		return &testServer{Server: a.Server, addr: a.c2s, tlsAddr: a.c2s}, []string{"SKALD_PUSH_JID=push.test"}
+	})
+	got := pushID.ReplaceAllString(as.next(t).String(), "")
+	want := `<iq xmlns="jabber:client" type="set" from="alice@localhost" to="push.test">` +
+		`<pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="n1"><item>` +
+		`<notification xmlns="urn:xmpp:push:0"><x xmlns="jabber:x:data" type="submit">` +
+		`<field var="FORM_TYPE"><value>urn:xmpp:push:summary</value></field>` +
+		`<field var="message-count"><value>1</value></field>` +
+		`<field var="last-message-sender"><value>bob@localhost/desk</value></field>` +
+		`</x></notification></item></publish><publish-options>`
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, `<field var="secret"><value>slix-secret</value></field>`) ||
+		!strings.Contains(got, `<value>http://jabber.org/protocol/pubsub#publish-options</value>`) {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s…(the form with the secret)", got, want)
+	}
+	as.none(t, 500*time.Millisecond) // n2 was disabled
+}

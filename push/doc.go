@@ -1,0 +1,152 @@
+// Package push implements the user's-server side of Push Notifications
+// (XEP-0357, version 0.4.1): a client on a platform that stops it in the
+// background (iOS, Android: Monal, Siskin, Conversations) registers its
+// developers' app server, and when a message arrives that the client
+// would otherwise miss, the server publishes a notification there, which
+// wakes the device.
+//
+// Protocol (iqs to the own account's bare JID; to another account, or
+// from a remote entity: forbidden):
+//
+//   - <enable jid='push.example' node='…'>[publish-options form]</enable>
+//     (§5) registers (jid, node) for the account. 'jid' is required
+//     (bad-request without it, jid-malformed if unparsable); 'node' too,
+//     as in the XEP's schema, since a publish (XEP-0060 §7.1) needs one
+//     (bad-request). The optional form must be the only one and have the
+//     FORM_TYPE http://jabber.org/protocol/pubsub#publish-options
+//     (bad-request); it is kept as sent and sent as <publish-options/>
+//     with every publish. Enabling (jid, node) again replaces it: the last
+//     request's options win (§5), and the resource of the session that
+//     sent it is remembered (see below). A JID on this server (its domains
+//     or hosted services) is not-acceptable: app servers run elsewhere.
+//   - <disable jid='…' [node='…']/> (§6) removes that node, or every node
+//     of the JID; disabling what is not enabled succeeds.
+//
+// Registrations persist in storage.Documents (kind "push", one document
+// per account), cached in memory once read (an entry, empty for most, per
+// account that received a message worth a push since the start; deleting
+// an account drops it, ForgetAccount). Shutdown, before the store closes,
+// ends the coalescing windows and waits for registrations being disabled. An account has at most
+// max_registrations; enabling one more drops the least recently enabled
+// (stale installations vanish rather than block new ones). The limits
+// on a node (1024 bytes) and a form (4096 bytes) are policy-violation.
+//
+// Feature: urn:xmpp:push:0 on the account's bare JID (§4.1).
+//
+// # When a push is sent
+//
+// For a message to the account that is worth one (below), after the
+// router has delivered it (router.DeliveryObserver), to each registration
+// whose client would miss it:
+//
+//   - the message went to no session (offline storage, or only the
+//     archive): every registration;
+//   - otherwise, registration by registration, by the session bound to the
+//     resource that enabled it: none (the client is not connected) — push
+//     if the recipient's archive holds the message, which the woken client
+//     fetches (Prosody's mod_cloud_notify does the same for archived
+//     messages); dormant (router.Session.Dormant: detached and held for
+//     XEP-0198 resumption, or its client said it is inactive, XEP-0352, as
+//     iOS clients do before the system freezes them with the connection
+//     still open) — push if the message was queued to it, or archived; live
+//     — no push, it has the message.
+//
+// Messages an account sends itself, and messages to other servers, never
+// push.
+//
+// # Which messages
+//
+// A message is worth a push when it has a non-blank body, an end-to-end
+// encrypted payload the server cannot look into (OMEMO, legacy and
+// current; XEP-0027; XEP-0373), or a call proposal (XEP-0353 <propose/>).
+// Not: errors, headlines, groupchat subject changes, and messages that
+// carry only chat states, receipts, markers, hints or other metadata —
+// nothing a user reads. A carbon copy counts by the message it forwards
+// when received; a sent copy is the user's own message. XEP-0334 hints do
+// not make a message worth a push: <store/> keeps a bodiless message in
+// the archive, it does not make it readable. This follows what
+// mod_cloud_notify calls important, without its extra first push for any
+// stanza (presence, iqs) queued to a hibernated session: clients resync
+// their presence when they come back anyway.
+//
+// # The notification
+//
+// An iq set from the account's bare JID to the registration's JID,
+// through the router (router.QueryRemote: over s2s; without [s2s] the app
+// server is unreachable and the push is counted as such):
+//
+//	<pubsub xmlns='http://jabber.org/protocol/pubsub'>
+//	  <publish node='…'><item><notification xmlns='urn:xmpp:push:0'>
+//	    <x xmlns='jabber:x:data' type='submit'>
+//	      FORM_TYPE urn:xmpp:push:summary, message-count,
+//	      last-message-sender (include_sender), last-message-body (include_body)
+//	    </x>
+//	  </notification></item></publish>
+//	  <publish-options>the enable request's form</publish-options>
+//	</pubsub>
+//
+// message-count is the number of messages the push stands for (1, or
+// those folded by coalescing); a per-device unread count would need state
+// this server does not keep per client. last-message-sender is the
+// message's 'from'. The body is off by default (§9: it would go through
+// the app developer's servers); important_body, when set, is sent in its
+// place so that app servers that decide on a visible push by the presence
+// of a body do so without the text. A body is cut to 1024 bytes.
+//
+// Coalescing: a registration gets at most one push per coalesce_interval.
+// The first message of a burst is pushed at once; those that follow within
+// the interval are counted and pushed once, with the count and the last
+// sender, when it ends (unless the client that enabled the registration
+// is live again by then). At most max_in_flight publishes wait for an answer
+// server-wide; beyond that a push is dropped and counted.
+//
+// # Answers (§7.1)
+//
+// A result resets the registration's error count. An error whose
+// condition says the node is gone or publishing is no longer allowed
+// (item-not-found, gone, forbidden, not-authorized, registration-required,
+// subscription-required) disables the registration at once (§7.1 SHOULD;
+// §8's remote disabling removes the publish affiliation, which is such an
+// error next time). Errors of type wait and the s2s transport's
+// remote-server-not-found and remote-server-timeout (the app server's
+// domain unreachable for now) are not counted; any other error counts,
+// and max_errors in a row disable it (§7.1 MAY, as mod_cloud_notify
+// does). A publish not answered within timeout is counted, and changes
+// nothing: it says nothing about the registration.
+//
+// # Config ([push])
+//
+//	enabled = true               # costs nothing until a client enables push
+//	include_body = false
+//	include_sender = true
+//	important_body = ""
+//	max_registrations = 5        # per account
+//	coalesce_interval = "10s"    # 0: push every message
+//	timeout = "30s"
+//	max_in_flight = 1000
+//	max_errors = 16
+//
+// Metrics: skald_push_* (enabled, disabled, auto_disabled, sent, answered,
+// failed, timeouts, unreachable, dropped, coalesced, in_flight).
+//
+// # Not done
+//
+//   - Remote disabling by message (§8, MAY): the error path disables the
+//     registration at the next publish instead.
+//   - Retrying an automatically disabled registration later (§7.1 MAY):
+//     clients enable again at their next connection.
+//   - pending-subscription-count, and pushes for subscription requests or
+//     other non-message events.
+//   - MUC messages: rooms send to their occupants' sessions directly, not
+//     through delivery, so a detached occupant gets no push for them
+//     (mentions would need the room to tell); nor the clients' extensions
+//     beyond XEP-0357 (mod_cloud_notify_extensions: Siskin's encrypted
+//     pushes and the like).
+//   - Pushing when XEP-0198 acknowledgements are merely late (Prosody's
+//     smacks_max_ack_delay): a session counts as dormant once detached or
+//     inactive, not before.
+//   - App servers on this server (a local component): none exist here.
+//
+// Layering: push imports router, storage and the layers below; the c2s
+// transport tells a dormant session through router.DormantSender.
+package push

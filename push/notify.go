@@ -1,0 +1,293 @@
+package push
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
+)
+
+// MessageDelivered implements router.DeliveryObserver: it decides which of
+// the recipient's registrations a message warrants a push to (doc.go,
+// "When a push is sent").
+func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, to []*router.Session) {
+	if ev.Self || !worthPush(ev.Stanza) {
+		return
+	}
+	account := ev.To.Bare().String()
+	regs, err := m.registrations(ctx, account)
+	if err != nil {
+		m.log.Error("push registrations unreadable", "account", account, "err", err)
+		return
+	}
+	if len(regs) == 0 {
+		return
+	}
+	sender, body := summary(ev.Stanza)
+	for _, reg := range regs {
+		if m.wanted(ev, to, reg) {
+			m.notify(account, reg, sender, body)
+		}
+	}
+}
+
+// wanted reports whether reg's client would miss ev without a push.
+func (m *Module) wanted(ev *router.MessageEvent, to []*router.Session, reg *registration) bool {
+	if len(to) == 0 {
+		return true // stored offline (or only archived): no client has it
+	}
+	full, err := ev.To.Bare().WithResource(reg.Resource)
+	if err != nil {
+		return false
+	}
+	s := m.r.Session(full)
+	switch {
+	case s == nil:
+		// The client that enabled it is not connected: it catches up from
+		// the archive, if the message is there, once woken.
+		return ev.Archived
+	case s.Dormant():
+		// Queued for a detached or inactive session: it waits for a
+		// client that is not running. If the message went to other
+		// resources only, the archive is where this client finds it.
+		for _, t := range to {
+			if t == s {
+				return true
+			}
+		}
+		return ev.Archived
+	}
+	return false // a live session of that client has it
+}
+
+// burst is a registration's coalescing window (CoalesceInterval): the
+// first message is pushed at once and opens it; messages during it are
+// counted and pushed together when it ends, which opens a new one.
+type burst struct {
+	timer        *time.Timer // ends the window
+	reg          *registration
+	count        int // messages not pushed yet
+	sender, body string
+}
+
+// notify pushes one message to reg now, or folds it into reg's open window.
+func (m *Module) notify(account string, reg *registration, sender, body string) {
+	if m.cfg.CoalesceInterval <= 0 {
+		m.publish(account, reg, 1, sender, body)
+		return
+	}
+	k := reg.key(account)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	if b := m.bursts[k]; b != nil {
+		b.reg, b.sender, b.body = reg, sender, body
+		b.count++
+		m.mu.Unlock()
+		m.counters.coalesced.Inc()
+		return
+	}
+	m.bursts[k] = &burst{reg: reg, timer: time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })}
+	m.mu.Unlock()
+	m.publish(account, reg, 1, sender, body)
+}
+
+// windowEnded pushes what a window folded, if anything, and closes it.
+func (m *Module) windowEnded(k key) {
+	m.mu.Lock()
+	b := m.bursts[k]
+	if b == nil || b.count == 0 || m.closed {
+		delete(m.bursts, k)
+		m.mu.Unlock()
+		return
+	}
+	reg, n, sender, body := b.reg, b.count, b.sender, b.body
+	b.count, b.sender, b.body = 0, "", ""
+	// Still enabled? A registration disabled meanwhile gets nothing more
+	// (§6: MUST NOT publish to a service not enabled).
+	enabled := false
+	for _, r := range m.cache[k.account] {
+		if r.key(k.account) == k {
+			enabled, reg = true, r
+		}
+	}
+	if !enabled {
+		delete(m.bursts, k)
+		m.mu.Unlock()
+		return
+	}
+	b.timer = time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })
+	m.mu.Unlock()
+	if m.liveNow(k.account, reg) {
+		return // the client came back meanwhile and has the messages
+	}
+	m.publish(k.account, reg, n, sender, body)
+}
+
+// liveNow reports whether the client that enabled reg has a session that
+// is not dormant.
+func (m *Module) liveNow(account string, reg *registration) bool {
+	full, err := jid.MustParse(account).WithResource(reg.Resource)
+	if err != nil {
+		return false
+	}
+	s := m.r.Session(full)
+	return s != nil && !s.Dormant()
+}
+
+// Shutdown stops publishing: open coalescing windows end without their
+// push, and it waits for registrations being disabled, so that the store
+// can close. Answers still pending are counted when they time out.
+func (m *Module) Shutdown() {
+	m.mu.Lock()
+	m.closed = true
+	for k, b := range m.bursts {
+		b.timer.Stop()
+		delete(m.bursts, k)
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+// publish sends one notification (§7) and handles the answer.
+func (m *Module) publish(account string, reg *registration, count int, sender, body string) {
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return
+	}
+	if m.inFlight.Add(1) > int64(m.cfg.MaxInFlight) {
+		m.inFlight.Add(-1)
+		m.counters.dropped.Inc()
+		m.log.Warn("push dropped: too many waiting for an answer", "account", account, "service", reg.JID.String())
+		return
+	}
+	iq := m.notification(reg, count, sender, body)
+	k := reg.key(account)
+	from := jid.MustParse(account)
+	err := m.r.QueryRemote(iq, from, reg.JID, m.cfg.Timeout, func(resp *xml.Element) {
+		m.inFlight.Add(-1)
+		m.answered(k, resp)
+	})
+	if err != nil {
+		m.inFlight.Add(-1)
+		m.counters.unreachable.Inc()
+		m.log.Debug("push not sent", "account", account, "service", reg.JID.String(), "err", err)
+		return
+	}
+	m.counters.sent.Inc()
+}
+
+// notification builds the publish iq (§7): the summary form, and the
+// registration's publish options.
+func (m *Module) notification(reg *registration, count int, sender, body string) *xml.Element {
+	form := xml.New(nsData, "x", "type", "submit")
+	field := func(name, value string) {
+		form.Append(xml.New(nsData, "field", "var", name).Append(xml.New(nsData, "value").AppendText(value)))
+	}
+	field("FORM_TYPE", NSSummary)
+	field("message-count", strconv.Itoa(count))
+	if m.cfg.IncludeSender && sender != "" {
+		field("last-message-sender", sender)
+	}
+	switch {
+	case m.cfg.IncludeBody && body != "":
+		field("last-message-body", body)
+	case !m.cfg.IncludeBody && m.cfg.ImportantBody != "":
+		field("last-message-body", m.cfg.ImportantBody)
+	}
+	pubsub := xml.New(NSPubSub, "pubsub").Append(
+		xml.New(NSPubSub, "publish", "node", reg.Node).Append(
+			xml.New(NSPubSub, "item").Append(
+				xml.New(NS, "notification").Append(form))))
+	if reg.Options != nil {
+		pubsub.Append(xml.New(NSPubSub, "publish-options").Append(reg.Options.Clone()))
+	}
+	return xml.New(stanza.NSClient, "iq", "type", "set").Append(pubsub)
+}
+
+// Error conditions after which a registration is disabled at once: the
+// node is gone, or the app server no longer lets the account publish
+// (§8, remote disabling removes the publish affiliation).
+var goneConditions = map[string]bool{
+	"item-not-found": true, "gone": true, "forbidden": true, "not-authorized": true,
+	"registration-required": true, "subscription-required": true,
+}
+
+// Conditions that say nothing about the registration: the app server's
+// domain could not be reached for now (the s2s transport bounces with
+// these). Like errors of type wait, they are not counted.
+var transientConditions = map[string]bool{
+	"remote-server-not-found": true, "remote-server-timeout": true,
+}
+
+// answered handles the app server's answer to a publish (§7.1): nil is a
+// timeout.
+func (m *Module) answered(k key, resp *xml.Element) {
+	if resp == nil {
+		m.counters.timedOut.Inc()
+		m.log.Debug("push not answered in time", "account", k.account, "service", k.jid)
+		return
+	}
+	if resp.Attr("type") == "result" {
+		m.counters.answered.Inc()
+		m.forgetErrors(k)
+		return
+	}
+	m.counters.failed.Inc()
+	typ, cond := errorOf(resp)
+	disable := goneConditions[cond]
+	if !disable && typ != "wait" && !transientConditions[cond] {
+		m.mu.Lock()
+		m.errs[k]++
+		disable = m.errs[k] >= m.cfg.MaxErrors
+		m.mu.Unlock()
+	}
+	m.log.Info("push refused by the app server", "account", k.account, "service", k.jid, "type", typ, "condition", cond, "disabling", disable)
+	if !disable {
+		return
+	}
+	// On its own goroutine: the answer arrives on a stream's reader, and
+	// the store may be slow. Shutdown waits for it.
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		j, err := jid.Parse(k.jid)
+		if err != nil {
+			return
+		}
+		n, err := m.remove(context.Background(), k.account, j, k.node)
+		if err != nil {
+			m.log.Error("disabling push registration failed", "account", k.account, "service", k.jid, "err", err)
+			return
+		}
+		m.counters.autoDisabled.Add(uint64(n))
+	}()
+}
+
+// errorOf returns an iq error's type and defined condition.
+func errorOf(resp *xml.Element) (typ, cond string) {
+	e := resp.Child(stanza.NSClient, "error")
+	if e == nil {
+		return "", ""
+	}
+	for _, c := range e.Elements() {
+		if c.Space == stanza.NSStanzas {
+			return e.Attr("type"), c.Local
+		}
+	}
+	return e.Attr("type"), ""
+}

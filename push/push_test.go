@@ -1,0 +1,515 @@
+package push
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/router"
+)
+
+const optionsForm = `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var="secret"><value>s3cr3t</value></field></x>`
+
+// TestEnableErrors: every malformed or refused enable/disable gets one
+// error of the right condition, and nothing is registered.
+func TestEnableErrors(t *testing.T) {
+	e := newEnv(t, testConfig())
+	s, rec := e.Bind(juliet+"/phone", true, 0)
+	long := strings.Repeat("n", maxNodeBytes+1)
+	big := `<x xmlns="jabber:x:data"><field var="FORM_TYPE"><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var="secret"><value>` + strings.Repeat("s", maxOptionsBytes) + `</value></field></x>`
+	tests := []struct {
+		name, payload, to, cond string
+	}{
+		{"missing jid", `<enable xmlns="urn:xmpp:push:0" node="n"/>`, "", "bad-request"},
+		{"malformed jid", `<enable xmlns="urn:xmpp:push:0" jid="a@b@c" node="n"/>`, "", "jid-malformed"},
+		{"missing node", `<enable xmlns="urn:xmpp:push:0" jid="push.example"/>`, "", "bad-request"},
+		{"long node", `<enable xmlns="urn:xmpp:push:0" jid="push.example" node="` + long + `"/>`, "", "policy-violation"},
+		{"local service", `<enable xmlns="urn:xmpp:push:0" jid="example.org" node="n"/>`, "", "not-acceptable"},
+		{"local account", `<enable xmlns="urn:xmpp:push:0" jid="romeo@example.org" node="n"/>`, "", "not-acceptable"},
+		{"wrong form type", `<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n"><x xmlns="jabber:x:data"><field var="FORM_TYPE"><value>urn:other</value></field></x></enable>`, "", "bad-request"},
+		{"two forms", `<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n">` + optionsForm + optionsForm + `</enable>`, "", "bad-request"},
+		{"big form", `<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n">` + big + `</enable>`, "", "policy-violation"},
+		{"another account", `<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n"/>`, romeo, "forbidden"},
+		{"to the server", `<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n"/>`, "example.org", "service-unavailable"},
+		{"disable without jid", `<disable xmlns="urn:xmpp:push:0" node="n"/>`, "", "bad-request"},
+		{"disable for another", `<disable xmlns="urn:xmpp:push:0" jid="push.example"/>`, romeo, "forbidden"},
+		{"get", `<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n"/>`, "", "service-unavailable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			to, typ := "", "set"
+			if tc.to != "" {
+				to = ` to="` + tc.to + `"`
+			}
+			if tc.name == "get" {
+				typ = "get"
+			}
+			e.Send(s, `<iq type="`+typ+`" id="x"`+to+`>`+tc.payload+`</iq>`)
+			got := rec.Take()
+			if len(got) != 1 || !strings.Contains(got[0], `type="error"`) || !strings.Contains(got[0], "<"+tc.cond+` xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>`) {
+				t.Fatalf("got %v, want one %s error", got, tc.cond)
+			}
+		})
+	}
+	if regs, _ := e.m.registrations(context.Background(), juliet); len(regs) != 0 {
+		t.Fatalf("registered after errors: %v", regs)
+	}
+}
+
+// TestDiscoFeature: urn:xmpp:push:0 is an account feature (§4.1), not the
+// server's.
+func TestDiscoFeature(t *testing.T) {
+	e := newEnv(t, testConfig())
+	s, rec := e.Bind(juliet+"/phone", true, 0)
+	e.Send(s, `<iq type="get" id="d1"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	e.Send(s, `<iq type="get" id="d2" to="example.org"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+	got := rec.Take()
+	if len(got) != 2 || !strings.Contains(got[0], `<feature var="urn:xmpp:push:0"/>`) || strings.Contains(got[1], `urn:xmpp:push:0`) {
+		t.Fatalf("disco#info: %v", got)
+	}
+}
+
+// TestPublishOffline: juliet's phone enables push with publish options
+// and goes away; romeo's message goes to offline storage, and the app
+// server gets exactly the XEP-0357 §7 publish, options included.
+func TestPublishOffline(t *testing.T) {
+	cfg := testConfig()
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "node-1", optionsForm)
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>Wherefore art thou?</body>`)
+	got := e.remote.wait(t, 1, time.Second)
+	want := summaryIQ("node-1", field("message-count", "1")+field("last-message-sender", romeo+"/desk"), optionsForm)
+	if withoutID(got[0]) != want {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
+	}
+	e.answer(got[0], "result", "")
+	if e.m.counters.answered.Load() != 1 || e.m.inFlight.Load() != 0 {
+		t.Fatalf("answered %d, in flight %d", e.m.counters.answered.Load(), e.m.inFlight.Load())
+	}
+}
+
+// TestPublishBody: include_body sends the body, cut at 1024 bytes;
+// important_body stands in for it otherwise; include_sender = false
+// leaves the sender out.
+func TestPublishBody(t *testing.T) {
+	long := strings.Repeat("é", 600) // 1200 bytes
+	tests := []struct {
+		name   string
+		tweak  func(*Config)
+		body   string
+		fields string
+	}{
+		{"body", func(c *Config) { c.IncludeBody, c.IncludeSender = true, false }, "hello",
+			field("message-count", "1") + field("last-message-body", "hello")},
+		{"long body", func(c *Config) { c.IncludeBody, c.IncludeSender = true, false }, long,
+			field("message-count", "1") + field("last-message-body", strings.Repeat("é", 512)+"…")},
+		{"important body", func(c *Config) { c.ImportantBody, c.IncludeSender = "New message", false }, "secret",
+			field("message-count", "1") + field("last-message-body", "New message")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			tc.tweak(&cfg)
+			e := newEnv(t, cfg)
+			phone, rec := e.Bind(juliet+"/phone", true, 0)
+			e.enable(phone, rec, "n", "")
+			e.Router.Unbind(context.Background(), phone)
+			r, _ := e.Bind(romeo+"/desk", true, 0)
+			e.message(r, `<body>`+tc.body+`</body>`)
+			got := e.remote.wait(t, 1, time.Second)
+			if want := summaryIQ("n", tc.fields, ""); withoutID(got[0]) != want {
+				t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
+			}
+		})
+	}
+}
+
+// TestDormantSession: a message queued to the enabling session while it
+// is detached (or inactive) pushes; while it is live it does not; a
+// registration of another resource is not pushed for a message a live
+// session of its own took.
+func TestDormantSession(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.bindDormant(juliet + "/phone")
+	e.enable(phone, rec, "n", "")
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+
+	e.message(r, `<body>live</body>`)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed to a live session: %v", got)
+	}
+	rec.dormant.Store(true)
+	e.message(r, `<body>while detached</body>`)
+	got := e.remote.wait(t, 1, time.Second)
+	if !strings.Contains(got[0].String(), `<value>`+romeo+`/desk</value>`) {
+		t.Fatalf("publish: %s", got[0])
+	}
+	if n := len(rec.Take()); n != 2 {
+		t.Fatalf("the session was queued %d messages, want 2", n)
+	}
+
+	// Another client of juliet's, live, takes a message to its full JID:
+	// the dormant phone did not get it and it is not archived (no mam
+	// here), so no push.
+	laptop, _ := e.Bind(juliet+"/laptop", true, 0)
+	_ = laptop
+	e.Send(r, `<message type="chat" to="`+juliet+`/laptop" id="m2"><body>to the laptop</body></message>`)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed for a message the phone was not sent: %v", got)
+	}
+}
+
+// TestNotWorthPush: messages without anything a user reads push nothing;
+// encrypted ones and calls do.
+func TestNotWorthPush(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		push      bool
+	}{
+		{"body", `<message type="chat"><body>hi</body></message>`, true},
+		{"normal", `<message><body>hi</body></message>`, true},
+		{"blank body", `<message type="chat"><body>  </body></message>`, false},
+		{"chat state", `<message type="chat"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`, false},
+		{"receipt", `<message type="chat"><received xmlns="urn:xmpp:receipts" id="x"/></message>`, false},
+		{"marker", `<message type="chat"><displayed xmlns="urn:xmpp:chat-markers:0" id="x"/></message>`, false},
+		{"store hint only", `<message type="chat"><store xmlns="urn:xmpp:hints"/></message>`, false},
+		{"error", `<message type="error"><body>hi</body></message>`, false},
+		{"headline", `<message type="headline"><body>news</body></message>`, false},
+		{"omemo", `<message type="chat"><encrypted xmlns="eu.siacs.conversations.axolotl"/></message>`, true},
+		{"omemo 2", `<message type="chat"><encrypted xmlns="urn:xmpp:omemo:2"/></message>`, true},
+		{"openpgp", `<message type="chat"><openpgp xmlns="urn:xmpp:openpgp:0">x</openpgp></message>`, true},
+		{"call", `<message type="chat"><propose xmlns="urn:xmpp:jingle-message:0" id="c"/></message>`, true},
+		{"groupchat subject", `<message type="groupchat"><subject>topic</subject><body>x</body></message>`, false},
+		{"received carbon", `<message><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, true},
+		{"sent carbon", `<message><sent xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><body>hi</body></message></forwarded></sent></message>`, false},
+		{"carbon of a chat state", `<message><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><active xmlns="http://jabber.org/protocol/chatstates"/></message></forwarded></received></message>`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := worthPush(routertest.Parse(t, tc.msg)); got != tc.push {
+				t.Fatalf("worthPush = %v, want %v", got, tc.push)
+			}
+		})
+	}
+
+	// Through the router: a chat state to an offline account pushes
+	// nothing.
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<composing xmlns="http://jabber.org/protocol/chatstates"/>`)
+	e.message(r, `<received xmlns="urn:xmpp:receipts" id="x"/>`)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed: %v", got)
+	}
+}
+
+// TestCoalesce: a burst pushes once at once, and once more at the end of
+// the window with the messages it folded; a quiet window sends nothing.
+func TestCoalesce(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CoalesceInterval = time.Second
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	for range 4 {
+		e.message(r, `<body>burst</body>`)
+	}
+	first := e.remote.take()
+	if len(first) != 1 || !strings.Contains(first[0].String(), field("message-count", "1")) {
+		t.Fatalf("first push: %v", first)
+	}
+	later := e.remote.wait(t, 1, 5*time.Second)
+	if !strings.Contains(later[0].String(), field("message-count", "3")) {
+		t.Fatalf("folded push: %s", later[0])
+	}
+	time.Sleep(2 * cfg.CoalesceInterval)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed after a quiet window: %v", got)
+	}
+	e.m.mu.Lock()
+	open := len(e.m.bursts)
+	e.m.mu.Unlock()
+	if open != 0 {
+		t.Fatalf("%d windows still open", open)
+	}
+}
+
+// TestDisableOnError: item-not-found disables the registration at once;
+// a wait error does not count; other errors disable after max_errors in a
+// row, and a result in between resets the count.
+func TestDisableOnError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		errs     []string // the app server's answers, in order
+		disabled bool
+	}{
+		{"item-not-found", []string{`<error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, true},
+		{"forbidden", []string{`<error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, true},
+		{"wait", []string{`<error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, false},
+		{"unreachable", []string{`<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, false},
+		{"max errors", []string{`<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="cancel"><internal-server-error xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, true},
+		{"reset by a result", []string{`<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			"", `<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.MaxErrors = 3
+			e := newEnv(t, cfg)
+			phone, rec := e.Bind(juliet+"/phone", true, 0)
+			e.enable(phone, rec, "n", "")
+			e.Router.Unbind(context.Background(), phone)
+			r, _ := e.Bind(romeo+"/desk", true, 0)
+			for _, answer := range tc.errs {
+				e.message(r, `<body>hi</body>`)
+				got := e.remote.wait(t, 1, time.Second)
+				if answer == "" {
+					e.answer(got[0], "result", "")
+				} else {
+					e.answer(got[0], "error", answer)
+				}
+			}
+			waitFor(t, func() bool {
+				regs, _ := e.m.registrations(context.Background(), juliet)
+				return (len(regs) == 0) == tc.disabled
+			})
+			// After disabling, nothing more is published (§6).
+			e.message(r, `<body>again</body>`)
+			n := len(e.remote.take())
+			if tc.disabled && n != 0 || !tc.disabled && n != 1 {
+				t.Fatalf("disabled %v, but %d pushes after", tc.disabled, n)
+			}
+			// The store agrees: a module started afresh sees the same.
+			fresh := New(cfg, e.Store, e.Router, quiet)
+			if regs, _ := fresh.registrations(context.Background(), juliet); (len(regs) == 0) != tc.disabled {
+				t.Fatalf("stored registrations: %v", regs)
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRegistrations: enabling the same (jid, node) replaces it, with the
+// latest options; max_registrations drops the least recently enabled;
+// disable removes one node, or every node of a JID; registrations persist.
+func TestRegistrations(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxRegistrations = 2
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	nodes := func(m *Module) string {
+		regs, err := m.registrations(context.Background(), juliet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range regs {
+			opt := ""
+			if r.Options != nil {
+				opt = "+form"
+			}
+			out = append(out, r.JID.String()+"#"+r.Node+"@"+r.Resource+opt)
+		}
+		return strings.Join(out, " ")
+	}
+	e.enable(phone, rec, "a", "")
+	e.enable(phone, rec, "b", "")
+	e.enable(phone, rec, "a", optionsForm)
+	if got := nodes(e.m); got != "push.example#b@phone push.example#a@phone+form" {
+		t.Fatalf("after enabling a again: %s", got)
+	}
+	e.enable(phone, rec, "c", "")
+	if got := nodes(e.m); got != "push.example#a@phone+form push.example#c@phone" {
+		t.Fatalf("after a third: %s", got)
+	}
+	if got := nodes(New(cfg, e.Store, e.Router, quiet)); got != "push.example#a@phone+form push.example#c@phone" {
+		t.Fatalf("stored: %s", got)
+	}
+	e.Send(phone, `<iq type="set" id="d"><disable xmlns="urn:xmpp:push:0" jid="push.example" node="c"/></iq>`)
+	routertest.Expect(t, rec, `<iq xmlns="jabber:client" type="result" id="d" to="juliet@example.org/phone"/>`)
+	if got := nodes(e.m); got != "push.example#a@phone+form" {
+		t.Fatalf("after disabling c: %s", got)
+	}
+	e.enable(phone, rec, "d", "")
+	e.Send(phone, `<iq type="set" id="d2" to="juliet@example.org"><disable xmlns="urn:xmpp:push:0" jid="push.example"/></iq>`)
+	routertest.Expect(t, rec, `<iq xmlns="jabber:client" type="result" id="d2" to="juliet@example.org/phone"/>`)
+	if got := nodes(New(cfg, e.Store, e.Router, quiet)); got != "" {
+		t.Fatalf("after disabling the JID: %s", got)
+	}
+	// Disabling what is not enabled succeeds.
+	e.Send(phone, `<iq type="set" id="d3"><disable xmlns="urn:xmpp:push:0" jid="other.example"/></iq>`)
+	routertest.Expect(t, rec, `<iq xmlns="jabber:client" type="result" id="d3" to="juliet@example.org/phone"/>`)
+}
+
+// TestInFlightAndTimeout: an unanswered publish times out (counted, the
+// registration stays), and beyond max_in_flight pushes are dropped.
+func TestInFlightAndTimeout(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.MaxInFlight = 1
+	cfg.Timeout = time.Second
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>one</body>`)
+	e.message(r, `<body>two</body>`)
+	if got := len(e.remote.take()); got != 1 || e.m.counters.dropped.Load() != 1 {
+		t.Fatalf("sent %d, dropped %d; want 1 and 1", got, e.m.counters.dropped.Load())
+	}
+	waitFor(t, func() bool { return e.m.counters.timedOut.Load() == 1 && e.m.inFlight.Load() == 0 })
+	if regs, _ := e.m.registrations(context.Background(), juliet); len(regs) != 1 {
+		t.Fatal("a timeout disabled the registration")
+	}
+	e.message(r, `<body>three</body>`)
+	if got := len(e.remote.take()); got != 1 {
+		t.Fatalf("after the timeout: %d pushes", got)
+	}
+}
+
+// TestNoFederation: without a remote transport the push is counted as
+// unreachable and nothing waits.
+func TestNoFederation(t *testing.T) {
+	e := newEnv(t, testConfig())
+	e.Router.SetRemote(nil)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>hi</body>`)
+	if e.m.counters.unreachable.Load() != 1 || e.m.inFlight.Load() != 0 {
+		t.Fatalf("unreachable %d, in flight %d", e.m.counters.unreachable.Load(), e.m.inFlight.Load())
+	}
+}
+
+// TestBounced: a publish the transport bounces (the app server's domain
+// is unreachable) answers the pending query, never juliet's clients.
+func TestBounced(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>hi</body>`)
+	got := e.remote.wait(t, 1, time.Second)
+	_, lrec := e.Bind(juliet+"/laptop", true, 0)
+	e.Router.Bounce(got[0], "remote-server-not-found")
+	if e.m.counters.failed.Load() != 1 || e.m.inFlight.Load() != 0 {
+		t.Fatalf("failed %d, in flight %d", e.m.counters.failed.Load(), e.m.inFlight.Load())
+	}
+	if out := lrec.Take(); len(out) != 0 {
+		t.Fatalf("the bounce reached juliet's client: %v", out)
+	}
+}
+
+// TestShutdown: after Shutdown an open window ends without its push and
+// new messages push nothing.
+func TestShutdown(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CoalesceInterval = time.Second
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>one</body>`)
+	e.message(r, `<body>two</body>`)
+	if got := len(e.remote.take()); got != 1 {
+		t.Fatalf("%d pushes before shutdown", got)
+	}
+	e.m.Shutdown()
+	e.message(r, `<body>three</body>`)
+	time.Sleep(cfg.CoalesceInterval + 500*time.Millisecond)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed after shutdown: %v", got)
+	}
+}
+
+// archiver marks every message as held by the recipient's archive, as
+// mam does.
+type archiver struct{}
+
+func (archiver) Name() string { return "archiver" }
+func (archiver) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
+	ev.Archived = true
+	return nil
+}
+
+// TestArchivedWhileAnotherClientIsOnline: juliet's laptop is online and
+// gets the message; her phone, which enabled push, is not connected. It
+// is pushed when the archive holds the message (the woken phone fetches
+// it there), not otherwise (it could not get it).
+func TestArchivedWhileAnotherClientIsOnline(t *testing.T) {
+	for _, archived := range []bool{false, true} {
+		e := newEnv(t, testConfig())
+		if archived {
+			e.Router.Register(archiver{})
+		}
+		phone, rec := e.Bind(juliet+"/phone", true, 0)
+		e.enable(phone, rec, "n", "")
+		e.Router.Unbind(context.Background(), phone)
+		_, laptop := e.Bind(juliet+"/laptop", true, 0)
+		r, _ := e.Bind(romeo+"/desk", true, 0)
+		e.message(r, `<body>hi</body>`)
+		if n := len(laptop.Take()); n != 1 {
+			t.Fatalf("laptop got %d messages", n)
+		}
+		if got := len(e.remote.take()); (got == 1) != archived {
+			t.Fatalf("archived %v: %d pushes", archived, got)
+		}
+	}
+}
+
+// TestCoalesceClientBack: messages folded into a window are not pushed
+// when the client is live again by the time it ends.
+func TestCoalesceClientBack(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CoalesceInterval = 500 * time.Millisecond
+	e := newEnv(t, cfg)
+	phone, rec := e.bindDormant(juliet + "/phone")
+	e.enable(phone, rec, "n", "")
+	rec.dormant.Store(true)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>one</body>`)
+	e.message(r, `<body>two</body>`)
+	if got := len(e.remote.take()); got != 1 {
+		t.Fatalf("%d pushes, want 1", got)
+	}
+	rec.dormant.Store(false) // resumed
+	time.Sleep(3 * cfg.CoalesceInterval)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed to a client that is back: %v", got)
+	}
+}
