@@ -68,7 +68,11 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 		}
 		sort.Strings(jids)
 		for _, j := range jids {
-			q.Append(xml.New(NSAdmin, "item", "affiliation", aff, "jid", j))
+			it := xml.New(NSAdmin, "item", "affiliation", aff, "jid", j)
+			if n := rm.nicks[j]; n != "" {
+				it.SetAttr("nick", n) // §17.3.6: the reserved nick
+			}
+			q.Append(it)
 		}
 		return stanza.Result(iq.Stanza).Append(q), nil
 	}
@@ -144,9 +148,18 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 		return nil, stanza.E(stanza.NotAllowed, "only owners change admins and owners") // §9.1, §10.3
 	case cur == affOwner && aff != affOwner && rm.ownerCount() == 1:
 		return nil, stanza.E(stanza.ConflictCond, "the room would have no owner") // §10.6
+	case aff == affOutcast && target == actor.Bare():
+		return nil, stanza.E(stanza.ConflictCond, "you cannot ban yourself") // §9.1
+	}
+	nick, setNick, err := reservationItem(rm, target, aff, it)
+	if err != nil {
+		return nil, err
 	}
 	return func() {
 		rm.setAffiliation(target, aff)
+		if setNick {
+			setReservation(rm, target, nick)
+		}
 		present := false
 		for _, o := range rm.sortedOccupants() {
 			if o.bare != target {

@@ -22,6 +22,10 @@ type storedRoom struct {
 	Subject   string `json:",omitempty"`
 	SubjectBy string `json:",omitempty"`
 	Creator   string `json:",omitempty"` // bare JID, for max_rooms_per_account
+	// Nicks are the reserved nicks (§7.10), by bare JID; only those of
+	// members and up are read back (storage.Rooms' DeleteUser removes
+	// affiliations, not this blob).
+	Nicks map[string]string `json:",omitempty"`
 }
 
 // Load reads the persistent rooms of this service's domains from the
@@ -53,6 +57,7 @@ func (m *Module) Load(ctx context.Context) error {
 				rm.setAffiliation(b.Bare(), aff)
 			}
 		}
+		rm.loadNicks(st.Nicks)
 		m.loadHistory(ctx, rm)
 		m.rooms[j.String()] = rm
 	}
@@ -93,7 +98,7 @@ func (m *Module) persistLocked(rm *room) {
 		}
 		return
 	}
-	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy, Creator: creatorString(rm.creator)})
+	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy, Creator: creatorString(rm.creator), Nicks: rm.nicks})
 	if err == nil {
 		err = m.store.PutRoom(ctx, storage.Room{JID: rm.jid.String(), Config: b, Affiliations: rm.affs})
 	}
