@@ -144,12 +144,12 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 	switch {
 	case affRank[myAff] < affRank[affAdmin]:
 		return nil, stanza.E(stanza.Forbidden, "only admins change affiliations")
+	case aff == affOutcast && target == actor.Bare():
+		return nil, stanza.E(stanza.ConflictCond, "you cannot ban yourself") // §9.1
 	case myAff != affOwner && (affRank[cur] >= affRank[affAdmin] || affRank[aff] >= affRank[affAdmin]):
 		return nil, stanza.E(stanza.NotAllowed, "only owners change admins and owners") // §9.1, §10.3
 	case cur == affOwner && aff != affOwner && rm.ownerCount() == 1:
 		return nil, stanza.E(stanza.ConflictCond, "the room would have no owner") // §10.6
-	case aff == affOutcast && target == actor.Bare():
-		return nil, stanza.E(stanza.ConflictCond, "you cannot ban yourself") // §9.1
 	}
 	nick, setNick, err := reservationItem(rm, target, aff, it)
 	if err != nil {
