@@ -85,7 +85,8 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 	}
 	for _, o := range rm.sortedOccupants() {
 		if o.role == role {
-			q.Append(xml.New(NSAdmin, "item", "affiliation", rm.affiliation(o.bare), "role", role, "nick", o.nick, "jid", o.bare.String()))
+			// §17.5: the full JID (its latest session's).
+			q.Append(xml.New(NSAdmin, "item", "affiliation", rm.affiliation(o.bare), "role", role, "nick", o.nick, "jid", o.order[len(o.order)-1].String()))
 		}
 	}
 	return stanza.Result(iq.Stanza).Append(q), nil
@@ -104,6 +105,9 @@ func membersSeeMembers(rm *room, myAff, list string) bool {
 // change to make.
 func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID, it *xml.Element) (func(), error) {
 	reason := it.Child(NSAdmin, "reason")
+	if it.Attr("role") != "" && it.Attr("affiliation") != "" {
+		return nil, stanza.E(stanza.BadRequest, "an item changes a role or an affiliation, not both") // §17.5
+	}
 	if role := it.Attr("role"); role != "" {
 		// Role changes (§8.2 kick, §8.3-8.4 voice, §9.6-9.7 moderator).
 		target := rm.occupants[it.Attr("nick")]

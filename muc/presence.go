@@ -275,6 +275,11 @@ func (m *Module) leaveCodesLocked(rm *room, o *occupant, s *router.Session, payl
 	self := m.presenceFor(rm, o, o, true, append(append([]string(nil), codes...), statusSelf))
 	markUnavailable(self)
 	self.Child(NSUser, "x").Child(NSUser, "item").SetAttr("jid", full.String())
+	if rm.locked && len(rm.occupants) == 1 && len(o.order) == 0 {
+		// §10.1.2: the owner of a room never configured leaves it, and
+		// the room is destroyed (emptiedLocked, below).
+		self.Child(NSUser, "x").Append(xml.New(NSUser, "destroy"))
+	}
 	withStatusText(self, payload)
 	m.send(full, self)
 	if len(o.order) > 0 {

@@ -1,0 +1,96 @@
+package muc_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSmallMUSTs: the cheap rules of XEP-0045 this package checks besides
+// (one reply each).
+func TestSmallMUSTs(t *testing.T) {
+	tests := []struct {
+		name, from, iq, want string
+		contains             []string
+	}{
+		// §6.7: disco to an occupant JID from a non-occupant.
+		{"occupant disco by a non-occupant", "carol", `<iq type='get' id='q' to='%R/Al'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "bad-request", nil},
+		// XEP-0410: a ping from a non-occupant stays not-acceptable.
+		{"self-ping by a non-occupant", "carol", `<iq type='get' id='q' to='%R/Carol'><ping xmlns='urn:xmpp:ping'/></iq>`, "not-acceptable", nil},
+		// §9.1: an admin or owner banning itself.
+		{"owner bans itself", "alice", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item affiliation='outcast' jid='alice@example.org'/></query></iq>`, "conflict", nil},
+		{"admin bans itself", "bob", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item affiliation='outcast' jid='bob@example.org'/></query></iq>`, "conflict", nil},
+		// XEP-0410 §3.3 on the service.
+		{"service features", "carol", `<iq type='get' id='q' to='` + service + `'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "", []string{"http://jabber.org/protocol/muc#self-ping-optimization", "http://jabber.org/protocol/muc#stable_id"}},
+		// §17.5: an item changes a role or an affiliation.
+		{"role and affiliation in one item", "alice", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item nick='Bob' role='visitor' affiliation='member'/></query></iq>`, "bad-request", nil},
+		// §17.5: role lists carry full JIDs.
+		{"participant list", "alice", `<iq type='get' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item role='moderator'/></query></iq>`, "", []string{`nick="Bob" jid="bob@example.org/b"`}},
+		{"unknown disco node", "carol", `<iq type='get' id='q' to='%R'><query xmlns='http://jabber.org/protocol/disco#info' node='x-other'/></iq>`, "item-not-found", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, bob, carol := e.user("alice", "a"), e.user("bob", "b"), e.user("carol", "c")
+			e.create(alice)
+			e.send(alice, `<iq type='set' id='m' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='owner' jid='bob@example.org'/></query></iq>`)
+			e.send(alice, `<iq type='set' id='m' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='admin' jid='bob@example.org'/></query></iq>`)
+			e.join(bob, "Bob")
+			alice.take(t)
+			u := map[string]*user{"alice": alice, "bob": bob, "carol": carol}[tc.from]
+			e.send(u, tc.iq)
+			got := u.take(t)
+			if len(got) != 1 || got[0].Attr("id") != "q" || condition(got[0]) != tc.want {
+				t.Fatalf("got %v, want one reply with error %q", got, tc.want)
+			}
+			for _, c := range tc.contains {
+				if !strings.Contains(got[0].String(), c) {
+					t.Errorf("reply lacks %s: %s", c, got[0])
+				}
+			}
+		})
+	}
+}
+
+// TestDestroyAlternateVenue: destroying a room with an alternate venue,
+// its password and a reason gives every occupant one unavailable presence
+// with <destroy/> carrying all three (§10.9).
+func TestDestroyAlternateVenue(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	alice.take(t)
+	e.send(alice, `<iq type='set' id='d' to='%R'><query xmlns='`+nsMUC+`#owner'><destroy jid='new@`+service+`'><password>pw</password><reason>moved</reason></destroy></query></iq>`)
+	got := bob.take(t)
+	if len(got) != 1 {
+		t.Fatalf("bob got %v", got)
+	}
+	d := got[0].Child(nsUser, "x").Child(nsUser, "destroy")
+	if got[0].Attr("type") != "unavailable" || d.Attr("jid") != "new@"+service || d.ChildText(nsUser, "password") != "pw" || d.ChildText(nsUser, "reason") != "moved" {
+		t.Fatalf("destroy presence: %s", got[0])
+	}
+}
+
+// TestUnconfiguredRoomDestroyedOnLeave: the owner of a room it never
+// configured leaves it, and learns from <destroy/> in its unavailable
+// self-presence that the room went with it (§10.1.2); leaving a
+// configured room carries no <destroy/>.
+func TestUnconfiguredRoomDestroyedOnLeave(t *testing.T) {
+	for _, configured := range []bool{false, true} {
+		e := newEnv(t, nil)
+		alice := e.user("alice", "a")
+		if configured {
+			e.create(alice, "muc#roomconfig_persistentroom", "1")
+		} else {
+			e.join(alice, "Al")
+		}
+		e.send(alice, `<presence to='%R/Al' type='unavailable'/>`)
+		got := alice.take(t)
+		if len(got) != 1 || summary(got[0]) != "presence /Al unavailable [110] owner/none" {
+			t.Fatalf("configured %v: alice got %v", configured, summaries(got))
+		}
+		if d := got[0].Child(nsUser, "x").Child(nsUser, "destroy"); (d != nil) == configured {
+			t.Fatalf("configured %v: self-presence %s", configured, got[0])
+		}
+	}
+}
