@@ -94,3 +94,30 @@ func TestUnconfiguredRoomDestroyedOnLeave(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdown: when the service shuts down every occupant session gets
+// one unavailable presence with 110 and 332 (§16.2) and nothing more when
+// its session ends; a persistent room stays, a temporary one ends.
+func TestShutdown(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice, "muc#roomconfig_persistentroom", "1")
+	e.join(bob, "Bob")
+	alice.take(t)
+	e.muc.Shutdown()
+	for _, u := range []*user{alice, bob} {
+		got := u.take(t)
+		if len(got) != 1 || !strings.HasSuffix(summary(got[0]), "unavailable [110 332] "+map[*user]string{alice: "owner/none", bob: "none/none"}[u]) {
+			t.Fatalf("got %v", summaries(got))
+		}
+	}
+	e.Router.Unbind(bg, bob.s)
+	if got := alice.take(t); len(got) != 0 {
+		t.Fatalf("after the shutdown alice was sent %v", summaries(got))
+	}
+	carol := e.user("carol", "c")
+	e.send(carol, `<iq type='get' id='i' to='%R'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if got := carol.last(t); got.Attr("type") != "result" || !strings.Contains(got.String(), "muc_persistent") {
+		t.Fatalf("the persistent room after the shutdown: %s", got)
+	}
+}

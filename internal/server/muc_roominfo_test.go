@@ -138,3 +138,20 @@ func TestMUCGhostOverSockets(t *testing.T) {
 	wantPresence(t, bob, room+"/Bob", "unavailable", "333 110", "none/none bob@localhost/laptop")
 	wantPresence(t, alice, room+"/Bob", "unavailable", "333", "none/none bob@localhost/laptop")
 }
+
+// TestMUCShutdownOverSockets: a server shutting down tells the occupants
+// why they leave (status 332, XEP-0045 §16.2) before it ends their
+// streams.
+func TestMUCShutdownOverSockets(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<presence to='` + room + `/Al'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantPresence(t, alice, room+"/Al", "", "100 170 201 110", "owner/moderator alice@localhost/phone")
+	wantSubject(t, alice)
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	wantPresence(t, alice, room+"/Al", "unavailable", "110 332", "owner/none alice@localhost/phone")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
