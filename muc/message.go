@@ -104,7 +104,7 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 		}
 	}
 	if isSubject {
-		rm.subject, rm.subjectBy = subject.Text(), o.nick
+		rm.subject, rm.subjectBy, rm.subjectID = subject.Text(), o.nick, m.occupantID(rm.jid, o.bare)
 		m.persistLocked(rm)
 	} else if st.Child(nsClient, "body") != nil {
 		rm.addHistory(historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())}, m.cfg.HistoryMessages)
@@ -200,5 +200,10 @@ func (m *Module) subjectMessage(rm *room) *xml.Element {
 	if rm.subject != "" {
 		subj.AppendText(rm.subject)
 	}
-	return xml.New(nsClient, "message", "from", from.String(), "type", "groupchat").Append(subj)
+	msg := xml.New(nsClient, "message", "from", from.String(), "type", "groupchat").Append(subj)
+	if rm.subjectBy != "" && rm.subjectID != "" {
+		// XEP-0421 §4: every message from an occupant JID carries its id.
+		msg.Append(xml.New(nsOccupantID, "occupant-id", "id", rm.subjectID))
+	}
+	return msg
 }

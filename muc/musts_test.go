@@ -121,3 +121,58 @@ func TestShutdown(t *testing.T) {
 		t.Fatalf("the persistent room after the shutdown: %s", got)
 	}
 }
+
+// TestOccupantIDOnEverything: XEP-0421 §4 — every presence and message the
+// room sends from an occupant JID carries the occupant's id: the subject
+// on entering, and the unavailable presence of a destroy, a shutdown and
+// a ghost removal.
+func TestOccupantIDOnEverything(t *testing.T) {
+	tests := []struct {
+		name string
+		act  func(e *env, alice, bob *user) *user // returns who to check
+		from string                               // the occupant JID's nick
+	}{
+		{"subject on entering", func(e *env, alice, bob *user) *user {
+			e.send(alice, `<message to='%R' type='groupchat'><subject>Tea</subject></message>`)
+			e.send(bob, `<presence to='%R/Bob'><x xmlns='`+nsMUC+`'/></presence>`)
+			return bob
+		}, "Al"},
+		{"destroy", func(e *env, alice, bob *user) *user {
+			e.join(bob, "Bob")
+			e.send(alice, `<iq type='set' id='d' to='%R'><query xmlns='`+nsMUC+`#owner'><destroy/></query></iq>`)
+			return bob
+		}, "Bob"},
+		{"shutdown", func(e *env, alice, bob *user) *user {
+			e.join(bob, "Bob")
+			e.muc.Shutdown()
+			return bob
+		}, "Bob"},
+		{"ghost", func(e *env, alice, bob *user) *user {
+			e.join(bob, "Bob")
+			e.send(bob, `<message type='error' to='%R'><error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`)
+			return bob
+		}, "Bob"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, bob := e.user("alice", "a"), e.user("bob", "b")
+			e.create(alice)
+			bob.take(t)
+			u := tc.act(e, alice, bob)
+			var seen bool
+			for _, el := range u.take(t) {
+				if el.Attr("from") != room+"/"+tc.from {
+					continue
+				}
+				seen = true
+				if ids := el.ChildrenNamed("urn:xmpp:occupant-id:0", "occupant-id"); len(ids) != 1 || ids[0].Attr("id") == "" {
+					t.Errorf("no single occupant-id: %s", el)
+				}
+			}
+			if !seen {
+				t.Fatalf("nothing from %s/%s", room, tc.from)
+			}
+		})
+	}
+}

@@ -90,7 +90,8 @@ func (m *Module) destroyLocked(rm *room, d *xml.Element) {
 				}
 			}
 			x.Append(dd, xml.New(NSUser, "status", "code", statusSelf))
-			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x))
+			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x,
+				xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))) // XEP-0421 §4
 			if s := m.r.Session(sj); s != nil {
 				joinedOf(s).set(rm.jid, false)
 			}

@@ -63,6 +63,7 @@ type room struct {
 	historyB  int           // the sizes of history's items together
 	subject   string
 	subjectBy string // nick that set the subject, "" for the room
+	subjectID string // its XEP-0421 occupant id, "" if unknown (stored before)
 	// pending holds the iqs passed between occupants (forward.go), by
 	// the room's id; pendingOrder their ids, oldest first (answered ones
 	// are skipped when the oldest is dropped).

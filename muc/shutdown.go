@@ -30,7 +30,8 @@ func (m *Module) shutdownRoomLocked(rm *room) {
 				xml.New(NSUser, "item", "affiliation", rm.affiliation(o.bare), "role", roleNone, "jid", sj.String()),
 				xml.New(NSUser, "status", "code", statusSelf),
 				xml.New(NSUser, "status", "code", statusShutdown))
-			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x))
+			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x,
+				xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))) // XEP-0421 §4
 			if s := m.r.Session(sj); s != nil {
 				joinedOf(s).set(rm.jid, false)
 			}
