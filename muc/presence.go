@@ -43,6 +43,9 @@ func (m *Module) handlePresence(ctx context.Context, s *router.Session, st *xml.
 	if len(nick) > m.cfg.MaxNickLength {
 		return stanza.E(stanza.NotAcceptable, "nickname too long")
 	}
+	if invisibleNick(nick) {
+		return stanza.E(stanza.JIDMalformed, "a nickname must show something") // §17.1
+	}
 	rm := m.lockRoom(to.Bare())
 	if rm != nil {
 		if o := rm.bySession[s.JID()]; o != nil {

@@ -1,7 +1,7 @@
 package muc
 
 import (
-	"strings"
+	"unicode"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -131,8 +131,8 @@ func (m *Module) submittedNick(q *xml.Element) (string, error) {
 		nick = q.ChildText(nsRegister, "username")
 	}
 	switch {
-	case strings.TrimSpace(nick) == "":
-		return "", stanza.E(stanza.BadRequest, "a nickname is required") // §7.10: no valid form
+	case invisibleNick(nick):
+		return "", stanza.E(stanza.BadRequest, "a nickname is required") // §7.10: no valid form; §17.1
 	case len(nick) > m.cfg.MaxNickLength:
 		return "", stanza.E(stanza.NotAcceptable, "nickname too long")
 	}
@@ -223,4 +223,16 @@ func setReservation(rm *room, target jid.JID, nick string) {
 		return
 	}
 	rm.nicks[target.String()] = nick
+}
+
+// invisibleNick reports whether a nick shows nothing: only spaces and
+// invisible format characters (zero-width space, joiners, direction
+// marks). §17.1: a service MUST NOT allow empty or invisible nicks.
+func invisibleNick(nick string) bool {
+	for _, r := range nick {
+		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
