@@ -176,3 +176,39 @@ func TestOccupantIDOnEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestInvisibleNicks: a nick of only spaces is refused on entering and
+// on a nick change (§17.1: no empty or invisible nicks; jid-malformed).
+// Invisible format characters never get this far: the JID layer refuses
+// them (RFC 7622 §3.4).
+func TestInvisibleNicks(t *testing.T) {
+	tests := []struct {
+		nick string
+		ok   bool
+	}{
+		{" ", false},
+		{"   ", false},
+		{"\u200b", false},
+		{"a b", true},
+		{" x ", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.nick, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, bob := e.user("alice", "a"), e.user("bob", "b")
+			e.create(alice)
+			got := e.join(bob, tc.nick)
+			if ok := len(got) > 0 && condition(got[0]) == ""; ok != tc.ok || (!ok && condition(got[0]) != "jid-malformed") {
+				t.Fatalf("entering as %q: %v", tc.nick, got)
+			}
+			e = newEnv(t, nil)
+			alice = e.user("alice", "a")
+			e.create(alice)
+			e.send(alice, `<presence to='%R/`+tc.nick+`'/>`)
+			got = alice.take(t)
+			if ok := len(got) > 0 && condition(got[0]) == ""; ok != tc.ok || (!ok && condition(got[0]) != "jid-malformed") {
+				t.Fatalf("changing to %q: %v", tc.nick, got)
+			}
+		})
+	}
+}
