@@ -15,7 +15,7 @@ finds it at the x-roomuser-item node and in the registration result
 from slixmpp import JID
 from slixmpp.exceptions import PresenceError
 
-from skald_interop import DOMAIN, Client, check, fail, log, run
+from skald_interop import DOMAIN, Client, check, fail, log, run, until
 
 ROOM = JID("garden@conference." + DOMAIN)
 ROOMINFO = "http://jabber.org/protocol/muc#roominfo"
@@ -51,7 +51,12 @@ async def main():
     form.add_field(var="muc#roomconfig_lang", value="en")
     form.add_field(var="muc#roominfo_contactjid", ftype="jid-multi", value=["alice@" + DOMAIN])
     await alice["xep_0045"].set_room_config(ROOM, form, timeout=5)
+    subjects = []
+    alice.add_event_handler("groupchat_subject", lambda m: subjects.append(m["subject"]))
     alice["xep_0045"].set_subject(ROOM, "Roses")
+    # carol asks on another stream: the room has the subject once alice
+    # got it back.
+    await until(lambda: "Roses" in subjects, "alice to see the subject set")
     log("alice configured %s" % ROOM)
 
     info = await carol["xep_0030"].get_info(jid=ROOM, local=False, cached=False, timeout=5)
