@@ -121,6 +121,8 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 		case affRank[rm.affiliation(target.bare)] >= affRank[affAdmin] && affRank[rm.affiliation(target.bare)] >= affRank[myAff]:
 			// §8.2, §8.4: not on admins and owners (but an owner on an admin).
 			return nil, stanza.E(stanza.NotAllowed, "")
+		case role == roleVisitor && affRank[rm.affiliation(target.bare)] >= affRank[affAdmin]:
+			return nil, stanza.E(stanza.NotAllowed, "an admin's or owner's voice is not revoked") // §8.4: by anyone
 		case (role == roleModerator || target.role == roleModerator) && affRank[myAff] < affRank[affAdmin]:
 			return nil, stanza.E(stanza.NotAllowed, "only admins grant or revoke moderation") // §9.6
 		}

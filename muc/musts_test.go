@@ -25,6 +25,8 @@ func TestSmallMUSTs(t *testing.T) {
 		{"role and affiliation in one item", "alice", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item nick='Bob' role='visitor' affiliation='member'/></query></iq>`, "bad-request", nil},
 		// §17.5: role lists carry full JIDs.
 		{"participant list", "alice", `<iq type='get' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item role='moderator'/></query></iq>`, "", []string{`nick="Bob" jid="bob@example.org/b"`}},
+		// §8.4: nobody revokes an admin's voice, not even an owner.
+		{"owner revokes an admin's voice", "alice", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item nick='Bob' role='visitor'/></query></iq>`, "not-allowed", nil},
 		{"unknown disco node", "carol", `<iq type='get' id='q' to='%R'><query xmlns='http://jabber.org/protocol/disco#info' node='x-other'/></iq>`, "item-not-found", nil},
 	}
 	for _, tc := range tests {
