@@ -80,7 +80,9 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 		return stanza.E(stanza.Forbidden, "you have no voice in this room") // §7.4
 	}
 	subject := st.Child(nsClient, "subject")
-	isSubject := subject != nil && st.Child(nsClient, "body") == nil
+	// §8.1: a subject without a body or a thread; with either it is a
+	// message that happens to carry one.
+	isSubject := subject != nil && st.Child(nsClient, "body") == nil && st.Child(nsClient, "thread") == nil
 	if isSubject && o.role != roleModerator && !rm.cfg.ChangeSubject {
 		return stanza.E(stanza.Forbidden, "only moderators may change the subject") // §8.1
 	}

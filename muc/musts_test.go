@@ -214,3 +214,26 @@ func TestInvisibleNicks(t *testing.T) {
 		})
 	}
 }
+
+// TestSubjectWithThreadIsNoChange: a message with a subject and a thread
+// is an ordinary message (§8.1): a participant without the right to
+// change the subject may send it, and the subject stays.
+func TestSubjectWithThreadIsNoChange(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	e.send(bob, `<message to='%R' type='groupchat'><subject>New</subject><thread>t1</thread></message>`)
+	if got := bob.last(t); condition(got) != "" || got.ChildText("", "thread") != "t1" {
+		t.Fatalf("bob's message with a thread: %s", got)
+	}
+	e.send(bob, `<message to='%R' type='groupchat'><subject>New</subject></message>`)
+	if got := bob.last(t); condition(got) != "forbidden" {
+		t.Fatalf("bob's subject change: %s", got)
+	}
+	carol := e.user("carol", "c")
+	got := e.join(carol, "Carol")
+	if subj := got[len(got)-1]; subj.ChildText("", "subject") != "" {
+		t.Fatalf("the subject changed: %s", subj)
+	}
+}
