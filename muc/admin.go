@@ -70,7 +70,7 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 		for _, j := range jids {
 			it := xml.New(NSAdmin, "item", "affiliation", aff, "jid", j)
 			if n := rm.nicks[j]; n != "" {
-				it.SetAttr("nick", n) // §17.3.6: the reserved nick
+				it.SetAttr("nick", n) // §17.4: the reserved nick
 			}
 			q.Append(it)
 		}
@@ -85,7 +85,7 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 	}
 	for _, o := range rm.sortedOccupants() {
 		if o.role == role {
-			// §17.5: the full JID (its latest session's).
+			// §17.4: the full JID (its latest session's).
 			q.Append(xml.New(NSAdmin, "item", "affiliation", rm.affiliation(o.bare), "role", role, "nick", o.nick, "jid", o.order[len(o.order)-1].String()))
 		}
 	}
@@ -106,7 +106,7 @@ func membersSeeMembers(rm *room, myAff, list string) bool {
 func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID, it *xml.Element) (func(), error) {
 	reason := it.Child(NSAdmin, "reason")
 	if it.Attr("role") != "" && it.Attr("affiliation") != "" {
-		return nil, stanza.E(stanza.BadRequest, "an item changes a role or an affiliation, not both") // §17.5
+		return nil, stanza.E(stanza.BadRequest, "an item changes a role or an affiliation, not both") // §17.4
 	}
 	if role := it.Attr("role"); role != "" {
 		// Role changes (§8.2 kick, §8.3-8.4 voice, §9.6-9.7 moderator).

@@ -6,15 +6,15 @@ import (
 	"github.com/skald-xmpp/skald/router"
 )
 
-// Ghost occupants (§17.2.3, §16.1): a session that answers the room's
+// Ghost occupants (§18.1.2, §11.1): a session that answers the room's
 // stanzas with errors is no longer there to read them. The service removes
 // it as if it had sent unavailable presence, and says why with status 333
-// (removed after an error, §16.1; no 307, which would read as a kick):
+// (removed after an error, §11.1; no 307, which would read as a kick):
 // the removed session gets 110 and 333, the others 333.
 //
 // What counts: presence of type error from an occupant's session to the
 // room (a client that bounces the room's presence), and a message of type
-// error with a delivery-related condition (§17.2.3: gone, item-not-found,
+// error with a delivery-related condition (§18.1.2: gone, item-not-found,
 // recipient-unavailable, redirect, remote-server-not-found,
 // remote-server-timeout). Other message errors (a client refusing one
 // message, say with service-unavailable) and iq errors (answers to iqs
@@ -26,7 +26,7 @@ import (
 
 const statusErrorRemoval = "333"
 
-// deliveryConditions are the error conditions of §17.2.3 that tell a
+// deliveryConditions are the error conditions of §18.1.2 that tell a
 // stanza did not reach the occupant.
 var deliveryConditions = map[string]bool{
 	"gone":                    true,

@@ -3,7 +3,7 @@ package muc_test
 import "testing"
 
 // TestGhostRemoval: a session that bounces the room's stanzas is removed
-// with status 333 (§16.1, §17.2.3): it gets 110 and 333, the others 333
+// with status 333 (§11.1, §18.1.2): it gets 110 and 333, the others 333
 // (no 307). Bounces that do not tell of a failed delivery, and errors from
 // non-occupants, remove nobody.
 func TestGhostRemoval(t *testing.T) {

@@ -12,7 +12,7 @@ func TestSmallMUSTs(t *testing.T) {
 		name, from, iq, want string
 		contains             []string
 	}{
-		// §6.7: disco to an occupant JID from a non-occupant.
+		// §6.6: disco to an occupant JID from a non-occupant.
 		{"occupant disco by a non-occupant", "carol", `<iq type='get' id='q' to='%R/Al'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "bad-request", nil},
 		// XEP-0410: a ping from a non-occupant stays not-acceptable.
 		{"self-ping by a non-occupant", "carol", `<iq type='get' id='q' to='%R/Carol'><ping xmlns='urn:xmpp:ping'/></iq>`, "not-acceptable", nil},
@@ -21,9 +21,9 @@ func TestSmallMUSTs(t *testing.T) {
 		{"admin bans itself", "bob", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item affiliation='outcast' jid='bob@example.org'/></query></iq>`, "conflict", nil},
 		// XEP-0410 §3.3 on the service.
 		{"service features", "carol", `<iq type='get' id='q' to='` + service + `'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "", []string{"http://jabber.org/protocol/muc#self-ping-optimization", "http://jabber.org/protocol/muc#stable_id"}},
-		// §17.5: an item changes a role or an affiliation.
+		// §17.4: an item changes a role or an affiliation.
 		{"role and affiliation in one item", "alice", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item nick='Bob' role='visitor' affiliation='member'/></query></iq>`, "bad-request", nil},
-		// §17.5: role lists carry full JIDs.
+		// §17.4: role lists carry full JIDs.
 		{"participant list", "alice", `<iq type='get' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item role='moderator'/></query></iq>`, "", []string{`nick="Bob" jid="bob@example.org/b"`}},
 		// §8.4: nobody revokes an admin's voice, not even an owner.
 		{"owner revokes an admin's voice", "alice", `<iq type='set' id='q' to='%R'><query xmlns='` + nsMUC + `#admin'><item nick='Bob' role='visitor'/></query></iq>`, "not-allowed", nil},
@@ -75,7 +75,7 @@ func TestDestroyAlternateVenue(t *testing.T) {
 
 // TestUnconfiguredRoomDestroyedOnLeave: the owner of a room it never
 // configured leaves it, and learns from <destroy/> in its unavailable
-// self-presence that the room went with it (§10.1.2); leaving a
+// self-presence that the room went with it (§10.1.3); leaving a
 // configured room carries no <destroy/>.
 func TestUnconfiguredRoomDestroyedOnLeave(t *testing.T) {
 	for _, configured := range []bool{false, true} {
@@ -98,7 +98,7 @@ func TestUnconfiguredRoomDestroyedOnLeave(t *testing.T) {
 }
 
 // TestShutdown: when the service shuts down every occupant session gets
-// one unavailable presence with 110 and 332 (§16.2) and nothing more when
+// one unavailable presence with 110 and 332 (§11.2) and nothing more when
 // its session ends; a persistent room stays, a temporary one ends.
 func TestShutdown(t *testing.T) {
 	e := newEnv(t, nil)

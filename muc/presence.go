@@ -198,7 +198,7 @@ func (m *Module) mayEnter(rm *room, aff string, bare jid.JID, nick string, x *xm
 	case o != nil && o.bare != bare:
 		return stanza.E(stanza.ConflictCond, "that nickname is in use") // §7.2.9
 	case rm.nickReservedFor(nick, bare):
-		return stanza.E(stanza.ConflictCond, "that nickname is reserved") // §7.2.9, §7.12
+		return stanza.E(stanza.ConflictCond, "that nickname is reserved") // §7.2.8, §7.12
 	case o == nil && len(rm.occupants) >= rm.cfg.MaxUsers && affRank[aff] < affRank[affAdmin]:
 		return &stanza.Error{Type: stanza.Wait, Condition: stanza.ServiceUnavailable, Text: "the room is full"} // §7.2.10
 	}
@@ -279,7 +279,7 @@ func (m *Module) leaveCodesLocked(rm *room, o *occupant, s *router.Session, payl
 	markUnavailable(self)
 	self.Child(NSUser, "x").Child(NSUser, "item").SetAttr("jid", full.String())
 	if rm.locked && len(rm.occupants) == 1 && len(o.order) == 0 {
-		// §10.1.2: the owner of a room never configured leaves it, and
+		// §10.1.3: the owner of a room never configured leaves it, and
 		// the room is destroyed (emptiedLocked, below).
 		self.Child(NSUser, "x").Append(xml.New(NSUser, "destroy"))
 	}

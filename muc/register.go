@@ -20,7 +20,7 @@ const (
 // Registering with a room (§7.10): a user without an affiliation who
 // submits the muc#register form with a nick becomes a member at once
 // (no approval flow, §9.9 is not implemented) and has the nick reserved:
-// nobody else enters under it or changes to it (§7.2.9, §7.6, conflict),
+// nobody else enters under it or changes to it (§7.2.8, §7.6, conflict),
 // and the user learns it from the x-roomuser-item node (§7.12). A
 // members-only room takes no registrations from non-members: that would
 // let anyone make themselves a member of it; its members, admins and
@@ -167,7 +167,7 @@ func (m *Module) unregisterLocked(rm *room, bare jid.JID) {
 	m.emptiedLocked(rm)
 }
 
-// registrationForm is the muc#register form (§7.10, §15.5.1), with the
+// registrationForm is the muc#register form (§7.10, §16.5.1), with the
 // current reservation as the nick's value.
 func registrationForm(rm *room, nick string) *xml.Element {
 	x := xml.New(nsData, "x", "type", "form")

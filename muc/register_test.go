@@ -75,7 +75,7 @@ func TestRegisterErrors(t *testing.T) {
 // her nick reserved: the occupants see her new affiliation, she learns the
 // nick from x-roomuser-item (§7.12) and the registration get says she is
 // registered; nobody else enters under it or changes to it (conflict,
-// §7.2.9, §7.6), while she may; the member list shows it (§9.5); an admin
+// §7.2.8, §7.6), while she may; the member list shows it (§9.5); an admin
 // can move it, a ban removes it (§9.1), and cancelling makes her
 // unaffiliated again.
 func TestRegisterReservesNick(t *testing.T) {

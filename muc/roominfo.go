@@ -24,14 +24,14 @@ const (
 )
 
 // roomInfoForm is the XEP-0128 extension of a room's disco#info (§6.4,
-// the muc#roominfo FORM_TYPE of §15.5.4). What a room is and how it is
+// the muc#roominfo FORM_TYPE of §16.5.4). What a room is and how it is
 // run (description, language, contacts, who may change the subject,
 // whether members may invite, how much history it gives) is told to
 // anyone who may ask the room's features. What goes on inside it, the
 // subject and the number of occupants, is told to outsiders only of a
 // public, open room, which lists itself anyway (§6.3): a hidden or
 // members-only room tells it only to its occupants and (members-only)
-// members, as §18.4 advises against leaking it.
+// members, as §14.4 advises against leaking it.
 func (m *Module) roomInfoForm(rm *room, asker jid.JID) *xml.Element {
 	c := rm.cfg
 	x := xml.New(nsData, "x", "type", "result")

@@ -38,9 +38,9 @@ func roomInfoFields(t *testing.T, res *xml.Element) map[string][]string {
 }
 
 // TestRoomInfo: a room's disco#info carries the muc#roominfo form (§6.4,
-// §15.5.4) with the configured description, language and contacts; what
+// §16.5.4) with the configured description, language and contacts; what
 // goes on inside (subject, occupant count) reaches outsiders of public
-// open rooms only (§18.4); the room's name is the identity's; the
+// open rooms only (§14.4); the room's name is the identity's; the
 // features of stable ids, self-ping, registration and voice requests are
 // announced.
 func TestRoomInfo(t *testing.T) {

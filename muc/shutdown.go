@@ -7,7 +7,7 @@ import (
 
 const statusShutdown = "332"
 
-// Shutdown tells every occupant that the service is going away (§16.2):
+// Shutdown tells every occupant that the service is going away (§11.2):
 // each session gets one unavailable presence from its occupant JID with
 // role none and status codes 110 and 332, and leaves the room, so that
 // the end of its session does not send it another. Rooms stay as they

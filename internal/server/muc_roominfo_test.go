@@ -19,7 +19,7 @@ import (
 // address, carol registers a nick with it (XEP-0045 §7.10); after a
 // restart the room's disco#info still carries them in its muc#roominfo
 // form (§6.4), carol's reserved nick is still hers (§7.12) and bob is
-// refused it on entering (conflict, §7.2.9).
+// refused it on entering (conflict, §7.2.8).
 func TestMUCRoomInfoAndRegistrationRestart(t *testing.T) {
 	ctx := context.Background()
 	for _, backend := range []struct {
@@ -116,8 +116,8 @@ func roomInfoForm(info *xml.Element) map[string]string {
 }
 
 // TestMUCGhostOverSockets: a client that bounces the room's message with
-// a delivery error (XEP-0045 §17.2.3) leaves the room with status 333, and
-// the other occupant sees it go with 333 (§16.1).
+// a delivery error (XEP-0045 §18.1.2) leaves the room with status 333, and
+// the other occupant sees it go with 333 (§11.1).
 func TestMUCGhostOverSockets(t *testing.T) {
 	s := startServer(t, nil, nil)
 	alice := login(t, s, "alice", "phone")
@@ -140,7 +140,7 @@ func TestMUCGhostOverSockets(t *testing.T) {
 }
 
 // TestMUCShutdownOverSockets: a server shutting down tells the occupants
-// why they leave (status 332, XEP-0045 §16.2) before it ends their
+// why they leave (status 332, XEP-0045 §11.2) before it ends their
 // streams.
 func TestMUCShutdownOverSockets(t *testing.T) {
 	s := startServer(t, nil, nil)
