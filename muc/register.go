@@ -79,6 +79,13 @@ func (m *Module) registerIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.El
 		return stanza.Result(iq.Stanza).Append(q), nil
 	}
 	if iq.Payload.Child(nsRegister, "remove") != nil {
+		// XEP-0077 §3.2: <remove/> alone, from someone registered.
+		switch {
+		case len(iq.Payload.Elements()) != 1:
+			return nil, stanza.E(stanza.BadRequest, "<remove/> must be alone")
+		case !member:
+			return nil, stanza.E(stanza.RegistrationRequired, "you are not registered with this room")
+		}
 		m.unregisterLocked(rm, bare)
 		return stanza.Result(iq.Stanza), nil
 	}

@@ -41,6 +41,9 @@ func TestRegisterErrors(t *testing.T) {
 		{name: "nick too long", iq: registerIQ(strings.Repeat("n", 65)), want: "not-acceptable"},
 		{name: "form not submitted", iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><x xmlns='jabber:x:data' type='form'/></query></iq>`, want: "bad-request"},
 		{name: "wrong FORM_TYPE", iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>urn:other</value></field><field var='muc#register_roomnick'><value>C</value></field></x></query></iq>`, want: "bad-request"},
+		// XEP-0077 §3.2: cancelling.
+		{name: "cancel, not registered", iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><remove/></query></iq>`, want: "registration-required"},
+		{name: "cancel with more", setup: func(e *env, _, _ *user) {}, iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><remove/><username>C</username></query></iq>`, want: "bad-request"},
 		{name: "affiliation lists full", setup: func(e *env, _, _ *user) {}, iq: registerIQ("Carol"), want: "policy-violation"},
 	}
 	for _, tc := range tests {
