@@ -24,7 +24,8 @@ const (
 // and the user learns it from the x-roomuser-item node (§7.12). A
 // members-only room takes no registrations from non-members: that would
 // let anyone make themselves a member of it; its members, admins and
-// owners may register a nick. Cancelling (XEP-0077 <remove/>) makes a
+// owners may register a nick. Nor does a moderated room from a visitor or
+// a non-occupant: membership brings voice. Cancelling (XEP-0077 <remove/>) makes a
 // member unaffiliated again; an admin or owner only loses the nick (its
 // affiliation is not the registration's to take). An admin can set or
 // clear a reservation too, with the nick attribute of a member list item
@@ -65,6 +66,12 @@ func (m *Module) registerIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.El
 	member := affRank[aff] >= affRank[affMember]
 	if aff == affOutcast || (rm.cfg.MembersOnly && !member) {
 		return nil, stanza.E(stanza.NotAllowed, "you may not register with this room")
+	}
+	if rm.cfg.Moderated && !member && (o == nil || o.role == roleVisitor) {
+		// Members have voice (§5.1.2): registering must not be a way
+		// around moderation. A participant, who has voice, may
+		// (§7.10: "in a moderated room, normally a participant").
+		return nil, stanza.E(stanza.NotAllowed, "only occupants with voice may register with a moderated room")
 	}
 	q := xml.New(nsRegister, "query")
 	if iq.Type() == stanza.TypeGet {
@@ -108,13 +115,9 @@ func (m *Module) registerIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.El
 	rm.nicks[bare.String()] = nick
 	m.persistLocked(rm)
 	if !member {
-		// §7.10: occupants see the new member's affiliation; a visitor
-		// in a moderated room gets voice with it (§5.1.2).
+		// §7.10: occupants see the new member's affiliation.
 		for _, v := range rm.sortedOccupants() {
 			if v.bare == bare {
-				if v.role == roleVisitor {
-					v.role = roleParticipant
-				}
 				m.broadcastPresence(rm, v, nil)
 			}
 		}

@@ -24,6 +24,9 @@ func TestRegisterErrors(t *testing.T) {
 		setup  func(e *env, alice, bob *user)
 		iq     string
 		want   string
+		// carolIn: carol enters as Cee first; voice: alice then gives
+		// her voice.
+		carolIn, voice bool
 	}{
 		{name: "form", iq: `<iq type='get' id='r' to='%R'><query xmlns='` + nsRegister + `'/></iq>`, want: ""},
 		{name: "no such room", iq: `<iq type='get' id='r' to='none@` + service + `'><query xmlns='` + nsRegister + `'/></iq>`, want: "item-not-found"},
@@ -41,6 +44,9 @@ func TestRegisterErrors(t *testing.T) {
 		{name: "nick too long", iq: registerIQ(strings.Repeat("n", 65)), want: "not-acceptable"},
 		{name: "form not submitted", iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><x xmlns='jabber:x:data' type='form'/></query></iq>`, want: "bad-request"},
 		{name: "wrong FORM_TYPE", iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>urn:other</value></field><field var='muc#register_roomnick'><value>C</value></field></x></query></iq>`, want: "bad-request"},
+		{name: "moderated room, not in it", fields: []string{"muc#roomconfig_moderatedroom", "1"}, iq: registerIQ("Carol"), want: "not-allowed"},
+		{name: "moderated room, visitor", fields: []string{"muc#roomconfig_moderatedroom", "1"}, setup: func(e *env, _, _ *user) {}, iq: registerIQ("Carol"), want: "not-allowed", carolIn: true},
+		{name: "moderated room, participant", fields: []string{"muc#roomconfig_moderatedroom", "1"}, setup: func(e *env, alice, _ *user) {}, iq: registerIQ("Carol"), want: "", carolIn: true, voice: true},
 		// XEP-0077 §3.2: cancelling.
 		{name: "cancel, not registered", iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><remove/></query></iq>`, want: "registration-required"},
 		{name: "cancel with more", setup: func(e *env, _, _ *user) {}, iq: `<iq type='set' id='r' to='%R'><query xmlns='` + nsRegister + `'><remove/><username>C</username></query></iq>`, want: "bad-request"},
@@ -58,9 +64,19 @@ func TestRegisterErrors(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(e, alice, bob)
 			}
+			if tc.carolIn {
+				e.join(carol, "Cee")
+			}
+			if tc.voice {
+				e.send(alice, `<iq type='set' id='v' to='%R'><query xmlns='`+nsMUC+`#admin'><item nick='Cee' role='participant'/></query></iq>`)
+				carol.take(t)
+			}
 			alice.take(t)
 			e.send(carol, tc.iq)
 			got := carol.take(t)
+			if tc.want == "" && len(got) > 1 {
+				got = got[len(got)-1:] // her presence as a member first
+			}
 			if len(got) != 1 || got[0].Attr("id") != "r" || condition(got[0]) != tc.want {
 				t.Fatalf("got %v, want one reply with error %q", got, tc.want)
 			}
