@@ -39,7 +39,8 @@
 //
 // Not done, and why: registration approval by admins (§9.9; a
 // registration in an open room is granted at once, members-only rooms
-// take none from non-members); the groupchat 1.0 kick of §7.2.18 (110,
+// take none from non-members, moderated rooms none from users without
+// voice); the groupchat 1.0 kick of §7.2.18 (110,
 // 307, 333 for presence without <x/> from a non-occupant, RECOMMENDED):
 // such presence still enters, as instant rooms for non-MUC clients rely
 // on; nick lockdown and 210 (nicks are never rewritten); public logging
