@@ -68,7 +68,11 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 		}
 		sort.Strings(jids)
 		for _, j := range jids {
-			q.Append(xml.New(NSAdmin, "item", "affiliation", aff, "jid", j))
+			it := xml.New(NSAdmin, "item", "affiliation", aff, "jid", j)
+			if n := rm.nicks[j]; n != "" {
+				it.SetAttr("nick", n) // §17.4: the reserved nick
+			}
+			q.Append(it)
 		}
 		return stanza.Result(iq.Stanza).Append(q), nil
 	}
@@ -81,7 +85,8 @@ func (m *Module) adminListLocked(rm *room, myAff, myRole string, iq *router.IQ, 
 	}
 	for _, o := range rm.sortedOccupants() {
 		if o.role == role {
-			q.Append(xml.New(NSAdmin, "item", "affiliation", rm.affiliation(o.bare), "role", role, "nick", o.nick, "jid", o.bare.String()))
+			// §17.4: the full JID (its latest session's).
+			q.Append(xml.New(NSAdmin, "item", "affiliation", rm.affiliation(o.bare), "role", role, "nick", o.nick, "jid", o.order[len(o.order)-1].String()))
 		}
 	}
 	return stanza.Result(iq.Stanza).Append(q), nil
@@ -100,6 +105,9 @@ func membersSeeMembers(rm *room, myAff, list string) bool {
 // change to make.
 func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID, it *xml.Element) (func(), error) {
 	reason := it.Child(NSAdmin, "reason")
+	if it.Attr("role") != "" && it.Attr("affiliation") != "" {
+		return nil, stanza.E(stanza.BadRequest, "an item changes a role or an affiliation, not both") // §17.4
+	}
 	if role := it.Attr("role"); role != "" {
 		// Role changes (§8.2 kick, §8.3-8.4 voice, §9.6-9.7 moderator).
 		target := rm.occupants[it.Attr("nick")]
@@ -113,6 +121,8 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 		case affRank[rm.affiliation(target.bare)] >= affRank[affAdmin] && affRank[rm.affiliation(target.bare)] >= affRank[myAff]:
 			// §8.2, §8.4: not on admins and owners (but an owner on an admin).
 			return nil, stanza.E(stanza.NotAllowed, "")
+		case role == roleVisitor && affRank[rm.affiliation(target.bare)] >= affRank[affAdmin]:
+			return nil, stanza.E(stanza.NotAllowed, "an admin's or owner's voice is not revoked") // §8.4: by anyone
 		case (role == roleModerator || target.role == roleModerator) && affRank[myAff] < affRank[affAdmin]:
 			return nil, stanza.E(stanza.NotAllowed, "only admins grant or revoke moderation") // §9.6
 		}
@@ -140,13 +150,22 @@ func (m *Module) checkChangeLocked(rm *room, myAff, myRole string, actor jid.JID
 	switch {
 	case affRank[myAff] < affRank[affAdmin]:
 		return nil, stanza.E(stanza.Forbidden, "only admins change affiliations")
+	case aff == affOutcast && target == actor.Bare():
+		return nil, stanza.E(stanza.ConflictCond, "you cannot ban yourself") // §9.1
 	case myAff != affOwner && (affRank[cur] >= affRank[affAdmin] || affRank[aff] >= affRank[affAdmin]):
 		return nil, stanza.E(stanza.NotAllowed, "only owners change admins and owners") // §9.1, §10.3
 	case cur == affOwner && aff != affOwner && rm.ownerCount() == 1:
 		return nil, stanza.E(stanza.ConflictCond, "the room would have no owner") // §10.6
 	}
+	nick, setNick, err := reservationItem(rm, target, aff, it)
+	if err != nil {
+		return nil, err
+	}
 	return func() {
 		rm.setAffiliation(target, aff)
+		if setNick {
+			setReservation(rm, target, nick)
+		}
 		present := false
 		for _, o := range rm.sortedOccupants() {
 			if o.bare != target {

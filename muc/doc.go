@@ -23,8 +23,38 @@
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
 // mediated invitations (§7.8.2: at most five per message, ten at once per
 // occupant then one each 6 s; declines only from JIDs the room invited,
-// invite.go). Occupants are local sessions only (no
+// invite.go); the muc#roominfo form in a room's disco#info (§6.4,
+// roominfo.go: description, language, contacts, subject mod, history
+// size for anyone; subject and occupant count only for outsiders of
+// public open rooms, §14.4) and the features muc#stable_id,
+// muc#self-ping-optimization (XEP-0410 §3.3), jabber:iq:register and
+// muc#request; registering with a room (§7.10, register.go: membership
+// and a reserved nick, refused to others on entering and nick changes,
+// x-roomuser-item of §7.12, <remove/>, member list nicks of §9.5, gone
+// with the affiliation, so a ban removes it); ghosts (§18.1.2, ghost.go:
+// a presence error, or a message error with a delivery condition, removes
+// the session with status 333, §11.1); status 332 on shutdown (§11.2,
+// shutdown.go). Occupants are local sessions only (no
 // server-to-server).
+//
+// Not done, and why: registration approval by admins (§9.9; a
+// registration in an open room is granted at once, members-only rooms
+// take none from non-members, moderated rooms none from users without
+// voice); the groupchat 1.0 kick of §7.2.18 (110,
+// 307, 333 for presence without <x/> from a non-occupant, RECOMMENDED):
+// such presence still enters, as instant rooms for non-MUC clients rely
+// on; nick lockdown and 210 (nicks are never rewritten); public logging
+// (170 announces the MAM archive), muc#roomconfig_allowpm,
+// _presencebroadcast, _getmemberlist, _roomadmins/_roomowners in the form
+// (the admin protocol does those); the #traffic node (nothing is
+// filtered); owner and admin lists for non-owners in non-anonymous rooms
+// (a MAY); a session ending without unavailable presence is an ordinary
+// exit, not 333 (its server leaves the rooms for it, RFC 6121 §4.6.3).
+//
+// Section numbers: roominfo.go, register.go, ghost.go, shutdown.go and
+// their tests cite XEP-0045 1.35.5; some older comments cite an earlier
+// version's numbering, one higher in §7.2 (§7.2.9 for the nick conflict
+// that 1.35.5 numbers §7.2.8) and §15 for what is now the registrar's §16.
 //
 // Layering: muc imports router, mam (which it extends) and the layers
 // below; internal/server registers it.

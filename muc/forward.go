@@ -49,6 +49,9 @@ func (m *Module) occupantIQ(ctx context.Context, iq *router.IQ) (*xml.Element, e
 		}
 	}()
 	sender := rm.bySession[iq.From]
+	if sender == nil && (iq.Payload.Is(nsDiscoInfo, "query") || iq.Payload.Is(nsDiscoItems, "query")) {
+		return nil, stanza.E(stanza.BadRequest, "not in this room") // §6.6
+	}
 	if sender == nil {
 		return nil, stanza.E(stanza.NotAcceptable, "not in this room") // XEP-0410 §3
 	}

@@ -70,7 +70,7 @@ func (m *Module) serviceIQ(iq *router.IQ) (*xml.Element, error) {
 		}
 		q := xml.New(nsDiscoInfo, "query")
 		q.Append(xml.New(nsDiscoInfo, "identity", "category", "conference", "type", "text", "name", "Chatrooms"))
-		for _, f := range []string{nsDiscoInfo, nsDiscoItems, NS, nsPing, nsOccupantID} {
+		for _, f := range []string{nsDiscoInfo, nsDiscoItems, NS, nsPing, nsOccupantID, nsStableID, nsSelfPingOpt} {
 			q.Append(xml.New(nsDiscoInfo, "feature", "var", f))
 		}
 		return stanza.Result(iq.Stanza).Append(q), nil
@@ -128,10 +128,15 @@ func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error
 	get := iq.Type() == stanza.TypeGet
 	switch {
 	case get && p.Is(nsDiscoInfo, "query"):
-		if p.Attr("node") != "" {
-			return nil, stanza.E(stanza.ItemNotFound, "")
+		switch p.Attr("node") {
+		case "":
+			return stanza.Result(iq.Stanza).Append(m.roomInfo(rm, iq.From)), nil
+		case nodeRoomUser:
+			return stanza.Result(iq.Stanza).Append(reservedNickInfo(rm, iq.From.Bare())), nil // §7.12
 		}
-		return stanza.Result(iq.Stanza).Append(m.roomInfo(rm)), nil
+		return nil, stanza.E(stanza.ItemNotFound, "")
+	case p.Is(nsRegister, "query"):
+		return m.registerIQLocked(rm, o, iq)
 	case get && p.Is(nsDiscoItems, "query"):
 		// Occupants are not listed: in rooms that are not public that
 		// would tell who is in (§6.5 allows an empty list).
@@ -175,8 +180,9 @@ func (m *Module) mayReadArchive(rm *room, o *occupant, bare jid.JID) error {
 	return stanza.E(stanza.Forbidden, "only occupants may read the room's archive")
 }
 
-// roomInfo is a room's disco#info (§6.4) with its muc_* features.
-func (m *Module) roomInfo(rm *room) *xml.Element {
+// roomInfo is a room's disco#info (§6.4) with its muc_* features and the
+// muc#roominfo form (roominfo.go), as asker may see it.
+func (m *Module) roomInfo(rm *room, asker jid.JID) *xml.Element {
 	q := xml.New(nsDiscoInfo, "query")
 	id := xml.New(nsDiscoInfo, "identity", "category", "conference", "type", "text")
 	id.SetAttr("name", rm.cfg.Name)
@@ -188,7 +194,7 @@ func (m *Module) roomInfo(rm *room) *xml.Element {
 		return no
 	}
 	features := []string{
-		nsDiscoInfo, NS, nsPing, nsOccupantID,
+		nsDiscoInfo, NS, nsPing, nsOccupantID, nsStableID, nsSelfPingOpt, nsRegister, formRequest,
 		pick(rm.cfg.Persistent, "muc_persistent", "muc_temporary"),
 		pick(rm.cfg.Public, "muc_public", "muc_hidden"),
 		pick(rm.cfg.MembersOnly, "muc_membersonly", "muc_open"),
@@ -202,7 +208,7 @@ func (m *Module) roomInfo(rm *room) *xml.Element {
 	for _, f := range features {
 		q.Append(xml.New(nsDiscoInfo, "feature", "var", f))
 	}
-	return q
+	return q.Append(m.roomInfoForm(rm, asker))
 }
 
 func sortByJID(items []*xml.Element) {

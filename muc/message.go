@@ -16,7 +16,10 @@ import (
 func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.Element, to jid.JID) error {
 	typ := st.Attr("type")
 	if typ == "error" {
-		return nil // nothing here asked for an answer
+		// Nothing here asked for an answer; but a delivery error from
+		// an occupant's session makes it a ghost (ghost.go).
+		m.bouncedMessage(s, st, to)
+		return nil
 	}
 	if to.Local() == "" {
 		return stanza.E(stanza.ServiceUnavailable, "")
@@ -77,7 +80,9 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 		return stanza.E(stanza.Forbidden, "you have no voice in this room") // §7.4
 	}
 	subject := st.Child(nsClient, "subject")
-	isSubject := subject != nil && st.Child(nsClient, "body") == nil
+	// §8.1: a subject without a body or a thread; with either it is a
+	// message that happens to carry one.
+	isSubject := subject != nil && st.Child(nsClient, "body") == nil && st.Child(nsClient, "thread") == nil
 	if isSubject && o.role != roleModerator && !rm.cfg.ChangeSubject {
 		return stanza.E(stanza.Forbidden, "only moderators may change the subject") // §8.1
 	}
@@ -101,7 +106,7 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 		}
 	}
 	if isSubject {
-		rm.subject, rm.subjectBy = subject.Text(), o.nick
+		rm.subject, rm.subjectBy, rm.subjectID = subject.Text(), o.nick, m.occupantID(rm.jid, o.bare)
 		m.persistLocked(rm)
 	} else if st.Child(nsClient, "body") != nil {
 		rm.addHistory(historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())}, m.cfg.HistoryMessages)
@@ -197,5 +202,10 @@ func (m *Module) subjectMessage(rm *room) *xml.Element {
 	if rm.subject != "" {
 		subj.AppendText(rm.subject)
 	}
-	return xml.New(nsClient, "message", "from", from.String(), "type", "groupchat").Append(subj)
+	msg := xml.New(nsClient, "message", "from", from.String(), "type", "groupchat").Append(subj)
+	if rm.subjectBy != "" && rm.subjectID != "" {
+		// XEP-0421 §4: every message from an occupant JID carries its id.
+		msg.Append(xml.New(nsOccupantID, "occupant-id", "id", rm.subjectID))
+	}
+	return msg
 }

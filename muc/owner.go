@@ -82,12 +82,16 @@ func (m *Module) destroyLocked(rm *room, d *xml.Element) {
 			dd := xml.New(NSUser, "destroy")
 			if d != nil {
 				dd.SetAttr("jid", d.Attr("jid"))
+				if pw := d.Child(NSOwner, "password"); pw != nil {
+					dd.Append(xml.New(NSUser, "password").AppendText(pw.Text())) // §10.9: the alternate venue's
+				}
 				if r := d.Child(NSOwner, "reason"); r != nil {
 					dd.Append(xml.New(NSUser, "reason").AppendText(r.Text()))
 				}
 			}
 			x.Append(dd, xml.New(NSUser, "status", "code", statusSelf))
-			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x))
+			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x,
+				xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))) // XEP-0421 §4
 			if s := m.r.Session(sj); s != nil {
 				joinedOf(s).set(rm.jid, false)
 			}
@@ -117,6 +121,8 @@ func (m *Module) configForm(rm *room) *xml.Element {
 	add("FORM_TYPE", "hidden", "", formRoomConfig)
 	add("muc#roomconfig_roomname", "text-single", "Name", c.Name)
 	add("muc#roomconfig_roomdesc", "text-single", "Description", c.Description)
+	add("muc#roomconfig_lang", "text-single", "Natural language of the discussions (a tag such as en)", c.Language)
+	add("muc#roominfo_contactjid", "jid-multi", "Contact addresses shown in the room information (at most "+strconv.Itoa(maxContactJIDs)+")", c.ContactJIDs...)
 	add("muc#roomconfig_persistentroom", "boolean", "Keep the room when the last occupant leaves", boolValue(c.Persistent))
 	add("muc#roomconfig_publicroom", "boolean", "List the room publicly", boolValue(c.Public))
 	add("muc#roomconfig_membersonly", "boolean", "Only members may enter", boolValue(c.MembersOnly))
@@ -151,6 +157,16 @@ func (m *Module) applyForm(cfg roomConfig, x *xml.Element) (roomConfig, error) {
 			cfg.Name = v
 		case "muc#roomconfig_roomdesc":
 			cfg.Description = v
+		case "muc#roomconfig_lang":
+			var err error
+			if cfg.Language, err = parseLanguage(v); err != nil {
+				return cfg, err
+			}
+		case "muc#roominfo_contactjid":
+			var err error
+			if cfg.ContactJIDs, err = parseContactJIDs(f); err != nil {
+				return cfg, err
+			}
 		case "muc#roomconfig_persistentroom":
 			b = &cfg.Persistent
 		case "muc#roomconfig_publicroom":

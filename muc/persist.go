@@ -21,7 +21,12 @@ type storedRoom struct {
 	Config    roomConfig
 	Subject   string `json:",omitempty"`
 	SubjectBy string `json:",omitempty"`
+	SubjectID string `json:",omitempty"` // the setter's occupant id (XEP-0421)
 	Creator   string `json:",omitempty"` // bare JID, for max_rooms_per_account
+	// Nicks are the reserved nicks (§7.10), by bare JID; only those of
+	// members and up are read back (storage.Rooms' DeleteUser removes
+	// affiliations, not this blob).
+	Nicks map[string]string `json:",omitempty"`
 }
 
 // Load reads the persistent rooms of this service's domains from the
@@ -44,7 +49,7 @@ func (m *Module) Load(ctx context.Context) error {
 			continue
 		}
 		rm := newRoom(j, st.Config)
-		rm.subject, rm.subjectBy, rm.stored = st.Subject, st.SubjectBy, true
+		rm.subject, rm.subjectBy, rm.subjectID, rm.stored = st.Subject, st.SubjectBy, st.SubjectID, true
 		if c, err := jid.Parse(st.Creator); err == nil && st.Creator != "" {
 			rm.creator = c.Bare()
 		}
@@ -53,6 +58,7 @@ func (m *Module) Load(ctx context.Context) error {
 				rm.setAffiliation(b.Bare(), aff)
 			}
 		}
+		rm.loadNicks(st.Nicks)
 		m.loadHistory(ctx, rm)
 		m.rooms[j.String()] = rm
 	}
@@ -93,7 +99,7 @@ func (m *Module) persistLocked(rm *room) {
 		}
 		return
 	}
-	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy, Creator: creatorString(rm.creator)})
+	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy, SubjectID: rm.subjectID, Creator: creatorString(rm.creator), Nicks: rm.nicks})
 	if err == nil {
 		err = m.store.PutRoom(ctx, storage.Room{JID: rm.jid.String(), Config: b, Affiliations: rm.affs})
 	}

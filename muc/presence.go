@@ -24,13 +24,17 @@ func (m *Module) handlePresence(ctx context.Context, s *router.Session, st *xml.
 	}
 	if typ != "" {
 		// Leaving; an error bounced by an occupant's client ends its
-		// presence too (§7.2.1, so the room keeps no ghost).
+		// presence too, with 333 (ghost.go).
 		rm := m.lockRoom(to.Bare())
 		if rm == nil {
 			return nil
 		}
 		defer rm.mu.Unlock()
 		if o := rm.bySession[s.JID()]; o != nil {
+			if typ == "error" {
+				m.ghostLocked(rm, o, s)
+				return nil
+			}
 			m.leaveLocked(rm, o, s, presencePayload(st))
 		}
 		return nil
@@ -38,6 +42,9 @@ func (m *Module) handlePresence(ctx context.Context, s *router.Session, st *xml.
 	nick := to.Resource()
 	if len(nick) > m.cfg.MaxNickLength {
 		return stanza.E(stanza.NotAcceptable, "nickname too long")
+	}
+	if invisibleNick(nick) {
+		return stanza.E(stanza.JIDMalformed, "a nickname must show something") // §17.1
 	}
 	rm := m.lockRoom(to.Bare())
 	if rm != nil {
@@ -190,6 +197,8 @@ func (m *Module) mayEnter(rm *room, aff string, bare jid.JID, nick string, x *xm
 		return stanza.E(stanza.NotAuthorized, "a password is required") // §7.2.6
 	case o != nil && o.bare != bare:
 		return stanza.E(stanza.ConflictCond, "that nickname is in use") // §7.2.9
+	case rm.nickReservedFor(nick, bare):
+		return stanza.E(stanza.ConflictCond, "that nickname is reserved") // §7.2.8, §7.12
 	case o == nil && len(rm.occupants) >= rm.cfg.MaxUsers && affRank[aff] < affRank[affAdmin]:
 		return &stanza.Error{Type: stanza.Wait, Condition: stanza.ServiceUnavailable, Text: "the room is full"} // §7.2.10
 	}
@@ -202,6 +211,9 @@ func (m *Module) mayEnter(rm *room, aff string, bare jid.JID, nick string, x *xm
 func (m *Module) changeNickLocked(rm *room, o *occupant, s *router.Session, nick string, st *xml.Element) error {
 	if other := rm.occupants[nick]; other != nil {
 		return stanza.E(stanza.ConflictCond, "that nickname is in use") // §7.6.2
+	}
+	if rm.nickReservedFor(nick, o.bare) {
+		return stanza.E(stanza.ConflictCond, "that nickname is reserved") // §7.6
 	}
 	o.sessions[s.JID()] = presencePayload(st)
 	for _, v := range rm.sortedOccupants() {
@@ -243,6 +255,13 @@ func (m *Module) broadcastPresence(rm *room, o *occupant, codes []string) {
 // s may be an ended session; payload is the leaving presence's children
 // (status text), nil if none.
 func (m *Module) leaveLocked(rm *room, o *occupant, s *router.Session, payload *xml.Element) {
+	m.leaveCodesLocked(rm, o, s, payload, nil)
+}
+
+// leaveCodesLocked is leaveLocked with status codes for everyone (333 for
+// a session removed after an error, ghost.go); the session's own
+// presence carries 110 too.
+func (m *Module) leaveCodesLocked(rm *room, o *occupant, s *router.Session, payload *xml.Element, codes []string) {
 	full := s.JID()
 	last := o.sessions[full]
 	delete(o.sessions, full)
@@ -256,9 +275,14 @@ func (m *Module) leaveLocked(rm *room, o *occupant, s *router.Session, payload *
 	joinedOf(s).set(rm.jid, false)
 	role := o.role
 	o.role = roleNone // unavailable presence shows role none (§7.14)
-	self := m.presenceFor(rm, o, o, true, []string{statusSelf})
+	self := m.presenceFor(rm, o, o, true, append(append([]string(nil), codes...), statusSelf))
 	markUnavailable(self)
 	self.Child(NSUser, "x").Child(NSUser, "item").SetAttr("jid", full.String())
+	if rm.locked && len(rm.occupants) == 1 && len(o.order) == 0 {
+		// §10.1.3: the owner of a room never configured leaves it, and
+		// the room is destroyed (emptiedLocked, below).
+		self.Child(NSUser, "x").Append(xml.New(NSUser, "destroy"))
+	}
 	withStatusText(self, payload)
 	m.send(full, self)
 	if len(o.order) > 0 {
@@ -270,7 +294,7 @@ func (m *Module) leaveLocked(rm *room, o *occupant, s *router.Session, payload *
 	o.order, o.sessions[full] = []jid.JID{full}, last
 	for _, v := range rm.sortedOccupants() {
 		for _, sj := range v.order {
-			p := m.presenceFor(rm, o, v, false, nil)
+			p := m.presenceFor(rm, o, v, false, codes)
 			markUnavailable(p)
 			withStatusText(p, payload)
 			m.send(sj, p)

@@ -39,6 +39,10 @@ type roomConfig struct {
 	ChangeSubject bool   // occupants (not only moderators) may set the subject
 	MaxUsers      int
 	Archiving     bool
+	// Language and ContactJIDs are published in the room's disco#info
+	// (muc#roominfo_lang, muc#roominfo_contactjid; roominfo.go).
+	Language    string   `json:",omitempty"`
+	ContactJIDs []string `json:",omitempty"`
 }
 
 // room is one chat room. Every field is guarded by mu (see doc.go).
@@ -52,12 +56,14 @@ type room struct {
 	creator   jid.JID // bare; the account that created it, zero if unknown
 	cfg       roomConfig
 	affs      map[string]string    // bare JID -> affiliation other than none
+	nicks     map[string]string    // bare JID -> reserved nick (§7.10), members and up only
 	occupants map[string]*occupant // nick -> occupant
 	bySession map[jid.JID]*occupant
 	history   []historyItem // oldest first, bounded by addHistory
 	historyB  int           // the sizes of history's items together
 	subject   string
 	subjectBy string // nick that set the subject, "" for the room
+	subjectID string // its XEP-0421 occupant id, "" if unknown (stored before)
 	// pending holds the iqs passed between occupants (forward.go), by
 	// the room's id; pendingOrder their ids, oldest first (answered ones
 	// are skipped when the oldest is dropped).
@@ -118,6 +124,7 @@ func newRoom(j jid.JID, cfg roomConfig) *room {
 		jid:       j,
 		cfg:       cfg,
 		affs:      make(map[string]string),
+		nicks:     make(map[string]string),
 		occupants: make(map[string]*occupant),
 		bySession: make(map[jid.JID]*occupant),
 	}
@@ -131,8 +138,13 @@ func (r *room) affiliation(bare jid.JID) string {
 	return affNone
 }
 
-// setAffiliation records a's affiliation; none removes it.
+// setAffiliation records a's affiliation; none removes it. Below member
+// the user's reserved nick goes too (§9.1: a ban MUST remove it; a
+// reservation is what registering as a member gave, register.go).
 func (r *room) setAffiliation(bare jid.JID, a string) {
+	if affRank[a] < affRank[affMember] {
+		delete(r.nicks, bare.String())
+	}
 	if a == affNone {
 		delete(r.affs, bare.String())
 		return

@@ -625,6 +625,9 @@ func (s *Server) goroutine(f func()) {
 // and closes the store, in that order, so that what sessions hand back
 // (unacknowledged messages) is stored before the store closes.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.MUC != nil {
+		s.MUC.Shutdown() // occupants learn why they leave (332) before their streams end
+	}
 	err := s.C2S.Shutdown(ctx)
 	if s.S2S != nil {
 		// After c2s: the unavailable presence of the sessions it ended
