@@ -174,7 +174,10 @@ func (s *session) ack(h uint32) *stream.Error {
 	base := s.sent - uint32(len(s.unacked)) // count acknowledged before
 	n := h - base                           // newly acknowledged (mod 2^32)
 	if n > uint32(len(s.unacked)) {
-		return stream.New(stream.UndefinedCondition, "acknowledged more stanzas than were sent")
+		// XEP-0198 §4 (Acks): undefined-condition with the counts.
+		se := stream.New(stream.UndefinedCondition, "acknowledged more stanzas than were sent")
+		se.App = xml.New(stream.NSSM, "handled-count-too-high", "h", formatH(h), "send-count", formatH(s.sent))
+		return se
 	}
 	for i := range n {
 		s.unacked[i] = nil

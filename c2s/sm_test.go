@@ -275,6 +275,36 @@ func TestSMServerRequestAndClientAck(t *testing.T) {
 	}
 }
 
+// streamErrorElement reads until a stream error and returns it.
+func streamErrorElement(t *testing.T, c *xmpptest.Conn) *xml.Element {
+	t.Helper()
+	for {
+		el, err := c.TryNext()
+		if err != nil {
+			t.Fatalf("expected a stream error, got %v", err)
+		}
+		if el.Is("http://etherx.jabber.org/streams", "error") {
+			return el
+		}
+	}
+}
+
+// wantHandledCountTooHigh checks the stream error XEP-0198 §4 (Acks)
+// prescribes for an ack of more stanzas than were sent: undefined-condition
+// with <handled-count-too-high h='…' send-count='…'/>.
+func wantHandledCountTooHigh(t *testing.T, c *xmpptest.Conn, h, sendCount string) {
+	t.Helper()
+	el := streamErrorElement(t, c)
+	if cond := el.FirstElement(); cond == nil || !cond.Is("urn:ietf:params:xml:ns:xmpp-streams", "undefined-condition") {
+		t.Fatalf("want undefined-condition first: %s", el)
+	}
+	app := el.Child(nsSM, "handled-count-too-high")
+	if app == nil || app.Attr("h") != h || app.Attr("send-count") != sendCount {
+		t.Fatalf("want <handled-count-too-high xmlns='%s' h='%s' send-count='%s'/>: %s", nsSM, h, sendCount, el)
+	}
+	c.ExpectClosed()
+}
+
 func TestSMAckTooHigh(t *testing.T) {
 	for _, h := range []string{"1", "4294967295"} {
 		t.Run(h, func(t *testing.T) {
@@ -283,11 +313,38 @@ func TestSMAckTooHigh(t *testing.T) {
 			c.Login("localhost", "alice", "secret-alice", "r")
 			enableSM(t, c, false)
 			c.Sendf(`<a xmlns='urn:xmpp:sm:3' h='%s'/>`, h)
-			if got := c.ExpectStreamError(); got != "undefined-condition" {
-				t.Fatalf("got %q, want undefined-condition", got)
-			}
+			wantHandledCountTooHigh(t, c, h, "0")
 		})
 	}
+	t.Run("after sends", func(t *testing.T) {
+		f := start(t, nil)
+		bob := xmpptest.Dial(t, f.addr)
+		bob.Login("localhost", "bob", "secret-bob", "b")
+		c := xmpptest.Dial(t, f.addr)
+		c.Login("localhost", "alice", "secret-alice", "r")
+		enableSM(t, c, false)
+		sendMessages(bob, "alice@localhost/r", "m1", "m2")
+		c.Expect(isMessage("m2"))
+		c.Send(`<a xmlns='urn:xmpp:sm:3' h='3'/>`)
+		wantHandledCountTooHigh(t, c, "3", "2")
+	})
+}
+
+// XEP-0198 §5 (Resumption): a <resume/> whose 'h' acknowledges more than
+// the old stream sent is the same error as such an <a/>.
+func TestSMResumeAckTooHigh(t *testing.T) {
+	f := start(t, nil)
+	bob := xmpptest.Dial(t, f.addr)
+	bob.Login("localhost", "bob", "secret-bob", "b")
+	alice := xmpptest.Dial(t, f.addr)
+	alice.Login("localhost", "alice", "secret-alice", "r")
+	id := enableSM(t, alice, true).Attr("id")
+	sendMessages(bob, "alice@localhost/r", "m1")
+	alice.Expect(isMessage("m1"))
+	alice.Raw().Close()
+	nu := authed(t, f, "alice")
+	nu.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='5'/>`, id)
+	wantHandledCountTooHigh(t, nu, "5", "1")
 }
 
 func TestSMResumeAfterConnectionCut(t *testing.T) {
