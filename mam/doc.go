@@ -63,7 +63,8 @@
 //     in every result. Errors are listed at ParseQuery; unknown ids are
 //     item-not-found (cancel); RSM <index/> other than 0 (the first page)
 //     is feature-not-implemented.
-//   - iq get <metadata/>: first and last item, or an empty <metadata/>;
+//   - iq get <metadata/>: first and last item, or an empty <metadata/>
+//     (on a room too, which advertises #extended: QueryRoom);
 //   - iq get/set <prefs/> (XEP-0441): both lists always present; a set
 //     answers with the preferences as applied.
 //

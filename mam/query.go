@@ -457,6 +457,11 @@ func (m *Module) handleMetadata(ctx context.Context, iq *router.IQ) (*xml.Elemen
 	if err != nil {
 		return nil, err
 	}
+	return m.metadata(ctx, iq, owner)
+}
+
+// metadata answers <metadata/> from owner's archive (a user's or a room's).
+func (m *Module) metadata(ctx context.Context, iq *router.IQ, owner jid.JID) (*xml.Element, error) {
 	first, last, ok, err := m.store.ArchiveBounds(ctx, owner.String())
 	if err != nil {
 		return nil, fmt.Errorf("mam: bounds: %w", err)

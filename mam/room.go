@@ -57,10 +57,11 @@ func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick strin
 	return e.id, nil
 }
 
-// QueryRoom answers an archive query (get: the form, set: a query) that
-// a client addressed to a room, from the room's archive; result messages
-// come from the room's bare JID. The caller has checked that the
-// requester may read the room's history.
+// QueryRoom answers an archive request that a client addressed to a room
+// (get <query/>: the form, set <query/>: a query, get <metadata/>: the
+// archive's first and last items), from the room's archive; result
+// messages come from the room's bare JID. The caller has checked that
+// the requester may read the room's history.
 func (m *Module) QueryRoom(ctx context.Context, iq *router.IQ, room jid.JID) (*xml.Element, error) {
 	if iq.Session == nil {
 		return nil, stanza.E(stanza.Forbidden, "")
@@ -76,6 +77,10 @@ func (m *Module) QueryRoom(ctx context.Context, iq *router.IQ, room jid.JID) (*x
 			m.counters.queries.Inc()
 		}
 		return res, err
+	case iq.Type() == stanza.TypeGet && iq.Payload.Local == "metadata":
+		// Required of every archive advertising urn:xmpp:mam:2#extended,
+		// as rooms do (XEP-0313 "Determining support").
+		return m.metadata(ctx, iq, room.Bare())
 	}
 	return nil, stanza.E(stanza.FeatureNotImplemented, fmt.Sprintf("%s on a room archive", iq.Payload.Local))
 }
@@ -129,4 +134,6 @@ func (m *Module) RoomHistory(ctx context.Context, room jid.JID, n int) ([]RoomMe
 }
 
 // IsQuery reports whether an iq payload is one QueryRoom serves.
-func IsQuery(payload *xml.Element) bool { return payload.Is(NS, "query") }
+func IsQuery(payload *xml.Element) bool {
+	return payload.Is(NS, "query") || payload.Is(NS, "metadata")
+}
