@@ -24,7 +24,8 @@ import (
 // id for the <stanza-id by='room@service'/> the room adds to every copy it
 // sends. It returns "" when the message holds nothing worth keeping (only
 // a chat state, a no-store hint), under the same rules as a user's
-// archive. The room's own stanza-ids are removed from the stored copy.
+// archive. The room's own stanza-ids and any muc#user <x/> are removed
+// from the stored copy.
 func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick string, st *xml.Element) (string, error) {
 	room = room.Bare()
 	// archivedCopy keeps groupchat out of users' archives; here the type is
@@ -35,6 +36,17 @@ func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick strin
 		if a.Space != "" || a.Local != "type" {
 			probe.Attrs = append(probe.Attrs, a)
 		}
+	}
+	// Any muc#user <x/> came from the sender, not the room: an occupant
+	// could plant a real JID in the history with it. XEP-0313 "MUC
+	// message spoofing": the archiving entity MUST strip it before
+	// archiving, and it is not worth keeping on its own.
+	probe.Nodes = nil
+	for _, n := range st.Nodes {
+		if c, ok := n.(*xml.Element); ok && c.Is(nsMUCUser, "x") {
+			continue
+		}
+		probe.Nodes = append(probe.Nodes, n)
 	}
 	cp, ok := archivedCopy(&probe, m.set.dontNS)
 	if !ok {

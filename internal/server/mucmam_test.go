@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 )
 
@@ -65,5 +66,41 @@ func TestMUCArchiveMetadata(t *testing.T) {
 	}
 	if cond, el := ask(t, carol, "md", meta); cond != "forbidden" {
 		t.Fatalf("metadata for a non-occupant: %s", el)
+	}
+}
+
+// XEP-0313 "MUC message spoofing": the archiving entity MUST strip any
+// muc#user <x/> from a groupchat message before archiving it, so that no
+// occupant can plant a real JID in the room's history.
+func TestMUCArchiveStripsMUCUser(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	bob := login(t, s, "bob", "laptop")
+	enterInstantRoom(t, alice, bob)
+
+	bob.Send(`<message to='` + room + `' type='groupchat'><body>spoof</body>` +
+		`<x xmlns='http://jabber.org/protocol/muc#user'><item jid='carol@localhost/desk' affiliation='owner' role='moderator'/></x></message>`)
+	alice.Expect(isMessageWithBody("spoof"))
+	bob.Expect(isMessageWithBody("spoof"))
+	alice.Send(`<iq type='set' id='q' to='` + room + `'><query xmlns='urn:xmpp:mam:2' queryid='q'/></iq>`)
+	var results []*xml.Element
+	for {
+		el := alice.Next()
+		if el.Local == "iq" && el.Attr("id") == "q" {
+			break
+		}
+		if r := el.Child(nsMAM, "result"); r != nil {
+			results = append(results, el)
+		}
+	}
+	if len(results) != 1 {
+		t.Fatalf("%d results", len(results))
+	}
+	fwd := results[0].Child(nsMAM, "result").Child("urn:xmpp:forward:0", "forwarded").Child("jabber:client", "message")
+	if fwd == nil || fwd.ChildText("", "body") != "spoof" {
+		t.Fatalf("result: %s", results[0])
+	}
+	if fwd.Child("http://jabber.org/protocol/muc#user", "x") != nil || fwd.HasAttr("to") {
+		t.Fatalf("archived groupchat message keeps a muc#user <x/> or a 'to': %s", fwd)
 	}
 }
