@@ -142,6 +142,10 @@ func (c *conn) smEnable(el *xml.Element) error {
 // reader to finish the stanza it is handling (see smResume).
 const takeoverWait = 5 * time.Second
 
+// conflictGrace bounds how long the conflict stream error may take to
+// reach an old connection being taken over before it is simply closed.
+const conflictGrace = time.Second
+
 // smResume takes over a detached (or not yet detached) session (XEP-0198 §5).
 func (c *conn) smResume(el *xml.Element) error {
 	if c.sess != nil {
@@ -168,14 +172,25 @@ func (c *conn) smResume(el *xml.Element) error {
 		// count in the h sent back, or the client would send them again.
 		// Close it and take over once its reader has let the session go
 		// (connectionLost), or after takeoverWait whatever it is doing.
+		//
+		// XEP-0198 §5: the old stream gets a conflict stream error. A
+		// dead peer's socket usually takes it at once and closes; one
+		// that does not within conflictGrace is closed without it.
 		lost := make(chan struct{})
 		prev.lost = lost
 		prev.mu.Unlock()
-		live.raw.Close()
+		live.closeWith(stream.New(stream.Conflict, "the session was resumed on another stream"))
+		grace := time.NewTimer(conflictGrace)
 		select {
 		case <-lost:
-		case <-time.After(takeoverWait):
+		case <-grace.C:
+			live.raw.Close()
+			select {
+			case <-lost:
+			case <-time.After(takeoverWait - conflictGrace):
+			}
 		}
+		grace.Stop()
 		prev.mu.Lock()
 		if prev.ended || prev.noResume {
 			prev.mu.Unlock()

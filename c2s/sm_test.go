@@ -540,6 +540,11 @@ func TestSMResumeReplacesLiveConnection(t *testing.T) {
 	if el := nu.Next(); !el.Is(nsSM, "resumed") {
 		t.Fatalf("got %s", el)
 	}
+	// XEP-0198 §5: the server SHOULD send the old stream a 'conflict'
+	// stream error and close it.
+	if got := old.ExpectStreamError(); got != "conflict" {
+		t.Fatalf("old stream got %q, want conflict", got)
+	}
 	old.ExpectClosed()
 	nu.Send(`<r xmlns='urn:xmpp:sm:3'/>`)
 	nu.Expect(isSM("a"))
