@@ -81,12 +81,14 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 	}
 	// The client catches up from its archive now, not offline storage.
 	iq.Session.SetMAMQueried()
-	return m.query(ctx, iq, owner, from)
+	return m.query(ctx, iq, owner, from, false)
 }
 
 // query serves one archive query on owner's archive, whose result
 // messages come from the address from; the caller has checked access.
-func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID) (*xml.Element, error) {
+// hideMUCUser leaves any muc#user <x/> out of the forwarded messages (a
+// room's senders' real JIDs, for a requester who may not see them).
+func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, hideMUCUser bool) (*xml.Element, error) {
 	q, err := ParseQuery(iq.Payload)
 	if err != nil {
 		return nil, err
@@ -158,7 +160,18 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID) 
 		return nil, fmt.Errorf("mam: query: %w", err)
 	}
 	msgs := page.Messages
-	stanzas := m.pageStanzas(msgs)
+	var stanzas []xml.Node
+	if hideMUCUser {
+		stanzas = make([]xml.Node, len(msgs))
+		for i, st := range m.decodePage(msgs) {
+			if st != nil { // a nil *xml.Element would make a non-nil Node
+				st.RemoveChildren(func(c *xml.Element) bool { return c.Is(nsMUCUser, "x") })
+				stanzas[i] = st
+			}
+		}
+	} else {
+		stanzas = m.pageStanzas(msgs)
+	}
 	to, fromStr := iq.From.String(), from.String()
 	for i := range msgs {
 		j := i

@@ -100,7 +100,70 @@ func TestMUCArchiveStripsMUCUser(t *testing.T) {
 	if fwd == nil || fwd.ChildText("", "body") != "spoof" {
 		t.Fatalf("result: %s", results[0])
 	}
-	if fwd.Child("http://jabber.org/protocol/muc#user", "x") != nil || fwd.HasAttr("to") {
-		t.Fatalf("archived groupchat message keeps a muc#user <x/> or a 'to': %s", fwd)
+	// The only muc#user <x/> left is the room's own, naming the real
+	// sender (TestMUCArchiveRealJIDs).
+	xs := fwd.ChildrenNamed("http://jabber.org/protocol/muc#user", "x")
+	if len(xs) != 1 || len(xs[0].Elements()) != 1 || xs[0].Child("http://jabber.org/protocol/muc#user", "item").Attr("jid") != "bob@localhost" || fwd.HasAttr("to") {
+		t.Fatalf("archived groupchat message keeps the sender's muc#user <x/> or a 'to': %s", fwd)
+	}
+}
+
+// roomResults runs a MAM query on room as c and returns the forwarded
+// messages.
+func roomResults(t *testing.T, c *xmpptest.Conn, id string) []*xml.Element {
+	t.Helper()
+	c.Send(`<iq type='set' id='` + id + `' to='` + room + `'><query xmlns='urn:xmpp:mam:2' queryid='` + id + `'/></iq>`)
+	var out []*xml.Element
+	for {
+		el := c.Next()
+		if el.Local == "iq" && el.Attr("id") == id {
+			if el.Attr("type") != "result" {
+				t.Fatalf("room query: %s", el)
+			}
+			return out
+		}
+		if r := el.Child(nsMAM, "result"); r != nil && r.Attr("queryid") == id {
+			out = append(out, r.Child("urn:xmpp:forward:0", "forwarded").Child("jabber:client", "message"))
+		}
+	}
+}
+
+// XEP-0313 "MUC Archives": in a non-anonymous room, or for a requester
+// who may see real JIDs at the time of the query (a moderator in a
+// semi-anonymous room), an archived message carries <x
+// xmlns='…muc#user'><item jid='…'/></x> naming its sender; others never
+// see it.
+func TestMUCArchiveRealJIDs(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	bob := login(t, s, "bob", "laptop")
+	enterInstantRoom(t, alice, bob)
+
+	bob.Send(`<message to='` + room + `' type='groupchat'><body>hi</body></message>`)
+	alice.Expect(isMessageWithBody("hi"))
+	bob.Expect(isMessageWithBody("hi"))
+	realJID := func(msg *xml.Element) string {
+		return msg.Child("http://jabber.org/protocol/muc#user", "x").Child("http://jabber.org/protocol/muc#user", "item").Attr("jid")
+	}
+	// Non-anonymous (the default): everyone sees it.
+	for _, c := range []*xmpptest.Conn{alice, bob} {
+		res := roomResults(t, c, "q1")
+		if len(res) != 1 || realJID(res[0]) != "bob@localhost" {
+			t.Fatalf("non-anonymous room: %v", res)
+		}
+	}
+	// Semi-anonymous: only the moderator (alice, the owner) sees it.
+	cond, el := ask(t, alice, "cfg", `<iq type='set' id='cfg' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#owner'>`+
+		`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>`+
+		`<field var='muc#roomconfig_whois'><value>moderators</value></field></x></query></iq>`)
+	if cond != "result" {
+		t.Fatalf("configuring the room semi-anonymous: %s", el)
+	}
+	if res := roomResults(t, alice, "q2"); len(res) != 1 || realJID(res[0]) != "bob@localhost" {
+		t.Fatalf("moderator in a semi-anonymous room: %v", res)
+	}
+	res := roomResults(t, bob, "q3")
+	if len(res) != 1 || res[0].Child("http://jabber.org/protocol/muc#user", "x") != nil || res[0].ChildText("", "body") != "hi" {
+		t.Fatalf("participant in a semi-anonymous room sees: %v", res)
 	}
 }
