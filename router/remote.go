@@ -61,6 +61,12 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	}
 	reply := stanza.ErrorReply(st, stanza.E(cond, ""))
 	reply.RemoveChildren(func(c *xml.Element) bool { return c.Is(nsSID, "stanza-id") })
+	if s := r.Session(to); to.IsFull() && s != nil {
+		if s.Send(reply) == nil {
+			r.messageBounced(st, reply, s)
+		}
+		return
+	}
 	r.SendTo(to, reply)
 }
 

@@ -44,6 +44,7 @@ type Router struct {
 	outbound  []OutboundMessageHandler
 	inbound   []InboundMessageHandler
 	delivered []DeliveryObserver
+	bounced   []BounceObserver
 	offline   OfflineStorer
 	presence  PresenceHandler
 	remote    RemoteRouter // nil: no federation, see remote.go
@@ -105,6 +106,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(DeliveryObserver); ok {
 			r.delivered = append(r.delivered, x)
+		}
+		if x, ok := m.(BounceObserver); ok {
+			r.bounced = append(r.bounced, x)
 		}
 		if x, ok := m.(OfflineStorer); ok {
 			r.offline = x
@@ -361,6 +365,18 @@ func (r *Router) replyError(s *Session, st *xml.Element, e *stanza.Error) {
 	reply.SetAttr("to", s.jid.String())
 	if err := s.Send(reply); err != nil {
 		r.log.Debug("error reply not queued", "to", s.jid.String(), "err", err)
+		return
+	}
+	r.messageBounced(st, reply, s)
+}
+
+// messageBounced tells the BounceObservers of an error reply to a message.
+func (r *Router) messageBounced(original, reply *xml.Element, to *Session) {
+	if original.Local != "message" {
+		return
+	}
+	for _, o := range r.bounced {
+		o.MessageBounced(original, reply, to)
 	}
 }
 
