@@ -25,7 +25,9 @@
 // XEP-0198 errors (sm.go): an <a/> or <resume/> whose 'h' acknowledges
 // more than was sent ends the stream with undefined-condition and
 // <handled-count-too-high h send-count/> (§4); a stream still open when
-// its session is resumed elsewhere gets a conflict stream error (§5); a
+// its session is resumed elsewhere gets a conflict stream error (§5); the
+// <failed/> answering a resumption of a session that ended carries the
+// 'h' it reached, to its own account only, for an hour (§5); a
 // second <enable/> is answered <failed/> with unexpected-request, as
 // Prosody and ejabberd do, rather than the stream error §3 suggests.
 //

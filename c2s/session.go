@@ -258,10 +258,10 @@ func (s *session) endLocked() {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	id := s.smID
+	id, handled := s.smID, s.handled
 	s.mu.Unlock()
 	if id != "" {
-		s.srv.sm.remove(id)
+		s.srv.sm.retire(id, s.rs.Bare(), handled)
 	}
 	// Unacknowledged messages are kept before the session disappears from
 	// the router: once it is gone from the table, nothing it held may be

@@ -466,6 +466,39 @@ func TestSMResumeTimeoutKeepsUnackedOffline(t *testing.T) {
 	}
 }
 
+// XEP-0198 §5: the <failed/> answering a resumption of a session that
+// ended MAY carry 'h', the stanzas the server handled in it, so the
+// client resends only the rest (and creates no duplicates). Only the
+// session's own account learns it.
+func TestSMResumeExpiredGivesH(t *testing.T) {
+	f := start(t, func(c *c2s.Config) { c.ResumeTimeout = 200 * time.Millisecond })
+	alice := xmpptest.Dial(t, f.addr)
+	alice.Login("localhost", "alice", "secret-alice", "r")
+	id := enableSM(t, alice, true).Attr("id")
+	// Two stanzas handled: a message to bob (offline) and a ping.
+	alice.Send(`<message to='bob@localhost' type='chat' id='m1'><body>hi</body></message>`)
+	alice.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+	alice.Raw().Close()
+	eventually(t, "the session ends", func() bool { return f.router.Session(jid.MustParse("alice@localhost/r")) == nil })
+
+	bob := authed(t, f, "bob")
+	bob.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, id)
+	el := bob.Next()
+	if got := smFailedCondition(t, el); got != "item-not-found" || el.HasAttr("h") {
+		t.Fatalf("another account resuming alice's session: %s", el)
+	}
+	nu := authed(t, f, "alice")
+	nu.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, id)
+	el = nu.Next()
+	if got := smFailedCondition(t, el); got != "item-not-found" || el.Attr("h") != "2" {
+		t.Fatalf("resuming an expired session: %s, want item-not-found with h='2'", el)
+	}
+	if j := nu.Bind("r"); j != "alice@localhost/r" {
+		t.Fatalf("bound %s", j)
+	}
+}
+
 // </stream:stream> ends the session at once: no resumption, and what was
 // not acknowledged goes offline.
 func TestSMCleanCloseEndsSession(t *testing.T) {
