@@ -89,9 +89,9 @@ func (m *Module) QueryRoom(ctx context.Context, iq *router.IQ, room jid.JID, rea
 	}
 	switch {
 	case iq.Type() == stanza.TypeGet && iq.Payload.Local == "query":
-		return stanza.Result(iq.Stanza).Append(queryForm()), nil
+		return stanza.Result(iq.Stanza).Append(queryForm(false)), nil
 	case iq.Type() == stanza.TypeSet && iq.Payload.Local == "query":
-		res, err := m.query(ctx, iq, room.Bare(), room.Bare(), !realJIDs)
+		res, err := m.query(ctx, iq, room.Bare(), room.Bare(), queryOpts{room: true, hideMUCUser: !realJIDs})
 		if err != nil {
 			m.counters.queryErrors.Inc()
 		} else {

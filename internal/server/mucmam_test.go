@@ -67,6 +67,21 @@ func TestMUCArchiveMetadata(t *testing.T) {
 	if cond, el := ask(t, carol, "md", meta); cond != "forbidden" {
 		t.Fatalf("metadata for a non-occupant: %s", el)
 	}
+
+	// A room does not advertise #groupchat-field: its form has no
+	// include-groupchat and a query with it is refused (XEP-0313
+	// "Retrieving form fields").
+	if strings.Contains(info.String(), "groupchat-field") {
+		t.Fatalf("room advertises #groupchat-field: %s", info)
+	}
+	_, form := ask(t, alice, "f", `<iq type='get' id='f' to='`+room+`'><query xmlns='urn:xmpp:mam:2'/></iq>`)
+	if form.Child(nsMAM, "query") == nil || strings.Contains(form.String(), "include-groupchat") {
+		t.Fatalf("room form: %s", form)
+	}
+	if cond, el := ask(t, alice, "ig", `<iq type='set' id='ig' to='`+room+`'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>`+
+		`<field var='FORM_TYPE'><value>urn:xmpp:mam:2</value></field><field var='include-groupchat'><value>true</value></field></x></query></iq>`); cond != "feature-not-implemented" {
+		t.Fatalf("include-groupchat on a room: %s", el)
+	}
 }
 
 // XEP-0313 "MUC message spoofing": the archiving entity MUST strip any
