@@ -24,6 +24,15 @@
 // still handled in the order received, and each is counted for XEP-0198
 // only once the router has handled it.
 //
+// XEP-0198 errors (sm.go): an <a/> or <resume/> whose 'h' acknowledges
+// more than was sent ends the stream with undefined-condition and
+// <handled-count-too-high h send-count/> (§4); a stream still open when
+// its session is resumed elsewhere gets a conflict stream error (§5); the
+// <failed/> answering a resumption of a session that ended carries the
+// 'h' it reached, to its own account only, for an hour (§5); a
+// second <enable/> is answered <failed/> with unexpected-request, as
+// Prosody and ejabberd do, rather than the stream error §3 suggests.
+//
 // Another layer can hand the server a connection it frames and secures
 // itself (transport.go: XMPP over WebSocket, package websocket): it runs
 // as any other stream, but is never offered STARTTLS and never parks.

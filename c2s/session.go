@@ -183,7 +183,10 @@ func (s *session) ack(h uint32) *stream.Error {
 	base := s.sent - uint32(len(s.unacked)) // count acknowledged before
 	n := h - base                           // newly acknowledged (mod 2^32)
 	if n > uint32(len(s.unacked)) {
-		return stream.New(stream.UndefinedCondition, "acknowledged more stanzas than were sent")
+		// XEP-0198 §4 (Acks): undefined-condition with the counts.
+		se := stream.New(stream.UndefinedCondition, "acknowledged more stanzas than were sent")
+		se.App = xml.New(stream.NSSM, "handled-count-too-high", "h", formatH(h), "send-count", formatH(s.sent))
+		return se
 	}
 	for i := range n {
 		s.unacked[i] = nil
@@ -264,10 +267,10 @@ func (s *session) endLocked() {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	id := s.smID
+	id, handled := s.smID, s.handled
 	s.mu.Unlock()
 	if id != "" {
-		s.srv.sm.remove(id)
+		s.srv.sm.retire(id, s.rs.Bare(), handled)
 	}
 	// Unacknowledged messages are kept before the session disappears from
 	// the router: once it is gone from the table, nothing it held may be

@@ -11,15 +11,61 @@ import (
 	"github.com/skald-xmpp/skald/stream"
 )
 
-// smRegistry maps stream-management ids to resumable sessions.
+// smRegistry maps stream-management ids to resumable sessions, and
+// remembers for a while how many stanzas the server handled in sessions
+// that ended, for the 'h' of a <failed/> resumption (XEP-0198 §5).
 type smRegistry struct {
 	srv *Server
 	mu  sync.Mutex
 	ids map[string]*session
+
+	gone     map[string]goneSession
+	goneRing []string // ids in the order they ended; len <= maxGone
+	goneNext int      // ring position of the oldest once full
 }
 
+// goneSession is what is kept of a resumable session that ended.
+type goneSession struct {
+	account string // bare JID: only its owner learns h
+	handled uint32
+	at      time.Time
+}
+
+// maxGone and goneTTL bound the ended sessions remembered (~100 bytes
+// each).
+const (
+	maxGone = 10000
+	goneTTL = time.Hour
+)
+
 func newSMRegistry(srv *Server) *smRegistry {
-	return &smRegistry{srv: srv, ids: make(map[string]*session)}
+	return &smRegistry{srv: srv, ids: make(map[string]*session), gone: make(map[string]goneSession)}
+}
+
+// retire removes an ended session's id, remembering its handled count.
+func (r *smRegistry) retire(id, account string, handled uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.ids, id)
+	if len(r.goneRing) < maxGone {
+		r.goneRing = append(r.goneRing, id)
+	} else {
+		delete(r.gone, r.goneRing[r.goneNext])
+		r.goneRing[r.goneNext] = id
+		r.goneNext = (r.goneNext + 1) % maxGone
+	}
+	r.gone[id] = goneSession{account: account, handled: handled, at: time.Now()}
+}
+
+// handledBy returns the handled count of account's ended session id.
+func (r *smRegistry) handledBy(id, account string) (uint32, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, ok := r.gone[id]
+	if !ok || g.account != account || time.Since(g.at) > goneTTL {
+		return 0, false
+	}
+	return g.handled, true
 }
 
 func (r *smRegistry) add(id string, s *session) {
@@ -32,12 +78,6 @@ func (r *smRegistry) get(id string) *session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.ids[id]
-}
-
-func (r *smRegistry) remove(id string) {
-	r.mu.Lock()
-	delete(r.ids, id)
-	r.mu.Unlock()
 }
 
 // shutdown ends every detached session now, so their unacknowledged
@@ -142,14 +182,26 @@ func (c *conn) smEnable(el *xml.Element) error {
 // reader to finish the stanza it is handling (see smResume).
 const takeoverWait = 5 * time.Second
 
+// conflictGrace bounds how long the conflict stream error may take to
+// reach an old connection being taken over before it is simply closed.
+const conflictGrace = time.Second
+
 // smResume takes over a detached (or not yet detached) session (XEP-0198 §5).
 func (c *conn) smResume(el *xml.Element) error {
 	if c.sess != nil {
 		return c.push(smFailed("unexpected-request", nil))
 	}
 	h, ok := parseH(el.Attr("h"))
+	account := c.user + "@" + c.domain
 	prev := c.srv.sm.get(el.Attr("previd"))
-	if !ok || prev == nil || prev.rs.Bare() != c.user+"@"+c.domain {
+	if prev == nil {
+		// An ended session: its 'h' lets the client resend only what the
+		// server never handled (XEP-0198 §5, <failed h/>).
+		if handled, known := c.srv.sm.handledBy(el.Attr("previd"), account); known {
+			return c.push(smFailed("item-not-found", &handled))
+		}
+	}
+	if !ok || prev == nil || prev.rs.Bare() != account {
 		return c.push(smFailed("item-not-found", nil))
 	}
 	if se := prev.ack(h); se != nil {
@@ -168,14 +220,25 @@ func (c *conn) smResume(el *xml.Element) error {
 		// count in the h sent back, or the client would send them again.
 		// Close it and take over once its reader has let the session go
 		// (connectionLost), or after takeoverWait whatever it is doing.
+		//
+		// XEP-0198 §5: the old stream gets a conflict stream error. A
+		// dead peer's socket usually takes it at once and closes; one
+		// that does not within conflictGrace is closed without it.
 		lost := make(chan struct{})
 		prev.lost = lost
 		prev.mu.Unlock()
-		live.raw.Close()
+		live.closeWith(stream.New(stream.Conflict, "the session was resumed on another stream"))
+		grace := time.NewTimer(conflictGrace)
 		select {
 		case <-lost:
-		case <-time.After(takeoverWait):
+		case <-grace.C:
+			live.raw.Close()
+			select {
+			case <-lost:
+			case <-time.After(takeoverWait - conflictGrace):
+			}
 		}
+		grace.Stop()
 		prev.mu.Lock()
 		if prev.ended || prev.noResume {
 			prev.mu.Unlock()

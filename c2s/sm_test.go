@@ -275,6 +275,36 @@ func TestSMServerRequestAndClientAck(t *testing.T) {
 	}
 }
 
+// streamErrorElement reads until a stream error and returns it.
+func streamErrorElement(t *testing.T, c *xmpptest.Conn) *xml.Element {
+	t.Helper()
+	for {
+		el, err := c.TryNext()
+		if err != nil {
+			t.Fatalf("expected a stream error, got %v", err)
+		}
+		if el.Is("http://etherx.jabber.org/streams", "error") {
+			return el
+		}
+	}
+}
+
+// wantHandledCountTooHigh checks the stream error XEP-0198 §4 (Acks)
+// prescribes for an ack of more stanzas than were sent: undefined-condition
+// with <handled-count-too-high h='…' send-count='…'/>.
+func wantHandledCountTooHigh(t *testing.T, c *xmpptest.Conn, h, sendCount string) {
+	t.Helper()
+	el := streamErrorElement(t, c)
+	if cond := el.FirstElement(); cond == nil || !cond.Is("urn:ietf:params:xml:ns:xmpp-streams", "undefined-condition") {
+		t.Fatalf("want undefined-condition first: %s", el)
+	}
+	app := el.Child(nsSM, "handled-count-too-high")
+	if app == nil || app.Attr("h") != h || app.Attr("send-count") != sendCount {
+		t.Fatalf("want <handled-count-too-high xmlns='%s' h='%s' send-count='%s'/>: %s", nsSM, h, sendCount, el)
+	}
+	c.ExpectClosed()
+}
+
 func TestSMAckTooHigh(t *testing.T) {
 	for _, h := range []string{"1", "4294967295"} {
 		t.Run(h, func(t *testing.T) {
@@ -283,11 +313,38 @@ func TestSMAckTooHigh(t *testing.T) {
 			c.Login("localhost", "alice", "secret-alice", "r")
 			enableSM(t, c, false)
 			c.Sendf(`<a xmlns='urn:xmpp:sm:3' h='%s'/>`, h)
-			if got := c.ExpectStreamError(); got != "undefined-condition" {
-				t.Fatalf("got %q, want undefined-condition", got)
-			}
+			wantHandledCountTooHigh(t, c, h, "0")
 		})
 	}
+	t.Run("after sends", func(t *testing.T) {
+		f := start(t, nil)
+		bob := xmpptest.Dial(t, f.addr)
+		bob.Login("localhost", "bob", "secret-bob", "b")
+		c := xmpptest.Dial(t, f.addr)
+		c.Login("localhost", "alice", "secret-alice", "r")
+		enableSM(t, c, false)
+		sendMessages(bob, "alice@localhost/r", "m1", "m2")
+		c.Expect(isMessage("m2"))
+		c.Send(`<a xmlns='urn:xmpp:sm:3' h='3'/>`)
+		wantHandledCountTooHigh(t, c, "3", "2")
+	})
+}
+
+// XEP-0198 §5 (Resumption): a <resume/> whose 'h' acknowledges more than
+// the old stream sent is the same error as such an <a/>.
+func TestSMResumeAckTooHigh(t *testing.T) {
+	f := start(t, nil)
+	bob := xmpptest.Dial(t, f.addr)
+	bob.Login("localhost", "bob", "secret-bob", "b")
+	alice := xmpptest.Dial(t, f.addr)
+	alice.Login("localhost", "alice", "secret-alice", "r")
+	id := enableSM(t, alice, true).Attr("id")
+	sendMessages(bob, "alice@localhost/r", "m1")
+	alice.Expect(isMessage("m1"))
+	alice.Raw().Close()
+	nu := authed(t, f, "alice")
+	nu.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='5'/>`, id)
+	wantHandledCountTooHigh(t, nu, "5", "1")
 }
 
 func TestSMResumeAfterConnectionCut(t *testing.T) {
@@ -409,6 +466,39 @@ func TestSMResumeTimeoutKeepsUnackedOffline(t *testing.T) {
 	}
 }
 
+// XEP-0198 §5: the <failed/> answering a resumption of a session that
+// ended MAY carry 'h', the stanzas the server handled in it, so the
+// client resends only the rest (and creates no duplicates). Only the
+// session's own account learns it.
+func TestSMResumeExpiredGivesH(t *testing.T) {
+	f := start(t, func(c *c2s.Config) { c.ResumeTimeout = 200 * time.Millisecond })
+	alice := xmpptest.Dial(t, f.addr)
+	alice.Login("localhost", "alice", "secret-alice", "r")
+	id := enableSM(t, alice, true).Attr("id")
+	// Two stanzas handled: a message to bob (offline) and a ping.
+	alice.Send(`<message to='bob@localhost' type='chat' id='m1'><body>hi</body></message>`)
+	alice.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+	alice.Raw().Close()
+	eventually(t, "the session ends", func() bool { return f.router.Session(jid.MustParse("alice@localhost/r")) == nil })
+
+	bob := authed(t, f, "bob")
+	bob.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, id)
+	el := bob.Next()
+	if got := smFailedCondition(t, el); got != "item-not-found" || el.HasAttr("h") {
+		t.Fatalf("another account resuming alice's session: %s", el)
+	}
+	nu := authed(t, f, "alice")
+	nu.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, id)
+	el = nu.Next()
+	if got := smFailedCondition(t, el); got != "item-not-found" || el.Attr("h") != "2" {
+		t.Fatalf("resuming an expired session: %s, want item-not-found with h='2'", el)
+	}
+	if j := nu.Bind("r"); j != "alice@localhost/r" {
+		t.Fatalf("bound %s", j)
+	}
+}
+
 // </stream:stream> ends the session at once: no resumption, and what was
 // not acknowledged goes offline.
 func TestSMCleanCloseEndsSession(t *testing.T) {
@@ -482,6 +572,11 @@ func TestSMResumeReplacesLiveConnection(t *testing.T) {
 	nu.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, id)
 	if el := nu.Next(); !el.Is(nsSM, "resumed") {
 		t.Fatalf("got %s", el)
+	}
+	// XEP-0198 §5: the server SHOULD send the old stream a 'conflict'
+	// stream error and close it.
+	if got := old.ExpectStreamError(); got != "conflict" {
+		t.Fatalf("old stream got %q, want conflict", got)
 	}
 	old.ExpectClosed()
 	nu.Send(`<r xmlns='urn:xmpp:sm:3'/>`)

@@ -14,6 +14,7 @@ import (
 // Namespaces.
 const (
 	NS           = "urn:xmpp:carbons:2"
+	NSRules      = "urn:xmpp:carbons:rules:0"
 	NSForward    = "urn:xmpp:forward:0"
 	NSHints      = "urn:xmpp:hints"
 	NSSID        = "urn:xmpp:sid:0"
@@ -26,18 +27,19 @@ const (
 
 // Module implements Message Carbons.
 type Module struct {
-	r *router.Router
+	r       *router.Router
+	answers *answerable // eligible messages an error may answer (answers.go)
 }
 
 // New returns the carbons module; r finds the sessions to copy to.
-func New(r *router.Router) *Module { return &Module{r: r} }
+func New(r *router.Router) *Module { return &Module{r: r, answers: newAnswerable()} }
 
 // Name implements router.Module.
 func (*Module) Name() string { return "carbons" }
 
 // DiscoFeatures implements router.FeatureProvider.
 func (*Module) DiscoFeatures() (server, account []string) {
-	return []string{NS}, []string{NS}
+	return []string{NS, NSRules}, []string{NS, NSRules}
 }
 
 // RegisterIQ implements router.IQRegistrar.
@@ -60,10 +62,22 @@ func toggle(on bool) router.IQHandlerFunc {
 // OutboundMessage implements router.OutboundMessageHandler: sent carbons.
 // It runs after the archive module's hook, so ev.SenderArchiveID is set.
 func (m *Module) OutboundMessage(_ context.Context, ev *router.MessageEvent) error {
-	if ev.Sender == nil || ev.Self || !eligible(ev.Stanza, false) {
+	if ev.Sender == nil || ev.Self {
 		return nil
 	}
 	bare := ev.Sender.Bare()
+	peer, id := ev.To.Bare().String(), ev.Stanza.Attr("id")
+	if ev.Stanza.Attr("type") == "error" {
+		// The client's answer to a message it received.
+		if noCopy(ev.Stanza) || !m.answers.answers(bare, peer, id) {
+			return nil
+		}
+	} else {
+		if !eligible(ev.Stanza, false) {
+			return nil
+		}
+		m.answers.remember(bare, peer, id)
+	}
 	var inner *xml.Element
 	for _, s := range m.r.Sessions(bare) {
 		if s == ev.Sender || !s.Carbons() || !s.Available() {
@@ -95,10 +109,22 @@ func (m *Module) InboundMessage(_ context.Context, ev *router.MessageEvent) erro
 
 // MessageDelivered implements router.DeliveryObserver: received carbons.
 func (m *Module) MessageDelivered(_ context.Context, ev *router.MessageEvent, to []*router.Session) {
-	if ev.NoCopy || !eligible(ev.Stanza, true) {
+	if ev.NoCopy {
 		return
 	}
 	bare := ev.To.Bare().String()
+	peer, id := ev.From.Bare().String(), ev.Stanza.Attr("id")
+	if ev.Stanza.Attr("type") == "error" {
+		// A peer's answer to a message the account sent.
+		if noCopy(ev.Stanza) || !m.answers.answers(bare, peer, id) {
+			return
+		}
+	} else {
+		if !eligible(ev.Stanza, true) {
+			return
+		}
+		m.answers.remember(bare, peer, id)
+	}
 	var inner *xml.Element
 	for _, s := range m.r.Sessions(bare) {
 		if s == ev.Sender || !s.Carbons() || !s.Available() || slices.Contains(to, s) {
@@ -108,6 +134,26 @@ func (m *Module) MessageDelivered(_ context.Context, ev *router.MessageEvent, to
 			// One copy for all wrappers: the original is already queued
 			// to the targets and must not be shared with new parents.
 			inner = ev.Stanza.Clone()
+		}
+		send(s, wrap("received", inner, bare, s.JID()))
+	}
+}
+
+// MessageBounced implements router.BounceObserver: an error the server
+// sends a client in answer to an eligible message it sent is copied to
+// the account's other sessions as a received carbon (§6, rules:0).
+func (m *Module) MessageBounced(original, reply *xml.Element, to *router.Session) {
+	if !eligible(original, false) {
+		return
+	}
+	bare := to.JID().Bare().String()
+	var inner *xml.Element
+	for _, s := range m.r.Sessions(bare) {
+		if s == to || !s.Carbons() || !s.Available() {
+			continue
+		}
+		if inner == nil {
+			inner = reply.Clone()
 		}
 		send(s, wrap("received", inner, bare, s.JID()))
 	}

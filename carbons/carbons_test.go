@@ -249,12 +249,14 @@ func TestCopies(t *testing.T) {
 		},
 	}, {
 		// Without s2s the message to a remote MUC bounces before any hook
-		// runs, so nothing is archived or carbon-copied for it.
-		name: "own MUC private message to a remote participant: bounced, no sent carbons",
+		// runs, so nothing is archived or carbon-copied for it; the
+		// bounce answers an eligible message, so it is copied (rules:0).
+		name: "own MUC private message to a remote participant: bounced, no sent carbons, the bounce copied",
 		from: "home",
 		in:   `<message type="chat" to="room@muc.example.net/nurse"><body>psst</body><x xmlns="http://jabber.org/protocol/muc#user"/></message>`,
 		want: map[string][]string{
-			"home": {`<message xmlns="jabber:client" from="room@muc.example.net/nurse" to="romeo@example.org/home" type="error"><body>psst</body><x xmlns="http://jabber.org/protocol/muc#user"/><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
+			"home":   {`<message xmlns="jabber:client" from="room@muc.example.net/nurse" to="romeo@example.org/home" type="error"><body>psst</body><x xmlns="http://jabber.org/protocol/muc#user"/><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
+			"garden": {received("romeo@example.org", "garden", ` type="error"`, `<message xmlns="jabber:client" from="room@muc.example.net/nurse" to="romeo@example.org/home" type="error"><body>psst</body><x xmlns="http://jabber.org/protocol/muc#user"/><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)},
 		},
 	}, {
 		name: "MUC private message from a participant: no received carbons",

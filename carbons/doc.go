@@ -32,20 +32,25 @@
 // invitations (XEP-0249 direct, XEP-0045 mediated) are; private messages
 // from a MUC participant (marked with <x xmlns='…muc#user'/>) are not
 // copied on receipt, while one's own private messages to participants are
-// on sending. Errors are not copied: §6 allows it only for answers to
-// eligible messages, which would mean tracking every message. Never
-// copied either: messages with <private xmlns='urn:xmpp:carbons:2'/> or
-// the XEP-0334 <no-copy/> hint (§9), messages that already are carbons,
-// and MAM results. The server does not advertise urn:xmpp:carbons:rules:0,
-// whose rules it would then have to follow to the letter (error copies
-// included).
+// on sending. An error is copied when it answers an eligible message
+// (§6), in either direction: the module remembers eligible messages by
+// (account, peer's bare JID, id) for ten minutes, at most 100000 of them
+// (answers.go), and an error between the two with that id is an answer;
+// errors the server itself sends a client for a message it sent (unknown
+// recipient, unreachable domain) reach the module with that message
+// (router.BounceObserver) and are copied as received carbons when it was
+// eligible. Never copied: messages with <private xmlns='urn:xmpp:carbons:2'/>
+// or the XEP-0334 <no-copy/> hint (§9), messages that already are carbons,
+// and MAM results. These are the rules of urn:xmpp:carbons:rules:0, which
+// the server advertises.
 //
 // <private/> is stripped from the stanza before it is delivered to a local
 // recipient (§9, "SHOULD remove"); the module remembers it in
 // MessageEvent.NoCopy so no received copies go out. It stays in messages to
 // other servers, whose job the stripping is.
 //
-// Feature: urn:xmpp:carbons:2, on the server and on accounts.
+// Features: urn:xmpp:carbons:2 and urn:xmpp:carbons:rules:0, on the
+// server and on accounts.
 //
 // Config: none.
 package carbons

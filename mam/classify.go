@@ -12,7 +12,7 @@ import (
 //  1. Types chat and normal (absent = normal; RFC 6121 §5.2.2 also treats
 //     unknown types as normal). Never groupchat (stored by the room's own
 //     archive, not here; a user archive that held them would have to
-//     offer include-groupchat, XEP-0313 "Including groupchat results") or
+//     advertise #groupchat-available, XEP-0313 "Determining support") or
 //     error. Headline only with a <store/> hint: XEP-0313 "User Archives"
 //     finds headlines "not generally suggested", but XEP-0334 "Store" says
 //     a message with the hint that is not of type error SHOULD be stored.

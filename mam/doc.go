@@ -50,7 +50,10 @@
 // feature there, the server domain, which serves the requester's own
 // archive; another user's archive is forbidden):
 //   - iq get <query/>: the form (with, start, end, before-id, after-id,
-//     ids; no full-text search yet);
+//     ids, include-groupchat; no full-text search yet). include-groupchat
+//     is understood but changes nothing: user archives hold no groupchat
+//     messages (XEP-0313 "Including groupchat results"); rooms do not
+//     offer it;
 //   - iq set <query/>: results as <message><result><forwarded><delay/>…
 //     with microsecond stamps, then <fin/> with RSM first/last, count
 //     when cheap and exact (always for the whole archive; with filters,
@@ -63,12 +66,14 @@
 //     in every result. Errors are listed at ParseQuery; unknown ids are
 //     item-not-found (cancel); RSM <index/> other than 0 (the first page)
 //     is feature-not-implemented.
-//   - iq get <metadata/>: first and last item, or an empty <metadata/>;
+//   - iq get <metadata/>: first and last item, or an empty <metadata/>
+//     (on a room too, which advertises #extended: QueryRoom);
 //   - iq get/set <prefs/> (XEP-0441): both lists always present; a set
 //     answers with the preferences as applied.
 //
 // Disco features on the server and on accounts: urn:xmpp:mam:2,
-// urn:xmpp:mam:2#extended, urn:xmpp:sid:0.
+// urn:xmpp:mam:2#extended, urn:xmpp:mam:2#groupchat-field (not
+// #groupchat-available), urn:xmpp:sid:0.
 //
 // # Retention
 //

@@ -24,9 +24,12 @@ type Query struct {
 	AfterID    string    // form 'after-id', "" if absent
 	BeforeID   string    // form 'before-id', "" if absent
 	IDs        []string  // form 'ids', nil if absent
-	RSM        RSM
-	HasRSM     bool
-	FlipPage   bool
+	// IncludeGroupchat is the form's 'include-groupchat', nil if absent.
+	// User archives hold no groupchat messages, so it changes nothing.
+	IncludeGroupchat *bool
+	RSM              RSM
+	HasRSM           bool
+	FlipPage         bool
 }
 
 // ParseQuery parses a MAM query element. Errors are *stanza.Error:
@@ -34,8 +37,9 @@ type Query struct {
 //     a FORM_TYPE missing or other than urn:xmpp:mam:2, a field without
 //     'var' or given twice, several values for a single-valued field, a
 //     malformed JID or XEP-0082 DateTime, an empty id, a malformed RSM set;
+//   - bad-request also: an 'include-groupchat' that is no xs:boolean;
 //   - feature-not-implemented: any field this server does not know
-//     (XEP-0313 "Retrieving form fields": MUST), e.g. include-groupchat or full-text search,
+//     (XEP-0313 "Retrieving form fields": MUST), e.g. full-text search,
 //     and a 'node' attribute (XEP-0442 pubsub archives are not served);
 //   - policy-violation: more than MaxQueryIDs ids.
 //
@@ -142,6 +146,19 @@ func parseForm(x *xml.Element, out *Query) error {
 			} else {
 				out.BeforeID = s
 			}
+		case "include-groupchat":
+			s, err := single(v, values)
+			if err != nil {
+				return err
+			}
+			if s == "" {
+				continue
+			}
+			b, ok := map[string]bool{"true": true, "1": true, "false": false, "0": false}[s]
+			if !ok {
+				return stanza.E(stanza.BadRequest, "'include-groupchat' must be a boolean")
+			}
+			out.IncludeGroupchat = &b
 		case "ids":
 			var ids []string
 			for _, id := range values {
@@ -195,8 +212,14 @@ func single(name string, values []string) (string, error) {
 
 // queryForm is the form returned to iq get <query/> (XEP-0313 "Retrieving form fields"):
 // every field the server understands, none marked required, and the ids
-// list left open (XEP-0122) rather than enumerated.
-func queryForm() *xml.Element {
+// list left open (XEP-0122) rather than enumerated. include-groupchat is
+// understood (and advertised with NSGroupchatField) though user archives
+// hold no groupchat messages: XEP-0313 "Determining support" asks for the
+// feature "even if they cannot return groupchat messages".
+//
+// includeGroupchat offers include-groupchat: on users' archives, not on
+// rooms'.
+func queryForm(includeGroupchat bool) *xml.Element {
 	x := xml.New(NSData, "x", "type", "form")
 	x.Append(
 		xml.New(NSData, "field", "type", "hidden", "var", "FORM_TYPE").
@@ -210,5 +233,8 @@ func queryForm() *xml.Element {
 			xml.New(NSDataValidate, "validate", "datatype", "xs:string").
 				Append(xml.New(NSDataValidate, "open"))),
 	)
+	if includeGroupchat {
+		x.Append(xml.New(NSData, "field", "type", "boolean", "var", "include-groupchat"))
+	}
 	return xml.New(NS, "query").Append(x)
 }

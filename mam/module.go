@@ -95,7 +95,7 @@ func (m *Module) Name() string { return "mam" }
 // from the requester's own archive, see RegisterIQ). urn:xmpp:sid:0 lets
 // clients trust stanza-ids whose 'by' is the account (XEP-0359).
 func (m *Module) DiscoFeatures() (server, account []string) {
-	f := []string{NS, NSExtended, NSSID}
+	f := []string{NS, NSExtended, NSGroupchatField, NSSID}
 	return f, append([]string(nil), f...)
 }
 

@@ -2,17 +2,18 @@ package mam
 
 // Namespaces this package speaks or inspects.
 const (
-	NS             = "urn:xmpp:mam:2"          // XEP-0313 (and XEP-0441 prefs)
-	NSExtended     = "urn:xmpp:mam:2#extended" // XEP-0313 "Determining support"
-	NSSID          = "urn:xmpp:sid:0"          // XEP-0359
-	NSRSM          = "http://jabber.org/protocol/rsm"
-	NSForward      = "urn:xmpp:forward:0" // XEP-0297
-	NSDelay        = "urn:xmpp:delay"     // XEP-0203
-	NSData         = "jabber:x:data"      // XEP-0004
-	NSDataValidate = "http://jabber.org/protocol/xdata-validate"
-	NSHints        = "urn:xmpp:hints" // XEP-0334
-	NSChatStates   = "http://jabber.org/protocol/chatstates"
-	NSCarbons      = "urn:xmpp:carbons:2"
+	NS               = "urn:xmpp:mam:2"                 // XEP-0313 (and XEP-0441 prefs)
+	NSExtended       = "urn:xmpp:mam:2#extended"        // XEP-0313 "Determining support"
+	NSGroupchatField = "urn:xmpp:mam:2#groupchat-field" // XEP-0313: include-groupchat understood
+	NSSID            = "urn:xmpp:sid:0"                 // XEP-0359
+	NSRSM            = "http://jabber.org/protocol/rsm"
+	NSForward        = "urn:xmpp:forward:0" // XEP-0297
+	NSDelay          = "urn:xmpp:delay"     // XEP-0203
+	NSData           = "jabber:x:data"      // XEP-0004
+	NSDataValidate   = "http://jabber.org/protocol/xdata-validate"
+	NSHints          = "urn:xmpp:hints" // XEP-0334
+	NSChatStates     = "http://jabber.org/protocol/chatstates"
+	NSCarbons        = "urn:xmpp:carbons:2"
 
 	nsClient = "jabber:client"
 )

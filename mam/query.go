@@ -59,7 +59,7 @@ func (m *Module) handleForm(_ context.Context, iq *router.IQ) (*xml.Element, err
 	if _, _, err := access(iq); err != nil {
 		return nil, err
 	}
-	return stanza.Result(iq.Stanza).Append(queryForm()), nil
+	return stanza.Result(iq.Stanza).Append(queryForm(true)), nil
 }
 
 // handleQuery runs an archive query (XEP-0313 "Querying an archive"): the matching page is
@@ -81,15 +81,28 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 	}
 	// The client catches up from its archive now, not offline storage.
 	iq.Session.SetMAMQueried()
-	return m.query(ctx, iq, owner, from)
+	return m.query(ctx, iq, owner, from, queryOpts{})
+}
+
+// queryOpts are what differs between a user's and a room's archive query.
+type queryOpts struct {
+	// room: a room's archive, which is all groupchat and does not offer
+	// include-groupchat (no #groupchat-field on rooms).
+	room bool
+	// hideMUCUser leaves any muc#user <x/> out of the forwarded messages
+	// (a room's senders' real JIDs, for a requester who may not see them).
+	hideMUCUser bool
 }
 
 // query serves one archive query on owner's archive, whose result
 // messages come from the address from; the caller has checked access.
-func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID) (*xml.Element, error) {
+func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, opts queryOpts) (*xml.Element, error) {
 	q, err := ParseQuery(iq.Payload)
 	if err != nil {
 		return nil, err
+	}
+	if opts.room && q.IncludeGroupchat != nil {
+		return nil, stanza.E(stanza.FeatureNotImplemented, "unsupported field 'include-groupchat'")
 	}
 	if q.RSM.HasIndex && (q.RSM.Index != 0 || q.RSM.After != "" || q.RSM.HasBefore) {
 		return nil, stanza.E(stanza.FeatureNotImplemented, "RSM <index/> other than 0 is not supported; page with <after/> or <before/>")
@@ -158,7 +171,18 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID) 
 		return nil, fmt.Errorf("mam: query: %w", err)
 	}
 	msgs := page.Messages
-	stanzas := m.pageStanzas(msgs)
+	var stanzas []xml.Node
+	if opts.hideMUCUser {
+		stanzas = make([]xml.Node, len(msgs))
+		for i, st := range m.decodePage(msgs) {
+			if st != nil { // a nil *xml.Element would make a non-nil Node
+				st.RemoveChildren(func(c *xml.Element) bool { return c.Is(nsMUCUser, "x") })
+				stanzas[i] = st
+			}
+		}
+	} else {
+		stanzas = m.pageStanzas(msgs)
+	}
 	to, fromStr := iq.From.String(), from.String()
 	for i := range msgs {
 		j := i
@@ -457,6 +481,11 @@ func (m *Module) handleMetadata(ctx context.Context, iq *router.IQ) (*xml.Elemen
 	if err != nil {
 		return nil, err
 	}
+	return m.metadata(ctx, iq, owner)
+}
+
+// metadata answers <metadata/> from owner's archive (a user's or a room's).
+func (m *Module) metadata(ctx context.Context, iq *router.IQ, owner jid.JID) (*xml.Element, error) {
 	first, last, ok, err := m.store.ArchiveBounds(ctx, owner.String())
 	if err != nil {
 		return nil, fmt.Errorf("mam: bounds: %w", err)

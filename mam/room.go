@@ -24,8 +24,12 @@ import (
 // id for the <stanza-id by='room@service'/> the room adds to every copy it
 // sends. It returns "" when the message holds nothing worth keeping (only
 // a chat state, a no-store hint), under the same rules as a user's
-// archive. The room's own stanza-ids are removed from the stored copy.
-func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick string, st *xml.Element) (string, error) {
+// archive. The room's own stanza-ids and any muc#user <x/> are removed
+// from the stored copy, which instead gets the room's own <x
+// xmlns='…muc#user'><item jid='sender'/></x> naming the sender's bare JID
+// (unless sender is zero); QueryRoom shows it only to requesters who may
+// see real JIDs.
+func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick string, sender jid.JID, st *xml.Element) (string, error) {
 	room = room.Bare()
 	// archivedCopy keeps groupchat out of users' archives; here the type is
 	// what makes it the room's, so it is classified as a normal message.
@@ -36,12 +40,26 @@ func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick strin
 			probe.Attrs = append(probe.Attrs, a)
 		}
 	}
+	// Any muc#user <x/> came from the sender, not the room: an occupant
+	// could plant a real JID in the history with it. XEP-0313 "MUC
+	// message spoofing": the archiving entity MUST strip it before
+	// archiving, and it is not worth keeping on its own.
+	probe.Nodes = nil
+	for _, n := range st.Nodes {
+		if c, ok := n.(*xml.Element); ok && c.Is(nsMUCUser, "x") {
+			continue
+		}
+		probe.Nodes = append(probe.Nodes, n)
+	}
 	cp, ok := archivedCopy(&probe, m.set.dontNS)
 	if !ok {
 		return "", nil
 	}
 	cp.SetAttr("type", "groupchat")
 	stripStanzaIDs(cp, room)
+	if !sender.IsZero() {
+		cp.Append(xml.New(nsMUCUser, "x").Append(xml.New(nsMUCUser, "item", "jid", sender.Bare().String())))
+	}
 	e := entry{ok: true, item: &storage.ArchivedMessage{
 		Owner:        room.String(),
 		With:         room.String(),
@@ -57,25 +75,33 @@ func (m *Module) AppendRoomMessage(ctx context.Context, room jid.JID, nick strin
 	return e.id, nil
 }
 
-// QueryRoom answers an archive query (get: the form, set: a query) that
-// a client addressed to a room, from the room's archive; result messages
-// come from the room's bare JID. The caller has checked that the
-// requester may read the room's history.
-func (m *Module) QueryRoom(ctx context.Context, iq *router.IQ, room jid.JID) (*xml.Element, error) {
+// QueryRoom answers an archive request that a client addressed to a room
+// (get <query/>: the form, set <query/>: a query, get <metadata/>: the
+// archive's first and last items), from the room's archive; result
+// messages come from the room's bare JID. The caller has checked that
+// the requester may read the room's history, and tells whether it may
+// see occupants' real JIDs now (XEP-0313 "MUC Archives": a non-anonymous
+// room, or a moderator): if not, the muc#user <x/> naming each sender is
+// left out of the results.
+func (m *Module) QueryRoom(ctx context.Context, iq *router.IQ, room jid.JID, realJIDs bool) (*xml.Element, error) {
 	if iq.Session == nil {
 		return nil, stanza.E(stanza.Forbidden, "")
 	}
 	switch {
 	case iq.Type() == stanza.TypeGet && iq.Payload.Local == "query":
-		return stanza.Result(iq.Stanza).Append(queryForm()), nil
+		return stanza.Result(iq.Stanza).Append(queryForm(false)), nil
 	case iq.Type() == stanza.TypeSet && iq.Payload.Local == "query":
-		res, err := m.query(ctx, iq, room.Bare(), room.Bare())
+		res, err := m.query(ctx, iq, room.Bare(), room.Bare(), queryOpts{room: true, hideMUCUser: !realJIDs})
 		if err != nil {
 			m.counters.queryErrors.Inc()
 		} else {
 			m.counters.queries.Inc()
 		}
 		return res, err
+	case iq.Type() == stanza.TypeGet && iq.Payload.Local == "metadata":
+		// Required of every archive advertising urn:xmpp:mam:2#extended,
+		// as rooms do (XEP-0313 "Determining support").
+		return m.metadata(ctx, iq, room.Bare())
 	}
 	return nil, stanza.E(stanza.FeatureNotImplemented, fmt.Sprintf("%s on a room archive", iq.Payload.Local))
 }
@@ -95,7 +121,7 @@ func (m *Module) PurgeRoom(ctx context.Context, room jid.JID) error {
 
 // RoomMessage is a message of a room's archive as the room sent it.
 type RoomMessage struct {
-	Stanza *xml.Element // from room@service/nick, without 'to' or the room's stanza-id
+	Stanza *xml.Element // from room@service/nick, without 'to', the room's stanza-id or a muc#user <x/>
 	Stamp  time.Time
 	ID     string // archive id, for the stanza-id
 }
@@ -120,6 +146,8 @@ func (m *Module) RoomHistory(ctx context.Context, room jid.JID, n int) ([]RoomMe
 		if err != nil || st.Child(st.Space, "body") == nil {
 			continue
 		}
+		// Discussion history shows no real JIDs (XEP-0045 §7.2.15).
+		st.RemoveChildren(func(c *xml.Element) bool { return c.Is(nsMUCUser, "x") })
 		out = append(out, RoomMessage{Stanza: st, Stamp: it.Stamp, ID: m.ids.encode(it.ID)})
 	}
 	if len(out) > n {
@@ -129,4 +157,6 @@ func (m *Module) RoomHistory(ctx context.Context, room jid.JID, n int) ([]RoomMe
 }
 
 // IsQuery reports whether an iq payload is one QueryRoom serves.
-func IsQuery(payload *xml.Element) bool { return payload.Is(NS, "query") }
+func IsQuery(payload *xml.Element) bool {
+	return payload.Is(NS, "query") || payload.Is(NS, "metadata")
+}

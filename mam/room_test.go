@@ -35,7 +35,11 @@ func TestRoomArchive(t *testing.T) {
 		{`<message from='tea@conference.example.org/Bob' type='groupchat'><body>three</body></message>`, true},
 	} {
 		msg := routertest.Parse(t, tc.raw)
-		id, err := m.AppendRoomMessage(ctx, room, jid.MustParse(msg.Attr("from")).Resource(), msg)
+		var sender jid.JID
+		if jid.MustParse(msg.Attr("from")).Resource() == "Bob" {
+			sender = jid.MustParse("bob@example.org/desk")
+		}
+		id, err := m.AppendRoomMessage(ctx, room, jid.MustParse(msg.Attr("from")).Resource(), sender, msg)
 		if err != nil || (id != "") != tc.kept {
 			t.Fatalf("AppendRoomMessage(%s) = %q, %v", tc.raw, id, err)
 		}
@@ -51,9 +55,21 @@ func TestRoomArchive(t *testing.T) {
 		t.Errorf("stored %s", s)
 	}
 
+	// The room's own muc#user <x/> names the sender's bare JID.
+	if s := string(page.Messages[3].Stanza); s != `<message xmlns="jabber:client" from="tea@conference.example.org/Bob" type="groupchat"><body>three</body>`+
+		`<x xmlns="http://jabber.org/protocol/muc#user"><item jid="bob@example.org"/></x></message>` {
+		t.Errorf("stored %s", s)
+	}
+
 	hist, err := m.RoomHistory(ctx, room, 2)
 	if err != nil || len(hist) != 2 || hist[0].Stanza.ChildText(nsClient, "body") != "two" || hist[1].ID != ids[3] {
 		t.Fatalf("RoomHistory = %+v, %v", hist, err)
+	}
+	// Discussion history shows no real JIDs.
+	for _, h := range hist {
+		if h.Stanza.Child(nsMUCUser, "x") != nil {
+			t.Errorf("history item with a muc#user <x/>: %s", h.Stanza)
+		}
 	}
 	if err := st.AppendArchive(ctx, []*storage.ArchivedMessage{{Owner: "alice@example.org", With: "bob@example.org", Stanza: []byte(`<message xmlns="jabber:client"><body>x</body></message>`)}}); err != nil {
 		t.Fatal(err)

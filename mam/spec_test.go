@@ -217,8 +217,9 @@ func TestStanzaIDInCopies(t *testing.T) {
 // XEP-0313 "Determining support": the account's bare JID advertises
 // urn:xmpp:mam:2 and urn:xmpp:mam:2#extended (and urn:xmpp:sid:0, which
 // clients check before trusting stanza-ids, XEP-0359); the domain does
-// too, for clients that look there. include-groupchat is not understood,
-// so #groupchat-field is not advertised.
+// too, for clients that look there. include-groupchat is understood, so
+// #groupchat-field is advertised, but user archives hold no groupchat
+// messages, so #groupchat-available is not.
 func TestDiscoAdvertisesMAM(t *testing.T) {
 	e := newEnv(t, DefaultConfig())
 	e.r.Register(disco.New(e.r))
@@ -233,12 +234,12 @@ func TestDiscoAdvertisesMAM(t *testing.T) {
 		for _, f := range got[0].Child("http://jabber.org/protocol/disco#info", "query").Elements() {
 			features[f.Attr("var")] = true
 		}
-		for _, f := range []string{NS, NSExtended, NSSID} {
+		for _, f := range []string{NS, NSExtended, NSGroupchatField, NSSID} {
 			if !features[f] {
 				t.Errorf("%s lacks %s: %s", to, f, got[0])
 			}
 		}
-		for _, f := range []string{NS + "#groupchat-field", NS + "#groupchat-available", "urn:xmpp:fulltext:0"} {
+		for _, f := range []string{NS + "#groupchat-available", "urn:xmpp:fulltext:0"} {
 			if features[f] {
 				t.Errorf("%s advertises %s, which Skald does not implement", to, f)
 			}

@@ -13,7 +13,10 @@
 // groupchat messages (§7.4) with <stanza-id by='room'/> and XEP-0421
 // occupant ids, stored once in the room's archive through package mam,
 // which this package extends (ARCHITECTURE.md), and purged when the room
-// ends (destroyed, or temporary and empty); discussion history
+// ends (destroyed, or temporary and empty); archive results name each
+// sender's bare JID in a muc#user <x/> for requesters who may see real
+// JIDs at the time of the query (non-anonymous room, or a moderator:
+// XEP-0313 "MUC Archives"), the one a sender put there being stripped; discussion history
 // (§7.2.15) with XEP-0203 delays; the subject (§8.1); private messages
 // (§7.5) and iqs between occupants (passed on under the room's ids; a
 // vCard request is answered from the account behind the nick, through

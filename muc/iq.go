@@ -147,11 +147,14 @@ func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error
 		if err := m.mayReadArchive(rm, o, iq.From.Bare()); err != nil {
 			return nil, err
 		}
+		// Real JIDs (XEP-0313 "MUC Archives") for whoever may see them
+		// now: everyone in a non-anonymous room, else moderators.
+		realJIDs := rm.cfg.WhoisAnyone || (o != nil && o.role == roleModerator)
 		// The query reads the store only: the room need not stay locked,
 		// and must not, or a long query would hold up the room.
 		rm.mu.Unlock()
 		locked = false
-		return m.archive.QueryRoom(ctx, iq, rm.jid)
+		return m.archive.QueryRoom(ctx, iq, rm.jid, realJIDs)
 	case p.Is(NSOwner, "query"):
 		return m.ownerIQLocked(rm, o, iq)
 	case p.Is(NSAdmin, "query"):

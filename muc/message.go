@@ -36,7 +36,7 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 		case to.IsFull():
 			return m.privateMessageLocked(rm, o, st, to.Resource())
 		case typ == "groupchat":
-			return m.groupchatLocked(ctx, rm, o, st)
+			return m.groupchatLocked(ctx, rm, o, s.JID(), st)
 		case st.Child(NSUser, "x").Child(NSUser, "invite") != nil:
 			var err error
 			invites, err = m.invitationsLocked(rm, o, s.JID(), st)
@@ -72,7 +72,7 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 
 // groupchatLocked broadcasts an occupant's message to every occupant
 // (§7.4), archived once in the room's archive and stamped with its id.
-func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st *xml.Element) error {
+func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sender jid.JID, st *xml.Element) error {
 	if o == nil {
 		return stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
 	}
@@ -97,7 +97,7 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, st 
 	})
 	out.Append(xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))
 	if rm.cfg.Archiving && m.archive != nil {
-		id, err := m.archive.AppendRoomMessage(ctx, rm.jid, o.nick, out)
+		id, err := m.archive.AppendRoomMessage(ctx, rm.jid, o.nick, sender, out)
 		if err != nil {
 			return err
 		}

@@ -203,6 +203,15 @@ type DeliveryObserver interface {
 	MessageDelivered(ctx context.Context, ev *MessageEvent, to []*Session)
 }
 
+// BounceObserver learns of each error the server itself sends a local
+// session in answer to a message the session sent (the recipient does
+// not exist, a filter refused it, the remote domain cannot be reached):
+// original is that message, reply the error as queued to the session.
+// Both must not be modified.
+type BounceObserver interface {
+	MessageBounced(original, reply *xml.Element, to *Session)
+}
+
 // OfflineStorer keeps a message for an account with no session that can
 // take it. It reports whether the message was stored.
 type OfflineStorer interface {

@@ -64,6 +64,12 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	if r.bounced(st, reply) {
 		return // the server's own query (QueryRemote): no client asked
 	}
+	if s := r.Session(to); to.IsFull() && s != nil {
+		if s.Send(reply) == nil {
+			r.messageBounced(st, reply, s)
+		}
+		return
+	}
 	r.SendTo(to, reply)
 }
 

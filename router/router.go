@@ -39,18 +39,19 @@ type Router struct {
 	domains map[string]bool
 	users   UserDirectory
 
-	modules   []Module
-	iq        map[iqKey][]iqRoute
-	iqFilters []IQFilter
-	outbound  []OutboundMessageHandler
-	inbound   []InboundMessageHandler
-	delivered []DeliveryObserver
-	offline   OfflineStorer
-	presence  PresenceHandler
-	remote    RemoteRouter // nil: no federation, see remote.go
-	sessObs   []SessionObserver
-	availObs  []AvailabilityObserver
-	unavail   []UnavailabilityObserver
+	modules         []Module
+	iq              map[iqKey][]iqRoute
+	iqFilters       []IQFilter
+	outbound        []OutboundMessageHandler
+	inbound         []InboundMessageHandler
+	delivered       []DeliveryObserver
+	bounceObservers []BounceObserver
+	offline         OfflineStorer
+	presence        PresenceHandler
+	remote          RemoteRouter // nil: no federation, see remote.go
+	sessObs         []SessionObserver
+	availObs        []AvailabilityObserver
+	unavail         []UnavailabilityObserver
 	// unavailDone see broadcast unavailable presence once handled.
 	unavailDone []UnavailablePresenceObserver
 	services    map[string]Service // hosted service domain -> its module
@@ -108,6 +109,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(DeliveryObserver); ok {
 			r.delivered = append(r.delivered, x)
+		}
+		if x, ok := m.(BounceObserver); ok {
+			r.bounceObservers = append(r.bounceObservers, x)
 		}
 		if x, ok := m.(OfflineStorer); ok {
 			r.offline = x
@@ -372,6 +376,18 @@ func (r *Router) replyError(s *Session, st *xml.Element, e *stanza.Error) {
 	reply.SetAttr("to", s.jid.String())
 	if err := s.Send(reply); err != nil {
 		r.log.Debug("error reply not queued", "to", s.jid.String(), "err", err)
+		return
+	}
+	r.messageBounced(st, reply, s)
+}
+
+// messageBounced tells the BounceObservers of an error reply to a message.
+func (r *Router) messageBounced(original, reply *xml.Element, to *Session) {
+	if original.Local != "message" {
+		return
+	}
+	for _, o := range r.bounceObservers {
+		o.MessageBounced(original, reply, to)
 	}
 }
 

@@ -43,6 +43,9 @@ const (
 type Error struct {
 	Condition Condition
 	Text      string
+	// App is an optional application-specific condition element (RFC
+	// 6120 §4.9.4), e.g. XEP-0198's <handled-count-too-high/>.
+	App *xml.Element
 }
 
 func (e *Error) Error() string {
@@ -70,6 +73,10 @@ func (e *Error) Bytes() []byte {
 		b.Attrs = append(b.Attrs, xml.Attr{Space: xml.NSXML, Local: "lang", Value: "en"})
 		b.AppendText(e.Text)
 		s += b.String()
+	}
+	if e.App != nil {
+		// After <text/>, as in RFC 6120's schema and §4.9.4 example.
+		s += e.App.String()
 	}
 	return []byte(s + "</stream:error>")
 }

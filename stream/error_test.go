@@ -137,3 +137,16 @@ func TestErrorIs(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 }
+
+// RFC 6120 §4.9.4: an application-specific condition follows the
+// defined condition and the text.
+func TestErrorBytesApp(t *testing.T) {
+	e := New(UndefinedCondition, "too high")
+	e.App = xml.New(NSSM, "handled-count-too-high", "h", "5", "send-count", "1")
+	want := `<stream:error><undefined-condition xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>` +
+		`<text xmlns="urn:ietf:params:xml:ns:xmpp-streams" xml:lang="en">too high</text>` +
+		`<handled-count-too-high xmlns="urn:xmpp:sm:3" h="5" send-count="1"/></stream:error>`
+	if got := string(e.Bytes()); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
