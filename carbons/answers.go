@@ -12,7 +12,11 @@ import (
 // id of the message it answers (RFC 6120 §8.3.1) and comes from the
 // address that message went to, so eligible messages are remembered by
 // (account, peer's bare JID, id) for answerTTL: an error with that id
-// between the two is a copy-worthy answer. Errors the server itself sends
+// between the two is a copy-worthy answer. Only messages that were copied
+// to another session are remembered: an answer matters to the sessions
+// that saw the message, and an account with one session (most traffic)
+// then pays no shared lock and no memory per message. A session that
+// comes online after the message does not get the answer either. Errors the server itself sends
 // in answer to a message reach the module with the message
 // (router.BounceObserver) and need no memory.
 const (

@@ -67,6 +67,7 @@ func (m *Module) OutboundMessage(_ context.Context, ev *router.MessageEvent) err
 	}
 	bare := ev.Sender.Bare()
 	peer, id := ev.To.Bare().String(), ev.Stanza.Attr("id")
+	remember := false
 	if ev.Stanza.Attr("type") == "error" {
 		// The client's answer to a message it received.
 		if noCopy(ev.Stanza) || !m.answers.answers(bare, peer, id) {
@@ -76,12 +77,19 @@ func (m *Module) OutboundMessage(_ context.Context, ev *router.MessageEvent) err
 		if !eligible(ev.Stanza, false) {
 			return nil
 		}
-		m.answers.remember(bare, peer, id)
+		remember = true
 	}
 	var inner *xml.Element
 	for _, s := range m.r.Sessions(bare) {
 		if s == ev.Sender || !s.Carbons() || !s.Available() {
 			continue
+		}
+		if remember {
+			// Only a message something was copied to is remembered: the
+			// common case, an account with one session, costs no shared
+			// lock and no memory per message.
+			m.answers.remember(bare, peer, id)
+			remember = false
 		}
 		if inner == nil {
 			// Cloned now: inbound hooks change ev.Stanza later.
@@ -114,6 +122,7 @@ func (m *Module) MessageDelivered(_ context.Context, ev *router.MessageEvent, to
 	}
 	bare := ev.To.Bare().String()
 	peer, id := ev.From.Bare().String(), ev.Stanza.Attr("id")
+	remember := false
 	if ev.Stanza.Attr("type") == "error" {
 		// A peer's answer to a message the account sent.
 		if noCopy(ev.Stanza) || !m.answers.answers(bare, peer, id) {
@@ -123,12 +132,16 @@ func (m *Module) MessageDelivered(_ context.Context, ev *router.MessageEvent, to
 		if !eligible(ev.Stanza, true) {
 			return
 		}
-		m.answers.remember(bare, peer, id)
+		remember = true
 	}
 	var inner *xml.Element
 	for _, s := range m.r.Sessions(bare) {
 		if s == ev.Sender || !s.Carbons() || !s.Available() || slices.Contains(to, s) {
 			continue
+		}
+		if remember {
+			m.answers.remember(bare, peer, id) // as in OutboundMessage
+			remember = false
 		}
 		if inner == nil {
 			// One copy for all wrappers: the original is already queued
