@@ -642,6 +642,17 @@ func (r *Router) bareTargets(bare string) []*Session {
 // or to every available resource of a bare JID. It reports how many
 // sessions it reached.
 func (r *Router) SendTo(to jid.JID, st *xml.Element) int {
+	if r.IsRemote(to) {
+		// A hosted service's stanza to a remote JID (a MUC room's to a
+		// remote occupant) goes over the remote transport, from the
+		// hosted JID in its 'from'; one that cannot be queued is lost,
+		// as one to a session that cannot take it.
+		from, err := jid.Parse(st.Attr("from"))
+		if err != nil || !r.IsHosted(from.Domain()) || r.SendRemote(st, from, to) != nil {
+			return 0
+		}
+		return 1
+	}
 	if to.IsFull() {
 		if s := r.Session(to); s != nil && s.Send(st) == nil {
 			return 1
