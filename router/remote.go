@@ -29,6 +29,15 @@ type RemotePresenceHandler interface {
 	HandleRemotePresence(ctx context.Context, p *xml.Element, from, to jid.JID) error
 }
 
+// RemotePresenceObserver sees presence a remote server sends to a local
+// account (not to a hosted service), before the presence module takes
+// it: pep learns remote contacts' resources and XEP-0115 capabilities
+// from it. from is within the stream's verified domain. It must not send
+// the presence on.
+type RemotePresenceObserver interface {
+	RemotePresence(ctx context.Context, p *xml.Element, from, to jid.JID)
+}
+
 // SetRemote installs the transport to remote domains. It must be called
 // before serving.
 func (r *Router) SetRemote(rr RemoteRouter) { r.remote = rr }
@@ -65,6 +74,13 @@ func (r *Router) SendRemote(st *xml.Element, from, to jid.JID) error {
 func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	typ := st.Attr("type")
 	if typ == "error" || (st.Local == "iq" && typ == "result") {
+		return
+	}
+	if st.Local == "message" && typ == "headline" {
+		// A server-generated notification (pep's, XEP-0163 §4.3.1: its
+		// errors are the service's, not the publishing client's): no
+		// client waits for it, and its owner's resources must not
+		// receive errors for it.
 		return
 	}
 	to, err := jid.Parse(st.Attr("from"))
@@ -139,6 +155,9 @@ func (r *Router) HandleFromRemote(ctx context.Context, domain string, st *xml.El
 		ev := &MessageEvent{Stanza: st, From: from, To: to}
 		err = r.RouteMessage(ctx, ev)
 	case st.Local == "presence":
+		for _, o := range r.remPresObs {
+			o.RemotePresence(ctx, st, from, to)
+		}
 		if h, ok := r.presence.(RemotePresenceHandler); ok {
 			err = h.HandleRemotePresence(ctx, st, from, to)
 		}

@@ -38,21 +38,22 @@ type Router struct {
 	domains map[string]bool
 	users   UserDirectory
 
-	modules   []Module
-	iq        map[iqKey][]iqRoute
-	iqFilters []IQFilter
-	outbound  []OutboundMessageHandler
-	inbound   []InboundMessageHandler
-	delivered []DeliveryObserver
-	offline   OfflineStorer
-	presence  PresenceHandler
-	remote    RemoteRouter // nil: no federation, see remote.go
-	sessObs   []SessionObserver
-	availObs  []AvailabilityObserver
-	unavail   []UnavailabilityObserver
-	services  map[string]Service // hosted service domain -> its module
-	presObs   []PresenceObserver
-	subObs    []SubscriptionObserver
+	modules    []Module
+	iq         map[iqKey][]iqRoute
+	iqFilters  []IQFilter
+	outbound   []OutboundMessageHandler
+	inbound    []InboundMessageHandler
+	delivered  []DeliveryObserver
+	offline    OfflineStorer
+	presence   PresenceHandler
+	remote     RemoteRouter // nil: no federation, see remote.go
+	sessObs    []SessionObserver
+	availObs   []AvailabilityObserver
+	unavail    []UnavailabilityObserver
+	services   map[string]Service // hosted service domain -> its module
+	presObs    []PresenceObserver
+	remPresObs []RemotePresenceObserver
+	subObs     []SubscriptionObserver
 
 	queries pendingQueries // iqs the server sent clients, see serveriq.go
 
@@ -131,6 +132,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(PresenceObserver); ok {
 			r.presObs = append(r.presObs, x)
+		}
+		if x, ok := m.(RemotePresenceObserver); ok {
+			r.remPresObs = append(r.remPresObs, x)
 		}
 		if x, ok := m.(SubscriptionObserver); ok {
 			r.subObs = append(r.subObs, x)
@@ -255,8 +259,8 @@ func (r *Router) NotifyUnavailable(ctx context.Context, s *Session) {
 	}
 }
 
-// NotifySubscribed is called by the presence module when contact (a local
-// bare JID) has just been allowed to see owner's presence.
+// NotifySubscribed is called by the presence module when contact (a bare
+// JID, local or remote) has just been allowed to see owner's presence.
 func (r *Router) NotifySubscribed(ctx context.Context, owner, contact jid.JID) {
 	for _, o := range r.subObs {
 		o.PresenceSubscribed(ctx, owner, contact)

@@ -47,11 +47,30 @@ func (r *Router) QueryClient(to jid.JID, iq *xml.Element, timeout time.Duration,
 	if s == nil {
 		return ErrNoSession
 	}
+	return r.query(to.DomainJID(), to, iq, timeout, done, s.Send)
+}
+
+// QueryRemote is QueryClient for a full JID on a remote domain: the iq
+// goes from the served domain from over the remote transport, and the
+// answer, which the remote server addresses to that domain, comes back
+// through HandleFromRemote. Only an answer from to itself is taken.
+func (r *Router) QueryRemote(from, to jid.JID, iq *xml.Element, timeout time.Duration, done func(resp *xml.Element)) error {
+	if !r.IsRemote(to) || !to.IsFull() || !r.domains[from.Domain()] {
+		return ErrNoSession
+	}
+	from = from.DomainJID()
+	return r.query(from, to, iq, timeout, done, func(st *xml.Element) error {
+		return r.SendRemote(st, from, to)
+	})
+}
+
+// query records a pending query to to and sends iq with send.
+func (r *Router) query(from, to jid.JID, iq *xml.Element, timeout time.Duration, done func(resp *xml.Element), send func(*xml.Element) error) error {
 	var b [9]byte
 	_, _ = rand.Read(b[:])
 	id := "srv-" + hex.EncodeToString(b[:])
 	iq.SetAttr("id", id)
-	iq.SetAttr("from", to.Domain())
+	iq.SetAttr("from", from.String())
 	iq.SetAttr("to", to.String())
 	p := &pendingQuery{to: to, done: done}
 	q := &r.queries
@@ -70,7 +89,7 @@ func (r *Router) QueryClient(to jid.JID, iq *xml.Element, timeout time.Duration,
 		}
 	})
 	q.mu.Unlock()
-	if err := s.Send(iq); err != nil {
+	if err := send(iq); err != nil {
 		if q.take(id, jid.JID{}, true) != nil {
 			done(nil)
 		}
