@@ -107,7 +107,7 @@ func TestRemoteContacts(t *testing.T) {
 	homeRec.Take()
 	remotePresence(t, e, w, paris+"/ball", "", tune+"+notify")
 	remotePresence(t, e, w, paris+"/mute", "", "urn:xmpp:avatar:metadata+notify") // no tune+notify
-	remotePresence(t, e, w, benvolio+"/x", "", tune+"+notify")                     // may not see romeo
+	remotePresence(t, e, w, benvolio+"/x", "", tune+"+notify")                    // may not see romeo
 	if got := e.m.RemoteResources(); got != 2 {
 		t.Fatalf("%d remote resources tracked, want 2", got)
 	}
