@@ -219,7 +219,9 @@ func prosodyJoinsSkaldRoom(t *testing.T, alice, paula *xmpptest.Conn) {
 		t.Fatalf("the room's archive, as paula reads it: %q", bodies)
 	}
 	paula.Send(`<presence to='` + room + `/Paula' type='unavailable'/>`)
-	alice.Expect(func(el *xml.Element) bool { return el.Attr("from") == room+"/Paula" && el.Attr("type") == "unavailable" })
+	alice.Expect(func(el *xml.Element) bool {
+		return el.Attr("from") == room+"/Paula" && el.Attr("type") == "unavailable"
+	})
 }
 
 // skaldJoinsProsodyRoom: alice@s.test enters (and so creates) a room of
