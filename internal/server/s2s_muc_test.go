@@ -158,6 +158,13 @@ func TestFederationMUC(t *testing.T) {
 	// Gone means gone: his messages are refused now.
 	bob.Send(`<message to='` + fedRoom + `' type='groupchat' id='g3'><body>still here?</body></message>`)
 	wantErrorCond(t, bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "g3" }), "not-acceptable")
+
+	// Ban (§9.1) of his remote bare JID: entering again is forbidden.
+	alice.Send(`<iq type='set' id='ban' to='` + fedRoom + `'><query xmlns='http://jabber.org/protocol/muc#admin'>` +
+		`<item jid='bob@b.test' affiliation='outcast'/></query></iq>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "ban" && el.Attr("type") == "result" })
+	bob.Send(`<presence to='` + fedRoom + `/Bob'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantErrorCond(t, bob.Expect(isFrom("presence", fedRoom+"/Bob")), "forbidden")
 }
 
 // TestFederationMUCRemoteLimit: max_remote_occupants_per_domain bounds
