@@ -23,8 +23,26 @@
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
 // mediated invitations (§7.8.2: at most five per message, ten at once per
 // occupant then one each 6 s; declines only from JIDs the room invited,
-// invite.go). Occupants are local sessions only (no
-// server-to-server).
+// invite.go).
+//
+// Federation (remote.go): users of other servers are occupants too.
+// Their stanzas arrive through router.HandleFromRemote, which hands a
+// stanza to a service domain here with a transient session of the
+// remote full JID, and the room's stanzas to them go over s2s from the
+// room's JIDs (router.SendTo of a remote JID). They enter, chat, send and
+// get private messages and iqs, read the room's archive, are invited
+// (mediated invitations to remote JIDs go through router.RouteMessage),
+// kicked and banned (affiliations are by bare JID, local or not); a
+// remote occupant's vCard request goes to its client, its server being
+// the one to answer. They never create rooms (not-allowed, §10.1.1), and
+// max_remote_occupants_per_domain bounds one remote domain's occupant
+// sessions over every room (service-unavailable, wait). A remote
+// occupant leaves by unavailable presence, a presence error, or when a
+// stanza to it bounces (router.Bounce hands the service a presence error
+// from it). Not done: noticing a remote occupant's silent end when its
+// server vanishes without a word and our stream to it stays up (clients'
+// XEP-0410 self-pings then rejoin or drop); ForgetAccount and the user
+// deletion hooks concern local accounts only.
 //
 // Layering: muc imports router, mam (which it extends) and the layers
 // below; internal/server registers it.

@@ -38,12 +38,14 @@ const (
 )
 
 // remoteContacts tracks the available resources of remote contacts.
-// mu is a leaf.
+// mu is taken with no other lock held, and under it only the sessions'
+// own (leaf) mutexes.
 type remoteContacts struct {
 	mu       sync.Mutex
 	byFull   map[jid.JID]*remoteResource
 	byBare   map[jid.JID]map[jid.JID]*remoteResource
 	byDomain map[string]int
+	clock    uint64 // counts presences, to find the resource heard of longest ago
 }
 
 // remoteResource is one available resource of a remote contact. Its
@@ -53,6 +55,7 @@ type remoteResource struct {
 	s      *router.Session
 	via    jid.JID         // a domain of ours it sends presence to: caps queries go from it
 	owners map[string]bool // local accounts it sent presence to and may see (guarded by remoteContacts.mu)
+	heard  uint64          // remoteContacts.clock at its latest presence
 }
 
 // remoteSender sends a remote resource's events through the router,
@@ -116,15 +119,22 @@ func (m *Module) RemotePresence(ctx context.Context, p *xml.Element, from, to ji
 }
 
 // rememberRemote returns the resource's record, made if new, with owner
-// among its owners, and whether owner is new there; nil past the bounds.
+// among its owners, and whether owner is new there. At the bounds the
+// resource heard of longest ago (of the same domain, when that domain's
+// bound is reached) makes room: a remote server that ended without
+// unavailable presence leaves records nobody else removes.
 func (m *Module) rememberRemote(full, owner jid.JID) (*remoteResource, bool) {
 	rc := &m.remote
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	rc.clock++
 	rr := rc.byFull[full]
 	if rr == nil {
-		if len(rc.byFull) >= maxRemoteResources || rc.byDomain[full.Domain()] >= maxRemoteResourcesPerDomain {
-			return nil, false
+		switch {
+		case rc.byDomain[full.Domain()] >= maxRemoteResourcesPerDomain:
+			rc.evictLocked(full.Domain())
+		case len(rc.byFull) >= maxRemoteResources:
+			rc.evictLocked("")
 		}
 		if rc.byFull == nil {
 			rc.byFull = make(map[jid.JID]*remoteResource)
@@ -141,9 +151,24 @@ func (m *Module) rememberRemote(full, owner jid.JID) (*remoteResource, bool) {
 		rc.byBare[full.Bare()][full] = rr
 		rc.byDomain[full.Domain()]++
 	}
+	rr.heard = rc.clock
 	isNew := !rr.owners[owner.String()]
 	rr.owners[owner.String()] = true
 	return rr, isNew
+}
+
+// evictLocked drops the resource heard of longest ago, of domain ("":
+// of any domain).
+func (rc *remoteContacts) evictLocked(domain string) {
+	var oldest *remoteResource
+	for full, rr := range rc.byFull {
+		if (domain == "" || full.Domain() == domain) && (oldest == nil || rr.heard < oldest.heard) {
+			oldest = rr
+		}
+	}
+	if oldest != nil {
+		rc.dropLocked(oldest)
+	}
 }
 
 // forgetRemote takes owner off the resource's owners, and the resource
@@ -157,9 +182,14 @@ func (m *Module) forgetRemote(full, owner jid.JID) {
 		return
 	}
 	delete(rr.owners, owner.String())
-	if len(rr.owners) > 0 {
-		return
+	if len(rr.owners) == 0 {
+		rc.dropLocked(rr)
 	}
+}
+
+// dropLocked takes a resource off the table.
+func (rc *remoteContacts) dropLocked(rr *remoteResource) {
+	full := rr.s.JID()
 	rr.s.SetPresence(nil, 0)
 	delete(rc.byFull, full)
 	if b := rc.byBare[full.Bare()]; b != nil {

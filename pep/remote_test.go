@@ -135,13 +135,25 @@ func TestRemoteContacts(t *testing.T) {
 	}
 }
 
-// TestRemoteResourceBounds: one remote domain's resources are bounded.
+// TestRemoteResourceBounds: one remote domain's resources are bounded;
+// at the bound the one heard of longest ago makes room.
 func TestRemoteResourceBounds(t *testing.T) {
 	e, w := setupRemote(t)
 	for i := range maxRemoteResourcesPerDomain + 5 {
 		remotePresence(t, e, w, fmt.Sprintf("%s/r%d", paris, i), "")
+		if i == maxRemoteResourcesPerDomain-1 {
+			remotePresence(t, e, w, paris+"/r0", "") // heard again: kept
+		}
 	}
 	if got := e.m.RemoteResources(); got != maxRemoteResourcesPerDomain {
 		t.Fatalf("%d remote resources tracked, want %d", got, maxRemoteResourcesPerDomain)
+	}
+	known := map[string]bool{}
+	for _, s := range e.m.remoteSessions(jid.MustParse(paris)) {
+		known[s.JID().Resource()] = true
+	}
+	last := fmt.Sprintf("r%d", maxRemoteResourcesPerDomain+4)
+	if !known["r0"] || known["r1"] || !known[last] {
+		t.Fatalf("kept r0 %v, r1 %v, %s %v", known["r0"], known["r1"], last, known[last])
 	}
 }
