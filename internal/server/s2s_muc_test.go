@@ -69,6 +69,9 @@ func TestFederationMUC(t *testing.T) {
 	if n := a.MUC.RemoteOccupants("b.test"); n != 1 {
 		t.Fatalf("%d remote occupants from b.test, want 1", n)
 	}
+	if v, _ := a.Metrics.Value("skald_muc_remote_occupant_sessions"); v != 1 {
+		t.Fatalf("skald_muc_remote_occupant_sessions = %v", v)
+	}
 
 	// Groupchat both ways: every occupant gets the room's copy, with the
 	// room's stanza-id.
