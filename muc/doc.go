@@ -60,5 +60,6 @@
 // Router.SendTo (queue pushes, leaf locks) and the archive append are
 // called; routing through the router's message hooks (invitations), an
 // answer from the router's iq handlers (vCards) and archive queries are
-// done with room.mu released. joinedRooms.mu, per session, is a leaf.
+// done with room.mu released. joinedRooms.mu, per session, and
+// remoteOccupants.mu, taken under room.mu, are leaves.
 package muc
