@@ -37,12 +37,17 @@
 // the one to answer. They never create rooms (not-allowed, §10.1.1), and
 // max_remote_occupants_per_domain bounds one remote domain's occupant
 // sessions over every room (service-unavailable, wait). A remote
-// occupant leaves by unavailable presence, a presence error, or when a
-// stanza to it bounces (router.Bounce hands the service a presence error
-// from it). Not done: noticing a remote occupant's silent end when its
-// server vanishes without a word and our stream to it stays up (clients'
-// XEP-0410 self-pings then rejoin or drop); ForgetAccount and the user
-// deletion hooks concern local accounts only.
+// occupant leaves by unavailable presence or a presence error; and any
+// occupant's session whose client or server answers a room's message
+// with a delivery error (gone, item-not-found, recipient-unavailable,
+// redirect, remote-server-not-found, remote-server-timeout,
+// service-unavailable) is removed, with status 333 when its nick goes
+// (occupanterror.go; XEP-0045 asks the service to remove an occupant
+// after a delivery-related error) — router.Bounce hands the service
+// such an error when a stanza to a remote occupant cannot be delivered.
+// Not done: noticing a remote occupant's silent end when nothing is sent
+// to it (clients' XEP-0410 self-pings then rejoin or drop);
+// ForgetAccount and the user deletion hooks concern local accounts only.
 //
 // Layering: muc imports router, mam (which it extends) and the layers
 // below; internal/server registers it.

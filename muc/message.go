@@ -16,7 +16,10 @@ import (
 func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.Element, to jid.JID) error {
 	typ := st.Attr("type")
 	if typ == "error" {
-		return nil // nothing here asked for an answer
+		// Nothing here asked for an answer, but a delivery error tells
+		// that an occupant's session is gone (occupanterror.go).
+		m.messageError(s, st, to)
+		return nil
 	}
 	if to.Local() == "" {
 		return stanza.E(stanza.ServiceUnavailable, "")

@@ -100,8 +100,40 @@ func TestRemoteOccupants(t *testing.T) {
 	}
 	alice.take(t)
 	e.Router.Bounce(toZed, stanza.RemoteServerTimeout)
-	routertest.Equal(t, "alice sees zed leave", summaries(alice.take(t)), "presence /Zed unavailable [] none/none")
+	routertest.Equal(t, "alice sees zed removed", summaries(alice.take(t)), "presence /Zed unavailable [333] none/none")
 	if n := e.muc.RemoteOccupants("remote.example"); n != 0 {
 		t.Fatalf("%d remote occupants after the bounce", n)
+	}
+}
+
+// TestOccupantDeliveryError: a delivery error an occupant's session sends
+// back to the room removes that occupant (status 333), any other error
+// keeps it in.
+func TestOccupantDeliveryError(t *testing.T) {
+	for _, tc := range []struct {
+		cond    string
+		removed bool
+	}{
+		{"service-unavailable", true},
+		{"recipient-unavailable", true},
+		{"remote-server-timeout", true},
+		{"policy-violation", false},
+		{"not-acceptable", false},
+	} {
+		t.Run(tc.cond, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, bob := e.user("alice", "a"), e.user("bob", "b")
+			e.create(alice)
+			e.join(bob, "Bob")
+			alice.take(t)
+			e.send(bob, `<message to='%R/Al' type='error'><body>x</body><error type='cancel'><`+tc.cond+` xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`)
+			got := summaries(alice.take(t))
+			if tc.removed {
+				routertest.Equal(t, "alice", got, "presence /Bob unavailable [333] none/none")
+				routertest.Equal(t, "bob", summaries(bob.take(t)), "presence /Bob unavailable [333 110] none/none")
+			} else if len(got) != 0 || len(bob.take(t)) != 0 {
+				t.Fatalf("alice got %v", got)
+			}
+		})
 	}
 }

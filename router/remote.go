@@ -66,11 +66,11 @@ func (r *Router) SendRemote(st *xml.Element, from, to jid.JID) error {
 // the sender; an error or an iq result is never answered). The error
 // reaches the local sender's session (a full JID) or available resources.
 //
-// A stanza a hosted service sent (a MUC room's presence or message to a
-// remote occupant) is answered to the service as a presence error from
-// the recipient: the occupant can no longer be reached, and a service
-// treats an occupant's presence error as its leaving (XEP-0045 §7.2.1
-// in muc), so a room keeps no remote ghost behind a dead stream.
+// A stanza a hosted service sent from one of its full JIDs (a MUC room's
+// presence or message to a remote occupant) is answered to the service,
+// as the error reply the recipient's server would have sent: muc then
+// removes an occupant it can no longer reach, so that a room keeps no
+// remote ghost behind a dead server.
 func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	typ := st.Attr("type")
 	if typ == "error" || (st.Local == "iq" && typ == "result") {
@@ -106,10 +106,9 @@ func (r *Router) bounceToService(svc Service, st *xml.Element, origin jid.JID, c
 	if err != nil || !r.IsRemote(peer) || !origin.IsFull() {
 		return
 	}
-	p := xml.New("jabber:client", "presence", "type", "error", "from", peer.String(), "to", origin.String())
-	p.Append(stanza.E(cond, "").Element())
+	reply := stanza.ErrorReply(st, stanza.E(cond, ""))
 	s := NewSession(peer, "s2s:"+peer.Domain(), remotePeer{r, peer, origin.DomainJID()})
-	if err := svc.HandleServiceStanza(context.Background(), s, p, origin); err != nil {
+	if err := svc.HandleServiceStanza(context.Background(), s, reply, origin); err != nil {
 		r.log.Debug("service refused a bounce", "from", peer.String(), "to", origin.String(), "err", err)
 	}
 }

@@ -70,9 +70,9 @@ func TestRemoteToService(t *testing.T) {
 		`room@svc.localhost>dave@remote.example: <message xmlns="jabber:client" from="room@svc.localhost" to="dave@remote.example"><x xmlns="http://jabber.org/protocol/muc#user"><invite from="alice@example.org/a"/></x></message>`)
 
 	// The stream to remote.example fails: the service learns that bob is
-	// unreachable, as a presence error from him; nothing goes out.
+	// unreachable, as an error reply from him; nothing goes out.
 	env.Router.Bounce(routertest.Parse(t, `<message from='room@svc.localhost/Al' to='bob@remote.example/x' type='groupchat'><body>x</body></message>`), stanza.RemoteServerTimeout)
-	routertest.Equal(t, "the service got", svc.got, "presence room@svc.localhost/Al from bob@remote.example/x")
+	routertest.Equal(t, "the service got", svc.got, "message room@svc.localhost/Al from bob@remote.example/x")
 	if got := remote.take(); len(got) != 0 {
 		t.Fatalf("a bounce was answered: %v", got)
 	}
