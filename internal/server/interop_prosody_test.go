@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,9 @@ import (
 // reads the room's archive; alice enters a room of Prosody's MUC
 // component conference.p.test and chats there; alice's own archive keeps
 // neither room's groupchat messages (XEP-0313: the rooms archive them).
+// PEP federates both ways: with presence shared and XEP-0115 caps asking
+// for OMEMO device lists, each server asks the other's client for its
+// caps over server-to-server and sends it the other's publish.
 // Without prosody it skips, unless SKALD_REQUIRE_INTEROP=1 (CI).
 func TestProsodyFederation(t *testing.T) {
 	if _, err := exec.LookPath("prosody"); err != nil {
@@ -61,7 +65,7 @@ c2s_direct_tls_ports = { }
 s2s_ports = { %[6]d }
 http_ports = { }
 https_ports = { }
-modules_enabled = { "saslauth"; "tls"; "dialback"; "roster"; "disco"; "ping"; "skald_test_routes" }
+modules_enabled = { "saslauth"; "tls"; "dialback"; "roster"; "disco"; "ping"; "pep"; "skald_test_routes" }
 modules_disabled = { "posix"; "limits" }
 skald_test_routes = { ["s.test"] = %[7]s; ["conference.s.test"] = %[7]s }
 certificates = %[8]q
@@ -146,6 +150,7 @@ Component "conference.p.test" "muc"
 
 	prosodyJoinsSkaldRoom(t, alice, paula)
 	skaldJoinsProsodyRoom(t, alice, paula)
+	pepWithProsody(t, capsClient{alice}, capsClient{paula})
 	// Groupchat stays out of alice's own archive (XEP-0313: the rooms
 	// archive theirs).
 	if bodies := archivedBodies(t, alice); len(bodies) != 2 {
@@ -269,5 +274,47 @@ func waitPort(t *testing.T, port int) {
 			t.Fatalf("port %d: %v", port, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// pepWithProsody: alice@s.test and paula@p.test share presence, with
+// XEP-0115 caps asking for OMEMO device lists; each server asks the
+// other's client for the caps it does not know, over server-to-server,
+// and each user gets the other's device list publish (XEP-0163).
+func pepWithProsody(t *testing.T, alice, paula capsClient) {
+	t.Helper()
+	for _, c := range []capsClient{alice, paula} {
+		c.Send(`<iq type='get' id='roster'><query xmlns='jabber:iq:roster'/></iq>`)
+		c.expect(func(el *xml.Element) bool { return el.Attr("id") == "roster" })
+	}
+	paula.Send(`<presence to='alice@s.test' type='subscribe'/>`)
+	alice.expect(func(el *xml.Element) bool { return el.Local == "presence" && el.Attr("type") == "subscribe" })
+	alice.Send(`<presence to='paula@p.test' type='subscribed'/>`)
+	alice.Send(`<presence to='paula@p.test' type='subscribe'/>`)
+	paula.expect(func(el *xml.Element) bool { return el.Local == "presence" && el.Attr("type") == "subscribe" })
+	paula.Send(`<presence to='alice@s.test' type='subscribed'/>`)
+	alice.expect(func(el *xml.Element) bool { return el.Local == "presence" && el.Attr("type") == "subscribed" })
+	// Presence with caps both ways: each server learns the other's
+	// client wants device lists.
+	paula.presence()
+	alice.expect(func(el *xml.Element) bool {
+		return el.Local == "presence" && el.Attr("from") == "paula@p.test/cli" && el.Child("http://jabber.org/protocol/caps", "c") != nil
+	})
+	alice.presence()
+	paula.expect(func(el *xml.Element) bool {
+		return el.Local == "presence" && el.Attr("from") == "alice@s.test/phone" && el.Child("http://jabber.org/protocol/caps", "c") != nil
+	})
+
+	// Skald -> Prosody. The caps query to paula may still be on its way:
+	// the publish's event waits for it, or the last item comes once
+	// the answer is in.
+	publishItem(t, alice, "pa", nsDeviceList, "current", `<list xmlns='`+nsDeviceList+`'><device id='1111'/></list>`)
+	if ev := paula.expect(pepEvent("alice@s.test", nsDeviceList, "current")); !strings.Contains(ev.String(), "1111") || ev.Attr("to") != "paula@p.test/cli" {
+		t.Fatalf("paula got %s", ev)
+	}
+	// Prosody -> Skald.
+	publishItem(t, paula, "pp", nsDeviceList, "current", `<list xmlns='`+nsDeviceList+`'><device id='2222'/></list>`)
+	if ev := alice.expect(pepEvent("paula@p.test", nsDeviceList, "current")); !strings.Contains(ev.String(), "2222") || ev.Attr("to") != "alice@s.test/phone" {
+		t.Fatalf("alice got %s", ev)
 	}
 }
