@@ -105,7 +105,9 @@ func (m *Module) RemotePresence(ctx context.Context, p *xml.Element, from, to ji
 	if rr == nil {
 		return // over the bounds
 	}
-	rr.s.SetPresence(p.Clone(), prio)
+	// Only availability and priority matter here: an empty presence
+	// keeps the table's memory small whatever remote clients send.
+	rr.s.SetPresence(xml.New(p.Space, "presence"), prio)
 	if newOwner && lastItemsSent(rr.s) {
 		// Its last items were sent already, for the accounts it had
 		// sent presence to; this one's come now (§4.3.3 item 2).
