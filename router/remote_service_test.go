@@ -15,7 +15,7 @@ import (
 // whose answers go back over the transport from the service's JID; the
 // service's stanzas to remote JIDs (SendTo, RouteMessage) go over the
 // transport from the service domain, and a bounce of one comes back to
-// the service as a presence error from the unreachable JID.
+// the service as the error reply of the unreachable JID.
 func TestRemoteToService(t *testing.T) {
 	env := routertest.New(t, "alice@example.org")
 	remote := &fakeRemote{}

@@ -643,8 +643,10 @@ func (r *Router) bareTargets(bare string) []*Session {
 }
 
 // SendTo delivers a server-generated stanza to a local full JID (if bound)
-// or to every available resource of a bare JID. It reports how many
-// sessions it reached.
+// or to every available resource of a bare JID, or, for a JID on a remote
+// domain, queues it for the remote transport when its 'from' is on a
+// hosted domain (counted as one). It reports how many sessions it
+// reached.
 func (r *Router) SendTo(to jid.JID, st *xml.Element) int {
 	if r.IsRemote(to) {
 		// A hosted service's stanza to a remote JID (a MUC room's to a
