@@ -79,8 +79,8 @@
 // non-negative priority that asked for NODE+notify. The server learns
 // those resources from the presence their servers send our accounts
 // (router.RemotePresenceObserver: kept per resource while an account
-// that lets it see its presence receives it, at most 10000 resources and
-// 1000 per remote domain); their caps ver is resolved through the same
+// that has it as a contact receives it, at most 10000 resources and 1000
+// per remote domain); their caps ver is resolved through the same
 // cache, or with a disco#info query to the remote full JID over s2s
 // (router.QueryRemote). A "from" contact of whom no presence is known
 // (its server sends us none: XEP-0163 §2.4 note) gets one copy at its

@@ -54,7 +54,7 @@ type remoteContacts struct {
 type remoteResource struct {
 	s      *router.Session
 	via    jid.JID         // a domain of ours it sends presence to: caps queries go from it
-	owners map[string]bool // local accounts it sent presence to and may see (guarded by remoteContacts.mu)
+	owners map[string]bool // local accounts it sent presence to, which have it as a contact (guarded by remoteContacts.mu)
 	heard  uint64          // remoteContacts.clock at its latest presence
 }
 
@@ -75,9 +75,9 @@ func (rs remoteSender) Send(st *xml.Element) error {
 func (remoteSender) Close(string) {}
 
 // RemotePresence implements router.RemotePresenceObserver: available
-// presence from a remote resource to a local account that lets it see
-// its presence records the resource (and resolves its caps); unavailable
-// or error presence forgets it for that account.
+// presence from a remote resource to a local account that has it as a
+// contact records the resource (and resolves its caps); unavailable or
+// error presence forgets it for that account.
 func (m *Module) RemotePresence(ctx context.Context, p *xml.Element, from, to jid.JID) {
 	if !from.IsFull() || to.Local() == "" || !m.r.IsRemote(from) {
 		return
@@ -91,7 +91,7 @@ func (m *Module) RemotePresence(ctx context.Context, p *xml.Element, from, to ji
 	default:
 		return // subscriptions and probes say nothing of the resource
 	}
-	if ok, err := m.subscribed(ctx, owner, from); err != nil || !ok {
+	if !m.isContact(ctx, owner, from) {
 		m.forgetRemote(from, owner)
 		return
 	}
@@ -118,6 +118,19 @@ func (m *Module) RemotePresence(ctx context.Context, p *xml.Element, from, to ji
 	if p.Child(disco.NSCaps, "c") != nil {
 		m.BroadcastPresence(ctx, rr.s, p)
 	}
+}
+
+// isContact reports whether contact is in owner's roster with a
+// subscription either way: its presence then flows to owner legitimately
+// (RFC 6121), and who may have notifications is decided when they are
+// sent (a "from" or "both" subscription, roster and mayAccess). Strangers'
+// directed presence is not kept.
+func (m *Module) isContact(ctx context.Context, owner, contact jid.JID) bool {
+	it, ok, err := m.ros.Item(ctx, owner.String(), contact.Bare().String())
+	if err != nil || !ok {
+		return false
+	}
+	return it.Subscription == storage.SubTo || it.Subscription == storage.SubFrom || it.Subscription == storage.SubBoth
 }
 
 // rememberRemote returns the resource's record, made if new, with owner
@@ -218,7 +231,7 @@ func (m *Module) remoteSessions(contact jid.JID) []*router.Session {
 }
 
 // remoteOwners returns the local accounts a remote resource sent its
-// presence to (and that let it see theirs).
+// presence to, which have it as a contact.
 func (m *Module) remoteOwners(full jid.JID) []jid.JID {
 	rc := &m.remote
 	rc.mu.Lock()

@@ -17,6 +17,7 @@ const (
 	tybalt   = "tybalt@remote.example"   // romeo: from (we get none of his presence)
 	paris    = "paris@remote.example"    // romeo: both
 	benvolio = "benvolio@remote.example" // no subscription
+	mercury  = "mercury@remote.example"  // romeo: to (romeo sees him, not the reverse)
 )
 
 // wire records what the router hands the remote transport.
@@ -57,7 +58,8 @@ func setupRemote(t *testing.T) (*env, *wire) {
 	e.Router.SetRemote(w)
 	e.m.ros.(*fakeRosters).items[romeo] = append(e.m.ros.(*fakeRosters).items[romeo],
 		storage.RosterItem{JID: tybalt, Subscription: storage.SubFrom},
-		storage.RosterItem{JID: paris, Subscription: storage.SubBoth})
+		storage.RosterItem{JID: paris, Subscription: storage.SubBoth},
+		storage.RosterItem{JID: mercury, Subscription: storage.SubTo})
 	return e, w
 }
 
@@ -107,9 +109,10 @@ func TestRemoteContacts(t *testing.T) {
 	homeRec.Take()
 	remotePresence(t, e, w, paris+"/ball", "", tune+"+notify")
 	remotePresence(t, e, w, paris+"/mute", "", "urn:xmpp:avatar:metadata+notify") // no tune+notify
-	remotePresence(t, e, w, benvolio+"/x", "", tune+"+notify")                    // may not see romeo
-	if got := e.m.RemoteResources(); got != 2 {
-		t.Fatalf("%d remote resources tracked, want 2", got)
+	remotePresence(t, e, w, benvolio+"/x", "", tune+"+notify")                    // a stranger: not kept
+	remotePresence(t, e, w, mercury+"/x", "", tune+"+notify")                     // kept, but may not see romeo
+	if got := e.m.RemoteResources(); got != 3 {
+		t.Fatalf("%d remote resources tracked, want 3", got)
 	}
 	w.take()
 
@@ -119,7 +122,7 @@ func TestRemoteContacts(t *testing.T) {
 	// paris/ball leaves: "both", nothing known: nothing sent.
 	remotePresence(t, e, w, paris+"/ball", "unavailable")
 	remotePresence(t, e, w, paris+"/mute", "unavailable")
-	if got := e.m.RemoteResources(); got != 0 {
+	if got := e.m.RemoteResources(); got != 1 {
 		t.Fatalf("%d remote resources tracked after unavailable", got)
 	}
 	e.Send(home, publishTune("t2", "Today"))
