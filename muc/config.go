@@ -43,12 +43,19 @@ type Config struct {
 	// DefaultHistoryMessages is how many of them a client that asks for
 	// no particular history gets.
 	DefaultHistoryMessages int `toml:"default_history_messages"`
+	// MaxRemoteOccupantsPerDomain caps the occupant sessions from one
+	// remote domain in all the rooms together (over server-to-server):
+	// a remote server may name as many users as it likes, and without
+	// it could fill every room. Entering past it is refused with
+	// service-unavailable (wait). 0 keeps remote users out.
+	MaxRemoteOccupantsPerDomain int `toml:"max_remote_occupants_per_domain"`
 }
 
 // DefaultConfig returns the defaults: on, conference.<domain>, 1000
 // rooms (10 created per account) of at most 200 occupants and 1000
 // affiliations, nicks of up to 64 bytes, 50 messages
-// kept for the history, 20 of them sent by default.
+// kept for the history, 20 of them sent by default, 100 occupant sessions
+// per remote domain.
 func DefaultConfig() Config {
 	return Config{
 		Enabled:                true,
@@ -60,6 +67,8 @@ func DefaultConfig() Config {
 		MaxNickLength:          64,
 		HistoryMessages:        50,
 		DefaultHistoryMessages: 20,
+
+		MaxRemoteOccupantsPerDomain: 100,
 	}
 }
 
@@ -82,6 +91,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("muc: history_messages = %d: must not be negative", c.HistoryMessages)
 	case c.DefaultHistoryMessages < 0 || c.DefaultHistoryMessages > c.HistoryMessages:
 		return errors.New("muc: default_history_messages must be between 0 and history_messages")
+	case c.MaxRemoteOccupantsPerDomain < 0:
+		return fmt.Errorf("muc: max_remote_occupants_per_domain = %d: must not be negative", c.MaxRemoteOccupantsPerDomain)
 	}
 	return nil
 }

@@ -37,8 +37,31 @@
 // with the affiliation, so a ban removes it); ghosts (§18.1.2, ghost.go:
 // a presence error, or a message error with a delivery condition, removes
 // the session with status 333, §11.1); status 332 on shutdown (§11.2,
-// shutdown.go). Occupants are local sessions only (no
-// server-to-server).
+// shutdown.go).
+//
+// Federation (remote.go): users of other servers are occupants too.
+// Their stanzas arrive through router.HandleFromRemote, which hands a
+// stanza to a service domain here with a transient session of the
+// remote full JID, and the room's stanzas to them go over s2s from the
+// room's JIDs (router.SendTo of a remote JID). They enter, chat, send and
+// get private messages and iqs, read the room's archive, are invited
+// (mediated invitations to remote JIDs go through router.RouteMessage),
+// kicked and banned (affiliations are by bare JID, local or not); a
+// remote occupant's vCard request goes to its client, its server being
+// the one to answer. They never create rooms (not-allowed, §10.1.1), and
+// max_remote_occupants_per_domain bounds one remote domain's occupant
+// sessions over every room (service-unavailable, wait). A remote
+// occupant leaves by unavailable presence or a presence error; and any
+// occupant's session whose client or server answers a room's message
+// with a delivery error (gone, item-not-found, recipient-unavailable,
+// redirect, remote-server-not-found, remote-server-timeout,
+// service-unavailable) is removed, with status 333 when its nick goes
+// (occupanterror.go; XEP-0045 asks the service to remove an occupant
+// after a delivery-related error) — router.Bounce hands the service
+// such an error when a stanza to a remote occupant cannot be delivered.
+// Not done: noticing a remote occupant's silent end when nothing is sent
+// to it (clients' XEP-0410 self-pings then rejoin or drop);
+// ForgetAccount and the user deletion hooks concern local accounts only.
 //
 // Not done, and why: registration approval by admins (§9.9; a
 // registration in an open room is granted at once, members-only rooms
@@ -75,5 +98,6 @@
 // Router.SendTo (queue pushes, leaf locks) and the archive append are
 // called; routing through the router's message hooks (invitations), an
 // answer from the router's iq handlers (vCards) and archive queries are
-// done with room.mu released. joinedRooms.mu, per session, is a leaf.
+// done with room.mu released. joinedRooms.mu, per session, and
+// remoteOccupants.mu, taken under room.mu, are leaves.
 package muc

@@ -61,7 +61,9 @@ func (m *Module) occupantIQ(ctx context.Context, iq *router.IQ) (*xml.Element, e
 		return stanza.Result(iq.Stanza), nil
 	case target == nil:
 		return nil, stanza.E(stanza.ItemNotFound, "no such occupant")
-	case iq.Type() == stanza.TypeGet && iq.Payload.Is(nsVCard, "vCard") && rm.seesRealJID(sender):
+	case iq.Type() == stanza.TypeGet && iq.Payload.Is(nsVCard, "vCard") && rm.seesRealJID(sender) && !m.r.IsRemote(target.bare):
+		// A remote occupant's vCard is its server's to answer: the
+		// request goes to its client below, like any other iq.
 		// Asked of the account, with the room unlocked: the store is read.
 		bare := target.bare
 		rm.mu.Unlock()

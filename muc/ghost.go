@@ -16,8 +16,10 @@ import (
 // room (a client that bounces the room's presence), and a message of type
 // error with a delivery-related condition (§18.1.2: gone, item-not-found,
 // recipient-unavailable, redirect, remote-server-not-found,
-// remote-server-timeout). Other message errors (a client refusing one
-// message, say with service-unavailable) and iq errors (answers to iqs
+// remote-server-timeout, and service-unavailable, which servers answer for
+// a message to a resource that is gone; router.Bounce hands the room such
+// an error when a remote occupant's server cannot be reached). Other
+// message errors (a client refusing one message) and iq errors (answers to iqs
 // passed between occupants, forward.go) leave the occupant in.
 //
 // Sessions that end without unavailable presence are not ghosts: their
@@ -35,6 +37,10 @@ var deliveryConditions = map[string]bool{
 	"redirect":                true,
 	"remote-server-not-found": true,
 	"remote-server-timeout":   true,
+	// Not in §18.1.2's list, but what a server answers for a groupchat
+	// message to a full JID that has no session any more (RFC 6121
+	// §8.5.3.2.1): the commonest sign that a remote occupant is gone.
+	"service-unavailable": true,
 }
 
 // ghostLocked removes session s of occupant o after an error (333).

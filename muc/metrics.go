@@ -5,8 +5,8 @@ import "github.com/skald-xmpp/skald/internal/metrics"
 var _ metrics.Source = (*Module)(nil)
 
 // RegisterMetrics registers the service's metrics (metrics.Source): its
-// rooms and occupants, counted at scrape time, and the groupchat messages
-// it broadcast.
+// rooms, occupants and remote occupants' sessions, counted at scrape
+// time, and the groupchat messages it broadcast.
 func (m *Module) RegisterMetrics(r *metrics.Registry) {
 	r.GaugeFunc("skald_muc_rooms", "Multi-user chat rooms that exist (persistent ones included, occupied or not).", func() float64 {
 		m.mu.Lock()
@@ -19,6 +19,15 @@ func (m *Module) RegisterMetrics(r *metrics.Registry) {
 			rm.mu.Lock()
 			n += len(rm.occupants)
 			rm.mu.Unlock()
+		}
+		return float64(n)
+	})
+	r.GaugeFunc("skald_muc_remote_occupant_sessions", "Occupant sessions of users of other servers, in all rooms.", func() float64 {
+		m.remote.mu.Lock()
+		defer m.remote.mu.Unlock()
+		n := 0
+		for _, c := range m.remote.byDomain {
+			n += c
 		}
 		return float64(n)
 	})

@@ -33,6 +33,8 @@ type Module struct {
 	mu       sync.Mutex       // guards rooms; see doc.go for the lock order
 	rooms    map[string]*room // room bare JID -> room
 
+	remote remoteOccupants // sessions of remote users per domain (remote.go)
+
 	messages metrics.Counter // groupchat messages broadcast (metrics.go)
 }
 

@@ -92,9 +92,7 @@ func (m *Module) destroyLocked(rm *room, d *xml.Element) {
 			x.Append(dd, xml.New(NSUser, "status", "code", statusSelf))
 			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x,
 				xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))) // XEP-0421 §4
-			if s := m.r.Session(sj); s != nil {
-				joinedOf(s).set(rm.jid, false)
-			}
+			m.dropSessionLocked(rm, sj)
 		}
 	}
 	rm.occupants, rm.bySession = map[string]*occupant{}, map[jid.JID]*occupant{}

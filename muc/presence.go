@@ -74,9 +74,18 @@ func (m *Module) handlePresence(ctx context.Context, s *router.Session, st *xml.
 // enter has a session enter a room, creating the room if it does not exist
 // (§7.2, §10.1).
 func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to jid.JID) error {
-	rm, created, err := m.lockOrCreate(to.Bare(), s.JID())
-	if err != nil {
-		return err
+	var rm *room
+	var created bool
+	if m.isRemote(s.JID()) {
+		// Users of other servers enter rooms; they create none (remote.go).
+		if rm = m.lockRoom(to.Bare()); rm == nil {
+			return stanza.E(stanza.NotAllowed, "only users of this server may create rooms") // §10.1.1
+		}
+	} else {
+		var err error
+		if rm, created, err = m.lockOrCreate(to.Bare(), s.JID()); err != nil {
+			return err
+		}
 	}
 	defer rm.mu.Unlock()
 	nick, bare := to.Resource(), s.JID().Bare()
@@ -103,10 +112,15 @@ func (m *Module) enter(_ context.Context, s *router.Session, st *xml.Element, to
 	// takes the session out of the table before telling observers).
 	joined := joinedOf(s)
 	joined.set(rm.jid, true)
-	if m.r.Session(s.JID()) != s {
+	if !m.stillBound(s) {
 		joined.set(rm.jid, false)
 		m.emptiedLocked(rm)
 		return nil
+	}
+	if m.isRemote(s.JID()) {
+		if err := m.admitRemote(s.JID()); err != nil {
+			return err
+		}
 	}
 	o := rm.occupants[nick]
 	newNick := o == nil
@@ -271,7 +285,7 @@ func (m *Module) leaveCodesLocked(rm *room, o *occupant, s *router.Session, payl
 			break
 		}
 	}
-	delete(rm.bySession, full)
+	m.dropSessionLocked(rm, full)
 	joinedOf(s).set(rm.jid, false)
 	role := o.role
 	o.role = roleNone // unavailable presence shows role none (§7.14)
@@ -324,10 +338,7 @@ func (m *Module) removeOccupantLocked(rm *room, o *occupant, codes []string, ext
 		addToItem(p, extra)
 		p.Child(NSUser, "x").Child(NSUser, "item").SetAttr("jid", full.String()) // each session its own
 		m.send(full, p)
-		delete(rm.bySession, full)
-		if s := m.r.Session(full); s != nil {
-			joinedOf(s).set(rm.jid, false)
-		}
+		m.dropSessionLocked(rm, full)
 	}
 	delete(rm.occupants, o.nick)
 	for _, v := range rm.sortedOccupants() {

@@ -18,9 +18,14 @@ func (m *Module) askCaps(s *router.Session, node, ver, hash string) {
 	}
 	q := xml.New(disco.NSInfo, "query", "node", node+"#"+ver)
 	iq := xml.New(stanza.NSClient, "iq", "type", stanza.TypeGet).Append(q)
-	err := m.r.QueryClient(s.JID(), iq, capsQueryTimeout, func(resp *xml.Element) {
-		m.capsAnswered(s, ver, hash, resp)
-	})
+	answered := func(resp *xml.Element) { m.capsAnswered(s, ver, hash, resp) }
+	var err error
+	if via, ok := m.remoteVia(s.JID()); ok {
+		// A remote contact's resource: asked over server-to-server.
+		err = m.r.QueryRemote(iq, via.DomainJID(), s.JID(), capsQueryTimeout, answered)
+	} else {
+		err = m.r.QueryClient(s.JID(), iq, capsQueryTimeout, answered)
+	}
 	if err != nil {
 		m.capsAnswered(s, ver, hash, nil)
 	}

@@ -73,9 +73,30 @@
 // page further with RSM (Skald does not advertise it), but may ask for
 // older items by id.
 //
+// Remote contacts (remote.go): notifications and last items go over
+// server-to-server to remote contacts with a "from" or "both"
+// subscription, at the full JIDs of their available resources with a
+// non-negative priority that asked for NODE+notify. The server learns
+// those resources from the presence their servers send our accounts
+// (router.RemotePresenceObserver: kept per resource while an account
+// that has it as a contact receives it, at most 10000 resources and 1000
+// per remote domain); their caps ver is resolved through the same
+// cache, or with a disco#info query to the remote full JID over s2s
+// (router.QueryRemote). A "from" contact of whom no presence is known
+// (its server sends us none: XEP-0163 §2.4 note) gets one copy at its
+// bare JID (§4.3.2 item 2 allows it, at most one); a "both" contact with
+// no resource known is offline and gets nothing. Events from remote
+// contacts are headline messages that the router delivers to our users'
+// sessions: mam does not archive headlines and offline storage does not
+// keep them. A remote resource that vanishes without unavailable presence
+// stays known until the bounds make room for a newer one (the one heard
+// of longest ago goes); meanwhile its events bounce, and the router drops
+// bounced headlines.
+//
 // Not implemented: the XEP-0033 replyto address naming the publishing
 // resource (SHOULD, §4.3.1), <delay/> on last published items, explicit
-// subscriptions (PEP's are implicit), and server-to-server delivery.
+// subscriptions (PEP's are implicit), and remote subscribers of open
+// nodes who share no presence (they are never known to the service).
 //
 // Locks: Module.locks serialises the changes to one account's service
 // (auto-create then publish, precondition check then publish) and their
@@ -83,7 +104,8 @@
 // events leave in the order the changes were stored. It is taken before storage calls and held while the events are
 // queued (roster and blocklist reads, non-blocking Sends; nothing under it
 // calls back into pep or waits for a client). capsCache.mu and
-// clientCaps.mu are leaves.
+// clientCaps.mu are leaves; remoteContacts.mu is taken alone and holds
+// only sessions' leaf mutexes under it.
 //
 // Config ([pep] in the configuration file):
 //

@@ -41,6 +41,16 @@ func (m *Module) lastItemsOnce(ctx context.Context, s *router.Session) {
 // on_sub_and_presence): of its own account's nodes and of those of every
 // contact whose presence it is subscribed to (§4.3.5).
 func (m *Module) sendLastItems(ctx context.Context, s *router.Session) {
+	if m.r.IsRemote(s.JID()) {
+		// A remote contact's resource: the accounts it sent its
+		// presence to are the owners whose items it gets.
+		for _, owner := range m.remoteOwners(s.JID()) {
+			if err := m.sendLastOf(ctx, owner, s, storage.SendLastOnSubAndPresence); err != nil {
+				m.log.Error("pep: last items not sent", "owner", owner.String(), "to", s.JID().String(), "err", err)
+			}
+		}
+		return
+	}
 	user := s.JID().Bare()
 	owners := []jid.JID{user}
 	items, err := m.ros.Items(ctx, user.String())
@@ -69,7 +79,20 @@ func (m *Module) sendLastItems(ctx context.Context, s *router.Session) {
 // on_sub_and_presence). Resources whose capabilities are not known yet
 // get it with the others when they are (lastItemsOnce).
 func (m *Module) PresenceSubscribed(ctx context.Context, owner, contact jid.JID) {
-	for _, s := range m.r.Sessions(contact.String()) {
+	sessions := m.r.Sessions(contact.String())
+	if m.r.IsRemote(contact) {
+		if sessions = m.remoteSessions(contact); len(sessions) == 0 {
+			// Nothing known of its resources (its server sends us its
+			// presence only if it sees ours): one copy of each last
+			// item to its bare JID (XEP-0163 §4.3.2 item 2).
+			bare := router.NewSession(contact.Bare(), "s2s-pep:"+contact.Domain(), remoteSender{m.r})
+			if err := m.sendLastOf(ctx, owner, bare, storage.SendLastOnSub, storage.SendLastOnSubAndPresence); err != nil {
+				m.log.Error("pep: last items not sent", "owner", owner.String(), "to", contact.String(), "err", err)
+			}
+			return
+		}
+	}
+	for _, s := range sessions {
 		if !s.Available() || !lastItemsSent(s) {
 			continue
 		}
@@ -106,7 +129,10 @@ func (m *Module) sendLastOf(ctx context.Context, owner jid.JID, s *router.Sessio
 		return err
 	}
 	for _, n := range nodes {
-		if !slices.Contains(when, n.Config.SendLastPublishedItem) || !wantsEvents(s, owner, n.Name) {
+		// A bare JID's session is a remote contact of whom nothing is
+		// known: no caps to filter by (PresenceSubscribed).
+		filtered := s.JID().IsFull() && !wantsEvents(s, owner, n.Name)
+		if !slices.Contains(when, n.Config.SendLastPublishedItem) || filtered {
 			continue
 		}
 		ok, err := m.mayAccess(ctx, owner, s.JID(), n.Config)

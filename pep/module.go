@@ -75,7 +75,8 @@ type Module struct {
 	// while waiting for a client.
 	locks keylock.Locks
 
-	caps capsCache
+	caps   capsCache
+	remote remoteContacts // remote contacts' resources (remote.go)
 }
 
 // New returns the PEP module.

@@ -54,8 +54,15 @@ func (m *Module) recipients(ctx context.Context, owner jid.JID, n storage.PEPNod
 			continue
 		}
 		c, err := jid.Parse(it.JID)
-		if err != nil || !m.r.IsLocalAccount(c) {
-			continue // remote contacts: not notified (their clients' +notify is unknown here)
+		if err != nil {
+			continue
+		}
+		if m.r.IsRemote(c) {
+			out = m.remoteRecipients(ctx, out, owner, c, it.Subscription, n.Name)
+			continue
+		}
+		if !m.r.IsLocalAccount(c) {
+			continue
 		}
 		for _, s := range m.filterNotify(nil, m.r.Sessions(c.String()), owner, n.Name) {
 			if !m.cut(ctx, owner, s) {

@@ -237,10 +237,10 @@ func (m *Module) sendPresence(ctx context.Context, user, contact jid.JID) {
 	}
 }
 
-// subscribed tells the subscription observers (pep) that contact may now
-// see user's presence.
+// subscribed tells the subscription observers (pep) that contact, an
+// account here or a user of another server, may now see user's presence.
 func (m *Module) subscribed(ctx context.Context, user, contact jid.JID) {
-	if m.r.IsLocalAccount(contact) {
+	if m.r.IsLocalAccount(contact) || (m.r.IsRemote(contact) && contact.Local() != "") {
 		m.r.NotifySubscribed(ctx, user, contact)
 	}
 }

@@ -163,7 +163,10 @@ func (r *Router) routeMessages(ctx context.Context, evs []*MessageEvent, errs []
 func (r *Router) admit(ctx context.Context, ev *MessageEvent, seen *accountsSeen) (proceed bool, err error) {
 	ev.Self = ev.From.Bare() == ev.To.Bare()
 	if !r.domains[ev.To.Domain()] {
-		if r.remote == nil || ev.Sender == nil {
+		// From a local client, or from a hosted service (a MUC room's
+		// invitation to a remote JID), never from a remote server.
+		fromService := ev.Sender == nil && r.services[ev.From.Domain()] != nil
+		if r.remote == nil || (ev.Sender == nil && !fromService) {
 			return false, stanza.E(stanza.RemoteServerNotFound, "")
 		}
 		// Through the outbound hooks (blocking, the sender's archive,

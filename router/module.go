@@ -255,10 +255,13 @@ type UnavailablePresenceObserver interface {
 
 // Service is a module that hosts service domains of its own (XEP-0045's
 // conference.example.com; components later). Every stanza a local client
-// addresses to such a domain or to a JID on it (room@service,
-// room@service/nick) goes to HandleServiceStanza instead of the delivery
-// rules, the presence module or the iq table: the service is the
-// addressee. A returned error is answered to the sender as for any stanza
+// or a remote server addresses to such a domain or to a JID on it
+// (room@service, room@service/nick) goes to HandleServiceStanza instead
+// of the delivery rules, the presence module or the iq table: the service
+// is the addressee. A remote sender comes with a transient session of its
+// full JID whose Send goes back over the remote transport, and the
+// service's stanzas to remote JIDs go through SendTo; a bounce of one
+// comes back to HandleServiceStanza as the recipient's error reply. A returned error is answered to the sender as for any stanza
 // (a *stanza.Error as it is); the service answers everything else itself,
 // an iq get or set exactly once, through Router.SendTo.
 type Service interface {

@@ -29,16 +29,31 @@ type RemotePresenceHandler interface {
 	HandleRemotePresence(ctx context.Context, p *xml.Element, from, to jid.JID) error
 }
 
+// RemotePresenceObserver sees presence a remote server sends to a local
+// account (not to a hosted service), before the presence module takes
+// it: pep learns remote contacts' resources and XEP-0115 capabilities
+// from it. from is within the stream's verified domain. It must not send
+// the presence on.
+type RemotePresenceObserver interface {
+	RemotePresence(ctx context.Context, p *xml.Element, from, to jid.JID)
+}
+
 // SetRemote installs the transport to remote domains. It must be called
 // before serving.
 func (r *Router) SetRemote(rr RemoteRouter) { r.remote = rr }
 
-// IsRemote reports whether j is on a domain the router does not serve.
-func (r *Router) IsRemote(j jid.JID) bool { return !j.IsZero() && !r.domains[j.Domain()] }
+// IsRemote reports whether j is on a domain the router does not serve,
+// neither as a domain of accounts nor as a hosted service domain.
+func (r *Router) IsRemote(j jid.JID) bool { return !j.IsZero() && !r.IsHosted(j.Domain()) }
 
-// SendRemote hands st (from a local JID) to the remote transport for to,
-// a JID on a domain the router does not serve. Without a transport it
-// fails with remote-server-not-found.
+// IsHosted reports whether d is served here: a domain of accounts or a
+// hosted service domain (Service). The remote transport accepts streams
+// to, and opens streams from, every hosted domain.
+func (r *Router) IsHosted(d string) bool { return r.domains[d] || r.services[d] != nil }
+
+// SendRemote hands st (from a JID on a hosted domain) to the remote
+// transport for to, a JID on a domain the router does not serve. Without
+// a transport it fails with remote-server-not-found.
 func (r *Router) SendRemote(st *xml.Element, from, to jid.JID) error {
 	if r.remote == nil {
 		return stanza.E(stanza.RemoteServerNotFound, "")
@@ -50,13 +65,33 @@ func (r *Router) SendRemote(st *xml.Element, from, to jid.JID) error {
 // transport could not deliver (RFC 6120 §8.3.1: the error goes back to
 // the sender; an error or an iq result is never answered). The error
 // reaches the local sender's session (a full JID) or available resources.
+//
+// A stanza a hosted service sent from one of its full JIDs (a MUC room's
+// presence or message to a remote occupant) is answered to the service,
+// as the error reply the recipient's server would have sent: muc then
+// removes an occupant it can no longer reach, so that a room keeps no
+// remote ghost behind a dead server.
 func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	typ := st.Attr("type")
 	if typ == "error" || (st.Local == "iq" && typ == "result") {
 		return
 	}
+	if st.Local == "message" && typ == "headline" {
+		// A server-generated notification (pep's, XEP-0163 §4.3.1: its
+		// errors are the service's, not the publishing client's): no
+		// client waits for it, and its owner's resources must not
+		// receive errors for it.
+		return
+	}
 	to, err := jid.Parse(st.Attr("from"))
-	if err != nil || !r.domains[to.Domain()] {
+	if err != nil {
+		return
+	}
+	if svc := r.services[to.Domain()]; svc != nil {
+		r.bounceToService(svc, st, to, cond)
+		return
+	}
+	if !r.domains[to.Domain()] {
 		return
 	}
 	reply := stanza.ErrorReply(st, stanza.E(cond, ""))
@@ -71,6 +106,20 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 		return
 	}
 	r.SendTo(to, reply)
+}
+
+// bounceToService tells svc that the remote recipient of st, which svc
+// sent from its JID origin, could not be reached.
+func (r *Router) bounceToService(svc Service, st *xml.Element, origin jid.JID, cond stanza.Condition) {
+	peer, err := jid.Parse(st.Attr("to"))
+	if err != nil || !r.IsRemote(peer) || !origin.IsFull() {
+		return
+	}
+	reply := stanza.ErrorReply(st, stanza.E(cond, ""))
+	s := NewSession(peer, "s2s:"+peer.Domain(), remotePeer{r, peer, origin.DomainJID()})
+	if err := svc.HandleServiceStanza(context.Background(), s, reply, origin); err != nil {
+		r.log.Debug("service refused a bounce", "from", peer.String(), "to", origin.String(), "err", err)
+	}
 }
 
 // HandleFromRemote processes one stanza from a remote server whose domain
@@ -96,7 +145,7 @@ func (r *Router) HandleFromRemote(ctx context.Context, domain string, st *xml.El
 	if err != nil {
 		return stream.New(stream.ImproperAddressing, "")
 	}
-	if !r.domains[to.Domain()] {
+	if !r.IsHosted(to.Domain()) {
 		return stream.New(stream.HostUnknown, "")
 	}
 	st.SetAttr("from", from.String())
@@ -105,15 +154,22 @@ func (r *Router) HandleFromRemote(ctx context.Context, domain string, st *xml.El
 	// A session that is never bound: the router's handlers answer it as
 	// they answer a client, and its Send goes back over the transport.
 	peer := NewSession(from, "s2s:"+domain, remotePeer{r, from, to.DomainJID()})
-	switch st.Local {
-	case "message":
+	switch svc := r.services[to.Domain()]; {
+	case svc != nil && (st.Local == "message" || st.Local == "presence" || st.Local == "iq"):
+		// The service is the addressee (a remote user in a MUC room),
+		// as for a local client's stanza to it.
+		err = svc.HandleServiceStanza(ctx, peer, st, to)
+	case st.Local == "message":
 		ev := &MessageEvent{Stanza: st, From: from, To: to}
 		err = r.RouteMessage(ctx, ev)
-	case "presence":
+	case st.Local == "presence":
+		for _, o := range r.remPresObs {
+			o.RemotePresence(ctx, st, from, to)
+		}
 		if h, ok := r.presence.(RemotePresenceHandler); ok {
 			err = h.HandleRemotePresence(ctx, st, from, to)
 		}
-	case "iq":
+	case st.Local == "iq":
 		err = r.routeIQ(ctx, peer, st, to)
 	default:
 		return stream.New(stream.UnsupportedStanzaType, "")

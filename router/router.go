@@ -56,6 +56,7 @@ type Router struct {
 	unavailDone []UnavailablePresenceObserver
 	services    map[string]Service // hosted service domain -> its module
 	presObs     []PresenceObserver
+	remPresObs  []RemotePresenceObserver
 	subObs      []SubscriptionObserver
 
 	queries pendingQueries // iqs the server sent clients, see serveriq.go
@@ -141,6 +142,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(PresenceObserver); ok {
 			r.presObs = append(r.presObs, x)
+		}
+		if x, ok := m.(RemotePresenceObserver); ok {
+			r.remPresObs = append(r.remPresObs, x)
 		}
 		if x, ok := m.(SubscriptionObserver); ok {
 			r.subObs = append(r.subObs, x)
@@ -265,8 +269,8 @@ func (r *Router) NotifyUnavailable(ctx context.Context, s *Session) {
 	}
 }
 
-// NotifySubscribed is called by the presence module when contact (a local
-// bare JID) has just been allowed to see owner's presence.
+// NotifySubscribed is called by the presence module when contact (a bare
+// JID, local or remote) has just been allowed to see owner's presence.
 func (r *Router) NotifySubscribed(ctx context.Context, owner, contact jid.JID) {
 	for _, o := range r.subObs {
 		o.PresenceSubscribed(ctx, owner, contact)
@@ -667,9 +671,22 @@ func (r *Router) bareTargets(bare string) []*Session {
 }
 
 // SendTo delivers a server-generated stanza to a local full JID (if bound)
-// or to every available resource of a bare JID. It reports how many
-// sessions it reached.
+// or to every available resource of a bare JID, or, for a JID on a remote
+// domain, queues it for the remote transport when its 'from' is on a
+// hosted domain (counted as one). It reports how many sessions it
+// reached.
 func (r *Router) SendTo(to jid.JID, st *xml.Element) int {
+	if r.IsRemote(to) {
+		// A hosted service's stanza to a remote JID (a MUC room's to a
+		// remote occupant) goes over the remote transport, from the
+		// hosted JID in its 'from'; one that cannot be queued is lost,
+		// as one to a session that cannot take it.
+		from, err := jid.Parse(st.Attr("from"))
+		if err != nil || !r.IsHosted(from.Domain()) || r.SendRemote(st, from, to) != nil {
+			return 0
+		}
+		return 1
+	}
 	if to.IsFull() {
 		if s := r.Session(to); s != nil && s.Send(st) == nil {
 			return 1

@@ -5,6 +5,15 @@
 // router.HandleFromRemote, which trusts a stanza's 'from' only inside the
 // domain the stream verified.
 //
+// Hosted domains. "Local domain" below is any domain the router hosts
+// (router.IsHosted): a domain of accounts or a hosted service domain
+// (muc's conference.<domain>). A service domain takes incoming streams
+// addressed to it, is verified by dialback and answers db:verify like any
+// other, is offered SASL EXTERNAL by peers when our certificate names it,
+// and opens outgoing streams from itself (a room's stanzas to remote
+// occupants go from conference.<domain>). Operators publish SRV records
+// for it as for their domains.
+//
 // Outgoing (out.go, connect.go). One stream per (local domain, remote
 // domain), made on demand by the first stanza and closed after
 // idle_timeout without traffic (RFC 6120 streams are one-way, so a peer's

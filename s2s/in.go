@@ -126,14 +126,14 @@ func (in *inStream) open() error {
 		// RFC 6120 §4.7.5: a higher version (1.1, 2.0) is answered with
 		// ours, 1.0; only one below it, or none (0.9), is unsupported.
 		return stream.New(stream.UnsupportedVersion, "")
-	case !toOK || to == "" || !s.r.IsLocalDomain(to) || to != in.local:
+	case !toOK || to == "" || !s.r.IsHosted(to) || to != in.local:
 		// §4.9.3.6; a 'to' with a localpart or resource is no host.
 		return stream.New(stream.HostUnknown, "")
 	case !fromOK:
 		// §4.7.1: a server stream's 'from' is a domain; anything else
 		// is no domain the peer could be authorized for (§4.9.3.9).
 		return stream.New(stream.InvalidFrom, "")
-	case from != "" && s.r.IsLocalDomain(from):
+	case from != "" && s.r.IsHosted(from):
 		return stream.New(stream.InvalidFrom, "")
 	}
 	in.peer = from
@@ -321,7 +321,7 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 	}
 	from, fromOK := plainDomain(el.Attr("from"))
 	to, toOK := plainDomain(el.Attr("to"))
-	if !toOK || !s.r.IsLocalDomain(to) {
+	if !toOK || !s.r.IsHosted(to) {
 		return stream.New(stream.HostUnknown, "")
 	}
 	if !fromOK {
@@ -340,7 +340,7 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 		// another domain (XEP-0220 §2.4: type='error').
 		return in.write(dbError(to, from, "policy-violation"))
 	}
-	if s.r.IsLocalDomain(from) {
+	if s.r.IsHosted(from) {
 		// A peer claiming a domain we serve, as in the header (RFC 6120
 		// §4.9.3.9): never verified, and never a connection to ourselves.
 		return stream.New(stream.InvalidFrom, "")
@@ -390,7 +390,7 @@ func (in *inStream) dialbackVerify(el *xml.Element) error {
 	}
 	from, fromOK := plainDomain(el.Attr("from"))
 	to, toOK := plainDomain(el.Attr("to"))
-	if !toOK || !s.r.IsLocalDomain(to) {
+	if !toOK || !s.r.IsHosted(to) {
 		return stream.New(stream.HostUnknown, "")
 	}
 	if !fromOK {
@@ -420,7 +420,7 @@ func (in *inStream) stanza(el *xml.Element) error {
 	if err != nil {
 		return stream.New(stream.ImproperAddressing, "")
 	}
-	if !in.s.r.IsLocalDomain(to.Domain()) {
+	if !in.s.r.IsHosted(to.Domain()) {
 		return stream.New(stream.HostUnknown, "")
 	}
 	if !in.authed[pair{local: to.Domain(), remote: from.Domain()}] {

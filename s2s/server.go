@@ -103,7 +103,7 @@ func (s *Server) goroutineLocked(f func()) bool {
 // answers the sender).
 func (s *Server) SendRemote(st *xml.Element, from, to jid.JID) error {
 	p := pair{from.Domain(), to.Domain()}
-	if !s.r.IsLocalDomain(p.local) || s.r.IsLocalDomain(p.remote) {
+	if !s.r.IsHosted(p.local) || s.r.IsHosted(p.remote) {
 		return stanza.E(stanza.RemoteServerNotFound, "")
 	}
 	s.mu.Lock()

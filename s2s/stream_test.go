@@ -50,6 +50,13 @@ var tweak func(*s2s.Config)
 // alsoServe, when set, are more domains the next node serves.
 var alsoServe []string
 
+// alsoCertify, when set, are more names the next node's certificate
+// covers (a hosted service domain).
+var alsoCertify []string
+
+// withService, when set, is registered as a module of the next node.
+var withService router.Module
+
 // startNodeRoots is startNode verifying peers with roots; the node's own
 // certificate is added to roots.
 func startNodeRoots(t *testing.T, domain, secret string, requireTLS bool, routes map[string]string, roots *x509.CertPool) *node {
@@ -59,6 +66,9 @@ func startNodeRoots(t *testing.T, domain, secret string, requireTLS bool, routes
 		t.Fatal(err)
 	}
 	r := router.New(router.Config{Domains: append([]string{domain}, alsoServe...), Users: st})
+	if withService != nil {
+		r.Register(withService)
+	}
 	cfg := s2s.DefaultConfig()
 	cfg.RequireEncryption = requireTLS
 	cfg.Routes = routes
@@ -67,7 +77,7 @@ func startNodeRoots(t *testing.T, domain, secret string, requireTLS bool, routes
 		tweak(&cfg)
 	}
 	dir := t.TempDir()
-	cf, kf, err := certs.EnsureSelfSigned(dir, []string{domain})
+	cf, kf, err := certs.EnsureSelfSigned(dir, append([]string{domain}, alsoCertify...))
 	if err != nil {
 		t.Fatal(err)
 	}
