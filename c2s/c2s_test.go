@@ -125,6 +125,12 @@ func TestStreamErrors(t *testing.T) {
 		{"undeclared prefix", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><x:message/>`, "bad-namespace-prefix"},
 		{"stanza before auth", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message to='bob@localhost'><body>x</body></message>`, "not-authorized"},
 		{"oversize before auth", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message><body>` + strings.Repeat("a", 20000) + `</body></message>`, "policy-violation"},
+		// Garbage where a stream header or a stanza belongs is an error at
+		// its first byte, not once a '<' happens to follow (RFC 6120
+		// §4.9.3.13, §11.1).
+		{"not XML", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "not-well-formed"},
+		{"text before the header", `hello <stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`, "not-well-formed"},
+		{"text at stream level", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>hello`, "bad-format"},
 		{"too deep", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>` + strings.Repeat("<a>", 40), "policy-violation"},
 	}
 	for _, tc := range tests {
