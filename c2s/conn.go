@@ -255,6 +255,11 @@ func (c *conn) handshakeTLS() error {
 // errCleanClose means the client closed its stream.
 var errCleanClose = errors.New("c2s: client closed the stream")
 
+// errPeerStreamError means the client sent a stream error: its stream is
+// over, though not cleanly closed (a session may still be resumed, as
+// after a broken connection).
+var errPeerStreamError = errors.New("c2s: client sent a stream error")
+
 // run reads streams until the connection must end; it returns why, or
 // xml.ErrWouldWait to have the caller wait for input (see settle). With
 // resumed it goes on with the current stream, after such a wait.
@@ -530,6 +535,15 @@ func (c *conn) features() []*xml.Element {
 // handle processes one top-level element.
 func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 	switch {
+	case el.Is(stream.NS, "error"):
+		// The client ended its stream with an error (RFC 6120 §4.9.1.1):
+		// answering with an error of our own would only bounce it back.
+		cond := ""
+		if e := el.FirstElement(); e != nil {
+			cond = e.Local
+		}
+		c.log.Info("c2s stream error from client", "condition", cond)
+		return false, errPeerStreamError
 	case el.Is(stream.NSTLS, "starttls"):
 		return c.startTLS()
 	case el.Is(stream.NSSASL, "auth"):
@@ -664,6 +678,9 @@ func (c *conn) fail(err error) {
 	switch {
 	case err == nil, errors.Is(err, errCleanClose):
 		c.cleanClose = true
+		c.closeQuietly(true)
+		return
+	case errors.Is(err, errPeerStreamError):
 		c.closeQuietly(true)
 		return
 	case errors.Is(err, xml.ErrStreamEnd):

@@ -376,3 +376,34 @@ func serverGoroutines() string {
 	}
 	return strings.Join(out, "\n\n")
 }
+
+// A stream error from the client ends its stream (RFC 6120 §4.9.1.1): the
+// server closes its own with the closing tag and answers no error with an
+// error of its own, before authentication or after binding.
+func TestClientStreamErrorClosesStream(t *testing.T) {
+	f := start(t, nil)
+	const clientError = `<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`
+	for _, bound := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bound=%v", bound), func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			if bound {
+				c.Login("localhost", "alice", "secret-alice", "phone")
+			} else {
+				c.OpenStream("localhost")
+			}
+			c.Send(clientError)
+			for {
+				el, err := c.TryNext()
+				if err == xml.ErrStreamEnd {
+					return
+				}
+				if err != nil {
+					t.Fatalf("expected the closing tag, got %v", err)
+				}
+				if el.Is(nsStreams, "error") {
+					t.Fatalf("a stream error answered with %s", el)
+				}
+			}
+		})
+	}
+}
