@@ -37,7 +37,7 @@ type conn struct {
 	q         *outQueue // safe for any goroutine
 
 	domain     string
-	lang       string
+	lang       string    // the current stream header's xml:lang, if a plausible language tag; "" if none
 	tlsConn    *tls.Conn // nc once TLS is up; nil before
 	user       string    // authenticated localpart
 	authFails  int
@@ -393,6 +393,7 @@ func (c *conn) batchable(el *xml.Element) bool {
 // it are processed, so none that the client fully sent is lost.
 func (c *conn) handleMessages(first *xml.Element) (next *xml.Element, err error) {
 	var buf [router.MaxBatch]*xml.Element
+	c.inheritLang(first)
 	batch := append(buf[:0], first)
 	var readErr error
 	for len(batch) < len(buf) && c.stanzaReady() {
@@ -405,6 +406,7 @@ func (c *conn) handleMessages(first *xml.Element) (next *xml.Element, err error)
 			next = el
 			break
 		}
+		c.inheritLang(el)
 		batch = append(batch, el)
 	}
 	c.srv.counters.stanzasIn.Add(uint64(len(batch)))
@@ -451,7 +453,10 @@ func (c *conn) openStream() error {
 	} else if c.domain == "" {
 		return stream.New(stream.HostUnknown, "the stream header needs a 'to' address")
 	}
-	c.lang = root.Lang()
+	c.lang = ""
+	if l := root.Lang(); isLanguageTag(l) {
+		c.lang = l
+	}
 	if root.Space != stream.NS || root.Local != "stream" {
 		return stream.New(stream.InvalidNamespace, "")
 	}
@@ -554,6 +559,7 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 		return false, c.handleCSI(el)
 	case el.Space == stream.NSClient && (el.Local == "message" || el.Local == "presence" || el.Local == "iq"):
 		c.srv.counters.stanzasIn.Inc()
+		c.inheritLang(el)
 		return false, c.handleStanza(el)
 	case el.Space == stream.NSClient:
 		return false, stream.New(stream.UnsupportedStanzaType, "")
@@ -771,4 +777,47 @@ func (c *conn) finish() {
 	}
 	c.srv.forget(c)
 	c.log.Info("c2s disconnected")
+}
+
+// inheritLang gives a stanza from the client that has no xml:lang the
+// language of the stream header, so that whoever gets it knows the
+// language of its text (RFC 6120 §4.7.4: SHOULD, when routing or
+// delivering it). One with xml:lang of its own, even empty, keeps it.
+func (c *conn) inheritLang(st *xml.Element) {
+	if c.lang == "" {
+		return
+	}
+	for _, a := range st.Attrs {
+		if a.Space == xml.NSXML && a.Local == "lang" {
+			return
+		}
+	}
+	st.Attrs = append(st.Attrs, xml.Attr{Space: xml.NSXML, Local: "lang", Value: c.lang})
+}
+
+// isLanguageTag reports whether s looks like a BCP 47 language tag
+// (RFC 6120 §4.7.4: the value of xml:lang MUST be one): subtags of 1 to 8
+// letters and digits joined by hyphens. A header with anything else
+// names no language for its stanzas.
+func isLanguageTag(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '-':
+			if n == 0 {
+				return false
+			}
+			n = 0
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9':
+			if n++; n > 8 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return n > 0
 }

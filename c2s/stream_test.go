@@ -407,3 +407,24 @@ func TestClientStreamErrorClosesStream(t *testing.T) {
 		})
 	}
 }
+
+// A stanza without xml:lang gets the language of the client's stream
+// header when it is delivered; one with its own keeps it (RFC 6120
+// §4.7.4).
+func TestStanzasInheritStreamLanguage(t *testing.T) {
+	f := start(t, nil)
+	a := xmpptest.Dial(t, f.addr)
+	a.Lang = "de"
+	a.Login("localhost", "alice", "secret-alice", "a1")
+	b := xmpptest.Dial(t, f.addr)
+	b.Login("localhost", "bob", "secret-bob", "b1")
+	a.Send(`<message to='bob@localhost/b1' type='chat' id='m1'><body>hallo</body></message>`)
+	a.Send(`<message to='bob@localhost/b1' type='chat' id='m2' xml:lang='fr'><body>salut</body></message>`)
+	a.Send(`<iq to='bob@localhost/b1' type='get' id='q1'><query xmlns='jabber:iq:version'/></iq>`)
+	for _, want := range []struct{ id, lang string }{{"m1", "de"}, {"m2", "fr"}, {"q1", "de"}} {
+		el := b.Next()
+		if el.Attr("id") != want.id || el.Lang() != want.lang {
+			t.Fatalf("bob got %s, want id %s with xml:lang %q", el, want.id, want.lang)
+		}
+	}
+}
