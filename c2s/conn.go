@@ -460,7 +460,12 @@ func (c *conn) openStream() error {
 	if root.Space != stream.NS || root.Local != "stream" {
 		return stream.New(stream.InvalidNamespace, "")
 	}
-	if contentNS != stream.NSClient {
+	// The content namespace is jabber:client, declared as the default
+	// namespace, or declared nowhere: with "prefix-free canonicalization"
+	// each stanza names it itself (RFC 6120 §4.8.2, both styles are
+	// acceptable), and the default namespace is then none or the stream
+	// namespace.
+	if contentNS != stream.NSClient && contentNS != "" && contentNS != stream.NS {
 		return stream.New(stream.InvalidNamespace, "")
 	}
 	if v := root.Attr("version"); v == "" || !stream.VersionAtLeast1(v) {

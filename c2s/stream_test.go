@@ -428,3 +428,36 @@ func TestStanzasInheritStreamLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A header need not declare the content namespace as the default one:
+// with "prefix-free canonicalization" each stanza names jabber:client
+// itself (RFC 6120 §4.8.2: both styles are acceptable).
+func TestStreamHeaderPrefixFree(t *testing.T) {
+	f := start(t, nil)
+	for name, header := range map[string]string{
+		"stream namespace as the default": `<stream xmlns='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`,
+		"no default namespace":            `<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			c.Send(header)
+			c.ReadHeader()
+			if feat := c.Next(); !feat.Is(nsStreams, "features") || feat.Child(nsTLS, "starttls") == nil {
+				t.Fatalf("expected features with starttls, got %s", feat)
+			}
+			// The whole login, every header in the same style, and
+			// stanzas that name their namespace.
+			c.HeaderFormat = strings.Replace(header, "'localhost'", "'%s'", 1)
+			c.StartTLS("localhost")
+			c.AuthSCRAM("localhost", "alice", "secret-alice")
+			c.Send(`<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>`)
+			if el := c.Next(); el.Attr("type") != "result" || el.Attr("id") != "b1" {
+				t.Fatalf("bind answered %s", el)
+			}
+			c.Send(`<iq xmlns='jabber:client' type='get' id='u1'><query xmlns='urn:example:unknown'/></iq>`)
+			if el := c.Next(); !el.Is("jabber:client", "iq") || el.Attr("id") != "u1" || el.Attr("type") != "error" {
+				t.Fatalf("iq answered %s", el)
+			}
+		})
+	}
+}
