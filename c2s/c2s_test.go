@@ -257,10 +257,19 @@ func TestPlainRequiresTLS(t *testing.T) {
 			t.Fatal("PLAIN offered without TLS")
 		}
 	}
-	c.Send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHNlY3JldC1hbGljZQ==</auth>`)
-	el := c.Next()
-	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Child("", "invalid-mechanism") == nil {
-		t.Fatalf("PLAIN without TLS: %s", el)
+	// A mechanism the server has but uses only over TLS is refused with
+	// encryption-required (RFC 6120 §6.5.4), one it does not have at all
+	// with invalid-mechanism (§6.5.5).
+	for mech, want := range map[string]string{
+		"PLAIN":              "encryption-required",
+		"SCRAM-SHA-256-PLUS": "encryption-required",
+		"X-UNKNOWN":          "invalid-mechanism",
+	} {
+		c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>AGFsaWNlAHNlY3JldC1hbGljZQ==</auth>`, mech)
+		el := c.Next()
+		if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Child("", want) == nil {
+			t.Fatalf("%s without TLS: %s, want %s", mech, el, want)
+		}
 	}
 }
 
