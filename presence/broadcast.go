@@ -142,8 +142,7 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 			if c, err := jid.Parse(it.JID); err == nil && m.cut(ctx, s.JID(), c) {
 				continue // XEP-0191 §3.3
 			}
-			m.send(s, xml.New(stanza.NSClient, "presence",
-				"from", it.JID, "to", user.String(), "type", typeSubscribe))
+			m.send(s, m.pendingRequest(ctx, user, it.JID))
 		}
 	}
 	m.r.NotifyAvailable(ctx, s)

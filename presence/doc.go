@@ -11,7 +11,9 @@
 // nothing is sent for offline contacts, and a contact whose roster does not
 // grant the subscription answers unsubscribed, §4.3.2), the presence of the account's
 // other resources, every subscription request still waiting for an answer
-// (§3.1.3), and finally tells the router (router.NotifyAvailable) so that
+// (§3.1.3: as the stanza it came in, status and extensions included, kept
+// as a storage document of kind RequestKind by SetRequestStore's store;
+// requests.go), and finally tells the router (router.NotifyAvailable) so that
 // offline messages follow.
 //
 // Subscription stanzas are stamped with the sender's bare JID and run

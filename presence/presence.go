@@ -36,6 +36,9 @@ type Module struct {
 	rost    *roster.Module
 	log     *slog.Logger
 	blocker Blocker // nil: nothing is blocked (see SetBlocker)
+	// requests keeps pending subscription requests (requests.go); nil:
+	// they are delivered later without their content.
+	requests storage.Documents
 }
 
 // New returns the presence module and installs it as rost's remove
