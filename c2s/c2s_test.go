@@ -422,3 +422,21 @@ func TestNegotiationTimeout(t *testing.T) {
 		}
 	})
 }
+
+// An <abort/> is answered <failure><aborted/></failure> (RFC 6120 §6.4.4)
+// even when no exchange is under way, and the client may then
+// authenticate.
+func TestAuthAbortWithoutExchange(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	c.StartTLS("localhost")
+	c.Send(`<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>`)
+	if el := c.Next(); !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Child("", "aborted") == nil {
+		t.Fatalf("abort answered %s", el)
+	}
+	c.AuthSCRAM("localhost", "alice", "secret-alice")
+	if c.Bind("r") != "alice@localhost/r" {
+		t.Fatal("bind after abort failed")
+	}
+}

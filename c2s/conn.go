@@ -558,6 +558,10 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 		return c.startTLS()
 	case el.Is(stream.NSSASL, "auth"):
 		return c.authenticate(el)
+	case el.Is(stream.NSSASL, "abort") && c.user == "":
+		// No exchange is under way (authenticate reads the abort of
+		// one), but the answer to an abort is the same (RFC 6120 §6.4.4).
+		return false, c.saslFailure("aborted", "")
 	case el.Space == stream.NSSM:
 		return false, c.handleSM(el)
 	case el.Space == stream.NSCSI && c.user != "":
