@@ -439,9 +439,16 @@ func (c *conn) openStream() error {
 	c.hdrMu.Lock()
 	c.peer = peer
 	c.hdrMu.Unlock()
-	if to := root.Attr("to"); to != "" {
+	// The 'to' must be there (RFC 6120 §4.7.2) and an address
+	// (improper-addressing, §4.9.3.7, as a missing or malformed one is
+	// called elsewhere), and name a domain we serve (host-unknown,
+	// §4.9.3.6). A restarted stream may leave it out.
+	if to := root.Attr("to"); to != "" || root.HasAttr("to") {
 		d, err := jid.Parse(to)
-		if err != nil || d.Local() != "" || d.Resource() != "" || !c.srv.router.IsLocalDomain(d.Domain()) {
+		if err != nil {
+			return stream.New(stream.ImproperAddressing, "the stream header's 'to' is no address")
+		}
+		if d.Local() != "" || d.Resource() != "" || !c.srv.router.IsLocalDomain(d.Domain()) {
 			return stream.New(stream.HostUnknown, "")
 		}
 		if c.domain != "" && d.Domain() != c.domain {
@@ -451,7 +458,7 @@ func (c *conn) openStream() error {
 		c.domain = d.Domain()
 		c.hdrMu.Unlock()
 	} else if c.domain == "" {
-		return stream.New(stream.HostUnknown, "the stream header needs a 'to' address")
+		return stream.New(stream.ImproperAddressing, "the stream header needs a 'to' address")
 	}
 	c.lang = ""
 	if l := root.Lang(); isLanguageTag(l) {

@@ -24,21 +24,27 @@ const (
 	nsSASL    = "urn:ietf:params:xml:ns:xmpp-sasl"
 )
 
+// A header without a usable 'to' (RFC 6120 §4.7.2: the initiating entity
+// MUST include one) is improper-addressing, the condition for a missing,
+// empty or malformed address (§4.9.3.7); an address that is no domain we
+// serve is host-unknown (§4.9.3.6).
 func TestStreamHeaderAddressing(t *testing.T) {
 	f := start(t, nil)
-	tests := []struct{ name, header string }{
-		{"no to", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`},
-		{"to with localpart", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='alice@localhost' version='1.0'>`},
-		{"to with resource", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost/x' version='1.0'>`},
-		{"to not a JID", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='a@@b' version='1.0'>`},
+	tests := []struct{ name, header, want string }{
+		{"no to", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`, "improper-addressing"},
+		{"empty to", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='' version='1.0'>`, "improper-addressing"},
+		{"to not a JID", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='a@@b' version='1.0'>`, "improper-addressing"},
+		{"to with localpart", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='alice@localhost' version='1.0'>`, "host-unknown"},
+		{"to with resource", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost/x' version='1.0'>`, "host-unknown"},
+		{"to another domain", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.org' version='1.0'>`, "host-unknown"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := xmpptest.Dial(t, f.addr)
 			c.Send(tc.header)
 			c.ReadHeader()
-			if got := c.ExpectStreamError(); got != "host-unknown" {
-				t.Fatalf("got %q, want host-unknown", got)
+			if got := c.ExpectStreamError(); got != tc.want {
+				t.Fatalf("got %q, want %s", got, tc.want)
 			}
 			c.ExpectClosed()
 		})
