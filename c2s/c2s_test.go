@@ -440,3 +440,37 @@ func TestAuthAbortWithoutExchange(t *testing.T) {
 		t.Fatal("bind after abort failed")
 	}
 }
+
+// Before binding, a stanza for anyone but the server or the client's own
+// account is not processed and ends the stream with not-authorized (RFC
+// 6120 §7.1); an iq for the server or the account is answered with a
+// stanza error and the client may still bind.
+func TestUnboundStanzaToOthersIsStreamError(t *testing.T) {
+	f := start(t, nil)
+	for _, to := range []string{"", "localhost", "alice@localhost", "ALICE@localhost"} {
+		c := xmpptest.DialTLS(t, f.tlsAddr)
+		c.OpenStream("localhost")
+		c.AuthPlain("localhost", "alice", "secret-alice")
+		attr := ""
+		if to != "" {
+			attr = " to='" + to + "'"
+		}
+		c.Sendf(`<iq type='get' id='g1'%s><query xmlns='jabber:iq:version'/></iq>`, attr)
+		if el := c.Next(); el.Attr("id") != "g1" || el.Attr("type") != "error" {
+			t.Fatalf("to=%q: answered %s, want a stanza error", to, el)
+		}
+		if j := c.Bind("r"); j != "alice@localhost/r" {
+			t.Fatalf("to=%q: bound %s", to, j)
+		}
+	}
+	for _, to := range []string{"bob@localhost", "alice@localhost/other", "example.org"} {
+		c := xmpptest.DialTLS(t, f.tlsAddr)
+		c.OpenStream("localhost")
+		c.AuthPlain("localhost", "alice", "secret-alice")
+		c.Sendf(`<iq type='get' id='g1' to='%s'><query xmlns='jabber:iq:version'/></iq>`, to)
+		if got := c.ExpectStreamError(); got != "not-authorized" {
+			t.Fatalf("to=%s: stream error %q, want not-authorized", to, got)
+		}
+		c.ExpectClosed()
+	}
+}

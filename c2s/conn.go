@@ -665,6 +665,10 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 		return nil
 	}
 	if el.Attr("type") != "set" || b == nil {
+		if !c.forServerOrAccount(el) {
+			// RFC 6120 §7.1: not processed, and the stream ends.
+			return stream.New(stream.NotAuthorized, "bind a resource first")
+		}
 		reply := stanza.ErrorReply(el, stanza.E(stanza.NotAuthorized, ""))
 		return c.push(reply.Bytes(stream.NSClient))
 	}
@@ -691,6 +695,21 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 	c.log = newConnLogger(c, c.user+"@"+c.domain, full.String())
 	c.log.Info("c2s bound")
 	return nil
+}
+
+// forServerOrAccount reports whether a stanza from an authenticated but
+// unbound client is addressed to the server itself or the client's own
+// account (no 'to', the stream's domain, or the bare JID it authenticated
+// as), the only entities it may address before binding (RFC 6120 §7.1).
+func (c *conn) forServerOrAccount(el *xml.Element) bool {
+	if !el.HasAttr("to") {
+		return true
+	}
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil || to.IsFull() || to.Domain() != c.domain {
+		return false
+	}
+	return to.Local() == "" || to.Local() == c.user
 }
 
 // fail ends the connection for err: a stream error is written (after our
