@@ -53,3 +53,41 @@ func TestStoredSubscriptionRequestKeepsItsContent(t *testing.T) {
 		t.Fatalf("the new request came as %s", req)
 	}
 }
+
+// A probe a client sends itself is processed for a contact on this server
+// (RFC 6121 §4.3: the server SHOULD route or process it): a subscriber
+// gets the contact's current presence, one resource at a time; anyone else
+// gets nothing, so a probe never reveals presence the subscription does
+// not grant.
+func TestClientProbe(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	alice.Expect(isID("r1"))
+	alice.Send(`<presence/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "alice@localhost/phone" })
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<presence><show>away</show></presence>`)
+	carol := login(t, s, "carol", "desk")
+	carol.Send(`<presence><show>dnd</show></presence>`)
+	alice.Send(`<presence to='bob@localhost' type='subscribe'/>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	bob.Send(`<presence to='alice@localhost' type='subscribed'/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == "bob@localhost/laptop" })
+
+	alice.Send(`<presence to='carol@localhost' type='probe'/>`)
+	alice.Send(`<presence to='bob@localhost' type='probe'/>`)
+	alice.Send(`<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	var got []*xml.Element
+	for {
+		el := alice.Next()
+		if isID("sync")(el) {
+			break
+		}
+		got = append(got, el)
+	}
+	if len(got) != 1 || got[0].Attr("from") != "bob@localhost/laptop" || got[0].Attr("to") != "alice@localhost/phone" ||
+		got[0].ChildText("", "show") != "away" || got[0].Attr("type") != "" {
+		t.Fatalf("probes answered with %v, want bob's presence only", got)
+	}
+}
