@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,11 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		offered = offered || m == mech
 	}
 	if !offered {
+		if !c.cbInfo().TLS && slices.Contains(sasl.Mechanisms(true, true), mech) {
+			// One we have, but only over TLS (PLAIN, and -PLUS, which
+			// binds to it): RFC 6120 §6.5.4.
+			return false, c.saslFailure("encryption-required", "")
+		}
 		return false, c.saslFailure("invalid-mechanism", "")
 	}
 	var limitedName, triedName string

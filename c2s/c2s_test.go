@@ -125,6 +125,12 @@ func TestStreamErrors(t *testing.T) {
 		{"undeclared prefix", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><x:message/>`, "bad-namespace-prefix"},
 		{"stanza before auth", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message to='bob@localhost'><body>x</body></message>`, "not-authorized"},
 		{"oversize before auth", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'><message><body>` + strings.Repeat("a", 20000) + `</body></message>`, "policy-violation"},
+		// Garbage where a stream header or a stanza belongs is an error at
+		// its first byte, not once a '<' happens to follow (RFC 6120
+		// §4.9.3.13, §11.1).
+		{"not XML", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "not-well-formed"},
+		{"text before the header", `hello <stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`, "not-well-formed"},
+		{"text at stream level", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>hello`, "bad-format"},
 		{"too deep", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>` + strings.Repeat("<a>", 40), "policy-violation"},
 	}
 	for _, tc := range tests {
@@ -251,10 +257,19 @@ func TestPlainRequiresTLS(t *testing.T) {
 			t.Fatal("PLAIN offered without TLS")
 		}
 	}
-	c.Send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHNlY3JldC1hbGljZQ==</auth>`)
-	el := c.Next()
-	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Child("", "invalid-mechanism") == nil {
-		t.Fatalf("PLAIN without TLS: %s", el)
+	// A mechanism the server has but uses only over TLS is refused with
+	// encryption-required (RFC 6120 §6.5.4), one it does not have at all
+	// with invalid-mechanism (§6.5.5).
+	for mech, want := range map[string]string{
+		"PLAIN":              "encryption-required",
+		"SCRAM-SHA-256-PLUS": "encryption-required",
+		"X-UNKNOWN":          "invalid-mechanism",
+	} {
+		c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>AGFsaWNlAHNlY3JldC1hbGljZQ==</auth>`, mech)
+		el := c.Next()
+		if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Child("", want) == nil {
+			t.Fatalf("%s without TLS: %s, want %s", mech, el, want)
+		}
 	}
 }
 
@@ -406,4 +421,56 @@ func TestNegotiationTimeout(t *testing.T) {
 			t.Fatalf("after the negotiation deadline: %s", el)
 		}
 	})
+}
+
+// An <abort/> is answered <failure><aborted/></failure> (RFC 6120 §6.4.4)
+// even when no exchange is under way, and the client may then
+// authenticate.
+func TestAuthAbortWithoutExchange(t *testing.T) {
+	f := start(t, nil)
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	c.StartTLS("localhost")
+	c.Send(`<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>`)
+	if el := c.Next(); !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Child("", "aborted") == nil {
+		t.Fatalf("abort answered %s", el)
+	}
+	c.AuthSCRAM("localhost", "alice", "secret-alice")
+	if c.Bind("r") != "alice@localhost/r" {
+		t.Fatal("bind after abort failed")
+	}
+}
+
+// Before binding, a stanza for anyone but the server or the client's own
+// account is not processed and ends the stream with not-authorized (RFC
+// 6120 §7.1); an iq for the server or the account is answered with a
+// stanza error and the client may still bind.
+func TestUnboundStanzaToOthersIsStreamError(t *testing.T) {
+	f := start(t, nil)
+	for _, to := range []string{"", "localhost", "alice@localhost", "ALICE@localhost"} {
+		c := xmpptest.DialTLS(t, f.tlsAddr)
+		c.OpenStream("localhost")
+		c.AuthPlain("localhost", "alice", "secret-alice")
+		attr := ""
+		if to != "" {
+			attr = " to='" + to + "'"
+		}
+		c.Sendf(`<iq type='get' id='g1'%s><query xmlns='jabber:iq:version'/></iq>`, attr)
+		if el := c.Next(); el.Attr("id") != "g1" || el.Attr("type") != "error" {
+			t.Fatalf("to=%q: answered %s, want a stanza error", to, el)
+		}
+		if j := c.Bind("r"); j != "alice@localhost/r" {
+			t.Fatalf("to=%q: bound %s", to, j)
+		}
+	}
+	for _, to := range []string{"bob@localhost", "alice@localhost/other", "example.org"} {
+		c := xmpptest.DialTLS(t, f.tlsAddr)
+		c.OpenStream("localhost")
+		c.AuthPlain("localhost", "alice", "secret-alice")
+		c.Sendf(`<iq type='get' id='g1' to='%s'><query xmlns='jabber:iq:version'/></iq>`, to)
+		if got := c.ExpectStreamError(); got != "not-authorized" {
+			t.Fatalf("to=%s: stream error %q, want not-authorized", to, got)
+		}
+		c.ExpectClosed()
+	}
 }

@@ -37,7 +37,7 @@ type conn struct {
 	q         *outQueue // safe for any goroutine
 
 	domain     string
-	lang       string
+	lang       string    // the current stream header's xml:lang, if a plausible language tag; "" if none
 	tlsConn    *tls.Conn // nc once TLS is up; nil before
 	user       string    // authenticated localpart
 	authFails  int
@@ -255,6 +255,11 @@ func (c *conn) handshakeTLS() error {
 // errCleanClose means the client closed its stream.
 var errCleanClose = errors.New("c2s: client closed the stream")
 
+// errPeerStreamError means the client sent a stream error: its stream is
+// over, though not cleanly closed (a session may still be resumed, as
+// after a broken connection).
+var errPeerStreamError = errors.New("c2s: client sent a stream error")
+
 // run reads streams until the connection must end; it returns why, or
 // xml.ErrWouldWait to have the caller wait for input (see settle). With
 // resumed it goes on with the current stream, after such a wait.
@@ -388,6 +393,7 @@ func (c *conn) batchable(el *xml.Element) bool {
 // it are processed, so none that the client fully sent is lost.
 func (c *conn) handleMessages(first *xml.Element) (next *xml.Element, err error) {
 	var buf [router.MaxBatch]*xml.Element
+	c.inheritLang(first)
 	batch := append(buf[:0], first)
 	var readErr error
 	for len(batch) < len(buf) && c.stanzaReady() {
@@ -400,6 +406,7 @@ func (c *conn) handleMessages(first *xml.Element) (next *xml.Element, err error)
 			next = el
 			break
 		}
+		c.inheritLang(el)
 		batch = append(batch, el)
 	}
 	c.srv.counters.stanzasIn.Add(uint64(len(batch)))
@@ -432,9 +439,16 @@ func (c *conn) openStream() error {
 	c.hdrMu.Lock()
 	c.peer = peer
 	c.hdrMu.Unlock()
-	if to := root.Attr("to"); to != "" {
+	// The 'to' must be there (RFC 6120 §4.7.2) and an address
+	// (improper-addressing, §4.9.3.7, as a missing or malformed one is
+	// called elsewhere), and name a domain we serve (host-unknown,
+	// §4.9.3.6). A restarted stream may leave it out.
+	if to := root.Attr("to"); to != "" || root.HasAttr("to") {
 		d, err := jid.Parse(to)
-		if err != nil || d.Local() != "" || d.Resource() != "" || !c.srv.router.IsLocalDomain(d.Domain()) {
+		if err != nil {
+			return stream.New(stream.ImproperAddressing, "the stream header's 'to' is no address")
+		}
+		if d.Local() != "" || d.Resource() != "" || !c.srv.router.IsLocalDomain(d.Domain()) {
 			return stream.New(stream.HostUnknown, "")
 		}
 		if c.domain != "" && d.Domain() != c.domain {
@@ -444,13 +458,21 @@ func (c *conn) openStream() error {
 		c.domain = d.Domain()
 		c.hdrMu.Unlock()
 	} else if c.domain == "" {
-		return stream.New(stream.HostUnknown, "the stream header needs a 'to' address")
+		return stream.New(stream.ImproperAddressing, "the stream header needs a 'to' address")
 	}
-	c.lang = root.Lang()
+	c.lang = ""
+	if l := root.Lang(); isLanguageTag(l) {
+		c.lang = l
+	}
 	if root.Space != stream.NS || root.Local != "stream" {
 		return stream.New(stream.InvalidNamespace, "")
 	}
-	if contentNS != stream.NSClient {
+	// The content namespace is jabber:client, declared as the default
+	// namespace, or declared nowhere: with "prefix-free canonicalization"
+	// each stanza names it itself (RFC 6120 §4.8.2, both styles are
+	// acceptable), and the default namespace is then none or the stream
+	// namespace.
+	if contentNS != stream.NSClient && contentNS != "" && contentNS != stream.NS {
 		return stream.New(stream.InvalidNamespace, "")
 	}
 	if v := root.Attr("version"); v == "" || !stream.VersionAtLeast1(v) {
@@ -530,16 +552,30 @@ func (c *conn) features() []*xml.Element {
 // handle processes one top-level element.
 func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 	switch {
+	case el.Is(stream.NS, "error"):
+		// The client ended its stream with an error (RFC 6120 §4.9.1.1):
+		// answering with an error of our own would only bounce it back.
+		cond := ""
+		if e := el.FirstElement(); e != nil {
+			cond = e.Local
+		}
+		c.log.Info("c2s stream error from client", "condition", cond)
+		return false, errPeerStreamError
 	case el.Is(stream.NSTLS, "starttls"):
 		return c.startTLS()
 	case el.Is(stream.NSSASL, "auth"):
 		return c.authenticate(el)
+	case el.Is(stream.NSSASL, "abort") && c.user == "":
+		// No exchange is under way (authenticate reads the abort of
+		// one), but the answer to an abort is the same (RFC 6120 §6.4.4).
+		return false, c.saslFailure("aborted", "")
 	case el.Space == stream.NSSM:
 		return false, c.handleSM(el)
 	case el.Space == stream.NSCSI && c.user != "":
 		return false, c.handleCSI(el)
 	case el.Space == stream.NSClient && (el.Local == "message" || el.Local == "presence" || el.Local == "iq"):
 		c.srv.counters.stanzasIn.Inc()
+		c.inheritLang(el)
 		return false, c.handleStanza(el)
 	case el.Space == stream.NSClient:
 		return false, stream.New(stream.UnsupportedStanzaType, "")
@@ -629,6 +665,10 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 		return nil
 	}
 	if el.Attr("type") != "set" || b == nil {
+		if !c.forServerOrAccount(el) {
+			// RFC 6120 §7.1: not processed, and the stream ends.
+			return stream.New(stream.NotAuthorized, "bind a resource first")
+		}
 		reply := stanza.ErrorReply(el, stanza.E(stanza.NotAuthorized, ""))
 		return c.push(reply.Bytes(stream.NSClient))
 	}
@@ -657,6 +697,21 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 	return nil
 }
 
+// forServerOrAccount reports whether a stanza from an authenticated but
+// unbound client is addressed to the server itself or the client's own
+// account (no 'to', the stream's domain, or the bare JID it authenticated
+// as), the only entities it may address before binding (RFC 6120 §7.1).
+func (c *conn) forServerOrAccount(el *xml.Element) bool {
+	if !el.HasAttr("to") {
+		return true
+	}
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil || to.IsFull() || to.Domain() != c.domain {
+		return false
+	}
+	return to.Local() == "" || to.Local() == c.user
+}
+
 // fail ends the connection for err: a stream error is written (after our
 // header if we had not sent one), anything else closes quietly.
 func (c *conn) fail(err error) {
@@ -664,6 +719,9 @@ func (c *conn) fail(err error) {
 	switch {
 	case err == nil, errors.Is(err, errCleanClose):
 		c.cleanClose = true
+		c.closeQuietly(true)
+		return
+	case errors.Is(err, errPeerStreamError):
 		c.closeQuietly(true)
 		return
 	case errors.Is(err, xml.ErrStreamEnd):
@@ -754,4 +812,47 @@ func (c *conn) finish() {
 	}
 	c.srv.forget(c)
 	c.log.Info("c2s disconnected")
+}
+
+// inheritLang gives a stanza from the client that has no xml:lang the
+// language of the stream header, so that whoever gets it knows the
+// language of its text (RFC 6120 §4.7.4: SHOULD, when routing or
+// delivering it). One with xml:lang of its own, even empty, keeps it.
+func (c *conn) inheritLang(st *xml.Element) {
+	if c.lang == "" {
+		return
+	}
+	for _, a := range st.Attrs {
+		if a.Space == xml.NSXML && a.Local == "lang" {
+			return
+		}
+	}
+	st.Attrs = append(st.Attrs, xml.Attr{Space: xml.NSXML, Local: "lang", Value: c.lang})
+}
+
+// isLanguageTag reports whether s looks like a BCP 47 language tag
+// (RFC 6120 §4.7.4: the value of xml:lang MUST be one): subtags of 1 to 8
+// letters and digits joined by hyphens. A header with anything else
+// names no language for its stanzas.
+func isLanguageTag(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '-':
+			if n == 0 {
+				return false
+			}
+			n = 0
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9':
+			if n++; n > 8 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return n > 0
 }

@@ -43,6 +43,12 @@
 // without encryption. The stream feature is offered only over TLS and
 // while the registrar takes new accounts.
 //
+// Stream headers may declare jabber:client as their default namespace or,
+// in prefix-free canonicalization, no content namespace at all, each
+// stanza then naming its own (RFC 6120 §4.8.2). A stanza without xml:lang
+// gets the header's (§4.7.4) before it is routed. A stream error from the
+// client is answered with our closing tag, never with an error of our own.
+//
 // Errors are scope-typed: a *stream.Error ends the stream (conn.fail is the
 // one place that writes it), stanza errors answer one stanza (the router).
 // Internal error text is logged, never sent.

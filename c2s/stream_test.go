@@ -24,21 +24,27 @@ const (
 	nsSASL    = "urn:ietf:params:xml:ns:xmpp-sasl"
 )
 
+// A header without a usable 'to' (RFC 6120 §4.7.2: the initiating entity
+// MUST include one) is improper-addressing, the condition for a missing,
+// empty or malformed address (§4.9.3.7); an address that is no domain we
+// serve is host-unknown (§4.9.3.6).
 func TestStreamHeaderAddressing(t *testing.T) {
 	f := start(t, nil)
-	tests := []struct{ name, header string }{
-		{"no to", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`},
-		{"to with localpart", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='alice@localhost' version='1.0'>`},
-		{"to with resource", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost/x' version='1.0'>`},
-		{"to not a JID", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='a@@b' version='1.0'>`},
+	tests := []struct{ name, header, want string }{
+		{"no to", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`, "improper-addressing"},
+		{"empty to", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='' version='1.0'>`, "improper-addressing"},
+		{"to not a JID", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='a@@b' version='1.0'>`, "improper-addressing"},
+		{"to with localpart", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='alice@localhost' version='1.0'>`, "host-unknown"},
+		{"to with resource", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost/x' version='1.0'>`, "host-unknown"},
+		{"to another domain", `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.org' version='1.0'>`, "host-unknown"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := xmpptest.Dial(t, f.addr)
 			c.Send(tc.header)
 			c.ReadHeader()
-			if got := c.ExpectStreamError(); got != "host-unknown" {
-				t.Fatalf("got %q, want host-unknown", got)
+			if got := c.ExpectStreamError(); got != tc.want {
+				t.Fatalf("got %q, want %s", got, tc.want)
 			}
 			c.ExpectClosed()
 		})
@@ -375,4 +381,89 @@ func serverGoroutines() string {
 		}
 	}
 	return strings.Join(out, "\n\n")
+}
+
+// A stream error from the client ends its stream (RFC 6120 §4.9.1.1): the
+// server closes its own with the closing tag and answers no error with an
+// error of its own, before authentication or after binding.
+func TestClientStreamErrorClosesStream(t *testing.T) {
+	f := start(t, nil)
+	const clientError = `<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`
+	for _, bound := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bound=%v", bound), func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			if bound {
+				c.Login("localhost", "alice", "secret-alice", "phone")
+			} else {
+				c.OpenStream("localhost")
+			}
+			c.Send(clientError)
+			for {
+				el, err := c.TryNext()
+				if err == xml.ErrStreamEnd {
+					return
+				}
+				if err != nil {
+					t.Fatalf("expected the closing tag, got %v", err)
+				}
+				if el.Is(nsStreams, "error") {
+					t.Fatalf("a stream error answered with %s", el)
+				}
+			}
+		})
+	}
+}
+
+// A stanza without xml:lang gets the language of the client's stream
+// header when it is delivered; one with its own keeps it (RFC 6120
+// §4.7.4).
+func TestStanzasInheritStreamLanguage(t *testing.T) {
+	f := start(t, nil)
+	a := xmpptest.Dial(t, f.addr)
+	a.Lang = "de"
+	a.Login("localhost", "alice", "secret-alice", "a1")
+	b := xmpptest.Dial(t, f.addr)
+	b.Login("localhost", "bob", "secret-bob", "b1")
+	a.Send(`<message to='bob@localhost/b1' type='chat' id='m1'><body>hallo</body></message>`)
+	a.Send(`<message to='bob@localhost/b1' type='chat' id='m2' xml:lang='fr'><body>salut</body></message>`)
+	a.Send(`<iq to='bob@localhost/b1' type='get' id='q1'><query xmlns='jabber:iq:version'/></iq>`)
+	for _, want := range []struct{ id, lang string }{{"m1", "de"}, {"m2", "fr"}, {"q1", "de"}} {
+		el := b.Next()
+		if el.Attr("id") != want.id || el.Lang() != want.lang {
+			t.Fatalf("bob got %s, want id %s with xml:lang %q", el, want.id, want.lang)
+		}
+	}
+}
+
+// A header need not declare the content namespace as the default one:
+// with "prefix-free canonicalization" each stanza names jabber:client
+// itself (RFC 6120 §4.8.2: both styles are acceptable).
+func TestStreamHeaderPrefixFree(t *testing.T) {
+	f := start(t, nil)
+	for name, header := range map[string]string{
+		"stream namespace as the default": `<stream xmlns='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`,
+		"no default namespace":            `<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := xmpptest.Dial(t, f.addr)
+			c.Send(header)
+			c.ReadHeader()
+			if feat := c.Next(); !feat.Is(nsStreams, "features") || feat.Child(nsTLS, "starttls") == nil {
+				t.Fatalf("expected features with starttls, got %s", feat)
+			}
+			// The whole login, every header in the same style, and
+			// stanzas that name their namespace.
+			c.HeaderFormat = strings.Replace(header, "'localhost'", "'%s'", 1)
+			c.StartTLS("localhost")
+			c.AuthSCRAM("localhost", "alice", "secret-alice")
+			c.Send(`<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>`)
+			if el := c.Next(); el.Attr("type") != "result" || el.Attr("id") != "b1" {
+				t.Fatalf("bind answered %s", el)
+			}
+			c.Send(`<iq xmlns='jabber:client' type='get' id='u1'><query xmlns='urn:example:unknown'/></iq>`)
+			if el := c.Next(); !el.Is("jabber:client", "iq") || el.Attr("id") != "u1" || el.Attr("type") != "error" {
+				t.Fatalf("iq answered %s", el)
+			}
+		})
+	}
 }

@@ -142,11 +142,52 @@ func (m *Module) initial(ctx context.Context, s *router.Session, items []storage
 			if c, err := jid.Parse(it.JID); err == nil && m.cut(ctx, s.JID(), c) {
 				continue // XEP-0191 §3.3
 			}
-			m.send(s, xml.New(stanza.NSClient, "presence",
-				"from", it.JID, "to", user.String(), "type", typeSubscribe))
+			m.send(s, m.pendingRequest(ctx, user, it.JID))
 		}
 	}
 	m.r.NotifyAvailable(ctx, s)
+}
+
+// clientProbe processes a probe a client sent itself (RFC 6121 §4.3: the
+// server probes for its clients, but one a client sends SHOULD be routed
+// or processed). The contact's server answers it as it answers the
+// server's probes (§4.3.2): with the presence of each of the contact's
+// available resources if the user is subscribed, here to the probing
+// session alone. A probe never reveals more than the subscription grants;
+// a refusal answers unsubscribed as at login (probeRefused), and a
+// contact that does not exist is not revealed either.
+func (m *Module) clientProbe(ctx context.Context, s *router.Session, contact jid.JID) error {
+	user := s.JID().Bare()
+	if contact == user {
+		return nil // the account's resources see each other's presence anyway
+	}
+	if m.r.IsRemote(contact) {
+		// The contact's server answers, to the probing resource.
+		probe := xml.New(stanza.NSClient, "presence",
+			"from", s.JID().String(), "to", contact.String(), "type", typeProbe)
+		m.sendTo(ctx, s.JID(), contact, probe)
+		return nil
+	}
+	if !m.r.IsLocalAccount(contact) {
+		return unroutable(m.r, contact)
+	}
+	if ok, err := m.r.UserExists(ctx, contact.String()); err != nil || !ok {
+		return err
+	}
+	if m.cut(ctx, s.JID(), contact) {
+		return nil // XEP-0191 §3.3
+	}
+	theirs, ok, err := m.rost.Item(ctx, contact.String(), user.String())
+	if err != nil {
+		return err
+	}
+	if !ok || !hasFrom(theirs) {
+		un := xml.New(stanza.NSClient, "presence",
+			"from", contact.String(), "to", user.String(), "type", typeUnsubscribed)
+		return m.probeRefused(ctx, user, contact, un)
+	}
+	m.presenceOf(ctx, contact, s)
+	return nil
 }
 
 // probeRefused is inUnsubscribed for the contact's answer to a probe of a

@@ -11,7 +11,9 @@
 // nothing is sent for offline contacts, and a contact whose roster does not
 // grant the subscription answers unsubscribed, §4.3.2), the presence of the account's
 // other resources, every subscription request still waiting for an answer
-// (§3.1.3), and finally tells the router (router.NotifyAvailable) so that
+// (§3.1.3: as the stanza it came in, status and extensions included, kept
+// as a storage document of kind RequestKind by SetRequestStore's store;
+// requests.go), and finally tells the router (router.NotifyAvailable) so that
 // offline messages follow.
 //
 // Subscription stanzas are stamped with the sender's bare JID and run
@@ -36,7 +38,10 @@
 // Presence to an account that does not exist is dropped silently, so that
 // presence never reveals which accounts exist; a subscription request to
 // one stays pending for ever, exactly as one to an unresponsive domain.
-// Probes from clients are ignored (the server probes on their behalf);
+// The server probes on its clients' behalf, and a probe a client sends
+// itself is processed as well (§4.3): answered for a local contact as the
+// server's own probes are, to the probing session alone, and routed to a
+// remote contact's server from the probing resource;
 // presence errors are routed only to the full JID they address.
 //
 // Blocking (XEP-0191 §3.3), with a Blocker installed by SetBlocker: no

@@ -36,6 +36,9 @@ type Module struct {
 	rost    *roster.Module
 	log     *slog.Logger
 	blocker Blocker // nil: nothing is blocked (see SetBlocker)
+	// requests keeps pending subscription requests (requests.go); nil:
+	// they are delivered later without their content.
+	requests storage.Documents
 }
 
 // New returns the presence module and installs it as rost's remove
@@ -74,7 +77,10 @@ func (m *Module) HandlePresence(ctx context.Context, s *router.Session, p *xml.E
 		}
 		return m.outbound(ctx, s.JID().Bare(), to.Bare(), typ, p)
 	case typeProbe:
-		return nil // the server probes for its clients (RFC 6121 §4.3)
+		if to.IsZero() {
+			return stanza.E(stanza.BadRequest, "probe without 'to'")
+		}
+		return m.clientProbe(ctx, s, to.Bare())
 	case typeError:
 		if to.IsFull() {
 			m.sendTo(ctx, s.JID(), to, p)

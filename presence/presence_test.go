@@ -458,7 +458,11 @@ func TestBadPresence(t *testing.T) {
 			`<presence to="a@x/1" type="error"><show>busy</show>` + badRequest + `unknown show value</text></error></presence>`}}},
 		{"subscribe without to", `<presence type="subscribe"/>`, map[string][]string{"a@x/1": {
 			`<presence to="a@x/1" type="error">` + badRequest + `subscription stanza without 'to'</text></error></presence>`}}},
-		{"probe ignored", `<presence to="b@x" type="probe"/>`, nil},
+		// A client's probe is processed (RFC 6121 §4.3): the subscribed
+		// prober gets the contact's presence.
+		{"probe answered", `<presence to="b@x" type="probe"/>`, map[string][]string{"a@x/1": {
+			`<presence from="b@x/1" to="a@x/1"/>`}}},
+		{"probe of oneself ignored", `<presence to="a@x" type="probe"/>`, nil},
 		{"error to full JID", `<presence to="b@x/1" type="error"/>`, map[string][]string{"b@x/1": {
 			`<presence to="b@x/1" type="error" from="a@x/1"/>`}}},
 		{"error to bare JID dropped", `<presence to="b@x" type="error"/>`, nil},

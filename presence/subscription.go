@@ -60,6 +60,7 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 		if !before.PendingIn || after.PendingIn {
 			return nil // a pre-approval stays local until the request comes
 		}
+		m.dropRequest(ctx, user, peer)
 		if err := m.route(ctx, user, contact, st, m.inSubscribed); err != nil {
 			return err
 		}
@@ -87,6 +88,9 @@ func (m *Module) outbound(ctx context.Context, user, contact jid.JID, typ string
 		})
 		if err != nil {
 			return err
+		}
+		if before.PendingIn {
+			m.dropRequest(ctx, user, peer) // denied
 		}
 		// §3.2.2: the unavailable presence goes while the contact is
 		// still subscribed, before the unsubscribed.
@@ -155,7 +159,8 @@ func (m *Module) inSubscribe(ctx context.Context, owner, peer jid.JID, st *xml.E
 		}
 	case !before.PendingIn:
 		// A new request: to the owner's available resources now, and to
-		// each new session until answered.
+		// each new session until answered (kept as it came, §3.1.3).
+		m.keepRequest(ctx, owner, peer, st)
 		m.r.SendTo(owner, st)
 	}
 	return nil
@@ -189,6 +194,9 @@ func (m *Module) inUnsubscribe(ctx context.Context, owner, peer jid.JID, st *xml
 	})
 	if err != nil {
 		return err
+	}
+	if before.PendingIn {
+		m.dropRequest(ctx, owner, peer.String()) // withdrawn
 	}
 	if hasFrom(before) {
 		m.sendUnavailable(ctx, owner, peer)
@@ -274,6 +282,9 @@ func (m *Module) RosterItemRemoving(ctx context.Context, owner jid.JID, it stora
 		if err := m.route(ctx, user, contact, st, m.inUnsubscribe); err != nil && !isUnroutable(err) {
 			return err
 		}
+	}
+	if it.PendingIn {
+		m.dropRequest(ctx, user, it.JID)
 	}
 	if hasFrom(it) || it.PendingIn {
 		st := xml.New(stanza.NSClient, "presence",

@@ -63,6 +63,11 @@ func (m *Module) get(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	if iq.To != iq.From.Bare() {
 		return nil, stanza.E(stanza.Forbidden, "")
 	}
+	if iq.Payload.Child(NS, "item") != nil {
+		// RFC 6121 §2.1.3: the <query/> of a roster get MUST NOT
+		// contain <item/> elements.
+		return nil, stanza.E(stanza.BadRequest, "a roster get carries no items")
+	}
 	// Interested first: a change made while the roster is being read is
 	// then pushed rather than lost.
 	if iq.Session != nil {

@@ -147,6 +147,8 @@ func TestErrors(t *testing.T) {
 		{"no item", item(``), "bad-request"},
 		{"set for another user", `<iq type="set" id="e" to="b@x"><query xmlns="jabber:iq:roster"><item jid="c@x"/></query></iq>`, "forbidden"},
 		{"get for another user", `<iq type="get" id="e" to="b@x"><query xmlns="jabber:iq:roster"/></iq>`, "forbidden"},
+		// RFC 6121 §2.1.3: a roster get's <query/> MUST NOT contain items.
+		{"get with an item", `<iq type="get" id="e"><query xmlns="jabber:iq:roster"><item jid="b@x"/></query></iq>`, "bad-request"},
 		{"no jid", item(`<item name="x"/>`), "bad-request"},
 		{"malformed jid", item(`<item jid="@x"/>`), "jid-malformed"},
 		{"full jid", item(`<item jid="c@x/r"/>`), "bad-request"},

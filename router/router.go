@@ -343,9 +343,11 @@ func (r *Router) stampAddresses(s *Session, st *xml.Element) (jid.JID, error) {
 	}
 	st.SetAttr("from", s.jid.String())
 	var to jid.JID
-	if t := st.Attr("to"); t != "" {
+	if st.HasAttr("to") {
+		// An empty 'to' is no address either (RFC 7622 §3.2); a stanza
+		// for the server has no 'to' at all (RFC 6120 §8.1.1.1).
 		var err error
-		if to, err = jid.Parse(t); err != nil {
+		if to, err = jid.Parse(st.Attr("to")); err != nil {
 			return jid.JID{}, stanza.E(stanza.JIDMalformed, "")
 		}
 		st.SetAttr("to", to.String())

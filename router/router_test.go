@@ -357,6 +357,10 @@ func TestIQRouting(t *testing.T) {
 		{"offline full JID", `<iq to='bob@localhost/gone' type='get' id='e6'><ping xmlns='urn:xmpp:ping'/></iq>`, "cancel/service-unavailable"},
 		{"remote domain", `<iq to='example.org' type='get' id='e7'><q xmlns='urn:test'/></iq>`, "cancel/remote-server-not-found"},
 		{"malformed to", `<iq to='a@b@localhost' type='get' id='e8'><q xmlns='urn:test'/></iq>`, "modify/jid-malformed"},
+		// An empty 'to' is no address (RFC 7622 §3.2: the domainpart is
+		// never empty), and a stanza for the server has none at all
+		// (RFC 6120 §8.1.1.1).
+		{"empty to", `<iq to='' type='get' id='e9'><q xmlns='urn:test'/></iq>`, "modify/jid-malformed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,6 +383,11 @@ func TestMalformedTo(t *testing.T) {
 	e.mustSend(alice, `<message to='@localhost' id='j1'><body>x</body></message>`)
 	routertest.Equal(t, "alice", aout.Take(),
 		`<message id="j1" from="@localhost" to="alice@localhost/a" type="error"><body>x</body><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
+	e.mustSend(alice, `<message to='' id='j3'><body>x</body></message>`)
+	e.mustSend(alice, `<presence to=''/>`)
+	routertest.Equal(t, "alice", aout.Take(),
+		`<message id="j3" to="alice@localhost/a" type="error"><body>x</body><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+		`<presence to="alice@localhost/a" type="error"><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`)
 	// An error stanza is never answered with an error.
 	e.mustSend(alice, `<message to='@localhost' type='error' id='j2'/>`)
 	routertest.Equal(t, "alice", aout.Take())

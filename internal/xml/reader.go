@@ -98,8 +98,12 @@ type budgetReader struct {
 	br        *inputBuffer
 	n         int64
 	limit     int64
-	skipSpace bool  // at stream level: drop whitespace until the next other byte
-	err       error // last error from br, to tell I/O errors from the tokenizer's own
+	skipSpace bool // at stream level: drop whitespace until the next other byte
+	// markupOnly makes the first other byte after skipped whitespace an
+	// error (ErrTextAtStreamLevel) unless it is '<': a Reader's stream
+	// level takes markup only.
+	markupOnly bool
+	err        error // last error from br, to tell I/O errors from the tokenizer's own
 }
 
 func (b *budgetReader) ReadByte() (byte, error) {
@@ -130,6 +134,15 @@ func (b *budgetReader) readByteSlow() (byte, error) {
 				continue
 			}
 			b.skipSpace = false
+			if c != '<' && b.markupOnly {
+				// Between top-level elements (and before the root)
+				// only markup may follow the whitespace: character data
+				// there is an error at its first byte, not when some
+				// '<' finally ends it, which a peer sending garbage
+				// (an HTTP request, a line of text) may never send.
+				b.err = ErrTextAtStreamLevel
+				return 0, ErrTextAtStreamLevel
+			}
 		}
 		b.n++
 		return c, nil
@@ -174,7 +187,7 @@ func NewReader(r io.Reader, lim Limits, bufSize int) *Reader {
 	lim = lim.normalized()
 	in := &inputBuffer{rd: r, size: bufSize}
 	in.waiter, _ = r.(InputWaiter)
-	src := &budgetReader{br: in, limit: lim.MaxStanzaBytes, skipSpace: true}
+	src := &budgetReader{br: in, limit: lim.MaxStanzaBytes, skipSpace: true, markupOnly: true}
 	rd := &Reader{src: src, lim: lim}
 	rd.newTokenizer()
 	return rd
@@ -361,6 +374,9 @@ func hasDuplicateAttr(attrs []Attr) bool {
 func (r *Reader) ReadStreamStart() (root *Element, defaultNS string, err error) {
 	for {
 		t, err := r.token()
+		if errors.Is(err, ErrTextAtStreamLevel) {
+			return nil, "", fmt.Errorf("%w: character data before the stream header", ErrNotWellFormed)
+		}
 		if err != nil {
 			return nil, "", err
 		}

@@ -33,6 +33,11 @@ type Conn struct {
 	// Features is the last <stream:features/> received.
 	Features *xml.Element
 	Timeout  time.Duration
+	// Lang, if set, is the xml:lang of every stream header OpenStream sends.
+	Lang string
+	// HeaderFormat, if set, is the stream header OpenStream sends, with
+	// %s for the domain (a header of another style than ours).
+	HeaderFormat string
 }
 
 // Dial connects to addr (no TLS yet).
@@ -95,7 +100,15 @@ func (c *Conn) Send(s string) {
 // and features.
 func (c *Conn) OpenStream(domain string) {
 	c.T.Helper()
-	c.Sendf(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>`, domain)
+	lang := ""
+	if c.Lang != "" {
+		lang = fmt.Sprintf(" xml:lang='%s'", c.Lang)
+	}
+	if c.HeaderFormat != "" {
+		c.Sendf(c.HeaderFormat, domain)
+	} else {
+		c.Sendf(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='%s'%s version='1.0'>`, domain, lang)
+	}
 	c.ReadHeader()
 	c.Features = c.Next()
 	if !c.Features.Is("http://etherx.jabber.org/streams", "features") {
