@@ -25,7 +25,7 @@ func TestIQs(t *testing.T) {
 		{"iq to a missing occupant", "bob", `<iq type='get' id='q' to='%R/Nobody'><query xmlns='jabber:iq:version'/></iq>`, "item-not-found", nil},
 		{"iq to an occupant, not in the room", "carol", `<iq type='get' id='q' to='%R/Al'><query xmlns='jabber:iq:version'/></iq>`, "not-acceptable", nil},
 		{"unknown payload to the room", "bob", `<iq type='get' id='q' to='%R'><query xmlns='jabber:iq:version'/></iq>`, "service-unavailable", nil},
-		{"archive, not in the room", "carol", `<iq type='set' id='q' to='%R'><query xmlns='urn:xmpp:mam:2'/></iq>`, "forbidden", nil},
+		{"archive, not in the public open room", "carol", `<iq type='set' id='q' to='%R'><query xmlns='urn:xmpp:mam:2'/></iq>`, "", []string{"urn:xmpp:mam:2"}},
 		{"archive form", "bob", `<iq type='get' id='q' to='%R'><query xmlns='urn:xmpp:mam:2'/></iq>`, "", []string{"jabber:x:data"}},
 		{"configuration by a participant", "bob", `<iq type='get' id='q' to='%R'>` + owner + `</query></iq>`, "forbidden", nil},
 		{"configuration form", "alice", `<iq type='get' id='q' to='%R'>` + owner + `</query></iq>`, "", []string{"muc#roomconfig_roomname", "muc#roomconfig_persistentroom", "muc#roomconfig_publicroom", "muc#roomconfig_membersonly", "muc#roomconfig_moderatedroom", "muc#roomconfig_passwordprotectedroom", "muc#roomconfig_roomsecret", "muc#roomconfig_whois", "muc#roomconfig_changesubject", "muc#roomconfig_maxusers", "muc#roomconfig_enablearchiving"}},
@@ -341,6 +341,49 @@ func TestActorInSemiAnonymousRoom(t *testing.T) {
 			leaks := strings.Contains(got[0].String(), "alice@example.org")
 			if leaks != (whois == "anyone") {
 				t.Fatalf("whois %s: the owner's real JID shown to a participant: %v: %s", whois, leaks, got[0])
+			}
+		})
+	}
+}
+
+// TestArchiveReaders: who may read a room's archive without being in the
+// room (mayReadArchive): anyone in a public open room without a password,
+// members in any room, never an outcast.
+func TestArchiveReaders(t *testing.T) {
+	const query = `<iq type='set' id='q' to='%R'><query xmlns='urn:xmpp:mam:2'/></iq>`
+	admin := func(item string) string {
+		return `<iq type='set' id='a' to='%R'><query xmlns='` + nsMUC + `#admin'>` + item + `</query></iq>`
+	}
+	tests := []struct {
+		name   string
+		config []string
+		setup  string // sent by alice, the owner, before carol asks
+		want   string
+	}{
+		{"public, open", nil, "", ""},
+		{"hidden", []string{"muc#roomconfig_publicroom", "0"}, "", "forbidden"},
+		{"members-only", []string{"muc#roomconfig_membersonly", "1"}, "", "forbidden"},
+		{"password", []string{"muc#roomconfig_passwordprotectedroom", "1", "muc#roomconfig_roomsecret", "s3"}, "", "forbidden"},
+		{"hidden, carol a member", []string{"muc#roomconfig_publicroom", "0"}, admin(`<item jid='carol@example.org' affiliation='member'/>`), ""},
+		{"members-only, carol a member", []string{"muc#roomconfig_membersonly", "1"}, admin(`<item jid='carol@example.org' affiliation='member'/>`), ""},
+		{"public, open, carol banned", nil, admin(`<item jid='carol@example.org' affiliation='outcast'/>`), "forbidden"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			alice, carol := e.user("alice", "a"), e.user("carol", "c")
+			e.create(alice, tc.config...)
+			if tc.setup != "" {
+				e.send(alice, tc.setup)
+				if got := alice.take(t); len(got) == 0 || got[len(got)-1].Attr("type") != "result" {
+					t.Fatalf("setup: %v", got)
+				}
+			}
+			carol.take(t)
+			e.send(carol, query)
+			got := carol.take(t)
+			if len(got) != 1 || condition(got[0]) != tc.want {
+				t.Fatalf("got %v, want one reply with error %q", got, tc.want)
 			}
 		})
 	}

@@ -16,7 +16,9 @@
 // ends (destroyed, or temporary and empty); archive results name each
 // sender's bare JID in a muc#user <x/> for requesters who may see real
 // JIDs at the time of the query (non-anonymous room, or a moderator:
-// XEP-0313 "MUC Archives"), the one a sender put there being stripped; discussion history
+// XEP-0313 "MUC Archives"), the one a sender put there being stripped;
+// the archive is read by occupants and members, and by anyone not banned
+// in a public open room without a password (iq.go, mayReadArchive); discussion history
 // (§7.2.15) with XEP-0203 delays; the subject (§8.1); private messages
 // (§7.5) and iqs between occupants (passed on under the room's ids; a
 // vCard request is answered from the account behind the nick, through

@@ -163,24 +163,28 @@ func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error
 	return nil, stanza.E(stanza.ServiceUnavailable, "")
 }
 
-// mayReadArchive limits a room's archive to its occupants, and in a
-// members-only room to its members too (XEP-0313 "MUC Archives": the
-// same people who could read the history in the room).
+// mayReadArchive decides who reads a room's archive (XEP-0313 "MUC
+// Archives": those who could read the conversation in the room). Never an
+// outcast. Always an occupant, and a member (or admin, owner) even when
+// absent. Anyone else only in a room anyone may enter without asking: public
+// (listed), open (not members-only) and without a password; a client
+// such as Converse.js reads such a room's archive before joining, as
+// Prosody allows. A hidden, members-only or password-protected room's
+// archive stays with its occupants and members.
 func (m *Module) mayReadArchive(rm *room, o *occupant, bare jid.JID) error {
 	if m.archive == nil {
 		return stanza.E(stanza.ServiceUnavailable, "")
 	}
 	aff := rm.affiliation(bare)
-	if aff == affOutcast {
+	switch {
+	case aff == affOutcast:
 		return stanza.E(stanza.Forbidden, "")
-	}
-	if o != nil {
+	case o != nil, affRank[aff] >= affRank[affMember]:
+		return nil
+	case rm.cfg.Public && !rm.cfg.MembersOnly && rm.cfg.Password == "":
 		return nil
 	}
-	if rm.cfg.MembersOnly && affRank[aff] >= affRank[affMember] {
-		return nil
-	}
-	return stanza.E(stanza.Forbidden, "only occupants may read the room's archive")
+	return stanza.E(stanza.Forbidden, "only occupants and members may read this room's archive")
 }
 
 // roomInfo is a room's disco#info (§6.4) with its muc_* features and the

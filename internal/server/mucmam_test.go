@@ -64,8 +64,16 @@ func TestMUCArchiveMetadata(t *testing.T) {
 	if start.Attr("id") != sids[0] || end.Attr("id") != sids[1] || start.Attr("timestamp") == "" || end.Attr("timestamp") == "" {
 		t.Fatalf("metadata %s, want start %s and end %s", el, sids[0], sids[1])
 	}
+	// carol is no occupant: the room is public and open, so she may read
+	// it; once banned, she may not.
+	if cond, el := ask(t, carol, "md", meta); cond != "result" {
+		t.Fatalf("metadata for a non-occupant of a public open room: %s", el)
+	}
+	if cond, el := ask(t, alice, "ban", `<iq type='set' id='ban' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#admin'><item jid='carol@localhost' affiliation='outcast'/></query></iq>`); cond != "result" {
+		t.Fatalf("ban: %s", el)
+	}
 	if cond, el := ask(t, carol, "md", meta); cond != "forbidden" {
-		t.Fatalf("metadata for a non-occupant: %s", el)
+		t.Fatalf("metadata for an outcast: %s", el)
 	}
 
 	// A room does not advertise #groupchat-field: its form has no
