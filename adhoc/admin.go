@@ -53,7 +53,7 @@ type Store interface {
 // they set at each session's initial presence. Call it before serving.
 func (m *Module) AddAdminCommands(r *router.Router, st Store, accounts Accounts) {
 	a := &admin{r: r, users: st, accounts: accounts}
-	m.motd = newMOTD(st)
+	m.motd = newMOTD(st, r)
 	m.Add(a.commands()...)
 	m.Add(m.motd.commands()...)
 }

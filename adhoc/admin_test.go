@@ -323,3 +323,36 @@ func between(s, from, to string) string {
 	s = s[i+len(from):]
 	return s[:strings.Index(s, to)]
 }
+
+// TestMOTDReachesOnlineSessions: XEP-0133 §4.24 (note): the message of
+// the day "is sent immediately to users who are online when the message
+// is set"; edit-motd sends the new text; delete-motd sends nothing.
+func TestMOTDReachesOnlineSessions(t *testing.T) {
+	env := routertest.New(t, admin1, user1)
+	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
+	m.sessions.newID = func() string { return "s1" }
+	m.AddAdminCommands(env.Router, env.Store, &fakeAccounts{st: env.Store})
+	env.Router.Register(m)
+	boss, bossRec := env.Bind(admin1+"/desk", false, 0)
+	_, online := env.Bind(user1+"/orchard", true, 0)
+	_, unavailable := env.Bind(user1+"/bed", false, 0)
+	run := func(node, form string) {
+		t.Helper()
+		env.Send(boss, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+NSAdmin+"#"+node+`"/></iq>`)
+		if form != "" {
+			env.Send(boss, `<iq type="set" id="a2" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+NSAdmin+"#"+node+`" sessionid="s1">`+form+`</command></iq>`)
+		}
+		if got := strings.Join(bossRec.Take(), ""); !strings.Contains(got, `status="completed"`) {
+			t.Fatalf("%s: %s", node, got)
+		}
+	}
+	run("set-motd", `<x xmlns="jabber:x:data" type="submit"><field var="motd"><value>Welcome.</value></field></x>`)
+	routertest.Equal(t, "online at set-motd", online.Take(),
+		`<message xmlns="jabber:client" type="headline" from="example.org" to="romeo@example.org/orchard"><subject>Message of the Day</subject><body>Welcome.</body></message>`)
+	routertest.Equal(t, "unavailable at set-motd", unavailable.Take())
+	run("edit-motd", `<x xmlns="jabber:x:data" type="submit"><field var="motd"><value>Be nice.</value></field></x>`)
+	routertest.Equal(t, "online at edit-motd", online.Take(),
+		`<message xmlns="jabber:client" type="headline" from="example.org" to="romeo@example.org/orchard"><subject>Message of the Day</subject><body>Be nice.</body></message>`)
+	run("delete-motd", "")
+	routertest.Equal(t, "online at delete-motd", online.Take())
+}

@@ -75,8 +75,10 @@
 //     (router.AvailabilityObserver), each login. It is a
 //     storage.Documents document the domain owns (kind "motd"; no account
 //     is a bare domain), so it survives restarts on every backend; read
-//     once per domain, then kept in memory. Setting it does not send it
-//     to sessions already online (announce does that).
+//     once per domain, then kept in memory. Setting or editing it also
+//     sends it at once to the domain's available sessions (§4.24, note:
+//     "sent immediately to users who are online when the message is
+//     set").
 //
 // Administrators are server-wide: counts and lists are of the domain the
 // command went to; accounts named in forms may be on any served domain.
