@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/jid"
@@ -355,4 +357,51 @@ func TestMOTDReachesOnlineSessions(t *testing.T) {
 		`<message xmlns="jabber:client" type="headline" from="example.org" to="romeo@example.org/orchard"><subject>Message of the Day</subject><body>Be nice.</body></message>`)
 	run("delete-motd", "")
 	routertest.Equal(t, "online at delete-motd", online.Take())
+}
+
+// slowDocs holds the first write of a message of the day after the
+// store has it, until released, so that a second set can overtake it.
+type slowDocs struct {
+	storage.Documents
+	written, release chan struct{}
+	once             sync.Once
+}
+
+func (d *slowDocs) PutDocuments(ctx context.Context, owner, kind string, docs []storage.Document, max int) error {
+	err := d.Documents.PutDocuments(ctx, owner, kind, docs, max)
+	first := false
+	d.once.Do(func() { first = true })
+	if first {
+		close(d.written)
+		<-d.release
+	}
+	return err
+}
+
+// TestMOTDConcurrentSets: two administrators setting the message of
+// the day at once leave the same text in memory (sent at each login)
+// and in the store (sent after a restart).
+func TestMOTDConcurrentSets(t *testing.T) {
+	env := routertest.New(t)
+	docs := &slowDocs{Documents: env.Store, written: make(chan struct{}), release: make(chan struct{})}
+	m := newMOTD(docs, env.Router)
+	ctx := context.Background()
+	first := make(chan error)
+	go func() { first <- m.set(ctx, "example.org", "first") }()
+	<-docs.written
+	second := make(chan error)
+	go func() { second <- m.set(ctx, "example.org", "second") }()
+	time.Sleep(50 * time.Millisecond) // the second set overtakes, if it can
+	close(docs.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	inMemory, _ := m.get(ctx, "example.org")
+	stored, _ := newMOTD(env.Store, env.Router).get(ctx, "example.org")
+	if inMemory != stored {
+		t.Errorf("in memory %q, in the store %q", inMemory, stored)
+	}
 }

@@ -28,6 +28,11 @@ type motd struct {
 	docs storage.Documents
 	r    *router.Router // the sessions online when it is set
 
+	// setMu serializes sets, store write and memory together: two
+	// administrators setting it at once must leave the same text in
+	// memory (sent at each login) and in the store (after a restart).
+	setMu sync.Mutex
+
 	mu    sync.Mutex
 	texts map[string]string // domain -> text ("" = none); absent = not read yet
 }
@@ -58,6 +63,8 @@ func (m *motd) get(ctx context.Context, domain string) (string, error) {
 
 // set stores text ("" deletes the message: an empty document).
 func (m *motd) set(ctx context.Context, domain, text string) error {
+	m.setMu.Lock()
+	defer m.setMu.Unlock()
 	if err := m.docs.PutDocuments(ctx, domain, motdKind, []storage.Document{{XML: []byte(text)}}, 0); err != nil {
 		return err
 	}
