@@ -22,8 +22,8 @@ const motdKind = "motd"
 const maxMOTDBytes = 4096
 
 // motd keeps each domain's message of the day (XEP-0133 §4.24-4.26),
-// read from the store once per domain and then served from memory. Its
-// mutex is a leaf; no I/O under it.
+// read from the store once per domain and then served from memory. mu
+// is a leaf; no I/O under it.
 type motd struct {
 	docs storage.Documents
 	r    *router.Router // the sessions online when it is set
