@@ -405,3 +405,31 @@ func TestMOTDConcurrentSets(t *testing.T) {
 		t.Errorf("in memory %q, in the store %q", inMemory, stored)
 	}
 }
+
+// TestOnlineListBound: whatever max_items asks ("none", or more than
+// the bound), one answer lists at most maxOnlineListed accounts, and
+// says it was cut.
+func TestOnlineListBound(t *testing.T) {
+	env := routertest.New(t, admin1)
+	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
+	m.sessions.newID = func() string { return "s1" }
+	m.AddAdminCommands(env.Router, env.Store, &fakeAccounts{st: env.Store})
+	env.Router.Register(m)
+	boss, rec := env.Bind(admin1+"/desk", false, 0)
+	for i := range maxOnlineListed + 10 {
+		env.Bind(fmt.Sprintf("u%04d@example.org/r", i), false, 0)
+	}
+	node := NSAdmin + "#get-online-users-list"
+	for _, max := range []string{"none", "5000"} {
+		env.Send(boss, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`"/></iq>`)
+		rec.Take()
+		env.Send(boss, `<iq type="set" id="a2" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`" sessionid="s1"><x xmlns="jabber:x:data" type="submit"><field var="max_items"><value>`+max+`</value></field></x></command></iq>`)
+		got := strings.Join(rec.Take(), "")
+		if n := strings.Count(got, "<value>"); n != maxOnlineListed+1 { // + FORM_TYPE
+			t.Errorf("max_items %s: %d values", max, n-1)
+		}
+		if want := fmt.Sprintf(`<note type="warn">Showing %d of %d online users.</note>`, maxOnlineListed, maxOnlineListed+11); !strings.Contains(got, want) {
+			t.Errorf("max_items %s: no %s", max, want)
+		}
+	}
+}
