@@ -23,6 +23,11 @@ const NSAdmin = "http://jabber.org/protocol/admin"
 // ("none" included): one reply must fit a client's stanza limit.
 const maxOnlineListed = 1000
 
+// maxAnnouncementBytes bounds an announcement, subject and text
+// together: every available session gets its own copy, so a
+// stanza-sized one to thousands of sessions would queue gigabytes.
+const maxAnnouncementBytes = 4096
+
 // Accounts is how the admin commands create, re-key and delete accounts:
 // the running server's one path for it (register.Module implements it;
 // internal/server wires it), so an account an administrator deletes
@@ -356,6 +361,9 @@ func (a *admin) onlineList(_ context.Context, c *Call, forms []Form) (*Outcome, 
 func (a *admin) announce(_ context.Context, c *Call, forms []Form) (*Outcome, error) {
 	f := forms[0]
 	body := strings.Join(f["announcement"], "\n")
+	if len(body)+len(f.Value("subject")) > maxAnnouncementBytes {
+		return nil, badPayload("the announcement is longer than " + strconv.Itoa(maxAnnouncementBytes) + " bytes")
+	}
 	bares, _, _ := a.r.OnlineAccounts(c.Server.Domain(), -1)
 	sent := 0
 	for _, bare := range bares {

@@ -171,6 +171,13 @@ func TestAdminCommands(t *testing.T) {
 		form:   form("subject", "Maintenance", "announcement", "Down at noon.|Sorry."),
 		want:   []string{`Sent to 4 session(s).`},
 		juliet: []string{`<message xmlns="jabber:client" type="headline" from="example.org" to="juliet@example.org"><subject>Maintenance</subject><body>Down at noon.` + "\n" + `Sorry.</body></message>`},
+	}, {
+		// Each session gets a copy: a stanza-sized announcement to
+		// thousands of sessions would queue gigabytes.
+		name: "announce, too long",
+		node: "announce",
+		form: form("subject", "Big", "announcement", strings.Repeat("x", maxAnnouncementBytes-2)),
+		want: []string{`<bad-payload xmlns="http://jabber.org/protocol/commands"/>`},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

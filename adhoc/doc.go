@@ -67,7 +67,8 @@
 //   - get-user-roster: accountjids (one account): its roster as
 //     jabber:iq:roster items inside the result form (§4.8), without the
 //     items that only hold a stored subscription request.
-//   - announce: subject and announcement, sent as a headline message from
+//   - announce: subject and announcement (at most 4096 bytes together:
+//     each session gets its own copy), sent as a headline message from
 //     the domain to every available session of the domain's accounts.
 //   - set-motd, edit-motd (its form shows the current text), delete-motd:
 //     the domain's message of the day (at most 4096 bytes), sent as a
