@@ -2,6 +2,7 @@ package adhoc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -18,8 +19,9 @@ import (
 // fakeAccounts keeps accounts in a memory store and records what it is
 // asked, as register.Module would do it.
 type fakeAccounts struct {
-	st    *memory.Store
-	calls []string
+	st         *memory.Store
+	calls      []string
+	failDelete string // an account whose deletion fails in the store
 }
 
 func (f *fakeAccounts) CreateAccount(ctx context.Context, a jid.JID, pw string) error {
@@ -34,6 +36,9 @@ func (f *fakeAccounts) SetPassword(ctx context.Context, a jid.JID, pw string) er
 
 func (f *fakeAccounts) DeleteAccount(ctx context.Context, a jid.JID) error {
 	f.calls = append(f.calls, "delete "+a.String())
+	if f.failDelete == a.String() {
+		return errors.New("disk on fire")
+	}
 	return f.st.DeleteUser(ctx, a.String())
 }
 
@@ -439,4 +444,32 @@ func TestOnlineListBound(t *testing.T) {
 			t.Errorf("max_items %s: no %s", max, want)
 		}
 	}
+}
+
+// TestDeleteUserPartialFailure: when one account of several cannot be
+// deleted (a store error), the command still completes for the others:
+// their streams end (a deleted account must not keep running), and an
+// error note names the one that failed, without the internal error text.
+func TestDeleteUserPartialFailure(t *testing.T) {
+	env := routertest.New(t, admin1, user1, "juliet@example.org")
+	acc := &fakeAccounts{st: env.Store, failDelete: "juliet@example.org"}
+	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
+	m.sessions.newID = func() string { return "s1" }
+	m.AddAdminCommands(env.Router, env.Store, acc)
+	env.Router.Register(m)
+	boss, rec := env.Bind(admin1+"/desk", false, 0)
+	node := NSAdmin + "#delete-user"
+	env.Send(boss, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`"/></iq>`)
+	rec.Take()
+	env.Send(boss, `<iq type="set" id="a2" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`" sessionid="s1"><x xmlns="jabber:x:data" type="submit"><field var="accountjids"><value>romeo@example.org</value><value>juliet@example.org</value></field></x></command></iq>`)
+	got := strings.Join(rec.Take(), "")
+	for _, want := range []string{`status="completed"`, `<note type="info">Deleted romeo@example.org.</note>`, `<note type="error">Not deleted (see the server log): juliet@example.org.</note>`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("answer lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "disk on fire") {
+		t.Errorf("internal error text leaked: %s", got)
+	}
+	routertest.Equal(t, "calls", acc.calls, "delete romeo@example.org", "delete juliet@example.org", "end romeo@example.org")
 }
