@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,11 @@ const NSAdmin = "http://jabber.org/protocol/admin"
 // maxOnlineListed bounds get-online-users-list whatever max_items says
 // ("none" included): one reply must fit a client's stanza limit.
 const maxOnlineListed = 1000
+
+// maxAnnouncementBytes bounds an announcement, subject and text
+// together: every available session gets its own copy, so a
+// stanza-sized one to thousands of sessions would queue gigabytes.
+const maxAnnouncementBytes = 4096
 
 // Accounts is how the admin commands create, re-key and delete accounts:
 // the running server's one path for it (register.Module implements it;
@@ -52,8 +58,8 @@ type Store interface {
 // r's sessions, st and accounts, and delivers the message of the day
 // they set at each session's initial presence. Call it before serving.
 func (m *Module) AddAdminCommands(r *router.Router, st Store, accounts Accounts) {
-	a := &admin{r: r, users: st, accounts: accounts}
-	m.motd = newMOTD(st)
+	a := &admin{r: r, users: st, accounts: accounts, log: m.log}
+	m.motd = newMOTD(st, r)
 	m.Add(a.commands()...)
 	m.Add(m.motd.commands()...)
 }
@@ -76,6 +82,7 @@ type admin struct {
 	r        *router.Router
 	users    Store
 	accounts Accounts
+	log      *slog.Logger
 }
 
 func stage(f func() *xml.Element) []func(context.Context, *Call) *xml.Element {
@@ -221,19 +228,23 @@ func (a *admin) accountJIDs(f Form) ([]jid.JID, error) {
 // deleteUser deletes each account as its user's own cancellation would
 // (Accounts.DeleteAccount), then, after the result, ends its streams
 // (XEP-0133 §4.2 SHOULD). Accounts that do not exist are named in an
-// error note; the others are deleted anyway.
+// error note; the others are deleted anyway. A deletion that fails in
+// the store is logged and named in an error note, and the command goes
+// on: failing it as a whole would leave the accounts already deleted
+// with their streams running.
 func (a *admin) deleteUser(ctx context.Context, _ *Call, forms []Form) (*Outcome, error) {
 	accounts, err := a.accountJIDs(forms[0])
 	if err != nil {
 		return nil, err
 	}
-	var deleted, missing []jid.JID
+	var deleted, missing, failed []jid.JID
 	for _, j := range accounts {
 		switch err := a.accounts.DeleteAccount(ctx, j); {
 		case errors.Is(err, storage.ErrNotFound):
 			missing = append(missing, j)
 		case err != nil:
-			return nil, err
+			a.log.Error("adhoc: delete-user failed", "account", j.String(), "err", err)
+			failed = append(failed, j)
 		default:
 			deleted = append(deleted, j)
 		}
@@ -250,6 +261,9 @@ func (a *admin) deleteUser(ctx context.Context, _ *Call, forms []Form) (*Outcome
 		// XEP-0050, Commands Successful/Failed: a command that completes
 		// but fails says so in an error note.
 		out.Notes = append(out.Notes, Note{"error", "No such account: " + joinJIDs(missing) + "."})
+	}
+	if len(failed) > 0 {
+		out.Notes = append(out.Notes, Note{"error", "Not deleted (see the server log): " + joinJIDs(failed) + "."})
 	}
 	return out, nil
 }
@@ -356,6 +370,9 @@ func (a *admin) onlineList(_ context.Context, c *Call, forms []Form) (*Outcome, 
 func (a *admin) announce(_ context.Context, c *Call, forms []Form) (*Outcome, error) {
 	f := forms[0]
 	body := strings.Join(f["announcement"], "\n")
+	if len(body)+len(f.Value("subject")) > maxAnnouncementBytes {
+		return nil, badPayload("the announcement is longer than " + strconv.Itoa(maxAnnouncementBytes) + " bytes")
+	}
 	bares, _, _ := a.r.OnlineAccounts(c.Server.Domain(), -1)
 	sent := 0
 	for _, bare := range bares {

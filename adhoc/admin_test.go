@@ -2,10 +2,13 @@ package adhoc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
 	"github.com/skald-xmpp/skald/jid"
@@ -16,8 +19,9 @@ import (
 // fakeAccounts keeps accounts in a memory store and records what it is
 // asked, as register.Module would do it.
 type fakeAccounts struct {
-	st    *memory.Store
-	calls []string
+	st         *memory.Store
+	calls      []string
+	failDelete string // an account whose deletion fails in the store
 }
 
 func (f *fakeAccounts) CreateAccount(ctx context.Context, a jid.JID, pw string) error {
@@ -32,6 +36,9 @@ func (f *fakeAccounts) SetPassword(ctx context.Context, a jid.JID, pw string) er
 
 func (f *fakeAccounts) DeleteAccount(ctx context.Context, a jid.JID) error {
 	f.calls = append(f.calls, "delete "+a.String())
+	if f.failDelete == a.String() {
+		return errors.New("disk on fire")
+	}
 	return f.st.DeleteUser(ctx, a.String())
 }
 
@@ -169,6 +176,13 @@ func TestAdminCommands(t *testing.T) {
 		form:   form("subject", "Maintenance", "announcement", "Down at noon.|Sorry."),
 		want:   []string{`Sent to 4 session(s).`},
 		juliet: []string{`<message xmlns="jabber:client" type="headline" from="example.org" to="juliet@example.org"><subject>Maintenance</subject><body>Down at noon.` + "\n" + `Sorry.</body></message>`},
+	}, {
+		// Each session gets a copy: a stanza-sized announcement to
+		// thousands of sessions would queue gigabytes.
+		name: "announce, too long",
+		node: "announce",
+		form: form("subject", "Big", "announcement", strings.Repeat("x", maxAnnouncementBytes-2)),
+		want: []string{`<bad-payload xmlns="http://jabber.org/protocol/commands"/>`},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -322,4 +336,140 @@ func between(s, from, to string) string {
 	}
 	s = s[i+len(from):]
 	return s[:strings.Index(s, to)]
+}
+
+// TestMOTDReachesOnlineSessions: XEP-0133 §4.24 (note): the message of
+// the day "is sent immediately to users who are online when the message
+// is set"; edit-motd sends the new text; delete-motd sends nothing.
+func TestMOTDReachesOnlineSessions(t *testing.T) {
+	env := routertest.New(t, admin1, user1)
+	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
+	m.sessions.newID = func() string { return "s1" }
+	m.AddAdminCommands(env.Router, env.Store, &fakeAccounts{st: env.Store})
+	env.Router.Register(m)
+	boss, bossRec := env.Bind(admin1+"/desk", false, 0)
+	_, online := env.Bind(user1+"/orchard", true, 0)
+	_, unavailable := env.Bind(user1+"/bed", false, 0)
+	run := func(node, form string) {
+		t.Helper()
+		env.Send(boss, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+NSAdmin+"#"+node+`"/></iq>`)
+		if form != "" {
+			env.Send(boss, `<iq type="set" id="a2" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+NSAdmin+"#"+node+`" sessionid="s1">`+form+`</command></iq>`)
+		}
+		if got := strings.Join(bossRec.Take(), ""); !strings.Contains(got, `status="completed"`) {
+			t.Fatalf("%s: %s", node, got)
+		}
+	}
+	run("set-motd", `<x xmlns="jabber:x:data" type="submit"><field var="motd"><value>Welcome.</value></field></x>`)
+	routertest.Equal(t, "online at set-motd", online.Take(),
+		`<message xmlns="jabber:client" type="headline" from="example.org" to="romeo@example.org/orchard"><subject>Message of the Day</subject><body>Welcome.</body></message>`)
+	routertest.Equal(t, "unavailable at set-motd", unavailable.Take())
+	run("edit-motd", `<x xmlns="jabber:x:data" type="submit"><field var="motd"><value>Be nice.</value></field></x>`)
+	routertest.Equal(t, "online at edit-motd", online.Take(),
+		`<message xmlns="jabber:client" type="headline" from="example.org" to="romeo@example.org/orchard"><subject>Message of the Day</subject><body>Be nice.</body></message>`)
+	run("delete-motd", "")
+	routertest.Equal(t, "online at delete-motd", online.Take())
+}
+
+// slowDocs holds the first write of a message of the day after the
+// store has it, until released, so that a second set can overtake it.
+type slowDocs struct {
+	storage.Documents
+	written, release chan struct{}
+	once             sync.Once
+}
+
+func (d *slowDocs) PutDocuments(ctx context.Context, owner, kind string, docs []storage.Document, max int) error {
+	err := d.Documents.PutDocuments(ctx, owner, kind, docs, max)
+	first := false
+	d.once.Do(func() { first = true })
+	if first {
+		close(d.written)
+		<-d.release
+	}
+	return err
+}
+
+// TestMOTDConcurrentSets: two administrators setting the message of
+// the day at once leave the same text in memory (sent at each login)
+// and in the store (sent after a restart).
+func TestMOTDConcurrentSets(t *testing.T) {
+	env := routertest.New(t)
+	docs := &slowDocs{Documents: env.Store, written: make(chan struct{}), release: make(chan struct{})}
+	m := newMOTD(docs, env.Router)
+	ctx := context.Background()
+	first := make(chan error)
+	go func() { first <- m.set(ctx, "example.org", "first") }()
+	<-docs.written
+	second := make(chan error)
+	go func() { second <- m.set(ctx, "example.org", "second") }()
+	time.Sleep(50 * time.Millisecond) // the second set overtakes, if it can
+	close(docs.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	inMemory, _ := m.get(ctx, "example.org")
+	stored, _ := newMOTD(env.Store, env.Router).get(ctx, "example.org")
+	if inMemory != stored {
+		t.Errorf("in memory %q, in the store %q", inMemory, stored)
+	}
+}
+
+// TestOnlineListBound: whatever max_items asks ("none", or more than
+// the bound), one answer lists at most maxOnlineListed accounts, and
+// says it was cut.
+func TestOnlineListBound(t *testing.T) {
+	env := routertest.New(t, admin1)
+	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
+	m.sessions.newID = func() string { return "s1" }
+	m.AddAdminCommands(env.Router, env.Store, &fakeAccounts{st: env.Store})
+	env.Router.Register(m)
+	boss, rec := env.Bind(admin1+"/desk", false, 0)
+	for i := range maxOnlineListed + 10 {
+		env.Bind(fmt.Sprintf("u%04d@example.org/r", i), false, 0)
+	}
+	node := NSAdmin + "#get-online-users-list"
+	for _, max := range []string{"none", "5000"} {
+		env.Send(boss, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`"/></iq>`)
+		rec.Take()
+		env.Send(boss, `<iq type="set" id="a2" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`" sessionid="s1"><x xmlns="jabber:x:data" type="submit"><field var="max_items"><value>`+max+`</value></field></x></command></iq>`)
+		got := strings.Join(rec.Take(), "")
+		if n := strings.Count(got, "<value>"); n != maxOnlineListed+1 { // + FORM_TYPE
+			t.Errorf("max_items %s: %d values", max, n-1)
+		}
+		if want := fmt.Sprintf(`<note type="warn">Showing %d of %d online users.</note>`, maxOnlineListed, maxOnlineListed+11); !strings.Contains(got, want) {
+			t.Errorf("max_items %s: no %s", max, want)
+		}
+	}
+}
+
+// TestDeleteUserPartialFailure: when one account of several cannot be
+// deleted (a store error), the command still completes for the others:
+// their streams end (a deleted account must not keep running), and an
+// error note names the one that failed, without the internal error text.
+func TestDeleteUserPartialFailure(t *testing.T) {
+	env := routertest.New(t, admin1, user1, "juliet@example.org")
+	acc := &fakeAccounts{st: env.Store, failDelete: "juliet@example.org"}
+	m := New(DefaultConfig(), []string{admin1}, slog.New(slog.DiscardHandler))
+	m.sessions.newID = func() string { return "s1" }
+	m.AddAdminCommands(env.Router, env.Store, acc)
+	env.Router.Register(m)
+	boss, rec := env.Bind(admin1+"/desk", false, 0)
+	node := NSAdmin + "#delete-user"
+	env.Send(boss, `<iq type="set" id="a1" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`"/></iq>`)
+	rec.Take()
+	env.Send(boss, `<iq type="set" id="a2" to="example.org"><command xmlns="http://jabber.org/protocol/commands" node="`+node+`" sessionid="s1"><x xmlns="jabber:x:data" type="submit"><field var="accountjids"><value>romeo@example.org</value><value>juliet@example.org</value></field></x></command></iq>`)
+	got := strings.Join(rec.Take(), "")
+	for _, want := range []string{`status="completed"`, `<note type="info">Deleted romeo@example.org.</note>`, `<note type="error">Not deleted (see the server log): juliet@example.org.</note>`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("answer lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "disk on fire") {
+		t.Errorf("internal error text leaked: %s", got)
+	}
+	routertest.Equal(t, "calls", acc.calls, "delete romeo@example.org", "delete juliet@example.org", "end romeo@example.org")
 }

@@ -67,7 +67,8 @@
 //   - get-user-roster: accountjids (one account): its roster as
 //     jabber:iq:roster items inside the result form (§4.8), without the
 //     items that only hold a stored subscription request.
-//   - announce: subject and announcement, sent as a headline message from
+//   - announce: subject and announcement (at most 4096 bytes together:
+//     each session gets its own copy), sent as a headline message from
 //     the domain to every available session of the domain's accounts.
 //   - set-motd, edit-motd (its form shows the current text), delete-motd:
 //     the domain's message of the day (at most 4096 bytes), sent as a
@@ -75,8 +76,10 @@
 //     (router.AvailabilityObserver), each login. It is a
 //     storage.Documents document the domain owns (kind "motd"; no account
 //     is a bare domain), so it survives restarts on every backend; read
-//     once per domain, then kept in memory. Setting it does not send it
-//     to sessions already online (announce does that).
+//     once per domain, then kept in memory. Setting or editing it also
+//     sends it at once to the domain's available sessions (§4.24, note:
+//     "sent immediately to users who are online when the message is
+//     set").
 //
 // Administrators are server-wide: counts and lists are of the domain the
 // command went to; accounts named in forms may be on any served domain.

@@ -22,17 +22,23 @@ const motdKind = "motd"
 const maxMOTDBytes = 4096
 
 // motd keeps each domain's message of the day (XEP-0133 §4.24-4.26),
-// read from the store once per domain and then served from memory. Its
-// mutex is a leaf; no I/O under it.
+// read from the store once per domain and then served from memory. mu
+// is a leaf; no I/O under it.
 type motd struct {
 	docs storage.Documents
+	r    *router.Router // the sessions online when it is set
+
+	// setMu serializes sets, store write and memory together: two
+	// administrators setting it at once must leave the same text in
+	// memory (sent at each login) and in the store (after a restart).
+	setMu sync.Mutex
 
 	mu    sync.Mutex
 	texts map[string]string // domain -> text ("" = none); absent = not read yet
 }
 
-func newMOTD(docs storage.Documents) *motd {
-	return &motd{docs: docs, texts: map[string]string{}}
+func newMOTD(docs storage.Documents, r *router.Router) *motd {
+	return &motd{docs: docs, r: r, texts: map[string]string{}}
 }
 
 func (m *motd) get(ctx context.Context, domain string) (string, error) {
@@ -57,6 +63,8 @@ func (m *motd) get(ctx context.Context, domain string) (string, error) {
 
 // set stores text ("" deletes the message: an empty document).
 func (m *motd) set(ctx context.Context, domain, text string) error {
+	m.setMu.Lock()
+	defer m.setMu.Unlock()
 	if err := m.docs.PutDocuments(ctx, domain, motdKind, []storage.Document{{XML: []byte(text)}}, 0); err != nil {
 		return err
 	}
@@ -74,10 +82,29 @@ func (m *motd) deliver(ctx context.Context, s *router.Session) error {
 	if err != nil || text == "" {
 		return err
 	}
-	msg := xml.New(stanza.NSClient, "message", "type", "headline", "from", domain, "to", s.JID().String())
+	return s.Send(motdMessage(domain, s.JID().String(), text))
+}
+
+func motdMessage(domain, to, text string) *xml.Element {
+	msg := xml.New(stanza.NSClient, "message", "type", "headline", "from", domain, "to", to)
 	msg.Append(xml.New(stanza.NSClient, "subject").AppendText("Message of the Day"))
 	msg.Append(xml.New(stanza.NSClient, "body").AppendText(text))
-	return s.Send(msg)
+	return msg
+}
+
+// sendOnline sends a message of the day just set to the domain's
+// available sessions: XEP-0133 §4.24 (note) has it "sent immediately to
+// users who are online when the message is set"; later logins get it
+// from deliver.
+func (m *motd) sendOnline(domain, text string) {
+	bares, _, _ := m.r.OnlineAccounts(domain, -1)
+	for _, bare := range bares {
+		for _, s := range m.r.Sessions(bare) {
+			if s.Available() {
+				s.Send(motdMessage(domain, s.JID().String(), text)) // a closed session has logged out
+			}
+		}
+	}
 }
 
 func (m *motd) commands() []*Command {
@@ -112,6 +139,7 @@ func (m *motd) setFromForm(ctx context.Context, c *Call, forms []Form) (*Outcome
 	if err := m.set(ctx, c.Server.Domain(), text); err != nil {
 		return nil, err
 	}
+	m.sendOnline(c.Server.Domain(), text)
 	return &Outcome{Notes: []Note{{"info", "The message of the day of " + c.Server.Domain() + " is set."}}}, nil
 }
 

@@ -685,6 +685,20 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 	c.negotiated()
 	c.srv.counters.sessions.Add(1) // until endLocked unbinds it; before Bind, so never below zero
 	c.srv.router.Bind(context.Background(), c.sess.rs)
+	// The account may have been deleted (XEP-0077 cancellation, XEP-0133
+	// delete-user) since this stream authenticated: a deletion removes
+	// the data and then ends the sessions it finds bound. Checking after
+	// Bind closes the gap: either the deleter finds this session, or this
+	// check finds the account gone. Without it the stream would run a
+	// session of a deleted account and write data a new account of the
+	// same name would inherit.
+	if ok, err := c.srv.router.UserExists(context.Background(), full.Bare().String()); err != nil || !ok {
+		c.sess.end() // not attached yet: connectionLost would leave it bound
+		if err != nil {
+			return err
+		}
+		return stream.New(stream.NotAuthorized, "")
+	}
 	reply := stanza.Result(el)
 	reply.SetAttr("from", "")
 	reply.Append(xml.New(stream.NSBind, "bind").Append(xml.New(stream.NSBind, "jid").AppendText(full.String())))

@@ -31,6 +31,6 @@
 // An iq to a full JID goes to the client, which answers its own idle
 // time (§3).
 //
-// No configuration. Feature: jabber:iq:last, on the server (clients learn
-// accounts' support from the server's).
+// No configuration. Feature: jabber:iq:last, on the server and on
+// accounts' bare JIDs (the server answers both).
 package lastactivity

@@ -74,8 +74,10 @@ func (m *Module) SetBlocker(b Blocker) { m.blocker = b }
 // Name implements router.Module.
 func (*Module) Name() string { return "lastactivity" }
 
-// DiscoFeatures implements router.FeatureProvider.
-func (*Module) DiscoFeatures() (server, account []string) { return []string{NS}, nil }
+// DiscoFeatures implements router.FeatureProvider: on the server and on
+// accounts' bare JIDs, which it answers for (§4; disco#info of an account
+// is answered by the server too, to whom may see its presence).
+func (*Module) DiscoFeatures() (server, account []string) { return []string{NS}, []string{NS} }
 
 // RegisterIQ implements router.IQRegistrar.
 func (m *Module) RegisterIQ(r *router.Router) {

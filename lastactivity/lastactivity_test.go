@@ -53,8 +53,10 @@ func TestUptime(t *testing.T) {
 			routertest.Expect(t, rec, tt.want)
 		})
 	}
-	if f, _ := New(started, nil, nil, nil, nil, nil).DiscoFeatures(); len(f) != 1 || f[0] != NS {
-		t.Errorf("features = %v", f)
+	// The server answers for accounts' bare JIDs too (§4), so their
+	// disco#info, which it also answers, names the feature (§7).
+	if f, acc := New(started, nil, nil, nil, nil, nil).DiscoFeatures(); len(f) != 1 || f[0] != NS || len(acc) != 1 || acc[0] != NS {
+		t.Errorf("features = %v, account features = %v", f, acc)
 	}
 }
 
@@ -90,6 +92,12 @@ func newAccountEnv(t *testing.T) *accountEnv {
 		if _, err := e.Store.PutRosterItem(ctx, juliet, it); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The nurse's side of the 'to' subscription: without it, juliet's
+	// presence probe at login would cancel it, and the nurse would ask
+	// with no subscription at all rather than with 'to'.
+	if _, err := e.Store.PutRosterItem(ctx, nurse, storage.RosterItem{JID: juliet, Subscription: storage.SubFrom}); err != nil {
+		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)}
 	ros := roster.New(roster.DefaultConfig(), e.Store, e.Router)
@@ -175,12 +183,22 @@ func TestAccountLastActivity(t *testing.T) {
 		a.clock.advance(2 * time.Second)
 		routertest.Equal(t, "answer", []string{a.ask(a.romeo, a.rec)}, lastResult(romeo+"/orchard", `<query xmlns="jabber:iq:last" seconds="2"/>`))
 	})
-	t.Run("no subscription: forbidden (§4)", func(t *testing.T) {
+	t.Run("subscription 'to' only: forbidden (§4)", func(t *testing.T) {
 		a := newAccountEnv(t)
 		bal := a.online(juliet + "/balcony")
 		a.Send(bal, `<presence type="unavailable"/>`)
+		if it, _ := a.Store.RosterItem(context.Background(), juliet, nurse); it.Subscription != storage.SubTo {
+			t.Fatalf("juliet's item for the nurse: %+v", it)
+		}
 		n, rec := a.Bind(nurse+"/kitchen", false, 0)
 		routertest.Equal(t, "answer", []string{a.ask(n, rec)}, `<iq xmlns="jabber:client" id="q" from="juliet@example.org" to="nurse@example.org/kitchen" type="error"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+	})
+	t.Run("not in the roster: forbidden (§4)", func(t *testing.T) {
+		a := newAccountEnv(t)
+		bal := a.online(juliet + "/balcony")
+		a.Send(bal, `<presence type="unavailable"/>`)
+		s, rec := a.Bind("tybalt@example.org/street", false, 0)
+		routertest.Equal(t, "answer", []string{a.ask(s, rec)}, `<iq xmlns="jabber:client" id="q" from="juliet@example.org" to="tybalt@example.org/street" type="error"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
 	})
 	t.Run("the account itself", func(t *testing.T) {
 		a := newAccountEnv(t)

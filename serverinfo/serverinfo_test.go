@@ -65,3 +65,18 @@ func TestForm(t *testing.T) {
 		t.Errorf("form changed by a caller: %s", again[0])
 	}
 }
+
+// TestFieldNames: every role has the field name of XEP-0157's registry
+// (status-addresses registered after 1.0), in its order.
+func TestFieldNames(t *testing.T) {
+	one := []string{"mailto:x@example.org"}
+	_, forms := New(Config{ContactInfo: ContactInfo{Abuse: one, Admin: one, Feedback: one, Sales: one, Security: one, Status: one, Support: one}}).DiscoServerInfo()
+	var got []string
+	for _, f := range forms[0].ChildrenNamed(nsData, "field") {
+		got = append(got, f.Attr("var"))
+	}
+	want := []string{"FORM_TYPE", "abuse-addresses", "admin-addresses", "feedback-addresses", "sales-addresses", "security-addresses", "status-addresses", "support-addresses"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("fields %q, want %q", got, want)
+	}
+}

@@ -234,3 +234,27 @@ func TestAdhocMOTDOverSocket(t *testing.T) {
 		return e.Local == "message" && e.Attr("type") == "headline" && e.ChildText("", "subject") == "Hello" && e.ChildText("", "body") == "Back soon."
 	})
 }
+
+// TestAdhocDeleteUserBeforeBind: a stream that authenticated as bob
+// before an administrator deleted him, and binds after, must not get a
+// session of the deleted account (it would write roster, vCard or
+// archive data that a new bob would inherit).
+func TestAdhocDeleteUserBeforeBind(t *testing.T) {
+	s := startAdminServer(t)
+	alice := login(t, s, "alice", "desk")
+	bob := xmpptest.Dial(t, s.addr)
+	bob.OpenStream("localhost")
+	bob.StartTLS("localhost")
+	bob.AuthSCRAM("localhost", "bob", "pw-bob")
+	if cond, el := runCommand(t, alice, "delete-user", "accountjids", "bob@localhost"); cond != "result" || status(el) != "completed" {
+		t.Fatalf("delete-user: %s", el)
+	}
+	bob.Send(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>late</resource></bind></iq>`)
+	if cond := bob.ExpectStreamError(); cond != "not-authorized" {
+		t.Fatalf("binding after the deletion: stream error %q", cond)
+	}
+	// Nothing of the refused stream stays bound.
+	if cond, el := runCommand(t, alice, "get-online-users-num"); cond != "result" || !strings.Contains(el.String(), "<value>1</value>") {
+		t.Fatalf("online users after the refused bind: %s", el)
+	}
+}
