@@ -230,6 +230,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// one path by which the running server creates and deletes them.
 	cmds := adhoc.New(mods.Adhoc, cfg.Admins, log)
 	cmds.AddAdminCommands(r, s.Store, reg)
+	if mods.Register.AllowRegistration {
+		warnUnclaimedAdmins(ctx, s.Store, cfg.Admins, log)
+	}
 	list = append(list,
 		reg,
 		cmds,
@@ -666,4 +669,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// warnUnclaimedAdmins warns about each admin whose account does not exist
+// while anyone may sign up: the first to register that name would run the
+// XEP-0133 commands.
+func warnUnclaimedAdmins(ctx context.Context, st storage.Store, admins []string, log *slog.Logger) {
+	for _, a := range admins {
+		if ok, err := st.UserExists(ctx, a); err == nil && !ok {
+			log.Warn("an admin account does not exist and [register] allow_registration is on: whoever registers it first becomes an admin; create it now", "admin", a)
+		}
+	}
 }
