@@ -15,6 +15,9 @@ type Config struct {
 	// servers run by the client's developers (XEP-0357 §9).
 	IncludeBody bool `toml:"include_body"`
 	// IncludeSender sends the last message's sender (last-message-sender).
+	// Off by default: it would tell the client's developers who writes to
+	// whom (XEP-0357 §9); clients show a generic notification and fetch
+	// the message.
 	IncludeSender bool `toml:"include_sender"`
 	// ImportantBody, when not empty and IncludeBody is off, is sent as
 	// last-message-body instead of the body: app servers (iOS ones) that
@@ -43,7 +46,6 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Enabled:          true,
-		IncludeSender:    true,
 		MaxRegistrations: 5,
 		CoalesceInterval: 10 * time.Second,
 		Timeout:          30 * time.Second,

@@ -118,7 +118,7 @@
 //
 //	enabled = true               # costs nothing until a client enables push
 //	include_body = false
-//	include_sender = true
+//	include_sender = false
 //	important_body = ""
 //	max_registrations = 5        # per account
 //	coalesce_interval = "10s"    # 0: push every message

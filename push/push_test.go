@@ -513,3 +513,23 @@ func TestCoalesceClientBack(t *testing.T) {
 		t.Fatalf("pushed to a client that is back: %v", got)
 	}
 }
+
+// TestDefaultPrivacy: with the default configuration the app server
+// learns that there is a message, not who sent it nor what it says
+// (XEP-0357 §9: the notification passes through the app developer's
+// servers; the sender is sent only when include_sender is set, as the
+// body only with include_body).
+func TestDefaultPrivacy(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.CoalesceInterval = 0
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>Wherefore art thou?</body>`)
+	got := e.remote.wait(t, 1, time.Second)
+	if want := summaryIQ("n", field("message-count", "1"), ""); withoutID(got[0]) != want {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
+	}
+}

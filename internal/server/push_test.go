@@ -73,14 +73,18 @@ var pushID = regexp.MustCompile(` id="[^"]*"`)
 const pushOptions = `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var="secret"><value>eruio234vzxc2kla-91</value></field></x>`
 
 // wantPublish is the publish iq the app server gets for one message from
-// bob's desk to alice, as the router hands it to the handler.
-func wantPublish(node string) string {
+// bob's desk to alice, as the router hands it to the handler; the sender
+// is in it with include_sender.
+func wantPublish(node string, withSender bool) string {
+	sender := ""
+	if withSender {
+		sender = `<field var="last-message-sender"><value>bob@a.test/desk</value></field>`
+	}
 	return `<iq xmlns="jabber:client" type="set" from="alice@a.test" to="push.test">` +
 		`<pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="` + node + `"><item>` +
 		`<notification xmlns="urn:xmpp:push:0"><x xmlns="jabber:x:data" type="submit">` +
 		`<field var="FORM_TYPE"><value>urn:xmpp:push:summary</value></field>` +
-		`<field var="message-count"><value>1</value></field>` +
-		`<field var="last-message-sender"><value>bob@a.test/desk</value></field>` +
+		`<field var="message-count"><value>1</value></field>` + sender +
 		`</x></notification></item></publish>` +
 		`<publish-options>` + pushOptions + `</publish-options></pubsub></iq>`
 }
@@ -133,8 +137,8 @@ func TestPushOffline(t *testing.T) {
 	bob := a.login(t, "bob", "desk")
 	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
 	got := as.next(t)
-	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-1") {
-		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-1"))
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-1", false) {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-1", false))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for metricValue(t, a.Server, "skald_push_answered_total") != 1 {
@@ -165,7 +169,7 @@ func TestPushOffline(t *testing.T) {
 func TestPushDetachedSession(t *testing.T) {
 	t.Parallel()
 	res := &fakeSRV{ports: map[string]int{}}
-	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\n", "alice", "bob")
+	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\ninclude_sender = true\n", "alice", "bob")
 	as := startAppServer(t, res)
 
 	alice := a.login(t, "alice", "phone")
@@ -191,8 +195,8 @@ func TestPushDetachedSession(t *testing.T) {
 	bob.Send(`<message to='alice@a.test' type='chat' id='s'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
 	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
 	got := as.next(t)
-	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-2") {
-		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-2"))
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-2", true) {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-2", true))
 	}
 	as.none(t, 300*time.Millisecond) // the chat state pushed nothing
 
@@ -298,7 +302,6 @@ func TestInteropPush(t *testing.T) {
 		`<notification xmlns="urn:xmpp:push:0"><x xmlns="jabber:x:data" type="submit">` +
 		`<field var="FORM_TYPE"><value>urn:xmpp:push:summary</value></field>` +
 		`<field var="message-count"><value>1</value></field>` +
-		`<field var="last-message-sender"><value>bob@localhost/desk</value></field>` +
 		`</x></notification></item></publish><publish-options>`
 	if !strings.HasPrefix(got, want) || !strings.Contains(got, `<field var="secret"><value>slix-secret</value></field>`) ||
 		!strings.Contains(got, `<value>http://jabber.org/protocol/pubsub#publish-options</value>`) {
