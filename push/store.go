@@ -144,9 +144,12 @@ func (m *Module) remove(ctx context.Context, account string, service jid.JID, no
 
 // ForgetAccount drops what the module caches of a deleted account (the
 // store deletes its documents): an account created again under the same
-// name must not inherit its registrations.
+// name must not inherit its registrations. It takes the account's lock:
+// a load that read the document before the store deleted it finishes
+// first, and cannot cache it again afterwards.
 func (m *Module) ForgetAccount(_ context.Context, account jid.JID) error {
 	bare := account.Bare().String()
+	defer m.locks.Lock(bare)()
 	m.mu.Lock()
 	delete(m.cache, bare)
 	for k := range m.errs {
