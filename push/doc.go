@@ -123,7 +123,7 @@
 //	max_registrations = 5        # per account
 //	coalesce_interval = "10s"    # 0: push every message
 //	timeout = "30s"
-//	max_in_flight = 1000
+//	max_in_flight = 1000         # at most 5000 (router.MaxPendingQueries / 2)
 //	max_errors = 16
 //
 // Metrics: skald_push_* (enabled, disabled, auto_disabled, sent, answered,

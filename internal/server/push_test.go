@@ -259,6 +259,9 @@ func TestPushConfig(t *testing.T) {
 		"[push]\ncoalesce_interval = \"-1s\"\n",
 		"[push]\ntimeout = \"10ms\"\n",
 		"[push]\nmax_in_flight = 0\n",
+		// The router's table of pending server queries is shared (PEP's
+		// caps queries use it too): push may take half of it at most.
+		"[push]\nmax_in_flight = 5001\n",
 		"[push]\nmax_errors = 0\n",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil {
