@@ -97,8 +97,13 @@
 // The first message of a burst is pushed at once; those that follow within
 // the interval are counted and pushed once, with the count and the last
 // sender, when it ends (unless the client that enabled the registration
-// is live again by then). At most max_in_flight publishes wait for an answer
-// server-wide; beyond that a push is dropped and counted.
+// is live again by then). A registration has at most one publish waiting
+// for the app server's answer: a push meanwhile is dropped (its device is
+// being woken already), and a window that ends meanwhile keeps its count
+// for the next one. So an app server that never answers holds one place
+// per registration until the timeout. At most max_in_flight publishes
+// wait for an answer server-wide; beyond that a push is dropped and
+// counted.
 //
 // # Answers (§7.1)
 //

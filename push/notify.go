@@ -107,22 +107,28 @@ func (m *Module) windowEnded(k key) {
 		m.mu.Unlock()
 		return
 	}
-	reg, n, sender, body := b.reg, b.count, b.sender, b.body
-	b.count, b.sender, b.body = 0, "", ""
 	// Still enabled? A registration disabled meanwhile gets nothing more
 	// (§6: MUST NOT publish to a service not enabled).
-	enabled := false
+	var reg *registration
 	for _, r := range m.cache[k.account] {
 		if r.key(k.account) == k {
-			enabled, reg = true, r
+			reg = r
 		}
 	}
-	if !enabled {
+	if reg == nil {
 		delete(m.bursts, k)
 		m.mu.Unlock()
 		return
 	}
 	b.timer = time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })
+	if m.waiting[k] {
+		// The last publish is not answered yet (publish sends one at a
+		// time): the folded messages wait for the next window's end.
+		m.mu.Unlock()
+		return
+	}
+	n, sender, body := b.count, b.sender, b.body
+	b.count, b.sender, b.body = 0, "", ""
 	m.mu.Unlock()
 	if m.liveNow(k.account, reg) {
 		return // the client came back meanwhile and has the messages
@@ -155,29 +161,47 @@ func (m *Module) Shutdown() {
 	m.wg.Wait()
 }
 
-// publish sends one notification (§7) and handles the answer.
+// publish sends one notification (§7) and handles the answer. A
+// registration has at most one publish waiting for an answer: one more
+// meanwhile is dropped, since its device is being woken already, and an
+// app server that never answers holds one max_in_flight place per
+// registration, not as many as messages arrive.
 func (m *Module) publish(account string, reg *registration, count int, sender, body string) {
+	k := reg.key(account)
 	m.mu.Lock()
-	closed := m.closed
-	m.mu.Unlock()
-	if closed {
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	if m.waiting[k] {
+		m.mu.Unlock()
+		m.counters.dropped.Inc()
+		m.log.Debug("push dropped: the last one to this registration is not answered yet", "account", account, "service", reg.JID.String())
 		return
 	}
 	if m.inFlight.Add(1) > int64(m.cfg.MaxInFlight) {
 		m.inFlight.Add(-1)
+		m.mu.Unlock()
 		m.counters.dropped.Inc()
 		m.log.Warn("push dropped: too many waiting for an answer", "account", account, "service", reg.JID.String())
 		return
 	}
+	m.waiting[k] = true
+	m.mu.Unlock()
+	settled := func() {
+		m.mu.Lock()
+		delete(m.waiting, k)
+		m.mu.Unlock()
+		m.inFlight.Add(-1)
+	}
 	iq := m.notification(reg, count, sender, body)
-	k := reg.key(account)
 	from := jid.MustParse(account)
 	err := m.r.QueryRemote(iq, from, reg.JID, m.cfg.Timeout, func(resp *xml.Element) {
-		m.inFlight.Add(-1)
+		settled()
 		m.answered(k, resp)
 	})
 	if err != nil {
-		m.inFlight.Add(-1)
+		settled()
 		m.counters.unreachable.Inc()
 		m.log.Debug("push not sent", "account", account, "service", reg.JID.String(), "err", err)
 		return

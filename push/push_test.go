@@ -229,6 +229,7 @@ func TestCoalesce(t *testing.T) {
 	if len(first) != 1 || !strings.Contains(first[0].String(), field("message-count", "1")) {
 		t.Fatalf("first push: %v", first)
 	}
+	e.answer(first[0], "result", "") // else the folded push waits for it
 	later := e.remote.wait(t, 1, 5*time.Second)
 	if !strings.Contains(later[0].String(), field("message-count", "3")) {
 		t.Fatalf("folded push: %s", later[0])
@@ -531,5 +532,68 @@ func TestDefaultPrivacy(t *testing.T) {
 	got := e.remote.wait(t, 1, time.Second)
 	if want := summaryIQ("n", field("message-count", "1"), ""); withoutID(got[0]) != want {
 		t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
+	}
+}
+
+// TestOnePublishPerRegistrationInFlight: while a registration's publish
+// waits for the app server's answer, further pushes to it are dropped
+// (its device is being woken already): an app server that never answers
+// holds one of the max_in_flight places per registration, so a few
+// accounts enabling push to a black hole cannot take them all and stop
+// everyone's pushes.
+func TestOnePublishPerRegistrationInFlight(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "a", "")
+	e.enable(phone, rec, "b", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	for _, b := range []string{"one", "two", "three"} {
+		e.message(r, `<body>`+b+`</body>`)
+	}
+	got := e.remote.take()
+	if len(got) != 2 || e.m.inFlight.Load() != 2 || e.m.counters.dropped.Load() != 4 {
+		t.Fatalf("sent %d, in flight %d, dropped %d; want 2, 2, 4", len(got), e.m.inFlight.Load(), e.m.counters.dropped.Load())
+	}
+	// Node a's answer frees it; b still waits.
+	for _, iq := range got {
+		if strings.Contains(iq.String(), `node="a"`) {
+			e.answer(iq, "result", "")
+		}
+	}
+	e.message(r, `<body>four</body>`)
+	got = e.remote.take()
+	if len(got) != 1 || !strings.Contains(got[0].String(), `node="a"`) {
+		t.Fatalf("after a's answer: %v, want one publish to a", got)
+	}
+}
+
+// TestCoalesceWhileWaiting: a window that ends while the registration's
+// last publish is unanswered keeps what it folded for the next window's
+// end, after the answer.
+func TestCoalesceWhileWaiting(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CoalesceInterval = 200 * time.Millisecond
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	for range 3 {
+		e.message(r, `<body>burst</body>`)
+	}
+	first := e.remote.take()
+	if len(first) != 1 {
+		t.Fatalf("first push: %v", first)
+	}
+	time.Sleep(3 * cfg.CoalesceInterval)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed while the last one waits for its answer: %v", got)
+	}
+	e.answer(first[0], "result", "")
+	later := e.remote.wait(t, 1, 5*time.Second)
+	if !strings.Contains(later[0].String(), field("message-count", "2")) {
+		t.Fatalf("folded push: %s", later[0])
 	}
 }
