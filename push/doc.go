@@ -51,6 +51,14 @@
 //     still open) — push if the message was queued to it, or archived; live
 //     — no push, it has the message.
 //
+// A live session's client may not have read what it was sent, though: if
+// its connection drops and the session waits for resumption with
+// messages worth a push that the client never acknowledged (XEP-0198),
+// the registrations that session enabled get one push for them then
+// (router.DetachObserver; not for a session that was inactive, whose
+// messages pushed on delivery, nor for groupchat messages). Like
+// mod_cloud_notify's push when a session with such messages hibernates.
+//
 // Messages an account sends itself, and messages to other servers, never
 // push.
 //

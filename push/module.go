@@ -214,7 +214,11 @@ func (m *Module) forgetErrors(k key) {
 	m.mu.Unlock()
 }
 
-var _ metrics.Source = (*Module)(nil)
+var (
+	_ metrics.Source          = (*Module)(nil)
+	_ router.DetachObserver   = (*Module)(nil)
+	_ router.DeliveryObserver = (*Module)(nil)
+)
 
 // RegisterMetrics implements metrics.Source.
 func (m *Module) RegisterMetrics(r *metrics.Registry) {

@@ -30,7 +30,7 @@ func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, 
 	sender, body := summary(ev.Stanza)
 	for _, reg := range regs {
 		if m.wanted(ev, to, reg) {
-			m.notify(account, reg, sender, body)
+			m.notify(account, reg, 1, sender, body)
 		}
 	}
 }
@@ -74,10 +74,11 @@ type burst struct {
 	sender, body string
 }
 
-// notify pushes one message to reg now, or folds it into reg's open window.
-func (m *Module) notify(account string, reg *registration, sender, body string) {
+// notify pushes n messages (the last from sender, saying body) to reg
+// now, or folds them into reg's open window.
+func (m *Module) notify(account string, reg *registration, n int, sender, body string) {
 	if m.cfg.CoalesceInterval <= 0 {
-		m.publish(account, reg, 1, sender, body)
+		m.publish(account, reg, n, sender, body)
 		return
 	}
 	k := reg.key(account)
@@ -88,14 +89,49 @@ func (m *Module) notify(account string, reg *registration, sender, body string) 
 	}
 	if b := m.bursts[k]; b != nil {
 		b.reg, b.sender, b.body = reg, sender, body
-		b.count++
+		b.count += n
 		m.mu.Unlock()
-		m.counters.coalesced.Inc()
+		m.counters.coalesced.Add(uint64(n))
 		return
 	}
 	m.bursts[k] = &burst{reg: reg, timer: time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })}
 	m.mu.Unlock()
-	m.publish(account, reg, 1, sender, body)
+	m.publish(account, reg, n, sender, body)
+}
+
+// SessionDetached implements router.DetachObserver: the messages worth a
+// push that a session's client never acknowledged before its connection
+// dropped may be unread, and wait in the session for resumption. They
+// were not pushed when delivered (the session was live then), so the
+// registrations that session enabled get one push for them now.
+// Groupchat messages do not count, as they push on delivery neither
+// (doc.go, "Not done").
+func (m *Module) SessionDetached(ctx context.Context, s *router.Session, queued []*xml.Element) {
+	account := s.JID().Bare().String()
+	n, sender, body := 0, "", ""
+	for _, st := range queued {
+		if st.Local != "message" || st.Attr("type") == "groupchat" || !worthPush(st) {
+			continue
+		}
+		if from, err := jid.Parse(st.Attr("from")); err == nil && from.Bare().String() == account {
+			continue // the account's own message (ev.Self on delivery)
+		}
+		n++
+		sender, body = summary(st)
+	}
+	if n == 0 {
+		return
+	}
+	regs, err := m.registrations(ctx, account)
+	if err != nil {
+		m.log.Error("push registrations unreadable", "account", account, "err", err)
+		return
+	}
+	for _, reg := range regs {
+		if reg.Resource == s.JID().Resource() {
+			m.notify(account, reg, n, sender, body)
+		}
+	}
 }
 
 // windowEnded pushes what a window folded, if anything, and closes it.

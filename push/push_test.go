@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
 )
 
@@ -595,5 +596,39 @@ func TestCoalesceWhileWaiting(t *testing.T) {
 	later := e.remote.wait(t, 1, 5*time.Second)
 	if !strings.Contains(later[0].String(), field("message-count", "2")) {
 		t.Fatalf("folded push: %s", later[0])
+	}
+}
+
+// TestSessionDetached: on a detach with unacknowledged messages, the
+// registrations the session enabled get one push for those worth it
+// (counted together; groupchat, the account's own messages and chat
+// states do not count); another resource's registration gets none.
+func TestSessionDetached(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	tablet, trec := e.Bind(juliet+"/tablet", true, 0)
+	e.enable(tablet, trec, "t", "")
+	queued := []string{
+		`<message xmlns="jabber:client" type="chat" from="romeo@example.org/desk" to="juliet@example.org/phone"><body>one</body></message>`,
+		`<message xmlns="jabber:client" type="chat" from="romeo@example.org/desk" to="juliet@example.org/phone"><active xmlns="http://jabber.org/protocol/chatstates"/></message>`,
+		`<message xmlns="jabber:client" type="groupchat" from="room@muc.example/nurse" to="juliet@example.org/phone"><body>all</body></message>`,
+		`<message xmlns="jabber:client" type="chat" from="juliet@example.org/tablet" to="juliet@example.org/phone"><body>note to self</body></message>`,
+		`<iq xmlns="jabber:client" type="result" id="x" to="juliet@example.org/phone"/>`,
+		`<message xmlns="jabber:client" type="chat" from="nurse@example.org/home" to="juliet@example.org/phone"><body>two</body></message>`,
+	}
+	var els []*xml.Element
+	for _, q := range queued {
+		els = append(els, routertest.Parse(t, q))
+	}
+	e.Router.Detached(context.Background(), phone, els)
+	got := e.remote.wait(t, 1, time.Second)
+	if want := summaryIQ("n", field("message-count", "2")+field("last-message-sender", "nurse@example.org/home"), ""); withoutID(got[0]) != want {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
+	}
+	e.Router.Detached(context.Background(), phone, els[1:5])
+	time.Sleep(50 * time.Millisecond)
+	if out := e.remote.take(); len(out) != 0 {
+		t.Fatalf("nothing worth a push queued: %v", out)
 	}
 }

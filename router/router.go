@@ -45,6 +45,7 @@ type Router struct {
 	outbound  []OutboundMessageHandler
 	inbound   []InboundMessageHandler
 	delivered []DeliveryObserver
+	detachObs []DetachObserver
 	offline   OfflineStorer
 	presence  PresenceHandler
 	remote    RemoteRouter // nil: no federation, see remote.go
@@ -108,6 +109,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(DeliveryObserver); ok {
 			r.delivered = append(r.delivered, x)
+		}
+		if x, ok := m.(DetachObserver); ok {
+			r.detachObs = append(r.detachObs, x)
 		}
 		if x, ok := m.(OfflineStorer); ok {
 			r.offline = x
@@ -673,6 +677,14 @@ func (r *Router) SendTo(to jid.JID, st *xml.Element) int {
 // (whether or not the account exists).
 func (r *Router) IsLocalAccount(j jid.JID) bool {
 	return j.Local() != "" && r.domains[j.Domain()]
+}
+
+// Detached tells the DetachObservers that s lost its connection with
+// queued still unacknowledged, and waits for resumption (XEP-0198).
+func (r *Router) Detached(ctx context.Context, s *Session, queued []*xml.Element) {
+	for _, o := range r.detachObs {
+		o.SessionDetached(ctx, s, queued)
+	}
 }
 
 // Undelivered takes back messages a session accepted but whose client never

@@ -182,6 +182,11 @@ func TestPushDetachedSession(t *testing.T) {
 	bob.Send(`<message to='alice@a.test' type='chat' id='live'><body>while online</body></message>`)
 	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "live" })
 	as.none(t, 300*time.Millisecond)
+	// Read and acknowledged (the enable result and the message): the
+	// detach has nothing to push (TestPushUnackedOnDetach).
+	alice.Send(`<a xmlns='urn:xmpp:sm:3' h='2'/>`)
+	alice.Send(`<iq type='get' id='acked'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "acked" })
 
 	alice.Raw().Close()
 	full := jid.MustParse("alice@a.test/phone")
@@ -205,7 +210,7 @@ func TestPushDetachedSession(t *testing.T) {
 	again.OpenStream("a.test")
 	again.StartTLS("a.test")
 	again.AuthSCRAM("a.test", "alice", "pw-alice")
-	again.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, enabled.Attr("id"))
+	again.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='2'/>`, enabled.Attr("id"))
 	again.Expect(func(el *xml.Element) bool { return el.Is("urn:xmpp:sm:3", "resumed") })
 	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m1" })
 	bob.Send(`<message to='alice@a.test' type='chat' id='m2'><body>welcome back</body></message>`)
@@ -311,4 +316,63 @@ func TestInteropPush(t *testing.T) {
 		t.Fatalf("publish:\ngot:  %s\nwant: %s…(the form with the secret)", got, want)
 	}
 	as.none(t, 500*time.Millisecond) // n2 was disabled
+}
+
+// TestPushUnackedOnDetach: bob's message reaches alice's live phone,
+// which never acknowledges it (XEP-0198) before its connection drops: the
+// message may never have been read, and the session now waits for
+// resumption with it queued, so the app server is told once, on detach.
+// A message she acknowledged, or detaching with nothing unacknowledged,
+// pushes nothing.
+func TestPushUnackedOnDetach(t *testing.T) {
+	t.Parallel()
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\ninclude_sender = true\n", "alice", "bob")
+	as := startAppServer(t, res)
+	bob := a.login(t, "bob", "desk")
+	full := jid.MustParse("alice@a.test/phone")
+	detach := func(alice *xmpptest.Conn) {
+		t.Helper()
+		alice.Raw().Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for s := a.Router.Session(full); s == nil || !s.Dormant(); s = a.Router.Session(full) {
+			if time.Now().After(deadline) {
+				t.Fatal("the session never became dormant")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	connect := func() *xmpptest.Conn {
+		t.Helper()
+		waitUnbound(t, a.Server, "alice@a.test")
+		alice := a.login(t, "alice", "phone")
+		alice.Send(`<presence/>`)
+		alice.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`)
+		alice.Expect(func(el *xml.Element) bool { return el.Is("urn:xmpp:sm:3", "enabled") })
+		enablePush(t, alice, "node-3")
+		return alice
+	}
+
+	// Read and acknowledged: nothing to push when the connection drops.
+	alice := connect()
+	bob.Send(`<message to='alice@a.test' type='chat' id='read'><body>seen</body></message>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "read" })
+	alice.Send(`<a xmlns='urn:xmpp:sm:3' h='2'/>`) // the enable result and the message
+	alice.Send(`<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync" })
+	detach(alice)
+	as.none(t, 500*time.Millisecond)
+	a.Router.Session(full).Close(string("not-authorized")) // ends it
+
+	// Queued, never acknowledged: one push on detach.
+	alice = connect()
+	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m1" })
+	as.none(t, 300*time.Millisecond) // live: no push
+	detach(alice)
+	got := as.next(t)
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-3", true) {
+		t.Fatalf("publish on detach:\ngot:  %s\nwant: %s", s, wantPublish("node-3", true))
+	}
+	as.none(t, 300*time.Millisecond)
 }
