@@ -70,7 +70,10 @@
 // Not: errors, headlines, groupchat subject changes, and messages that
 // carry only chat states, receipts, markers, hints or other metadata —
 // nothing a user reads. A carbon copy counts by the message it forwards
-// when received; a sent copy is the user's own message. XEP-0334 hints do
+// when received; a sent copy is the user's own message. Only a copy from
+// the account's own bare JID is one (XEP-0280 §11): another sender's is
+// forged, to name a sender of its choosing, and counts as the bodiless
+// message it is. XEP-0334 hints do
 // not make a message worth a push: <store/> keeps a bodiless message in
 // the archive, it does not make it readable. This follows what
 // mod_cloud_notify calls important, without its extra first push for any

@@ -15,10 +15,10 @@ import (
 // the recipient's registrations a message warrants a push to (doc.go,
 // "When a push is sent").
 func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, to []*router.Session) {
-	if ev.Self || !worthPush(ev.Stanza) {
+	account := ev.To.Bare().String()
+	if ev.Self || !worthPush(ev.Stanza, account) {
 		return
 	}
-	account := ev.To.Bare().String()
 	regs, err := m.registrations(ctx, account)
 	if err != nil {
 		m.log.Error("push registrations unreadable", "account", account, "err", err)
@@ -27,7 +27,7 @@ func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, 
 	if len(regs) == 0 {
 		return
 	}
-	sender, body := summary(ev.Stanza)
+	sender, body := summary(ev.Stanza, account)
 	for _, reg := range regs {
 		if m.wanted(ev, to, reg) {
 			m.notify(account, reg, 1, sender, body)
@@ -110,14 +110,16 @@ func (m *Module) SessionDetached(ctx context.Context, s *router.Session, queued 
 	account := s.JID().Bare().String()
 	n, sender, body := 0, "", ""
 	for _, st := range queued {
-		if st.Local != "message" || st.Attr("type") == "groupchat" || !worthPush(st) {
+		if st.Local != "message" || st.Attr("type") == "groupchat" || !worthPush(st, account) {
 			continue
 		}
-		if from, err := jid.Parse(st.Attr("from")); err == nil && from.Bare().String() == account {
-			continue // the account's own message (ev.Self on delivery)
+		if inner, _ := carbon(st, account); inner == nil {
+			if from, err := jid.Parse(st.Attr("from")); err == nil && from.Bare().String() == account {
+				continue // the account's own message (ev.Self on delivery)
+			}
 		}
 		n++
-		sender, body = summary(st)
+		sender, body = summary(st, account)
 	}
 	if n == 0 {
 		return

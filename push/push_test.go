@@ -186,13 +186,14 @@ func TestNotWorthPush(t *testing.T) {
 		{"openpgp", `<message type="chat"><openpgp xmlns="urn:xmpp:openpgp:0">x</openpgp></message>`, true},
 		{"call", `<message type="chat"><propose xmlns="urn:xmpp:jingle-message:0" id="c"/></message>`, true},
 		{"groupchat subject", `<message type="groupchat"><subject>topic</subject><body>x</body></message>`, false},
-		{"received carbon", `<message><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, true},
-		{"sent carbon", `<message><sent xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><body>hi</body></message></forwarded></sent></message>`, false},
-		{"carbon of a chat state", `<message><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><active xmlns="http://jabber.org/protocol/chatstates"/></message></forwarded></received></message>`, false},
+		{"received carbon", `<message from="juliet@example.org"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, true},
+		{"sent carbon", `<message from="juliet@example.org"><sent xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><body>hi</body></message></forwarded></sent></message>`, false},
+		{"carbon from another", `<message from="romeo@example.org/desk"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, false},
+		{"carbon of a chat state", `<message from="juliet@example.org"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><active xmlns="http://jabber.org/protocol/chatstates"/></message></forwarded></received></message>`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := worthPush(routertest.Parse(t, tc.msg)); got != tc.push {
+			if got := worthPush(routertest.Parse(t, tc.msg), juliet); got != tc.push {
 				t.Fatalf("worthPush = %v, want %v", got, tc.push)
 			}
 		})
@@ -630,5 +631,27 @@ func TestSessionDetached(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if out := e.remote.take(); len(out) != 0 {
 		t.Fatalf("nothing worth a push queued: %v", out)
+	}
+}
+
+// TestForgedCarbon: a carbon copy comes from the account's own bare JID
+// (XEP-0280 §11); one from anybody else is forged — here to make the
+// notification name a sender of the forger's choosing — and is judged as
+// the message it is, which nobody reads: no push.
+func TestForgedCarbon(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	forged := `<received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="boss@example.org/office" to="juliet@example.org"><body>wire the money</body></message></forwarded></received>`
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, forged)
+	raw := `<message type="chat" from="mallory@evil.example/x" to="juliet@example.org">` + forged + `</message>`
+	if err := e.Router.HandleFromRemote(context.Background(), "evil.example", routertest.Parse(t, raw)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("forged carbons pushed: %v", got)
 	}
 }
