@@ -655,3 +655,26 @@ func TestForgedCarbon(t *testing.T) {
 		t.Fatalf("forged carbons pushed: %v", got)
 	}
 }
+
+// TestRemoteEnable: a remote entity cannot enable (or disable) push for
+// an account: forbidden, answered over the remote transport, and nothing
+// is registered.
+func TestRemoteEnable(t *testing.T) {
+	e := newEnv(t, testConfig())
+	for _, p := range []string{
+		`<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n"/>`,
+		`<disable xmlns="urn:xmpp:push:0" jid="push.example"/>`,
+	} {
+		raw := `<iq type="set" id="r" from="mallory@evil.example/x" to="juliet@example.org">` + p + `</iq>`
+		if err := e.Router.HandleFromRemote(context.Background(), "evil.example", routertest.Parse(t, raw)); err != nil {
+			t.Fatal(err)
+		}
+		got := e.remote.take()
+		if len(got) != 1 || got[0].Attr("type") != "error" || !strings.Contains(got[0].String(), "<forbidden ") {
+			t.Fatalf("remote %s: %v, want one forbidden error", p, got)
+		}
+	}
+	if regs, _ := e.m.registrations(context.Background(), juliet); len(regs) != 0 {
+		t.Fatalf("registered by a remote entity: %v", regs)
+	}
+}
