@@ -66,3 +66,32 @@ func TestForgetAccountDuringLoad(t *testing.T) {
 		t.Fatalf("deleted account's registrations still cached: %v", regs)
 	}
 }
+
+// TestAccountRecreated: an account deleted (the store drops its
+// documents, then ForgetAccount) and created again under the same name
+// has no registrations: a message to the new owner pushes nowhere.
+func TestAccountRecreated(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>before</body>`)
+	e.answer(e.remote.wait(t, 1, time.Second)[0], "result", "")
+
+	ctx := context.Background()
+	if err := e.Store.DeleteUser(ctx, juliet); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.ForgetAccount(ctx, jid.MustParse(juliet)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.CreateUser(ctx, juliet, storage.Credentials{}); err != nil {
+		t.Fatal(err)
+	}
+	e.message(r, `<body>after</body>`)
+	time.Sleep(50 * time.Millisecond)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("the new account pushed to the old one's app server: %v", got)
+	}
+}
