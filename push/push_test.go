@@ -627,6 +627,7 @@ func TestSessionDetached(t *testing.T) {
 	if want := summaryIQ("n", field("message-count", "2")+field("last-message-sender", "nurse@example.org/home"), ""); withoutID(got[0]) != want {
 		t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
 	}
+	e.answer(got[0], "result", "")
 	e.Router.Detached(context.Background(), phone, els[1:5])
 	time.Sleep(50 * time.Millisecond)
 	if out := e.remote.take(); len(out) != 0 {
