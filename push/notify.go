@@ -236,7 +236,7 @@ func (m *Module) publish(account string, reg *registration, count int, sender, b
 	from := jid.MustParse(account)
 	err := m.r.QueryRemote(iq, from, reg.JID, m.cfg.Timeout, func(resp *xml.Element) {
 		settled()
-		m.answered(k, resp)
+		m.answered(k, reg, resp)
 	})
 	if err != nil {
 		settled()
@@ -290,9 +290,11 @@ var transientConditions = map[string]bool{
 	"remote-server-not-found": true, "remote-server-timeout": true,
 }
 
-// answered handles the app server's answer to a publish (§7.1): nil is a
-// timeout.
-func (m *Module) answered(k key, resp *xml.Element) {
+// answered handles the app server's answer to a publish to reg (§7.1):
+// nil is a timeout. An error counts against reg only while it is enabled:
+// enabled again since (a new node at the app server, new options), it is
+// a new registration the error says nothing about.
+func (m *Module) answered(k key, reg *registration, resp *xml.Element) {
 	if resp == nil {
 		m.counters.timedOut.Inc()
 		m.log.Debug("push not answered in time", "account", k.account, "service", k.jid)
@@ -305,6 +307,10 @@ func (m *Module) answered(k key, resp *xml.Element) {
 	}
 	m.counters.failed.Inc()
 	typ, cond := errorOf(resp)
+	if !m.isCurrent(k.account, reg) {
+		m.log.Info("push refused by the app server, for a registration enabled again since", "account", k.account, "service", k.jid, "type", typ, "condition", cond)
+		return
+	}
 	disable := goneConditions[cond]
 	if !disable && typ != "wait" && !transientConditions[cond] {
 		m.mu.Lock()
@@ -327,11 +333,7 @@ func (m *Module) answered(k key, resp *xml.Element) {
 	m.mu.Unlock()
 	go func() {
 		defer m.wg.Done()
-		j, err := jid.Parse(k.jid)
-		if err != nil {
-			return
-		}
-		n, err := m.remove(context.Background(), k.account, j, k.node)
+		n, err := m.removeRegistration(context.Background(), k.account, reg)
 		if err != nil {
 			m.log.Error("disabling push registration failed", "account", k.account, "service", k.jid, "err", err)
 			return

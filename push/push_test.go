@@ -684,3 +684,24 @@ func TestRemoteEnable(t *testing.T) {
 		t.Fatalf("registered by a remote entity: %v", regs)
 	}
 }
+
+// TestEnabledAgainBeforeTheError: a registration the client enabled
+// again after a publish went out (a fresh node at the app server, new
+// options) is not the one that publish's error condemns: it stays.
+func TestEnabledAgainBeforeTheError(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>hi</body>`)
+	got := e.remote.wait(t, 1, time.Second)
+	phone, rec = e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", optionsForm)
+	e.answer(got[0], "error", `<error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`)
+	e.m.wg.Wait() // the disabling goroutine
+	regs, _ := e.m.registrations(context.Background(), juliet)
+	if len(regs) != 1 || regs[0].Options == nil {
+		t.Fatalf("registrations after the old publish's error: %v", regs)
+	}
+}
