@@ -514,7 +514,8 @@ func TestCoalesceClientBack(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("%d pushes, want 1", len(first))
 	}
-	e.answer(first[0], "result", "") // else the folded push would wait for it
+	// Answered, else the folded push would wait for it anyway.
+	e.answer(first[0], "result", "")
 	rec.dormant.Store(false) // resumed
 	time.Sleep(3 * cfg.CoalesceInterval)
 	if got := e.remote.take(); len(got) != 0 {
