@@ -99,3 +99,19 @@ func TestQueryRemote(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	routertest.Equal(t, "refused", d.list())
 }
+
+// TestQueryRemoteNotToServices: a service domain hosted here (a MUC, an
+// upload service) is not remote, though no account domain: QueryRemote
+// refuses it rather than have the remote transport look for it.
+func TestQueryRemoteNotToServices(t *testing.T) {
+	e := routertest.New(t, "juliet@example.org")
+	e.Router.Register(&echoService{})
+	f := &fakeRemote{}
+	e.Router.SetRemote(f)
+	a := newAnswers()
+	iq := xml.New(stanza.NSClient, "iq", "type", "set").Append(xml.New("urn:x", "q"))
+	if err := e.Router.QueryRemote(iq, jid.MustParse("juliet@example.org"), jid.MustParse("svc.localhost"), time.Minute, a.done); err == nil {
+		t.Fatal("QueryRemote to a hosted service domain accepted")
+	}
+	routertest.Equal(t, "sent", f.take())
+}

@@ -65,14 +65,15 @@ func (r *Router) QueryClient(to jid.JID, iq *xml.Element, timeout time.Duration,
 
 // QueryRemote sends iq (type get or set, no id: one is generated) from
 // from, a local account's bare JID, to to, a JID on a domain the router
-// does not serve, through the remote transport, and calls done once: with
+// does not serve (neither an account domain nor a hosted service's),
+// through the remote transport, and calls done once: with
 // the answer (an iq result or error from to), with the error the
 // transport bounces it with, or with nil after timeout. An iq the
 // transport refuses at once (no federation: remote-server-not-found) is
 // that error, and done is not called. The push module publishes XEP-0357
 // notifications to app servers with it.
 func (r *Router) QueryRemote(iq *xml.Element, from, to jid.JID, timeout time.Duration, done func(resp *xml.Element)) error {
-	if !r.IsRemote(to) || !r.IsLocalAccount(from) || from.IsFull() {
+	if !r.IsRemote(to) || r.services[to.Domain()] != nil || !r.IsLocalAccount(from) || from.IsFull() {
 		return errors.New("router: QueryRemote is from a local bare JID to a remote JID")
 	}
 	id := newQueryID()
