@@ -94,7 +94,16 @@ func (m *Module) notify(account string, reg *registration, n int, sender, body s
 		m.counters.coalesced.Add(uint64(n))
 		return
 	}
-	m.bursts[k] = &burst{reg: reg, timer: time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })}
+	b := &burst{reg: reg, timer: time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })}
+	m.bursts[k] = b
+	if m.waiting[k] {
+		// An earlier window's publish is not answered yet, and publish
+		// sends one at a time: this window pushes these when it ends.
+		b.count, b.sender, b.body = n, sender, body
+		m.mu.Unlock()
+		m.counters.coalesced.Add(uint64(n))
+		return
+	}
 	m.mu.Unlock()
 	m.publish(account, reg, n, sender, body)
 }

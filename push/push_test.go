@@ -706,3 +706,31 @@ func TestEnabledAgainBeforeTheError(t *testing.T) {
 		t.Fatalf("registrations after the old publish's error: %v", regs)
 	}
 }
+
+// TestNewWindowWhileWaiting: a message that opens a new window while the
+// registration's last publish (of an earlier window) is unanswered is
+// folded into that window, not dropped: it is pushed when the window
+// ends after the answer.
+func TestNewWindowWhileWaiting(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CoalesceInterval = 100 * time.Millisecond
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>one</body>`)
+	first := e.remote.wait(t, 1, time.Second)
+	waitFor(t, func() bool { // the quiet window closes
+		e.m.mu.Lock()
+		defer e.m.mu.Unlock()
+		return len(e.m.bursts) == 0
+	})
+	e.message(r, `<body>two</body>`)
+	e.answer(first[0], "result", "")
+	later := e.remote.wait(t, 1, 5*time.Second)
+	if !strings.Contains(later[0].String(), field("message-count", "1")) || !strings.Contains(later[0].String(), "<value>"+romeo+"/desk</value>") {
+		t.Fatalf("folded push: %s", later[0])
+	}
+}
