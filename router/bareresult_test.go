@@ -3,8 +3,11 @@ package router_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/stanza"
 )
 
 // TestResponsesToBareJID: an iq result or error addressed to an
@@ -32,4 +35,22 @@ func TestResponsesToBareJID(t *testing.T) {
 	routertest.Expect(t, julietRec)
 	routertest.Expect(t, romeoRec)
 	routertest.Equal(t, "sent to push.example", f.take())
+}
+
+// TestQueryClientAnsweredWithoutTo: a client's answer without 'to' is
+// addressed to its account's bare JID (RFC 6120 §8.1.1.1), which the
+// server handles: it answers the server's query as one to the domain
+// does.
+func TestQueryClientAnsweredWithoutTo(t *testing.T) {
+	e := routertest.New(t, "romeo@example.org")
+	romeo, romeoRec := e.Bind("romeo@example.org/home", true, 0)
+	a := newAnswers()
+	q := xml.New(stanza.NSClient, "iq", "type", "get").Append(xml.New("urn:xmpp:ping", "ping"))
+	if err := e.Router.QueryClient(romeo.JID(), q, time.Minute, a.done); err != nil {
+		t.Fatal(err)
+	}
+	id := sentID(t, romeoRec)
+	e.Send(romeo, `<iq type="result" id="`+id+`"/>`)
+	routertest.Equal(t, "answers", a.list(), "result from romeo@example.org/home")
+	routertest.Expect(t, romeoRec)
 }

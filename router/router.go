@@ -411,6 +411,10 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	switch typ {
 	case "get", "set":
 	case "result", "error":
+		if to.IsZero() {
+			// RFC 6120 §8.1.1.1: to the account's bare JID.
+			to = s.jid.Bare()
+		}
 		if to.Resource() == "" && r.domains[to.Domain()] {
 			// An answer to a query the server sent (QueryClient), or
 			// sent on an account's behalf (QueryRemote: to its bare JID).
