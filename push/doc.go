@@ -128,7 +128,12 @@
 // domain unreachable for now) are not counted; any other error counts,
 // and max_errors in a row disable it (§7.1 MAY, as mod_cloud_notify
 // does). A publish not answered within timeout is counted, and changes
-// nothing: it says nothing about the registration.
+// nothing: it says nothing about the registration. So a registration
+// whose app server's domain stays unreachable is kept, and tried at most
+// once per window. An error answering a publish to a registration the
+// client has enabled again since is ignored: it is about the old one.
+// A bounce that comes after the publish timed out is dropped by the
+// router, never shown to the account's clients.
 //
 // # Config ([push])
 //
