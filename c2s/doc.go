@@ -5,7 +5,9 @@
 // client's presence updates are held and its chat states dropped), and
 // hands every stanza of a bound session to the router. A session tells the
 // router when its client is not reading (router.DormantSender: detached,
-// held for resumption, or inactive), for XEP-0357 push notifications.
+// held for resumption, or inactive), and, when it detaches, what its
+// client never acknowledged (Router.Detached), for XEP-0357 push
+// notifications.
 //
 // Per connection there is one reader goroutine (the one serving the
 // connection) and a bounded outgoing queue written by a flusher goroutine

@@ -3,6 +3,7 @@ package c2s
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -218,8 +219,19 @@ func (s *session) connectionLost(c *conn) {
 		// Once Shutdown has begun, its smRegistry.shutdown ends every
 		// detached session instead.
 		s.timer = time.AfterFunc(s.srv.cfg.ResumeTimeout, func() { s.srv.goUnlessShutting(func() { s.expire(n) }) })
+		// What the client never acknowledged waits here, perhaps unread:
+		// the router tells the push module (XEP-0357). Not when the client
+		// said it was inactive: what was queued since then was pushed on
+		// delivery already (Dormant).
+		var queued [][]byte
+		if !s.csi.inactive {
+			queued = slices.Clone(s.unacked)
+		}
 		s.mu.Unlock()
 		c.log.Info("c2s session detached, waiting for resumption")
+		if len(queued) > 0 {
+			s.srv.router.Detached(context.Background(), s.rs, parseStanzas(queued))
+		}
 		return
 	}
 	s.mu.Unlock()

@@ -2,8 +2,16 @@ package push
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/skald-xmpp/skald/router"
 )
+
+// maxInFlightLimit is the largest max_in_flight: publishes wait in the
+// router's table of pending server queries, which PEP's caps queries to
+// clients share; push may take half of it.
+const maxInFlightLimit = router.MaxPendingQueries / 2
 
 // Config is the [push] section.
 type Config struct {
@@ -15,6 +23,9 @@ type Config struct {
 	// servers run by the client's developers (XEP-0357 §9).
 	IncludeBody bool `toml:"include_body"`
 	// IncludeSender sends the last message's sender (last-message-sender).
+	// Off by default: it would tell the client's developers who writes to
+	// whom (XEP-0357 §9); clients show a generic notification and fetch
+	// the message.
 	IncludeSender bool `toml:"include_sender"`
 	// ImportantBody, when not empty and IncludeBody is off, is sent as
 	// last-message-body instead of the body: app servers (iOS ones) that
@@ -31,7 +42,8 @@ type Config struct {
 	// Timeout is how long an app server has to answer a publish.
 	Timeout time.Duration `toml:"timeout"`
 	// MaxInFlight bounds the publishes waiting for an answer, server-wide:
-	// beyond it a push is dropped (and counted) rather than queued.
+	// beyond it a push is dropped (and counted) rather than queued. At
+	// most half the router's pending-query table (5000).
 	MaxInFlight int `toml:"max_in_flight"`
 	// MaxErrors is how many errors in a row (other than those that say the
 	// registration is gone, which disable it at once, and temporary ones)
@@ -43,7 +55,6 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Enabled:          true,
-		IncludeSender:    true,
 		MaxRegistrations: 5,
 		CoalesceInterval: 10 * time.Second,
 		Timeout:          30 * time.Second,
@@ -61,8 +72,8 @@ func (c Config) Validate() error {
 		return errors.New("push: coalesce_interval must not be negative")
 	case c.Timeout < time.Second:
 		return errors.New("push: timeout must be at least 1s")
-	case c.MaxInFlight < 1:
-		return errors.New("push: max_in_flight must be at least 1")
+	case c.MaxInFlight < 1 || c.MaxInFlight > maxInFlightLimit:
+		return fmt.Errorf("push: max_in_flight must be between 1 and %d", maxInFlightLimit)
 	case c.MaxErrors < 1:
 		return errors.New("push: max_errors must be at least 1")
 	case len(c.ImportantBody) > 1024:

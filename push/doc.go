@@ -51,6 +51,14 @@
 //     still open) — push if the message was queued to it, or archived; live
 //     — no push, it has the message.
 //
+// A live session's client may not have read what it was sent, though: if
+// its connection drops and the session waits for resumption with
+// messages worth a push that the client never acknowledged (XEP-0198),
+// the registrations that session enabled get one push for them then
+// (router.DetachObserver; not for a session that was inactive, whose
+// messages pushed on delivery, nor for groupchat messages). Like
+// mod_cloud_notify's push when a session with such messages hibernates.
+//
 // Messages an account sends itself, and messages to other servers, never
 // push.
 //
@@ -62,7 +70,10 @@
 // Not: errors, headlines, groupchat subject changes, and messages that
 // carry only chat states, receipts, markers, hints or other metadata —
 // nothing a user reads. A carbon copy counts by the message it forwards
-// when received; a sent copy is the user's own message. XEP-0334 hints do
+// when received; a sent copy is the user's own message. Only a copy from
+// the account's own bare JID is one (XEP-0280 §11): another sender's is
+// forged, to name a sender of its choosing, and counts as the bodiless
+// message it is. XEP-0334 hints do
 // not make a message worth a push: <store/> keeps a bodiless message in
 // the archive, it does not make it readable. This follows what
 // mod_cloud_notify calls important, without its extra first push for any
@@ -97,8 +108,13 @@
 // The first message of a burst is pushed at once; those that follow within
 // the interval are counted and pushed once, with the count and the last
 // sender, when it ends (unless the client that enabled the registration
-// is live again by then). At most max_in_flight publishes wait for an answer
-// server-wide; beyond that a push is dropped and counted.
+// is live again by then). A registration has at most one publish waiting
+// for the app server's answer: a push meanwhile is dropped (its device is
+// being woken already), and a window that ends meanwhile keeps its count
+// for the next one. So an app server that never answers holds one place
+// per registration until the timeout. At most max_in_flight publishes
+// wait for an answer server-wide; beyond that a push is dropped and
+// counted.
 //
 // # Answers (§7.1)
 //
@@ -112,18 +128,23 @@
 // domain unreachable for now) are not counted; any other error counts,
 // and max_errors in a row disable it (§7.1 MAY, as mod_cloud_notify
 // does). A publish not answered within timeout is counted, and changes
-// nothing: it says nothing about the registration.
+// nothing: it says nothing about the registration. So a registration
+// whose app server's domain stays unreachable is kept, and tried at most
+// once per window. An error answering a publish to a registration the
+// client has enabled again since is ignored: it is about the old one.
+// A bounce that comes after the publish timed out is dropped by the
+// router, never shown to the account's clients.
 //
 // # Config ([push])
 //
 //	enabled = true               # costs nothing until a client enables push
 //	include_body = false
-//	include_sender = true
+//	include_sender = false
 //	important_body = ""
 //	max_registrations = 5        # per account
 //	coalesce_interval = "10s"    # 0: push every message
 //	timeout = "30s"
-//	max_in_flight = 1000
+//	max_in_flight = 1000         # at most 5000 (router.MaxPendingQueries / 2)
 //	max_errors = 16
 //
 // Metrics: skald_push_* (enabled, disabled, auto_disabled, sent, answered,

@@ -93,10 +93,12 @@ func newEnv(t *testing.T, cfg Config) *env {
 	return &env{Env: e, t: t, m: m, remote: f}
 }
 
-// testConfig pushes every message (no coalescing) and answers quickly.
+// testConfig pushes every message (no coalescing) and answers quickly;
+// it sends the sender, which most tests check.
 func testConfig() Config {
 	c := DefaultConfig()
 	c.CoalesceInterval = 0
+	c.IncludeSender = true
 	return c
 }
 

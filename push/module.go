@@ -49,8 +49,11 @@ type Module struct {
 	cache  map[string][]*registration // account -> registrations (nil: none)
 	errs   map[key]int                // errors in a row, per registration
 	bursts map[key]*burst             // coalescing windows, see notify.go
-	closed bool                       // Shutdown has begun
-	wg     sync.WaitGroup             // registrations being disabled after errors
+	// waiting holds the registrations with a publish waiting for an
+	// answer: at most one each (publish).
+	waiting map[key]bool
+	closed  bool           // Shutdown has begun
+	wg      sync.WaitGroup // registrations being disabled after errors
 
 	inFlight atomic.Int64 // publishes waiting for an answer
 	counters counters
@@ -68,9 +71,10 @@ func New(cfg Config, store storage.Documents, r *router.Router, log *slog.Logger
 	}
 	return &Module{
 		cfg: cfg, store: store, r: r, log: log,
-		cache:  make(map[string][]*registration),
-		errs:   make(map[key]int),
-		bursts: make(map[key]*burst),
+		cache:   make(map[string][]*registration),
+		errs:    make(map[key]int),
+		bursts:  make(map[key]*burst),
+		waiting: make(map[key]bool),
 	}
 }
 
@@ -210,7 +214,11 @@ func (m *Module) forgetErrors(k key) {
 	m.mu.Unlock()
 }
 
-var _ metrics.Source = (*Module)(nil)
+var (
+	_ metrics.Source          = (*Module)(nil)
+	_ router.DetachObserver   = (*Module)(nil)
+	_ router.DeliveryObserver = (*Module)(nil)
+)
 
 // RegisterMetrics implements metrics.Source.
 func (m *Module) RegisterMetrics(r *metrics.Registry) {
@@ -223,7 +231,7 @@ func (m *Module) RegisterMetrics(r *metrics.Registry) {
 	r.Counter("skald_push_failed_total", "Push notifications answered with an error or bounced.", &c.failed)
 	r.Counter("skald_push_timeouts_total", "Push notifications the app server did not answer in time.", &c.timedOut)
 	r.Counter("skald_push_unreachable_total", "Push notifications that could not be sent: no federation, or the app server's domain refused at once.", &c.unreachable)
-	r.Counter("skald_push_dropped_total", "Push notifications dropped because max_in_flight publishes were waiting.", &c.dropped)
+	r.Counter("skald_push_dropped_total", "Push notifications dropped: max_in_flight publishes were waiting, or one to the same registration was.", &c.dropped)
 	r.Counter("skald_push_coalesced_total", "Messages folded into a later push by coalesce_interval.", &c.coalesced)
 	r.GaugeFunc("skald_push_in_flight", "Push notifications waiting for the app server's answer.", func() float64 { return float64(m.inFlight.Load()) })
 }

@@ -15,10 +15,10 @@ import (
 // the recipient's registrations a message warrants a push to (doc.go,
 // "When a push is sent").
 func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, to []*router.Session) {
-	if ev.Self || !worthPush(ev.Stanza) {
+	account := ev.To.Bare().String()
+	if ev.Self || !worthPush(ev.Stanza, account) {
 		return
 	}
-	account := ev.To.Bare().String()
 	regs, err := m.registrations(ctx, account)
 	if err != nil {
 		m.log.Error("push registrations unreadable", "account", account, "err", err)
@@ -27,10 +27,10 @@ func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, 
 	if len(regs) == 0 {
 		return
 	}
-	sender, body := summary(ev.Stanza)
+	sender, body := summary(ev.Stanza, account)
 	for _, reg := range regs {
 		if m.wanted(ev, to, reg) {
-			m.notify(account, reg, sender, body)
+			m.notify(account, reg, 1, sender, body)
 		}
 	}
 }
@@ -74,10 +74,11 @@ type burst struct {
 	sender, body string
 }
 
-// notify pushes one message to reg now, or folds it into reg's open window.
-func (m *Module) notify(account string, reg *registration, sender, body string) {
+// notify pushes n messages (the last from sender, saying body) to reg
+// now, or folds them into reg's open window.
+func (m *Module) notify(account string, reg *registration, n int, sender, body string) {
 	if m.cfg.CoalesceInterval <= 0 {
-		m.publish(account, reg, 1, sender, body)
+		m.publish(account, reg, n, sender, body)
 		return
 	}
 	k := reg.key(account)
@@ -88,14 +89,60 @@ func (m *Module) notify(account string, reg *registration, sender, body string) 
 	}
 	if b := m.bursts[k]; b != nil {
 		b.reg, b.sender, b.body = reg, sender, body
-		b.count++
+		b.count += n
 		m.mu.Unlock()
-		m.counters.coalesced.Inc()
+		m.counters.coalesced.Add(uint64(n))
 		return
 	}
-	m.bursts[k] = &burst{reg: reg, timer: time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })}
+	b := &burst{reg: reg, timer: time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })}
+	m.bursts[k] = b
+	if m.waiting[k] {
+		// An earlier window's publish is not answered yet, and publish
+		// sends one at a time: this window pushes these when it ends.
+		b.count, b.sender, b.body = n, sender, body
+		m.mu.Unlock()
+		m.counters.coalesced.Add(uint64(n))
+		return
+	}
 	m.mu.Unlock()
-	m.publish(account, reg, 1, sender, body)
+	m.publish(account, reg, n, sender, body)
+}
+
+// SessionDetached implements router.DetachObserver: the messages worth a
+// push that a session's client never acknowledged before its connection
+// dropped may be unread, and wait in the session for resumption. They
+// were not pushed when delivered (the session was live then), so the
+// registrations that session enabled get one push for them now.
+// Groupchat messages do not count, as they push on delivery neither
+// (doc.go, "Not done").
+func (m *Module) SessionDetached(ctx context.Context, s *router.Session, queued []*xml.Element) {
+	account := s.JID().Bare().String()
+	n, sender, body := 0, "", ""
+	for _, st := range queued {
+		if st.Local != "message" || st.Attr("type") == "groupchat" || !worthPush(st, account) {
+			continue
+		}
+		if inner, _ := carbon(st, account); inner == nil {
+			if from, err := jid.Parse(st.Attr("from")); err == nil && from.Bare().String() == account {
+				continue // the account's own message (ev.Self on delivery)
+			}
+		}
+		n++
+		sender, body = summary(st, account)
+	}
+	if n == 0 {
+		return
+	}
+	regs, err := m.registrations(ctx, account)
+	if err != nil {
+		m.log.Error("push registrations unreadable", "account", account, "err", err)
+		return
+	}
+	for _, reg := range regs {
+		if reg.Resource == s.JID().Resource() {
+			m.notify(account, reg, n, sender, body)
+		}
+	}
 }
 
 // windowEnded pushes what a window folded, if anything, and closes it.
@@ -107,22 +154,28 @@ func (m *Module) windowEnded(k key) {
 		m.mu.Unlock()
 		return
 	}
-	reg, n, sender, body := b.reg, b.count, b.sender, b.body
-	b.count, b.sender, b.body = 0, "", ""
 	// Still enabled? A registration disabled meanwhile gets nothing more
 	// (§6: MUST NOT publish to a service not enabled).
-	enabled := false
+	var reg *registration
 	for _, r := range m.cache[k.account] {
 		if r.key(k.account) == k {
-			enabled, reg = true, r
+			reg = r
 		}
 	}
-	if !enabled {
+	if reg == nil {
 		delete(m.bursts, k)
 		m.mu.Unlock()
 		return
 	}
 	b.timer = time.AfterFunc(m.cfg.CoalesceInterval, func() { m.windowEnded(k) })
+	if m.waiting[k] {
+		// The last publish is not answered yet (publish sends one at a
+		// time): the folded messages wait for the next window's end.
+		m.mu.Unlock()
+		return
+	}
+	n, sender, body := b.count, b.sender, b.body
+	b.count, b.sender, b.body = 0, "", ""
 	m.mu.Unlock()
 	if m.liveNow(k.account, reg) {
 		return // the client came back meanwhile and has the messages
@@ -155,29 +208,47 @@ func (m *Module) Shutdown() {
 	m.wg.Wait()
 }
 
-// publish sends one notification (§7) and handles the answer.
+// publish sends one notification (§7) and handles the answer. A
+// registration has at most one publish waiting for an answer: one more
+// meanwhile is dropped, since its device is being woken already, and an
+// app server that never answers holds one max_in_flight place per
+// registration, not as many as messages arrive.
 func (m *Module) publish(account string, reg *registration, count int, sender, body string) {
+	k := reg.key(account)
 	m.mu.Lock()
-	closed := m.closed
-	m.mu.Unlock()
-	if closed {
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	if m.waiting[k] {
+		m.mu.Unlock()
+		m.counters.dropped.Inc()
+		m.log.Debug("push dropped: the last one to this registration is not answered yet", "account", account, "service", reg.JID.String())
 		return
 	}
 	if m.inFlight.Add(1) > int64(m.cfg.MaxInFlight) {
 		m.inFlight.Add(-1)
+		m.mu.Unlock()
 		m.counters.dropped.Inc()
 		m.log.Warn("push dropped: too many waiting for an answer", "account", account, "service", reg.JID.String())
 		return
 	}
+	m.waiting[k] = true
+	m.mu.Unlock()
+	settled := func() {
+		m.mu.Lock()
+		delete(m.waiting, k)
+		m.mu.Unlock()
+		m.inFlight.Add(-1)
+	}
 	iq := m.notification(reg, count, sender, body)
-	k := reg.key(account)
 	from := jid.MustParse(account)
 	err := m.r.QueryRemote(iq, from, reg.JID, m.cfg.Timeout, func(resp *xml.Element) {
-		m.inFlight.Add(-1)
-		m.answered(k, resp)
+		settled()
+		m.answered(k, reg, resp)
 	})
 	if err != nil {
-		m.inFlight.Add(-1)
+		settled()
 		m.counters.unreachable.Inc()
 		m.log.Debug("push not sent", "account", account, "service", reg.JID.String(), "err", err)
 		return
@@ -228,9 +299,11 @@ var transientConditions = map[string]bool{
 	"remote-server-not-found": true, "remote-server-timeout": true,
 }
 
-// answered handles the app server's answer to a publish (§7.1): nil is a
-// timeout.
-func (m *Module) answered(k key, resp *xml.Element) {
+// answered handles the app server's answer to a publish to reg (§7.1):
+// nil is a timeout. An error counts against reg only while it is enabled:
+// enabled again since (a new node at the app server, new options), it is
+// a new registration the error says nothing about.
+func (m *Module) answered(k key, reg *registration, resp *xml.Element) {
 	if resp == nil {
 		m.counters.timedOut.Inc()
 		m.log.Debug("push not answered in time", "account", k.account, "service", k.jid)
@@ -243,6 +316,10 @@ func (m *Module) answered(k key, resp *xml.Element) {
 	}
 	m.counters.failed.Inc()
 	typ, cond := errorOf(resp)
+	if !m.isCurrent(k.account, reg) {
+		m.log.Info("push refused by the app server, for a registration enabled again since", "account", k.account, "service", k.jid, "type", typ, "condition", cond)
+		return
+	}
 	disable := goneConditions[cond]
 	if !disable && typ != "wait" && !transientConditions[cond] {
 		m.mu.Lock()
@@ -265,11 +342,7 @@ func (m *Module) answered(k key, resp *xml.Element) {
 	m.mu.Unlock()
 	go func() {
 		defer m.wg.Done()
-		j, err := jid.Parse(k.jid)
-		if err != nil {
-			return
-		}
-		n, err := m.remove(context.Background(), k.account, j, k.node)
+		n, err := m.removeRegistration(context.Background(), k.account, reg)
 		if err != nil {
 			m.log.Error("disabling push registration failed", "account", k.account, "service", k.jid, "err", err)
 			return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/routertest"
+	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
 )
 
@@ -149,6 +150,7 @@ func TestDormantSession(t *testing.T) {
 	if !strings.Contains(got[0].String(), `<value>`+romeo+`/desk</value>`) {
 		t.Fatalf("publish: %s", got[0])
 	}
+	e.answer(got[0], "result", "") // else the next push would wait for it
 	if n := len(rec.Take()); n != 2 {
 		t.Fatalf("the session was queued %d messages, want 2", n)
 	}
@@ -185,13 +187,14 @@ func TestNotWorthPush(t *testing.T) {
 		{"openpgp", `<message type="chat"><openpgp xmlns="urn:xmpp:openpgp:0">x</openpgp></message>`, true},
 		{"call", `<message type="chat"><propose xmlns="urn:xmpp:jingle-message:0" id="c"/></message>`, true},
 		{"groupchat subject", `<message type="groupchat"><subject>topic</subject><body>x</body></message>`, false},
-		{"received carbon", `<message><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, true},
-		{"sent carbon", `<message><sent xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><body>hi</body></message></forwarded></sent></message>`, false},
-		{"carbon of a chat state", `<message><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><active xmlns="http://jabber.org/protocol/chatstates"/></message></forwarded></received></message>`, false},
+		{"received carbon", `<message from="juliet@example.org"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, true},
+		{"sent carbon", `<message from="juliet@example.org"><sent xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><body>hi</body></message></forwarded></sent></message>`, false},
+		{"carbon from another", `<message from="romeo@example.org/desk"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, false},
+		{"carbon of a chat state", `<message from="juliet@example.org"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><active xmlns="http://jabber.org/protocol/chatstates"/></message></forwarded></received></message>`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := worthPush(routertest.Parse(t, tc.msg)); got != tc.push {
+			if got := worthPush(routertest.Parse(t, tc.msg), juliet); got != tc.push {
 				t.Fatalf("worthPush = %v, want %v", got, tc.push)
 			}
 		})
@@ -229,6 +232,7 @@ func TestCoalesce(t *testing.T) {
 	if len(first) != 1 || !strings.Contains(first[0].String(), field("message-count", "1")) {
 		t.Fatalf("first push: %v", first)
 	}
+	e.answer(first[0], "result", "") // else the folded push waits for it
 	later := e.remote.wait(t, 1, 5*time.Second)
 	if !strings.Contains(later[0].String(), field("message-count", "3")) {
 		t.Fatalf("folded push: %s", later[0])
@@ -445,9 +449,11 @@ func TestShutdown(t *testing.T) {
 	r, _ := e.Bind(romeo+"/desk", true, 0)
 	e.message(r, `<body>one</body>`)
 	e.message(r, `<body>two</body>`)
-	if got := len(e.remote.take()); got != 1 {
-		t.Fatalf("%d pushes before shutdown", got)
+	first := e.remote.take()
+	if len(first) != 1 {
+		t.Fatalf("%d pushes before shutdown", len(first))
 	}
+	e.answer(first[0], "result", "") // else the next push would wait for it
 	e.m.Shutdown()
 	e.message(r, `<body>three</body>`)
 	time.Sleep(cfg.CoalesceInterval + 500*time.Millisecond)
@@ -504,12 +510,227 @@ func TestCoalesceClientBack(t *testing.T) {
 	r, _ := e.Bind(romeo+"/desk", true, 0)
 	e.message(r, `<body>one</body>`)
 	e.message(r, `<body>two</body>`)
-	if got := len(e.remote.take()); got != 1 {
-		t.Fatalf("%d pushes, want 1", got)
+	first := e.remote.take()
+	if len(first) != 1 {
+		t.Fatalf("%d pushes, want 1", len(first))
 	}
+	// Answered, else the folded push would wait for it anyway.
+	e.answer(first[0], "result", "")
 	rec.dormant.Store(false) // resumed
 	time.Sleep(3 * cfg.CoalesceInterval)
 	if got := e.remote.take(); len(got) != 0 {
 		t.Fatalf("pushed to a client that is back: %v", got)
+	}
+}
+
+// TestDefaultPrivacy: with the default configuration the app server
+// learns that there is a message, not who sent it nor what it says
+// (XEP-0357 §9: the notification passes through the app developer's
+// servers; the sender is sent only when include_sender is set, as the
+// body only with include_body).
+func TestDefaultPrivacy(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.CoalesceInterval = 0
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>Wherefore art thou?</body>`)
+	got := e.remote.wait(t, 1, time.Second)
+	if want := summaryIQ("n", field("message-count", "1"), ""); withoutID(got[0]) != want {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
+	}
+}
+
+// TestOnePublishPerRegistrationInFlight: while a registration's publish
+// waits for the app server's answer, further pushes to it are dropped
+// (its device is being woken already): an app server that never answers
+// holds one of the max_in_flight places per registration, so a few
+// accounts enabling push to a black hole cannot take them all and stop
+// everyone's pushes.
+func TestOnePublishPerRegistrationInFlight(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "a", "")
+	e.enable(phone, rec, "b", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	for _, b := range []string{"one", "two", "three"} {
+		e.message(r, `<body>`+b+`</body>`)
+	}
+	got := e.remote.take()
+	if len(got) != 2 || e.m.inFlight.Load() != 2 || e.m.counters.dropped.Load() != 4 {
+		t.Fatalf("sent %d, in flight %d, dropped %d; want 2, 2, 4", len(got), e.m.inFlight.Load(), e.m.counters.dropped.Load())
+	}
+	// Node a's answer frees it; b still waits.
+	for _, iq := range got {
+		if strings.Contains(iq.String(), `node="a"`) {
+			e.answer(iq, "result", "")
+		}
+	}
+	e.message(r, `<body>four</body>`)
+	got = e.remote.take()
+	if len(got) != 1 || !strings.Contains(got[0].String(), `node="a"`) {
+		t.Fatalf("after a's answer: %v, want one publish to a", got)
+	}
+}
+
+// TestCoalesceWhileWaiting: a window that ends while the registration's
+// last publish is unanswered keeps what it folded for the next window's
+// end, after the answer.
+func TestCoalesceWhileWaiting(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CoalesceInterval = 200 * time.Millisecond
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	for range 3 {
+		e.message(r, `<body>burst</body>`)
+	}
+	first := e.remote.take()
+	if len(first) != 1 {
+		t.Fatalf("first push: %v", first)
+	}
+	time.Sleep(3 * cfg.CoalesceInterval)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("pushed while the last one waits for its answer: %v", got)
+	}
+	e.answer(first[0], "result", "")
+	later := e.remote.wait(t, 1, 5*time.Second)
+	if !strings.Contains(later[0].String(), field("message-count", "2")) {
+		t.Fatalf("folded push: %s", later[0])
+	}
+}
+
+// TestSessionDetached: on a detach with unacknowledged messages, the
+// registrations the session enabled get one push for those worth it
+// (counted together; groupchat, the account's own messages and chat
+// states do not count); another resource's registration gets none.
+func TestSessionDetached(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	tablet, trec := e.Bind(juliet+"/tablet", true, 0)
+	e.enable(tablet, trec, "t", "")
+	queued := []string{
+		`<message xmlns="jabber:client" type="chat" from="romeo@example.org/desk" to="juliet@example.org/phone"><body>one</body></message>`,
+		`<message xmlns="jabber:client" type="chat" from="romeo@example.org/desk" to="juliet@example.org/phone"><active xmlns="http://jabber.org/protocol/chatstates"/></message>`,
+		`<message xmlns="jabber:client" type="groupchat" from="room@muc.example/nurse" to="juliet@example.org/phone"><body>all</body></message>`,
+		`<message xmlns="jabber:client" type="chat" from="juliet@example.org/tablet" to="juliet@example.org/phone"><body>note to self</body></message>`,
+		`<iq xmlns="jabber:client" type="result" id="x" to="juliet@example.org/phone"/>`,
+		`<message xmlns="jabber:client" type="chat" from="nurse@example.org/home" to="juliet@example.org/phone"><body>two</body></message>`,
+	}
+	var els []*xml.Element
+	for _, q := range queued {
+		els = append(els, routertest.Parse(t, q))
+	}
+	e.Router.Detached(context.Background(), phone, els)
+	got := e.remote.wait(t, 1, time.Second)
+	if want := summaryIQ("n", field("message-count", "2")+field("last-message-sender", "nurse@example.org/home"), ""); withoutID(got[0]) != want {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", withoutID(got[0]), want)
+	}
+	e.answer(got[0], "result", "")
+	e.Router.Detached(context.Background(), phone, els[1:5])
+	time.Sleep(50 * time.Millisecond)
+	if out := e.remote.take(); len(out) != 0 {
+		t.Fatalf("nothing worth a push queued: %v", out)
+	}
+}
+
+// TestForgedCarbon: a carbon copy comes from the account's own bare JID
+// (XEP-0280 §11); one from anybody else is forged — here to make the
+// notification name a sender of the forger's choosing — and is judged as
+// the message it is, which nobody reads: no push.
+func TestForgedCarbon(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	forged := `<received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="boss@example.org/office" to="juliet@example.org"><body>wire the money</body></message></forwarded></received>`
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, forged)
+	raw := `<message type="chat" from="mallory@evil.example/x" to="juliet@example.org">` + forged + `</message>`
+	if err := e.Router.HandleFromRemote(context.Background(), "evil.example", routertest.Parse(t, raw)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := e.remote.take(); len(got) != 0 {
+		t.Fatalf("forged carbons pushed: %v", got)
+	}
+}
+
+// TestRemoteEnable: a remote entity cannot enable (or disable) push for
+// an account: forbidden, answered over the remote transport, and nothing
+// is registered.
+func TestRemoteEnable(t *testing.T) {
+	e := newEnv(t, testConfig())
+	for _, p := range []string{
+		`<enable xmlns="urn:xmpp:push:0" jid="push.example" node="n"/>`,
+		`<disable xmlns="urn:xmpp:push:0" jid="push.example"/>`,
+	} {
+		raw := `<iq type="set" id="r" from="mallory@evil.example/x" to="juliet@example.org">` + p + `</iq>`
+		if err := e.Router.HandleFromRemote(context.Background(), "evil.example", routertest.Parse(t, raw)); err != nil {
+			t.Fatal(err)
+		}
+		got := e.remote.take()
+		if len(got) != 1 || got[0].Attr("type") != "error" || !strings.Contains(got[0].String(), "<forbidden ") {
+			t.Fatalf("remote %s: %v, want one forbidden error", p, got)
+		}
+	}
+	if regs, _ := e.m.registrations(context.Background(), juliet); len(regs) != 0 {
+		t.Fatalf("registered by a remote entity: %v", regs)
+	}
+}
+
+// TestEnabledAgainBeforeTheError: a registration the client enabled
+// again after a publish went out (a fresh node at the app server, new
+// options) is not the one that publish's error condemns: it stays.
+func TestEnabledAgainBeforeTheError(t *testing.T) {
+	e := newEnv(t, testConfig())
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>hi</body>`)
+	got := e.remote.wait(t, 1, time.Second)
+	phone, rec = e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", optionsForm)
+	e.answer(got[0], "error", `<error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`)
+	e.m.wg.Wait() // the disabling goroutine
+	regs, _ := e.m.registrations(context.Background(), juliet)
+	if len(regs) != 1 || regs[0].Options == nil {
+		t.Fatalf("registrations after the old publish's error: %v", regs)
+	}
+}
+
+// TestNewWindowWhileWaiting: a message that opens a new window while the
+// registration's last publish (of an earlier window) is unanswered is
+// folded into that window, not dropped: it is pushed when the window
+// ends after the answer.
+func TestNewWindowWhileWaiting(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CoalesceInterval = 100 * time.Millisecond
+	e := newEnv(t, cfg)
+	phone, rec := e.Bind(juliet+"/phone", true, 0)
+	e.enable(phone, rec, "n", "")
+	e.Router.Unbind(context.Background(), phone)
+	r, _ := e.Bind(romeo+"/desk", true, 0)
+	e.message(r, `<body>one</body>`)
+	first := e.remote.wait(t, 1, time.Second)
+	waitFor(t, func() bool { // the quiet window closes
+		e.m.mu.Lock()
+		defer e.m.mu.Unlock()
+		return len(e.m.bursts) == 0
+	})
+	e.message(r, `<body>two</body>`)
+	e.answer(first[0], "result", "")
+	later := e.remote.wait(t, 1, 5*time.Second)
+	if !strings.Contains(later[0].String(), field("message-count", "1")) || !strings.Contains(later[0].String(), "<value>"+romeo+"/desk</value>") {
+		t.Fatalf("folded push: %s", later[0])
 	}
 }

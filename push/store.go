@@ -142,11 +142,48 @@ func (m *Module) remove(ctx context.Context, account string, service jid.JID, no
 	return n, m.saveLocked(ctx, account, kept)
 }
 
+// removeRegistration disables reg, if it is still enabled (not replaced
+// by enabling it again), and reports how many it removed.
+func (m *Module) removeRegistration(ctx context.Context, account string, reg *registration) (int, error) {
+	defer m.locks.Lock(account)()
+	regs, err := m.loadLocked(ctx, account)
+	if err != nil {
+		return 0, err
+	}
+	var kept []*registration
+	for _, r := range regs {
+		if r != reg {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == len(regs) {
+		return 0, nil
+	}
+	m.forgetErrors(reg.key(account))
+	return 1, m.saveLocked(ctx, account, kept)
+}
+
+// isCurrent reports whether reg is one of account's registrations as
+// cached: not disabled, nor replaced by enabling it again.
+func (m *Module) isCurrent(account string, reg *registration) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.cache[account] {
+		if r == reg {
+			return true
+		}
+	}
+	return false
+}
+
 // ForgetAccount drops what the module caches of a deleted account (the
 // store deletes its documents): an account created again under the same
-// name must not inherit its registrations.
+// name must not inherit its registrations. It takes the account's lock:
+// a load that read the document before the store deleted it finishes
+// first, and cannot cache it again afterwards.
 func (m *Module) ForgetAccount(_ context.Context, account jid.JID) error {
 	bare := account.Bare().String()
+	defer m.locks.Lock(bare)()
 	m.mu.Lock()
 	delete(m.cache, bare)
 	for k := range m.errs {

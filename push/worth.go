@@ -24,19 +24,19 @@ var encryptedPayloads = []struct{ space, local string }{
 	{"urn:xmpp:openpgp:0", "openpgp"},
 }
 
-// worthPush reports whether message m is one a user would want their
-// phone woken for (doc.go, "Which messages"): a body, an encrypted
-// payload or a call (XEP-0353 propose), in a message that is not an
-// error, a headline or a groupchat subject change; a carbon copy counts
-// by what it forwards, and only when received (a sent copy is the user's
-// own message).
-func worthPush(m *xml.Element) bool {
+// worthPush reports whether message m, to account (a bare JID), is one a
+// user would want their phone woken for (doc.go, "Which messages"): a
+// body, an encrypted payload or a call (XEP-0353 propose), in a message
+// that is not an error, a headline or a groupchat subject change; a
+// carbon copy counts by what it forwards, and only when received (a sent
+// copy is the user's own message).
+func worthPush(m *xml.Element, account string) bool {
 	switch m.Attr("type") {
 	case "error", "headline":
 		return false
 	}
-	if inner, sent := carbon(m); inner != nil {
-		return !sent && inner.Attr("type") != "error" && inner.Attr("type") != "headline" && worthPush(inner)
+	if inner, sent := carbon(m, account); inner != nil {
+		return !sent && inner.Attr("type") != "error" && inner.Attr("type") != "headline" && worthPush(inner, "")
 	}
 	for _, p := range encryptedPayloads {
 		if m.Child(p.space, p.local) != nil {
@@ -52,9 +52,14 @@ func worthPush(m *xml.Element) bool {
 	return body(m) != ""
 }
 
-// carbon returns the message an XEP-0280 copy forwards, and whether it is
-// a sent copy; nil for a message that is not one.
-func carbon(m *xml.Element) (*xml.Element, bool) {
+// carbon returns the message an XEP-0280 copy to account forwards, and
+// whether it is a sent copy; nil for a message that is not one. A copy
+// comes from the account's own bare JID (§11): one from anybody else is
+// forged (to put words in another's mouth) and is not unwrapped.
+func carbon(m *xml.Element, account string) (*xml.Element, bool) {
+	if account == "" || m.Attr("from") != account {
+		return nil, false
+	}
 	for _, c := range m.Elements() {
 		if c.Space != nsCarbons || (c.Local != "sent" && c.Local != "received") {
 			continue
@@ -78,11 +83,11 @@ func body(m *xml.Element) string {
 	return ""
 }
 
-// summary returns what the summary form says of message m: its sender and
-// body (of the forwarded message for a carbon copy). The body is cut to
-// maxSummaryBody bytes, at a character boundary.
-func summary(m *xml.Element) (sender, text string) {
-	if inner, _ := carbon(m); inner != nil {
+// summary returns what the summary form says of message m to account:
+// its sender and body (of the forwarded message for a carbon copy). The
+// body is cut to maxSummaryBody bytes, at a character boundary.
+func summary(m *xml.Element, account string) (sender, text string) {
+	if inner, _ := carbon(m, account); inner != nil {
 		m = inner
 	}
 	text = body(m)

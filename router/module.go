@@ -212,6 +212,14 @@ type BounceObserver interface {
 	MessageBounced(original, reply *xml.Element, to *Session)
 }
 
+// DetachObserver learns that a session's connection dropped while stanzas
+// it queued were not acknowledged (XEP-0198), and that the session waits
+// for resumption holding them: its client may never have read them.
+// queued are those stanzas, oldest first.
+type DetachObserver interface {
+	SessionDetached(ctx context.Context, s *Session, queued []*xml.Element)
+}
+
 // OfflineStorer keeps a message for an account with no session that can
 // take it. It reports whether the message was stored.
 type OfflineStorer interface {

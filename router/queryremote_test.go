@@ -99,3 +99,43 @@ func TestQueryRemote(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	routertest.Equal(t, "refused", d.list())
 }
+
+// TestQueryRemoteNotToServices: a service domain hosted here (a MUC, an
+// upload service) is not remote, though no account domain: QueryRemote
+// refuses it rather than have the remote transport look for it.
+func TestQueryRemoteNotToServices(t *testing.T) {
+	e := routertest.New(t, "juliet@example.org")
+	e.Router.Register(&echoService{})
+	f := &fakeRemote{}
+	e.Router.SetRemote(f)
+	a := newAnswers()
+	iq := xml.New(stanza.NSClient, "iq", "type", "set").Append(xml.New("urn:x", "q"))
+	if err := e.Router.QueryRemote(iq, jid.MustParse("juliet@example.org"), jid.MustParse("svc.localhost"), time.Minute, a.done); err == nil {
+		t.Fatal("QueryRemote to a hosted service domain accepted")
+	}
+	routertest.Equal(t, "sent", f.take())
+}
+
+// TestQueryRemoteBouncedLate: the remote transport may give up on a
+// query's iq after the query timed out (its connect timeout is longer):
+// the bounce, an iq error to the account's bare JID, answers nothing and
+// reaches none of the account's clients (RFC 6121 §8.5.2.1.3).
+func TestQueryRemoteBouncedLate(t *testing.T) {
+	e := routertest.New(t, "juliet@example.org")
+	f := &fakeRemote{}
+	e.Router.SetRemote(f)
+	_, rec := e.Bind("juliet@example.org/phone", true, 0)
+	a := newAnswers()
+	iq := xml.New(stanza.NSClient, "iq", "type", "set").Append(xml.New("urn:x", "q"))
+	if err := e.Router.QueryRemote(iq, jid.MustParse("juliet@example.org"), jid.MustParse("push.example"), 10*time.Millisecond, a.done); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no timeout")
+	}
+	e.Router.Bounce(iq, stanza.RemoteServerTimeout)
+	routertest.Equal(t, "answers", a.list(), "<nil>")
+	routertest.Equal(t, "juliet's client", rec.Take())
+}

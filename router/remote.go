@@ -99,6 +99,12 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	if r.bounced(st, reply) {
 		return // the server's own query (QueryRemote): no client asked
 	}
+	if st.Local == "iq" && !to.IsFull() {
+		// Clients' iqs carry their full JIDs: one from a bare JID is the
+		// server's own (QueryRemote), bounced after its query timed out.
+		// An iq to a bare JID reaches no resource (RFC 6121 §8.5.2.1.3).
+		return
+	}
 	if s := r.Session(to); to.IsFull() && s != nil {
 		if s.Send(reply) == nil {
 			r.messageBounced(st, reply, s)

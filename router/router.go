@@ -46,6 +46,7 @@ type Router struct {
 	inbound         []InboundMessageHandler
 	delivered       []DeliveryObserver
 	bounceObservers []BounceObserver
+	detachObs       []DetachObserver
 	offline         OfflineStorer
 	presence        PresenceHandler
 	remote          RemoteRouter // nil: no federation, see remote.go
@@ -113,6 +114,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(BounceObserver); ok {
 			r.bounceObservers = append(r.bounceObservers, x)
+		}
+		if x, ok := m.(DetachObserver); ok {
+			r.detachObs = append(r.detachObs, x)
 		}
 		if x, ok := m.(OfflineStorer); ok {
 			r.offline = x
@@ -429,6 +433,10 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	switch typ {
 	case "get", "set":
 	case "result", "error":
+		if to.IsZero() {
+			// RFC 6120 §8.1.1.1: to the account's bare JID.
+			to = s.jid.Bare()
+		}
 		if to.Resource() == "" && r.domains[to.Domain()] {
 			// An answer to a query the server sent (QueryClient), or
 			// sent on an account's behalf (QueryRemote: to its bare JID).
@@ -708,6 +716,14 @@ func (r *Router) SendTo(to jid.JID, st *xml.Element) int {
 // (whether or not the account exists).
 func (r *Router) IsLocalAccount(j jid.JID) bool {
 	return j.Local() != "" && r.domains[j.Domain()]
+}
+
+// Detached tells the DetachObservers that s lost its connection with
+// queued still unacknowledged, and waits for resumption (XEP-0198).
+func (r *Router) Detached(ctx context.Context, s *Session, queued []*xml.Element) {
+	for _, o := range r.detachObs {
+		o.SessionDetached(ctx, s, queued)
+	}
 }
 
 // Undelivered takes back messages a session accepted but whose client never

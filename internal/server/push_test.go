@@ -73,14 +73,18 @@ var pushID = regexp.MustCompile(` id="[^"]*"`)
 const pushOptions = `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var="secret"><value>eruio234vzxc2kla-91</value></field></x>`
 
 // wantPublish is the publish iq the app server gets for one message from
-// bob's desk to alice, as the router hands it to the handler.
-func wantPublish(node string) string {
+// bob's desk to alice, as the router hands it to the handler; the sender
+// is in it with include_sender.
+func wantPublish(node string, withSender bool) string {
+	sender := ""
+	if withSender {
+		sender = `<field var="last-message-sender"><value>bob@a.test/desk</value></field>`
+	}
 	return `<iq xmlns="jabber:client" type="set" from="alice@a.test" to="push.test">` +
 		`<pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="` + node + `"><item>` +
 		`<notification xmlns="urn:xmpp:push:0"><x xmlns="jabber:x:data" type="submit">` +
 		`<field var="FORM_TYPE"><value>urn:xmpp:push:summary</value></field>` +
-		`<field var="message-count"><value>1</value></field>` +
-		`<field var="last-message-sender"><value>bob@a.test/desk</value></field>` +
+		`<field var="message-count"><value>1</value></field>` + sender +
 		`</x></notification></item></publish>` +
 		`<publish-options>` + pushOptions + `</publish-options></pubsub></iq>`
 }
@@ -133,8 +137,8 @@ func TestPushOffline(t *testing.T) {
 	bob := a.login(t, "bob", "desk")
 	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
 	got := as.next(t)
-	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-1") {
-		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-1"))
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-1", false) {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-1", false))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for metricValue(t, a.Server, "skald_push_answered_total") != 1 {
@@ -165,7 +169,7 @@ func TestPushOffline(t *testing.T) {
 func TestPushDetachedSession(t *testing.T) {
 	t.Parallel()
 	res := &fakeSRV{ports: map[string]int{}}
-	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\n", "alice", "bob")
+	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\ninclude_sender = true\n", "alice", "bob")
 	as := startAppServer(t, res)
 
 	alice := a.login(t, "alice", "phone")
@@ -178,6 +182,11 @@ func TestPushDetachedSession(t *testing.T) {
 	bob.Send(`<message to='alice@a.test' type='chat' id='live'><body>while online</body></message>`)
 	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "live" })
 	as.none(t, 300*time.Millisecond)
+	// Read and acknowledged (the enable result and the message): the
+	// detach has nothing to push (TestPushUnackedOnDetach).
+	alice.Send(`<a xmlns='urn:xmpp:sm:3' h='2'/>`)
+	alice.Send(`<iq type='get' id='acked'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "acked" })
 
 	alice.Raw().Close()
 	full := jid.MustParse("alice@a.test/phone")
@@ -191,8 +200,8 @@ func TestPushDetachedSession(t *testing.T) {
 	bob.Send(`<message to='alice@a.test' type='chat' id='s'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
 	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
 	got := as.next(t)
-	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-2") {
-		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-2"))
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-2", true) {
+		t.Fatalf("publish:\ngot:  %s\nwant: %s", s, wantPublish("node-2", true))
 	}
 	as.none(t, 300*time.Millisecond) // the chat state pushed nothing
 
@@ -201,7 +210,7 @@ func TestPushDetachedSession(t *testing.T) {
 	again.OpenStream("a.test")
 	again.StartTLS("a.test")
 	again.AuthSCRAM("a.test", "alice", "pw-alice")
-	again.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, enabled.Attr("id"))
+	again.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='2'/>`, enabled.Attr("id"))
 	again.Expect(func(el *xml.Element) bool { return el.Is("urn:xmpp:sm:3", "resumed") })
 	again.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m1" })
 	bob.Send(`<message to='alice@a.test' type='chat' id='m2'><body>welcome back</body></message>`)
@@ -255,6 +264,9 @@ func TestPushConfig(t *testing.T) {
 		"[push]\ncoalesce_interval = \"-1s\"\n",
 		"[push]\ntimeout = \"10ms\"\n",
 		"[push]\nmax_in_flight = 0\n",
+		// The router's table of pending server queries is shared (PEP's
+		// caps queries use it too): push may take half of it at most.
+		"[push]\nmax_in_flight = 5001\n",
 		"[push]\nmax_errors = 0\n",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil {
@@ -298,11 +310,69 @@ func TestInteropPush(t *testing.T) {
 		`<notification xmlns="urn:xmpp:push:0"><x xmlns="jabber:x:data" type="submit">` +
 		`<field var="FORM_TYPE"><value>urn:xmpp:push:summary</value></field>` +
 		`<field var="message-count"><value>1</value></field>` +
-		`<field var="last-message-sender"><value>bob@localhost/desk</value></field>` +
 		`</x></notification></item></publish><publish-options>`
 	if !strings.HasPrefix(got, want) || !strings.Contains(got, `<field var="secret"><value>slix-secret</value></field>`) ||
 		!strings.Contains(got, `<value>http://jabber.org/protocol/pubsub#publish-options</value>`) {
 		t.Fatalf("publish:\ngot:  %s\nwant: %s…(the form with the secret)", got, want)
 	}
 	as.none(t, 500*time.Millisecond) // n2 was disabled
+}
+
+// TestPushUnackedOnDetach: bob's message reaches alice's live phone,
+// which never acknowledges it (XEP-0198) before its connection drops: the
+// message may never have been read, and the session now waits for
+// resumption with it queued, so the app server is told once, on detach.
+// A message she acknowledged, or detaching with nothing unacknowledged,
+// pushes nothing.
+func TestPushUnackedOnDetach(t *testing.T) {
+	t.Parallel()
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "[push]\ncoalesce_interval = 0\ninclude_sender = true\n", "alice", "bob")
+	as := startAppServer(t, res)
+	bob := a.login(t, "bob", "desk")
+	full := jid.MustParse("alice@a.test/phone")
+	detach := func(alice *xmpptest.Conn) {
+		t.Helper()
+		alice.Raw().Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for s := a.Router.Session(full); s == nil || !s.Dormant(); s = a.Router.Session(full) {
+			if time.Now().After(deadline) {
+				t.Fatal("the session never became dormant")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	connect := func() *xmpptest.Conn {
+		t.Helper()
+		waitUnbound(t, a.Server, "alice@a.test")
+		alice := a.login(t, "alice", "phone")
+		alice.Send(`<presence/>`)
+		alice.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`)
+		alice.Expect(func(el *xml.Element) bool { return el.Is("urn:xmpp:sm:3", "enabled") })
+		enablePush(t, alice, "node-3")
+		return alice
+	}
+
+	// Read and acknowledged: nothing to push when the connection drops.
+	alice := connect()
+	bob.Send(`<message to='alice@a.test' type='chat' id='read'><body>seen</body></message>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "read" })
+	alice.Send(`<a xmlns='urn:xmpp:sm:3' h='2'/>`) // the enable result and the message
+	alice.Send(`<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync" })
+	detach(alice)
+	as.none(t, 500*time.Millisecond)
+	a.Router.Session(full).Close(string("not-authorized")) // ends it
+
+	// Queued, never acknowledged: one push on detach.
+	alice = connect()
+	bob.Send(`<message to='alice@a.test' type='chat' id='m1'><body>are you there?</body></message>`)
+	alice.Expect(func(el *xml.Element) bool { return el.Attr("id") == "m1" })
+	as.none(t, 300*time.Millisecond) // live: no push
+	detach(alice)
+	got := as.next(t)
+	if s := pushID.ReplaceAllString(got.String(), ""); s != wantPublish("node-3", true) {
+		t.Fatalf("publish on detach:\ngot:  %s\nwant: %s", s, wantPublish("node-3", true))
+	}
+	as.none(t, 300*time.Millisecond)
 }
