@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/blocking"
+	"github.com/skald-xmpp/skald/bosh"
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/carbons"
 	"github.com/skald-xmpp/skald/config"
@@ -61,7 +62,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "bosh", "upload", "register", "s2s", "extdisco", "server"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -75,6 +76,8 @@ type Server struct {
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
+	// BOSH serves XMPP over BOSH; nil unless [bosh] address is set.
+	BOSH *bosh.Server
 	// Upload is the XEP-0363 module, nil unless [upload] address is set.
 	Upload *upload.Module
 	// S2S is the server-to-server transport, nil unless [s2s] address
@@ -90,6 +93,7 @@ type Server struct {
 	cancel          context.CancelFunc
 	listeners       []net.Listener
 	wsListener      net.Listener // [websocket] address
+	boshListener    net.Listener // [bosh] address
 	debugListener   net.Listener // debug_address, see debug.go
 	debug           *http.Server
 	metricsListener net.Listener // metrics_address, see metrics.go
@@ -271,6 +275,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 			return nil, err
 		}
 	}
+	if mods.BOSH.Enabled() {
+		if s.BOSH, err = bosh.New(mods.BOSH, s.C2S, wsTLS, cc.Limits, r.IsLocalDomain, log); err != nil {
+			return nil, err
+		}
+	}
 
 	// The metrics, registered here and only here, in one ordered list:
 	// each source defines its own next to what it measures.
@@ -311,8 +320,10 @@ type ModuleConfig struct {
 	// WebSocket is the [websocket] section: a transport, not a module,
 	// but configured the same way.
 	WebSocket websocket.Config
-	Upload    upload.Config
-	Register  register.Config
+	// BOSH is the [bosh] section: XMPP over BOSH, a transport too.
+	BOSH     bosh.Config
+	Upload   upload.Config
+	Register register.Config
 	// S2S is the [s2s] section: the server-to-server transport.
 	S2S s2s.Config
 	// ExtDisco is [extdisco]: STUN/TURN servers for calls (XEP-0215).
@@ -335,6 +346,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		PEP:       pep.DefaultConfig(),
 		MUC:       muc.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
+		BOSH:      bosh.DefaultConfig(),
 		Upload:    upload.DefaultConfig(),
 		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
@@ -355,6 +367,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
 		{"muc", &m.MUC, func() error { return m.MUC.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
+		{"bosh", &m.BOSH, func() error { return m.BOSH.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
@@ -463,6 +476,14 @@ func (s *Server) Listen() error {
 		}
 		s.wsListener = l
 	}
+	if s.BOSH != nil {
+		l, err := net.Listen("tcp", s.BOSH.Address())
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.BOSH.Address(), err)
+		}
+		s.boshListener = l
+	}
 	if s.S2S != nil {
 		l, err := net.Listen("tcp", s.s2sAddress)
 		if err != nil {
@@ -498,6 +519,9 @@ func (s *Server) closeListeners() {
 	if s.wsListener != nil {
 		s.wsListener.Close()
 	}
+	if s.boshListener != nil {
+		s.boshListener.Close()
+	}
 	if s.s2sListener != nil {
 		s.s2sListener.Close()
 	}
@@ -532,6 +556,14 @@ func (s *Server) WebSocketAddr() string {
 	return s.wsListener.Addr().String()
 }
 
+// BOSHAddr returns the BOSH listener's address, "" if none.
+func (s *Server) BOSHAddr() string {
+	if s.boshListener == nil {
+		return ""
+	}
+	return s.boshListener.Addr().String()
+}
+
 // S2SAddr returns the server-to-server listener's address, "" if none.
 func (s *Server) S2SAddr() string {
 	if s.s2sListener == nil {
@@ -557,6 +589,14 @@ func (s *Server) Start(ctx context.Context) {
 		s.goroutine(func() {
 			if err := s.WebSocket.Serve(s.wsListener); err != nil {
 				s.log.Error("websocket listener stopped", "err", err)
+			}
+		})
+	}
+	if s.boshListener != nil {
+		s.log.Info("bosh listening", "addr", s.boshListener.Addr().String())
+		s.goroutine(func() {
+			if err := s.BOSH.Serve(s.boshListener); err != nil {
+				s.log.Error("bosh listener stopped", "err", err)
 			}
 		})
 	}
@@ -614,6 +654,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// After c2s, which ended the WebSocket streams with <close/>.
 		if werr := s.WebSocket.Shutdown(ctx); werr != nil && err == nil {
 			err = werr
+		}
+	}
+	if s.BOSH != nil {
+		// After c2s, which ended the BOSH streams with a stream error
+		// their clients get as remote-stream-error.
+		if berr := s.BOSH.Shutdown(ctx); berr != nil && err == nil {
+			err = berr
 		}
 	}
 	if s.debug != nil {
