@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/hostmeta"
 	"github.com/skald-xmpp/skald/internal/xml"
 )
 
@@ -33,6 +34,8 @@ type Server struct {
 	// maxBody bounds a request's body: the largest stanza and the
 	// wrapper around it.
 	maxBody int64
+	// hostMeta lists the host-meta links when this listener serves them.
+	hostMeta hostmeta.Links
 
 	// mu guards sessions and shutting. It is a leaf: a session's lock
 	// is taken before it (session.remove), never after.
@@ -79,10 +82,12 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, ho
 // Address is the configured listening address.
 func (s *Server) Address() string { return s.cfg.Address }
 
-// Handler serves the BOSH endpoint at cfg.Path.
+// Handler serves the BOSH endpoint at cfg.Path, and the host-meta
+// documents once ServeHostMeta was called.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(s.cfg.Path, s.serveBOSH)
+	s.registerHostMeta(mux)
 	return mux
 }
 

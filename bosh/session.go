@@ -66,19 +66,19 @@ type session struct {
 	lastPoll     time.Time // when the last empty request of a polling session came
 	lastPollIdle bool      // ... and its response carried no payload
 	// Stream side.
-	in             []byte        // what c2s has yet to read
-	inEOF          bool          // the client's input ended
-	inWake         chan struct{} // closed and replaced when in, inEOF or the deadline change
-	out            []outUnit     // elements to send
-	outBytes       int
-	outWake        chan struct{} // closed and replaced when out drains
-	streamID       string
-	streamVersion  string
-	streamError    []byte // a <stream:error/> c2s wrote, for remote-stream-error
-	awaitRestart   bool   // a SASL <success/> went out, no restart request yet (XEP-0206 §5)
-	ended          bool
-	final          []byte // the terminal body nobody was waiting for yet
-	removed        bool
+	in            []byte        // what c2s has yet to read
+	inEOF         bool          // the client's input ended
+	inWake        chan struct{} // closed and replaced when in, inEOF or the deadline change
+	out           []outUnit     // elements to send
+	outBytes      int
+	outWake       chan struct{} // closed and replaced when out drains
+	streamID      string
+	streamVersion string
+	streamError   []byte // a <stream:error/> c2s wrote, for remote-stream-error
+	awaitRestart  bool   // a SASL <success/> went out, no restart request yet (XEP-0206 §5)
+	ended         bool
+	final         []byte // the terminal body nobody was waiting for yet
+	removed       bool
 }
 
 // maxOutBytes bounds what waits for the client's next request; c2s's

@@ -30,6 +30,7 @@ import (
 	"github.com/skald-xmpp/skald/entitytime"
 	"github.com/skald-xmpp/skald/extdisco"
 	"github.com/skald-xmpp/skald/internal/certs"
+	"github.com/skald-xmpp/skald/internal/hostmeta"
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -556,6 +557,23 @@ func (s *Server) WebSocketAddr() string {
 	return s.wsListener.Addr().String()
 }
 
+// announceAltConnections sets up the XEP-0156 host-meta documents: the
+// WebSocket listener serves them when there is one, and announces BOSH
+// too; otherwise the BOSH listener serves them. A BOSH endpoint announced
+// from the WebSocket listener without [bosh] url is the host the client
+// asked for with the BOSH listener's port.
+func (s *Server) announceAltConnections() {
+	switch {
+	case s.WebSocket != nil && s.BOSH != nil && s.boshListener != nil:
+		_, port, _ := net.SplitHostPort(s.boshListener.Addr().String())
+		s.WebSocket.AnnounceAlso(func(r *http.Request) []hostmeta.Link {
+			return []hostmeta.Link{{Rel: hostmeta.RelBOSH, Href: s.BOSH.Endpoint(r, port)}}
+		})
+	case s.BOSH != nil:
+		s.BOSH.ServeHostMeta(nil)
+	}
+}
+
 // BOSHAddr returns the BOSH listener's address, "" if none.
 func (s *Server) BOSHAddr() string {
 	if s.boshListener == nil {
@@ -575,6 +593,7 @@ func (s *Server) S2SAddr() string {
 // Start serves the listeners and starts background jobs.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
+	s.announceAltConnections() // before the HTTP listeners serve
 	for _, l := range s.listeners {
 		tl := l.(*taggedListener)
 		s.log.Info("c2s listening", "addr", tl.Addr().String(), "direct_tls", tl.direct)
