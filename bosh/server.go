@@ -238,10 +238,17 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 	if req.hold >= 0 {
 		sess.hold = min(req.hold, s.cfg.MaxHold)
 	}
+	if sess.version == "" {
+		// XEP-0206 §3: the client SHOULD say; XMPP over BOSH is
+		// RFC 6120 (SASL, bind, restarts), so a client that does not is
+		// taken to mean 1.0 rather than refused with
+		// unsupported-version.
+		sess.version = "1.0"
+	}
 	sess.requests = sess.hold + 1
 	sess.lastResponse = time.Now()
 	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(s.clientAddr(r))}
-	sess.in = streamHeader(req.to, req.lang, req.version)
+	sess.in = streamHeader(req.to, req.lang, sess.version)
 
 	s.mu.Lock()
 	switch {

@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +118,274 @@ func TestBOSHSession(t *testing.T) {
 		t.Fatalf("after terminate: %d %q %v", status, raw, err)
 	}
 	_ = time.Second
+}
+
+// rawBOSH is a session driven request by request, with explicit rids.
+type rawBOSH struct {
+	t      *testing.T
+	url    string
+	client *http.Client
+	sid    string
+	rid    uint64
+}
+
+// createBOSH posts a session creation request with the given attributes
+// (besides rid, xmlns) and returns the session and the response.
+func createBOSH(t *testing.T, url, attrs string) (*rawBOSH, *xml.Element, string) {
+	t.Helper()
+	r := &rawBOSH{t: t, url: url, client: xmpptest.NewBOSHClient(), rid: 73542}
+	status, body, raw, err := xmpptest.PostBOSH(r.client, url, fmt.Sprintf(`<body rid='%d' %s xmlns='%s' xmlns:xmpp='%s'/>`, r.rid, attrs, xmpptest.NSHTTPBind, xmpptest.NSXBOSH))
+	if err != nil || status != http.StatusOK || body == nil || body.Attr("sid") == "" {
+		t.Fatalf("creation: %d %q %v", status, raw, err)
+	}
+	r.sid = body.Attr("sid")
+	return r, body, raw
+}
+
+// postRID posts a request of the session with the given rid.
+func (r *rawBOSH) postRID(rid uint64, attrs, payload string) (int, *xml.Element, string) {
+	r.t.Helper()
+	status, body, raw, err := xmpptest.PostBOSH(r.client, r.url, fmt.Sprintf(`<body rid='%d' sid='%s' xmlns='%s' xmlns:xmpp='%s' %s>%s</body>`, rid, r.sid, xmpptest.NSHTTPBind, xmpptest.NSXBOSH, attrs, payload))
+	if err != nil {
+		r.t.Fatalf("rid %d: %v", rid, err)
+	}
+	return status, body, raw
+}
+
+// post posts the next request.
+func (r *rawBOSH) post(attrs, payload string) (int, *xml.Element, string) {
+	r.t.Helper()
+	r.rid++
+	return r.postRID(r.rid, attrs, payload)
+}
+
+func isTerminate(body *xml.Element, condition string) bool {
+	return body != nil && body.Is(xmpptest.NSHTTPBind, "body") && body.Attr("type") == "terminate" && body.Attr("condition") == condition
+}
+
+const boshCreate = `to='localhost' ver='1.6' wait='5' hold='1' xmpp:version='1.0'`
+
+// TestBOSHErrors: XEP-0124's terminal binding conditions (§17.2), as
+// a body of type='terminate' with HTTP 200, but for a request that does
+// not parse (we cannot tell its version: 400 too) and for a legacy client
+// (no 'ver', §17.1: the HTTP codes).
+func TestBOSHErrors(t *testing.T) {
+	_, url := startBOSHServer(t, "")
+	client := xmpptest.NewBOSHClient()
+	raw := func(body string) (int, *xml.Element, string) {
+		status, el, s, err := xmpptest.PostBOSH(client, url, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status, el, s
+	}
+	const ns = "xmlns='" + xmpptest.NSHTTPBind + "'"
+	for _, tt := range []struct {
+		name, body string
+		status     int
+		condition  string
+	}{
+		{"not XML", "hello", 400, "bad-request"},
+		{"another root", "<body rid='1' to='localhost' xmlns='jabber:client'/>", 400, "bad-request"},
+		{"no rid", "<body to='localhost' ver='1.6' " + ns + "/>", 400, "bad-request"},
+		{"rid beyond 2^53-1", "<body rid='9007199254740992' to='localhost' ver='1.6' " + ns + "/>", 400, "bad-request"},
+		{"text in the wrapper", "<body rid='5' to='localhost' ver='1.6' " + ns + ">hi</body>", 400, "bad-request"},
+		{"a second root", "<body rid='5' to='localhost' ver='1.6' " + ns + "/><body/>", 400, "bad-request"},
+		{"no to", "<body rid='5' ver='1.6' wait='5' hold='1' " + ns + "/>", 200, "improper-addressing"},
+		{"unknown domain", "<body rid='5' to='example.org' ver='1.6' wait='5' hold='1' " + ns + "/>", 200, "host-unknown"},
+		{"unknown sid", "<body rid='5' sid='nosuchsession' " + ns + "/>", 200, "item-not-found"},
+		{"payload in the creation request", "<body rid='5' to='localhost' ver='1.6' " + ns + "><presence xmlns='jabber:client'/></body>", 200, "bad-request"},
+	} {
+		status, el, s := raw(tt.body)
+		if status != tt.status || !isTerminate(el, tt.condition) {
+			t.Errorf("%s: %d %q, want %d and %s", tt.name, status, s, tt.status, tt.condition)
+		}
+	}
+
+	t.Run("rid beyond the window", func(t *testing.T) {
+		r, _, _ := createBOSH(t, url, boshCreate)
+		// hold 1: requests 2, so the window ends at rid+2.
+		if status, el, s := r.postRID(r.rid+3, "", ""); status != 200 || !isTerminate(el, "item-not-found") {
+			t.Fatalf("%d %q", status, s)
+		}
+		// The session is gone.
+		if _, el, s := r.postRID(r.rid+1, "", ""); !isTerminate(el, "item-not-found") {
+			t.Fatalf("after the error: %q", s)
+		}
+	})
+	t.Run("legacy client gets HTTP codes", func(t *testing.T) {
+		r, _, _ := createBOSH(t, url, `to='localhost' wait='5' hold='1'`)
+		if status, el, s := r.postRID(r.rid+5, "", ""); status != 404 || !isTerminate(el, "item-not-found") {
+			t.Fatalf("%d %q", status, s)
+		}
+	})
+	t.Run("rid already answered and no longer cached", func(t *testing.T) {
+		r, _, _ := createBOSH(t, url, `to='localhost' ver='1.6' wait='1' hold='1'`)
+		for range 3 {
+			r.post("", "") // each answered empty after 1 s
+		}
+		if _, el, s := r.postRID(r.rid-2, "", ""); !isTerminate(el, "item-not-found") {
+			t.Fatalf("%q", s)
+		}
+	})
+	t.Run("restart before authentication", func(t *testing.T) {
+		r, _, _ := createBOSH(t, url, boshCreate)
+		if _, el, s := r.post(`to='localhost' xmpp:restart='true'`, ""); !isTerminate(el, "policy-violation") {
+			t.Fatalf("%q", s)
+		}
+	})
+	t.Run("restart with a payload", func(t *testing.T) {
+		r, _, _ := createBOSH(t, url, boshCreate)
+		if _, el, s := r.post(`xmpp:restart='true'`, `<presence xmlns='jabber:client'/>`); !isTerminate(el, "bad-request") {
+			t.Fatalf("%q", s)
+		}
+	})
+	t.Run("too many simultaneous requests", func(t *testing.T) {
+		// §11: hold 1 allows 2 requests; rid+1 is held, rid+3 waits
+		// for rid+2, which is the third unanswered one.
+		r, _, _ := createBOSH(t, url, boshCreate)
+		done := make(chan *xml.Element, 2)
+		rid := r.rid
+		go func() { _, el, _ := r.postRID(rid+1, "", ""); done <- el }()
+		time.Sleep(200 * time.Millisecond)
+		go func() { _, el, _ := r.postRID(rid+3, "", ""); done <- el }()
+		time.Sleep(200 * time.Millisecond)
+		if _, el, s := r.postRID(r.rid+2, "", ""); !isTerminate(el, "policy-violation") {
+			t.Fatalf("%q", s)
+		}
+		for range 2 {
+			if el := <-done; el == nil || el.Attr("type") == "error" {
+				t.Fatalf("the others: %s", el)
+			}
+		}
+	})
+	t.Run("unsupported element ends the stream: remote-stream-error", func(t *testing.T) {
+		r, _, _ := createBOSH(t, url, boshCreate)
+		_, el, s := r.post("", `<foo xmlns='urn:example:foo'/>`)
+		if !isTerminate(el, "remote-stream-error") {
+			t.Fatalf("%q", s)
+		}
+		se := el.Child("http://etherx.jabber.org/streams", "error")
+		if se == nil || se.FirstElement() == nil || se.FirstElement().Space != nsStreamError {
+			t.Fatalf("no stream error in %q", s)
+		}
+	})
+}
+
+// TestBOSHRepeatedRID: a request repeated after a broken connection gets
+// the response it had (§14.3), byte for byte; a repeat of the request
+// still held makes the first one get a recoverable error.
+func TestBOSHRepeatedRID(t *testing.T) {
+	_, url := startBOSHServer(t, "")
+	r, created, _ := createBOSH(t, url, boshCreate)
+	if created.Attr("ack") != strconv.FormatUint(r.rid, 10) {
+		t.Fatalf("creation response ack: %s", created)
+	}
+	// The first SCRAM message: the response holds the server's
+	// challenge, with its random nonce.
+	auth := `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>` + base64.StdEncoding.EncodeToString([]byte("n,,n=alice,r=abcdefghijkl")) + `</auth>`
+	_, el, first := r.post("", auth)
+	if el.Child("urn:ietf:params:xml:ns:xmpp-sasl", "challenge") == nil {
+		t.Fatalf("challenge: %q", first)
+	}
+	_, _, again := r.postRID(r.rid, "", auth)
+	if again != first {
+		t.Fatalf("repeated rid %d: got %q, want %q", r.rid, again, first)
+	}
+
+	// A held request repeated: the first copy gets type='error', the
+	// second is held in its place.
+	r.rid++
+	rid := r.rid
+	held := make(chan string, 1)
+	go func() { _, _, s := r.postRID(rid, "", ""); held <- s }()
+	time.Sleep(300 * time.Millisecond)
+	second := make(chan *xml.Element, 1)
+	go func() { _, el, _ := r.postRID(rid, "", ""); second <- el }()
+	select {
+	case s := <-held:
+		if el, _ := xmpptest.ParseBOSHBody([]byte(s)); el == nil || el.Attr("type") != "error" {
+			t.Fatalf("the replaced request got %q", s)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the replaced request was not answered")
+	}
+	if el := <-second; el == nil || el.Attr("type") != "" {
+		t.Fatalf("the repeat got %s", el)
+	}
+}
+
+// TestBOSHLongPoll: a held request is answered as soon as something
+// arrives for the client, not after 'wait'; with nothing to send it is
+// answered empty after 'wait'.
+func TestBOSHLongPoll(t *testing.T) {
+	s, url := startBOSHServer(t, "")
+	alice := xmpptest.DialBOSH(t, url, "localhost") // wait 10 s
+	alice.Login("alice", "pw-alice", "web")
+	bob := login(t, s, "bob", "desk")
+	time.Sleep(200 * time.Millisecond) // alice's poll is held by now
+	start := time.Now()
+	bob.Send(`<message to='alice@localhost/web' type='chat' id='lp1'><body>wake up</body></message>`)
+	m := alice.Expect(func(e *xml.Element) bool { return e.Local == "message" })
+	if m.ChildText("jabber:client", "body") != "wake up" {
+		t.Fatalf("alice got %s", m)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the held request was answered after %v: not when the message came", d)
+	}
+
+	r, _, _ := createBOSH(t, url, `to='localhost' ver='1.6' wait='1' hold='1'`)
+	start = time.Now()
+	_, el, raw := r.post("", "")
+	if d := time.Since(start); d < 900*time.Millisecond || d > 4*time.Second || el == nil || len(el.Elements()) != 0 || el.Attr("type") != "" {
+		t.Fatalf("empty request answered after %v with %q, want an empty body after wait='1'", d, raw)
+	}
+}
+
+// TestBOSHInactivity: a session with no request waiting for longer than
+// 'inactivity' ends (§10): its sid is unknown and its resource gone.
+func TestBOSHInactivity(t *testing.T) {
+	s, url := startBOSHServer(t, `max_inactivity = "5s"`)
+	alice := xmpptest.DialBOSHWait(t, url, "localhost", 1)
+	if alice.Created.Attr("inactivity") != "5" {
+		t.Fatalf("inactivity: %s", alice.Created)
+	}
+	alice.Login("alice", "pw-alice", "web")
+	bob := login(t, s, "bob", "desk")
+	ping := func(id string) *xml.Element {
+		bob.Sendf(`<iq to='alice@localhost/web' type='get' id='%s'><ping xmlns='urn:xmpp:ping'/></iq>`, id)
+		return bob.Expect(isID(id))
+	}
+	// While it polls the session lives, past 'inactivity'.
+	go func() {
+		for {
+			el, err := alice.TryNext()
+			if err != nil {
+				return
+			}
+			if el.Local == "iq" && el.Attr("type") == "get" {
+				alice.Sendf(`<iq xmlns='jabber:client' to='%s' id='%s' type='result'/>`, el.Attr("from"), el.Attr("id"))
+			}
+		}
+	}()
+	time.Sleep(6 * time.Second)
+	if el := ping("p1"); el.Attr("type") != "result" {
+		t.Fatalf("ping of a polling session: %s", el)
+	}
+	alice.StopPolling()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		status, body, raw, err := xmpptest.PostBOSH(xmpptest.NewBOSHClient(), url, fmt.Sprintf(`<body rid='1' sid='%s' xmlns='%s'/>`, alice.SID, xmpptest.NSHTTPBind))
+		_ = status
+		if err == nil && isTerminate(body, "item-not-found") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session still there: %q", raw)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if el := ping("p2"); el.Attr("type") != "error" {
+		t.Fatalf("ping after the session ended: %s", el)
+	}
 }

@@ -95,11 +95,17 @@ func ParseBOSHBody(b []byte) (*xml.Element, error) {
 // the stream features from the creation response.
 func DialBOSH(t testing.TB, url, domain string) *BOSHConn {
 	t.Helper()
+	return DialBOSHWait(t, url, domain, 10)
+}
+
+// DialBOSHWait is DialBOSH asking for the given 'wait' in seconds.
+func DialBOSHWait(t testing.TB, url, domain string, wait int) *BOSHConn {
+	t.Helper()
 	c := &BOSHConn{T: t, URL: url, Domain: domain, HTTP: NewBOSHClient(), Timeout: 15 * time.Second,
 		rid: 1000 + uint64(time.Now().UnixNano()%100000), results: map[uint64]*xml.Element{},
 		elements: make(chan *xml.Element, 1000), terminated: make(chan *xml.Element, 1), errs: make(chan error, 100)}
 	c.deliver = c.rid + 1
-	status, body, raw, err := PostBOSH(c.HTTP, url, fmt.Sprintf(`<body content='text/xml; charset=utf-8' hold='1' rid='%d' to='%s' ver='1.6' wait='10' xml:lang='en' xmpp:version='1.0' xmlns='%s' xmlns:xmpp='%s'/>`, c.rid, domain, NSHTTPBind, NSXBOSH))
+	status, body, raw, err := PostBOSH(c.HTTP, url, fmt.Sprintf(`<body content='text/xml; charset=utf-8' hold='1' rid='%d' to='%s' ver='1.6' wait='%d' xml:lang='en' xmpp:version='1.0' xmlns='%s' xmlns:xmpp='%s'/>`, c.rid, domain, wait, NSHTTPBind, NSXBOSH))
 	if err != nil || status != 200 || body == nil || !body.Is(NSHTTPBind, "body") || body.Attr("sid") == "" {
 		t.Fatalf("session creation: %d %q %v", status, raw, err)
 	}
@@ -265,6 +271,14 @@ func (c *BOSHConn) Login(user, password, resource string) string {
 	}
 	c.Restart()
 	return c.Bind(resource)
+}
+
+// StopPolling stops keeping a request waiting, as a client that went
+// away would: the session then runs into its inactivity timeout.
+func (c *BOSHConn) StopPolling() {
+	c.mu.Lock()
+	c.ended = true
+	c.mu.Unlock()
 }
 
 // Terminate ends the session with type='terminate' and payload.
