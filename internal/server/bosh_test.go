@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -387,5 +390,29 @@ func TestBOSHInactivity(t *testing.T) {
 	}
 	if el := ping("p2"); el.Attr("type") != "error" {
 		t.Fatalf("ping after the session ended: %s", el)
+	}
+}
+
+// TestInteropBOSHRaw: an independent BOSH client, testdata/interop/
+// bosh_raw.py, written from the XEPs' examples with Python's standard
+// library only (no BOSH client library is packaged in Debian or usable
+// from Go modules here, and slixmpp does not speak BOSH), logs two users
+// in and has them chat, query their archive and end their sessions.
+func TestInteropBOSHRaw(t *testing.T) {
+	if _, err := exec.LookPath(interopPython); err != nil {
+		t.Skipf("no %s", interopPython)
+	}
+	t.Parallel()
+	_, url := startBOSHServer(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, interopPython, "-u", filepath.Join("testdata", "interop", "bosh_raw.py"))
+	cmd.Env = interopEnv("SKALD_BOSH_URL="+url, "SKALD_DOMAIN=localhost", "PYTHONDONTWRITEBYTECODE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bosh_raw.py: %v; output:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "bosh_raw: ok") {
+		t.Fatalf("bosh_raw.py did not finish:\n%s", out)
 	}
 }
