@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -414,5 +416,143 @@ func TestInteropBOSHRaw(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "bosh_raw: ok") {
 		t.Fatalf("bosh_raw.py did not finish:\n%s", out)
+	}
+}
+
+// TestBOSHHostMeta: XEP-0156: the WebSocket listener's documents announce
+// BOSH too; without WebSocket the BOSH listener serves them.
+func TestBOSHHostMeta(t *testing.T) {
+	links := func(t *testing.T, base string) map[string]string {
+		t.Helper()
+		resp, err := http.Get(base + "/.well-known/host-meta.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc struct {
+			Links []struct{ Rel, Href string } `json:"links"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("host-meta.json: %s %v", resp.Status, err)
+		}
+		m := map[string]string{}
+		for _, l := range doc.Links {
+			m[l.Rel] = l.Href
+		}
+		resp, err = http.Get(base + "/.well-known/host-meta")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for rel, href := range m {
+			if !strings.Contains(string(b), "rel='"+rel+"' href='"+href+"'") {
+				t.Fatalf("host-meta lacks %s %s: %s", rel, href, b)
+			}
+		}
+		return m
+	}
+	t.Run("bosh only", func(t *testing.T) {
+		_, url := startBOSHServer(t, "")
+		base := strings.TrimSuffix(url, "/http-bind")
+		if got := links(t, base); len(got) != 1 || got["urn:xmpp:alt-connections:xbosh"] != url {
+			t.Fatalf("links %v, want bosh %s", got, url)
+		}
+	})
+	t.Run("websocket and bosh", func(t *testing.T) {
+		cfg := loadConfigFile(t, "[websocket]\naddress = \"127.0.0.1:0\"\ntls = false\n[bosh]\naddress = \"127.0.0.1:0\"\ntls = false\n")
+		s := startServerConfig(t, cfg, nil, nil)
+		got := links(t, "http://"+s.WebSocketAddr())
+		if got["urn:xmpp:alt-connections:websocket"] != "ws://"+s.WebSocketAddr()+"/xmpp-websocket" || got["urn:xmpp:alt-connections:xbosh"] != "http://"+s.BOSHAddr()+"/http-bind" {
+			t.Fatalf("links %v", got)
+		}
+		resp, err := http.Get("http://" + s.BOSHAddr() + "/.well-known/host-meta")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("BOSH listener's host-meta beside WebSocket's: %s", resp.Status)
+		}
+	})
+}
+
+// TestBOSHCORS: a browser page on an allowed origin may use the endpoint
+// (preflight and response headers); others are refused.
+func TestBOSHCORS(t *testing.T) {
+	_, url := startBOSHServer(t, `allowed_origins = ["https://chat.example.com", "*.example.org"]`)
+	do := func(method, origin string) *http.Response {
+		req, _ := http.NewRequest(method, url, strings.NewReader(`<body rid='1' sid='none' xmlns='`+xmpptest.NSHTTPBind+`'/>`))
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, origin := range []string{"https://chat.example.com", "https://web.example.org"} {
+		resp := do(http.MethodOptions, origin)
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+			t.Fatalf("preflight from %s: %s %v", origin, resp.Status, resp.Header)
+		}
+		if resp := do(http.MethodPost, origin); resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != origin || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml; charset=utf-8") {
+			t.Fatalf("POST from %s: %s %v", origin, resp.Status, resp.Header)
+		}
+	}
+	for _, origin := range []string{"http://chat.example.com", "https://evil.example.net", "null"} {
+		if resp := do(http.MethodPost, origin); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("POST from %s: %s %v", origin, resp.Status, resp.Header)
+		}
+	}
+	if resp, err := http.Get(url); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET: %v %v", resp, err)
+	}
+}
+
+// TestBOSHMaxSessions: sessions beyond max_sessions are refused; one
+// ending makes room.
+func TestBOSHMaxSessions(t *testing.T) {
+	_, url := startBOSHServer(t, "max_sessions = 1")
+	r, _, _ := createBOSH(t, url, boshCreate)
+	status, body, raw, err := xmpptest.PostBOSH(xmpptest.NewBOSHClient(), url, fmt.Sprintf(`<body rid='5' %s xmlns='%s' xmlns:xmpp='%s'/>`, boshCreate, xmpptest.NSHTTPBind, xmpptest.NSXBOSH))
+	if err != nil || status != 200 || !isTerminate(body, "undefined-condition") {
+		t.Fatalf("second session: %d %q %v", status, raw, err)
+	}
+	if _, el, s := r.post("type='terminate'", ""); el.Attr("type") != "terminate" {
+		t.Fatalf("terminate: %q", s)
+	}
+	createBOSH(t, url, boshCreate)
+}
+
+// TestBOSHOverTLS: https served with the server's certificate counts as
+// encrypted: secure='true', PLAIN is offered, SCRAM -PLUS binds to that
+// TLS.
+func TestBOSHOverTLS(t *testing.T) {
+	cfg := loadConfigFile(t, "[bosh]\naddress = \"127.0.0.1:0\"\ntls = true\n")
+	s := startServerConfig(t, cfg, nil, nil)
+	c := xmpptest.DialBOSH(t, "https://"+s.BOSHAddr()+"/http-bind", "localhost")
+	mechs := strings.Join(mechanisms(c.Features), " ")
+	if c.Created.Attr("secure") != "true" || !strings.Contains(mechs, "PLAIN") || !strings.Contains(mechs, "SCRAM-SHA-256-PLUS") {
+		t.Fatalf("over https: secure=%q mechanisms %s", c.Created.Attr("secure"), mechs)
+	}
+	c.Login("alice", "pw-alice", "tls")
+}
+
+// TestBOSHShutdown: a server shutting down ends the sessions; the client
+// waiting gets the stream error as remote-stream-error (system-shutdown).
+func TestBOSHShutdown(t *testing.T) {
+	s, url := startBOSHServer(t, "")
+	alice := xmpptest.DialBOSH(t, url, "localhost")
+	alice.Login("alice", "pw-alice", "web")
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go s.Shutdown(ctx)
+	end := alice.ExpectTerminate()
+	se := end.Child("http://etherx.jabber.org/streams", "error")
+	if end.Attr("condition") != "remote-stream-error" || se == nil || !se.FirstElement().Is(nsStreamError, "system-shutdown") {
+		t.Fatalf("at shutdown: %s", end)
 	}
 }
