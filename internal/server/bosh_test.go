@@ -556,3 +556,36 @@ func TestBOSHShutdown(t *testing.T) {
 		t.Fatalf("at shutdown: %s", end)
 	}
 }
+
+// TestBOSHStreamResumption: XEP-0198 over BOSH: a session that ran into
+// its inactivity timeout ended its stream as a broken connection, so the
+// client resumes it in a new BOSH session and gets what arrived meanwhile.
+func TestBOSHStreamResumption(t *testing.T) {
+	s, url := startBOSHServer(t, `max_inactivity = "5s"`)
+	const nsSM = "urn:xmpp:sm:3"
+	first := xmpptest.DialBOSHWait(t, url, "localhost", 1)
+	first.Login("alice", "pw-alice", "web")
+	first.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`)
+	enabled := first.Expect(func(e *xml.Element) bool { return e.Space == nsSM })
+	if !enabled.Is(nsSM, "enabled") || enabled.Attr("id") == "" {
+		t.Fatalf("got %s, want <enabled/>", enabled)
+	}
+	first.StopPolling()
+	time.Sleep(8 * time.Second) // wait 1 s, inactivity 5 s, the sweep
+
+	bob := login(t, s, "bob", "desk")
+	bob.Send(`<message to='alice@localhost/web' type='chat' id='while-away'><body>while you were away</body></message>`)
+
+	second := xmpptest.DialBOSH(t, url, "localhost")
+	if err := second.TrySCRAMWith(xmpptest.SCRAM{}, "alice", "pw-alice"); err != nil {
+		t.Fatal(err)
+	}
+	second.Restart()
+	second.Sendf(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='0'/>`, enabled.Attr("id"))
+	if el := second.Next(); !el.Is(nsSM, "resumed") {
+		t.Fatalf("got %s, want <resumed/>", el)
+	}
+	second.Expect(func(e *xml.Element) bool {
+		return e.Is("jabber:client", "message") && e.ChildText("jabber:client", "body") == "while you were away"
+	})
+}
