@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/skald-xmpp/skald/bosh"
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
@@ -588,4 +591,53 @@ func TestBOSHStreamResumption(t *testing.T) {
 	second.Expect(func(e *xml.Element) bool {
 		return e.Is("jabber:client", "message") && e.ChildText("jabber:client", "body") == "while you were away"
 	})
+}
+
+// TestBOSHConfig: skald.example.toml's commented [bosh] section is the
+// defaults (with its example address and url), BOSH is off by default,
+// and mistakes are errors naming the option.
+func TestBOSHConfig(t *testing.T) {
+	example, err := os.ReadFile("../../skald.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tail, _ := strings.Cut(string(example), "# [bosh]\n")
+	var lines []string
+	for _, l := range strings.Split("# [bosh]\n"+tail, "\n") {
+		if strings.HasPrefix(l, "# [") && !strings.HasPrefix(l, "# [bosh") && len(lines) > 0 {
+			break
+		}
+		if strings.HasPrefix(l, "# [") || strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	want := bosh.DefaultConfig()
+	want.Address = ":5280"
+	want.URL = "https://chat.example.com/http-bind"
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.BOSH, want) || len(lines) != 11 {
+		t.Errorf("skald.example.toml's [bosh] %q gives %+v, %v; want %+v", lines, m.BOSH, err, want)
+	}
+	if m, err := loadModuleConfig(t, ""); err != nil || m.BOSH.Enabled() {
+		t.Errorf("BOSH on by default: %+v, %v", m.BOSH, err)
+	}
+	for src, want := range map[string]string{
+		"[bosh]\nadress = \":1\"\n":                          "adress",
+		"[bosh]\naddress = \"5280\"\n":                       "address",
+		"[bosh]\naddress = \":5280\"\ntls = false\n":         "behind_tls_proxy",
+		"[bosh]\npath = \"http-bind\"\n":                     "path",
+		"[bosh]\npath = \"/.well-known/x\"\n":                "path",
+		"[bosh]\nallowed_origins = [\"*\", \"a.example\"]\n": "allowed_origins",
+		"[bosh]\nallowed_origins = [\"[\"]\n":                "allowed_origins",
+		"[bosh]\nurl = \"ws://x/y\"\n":                       "url",
+		"[bosh]\nmax_wait = \"0s\"\n":                        "max_wait",
+		"[bosh]\nmax_wait = \"2h\"\n":                        "max_wait",
+		"[bosh]\nmax_hold = 0\n":                             "max_hold",
+		"[bosh]\nmax_inactivity = \"1s\"\n":                  "max_inactivity",
+		"[bosh]\nmax_sessions = 0\n":                         "max_sessions",
+		"[bosh]\norigins = [\"*\"]\n":                        "origins",
+	} {
+		if _, err := loadModuleConfig(t, src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one naming %s", src, err, want)
+		}
+	}
 }
