@@ -381,17 +381,16 @@ func TestBOSHInactivity(t *testing.T) {
 		t.Fatalf("ping of a polling session: %s", el)
 	}
 	alice.StopPolling()
+	// Asking the session would count as a request: the table tells.
 	deadline := time.Now().Add(15 * time.Second)
-	for {
-		status, body, raw, err := xmpptest.PostBOSH(xmpptest.NewBOSHClient(), url, fmt.Sprintf(`<body rid='1' sid='%s' xmlns='%s'/>`, alice.SID, xmpptest.NSHTTPBind))
-		_ = status
-		if err == nil && isTerminate(body, "item-not-found") {
-			break
-		}
+	for s.BOSH.Sessions() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("session still there: %q", raw)
+			t.Fatal("the session outlived its inactivity timeout")
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
+	}
+	if status, body, raw, err := xmpptest.PostBOSH(xmpptest.NewBOSHClient(), url, fmt.Sprintf(`<body rid='1' sid='%s' xmlns='%s'/>`, alice.SID, xmpptest.NSHTTPBind)); err != nil || status != 200 || !isTerminate(body, "item-not-found") {
+		t.Fatalf("request of the ended session: %d %q %v", status, raw, err)
 	}
 	if el := ping("p2"); el.Attr("type") != "error" {
 		t.Fatalf("ping after the session ended: %s", el)
@@ -574,7 +573,13 @@ func TestBOSHStreamResumption(t *testing.T) {
 		t.Fatalf("got %s, want <enabled/>", enabled)
 	}
 	first.StopPolling()
-	time.Sleep(8 * time.Second) // wait 1 s, inactivity 5 s, the sweep
+	deadline := time.Now().Add(15 * time.Second)
+	for s.BOSH.Sessions() != 0 { // wait 1 s, inactivity 5 s, the sweep
+		if time.Now().After(deadline) {
+			t.Fatal("the session outlived its inactivity timeout")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 
 	bob := login(t, s, "bob", "desk")
 	bob.Send(`<message to='alice@localhost/web' type='chat' id='while-away'><body>while you were away</body></message>`)
