@@ -51,6 +51,9 @@ type Server struct {
 // wrapper and its attributes.
 const bodyOverhead = 16 << 10
 
+// bodyReadTimeout bounds the reading of a request's body.
+const bodyReadTimeout = 30 * time.Second
+
 // New returns a server for cfg handing streams to c. TLS (the server's
 // certificate) is used when cfg.TLS; limits are c2s's; hosted tells the
 // domains served, which a session's 'to' must name.
@@ -87,6 +90,14 @@ func (s *Server) Address() string { return s.cfg.Address }
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(s.cfg.Path, s.serveBOSH)
+	// Clients are configured with and without the final slash alike.
+	mux.HandleFunc(s.cfg.Path+"/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != s.cfg.Path+"/" {
+			http.NotFound(w, r)
+			return
+		}
+		s.serveBOSH(w, r)
+	})
 	s.registerHostMeta(mux)
 	return mux
 }
@@ -121,7 +132,13 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "BOSH (XEP-0124, XEP-0206): POST a <body/>", http.StatusMethodNotAllowed)
 		return
 	}
+	// The body is read within bodyReadTimeout (a client trickling it
+	// would otherwise hold the connection); the wait that follows has
+	// no read deadline.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

@@ -646,3 +646,14 @@ func TestBOSHConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestBOSHPathWithSlash: clients configured with /http-bind/ reach the
+// endpoint too.
+func TestBOSHPathWithSlash(t *testing.T) {
+	_, url := startBOSHServer(t, "")
+	c := xmpptest.DialBOSH(t, url+"/", "localhost")
+	c.Login("alice", "pw-alice", "slash")
+	if resp, err := http.Post(url+"/x", "text/xml", strings.NewReader("<body/>")); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("below the path: %v %v", resp, err)
+	}
+}
