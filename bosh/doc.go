@@ -96,6 +96,9 @@
 // optional); compression of responses (Content-Encoding; 'accept' is not
 // announced) and character sets other than UTF-8 ('charsets').
 //
+// Metrics: skald_bosh_sessions (open now), skald_bosh_sessions_created_total,
+// skald_bosh_requests_total, skald_bosh_terminal_errors_total.
+//
 // Goroutines: none per session of its own: each HTTP request's handler
 // waits for its answer; one sweeper ends inactive sessions; c2s's
 // goroutines run the stream, its reader waiting in conn.Read.

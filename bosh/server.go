@@ -43,6 +43,8 @@ type Server struct {
 	sessions map[string]*session
 	shutting bool
 
+	counters counters
+
 	stop    chan struct{} // ends the inactivity sweeper
 	stopped chan struct{}
 }
@@ -142,6 +144,7 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
+			s.countTerminal(condPolicyViolation)
 			s.write(w, "", http.StatusOK, terminateBody(condPolicyViolation))
 		}
 		return
@@ -150,6 +153,7 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Not knowing whose it is, nor which version it speaks: the
 		// HTTP condition, with the body a current client reads (§17).
+		s.countTerminal(condBadRequest)
 		s.write(w, "", http.StatusBadRequest, terminateBody(condBadRequest))
 		return
 	}
@@ -162,9 +166,11 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 		sess = s.sessions[req.sid]
 		s.mu.Unlock()
 		if sess == nil {
+			s.countTerminal(condItemNotFound)
 			s.write(w, "", http.StatusOK, terminateBody(condItemNotFound))
 			return
 		}
+		s.counters.requests.Inc()
 		x = sess.receive(req)
 	}
 	if sess != nil {
@@ -221,6 +227,7 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 			x.status = legacyStatus(condition)
 		}
 		x.resp = terminateBody(condition)
+		s.countTerminal(condition)
 		close(x.done)
 		return nil, x
 	}
@@ -279,6 +286,7 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 	}
 	s.sessions[sess.sid] = sess
 	s.mu.Unlock()
+	s.counters.created.Inc()
 
 	x.first = true
 	sess.mu.Lock()

@@ -158,6 +158,9 @@ func (s *session) handle(x *exchange) {
 	req := x.req
 	s.lastRID = req.rid
 	now := time.Now()
+	if s.hold == 0 && req.children > 0 {
+		s.lastPollIdle = false // the empty requests are no longer consecutive
+	}
 	if s.hold == 0 && req.children == 0 && !req.terminate && !req.restart {
 		// A polling session polling too often (§12).
 		if s.lastPollIdle && now.Sub(s.lastPoll) < pollingInterval {
@@ -364,6 +367,7 @@ func (s *session) terminate(x *exchange, condition string) {
 	if s.legacy {
 		x.status = legacyStatus(condition)
 	}
+	s.srv.countTerminal(condition)
 	s.answer(x, s.terminateBody(condition), false)
 	s.end(nil, true)
 }
@@ -391,6 +395,9 @@ func (s *session) terminateBody(condition string) []byte {
 		condition = condRemoteStreamError
 		payloads = append(payloads, s.streamError)
 		streamPrefix = true
+	}
+	if condition != "" {
+		s.srv.countTerminal(condition)
 	}
 	var w bodyWriter
 	w.start(streamPrefix, false)

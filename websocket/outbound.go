@@ -20,8 +20,7 @@ import (
 // the connection sends as a WebSocket ping instead (conn.Write).
 //
 // It reads only what c2s itself serialises, cut by internal/xmlcut. It
-// belongs to the one goroutine that writes (c2s's
-// flusher).
+// belongs to the one goroutine that writes (c2s's flusher).
 type outbound struct {
 	pending []byte // the start of an element whose rest has not been written yet
 	// sawSuccess is called when a SASL <success/> goes out: the client

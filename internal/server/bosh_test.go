@@ -125,6 +125,11 @@ func TestBOSHSession(t *testing.T) {
 	if err != nil || status != http.StatusOK || body.Attr("type") != "terminate" || body.Attr("condition") != "item-not-found" {
 		t.Fatalf("after terminate: %d %q %v", status, raw, err)
 	}
+	for name, want := range map[string]float64{"skald_bosh_sessions_created_total": 1, "skald_bosh_sessions": 0} {
+		if v, ok := s.Metrics.Value(name); !ok || v != want {
+			t.Errorf("%s = %v (%v), want %v", name, v, ok, want)
+		}
+	}
 	_ = time.Second
 }
 

@@ -30,6 +30,9 @@ func metricSources(s *Server) []metrics.Source {
 	if s.S2S != nil {
 		list = append(list, s.S2S)
 	}
+	if s.BOSH != nil {
+		list = append(list, s.BOSH)
+	}
 	// The store's own, if it has any (SQLite's writer counters).
 	if st, ok := s.Store.(metrics.Source); ok {
 		list = append(list, st)

@@ -14,7 +14,7 @@ import "bytes"
 // processing instruction, the stream header (an unclosed start tag
 // <stream:stream ...> at the top), an end tag at the top (the stream's
 // end), or a whole element; complete is false while b does not hold all
-// of it.
+// of it (n is then meaningless).
 func Unit(b []byte) (n int, complete bool) {
 	if len(b) > 1 && b[1] == '?' {
 		i := bytes.Index(b, []byte("?>"))
