@@ -352,7 +352,8 @@ func (s *Server) Sessions() int {
 	return len(s.sessions)
 }
 
-// sweep ends the sessions that have been inactive too long (§10).
+// sweep ends the sessions that have been inactive too long (§10), and
+// answers requests whose handlers are gone (session.sweep).
 func (s *Server) sweep() {
 	defer close(s.stopped)
 	t := time.NewTicker(time.Second)
@@ -363,7 +364,7 @@ func (s *Server) sweep() {
 			return
 		case now := <-t.C:
 			for _, sess := range s.snapshot() {
-				sess.endIfInactive(now)
+				sess.sweep(now)
 			}
 		}
 	}

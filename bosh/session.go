@@ -17,7 +17,8 @@ const pollingInterval = 2 * time.Second
 // exchange is one HTTP request and, once answered, its response.
 type exchange struct {
 	req   *request
-	first bool // the session creation request
+	first bool      // the session creation request
+	since time.Time // when it came
 	done  chan struct{}
 	resp  []byte
 	// status is the HTTP status: 200 but for a terminal binding error
@@ -26,7 +27,7 @@ type exchange struct {
 }
 
 func newExchange(req *request) *exchange {
-	return &exchange{req: req, done: make(chan struct{}), status: 200}
+	return &exchange{req: req, since: time.Now(), done: make(chan struct{}), status: 200}
 }
 
 // outUnit is an element c2s wrote, ready for a response's <body/>.
@@ -486,11 +487,25 @@ func (s *session) expire(x *exchange) {
 	}
 }
 
-// endIfInactive ends the session if it has had no request waiting for
-// longer than its inactivity period (§10).
-func (s *session) endIfInactive(now time.Time) {
+// sweep ends the session if it has had no request waiting for longer
+// than its inactivity period (§10). It also does what the handlers of
+// requests whose clients went away no longer do: a request held longer
+// than 'wait' is answered (into the cache, for the client's repeat), and
+// one waiting for an earlier rid longer than 'wait' and 'inactivity' ends
+// the session.
+func (s *session) sweep(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for len(s.held) > 0 && now.Sub(s.held[0].since) > s.wait+time.Second {
+		s.answerOldest()
+	}
+	for _, x := range s.pending {
+		if now.Sub(x.since) > s.wait+s.inactivity {
+			delete(s.pending, x.req.rid)
+			s.terminate(x, condItemNotFound)
+			return
+		}
+	}
 	if len(s.held) > 0 || len(s.pending) > 0 || now.Sub(s.lastResponse) <= s.inactivity {
 		return
 	}

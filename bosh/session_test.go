@@ -241,3 +241,34 @@ func TestConnRead(t *testing.T) {
 		t.Fatal("read after the session ended did not fail")
 	}
 }
+
+// TestSweep: the sweeper answers a request held past 'wait' whose
+// handler is gone, ends a session waiting too long for a missing rid, and
+// ends an inactive session as a broken connection.
+func TestSweep(t *testing.T) {
+	s := newTestSession(1)
+	s.wait = 2 * time.Second
+	x := s.receive(rq(11, ""))
+	s.sweep(time.Now())
+	if answered(x) {
+		t.Fatal("answered before 'wait'")
+	}
+	s.sweep(time.Now().Add(s.wait + 2*time.Second))
+	if !answered(x) || string(x.resp) != `<body xmlns='`+NSHTTPBind+`'/>` || s.cache[11] == nil {
+		t.Fatalf("held past wait: %s", x.resp)
+	}
+	if s.ended {
+		t.Fatal("ended right after a response")
+	}
+	s.sweep(time.Now().Add(s.wait + s.inactivity + 3*time.Second))
+	if !s.ended || !s.inEOF || len(s.srv.sessions) != 0 {
+		t.Fatal("an inactive session was not ended")
+	}
+
+	s = newTestSession(1)
+	y := s.receive(rq(12, ""))
+	s.sweep(time.Now().Add(s.wait + s.inactivity + time.Second))
+	if !strings.Contains(string(y.resp), "item-not-found") || !s.ended {
+		t.Fatalf("waiting for rid 11 forever: %s", y.resp)
+	}
+}
