@@ -100,7 +100,9 @@
 // skald_bosh_requests_total, skald_bosh_terminal_errors_total.
 //
 // Goroutines: none per session of its own: each HTTP request's handler
-// waits for its answer; one sweeper ends inactive sessions; c2s's
+// waits for its answer; one sweeper, every second, ends inactive sessions
+// and does what the handlers of requests whose clients went away no
+// longer do (answers, into the cache, a request held past 'wait'); c2s's
 // goroutines run the stream, its reader waiting in conn.Read.
 // session.mu guards a session and its conn and is taken before
 // Server.mu, a leaf.
