@@ -15,6 +15,7 @@ import (
 	ws "github.com/coder/websocket"
 
 	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/hostmeta"
 	"github.com/skald-xmpp/skald/internal/xml"
 )
 
@@ -26,6 +27,7 @@ type Server struct {
 	limits xml.Limits
 	log    *slog.Logger
 	http   *http.Server
+	others hostmeta.Links // more host-meta links (AnnounceAlso)
 
 	// wg counts two goroutines per connection: its frame reader and its
 	// closing handshake (conn.Close starts it; forget ends its count), so
@@ -73,8 +75,7 @@ func (s *Server) Address() string { return s.cfg.Address }
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(s.cfg.Path, s.serveWebSocket)
-	mux.HandleFunc("/.well-known/host-meta", s.serveHostMeta)
-	mux.HandleFunc("/.well-known/host-meta.json", s.serveHostMetaJSON)
+	hostmeta.Register(mux, s.hostMetaLinks)
 	return mux
 }
 

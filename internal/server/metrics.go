@@ -33,6 +33,9 @@ func metricSources(s *Server) []metrics.Source {
 	if s.Push != nil {
 		list = append(list, s.Push)
 	}
+	if s.BOSH != nil {
+		list = append(list, s.BOSH)
+	}
 	// The store's own, if it has any (SQLite's writer counters).
 	if st, ok := s.Store.(metrics.Source); ok {
 		list = append(list, st)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/skald-xmpp/skald/adhoc"
 	"github.com/skald-xmpp/skald/blocking"
+	"github.com/skald-xmpp/skald/bosh"
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/carbons"
 	"github.com/skald-xmpp/skald/config"
@@ -30,6 +31,7 @@ import (
 	"github.com/skald-xmpp/skald/entitytime"
 	"github.com/skald-xmpp/skald/extdisco"
 	"github.com/skald-xmpp/skald/internal/certs"
+	"github.com/skald-xmpp/skald/internal/hostmeta"
 	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -63,7 +65,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "upload", "register", "s2s", "extdisco", "server", "adhoc", "push"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "bosh", "upload", "register", "s2s", "extdisco", "server", "adhoc", "push"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -79,6 +81,8 @@ type Server struct {
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
+	// BOSH serves XMPP over BOSH; nil unless [bosh] address is set.
+	BOSH *bosh.Server
 	// Upload is the XEP-0363 module, nil unless [upload] address is set.
 	Upload *upload.Module
 	// S2S is the server-to-server transport, nil unless [s2s] address
@@ -94,6 +98,7 @@ type Server struct {
 	cancel          context.CancelFunc
 	listeners       []net.Listener
 	wsListener      net.Listener // [websocket] address
+	boshListener    net.Listener // [bosh] address
 	debugListener   net.Listener // debug_address, see debug.go
 	debug           *http.Server
 	metricsListener net.Listener // metrics_address, see metrics.go
@@ -290,6 +295,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 			return nil, err
 		}
 	}
+	if mods.BOSH.Enabled() {
+		if s.BOSH, err = bosh.New(mods.BOSH, s.C2S, wsTLS, cc.Limits, r.IsLocalDomain, log); err != nil {
+			return nil, err
+		}
+	}
 
 	// The metrics, registered here and only here, in one ordered list:
 	// each source defines its own next to what it measures.
@@ -330,8 +340,10 @@ type ModuleConfig struct {
 	// WebSocket is the [websocket] section: a transport, not a module,
 	// but configured the same way.
 	WebSocket websocket.Config
-	Upload    upload.Config
-	Register  register.Config
+	// BOSH is the [bosh] section: XMPP over BOSH, a transport too.
+	BOSH     bosh.Config
+	Upload   upload.Config
+	Register register.Config
 	// S2S is the [s2s] section: the server-to-server transport.
 	S2S s2s.Config
 	// ExtDisco is [extdisco]: STUN/TURN servers for calls (XEP-0215).
@@ -358,6 +370,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		PEP:       pep.DefaultConfig(),
 		MUC:       muc.DefaultConfig(),
 		WebSocket: websocket.DefaultConfig(),
+		BOSH:      bosh.DefaultConfig(),
 		Upload:    upload.DefaultConfig(),
 		Register:  register.DefaultConfig(),
 		S2S:       s2s.DefaultConfig(),
@@ -380,6 +393,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"pep", &m.PEP, func() error { return m.PEP.Validate() }},
 		{"muc", &m.MUC, func() error { return m.MUC.Validate() }},
 		{"websocket", &m.WebSocket, func() error { return m.WebSocket.Validate() }},
+		{"bosh", &m.BOSH, func() error { return m.BOSH.Validate() }},
 		{"upload", &m.Upload, func() error { return m.Upload.Validate() }},
 		{"register", &m.Register, func() error { return m.Register.Validate() }},
 		{"s2s", &m.S2S, func() error { return m.S2S.Validate() }},
@@ -490,6 +504,14 @@ func (s *Server) Listen() error {
 		}
 		s.wsListener = l
 	}
+	if s.BOSH != nil {
+		l, err := net.Listen("tcp", s.BOSH.Address())
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.BOSH.Address(), err)
+		}
+		s.boshListener = l
+	}
 	if s.S2S != nil {
 		l, err := net.Listen("tcp", s.s2sAddress)
 		if err != nil {
@@ -525,6 +547,9 @@ func (s *Server) closeListeners() {
 	if s.wsListener != nil {
 		s.wsListener.Close()
 	}
+	if s.boshListener != nil {
+		s.boshListener.Close()
+	}
 	if s.s2sListener != nil {
 		s.s2sListener.Close()
 	}
@@ -559,6 +584,31 @@ func (s *Server) WebSocketAddr() string {
 	return s.wsListener.Addr().String()
 }
 
+// announceAltConnections sets up the XEP-0156 host-meta documents: the
+// WebSocket listener serves them when there is one, and announces BOSH
+// too; otherwise the BOSH listener serves them. A BOSH endpoint announced
+// from the WebSocket listener without [bosh] url is the host the client
+// asked for with the BOSH listener's port.
+func (s *Server) announceAltConnections() {
+	switch {
+	case s.WebSocket != nil && s.BOSH != nil && s.boshListener != nil:
+		_, port, _ := net.SplitHostPort(s.boshListener.Addr().String())
+		s.WebSocket.AnnounceAlso(func(r *http.Request) []hostmeta.Link {
+			return []hostmeta.Link{{Rel: hostmeta.RelBOSH, Href: s.BOSH.Endpoint(r, port)}}
+		})
+	case s.BOSH != nil:
+		s.BOSH.ServeHostMeta(nil)
+	}
+}
+
+// BOSHAddr returns the BOSH listener's address, "" if none.
+func (s *Server) BOSHAddr() string {
+	if s.boshListener == nil {
+		return ""
+	}
+	return s.boshListener.Addr().String()
+}
+
 // S2SAddr returns the server-to-server listener's address, "" if none.
 func (s *Server) S2SAddr() string {
 	if s.s2sListener == nil {
@@ -570,6 +620,7 @@ func (s *Server) S2SAddr() string {
 // Start serves the listeners and starts background jobs.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
+	s.announceAltConnections() // before the HTTP listeners serve
 	for _, l := range s.listeners {
 		tl := l.(*taggedListener)
 		s.log.Info("c2s listening", "addr", tl.Addr().String(), "direct_tls", tl.direct)
@@ -584,6 +635,14 @@ func (s *Server) Start(ctx context.Context) {
 		s.goroutine(func() {
 			if err := s.WebSocket.Serve(s.wsListener); err != nil {
 				s.log.Error("websocket listener stopped", "err", err)
+			}
+		})
+	}
+	if s.boshListener != nil {
+		s.log.Info("bosh listening", "addr", s.boshListener.Addr().String())
+		s.goroutine(func() {
+			if err := s.BOSH.Serve(s.boshListener); err != nil {
+				s.log.Error("bosh listener stopped", "err", err)
 			}
 		})
 	}
@@ -644,6 +703,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// After c2s, which ended the WebSocket streams with <close/>.
 		if werr := s.WebSocket.Shutdown(ctx); werr != nil && err == nil {
 			err = werr
+		}
+	}
+	if s.BOSH != nil {
+		// After c2s, which ended the BOSH streams with a stream error
+		// their clients get as remote-stream-error.
+		if berr := s.BOSH.Shutdown(ctx); berr != nil && err == nil {
+			err = berr
 		}
 	}
 	if s.debug != nil {
