@@ -26,12 +26,12 @@ type Config struct {
 	// address, sessions count as encrypted (PLAIN is offered), and the
 	// client's address is the last X-Forwarded-For entry.
 	BehindTLSProxy bool `toml:"behind_tls_proxy"`
-	// AllowedOrigins lists the browser Origins allowed to use the
+	// Origins lists the browser Origins allowed to use the
 	// endpoint (CORS): host patterns ("chat.example.com",
 	// "*.example.com") or scheme://host patterns matched with path.Match;
 	// ["*"] allows every origin. Requests without an Origin (non-browser
 	// clients) and same-origin requests are always allowed.
-	AllowedOrigins []string `toml:"allowed_origins"`
+	Origins []string `toml:"origins"`
 	// URL is the endpoint announced in host-meta; "" derives it from the
 	// request (https:// with TLS or behind a TLS proxy, the Host header
 	// and Path).
@@ -54,13 +54,13 @@ type Config struct {
 // sessions.
 func DefaultConfig() Config {
 	return Config{
-		Path:           "/http-bind",
-		TLS:            true,
-		AllowedOrigins: []string{"*"},
-		MaxWait:        60 * time.Second,
-		MaxHold:        1,
-		MaxInactivity:  60 * time.Second,
-		MaxSessions:    10000,
+		Path:          "/http-bind",
+		TLS:           true,
+		Origins:       []string{"*"},
+		MaxWait:       60 * time.Second,
+		MaxHold:       1,
+		MaxInactivity: 60 * time.Second,
+		MaxSessions:   10000,
 	}
 }
 
@@ -69,7 +69,7 @@ func (c Config) Enabled() bool { return c.Address != "" }
 
 // AnyOrigin reports whether every Origin is allowed.
 func (c Config) AnyOrigin() bool {
-	return len(c.AllowedOrigins) == 1 && c.AllowedOrigins[0] == "*"
+	return len(c.Origins) == 1 && c.Origins[0] == "*"
 }
 
 // Validate checks the section.
@@ -77,12 +77,12 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.Path, "/") || strings.HasPrefix(c.Path, "/.well-known/") || c.Path != path.Clean(c.Path) {
 		return fmt.Errorf("path %q: want an absolute, clean path outside /.well-known/", c.Path)
 	}
-	for _, o := range c.AllowedOrigins {
-		if o == "*" && len(c.AllowedOrigins) > 1 {
-			return errors.New(`allowed_origins: "*" allows every origin and stands alone`)
+	for _, o := range c.Origins {
+		if o == "*" && len(c.Origins) > 1 {
+			return errors.New(`origins: "*" allows every origin and stands alone`)
 		}
 		if _, err := path.Match(o, ""); o == "" || err != nil {
-			return fmt.Errorf("allowed_origins: bad pattern %q", o)
+			return fmt.Errorf("origins: bad pattern %q", o)
 		}
 	}
 	if c.URL != "" {

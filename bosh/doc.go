@@ -77,7 +77,7 @@
 // declared TLS proxy. A session is its sid: unguessable, and the only
 // thing that ties requests to it. CORS: by default any Origin may use the
 // endpoint (XMPP logins carry no cookies, see websocket/doc.go);
-// allowed_origins narrows it, and requests from other origins are
+// origins narrows it, and requests from other origins are
 // refused with 403. The client's 'content' is honoured only for XML and
 // plain-text types, and responses carry nosniff and a sandboxing
 // Content-Security-Policy, so that nobody can make a browser render the

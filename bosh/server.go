@@ -404,13 +404,13 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// originAllowed matches an Origin against allowed_origins: a pattern
+// originAllowed matches an Origin against origins: a pattern
 // with "://" against scheme://host, any other against the host.
 func (s *Server) originAllowed(u *url.URL) bool {
 	if s.cfg.AnyOrigin() {
 		return true
 	}
-	for _, p := range s.cfg.AllowedOrigins {
+	for _, p := range s.cfg.Origins {
 		target := strings.ToLower(u.Host)
 		if strings.Contains(p, "://") {
 			target = strings.ToLower(u.Scheme + "://" + u.Host)

@@ -487,7 +487,7 @@ func TestBOSHHostMeta(t *testing.T) {
 // TestBOSHCORS: a browser page on an allowed origin may use the endpoint
 // (preflight and response headers); others are refused.
 func TestBOSHCORS(t *testing.T) {
-	_, url := startBOSHServer(t, `allowed_origins = ["https://chat.example.com", "*.example.org"]`)
+	_, url := startBOSHServer(t, `origins = ["https://chat.example.com", "*.example.org"]`)
 	do := func(method, origin string) *http.Response {
 		req, _ := http.NewRequest(method, url, strings.NewReader(`<body rid='1' sid='none' xmlns='`+xmpptest.NSHTTPBind+`'/>`))
 		req.Header.Set("Origin", origin)
@@ -631,20 +631,20 @@ func TestBOSHConfig(t *testing.T) {
 		t.Errorf("BOSH on by default: %+v, %v", m.BOSH, err)
 	}
 	for src, want := range map[string]string{
-		"[bosh]\nadress = \":1\"\n":                          "adress",
-		"[bosh]\naddress = \"5280\"\n":                       "address",
-		"[bosh]\naddress = \":5280\"\ntls = false\n":         "behind_tls_proxy",
-		"[bosh]\npath = \"http-bind\"\n":                     "path",
-		"[bosh]\npath = \"/.well-known/x\"\n":                "path",
-		"[bosh]\nallowed_origins = [\"*\", \"a.example\"]\n": "allowed_origins",
-		"[bosh]\nallowed_origins = [\"[\"]\n":                "allowed_origins",
-		"[bosh]\nurl = \"ws://x/y\"\n":                       "url",
-		"[bosh]\nmax_wait = \"0s\"\n":                        "max_wait",
-		"[bosh]\nmax_wait = \"2h\"\n":                        "max_wait",
-		"[bosh]\nmax_hold = 0\n":                             "max_hold",
-		"[bosh]\nmax_inactivity = \"1s\"\n":                  "max_inactivity",
-		"[bosh]\nmax_sessions = 0\n":                         "max_sessions",
-		"[bosh]\norigins = [\"*\"]\n":                        "origins",
+		"[bosh]\nadress = \":1\"\n":                  "adress",
+		"[bosh]\naddress = \"5280\"\n":               "address",
+		"[bosh]\naddress = \":5280\"\ntls = false\n": "behind_tls_proxy",
+		"[bosh]\npath = \"http-bind\"\n":             "path",
+		"[bosh]\npath = \"/.well-known/x\"\n":        "path",
+		"[bosh]\norigins = [\"*\", \"a.example\"]\n": "origins",
+		"[bosh]\norigins = [\"[\"]\n":                "origins",
+		"[bosh]\nurl = \"ws://x/y\"\n":               "url",
+		"[bosh]\nmax_wait = \"0s\"\n":                "max_wait",
+		"[bosh]\nmax_wait = \"2h\"\n":                "max_wait",
+		"[bosh]\nmax_hold = 0\n":                     "max_hold",
+		"[bosh]\nmax_inactivity = \"1s\"\n":          "max_inactivity",
+		"[bosh]\nmax_sessions = 0\n":                 "max_sessions",
+		"[bosh]\nallowed_origins = [\"*\"]\n":        "allowed_origins",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want one naming %s", src, err, want)
