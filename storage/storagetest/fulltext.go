@@ -234,3 +234,32 @@ func testTextLimits(t *testing.T, s storage.Store) {
 		t.Errorf("repeated term: %d items", len(p.Messages))
 	}
 }
+
+// testTextWildcards: the pattern characters of the backends' own matchers
+// (LIKE's % _ \, GLOB's * ? [) are text like any other.
+func testTextWildcards(t *testing.T, s storage.Store) {
+	bodies := []string{"100% sure", "snake_case name", `back\slash`, "glob? [x]", "plain text"}
+	var a []*storage.ArchivedMessage
+	for i, b := range bodies {
+		a = append(a, textMsg(carl, bob, t0.Add(time.Duration(i)*time.Second), b))
+	}
+	appendMsgs(t, s, a[:2]...)
+	indexText(t, s)
+	appendMsgs(t, s, a[2:]...)
+	for _, c := range []struct {
+		text string
+		want []int
+	}{
+		{"%", []int{0}}, {"0% s", []int{0}}, {"0%", []int{0}}, {"_", []int{1}}, {"e_c", []int{1}}, {"ke_ca", []int{1}},
+		{`\`, []int{2}}, {`k\s`, []int{2}}, {"?", []int{3}}, {"[x]", []int{3}}, {"b?", []int{3}}, {"p_ain", nil}, {"pl%", nil},
+	} {
+		var want []int64
+		for _, i := range c.want {
+			want = append(want, a[i].ID)
+		}
+		p := query(t, s, storage.ArchiveQuery{Owner: carl, Text: c.text})
+		if got := ids(p.Messages); !slices.Equal(got, want) {
+			t.Errorf("%q: got %v, want %v", c.text, got, want)
+		}
+	}
+}

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Archive/TextPaging", testTextPaging},
 		{"Archive/TextDeleted", testTextDeleted},
 		{"Archive/TextLimits", testTextLimits},
+		{"Archive/TextWildcards", testTextWildcards},
 		{"Closed", testClosed},
 		{"Cancelled", testCancelled},
 	}
