@@ -251,6 +251,7 @@
 //
 // Metrics (metrics.go): the writer's counters, read atomically at scrape
 // time: skald_sqlite_write_batches_total (transactions),
-// skald_sqlite_write_operations_total (write requests in them) and
-// skald_sqlite_checkpoints_total.
+// skald_sqlite_write_operations_total (write requests in them, the
+// full-text indexer's steps included), skald_sqlite_checkpoints_total and
+// skald_sqlite_text_indexed_rows_total (rows the full-text indexer read).
 package sqlite

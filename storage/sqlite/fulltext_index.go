@@ -122,6 +122,7 @@ func (s *Store) indexStep(w *conn, batch int, budget time.Duration) (int, error)
 		return 0, err
 	}
 	s.index.mark = mark
+	s.nIndexed.Add(int64(n)) // counted before COMMIT: a hint for operators
 	return n, nil
 }
 

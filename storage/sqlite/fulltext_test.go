@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/storage"
+	"github.com/skald-xmpp/skald/storage/storagetest"
 )
 
 func appendBodies(t testing.TB, s *Store, owner string, bodies ...string) []*storage.ArchivedMessage {
@@ -53,6 +54,9 @@ func TestTextIndexMaintenance(t *testing.T) {
 	}
 	if mark, n := indexRows(t, s); mark != 6 || n != 5 { // the empty body has no entry
 		t.Fatalf("after IndexText: mark %d, %d entries; want 6, 5", mark, n)
+	}
+	if n := s.nIndexed.Load(); n != 6 {
+		t.Errorf("skald_sqlite_text_indexed_rows_total source = %d, want 6", n)
 	}
 	if _, err := s.PurgeArchive(bg, "a@x", "", time.Time{}); err != nil {
 		t.Fatal(err)
@@ -169,4 +173,13 @@ func TestFTSMatchQuoting(t *testing.T) {
 	if n := len([]rune(ownerMarker("someone@example.org"))); n != 3 {
 		t.Errorf("marker of %d runes", n)
 	}
+}
+
+// The contract suite with the background indexer stepping a few rows at
+// a time whenever the writer pauses: queries must not care where the
+// mark is, nor deletes whether a row was indexed.
+func TestContractBackgroundIndex(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		return openTest(t, Options{Synchronous: SyncOff, DeleteBatch: 3, ReadConns: 2, IndexBatch: 3, IndexPause: time.Microsecond})
+	})
 }

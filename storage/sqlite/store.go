@@ -137,6 +137,8 @@ type Store struct {
 	nCheckpoints atomic.Int64
 	// The background full-text indexer's state; writer goroutine only.
 	index indexState
+	// Archive rows the full-text indexer has read, for metrics.
+	nIndexed atomic.Int64
 
 	// Reads: a fixed pool of connections.
 	readers chan *conn
