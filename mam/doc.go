@@ -50,7 +50,7 @@
 // feature there, the server domain, which serves the requester's own
 // archive; another user's archive is forbidden):
 //   - iq get <query/>: the form (with, start, end, before-id, after-id,
-//     ids, include-groupchat; no full-text search yet). include-groupchat
+//     ids, {urn:xmpp:fulltext:0}fulltext, include-groupchat). include-groupchat
 //     is understood but changes nothing: user archives hold no groupchat
 //     messages (XEP-0313 "Including groupchat results"); rooms do not
 //     offer it;
@@ -73,7 +73,44 @@
 //
 // Disco features on the server and on accounts: urn:xmpp:mam:2,
 // urn:xmpp:mam:2#extended, urn:xmpp:mam:2#groupchat-field (not
-// #groupchat-available), urn:xmpp:sid:0.
+// #groupchat-available), urn:xmpp:sid:0, urn:xmpp:fulltext:0.
+//
+// # Full-text search (XEP-0431 v0.2.0)
+//
+// The text-single field {urn:xmpp:fulltext:0}fulltext of the query form,
+// on user archives and room archives alike (rooms that archive advertise
+// urn:xmpp:fulltext:0 too), filters the result set; it combines with
+// every other field (with, start, end, after-id, before-id, ids) and with
+// RSM paging in both directions and flip-page exactly like them. XEP-0431
+// leaves the matching to the implementation; Skald's (storage.TextTerms,
+// storage.MatchText, the same on every backend):
+//   - the value is split at white space into words; a message matches
+//     when its body contains every word, anywhere and in any order, as a
+//     substring ("ticket" finds "tickets", "未来" finds "我们的未来");
+//   - case, accents (the combining diacritical marks: "cafe" finds
+//     "Café", "grusse" finds "Grüße") and compatibility forms (full-width
+//     letters, ligatures) are ignored;
+//   - no character is syntax: quotes, *, -, :, OR, NEAR are searched for
+//     as text (XEP-0431 "Results": clients should not expect special
+//     characters to mean anything);
+//   - a blank value is no filter; more than 256 bytes or 8 distinct words
+//     is policy-violation, as is a search the backend gives up on (below).
+//
+// Only the body is searched (storage.ArchivedMessage.Body): not subjects,
+// not encrypted payloads, which the server cannot read. Text pages carry
+// no RSM <count/> (XEP-0059 allows leaving out a count that is expensive
+// to compute: it costs a search of the whole set); a count-only request
+// (max=0) gets one up to countBound matches.
+//
+// Cost: on SQLite a search looks words of three or more characters up in
+// a trigram index built in the background (storage/sqlite fulltext_*.go)
+// and scans the few newest items not yet indexed; words of one or two
+// characters alone scan the range. A search examines at most 20000
+// candidate items: a page it cannot fill within that is sent with what it
+// found and without complete='true' (the next page goes on after its
+// last item); one that found nothing is policy-violation, asking the
+// client to narrow it with with/start/end. On PostgreSQL a trigram GIN
+// index (pg_trgm) answers the words.
 //
 // # Retention
 //

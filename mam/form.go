@@ -1,12 +1,14 @@
 package mam
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
 )
 
 // MaxQueryIDs bounds the 'ids' field of one query.
@@ -27,9 +29,12 @@ type Query struct {
 	// IncludeGroupchat is the form's 'include-groupchat', nil if absent.
 	// User archives hold no groupchat messages, so it changes nothing.
 	IncludeGroupchat *bool
-	RSM              RSM
-	HasRSM           bool
-	FlipPage         bool
+	// Text is the XEP-0431 full-text search ("" if absent or blank):
+	// storage.TextTerms accepts it.
+	Text     string
+	RSM      RSM
+	HasRSM   bool
+	FlipPage bool
 }
 
 // ParseQuery parses a MAM query element. Errors are *stanza.Error:
@@ -39,9 +44,10 @@ type Query struct {
 //     malformed JID or XEP-0082 DateTime, an empty id, a malformed RSM set;
 //   - bad-request also: an 'include-groupchat' that is no xs:boolean;
 //   - feature-not-implemented: any field this server does not know
-//     (XEP-0313 "Retrieving form fields": MUST), e.g. full-text search,
-//     and a 'node' attribute (XEP-0442 pubsub archives are not served);
-//   - policy-violation: more than MaxQueryIDs ids.
+//     (XEP-0313 "Retrieving form fields": MUST), and a 'node' attribute (XEP-0442 pubsub archives are not served);
+//   - policy-violation: more than MaxQueryIDs ids, a full-text search
+//     longer than storage.MaxTextQueryBytes or with more than
+//     storage.MaxTextTerms words.
 //
 // An empty field (no value, or one empty value) is treated as absent, as
 // some clients send every field of the form they fetched.
@@ -159,6 +165,19 @@ func parseForm(x *xml.Element, out *Query) error {
 				return stanza.E(stanza.BadRequest, "'include-groupchat' must be a boolean")
 			}
 			out.IncludeGroupchat = &b
+		case FieldFulltext:
+			s, err := single(v, values)
+			if err != nil {
+				return err
+			}
+			terms, terr := storage.TextTerms(s)
+			if terr != nil {
+				return stanza.E(stanza.PolicyViolation, fmt.Sprintf("the full-text search may have at most %d words and %d bytes",
+					storage.MaxTextTerms, storage.MaxTextQueryBytes))
+			}
+			if len(terms) > 0 {
+				out.Text = s
+			}
 		case "ids":
 			var ids []string
 			for _, id := range values {
@@ -211,8 +230,9 @@ func single(name string, values []string) (string, error) {
 }
 
 // queryForm is the form returned to iq get <query/> (XEP-0313 "Retrieving form fields"):
-// every field the server understands, none marked required, and the ids
-// list left open (XEP-0122) rather than enumerated. include-groupchat is
+// every field the server understands, none marked required, the ids
+// list left open (XEP-0122) rather than enumerated, and XEP-0431's
+// full-text field. include-groupchat is
 // understood (and advertised with NSGroupchatField) though user archives
 // hold no groupchat messages: XEP-0313 "Determining support" asks for the
 // feature "even if they cannot return groupchat messages".
@@ -232,6 +252,7 @@ func queryForm(includeGroupchat bool) *xml.Element {
 		xml.New(NSData, "field", "type", "list-multi", "var", "ids").Append(
 			xml.New(NSDataValidate, "validate", "datatype", "xs:string").
 				Append(xml.New(NSDataValidate, "open"))),
+		xml.New(NSData, "field", "type", "text-single", "var", FieldFulltext),
 	)
 	if includeGroupchat {
 		x.Append(xml.New(NSData, "field", "type", "boolean", "var", "include-groupchat"))

@@ -94,8 +94,9 @@ func (m *Module) Name() string { return "mam" }
 // clients look only there (and queries sent to the domain are answered
 // from the requester's own archive, see RegisterIQ). urn:xmpp:sid:0 lets
 // clients trust stanza-ids whose 'by' is the account (XEP-0359).
+// urn:xmpp:fulltext:0 is XEP-0431's "Discovering Support".
 func (m *Module) DiscoFeatures() (server, account []string) {
-	f := []string{NS, NSExtended, NSGroupchatField, NSSID}
+	f := []string{NS, NSExtended, NSGroupchatField, NSSID, NSFulltext}
 	return f, append([]string(nil), f...)
 }
 

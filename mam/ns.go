@@ -6,14 +6,17 @@ const (
 	NSExtended       = "urn:xmpp:mam:2#extended"        // XEP-0313 "Determining support"
 	NSGroupchatField = "urn:xmpp:mam:2#groupchat-field" // XEP-0313: include-groupchat understood
 	NSSID            = "urn:xmpp:sid:0"                 // XEP-0359
-	NSRSM            = "http://jabber.org/protocol/rsm"
-	NSForward        = "urn:xmpp:forward:0" // XEP-0297
-	NSDelay          = "urn:xmpp:delay"     // XEP-0203
-	NSData           = "jabber:x:data"      // XEP-0004
-	NSDataValidate   = "http://jabber.org/protocol/xdata-validate"
-	NSHints          = "urn:xmpp:hints" // XEP-0334
-	NSChatStates     = "http://jabber.org/protocol/chatstates"
-	NSCarbons        = "urn:xmpp:carbons:2"
+	NSFulltext       = "urn:xmpp:fulltext:0"            // XEP-0431 full-text search in MAM
+	// FieldFulltext is XEP-0431's query form field.
+	FieldFulltext  = "{" + NSFulltext + "}fulltext"
+	NSRSM          = "http://jabber.org/protocol/rsm"
+	NSForward      = "urn:xmpp:forward:0" // XEP-0297
+	NSDelay        = "urn:xmpp:delay"     // XEP-0203
+	NSData         = "jabber:x:data"      // XEP-0004
+	NSDataValidate = "http://jabber.org/protocol/xdata-validate"
+	NSHints        = "urn:xmpp:hints" // XEP-0334
+	NSChatStates   = "http://jabber.org/protocol/chatstates"
+	NSCarbons      = "urn:xmpp:carbons:2"
 
 	nsClient = "jabber:client"
 )

@@ -108,7 +108,7 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, 
 		return nil, stanza.E(stanza.FeatureNotImplemented, "RSM <index/> other than 0 is not supported; page with <after/> or <before/>")
 	}
 
-	aq := storage.ArchiveQuery{Owner: owner.String(), Start: q.Start, End: q.End}
+	aq := storage.ArchiveQuery{Owner: owner.String(), Start: q.Start, End: q.End, Text: q.Text}
 	if !q.With.IsZero() {
 		aq.With = q.With.Bare().String()
 		aq.WithResource = q.With.Resource()
@@ -146,12 +146,25 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, 
 	if cq.With == "" && cq.Start.IsZero() && cq.End.IsZero() && len(cq.IDs) == 0 && cq.AfterID == 0 && cq.BeforeID == 0 {
 		bound = 0 // the whole archive: a maintained count, exact at any size
 	}
-	n, err := m.store.CountArchive(ctx, cq, bound)
-	if err != nil {
-		return nil, fmt.Errorf("mam: count: %w", err)
+	if cq.Text != "" {
+		// A full-text count costs a search of the whole set: given to a
+		// count-only request, up to countBound matches, where the
+		// backend's search bound allows; left out of pages (XEP-0059:
+		// exceptionally resource intensive).
+		bound = 0
+		if limit == 0 {
+			most, bound = countBound, countBound+1
+		}
 	}
-	if bound == 0 || n <= most {
-		count = n
+	if bound != 0 || cq.Text == "" {
+		n, err := m.store.CountArchive(ctx, cq, bound)
+		switch {
+		case errors.Is(err, storage.ErrTextTooBroad):
+		case err != nil:
+			return nil, fmt.Errorf("mam: count: %w", err)
+		case bound == 0 || n <= most:
+			count = n
+		}
 	}
 
 	if limit == 0 {
@@ -160,7 +173,7 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, 
 		aq.Limit = 1
 		page, err := m.store.QueryArchive(ctx, aq)
 		if err != nil {
-			return nil, fmt.Errorf("mam: query: %w", err)
+			return nil, queryError(err)
 		}
 		return m.fin(iq, len(page.Messages) == 0, rsmResult("", "", -1, count)), nil
 	}
@@ -168,7 +181,7 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, 
 	aq.Limit = limit
 	page, err := m.store.QueryArchive(ctx, aq)
 	if err != nil {
-		return nil, fmt.Errorf("mam: query: %w", err)
+		return nil, queryError(err)
 	}
 	msgs := page.Messages
 	var stanzas []xml.Node
@@ -199,6 +212,17 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, 
 	}
 	first, last := m.ids.encode(msgs[0].ID), m.ids.encode(msgs[len(msgs)-1].ID)
 	return m.fin(iq, page.Complete, rsmResult(first, last, firstIndex(q, aq, page, count), count)), nil
+}
+
+// queryError is the stanza error of a failed page query: a full-text
+// search that met the backend's bound on the items it examines before
+// finding any is the requester's to narrow (with, start, end); anything
+// else is internal.
+func queryError(err error) error {
+	if errors.Is(err, storage.ErrTextTooBroad) {
+		return stanza.E(stanza.PolicyViolation, "the full-text search examined too many messages without a match; narrow it with 'with', 'start' or 'end'")
+	}
+	return fmt.Errorf("mam: query: %w", err)
 }
 
 // firstIndex returns the position of the page's first item in the result

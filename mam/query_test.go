@@ -91,6 +91,7 @@ func TestQueryForm(t *testing.T) {
 			<field type='list-multi' var='ids'>
 				<validate xmlns='http://jabber.org/protocol/xdata-validate' datatype='xs:string'><open/></validate>
 			</field>
+			<field type='text-single' var='{urn:xmpp:fulltext:0}fulltext'/>
 			<field type='boolean' var='include-groupchat'/>
 		</x></query></iq>`)
 }
@@ -176,9 +177,11 @@ func TestQueryErrors(t *testing.T) {
 		{"start malformed", "", form(field("start", "2010-13-01T00:00:00Z")), "modify/bad-request"},
 		{"start without zone", "", form(field("start", "2010-06-07T00:00:00")), "modify/bad-request"},
 		{"end malformed", "", form(field("end", "yesterday")), "modify/bad-request"},
-		{"unknown field", "", form(field("{urn:xmpp:fulltext:0}fulltext", "hi")), "cancel/feature-not-implemented"},
+		{"unknown field", "", form(field("{urn:example}search", "hi")), "cancel/feature-not-implemented"},
 		{"include-groupchat not boolean", "", form(field("include-groupchat", "yes")), "modify/bad-request"},
-		{"fulltext field", "", form(field("{urn:xmpp:fulltext:0}fulltext", "hi")), "cancel/feature-not-implemented"},
+		{"fulltext two values", "", form(field("{urn:xmpp:fulltext:0}fulltext", "hi", "there")), "modify/bad-request"},
+		{"fulltext too long", "", form(field("{urn:xmpp:fulltext:0}fulltext", strings.Repeat("x", 257))), "modify/policy-violation"},
+		{"fulltext too many words", "", form(field("{urn:xmpp:fulltext:0}fulltext", "a b c d e f g h i")), "modify/policy-violation"},
 		{"rsm index", "", `<set xmlns='http://jabber.org/protocol/rsm'><max>5</max><index>10</index></set>`, "cancel/feature-not-implemented"},
 		{"rsm max negative", "", `<set xmlns='http://jabber.org/protocol/rsm'><max>-1</max></set>`, "modify/bad-request"},
 		{"rsm max not a number", "", `<set xmlns='http://jabber.org/protocol/rsm'><max>ten</max></set>`, "modify/bad-request"},

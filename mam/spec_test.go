@@ -234,12 +234,13 @@ func TestDiscoAdvertisesMAM(t *testing.T) {
 		for _, f := range got[0].Child("http://jabber.org/protocol/disco#info", "query").Elements() {
 			features[f.Attr("var")] = true
 		}
-		for _, f := range []string{NS, NSExtended, NSGroupchatField, NSSID} {
+		// XEP-0431 "Discovering Support": urn:xmpp:fulltext:0.
+		for _, f := range []string{NS, NSExtended, NSGroupchatField, NSSID, "urn:xmpp:fulltext:0"} {
 			if !features[f] {
 				t.Errorf("%s lacks %s: %s", to, f, got[0])
 			}
 		}
-		for _, f := range []string{NS + "#groupchat-available", "urn:xmpp:fulltext:0"} {
+		for _, f := range []string{NS + "#groupchat-available"} {
 			if features[f] {
 				t.Errorf("%s advertises %s, which Skald does not implement", to, f)
 			}

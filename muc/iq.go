@@ -210,7 +210,7 @@ func (m *Module) roomInfo(rm *room, asker jid.JID) *xml.Element {
 		pick(rm.cfg.Password != "", "muc_passwordprotected", "muc_unsecured"),
 	}
 	if m.archive != nil && rm.cfg.Archiving {
-		features = append(features, mam.NS, mam.NSExtended, mam.NSSID)
+		features = append(features, mam.NS, mam.NSExtended, mam.NSSID, mam.NSFulltext)
 	}
 	for _, f := range features {
 		q.Append(xml.New(nsDiscoInfo, "feature", "var", f))

@@ -35,6 +35,13 @@ type ArchiveQuery struct {
 	IDs          []int64
 	Limit        int  // rows to return; the backend fetches one more to tell Complete
 	Last         bool // take the newest Limit rows of the range instead of the oldest
+	// Text, if it has any terms, keeps only the items whose Body matches
+	// it (TextTerms, MatchText: every term, case- and accent-insensitive
+	// substrings). A backend may stop examining candidates at a bound of
+	// its own: it then answers the items it found with Complete false,
+	// or ErrTextTooBroad if it found none. A query longer than
+	// MaxTextQueryBytes or MaxTextTerms fails with ErrTextQueryTooLong.
+	Text string
 }
 
 // ArchivePage is the answer to an ArchiveQuery.
@@ -61,8 +68,9 @@ type Archive interface {
 	AppendArchive(ctx context.Context, msgs []*ArchivedMessage) error
 	QueryArchive(ctx context.Context, q ArchiveQuery) (ArchivePage, error)
 	// CountArchive counts the items QueryArchive would return for q
-	// without a Limit: those matching With/WithResource, Start/End, IDs
-	// and the exclusive AfterID/BeforeID bounds, ignoring Limit and Last.
+	// without a Limit: those matching With/WithResource, Start/End, IDs,
+	// Text and the exclusive AfterID/BeforeID bounds, ignoring Limit and
+	// Last. With Text it may fail with ErrTextTooBroad.
 	// It stops at max (max <= 0: no bound).
 	CountArchive(ctx context.Context, q ArchiveQuery, max int) (int, error)
 	// ArchiveIDsExist reports which of ids belong to owner's archive.

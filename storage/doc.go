@@ -4,4 +4,11 @@
 //
 // Layering: storage imports nothing of Skald. Feature packages talk to
 // storage only through these interfaces.
+//
+// Full-text search of archives (ArchiveQuery.Text) is defined once, in
+// fulltext.go (FoldText, TextTerms, MatchText): every backend returns
+// exactly the items MatchText accepts; their indexes only narrow the
+// candidates (storage/sqlite: a background FTS5 trigram index plus a scan
+// of the unindexed tail; storage/postgres: pg_trgm on a folded column;
+// storage/memory: a scan).
 package storage

@@ -136,6 +136,12 @@ func TestInteropCarbons(t *testing.T) { runInterop(t, "carbons.py") }
 // live stanza-ids.
 func TestInteropMAMPaging(t *testing.T) { runInterop(t, "mam_paging.py") }
 
+// TestInteropFulltext: XEP-0431 with slixmpp's MAM plugin: the feature
+// and the form field are advertised, and searches with the field added
+// to slixmpp's query form page through the matches with its RSM
+// iterator in both directions, case- and accent-insensitive.
+func TestInteropFulltext(t *testing.T) { runInterop(t, "fulltext.py") }
+
 // TestInteropStreamManagement: slixmpp's XEP-0198 plugin enables stream
 // management, gets every stanza acked, and resumes after the connection
 // is cut.

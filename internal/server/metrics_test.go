@@ -131,6 +131,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		"skald_mam_messages_archived_total", "skald_mam_queries_total", "skald_mam_query_errors_total",
 		"skald_muc_rooms", "skald_muc_occupants", "skald_muc_remote_occupant_sessions", "skald_muc_messages_total",
 		"skald_sqlite_write_batches_total", "skald_sqlite_write_operations_total", "skald_sqlite_checkpoints_total",
+		"skald_sqlite_text_indexed_rows_total",
 		"skald_memory_releases_total", "skald_go_goroutines", "skald_go_heap_live_bytes", "skald_go_heap_mapped_bytes",
 	} {
 		if _, ok := before[name]; !ok {

@@ -43,6 +43,8 @@
 //   - ArchiveStats(owner) with an owner always has that key (possibly 0);
 //     ArchiveStats("") lists only owners with at least one item.
 //   - ArchiveIDsExist has a key for every requested id.
+//   - ArchiveQuery.Text is storage.TextTerms/MatchText on the folded
+//     body; here a scan of the range.
 //   - Roster returns items sorted by contact JID and version "0" for an
 //     owner that never had a roster; rosters and archives do not require a
 //     user account (an archive owner can be a MUC room).

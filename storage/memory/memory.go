@@ -452,7 +452,13 @@ func ceilMicro(t time.Time) int64 {
 }
 
 // matcher returns the per-item filter of q other than the range bounds.
-func matcher(q storage.ArchiveQuery) func(*storage.ArchivedMessage) bool {
+// The text filter is a scan: every candidate's body is folded and
+// compared (storage.MatchText), the reference semantics.
+func matcher(q storage.ArchiveQuery) (func(*storage.ArchivedMessage) bool, error) {
+	terms, err := storage.TextTerms(q.Text)
+	if err != nil {
+		return nil, err
+	}
 	var idset map[int64]bool
 	if len(q.IDs) > 0 {
 		idset = make(map[int64]bool, len(q.IDs))
@@ -469,8 +475,11 @@ func matcher(q storage.ArchiveQuery) func(*storage.ArchivedMessage) bool {
 				return false
 			}
 		}
-		return idset == nil || idset[m.ID]
-	}
+		if idset != nil && !idset[m.ID] {
+			return false
+		}
+		return len(terms) == 0 || storage.MatchText(storage.FoldText(m.Body), terms)
+	}, nil
 }
 
 // QueryArchive implements storage.Archive.
@@ -481,7 +490,10 @@ func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (stora
 	defer s.mu.RUnlock()
 	a := s.archives[q.Owner]
 	lo, hi := span(a, q)
-	match := matcher(q)
+	match, err := matcher(q)
+	if err != nil {
+		return storage.ArchivePage{}, err
+	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = math.MaxInt
@@ -527,10 +539,13 @@ func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max in
 	if max <= 0 {
 		max = math.MaxInt
 	}
-	if q.With == "" && len(q.IDs) == 0 {
+	match, err := matcher(q)
+	if err != nil {
+		return 0, err
+	}
+	if q.With == "" && len(q.IDs) == 0 && q.Text == "" {
 		return min(hi-lo, max), nil
 	}
-	match := matcher(q)
 	n := 0
 	for i := lo; i < hi && n < max; i++ {
 		if match(a[i]) {

@@ -85,10 +85,10 @@ const resendSQL = `SELECT r.k, a.id, a.stamp, a.body
 		WHERE owner = r.owner AND with_jid = r.with_jid AND origin_id = r.origin_id AND outgoing = r.outgoing
 		ORDER BY owner DESC, with_jid DESC, origin_id DESC, id DESC LIMIT 1) a`
 
-const insertSQL = `INSERT INTO archive (id, owner, with_jid, with_resource, outgoing, stamp, origin_id, body, stanza)
-	SELECT id, owner, w, r, o, st, nullif(oi, ''), b, z
-	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::text[], $8::text[], $9::bytea[])
-		AS t(id, owner, w, r, o, st, oi, b, z)`
+const insertSQL = `INSERT INTO archive (id, owner, with_jid, with_resource, outgoing, stamp, origin_id, body, stanza, body_fold)
+	SELECT id, owner, w, r, o, st, nullif(oi, ''), b, z, f
+	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::text[], $8::text[], $9::bytea[], $10::text[])
+		AS t(id, owner, w, r, o, st, oi, b, z, f)`
 
 // originKey identifies the items a resend check compares.
 type originKey struct {
@@ -186,7 +186,7 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 			return nil
 		}
 		b = &pgx.Batch{}
-		b.Queue(insertSQL, rows.id, rows.owner, rows.with, rows.res, rows.out, rows.stamp, rows.origin, rows.body, rows.stanza)
+		b.Queue(insertSQL, rows.id, rows.owner, rows.with, rows.res, rows.out, rows.stamp, rows.origin, rows.body, rows.stanza, rows.fold)
 		queueCounts(b, counts)
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -234,6 +234,7 @@ func readFirstRound(br pgx.BatchResults, nkeys int) (last int64, ids []int64, pr
 type rowArrays struct {
 	id, stamp                      []int64
 	owner, with, res, origin, body []string
+	fold                           []string // storage.FoldText(body), for text search
 	out                            []bool
 	stanza                         [][]byte
 }
@@ -242,7 +243,7 @@ func newRowArrays(n int) *rowArrays {
 	return &rowArrays{
 		id: make([]int64, 0, n), stamp: make([]int64, 0, n),
 		owner: make([]string, 0, n), with: make([]string, 0, n), res: make([]string, 0, n),
-		origin: make([]string, 0, n), body: make([]string, 0, n),
+		origin: make([]string, 0, n), body: make([]string, 0, n), fold: make([]string, 0, n),
 		out: make([]bool, 0, n), stanza: make([][]byte, 0, n),
 	}
 }
@@ -255,6 +256,7 @@ func (a *rowArrays) add(id, stamp int64, m *storage.ArchivedMessage) {
 	a.res = append(a.res, m.WithResource)
 	a.origin = append(a.origin, m.OriginID)
 	a.body = append(a.body, m.Body)
+	a.fold = append(a.fold, storage.FoldText(m.Body))
 	a.out = append(a.out, m.Outgoing)
 	stanza := m.Stanza
 	if stanza == nil {

@@ -39,7 +39,11 @@ func ceilMicro(t time.Time) int64 {
 // So a page is one scan of archive_owner (owner, id) or archive_with
 // (owner, with_jid, id) from one end of its range, LIMIT rows long
 // (TestQueryPlans). empty reports a range that cannot hold an item.
-func where(q storage.ArchiveQuery) (sql string, args []any, empty bool) {
+//
+// Text terms (storage.TextTerms) are one body_fold LIKE '%term%' each,
+// the term's LIKE wildcards escaped: exactly storage.MatchText, answered
+// by archive_text (owner, body_fold trigrams).
+func where(q storage.ArchiveQuery, terms []string) (sql string, args []any, empty bool) {
 	var b strings.Builder
 	args = append(args, q.Owner)
 	arg := func(v any) string {
@@ -72,8 +76,15 @@ func where(q storage.ArchiveQuery) (sql string, args []any, empty bool) {
 	if len(q.IDs) > 0 {
 		b.WriteString(` AND id = ANY(` + arg(q.IDs) + `)`)
 	}
+	for _, t := range terms {
+		b.WriteString(` AND body_fold LIKE ` + arg("%"+likeEscaper.Replace(t)+"%"))
+	}
 	return b.String(), args, empty
 }
+
+// likeEscaper escapes LIKE's wildcards and its escape character (the
+// default, backslash).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // order is the ORDER BY of q's page: id order, spelt as the columns of
 // the index to scan. Within one owner (and peer) it is the same order,
@@ -108,7 +119,11 @@ func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (stora
 	if err := s.enter(ctx); err != nil {
 		return storage.ArchivePage{}, err
 	}
-	cond, args, empty := where(q)
+	terms, err := storage.TextTerms(q.Text)
+	if err != nil {
+		return storage.ArchivePage{}, err
+	}
+	cond, args, empty := where(q, terms)
 	if empty {
 		return storage.ArchivePage{Complete: true}, nil
 	}
@@ -153,14 +168,18 @@ func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max in
 	if err := s.enter(ctx); err != nil {
 		return 0, err
 	}
+	terms, err := storage.TextTerms(q.Text)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	if q.With == "" && len(q.IDs) == 0 && q.Start.IsZero() && q.End.IsZero() && q.AfterID == 0 && q.BeforeID == 0 {
+	if q.With == "" && len(q.IDs) == 0 && q.Start.IsZero() && q.End.IsZero() && q.AfterID == 0 && q.BeforeID == 0 && len(terms) == 0 {
 		err := s.pool.QueryRow(ctx, `SELECT n FROM archive_count WHERE owner = $1`, q.Owner).Scan(&n)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return 0, s.fail(err)
 		}
 	} else {
-		cond, args, empty := where(q)
+		cond, args, empty := where(q, terms)
 		if empty {
 			return 0, nil
 		}

@@ -136,6 +136,21 @@
 // unchanged affiliation's row is not rewritten; Rooms is one statement,
 // each room's affiliations aggregated into arrays beside it.
 //
+// # Full-text search
+//
+// storage.ArchiveQuery.Text (semantics in storage/fulltext.go) adds one
+// body_fold LIKE '%term%' per term (wildcards escaped) to the page's
+// WHERE: exactly storage.MatchText, since body_fold is the body folded
+// by storage.FoldText, written with the row by the append (migration
+// 0005; unlike SQLite's, PostgreSQL's writer is not the one bottleneck,
+// and GIN's pending list absorbs the insert). The archive_text trigram
+// GIN index (pg_trgm, created by the migration if absent) answers terms
+// of three or more characters; the planner ANDs it with the owner's
+// range or walks archive_owner with the filter, whichever it estimates
+// cheaper. There is no scan budget: the statement is one query with
+// LIMIT. Rows stored before 0005 get body_fold at the first Open after
+// it (foldOldBodies, through the partial index archive_unfolded).
+//
 // # Schema
 //
 // The schema lives in migrations/NNNN_description.sql, embedded in the

@@ -42,7 +42,7 @@ func TestQueryPlans(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cond, args, _ := where(tc.q)
+			cond, args, _ := where(tc.q, nil)
 			sql := `SELECT ` + msgCols + ` FROM archive` + cond + ` ORDER BY ` + order(tc.q) + ` LIMIT 11`
 			if tc.count {
 				sql = `SELECT count(*) FROM (SELECT 1 FROM archive` + cond + ` LIMIT 100) r`

@@ -129,6 +129,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("storage/postgres: %w", err)
 	}
+	if err := s.foldOldBodies(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("storage/postgres: folding archive bodies for text search: %w", err)
+	}
 	go s.writeLoop()
 	return s, nil
 }

@@ -286,6 +286,9 @@ func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appende
 		}
 	}
 	s.wstamp, s.wstampOK = last, true
+	// The full-text indexer picks the rows up later (fulltext_index.go).
+	s.index.behind = true
+	s.index.high = max(s.index.high, w.db.LastInsertRowID())
 	return nil
 }
 

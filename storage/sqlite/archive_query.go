@@ -324,6 +324,19 @@ func prepBound(c *conn, sql string, q storage.ArchiveQuery, b bounds, limit int6
 // a peer or ids page with Start/End first costs two index seeks.
 func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (storage.ArchivePage, error) {
 	var page storage.ArchivePage
+	if q.Text != "" {
+		terms, err := storage.TextTerms(q.Text)
+		if err != nil {
+			return page, err
+		}
+		if len(terms) > 0 {
+			err = s.readTx(ctx, func(c *conn) error {
+				page, err = s.queryArchiveText(c, q, terms)
+				return err
+			})
+			return page, err
+		}
+	}
 	err := s.doRead(ctx, needsSeeks(q), func(c *conn) error {
 		st, err := pageStmt(c, q)
 		if err != nil || st == nil {
@@ -367,6 +380,25 @@ func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max in
 	limit := int64(-1)
 	if max > 0 {
 		limit = int64(max)
+	}
+	if q.Text != "" {
+		terms, err := storage.TextTerms(q.Text)
+		if err != nil {
+			return 0, err
+		}
+		if len(terms) > 0 {
+			var n int
+			err = s.readTx(ctx, func(c *conn) error {
+				q.Last, q.Limit = false, 0
+				ts, err := s.queryText(c, q, terms, int(limit))
+				n = len(ts.found)
+				if err == nil && ts.broke {
+					err = storage.ErrTextTooBroad
+				}
+				return err
+			})
+			return n, err
+		}
 	}
 	var n int64
 	err := s.doRead(ctx, needsSeeks(q), func(c *conn) error {

@@ -16,4 +16,7 @@ func (s *Store) RegisterMetrics(r *metrics.Registry) {
 	r.CounterFunc("skald_sqlite_checkpoints_total", "WAL checkpoints the writer goroutine ran between batches.", func() uint64 {
 		return uint64(s.nCheckpoints.Load())
 	})
+	r.CounterFunc("skald_sqlite_text_indexed_rows_total", "Archive rows the full-text indexer has indexed (its steps are write requests too).", func() uint64 {
+		return uint64(s.nIndexed.Load())
+	})
 }

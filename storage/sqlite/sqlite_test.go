@@ -23,8 +23,16 @@ import (
 // would dominate its run time) and a tiny DeleteBatch so that every purge,
 // trim and expiry of the suite and the model test crosses transaction
 // boundaries.
+//
+// Unless opts sets IndexBatch, the background full-text indexer is off:
+// tests that count the writer's transactions and requests must see only
+// their own. The contract suite indexes through IndexText; the indexer's
+// own tests set IndexBatch.
 func openTest(t testing.TB, opts Options) *Store {
 	t.Helper()
+	if opts.IndexBatch == 0 {
+		opts.IndexBatch = -1
+	}
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), opts)
 	if err != nil {
 		t.Fatal(err)

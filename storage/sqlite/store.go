@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/ext/fts5"
 
 	"github.com/skald-xmpp/skald/storage"
 )
@@ -65,6 +66,16 @@ type Options struct {
 	// copies it back into the database between two batches (default
 	// 10000, 40 MiB of 4 KiB pages). See checkpoint.go.
 	CheckpointPages int
+	// IndexBatch is how many archive rows one step of the background
+	// full-text indexer indexes at most (default 1000; negative: no
+	// background indexing, queries scan every row above the mark).
+	IndexBatch int
+	// IndexPause is how long the writer must have been idle before the
+	// indexer runs a step (default 10ms). See fulltext_index.go.
+	IndexPause time.Duration
+	// TextScanBudget bounds the candidate rows one full-text query
+	// examines (default 20000). See fulltext_query.go.
+	TextScanBudget int
 }
 
 func (o *Options) fill() {
@@ -82,6 +93,15 @@ func (o *Options) fill() {
 	}
 	if o.CheckpointPages <= 0 {
 		o.CheckpointPages = 10000
+	}
+	if o.IndexBatch == 0 {
+		o.IndexBatch = 1000
+	}
+	if o.IndexPause <= 0 {
+		o.IndexPause = 10 * time.Millisecond
+	}
+	if o.TextScanBudget <= 0 {
+		o.TextScanBudget = 20000
 	}
 }
 
@@ -115,6 +135,10 @@ type Store struct {
 	walPages int
 	// Checkpoints run by the writer, for tests and benchmarks.
 	nCheckpoints atomic.Int64
+	// The background full-text indexer's state; writer goroutine only.
+	index indexState
+	// Archive rows the full-text indexer has read, for metrics.
+	nIndexed atomic.Int64
 
 	// Reads: a fixed pool of connections.
 	readers chan *conn
@@ -290,6 +314,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.nread++
 	}
 	s.hookWAL()
+	// Catch up with what earlier runs (or older versions) left unindexed.
+	s.index.behind = true
+	if s.index.high, _, err = queryInt(w, `SELECT coalesce(max(id), 0) FROM archive`); err != nil {
+		return nil, err
+	}
+	if s.index.mark, _, err = queryInt(w, `SELECT id FROM archive_fts_mark WHERE one=0`); err != nil {
+		return nil, err
+	}
 	go s.writeLoop()
 	ok = true
 	return s, nil
@@ -301,6 +333,12 @@ func openConn(ctx context.Context, path string, opts Options) (*conn, error) {
 		return nil, fmt.Errorf("storage/sqlite: open %s: %w", path, err)
 	}
 	c := &conn{db: db, stmts: make(map[string]*sqlite3.Stmt)}
+	// FTS5 is a loadable extension in this build: every connection needs
+	// it, since the archive's delete trigger writes archive_fts.
+	if err := fts5.Register(db); err != nil {
+		c.close()
+		return nil, fmt.Errorf("storage/sqlite: open %s: fts5: %w", path, err)
+	}
 	if err := db.BusyTimeout(opts.BusyTimeout); err != nil {
 		c.close()
 		return nil, err

@@ -89,12 +89,37 @@ func (s *Store) writeLoop() {
 		timer.Stop()
 	}
 	pending := make([]*writeOp, 0, s.opts.MaxBatch)
+	// idle fires when the writer has had nothing to do for IndexPause
+	// while the full-text index is behind (fulltext_index.go).
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
 	for {
 		var op *writeOp
-		select {
-		case op = <-s.ops:
-		case <-s.quit:
-			return
+		if s.index.behind && s.opts.IndexBatch > 0 {
+			if s.indexForced(time.Now()) {
+				pending = s.runIndexBatch(pending[:0], timer)
+				clear(pending)
+				s.checkpointIfLarge()
+				continue
+			}
+			idle.Reset(s.opts.IndexPause)
+			select {
+			case op = <-s.ops:
+				idle.Stop()
+			case <-idle.C:
+				pending = s.runIndexBatch(pending[:0], timer)
+				clear(pending)
+				s.checkpointIfLarge()
+				continue
+			case <-s.quit:
+				return
+			}
+		} else {
+			select {
+			case op = <-s.ops:
+			case <-s.quit:
+				return
+			}
 		}
 		pending = s.runBatch(op, pending[:0], timer)
 		clear(pending)
@@ -119,6 +144,7 @@ func (s *Store) runBatch(op *writeOp, pending []*writeOp, timer *time.Timer) []*
 	if v, _, err := queryInt(c, `PRAGMA data_version`); err != nil || v != s.wdataVersion {
 		s.wstampOK = false
 		s.wdataVersion = v
+		s.index.behind = true // its rows are not indexed either
 	}
 	timing := false
 	n := 0

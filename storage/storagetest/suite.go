@@ -56,6 +56,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Archive/Stats", testStats},
 		{"Archive/Prefs", testPrefs},
 		{"Archive/ConcurrentAppend", testConcurrentAppend},
+		{"Archive/TextQuery", testTextQuery},
+		{"Archive/TextPaging", testTextPaging},
+		{"Archive/TextDeleted", testTextDeleted},
+		{"Archive/TextLimits", testTextLimits},
+		{"Archive/TextWildcards", testTextWildcards},
 		{"Closed", testClosed},
 		{"Cancelled", testCancelled},
 	}

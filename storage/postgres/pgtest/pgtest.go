@@ -53,7 +53,23 @@ func DSN(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { Exec(t, base, `DROP SCHEMA `+schema+` CASCADE`) })
-	return WithParam(base, "search_path", schema)
+	// Extensions are per database: pg_trgm (migration 0005) is created
+	// once in public, which follows each test's schema in its
+	// search_path, so that no test schema owns it (dropping that schema
+	// would drop it, and the indexes of every other test using it).
+	// Under an advisory lock: concurrent CREATE EXTENSION IF NOT EXISTS
+	// can collide.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(8224, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`)
+	if _, uerr := conn.Exec(ctx, `SELECT pg_advisory_unlock(8224, 1)`); err == nil {
+		err = uerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return WithParam(base, "search_path", schema+",public")
 }
 
 // WithParam adds a connection parameter to a DSN, in URL or key=value
