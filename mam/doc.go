@@ -75,6 +75,20 @@
 // urn:xmpp:mam:2#extended, urn:xmpp:mam:2#groupchat-field (not
 // #groupchat-available), urn:xmpp:sid:0.
 //
+// # Retractions
+//
+// retract.go: a retracted message (XEP-0424, XEP-0425) stays in its
+// archive under its id, stamp and author but becomes a tombstone
+// (Tombstone): its attributes, stanza-ids, origin-id, occupant-id and a
+// room's muc#user <x/> naming the sender are kept, everything else is
+// replaced by <retracted xmlns='urn:xmpp:message-retract:1' id='…'
+// stamp='…'/>, and the stored body is emptied, so no query, search or
+// discussion history (RoomHistory shows tombstones) finds the content
+// again (storage.Archive.ReplaceArchived). The retraction itself is
+// archived like any message (XEP-0424 "Business Rules"). Rooms do this
+// today (package muc: RoomItem, ReplaceRoomItem); users' own 1:1
+// retractions are archived but do not yet tombstone the original.
+//
 // # Retention
 //
 // Cleaner.Run deletes items older than archive_expires_after every
