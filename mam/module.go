@@ -94,8 +94,11 @@ func (m *Module) Name() string { return "mam" }
 // clients look only there (and queries sent to the domain are answered
 // from the requester's own archive, see RegisterIQ). urn:xmpp:sid:0 lets
 // clients trust stanza-ids whose 'by' is the account (XEP-0359).
+// urn:xmpp:message-retract:1 and its #tombstone: retractions are archived
+// and turn the retracted item into a tombstone (XEP-0424 "Discovering
+// support", "Tombstones"; retract.go).
 func (m *Module) DiscoFeatures() (server, account []string) {
-	f := []string{NS, NSExtended, NSGroupchatField, NSSID}
+	f := []string{NS, NSExtended, NSGroupchatField, NSSID, NSRetract, NSRetractTombstone}
 	return f, append([]string(nil), f...)
 }
 

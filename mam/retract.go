@@ -87,3 +87,39 @@ func (m *Module) ReplaceRoomItem(ctx context.Context, room jid.JID, id string, s
 	}
 	return ok, nil
 }
+
+// retractChat applies a user's XEP-0424 retraction of a 1:1 message to
+// owner's archive, once the retraction is archived: st is the message
+// (anything but groupchat, with <retract id='…'/>), peer the other party
+// (bare JIDs both), outgoing whether owner sent it. The retracted item
+// must be in the same direction with the same peer, so only the author's
+// own message goes (XEP-0424 "Business Rules": original and retraction
+// from the same bare JID). It is found by origin-id: XEP-0424 names a
+// chat message by its 'id', which the clients that retract (Conversations,
+// Gajim, Dino, Converse.js) also send as XEP-0359 origin-id; a message
+// without one is left as it is. Store errors are logged: the retraction
+// is delivered and archived all the same.
+func (m *Module) retractChat(ctx context.Context, st *xml.Element, owner, peer jid.JID, outgoing bool) {
+	r := st.Child(nsRetract, "retract")
+	if r == nil || r.Attr("id") == "" || st.Attr("type") == "groupchat" {
+		return
+	}
+	prev, found, err := m.store.FindByOriginID(ctx, owner.String(), peer.String(), outgoing, r.Attr("id"))
+	if err != nil || !found {
+		if err != nil {
+			m.log.Error("mam: looking up a retracted message failed", "err", err)
+		}
+		return
+	}
+	orig, err := decodeStanza(prev.Stanza)
+	if err != nil || IsTombstone(orig) || orig.Child(nsRetract, "retract") != nil {
+		return
+	}
+	retracted := xml.New(nsRetract, "retracted", "stamp", FormatDateTime(m.now().UTC()))
+	if id := st.Attr("id"); id != "" {
+		retracted.SetAttr("id", id)
+	}
+	if _, err := m.store.ReplaceArchived(ctx, owner.String(), prev.ID, "", []byte(Tombstone(orig, retracted).String())); err != nil {
+		m.log.Error("mam: storing a retraction tombstone failed", "err", err)
+	}
+}
