@@ -65,3 +65,28 @@ func TestRetractChat(t *testing.T) {
 		t.Errorf("account features %v lack %s", account, NSRetractTombstone)
 	}
 }
+
+// TestRetractChatRemote: a remote sender's retraction tombstones the
+// local recipient's copy of that sender's message, not another sender's
+// message with the same id.
+func TestRetractChatRemote(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	e.login("bob@example.com/x")
+	from := func(who, raw string) {
+		t.Helper()
+		st := parseXML(t, strings.ReplaceAll(raw, "FROM", who))
+		if err := e.r.HandleFromRemote(e.ctx, "remote.example", st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from("romeo@remote.example/r", `<message from='FROM' to='bob@example.com' type='chat' id='m1'><body>secret</body><origin-id xmlns='urn:xmpp:sid:0' id='m1'/></message>`)
+	from("mallory@remote.example/m", `<message from='FROM' to='bob@example.com' type='chat' id='r0'><retract xmlns='urn:xmpp:message-retract:1' id='m1'/><body>x</body></message>`)
+	if items := e.items("bob@example.com"); strings.Contains(string(items[0].Stanza), "retracted") {
+		t.Fatalf("another sender's retraction applied: %s", items[0].Stanza)
+	}
+	from("romeo@remote.example/r", `<message from='FROM' to='bob@example.com' type='chat' id='r1'><retract xmlns='urn:xmpp:message-retract:1' id='m1'/><body>x</body></message>`)
+	items := e.items("bob@example.com")
+	if s := string(items[0].Stanza); !strings.Contains(s, `<retracted xmlns="urn:xmpp:message-retract:1" stamp=`) || strings.Contains(s, "secret") || !strings.Contains(s, `id="r1"`) {
+		t.Fatalf("remote retraction: %s", s)
+	}
+}
