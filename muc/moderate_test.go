@@ -208,3 +208,24 @@ func TestSenderRetract(t *testing.T) {
 		t.Fatalf("tombstone: %s", tomb)
 	}
 }
+
+// TestModerateExpired: a message the archive no longer keeps (expired,
+// trimmed) cannot be moderated: item-not-found, nothing broadcast.
+func TestModerateExpired(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	alice.take(t)
+	sid := e.said(bob, "old", alice)
+	if _, err := e.Store.TrimArchive(bg, room, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.send(alice, moderateIQ(sid, retractEl))
+	if got := alice.take(t); len(got) != 1 || condition(got[0]) != "item-not-found" {
+		t.Fatalf("moderating an expired message: %v", got)
+	}
+	if seen := bob.take(t); len(seen) != 0 {
+		t.Fatalf("bob was sent %v", seen)
+	}
+}
