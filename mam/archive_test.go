@@ -458,7 +458,7 @@ func TestCleanerRun(t *testing.T) {
 func TestDiscoFeatures(t *testing.T) {
 	e := newEnv(t, DefaultConfig())
 	server, account := e.m.DiscoFeatures()
-	want := "[urn:xmpp:mam:2 urn:xmpp:mam:2#extended urn:xmpp:mam:2#groupchat-field urn:xmpp:sid:0 urn:xmpp:fulltext:0]"
+	want := "[urn:xmpp:mam:2 urn:xmpp:mam:2#extended urn:xmpp:mam:2#groupchat-field urn:xmpp:sid:0 urn:xmpp:fulltext:0 urn:xmpp:message-retract:1 urn:xmpp:message-retract:1#tombstone]"
 	if fmt.Sprint(server) != want || fmt.Sprint(account) != want {
 		t.Errorf("features: server %v, account %v", server, account)
 	}

@@ -73,7 +73,8 @@
 //
 // Disco features on the server and on accounts: urn:xmpp:mam:2,
 // urn:xmpp:mam:2#extended, urn:xmpp:mam:2#groupchat-field (not
-// #groupchat-available), urn:xmpp:sid:0, urn:xmpp:fulltext:0.
+// #groupchat-available), urn:xmpp:sid:0, urn:xmpp:fulltext:0,
+// urn:xmpp:message-retract:1 and its #tombstone.
 //
 // # Full-text search (XEP-0431 v0.2.0)
 //
@@ -111,6 +112,30 @@
 // last item); one that found nothing is policy-violation, asking the
 // client to narrow it with with/start/end. On PostgreSQL a trigram GIN
 // index (pg_trgm) answers the words.
+//
+// # Retractions
+//
+// retract.go: a retracted message (XEP-0424, XEP-0425) stays in its
+// archive under its id, stamp and author but becomes a tombstone
+// (Tombstone): its attributes, stanza-ids, origin-id, occupant-id and a
+// room's muc#user <x/> naming the sender are kept, everything else is
+// replaced by <retracted xmlns='urn:xmpp:message-retract:1' id='…'
+// stamp='…'/>, and the stored body is emptied, so no query, search or
+// discussion history (RoomHistory shows tombstones) finds the content
+// again (storage.Archive.ReplaceArchived). The retraction itself is
+// archived like any message (XEP-0424 "Business Rules"). Rooms: package
+// muc, through RoomItem and ReplaceRoomItem. Users' archives
+// (retractChat): a message of any type but groupchat with <retract
+// id='…'/> tombstones, once archived, the item with that origin-id in the
+// same direction with the same peer, in the sender's archive (outgoing)
+// and the recipient's if local (incoming; also for a retraction from a
+// remote sender), so only the author's own message goes (XEP-0424:
+// original and retraction from the same bare JID); <retracted/> carries
+// the retraction's message id. XEP-0424 names a chat message by its
+// 'id'; it is looked up as origin-id, which the clients that retract
+// send with the same value; a message without one is not found and stays.
+// Accounts and the server advertise urn:xmpp:message-retract:1 and
+// urn:xmpp:message-retract:1#tombstone.
 //
 // # Retention
 //

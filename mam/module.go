@@ -95,8 +95,11 @@ func (m *Module) Name() string { return "mam" }
 // from the requester's own archive, see RegisterIQ). urn:xmpp:sid:0 lets
 // clients trust stanza-ids whose 'by' is the account (XEP-0359).
 // urn:xmpp:fulltext:0 is XEP-0431's "Discovering Support".
+// urn:xmpp:message-retract:1 and its #tombstone: retractions are archived
+// and turn the retracted item into a tombstone (XEP-0424 "Discovering
+// support", "Tombstones"; retract.go).
 func (m *Module) DiscoFeatures() (server, account []string) {
-	f := []string{NS, NSExtended, NSGroupchatField, NSSID, NSFulltext}
+	f := []string{NS, NSExtended, NSGroupchatField, NSSID, NSFulltext, NSRetract, NSRetractTombstone}
 	return f, append([]string(nil), f...)
 }
 

@@ -37,6 +37,7 @@ const (
 	nsJMI          = "urn:xmpp:jingle-message:0"      // XEP-0353
 	nsConference   = "jabber:x:conference"            // XEP-0249
 	nsMUCUser      = "http://jabber.org/protocol/muc#user"
+	nsOccupantID   = "urn:xmpp:occupant-id:0"     // XEP-0421
 	nsRetract      = "urn:xmpp:message-retract:1" // XEP-0424
 	nsCorrect      = "urn:xmpp:message-correct:0" // XEP-0308
 	nsReactions    = "urn:xmpp:reactions:0"       // XEP-0444

@@ -126,8 +126,8 @@ type RoomMessage struct {
 	ID     string // archive id, for the stanza-id
 }
 
-// RoomHistory returns the newest messages with a body of a room's
-// archive, at most n, oldest first: a persistent room that starts again
+// RoomHistory returns the newest messages with a body (or retracted:
+// their tombstones) of a room's archive, at most n, oldest first: a persistent room that starts again
 // shows them to newcomers as its discussion history (XEP-0045 §7.2.15).
 // Items that cannot be read are skipped.
 func (m *Module) RoomHistory(ctx context.Context, room jid.JID, n int) ([]RoomMessage, error) {
@@ -143,7 +143,9 @@ func (m *Module) RoomHistory(ctx context.Context, room jid.JID, n int) ([]RoomMe
 	var out []RoomMessage
 	for _, it := range page.Messages {
 		st, err := decodeStanza(it.Stanza)
-		if err != nil || st.Child(st.Space, "body") == nil {
+		// A retracted message is shown as its tombstone, as the room
+		// does until it stops (XEP-0424 "Business Rules").
+		if err != nil || (st.Child(st.Space, "body") == nil && !IsTombstone(st)) {
 			continue
 		}
 		// Discussion history shows no real JIDs (XEP-0045 §7.2.15).

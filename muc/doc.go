@@ -41,6 +41,39 @@
 // the session with status 333, §11.1); status 332 on shutdown (§11.2,
 // shutdown.go).
 //
+// Retractions (moderate.go): XEP-0425 0.3.0 moderation
+// (urn:xmpp:message-moderate:1, with XEP-0424 urn:xmpp:message-retract:1)
+// and an author's own XEP-0424 retraction. A moderator's <iq
+// type='set'><moderate id='stanza-id'><retract/><reason/></moderate>
+// to the room is forbidden unless the requester is an occupant with the
+// moderator role, bad-request without an id or a <retract/> (or as a
+// get), item-not-found unless the id is one of the room's archive ids
+// (also once expired or trimmed). The room then archives and broadcasts,
+// from its bare JID and with its own stanza-id, <retract id='…'><moderated
+// by='room/moderator-nick'><occupant-id/></moderated><reason/></retract>
+// as XEP-0425 §3.1 shows, replaces the archived message by a tombstone
+// (package mam: attributes, stanza-ids, origin-id, the author's
+// occupant-id and the room's muc#user <x/> kept; content replaced by
+// <retracted id='retraction id' stamp='…'> holding the same <moderated/>
+// and reason), does the same to the discussion history's copy, and
+// answers the iq; a message already retracted gets a result and nothing
+// else. A groupchat message with <retract id='…'/> from an occupant is
+// broadcast and archived as any message and, when the archived original's
+// occupant-id is the sender's (the room stamps it from the bare JID),
+// tombstones it the same way, with <retracted/> carrying the retraction's
+// message id; somebody else's message stays as it is (clients check
+// authorship too, XEP-0424). 'by' is the moderator's occupant JID, as in
+// XEP-0425's example, not a real JID (semi-anonymous rooms). Rooms that
+// archive advertise urn:xmpp:message-moderate:1, urn:xmpp:message-retract:1
+// and urn:xmpp:message-retract:1#tombstone. Not done: the XEP-0425 0.2
+// form (urn:xmpp:message-moderate:0 inside XEP-0422 <apply-to/>), which
+// the XEP dropped with fastening; Converse.js, Gajim (nbxmpp) and
+// Prosody's mod_muc_moderation speak :1 (a :0 request gets
+// service-unavailable). Moderating a message that was never archived
+// (a room without archiving) is item-not-found: there is no stanza-id to
+// name it by. Metrics: skald_muc_moderations_total,
+// skald_muc_retractions_total.
+//
 // Federation (remote.go): users of other servers are occupants too.
 // Their stanzas arrive through router.HandleFromRemote, which hands a
 // stanza to a service domain here with a transient session of the
@@ -97,7 +130,8 @@
 // for a new room, locked by its creator before it enters the table, so no
 // one can wait on it), and no
 // goroutine holds two rooms' locks. Under room.mu only Session.Send and
-// Router.SendTo (queue pushes, leaf locks) and the archive append are
+// Router.SendTo (queue pushes, leaf locks), the archive append and the
+// reads and replacement of one archived item a retraction makes are
 // called; routing through the router's message hooks (invitations), an
 // answer from the router's iq handlers (vCards) and archive queries are
 // done with room.mu released. joinedRooms.mu, per session, and

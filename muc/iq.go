@@ -155,6 +155,8 @@ func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error
 		rm.mu.Unlock()
 		locked = false
 		return m.archive.QueryRoom(ctx, iq, rm.jid, realJIDs)
+	case p.Is(nsModerate, "moderate"):
+		return m.moderateLocked(ctx, rm, o, iq)
 	case p.Is(NSOwner, "query"):
 		return m.ownerIQLocked(rm, o, iq)
 	case p.Is(NSAdmin, "query"):
@@ -210,7 +212,7 @@ func (m *Module) roomInfo(rm *room, asker jid.JID) *xml.Element {
 		pick(rm.cfg.Password != "", "muc_passwordprotected", "muc_unsecured"),
 	}
 	if m.archive != nil && rm.cfg.Archiving {
-		features = append(features, mam.NS, mam.NSExtended, mam.NSSID, mam.NSFulltext)
+		features = append(features, mam.NS, mam.NSExtended, mam.NSSID, mam.NSFulltext, nsModerate, mam.NSRetract, mam.NSRetractTombstone)
 	}
 	for _, f := range features {
 		q.Append(xml.New(nsDiscoInfo, "feature", "var", f))

@@ -103,6 +103,9 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sen
 		}
 		if id != "" {
 			out.Append(xml.New(nsSID, "stanza-id", "by", room, "id", id))
+			if r := st.Child(mam.NSRetract, "retract"); r != nil && r.Attr("id") != "" {
+				m.retractOwnLocked(ctx, rm, o, out, r.Attr("id"), id)
+			}
 		}
 	}
 	if isSubject {
@@ -111,11 +114,7 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sen
 	} else if st.Child(nsClient, "body") != nil {
 		rm.addHistory(historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())}, m.cfg.HistoryMessages)
 	}
-	for _, v := range rm.sortedOccupants() {
-		for _, sj := range v.order {
-			m.send(sj, out.Clone())
-		}
-	}
+	m.broadcastLocked(rm, out)
 	m.messages.Inc()
 	return nil
 }

@@ -32,6 +32,8 @@ func (m *Module) RegisterMetrics(r *metrics.Registry) {
 		return float64(n)
 	})
 	r.Counter("skald_muc_messages_total", "Groupchat messages rooms broadcast.", &m.messages)
+	r.Counter("skald_muc_moderations_total", "Archived groupchat messages moderators retracted (XEP-0425).", &m.moderations)
+	r.Counter("skald_muc_retractions_total", "Archived groupchat messages their authors retracted (XEP-0424).", &m.retractions)
 }
 
 // roomList returns the rooms; their state is read under their own lock.

@@ -36,6 +36,9 @@ type Module struct {
 	remote remoteOccupants // sessions of remote users per domain (remote.go)
 
 	messages metrics.Counter // groupchat messages broadcast (metrics.go)
+	// messages retracted in rooms' archives: by moderators (XEP-0425),
+	// by their authors (XEP-0424)
+	moderations, retractions metrics.Counter
 }
 
 // New returns the service for the given hosted domains. archive stores

@@ -81,6 +81,11 @@ type Archive interface {
 	// FindByOriginID finds an item of owner's archive with this origin-id
 	// from the given peer and direction (retry detection).
 	FindByOriginID(ctx context.Context, owner, with string, outgoing bool, originID string) (ArchivedMessage, bool, error)
+	// ReplaceArchived replaces the stanza and body of owner's item id,
+	// which keeps its id, stamp, peer and origin-id: a retracted message
+	// becomes its tombstone (XEP-0424, XEP-0425), and its old body no
+	// longer matches a search. ok is false when owner has no such item.
+	ReplaceArchived(ctx context.Context, owner string, id int64, body string, stanza []byte) (ok bool, err error)
 	// PurgeArchive deletes owner's items, optionally only those with a
 	// peer (bare JID) and/or stamped before a time; returns how many.
 	PurgeArchive(ctx context.Context, owner, with string, before time.Time) (int, error)

@@ -9,3 +9,10 @@ import "testing"
 // reserved nick for another account (conflict) and enters with it as the
 // member who registered it.
 func TestInteropMUCRoomInfo(t *testing.T) { runInterop(t, "muc_roominfo.py") }
+
+// TestInteropMUCModeration: XEP-0425 moderation and XEP-0424 retraction
+// in a room with slixmpp (raw requests through its stanzas, as its
+// plugins speak the retired :0 namespaces): forbidden for a participant,
+// item-not-found for an unknown id, the retraction broadcast, the
+// tombstone in the archive and in a newcomer's history.
+func TestInteropMUCModeration(t *testing.T) { runInterop(t, "moderation.py") }

@@ -810,3 +810,22 @@ func (s *Store) Unblock(ctx context.Context, owner string, jids []string) ([]str
 	}
 	return removed, nil
 }
+
+// ReplaceArchived implements storage.Archive.
+func (s *Store) ReplaceArchived(ctx context.Context, owner string, id int64, body string, stanza []byte) (bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	a := s.archives[owner]
+	i, ok := find(a, id)
+	if !ok {
+		return false, nil
+	}
+	// A new item rather than a write into the stored one, whose Stanza a
+	// reader may still be copying from.
+	c := *a[i]
+	c.Body, c.Stanza = body, cloneBytes(stanza)
+	a[i] = &c
+	return true, nil
+}

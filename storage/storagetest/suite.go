@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Archive/IDsExist", testIDsExist},
 		{"Archive/Bounds", testBounds},
 		{"Archive/FindByOriginID", testFindByOriginID},
+		{"Archive/Replace", testReplaceArchived},
 		{"Archive/Purge", testPurge},
 		{"Archive/Expire", testExpire},
 		{"Archive/Trim", testTrim},
