@@ -183,3 +183,48 @@ func TestContractBackgroundIndex(t *testing.T) {
 		return openTest(t, Options{Synchronous: SyncOff, DeleteBatch: 3, ReadConns: 2, IndexBatch: 3, IndexPause: time.Microsecond})
 	})
 }
+
+// ReplaceArchived (a retraction's tombstone) replaces an indexed row's
+// entry: its old words find it no more, its new ones do; a row not yet
+// indexed is left to the indexer, which reads the new body.
+func TestTextIndexReplace(t *testing.T) {
+	s := openTest(t, Options{Synchronous: SyncOff, IndexBatch: -1})
+	ms := appendBodies(t, s, "a@x", "secret plans", "dull notes")
+	if err := s.IndexText(bg); err != nil {
+		t.Fatal(err)
+	}
+	later := appendBodies(t, s, "a@x", "secret too")
+	search := func(text string) []int64 {
+		t.Helper()
+		page, err := s.QueryArchive(bg, storage.ArchiveQuery{Owner: "a@x", Text: text, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idsOf(page.Messages)
+	}
+	for _, r := range []struct {
+		id   int64
+		body string
+	}{{ms[0].ID, ""}, {ms[1].ID, "fresh words"}, {later[0].ID, ""}} {
+		if ok, err := s.ReplaceArchived(bg, "a@x", r.id, r.body, []byte("<message/>")); err != nil || !ok {
+			t.Fatalf("ReplaceArchived(%d): %v %v", r.id, ok, err)
+		}
+	}
+	for _, tc := range []struct {
+		text string
+		want []int64
+	}{{"secret", nil}, {"dull", nil}, {"fresh", []int64{ms[1].ID}}} {
+		if got := search(tc.text); !slices.Equal(got, tc.want) {
+			t.Errorf("search %q: %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	if err := s.IndexText(bg); err != nil {
+		t.Fatal(err)
+	}
+	if _, n := indexRows(t, s); n != 1 {
+		t.Errorf("%d index entries after indexing the rest, want 1 (fresh words)", n)
+	}
+	if got := search("secret"); got != nil {
+		t.Errorf("search secret after indexing: %v", got)
+	}
+}

@@ -1,7 +1,9 @@
 package storagetest
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/skald-xmpp/skald/storage"
 )
@@ -51,5 +53,35 @@ func testReplaceArchived(t *testing.T, s storage.Store) {
 	byID := query(t, s, storage.ArchiveQuery{Owner: alice, IDs: []int64{ms[1].ID}, Limit: 10}).Messages
 	if len(byID) != 1 || string(byID[0].Stanza) != string(tomb) {
 		t.Errorf("read by id after replacing: %+v", byID)
+	}
+}
+
+// testReplaceArchivedText: a replaced item is found by its new body's
+// words only (a retraction's tombstone, whose body is empty, by none).
+func testReplaceArchivedText(t *testing.T, s storage.Store) {
+	ms := []*storage.ArchivedMessage{msg(alice, bob, t0), msg(alice, bob, t0.Add(time.Second))}
+	ms[0].Body, ms[1].Body = "secret plans", "dull notes"
+	appendMsgs(t, s, ms...)
+	for _, r := range []struct {
+		id   int64
+		body string
+	}{{ms[0].ID, ""}, {ms[1].ID, "fresh words"}} {
+		ok, err := s.ReplaceArchived(bg, alice, r.id, r.body, []byte("<message xmlns='jabber:client'/>"))
+		must(t, err)
+		if !ok {
+			t.Fatalf("ReplaceArchived(%d) found nothing", r.id)
+		}
+	}
+	for _, tc := range []struct {
+		text string
+		want []int64
+	}{{"secret", nil}, {"dull", nil}, {"fresh", []int64{ms[1].ID}}} {
+		var got []int64
+		for _, m := range query(t, s, storage.ArchiveQuery{Owner: alice, Text: tc.text, Limit: 10}).Messages {
+			got = append(got, m.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("search %q after replacing: %v, want %v", tc.text, got, tc.want)
+		}
 	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Archive/Bounds", testBounds},
 		{"Archive/FindByOriginID", testFindByOriginID},
 		{"Archive/Replace", testReplaceArchived},
+		{"Archive/ReplaceText", testReplaceArchivedText},
 		{"Archive/Purge", testPurge},
 		{"Archive/Expire", testExpire},
 		{"Archive/Trim", testTrim},
