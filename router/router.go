@@ -51,6 +51,7 @@ type Router struct {
 	remote          RemoteRouter // nil: no federation, see remote.go
 	sessObs         []SessionObserver
 	availObs        []AvailabilityObserver
+	prioRaised      []PriorityRaisedObserver
 	unavail         []UnavailabilityObserver
 	// unavailDone see broadcast unavailable presence once handled.
 	unavailDone []UnavailablePresenceObserver
@@ -125,6 +126,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(AvailabilityObserver); ok {
 			r.availObs = append(r.availObs, x)
+		}
+		if x, ok := m.(PriorityRaisedObserver); ok {
+			r.prioRaised = append(r.prioRaised, x)
 		}
 		if x, ok := m.(UnavailabilityObserver); ok {
 			r.unavail = append(r.unavail, x)
@@ -258,6 +262,14 @@ func (r *Router) Sessions(bare string) []*Session {
 func (r *Router) NotifyAvailable(ctx context.Context, s *Session) {
 	for _, o := range r.availObs {
 		o.SessionAvailable(ctx, s)
+	}
+}
+
+// NotifyPriorityRaised is called by the presence module when an
+// available session's priority goes from negative to non-negative.
+func (r *Router) NotifyPriorityRaised(ctx context.Context, s *Session) {
+	for _, o := range r.prioRaised {
+		o.SessionPriorityRaised(ctx, s)
 	}
 }
 
