@@ -479,8 +479,14 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	}
 	target := ToAccount
 	if to.Local() == "" {
+		if to.IsFull() {
+			// The server has no resources of its own: domain/resource is
+			// no address of the server's handlers (RFC 6120 §10.5.2), and
+			// answering as the bare domain would answer for an entity
+			// that does not exist. The error comes from the address.
+			return stanza.E(stanza.ServiceUnavailable, "")
+		}
 		target = ToServer
-		to = to.Bare()
 	} else if to.Bare() != s.jid.Bare() {
 		ok, err := r.users.UserExists(ctx, to.String())
 		if err != nil {
