@@ -140,7 +140,7 @@ func TestAdminCommands(t *testing.T) {
 				{JID: "tybalt@example.org", Subscription: storage.SubNone, AskOut: true},
 				{JID: "paris@example.org", Subscription: storage.SubNone, PendingIn: true, Hidden: true},
 			} {
-				if _, err := st.PutRosterItem(context.Background(), user1, it); err != nil {
+				if _, err := st.PutRosterItem(context.Background(), user1, it, true); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -51,6 +51,20 @@
 // gets the header's (§4.7.4) before it is routed. A stream error from the
 // client is answered with our closing tag, never with an error of our own.
 //
+// Addresses (stamped by the router): RFC 6120 §8.1.2.1 has the server add
+// a 'from' to every stanza a client sends, or override the one the client
+// put there, with the session's full JID (the bare JID for subscription
+// stanzas, RFC 6121 §3.1.2); the client SHOULD NOT include one. A 'from'
+// that is the session's full or bare JID is overwritten so; one naming any
+// other entity is refused with the invalid-from stream error (§4.9.3.10).
+// An empty from attribute (from="") names no entity at all (an empty
+// string is no JID, RFC 7622 §3.2): nothing is being claimed, so it is
+// overwritten like an absent one rather than ending the stream; the spec
+// requires no more (override is one of the two things §8.1.2.1 allows),
+// and closing the stream of a client that serialises an empty attribute
+// would gain nothing. An empty 'to' is an error (jid-malformed), since
+// there the client asks for a recipient that does not exist.
+//
 // Errors are scope-typed: a *stream.Error ends the stream (conn.fail is the
 // one place that writes it), stanza errors answer one stanza (the router).
 // Internal error text is logged, never sent.

@@ -31,7 +31,7 @@ const (
 func setup(t *testing.T) (*routertest.Env, *Module, *router.Session, *routertest.Recorder) {
 	e := routertest.New(t, "romeo@example.org", "juliet@example.org", "tybalt@example.org")
 	if _, err := e.Store.PutRosterItem(context.Background(), "juliet@example.org",
-		storage.RosterItem{JID: "romeo@example.org", Subscription: storage.SubFrom}); err != nil {
+		storage.RosterItem{JID: "romeo@example.org", Subscription: storage.SubFrom}, true); err != nil {
 		t.Fatal(err)
 	}
 	m := New(e.Router)

@@ -89,14 +89,14 @@ func newAccountEnv(t *testing.T) *accountEnv {
 	e := routertest.New(t, romeo, juliet, nurse)
 	ctx := context.Background()
 	for _, it := range []storage.RosterItem{{JID: romeo, Subscription: storage.SubFrom}, {JID: nurse, Subscription: storage.SubTo}} {
-		if _, err := e.Store.PutRosterItem(ctx, juliet, it); err != nil {
+		if _, err := e.Store.PutRosterItem(ctx, juliet, it, true); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The nurse's side of the 'to' subscription: without it, juliet's
 	// presence probe at login would cancel it, and the nurse would ask
 	// with no subscription at all rather than with 'to'.
-	if _, err := e.Store.PutRosterItem(ctx, nurse, storage.RosterItem{JID: juliet, Subscription: storage.SubFrom}); err != nil {
+	if _, err := e.Store.PutRosterItem(ctx, nurse, storage.RosterItem{JID: juliet, Subscription: storage.SubFrom}, true); err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)}
@@ -256,7 +256,7 @@ func (r *remoteRecorder) SendRemote(st *xml.Element, _, _ jid.JID) error {
 func TestRemoteRequester(t *testing.T) {
 	for _, blocked := range []bool{false, true} {
 		a := newAccountEnv(t)
-		if _, err := a.Store.PutRosterItem(context.Background(), juliet, storage.RosterItem{JID: "tybalt@remote.example", Subscription: storage.SubBoth}); err != nil {
+		if _, err := a.Store.PutRosterItem(context.Background(), juliet, storage.RosterItem{JID: "tybalt@remote.example", Subscription: storage.SubBoth}, true); err != nil {
 			t.Fatal(err)
 		}
 		if blocked {

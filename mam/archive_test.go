@@ -320,7 +320,7 @@ func TestPolicy(t *testing.T) {
 				}
 			}
 			for _, it := range tc.roster {
-				if _, err := e.mem.PutRosterItem(e.ctx, "alice@example.com", it); err != nil {
+				if _, err := e.mem.PutRosterItem(e.ctx, "alice@example.com", it, true); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -16,7 +16,10 @@
 // it (MessageEvent.Archived).
 //
 // Delivering (router.AvailabilityObserver): when a session sends initial
-// presence with a non-negative priority (XEP-0160 §2, step 5), the waiting
+// presence with a non-negative priority (XEP-0160 §2, step 5), or a
+// session that came online with a negative priority raises it to
+// non-negative (router.PriorityRaisedObserver: from then on it takes
+// messages to the bare JID, RFC 6121 §8.5.2.1.1), the waiting
 // messages go to that session in the order they were stored and are
 // deleted. One exception, as in Prosody: a session that has already
 // queried its archive (Session.MAMQueried) catches up from MAM, so the

@@ -147,6 +147,19 @@ func storable(msg *xml.Element) bool {
 
 // SessionAvailable implements router.AvailabilityObserver.
 func (m *Module) SessionAvailable(ctx context.Context, s *router.Session) {
+	m.deliver(ctx, s)
+}
+
+// SessionPriorityRaised implements router.PriorityRaisedObserver: a
+// session that came online with a negative priority gets the messages
+// once it raises its priority to non-negative.
+func (m *Module) SessionPriorityRaised(ctx context.Context, s *router.Session) {
+	m.deliver(ctx, s)
+}
+
+// deliver sends s the waiting messages if its priority lets it take
+// messages to the bare JID, and deletes them.
+func (m *Module) deliver(ctx context.Context, s *router.Session) {
 	if s.Priority() < 0 {
 		return
 	}

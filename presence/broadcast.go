@@ -55,6 +55,11 @@ func (m *Module) broadcast(ctx context.Context, s *router.Session, p *xml.Elemen
 	m.toOwnResources(user, p)
 	if initial {
 		m.initial(ctx, s, items)
+	} else if prevPrio < 0 && prio >= 0 {
+		// Now the session takes messages to the bare JID (RFC 6121
+		// §8.5.2.1.1): what waited offline because its initial presence
+		// had a negative priority is due (XEP-0160 §2).
+		m.r.NotifyPriorityRaised(ctx, s)
 	}
 	return nil
 }

@@ -14,7 +14,10 @@
 // (§3.1.3: as the stanza it came in, status and extensions included, kept
 // as a storage document of kind RequestKind by SetRequestStore's store;
 // requests.go), and finally tells the router (router.NotifyAvailable) so that
-// offline messages follow.
+// offline messages follow. A later broadcast presence that takes the
+// priority from negative to non-negative tells the router too
+// (router.NotifyPriorityRaised): offline messages the session could not
+// take at its initial presence follow then.
 //
 // Subscription stanzas are stamped with the sender's bare JID and run
 // through the sender's side of the state machine (Appendix A.2), then the

@@ -106,7 +106,7 @@ func (e *env) send(full, raw string) {
 // put stores a roster item directly.
 func (e *env) put(owner string, it storage.RosterItem) {
 	e.t.Helper()
-	if _, err := e.store.PutRosterItem(e.ctx, owner, it); err != nil {
+	if _, err := e.store.PutRosterItem(e.ctx, owner, it, true); err != nil {
 		e.t.Fatal(err)
 	}
 }

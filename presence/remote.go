@@ -62,7 +62,7 @@ func (m *Module) HandleRemotePresence(ctx context.Context, p *xml.Element, from,
 	case typeUnsubscribed:
 		return subscription(m.inUnsubscribed)
 	case typeProbe:
-		return m.answerProbe(ctx, owner, peer)
+		return m.answerProbe(ctx, owner, from)
 	case typeAvailable, typeUnavailable:
 		// RFC 6121 §4.4.3 and §4.6.3: broadcast or directed presence
 		// from a contact goes to the available resources (or the one
@@ -82,8 +82,14 @@ func (m *Module) HandleRemotePresence(ctx context.Context, p *xml.Element, from,
 // answerProbe answers a remote contact's probe of owner's presence (RFC
 // 6121 §4.3.2): with the presence of each available resource when the
 // contact is subscribed, else with unsubscribed, which tells the
-// contact's server the subscription is gone.
-func (m *Module) answerProbe(ctx context.Context, owner, peer jid.JID) error {
+// contact's server the subscription is gone. The subscription is the
+// prober's bare JID's, but the presence goes "to the user" who probed:
+// the bare JID when its server probes (§4.3.1), the one resource when a
+// client probed itself (§4.3), so the account's other resources do not
+// get presence they did not ask for. The unsubscribed answer is a
+// subscription stanza and so goes between bare JIDs (§3.1.3).
+func (m *Module) answerProbe(ctx context.Context, owner, prober jid.JID) error {
+	peer := prober.Bare()
 	it, ok, err := m.rost.Item(ctx, owner.String(), peer.String())
 	if err != nil {
 		return err
@@ -93,6 +99,6 @@ func (m *Module) answerProbe(ctx context.Context, owner, peer jid.JID) error {
 			"from", owner.String(), "to", peer.String(), "type", typeUnsubscribed)
 		return m.r.SendRemote(un, owner, peer)
 	}
-	m.sendPresence(ctx, owner, peer)
+	m.sendPresence(ctx, owner, prober)
 	return nil
 }

@@ -170,7 +170,7 @@ func TestCancelHooks(t *testing.T) {
 			return errors.New("disk on fire")
 		},
 	})
-	if _, err := e.Store.PutRosterItem(ctx, romeo, storage.RosterItem{JID: juliet, Subscription: storage.SubBoth}); err != nil {
+	if _, err := e.Store.PutRosterItem(ctx, romeo, storage.RosterItem{JID: juliet, Subscription: storage.SubBoth}, true); err != nil {
 		t.Fatal(err)
 	}
 	s, rec := e.Bind(romeo+"/orchard", true, 0)

@@ -16,6 +16,13 @@
 // Items marked Hidden only carry subscription bookkeeping (a stored
 // inbound request from someone the user has not added) and are never shown.
 //
+// The version changes exactly when a push is sent (RFC 6121 §2.6): a
+// change the user cannot see (a Hidden item, a pending inbound request on
+// a shown item, which the <item/> does not show) is stored without a new
+// version, so clients with a cached roster do not refetch it for nothing.
+// The request stanzas the presence module keeps (storage.Documents kind
+// "subscription-request") are outside the roster and never move it.
+//
 // The user's own bare JID may be an item (a name and groups for it); the
 // presence module never runs subscriptions against it, since an account's
 // own resources always share presence (RFC 6121 §4.2.2).

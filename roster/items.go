@@ -84,6 +84,9 @@ func (m *Module) UpdateThen(ctx context.Context, owner, contact string, fn func(
 		first(cur, next)
 		return cur, next, nil
 	}
+	// The version changes exactly when a push announces the change
+	// (RFC 6121 §2.6): bookkeeping the user cannot see leaves it.
+	shown := visibleChange(cur, next)
 	var ver string
 	switch {
 	case next.Hidden && empty(next):
@@ -91,15 +94,17 @@ func (m *Module) UpdateThen(ctx context.Context, owner, contact string, fn func(
 			first(cur, next)
 			return cur, next, nil
 		}
-		ver, err = m.store.DeleteRosterItem(ctx, owner, contact)
+		ver, err = m.store.DeleteRosterItem(ctx, owner, contact, shown != nil)
 	default:
-		ver, err = m.store.PutRosterItem(ctx, owner, next)
+		ver, err = m.store.PutRosterItem(ctx, owner, next, shown != nil)
 	}
 	if err != nil {
 		return cur, cur, err
 	}
 	first(cur, next)
-	m.pushChange(owner, cur, next, ver)
+	if shown != nil {
+		m.push(owner, shown, ver)
+	}
 	return cur, next, nil
 }
 
@@ -108,7 +113,7 @@ func (m *Module) remove(ctx context.Context, owner, contact string) error {
 	mu := m.lock(owner)
 	mu.Lock()
 	defer mu.Unlock()
-	ver, err := m.store.DeleteRosterItem(ctx, owner, contact)
+	ver, err := m.store.DeleteRosterItem(ctx, owner, contact, true)
 	if errors.Is(err, storage.ErrNotFound) {
 		return stanza.E(stanza.ItemNotFound, "")
 	}
@@ -120,19 +125,23 @@ func (m *Module) remove(ctx context.Context, owner, contact string) error {
 	return nil
 }
 
-// pushChange pushes an item whose visible form changed.
-func (m *Module) pushChange(owner string, before, after storage.RosterItem, ver string) {
+// visibleChange returns the item to push when the change from before to
+// after shows in the roster the user sees, nil when it is bookkeeping
+// only (Hidden items, pending inbound requests).
+func visibleChange(before, after storage.RosterItem) *xml.Element {
 	switch {
 	case before.Hidden && after.Hidden:
+		return nil
 	case after.Hidden:
-		m.push(owner, xml.New(NS, "item", "jid", after.JID, "subscription", "remove"), ver)
+		return xml.New(NS, "item", "jid", after.JID, "subscription", "remove")
 	case before.Hidden:
-		m.push(owner, Render(after), ver)
+		return Render(after)
 	default:
 		b, a := Render(before), Render(after)
 		if b.String() != a.String() {
-			m.push(owner, a, ver)
+			return a
 		}
+		return nil
 	}
 }
 

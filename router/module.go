@@ -244,6 +244,14 @@ type AvailabilityObserver interface {
 	SessionAvailable(ctx context.Context, s *Session)
 }
 
+// PriorityRaisedObserver learns when an available session's priority goes
+// from negative to non-negative without a new initial presence: from then
+// on it takes messages to the bare JID (RFC 6121 §8.5.2.1.1), so the
+// offline messages it could not take at its initial presence are due.
+type PriorityRaisedObserver interface {
+	SessionPriorityRaised(ctx context.Context, s *Session)
+}
+
 // UnavailabilityObserver learns when a bound session sends broadcast
 // unavailable presence (RFC 6121 §4.5.2): the services it is present at
 // (MUC rooms), which presence's directed-presence bookkeeping does not

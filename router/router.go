@@ -52,6 +52,7 @@ type Router struct {
 	remote          RemoteRouter // nil: no federation, see remote.go
 	sessObs         []SessionObserver
 	availObs        []AvailabilityObserver
+	prioRaised      []PriorityRaisedObserver
 	unavail         []UnavailabilityObserver
 	// unavailDone see broadcast unavailable presence once handled.
 	unavailDone []UnavailablePresenceObserver
@@ -129,6 +130,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(AvailabilityObserver); ok {
 			r.availObs = append(r.availObs, x)
+		}
+		if x, ok := m.(PriorityRaisedObserver); ok {
+			r.prioRaised = append(r.prioRaised, x)
 		}
 		if x, ok := m.(UnavailabilityObserver); ok {
 			r.unavail = append(r.unavail, x)
@@ -262,6 +266,14 @@ func (r *Router) Sessions(bare string) []*Session {
 func (r *Router) NotifyAvailable(ctx context.Context, s *Session) {
 	for _, o := range r.availObs {
 		o.SessionAvailable(ctx, s)
+	}
+}
+
+// NotifyPriorityRaised is called by the presence module when an
+// available session's priority goes from negative to non-negative.
+func (r *Router) NotifyPriorityRaised(ctx context.Context, s *Session) {
+	for _, o := range r.prioRaised {
+		o.SessionPriorityRaised(ctx, s)
 	}
 }
 
@@ -475,8 +487,14 @@ func (r *Router) routeIQ(ctx context.Context, s *Session, st *xml.Element, to ji
 	}
 	target := ToAccount
 	if to.Local() == "" {
+		if to.IsFull() {
+			// The server has no resources of its own: domain/resource is
+			// no address of the server's handlers (RFC 6120 §10.5.2), and
+			// answering as the bare domain would answer for an entity
+			// that does not exist. The error comes from the address.
+			return stanza.E(stanza.ServiceUnavailable, "")
+		}
 		target = ToServer
-		to = to.Bare()
 	} else if to.Bare() != s.jid.Bare() {
 		ok, err := r.users.UserExists(ctx, to.String())
 		if err != nil {

@@ -89,17 +89,21 @@ type RosterItem struct {
 }
 
 // Rosters stores rosters with a per-user version counter (XEP-0237).
-// Every change bumps the version; versions are decimal strings.
+// A change the user can see (one a roster push announces) bumps the
+// version; bookkeeping the user never sees (Hidden items, pending inbound
+// requests) leaves it, so a client with a cached roster refetches only
+// when it changed (RFC 6121 §2.6). Versions are decimal strings.
 type Rosters interface {
 	// Roster returns all items (Hidden ones included) and the version.
 	Roster(ctx context.Context, owner string) ([]RosterItem, string, error)
 	// RosterItem returns one item or ErrNotFound.
 	RosterItem(ctx context.Context, owner, contact string) (RosterItem, error)
-	// PutRosterItem inserts or replaces an item and returns the new version.
-	PutRosterItem(ctx context.Context, owner string, item RosterItem) (string, error)
+	// PutRosterItem inserts or replaces an item and returns the version,
+	// bumped if visible.
+	PutRosterItem(ctx context.Context, owner string, item RosterItem, visible bool) (string, error)
 	// DeleteRosterItem removes an item (ErrNotFound if absent) and returns
-	// the new version.
-	DeleteRosterItem(ctx context.Context, owner, contact string) (string, error)
+	// the version, bumped if visible.
+	DeleteRosterItem(ctx context.Context, owner, contact string, visible bool) (string, error)
 }
 
 // OfflineMessage is a stored message for a user who had no available

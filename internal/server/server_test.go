@@ -205,3 +205,26 @@ func TestMessageTypeRoutingOverSocket(t *testing.T) {
 		t.Fatalf("bob got %s, want the chat message c1", got)
 	}
 }
+
+// TestOfflineDeliveryWhenPriorityTurnsNonNegative: a session that came
+// online with a negative priority takes no messages to the bare JID
+// (RFC 6121 §8.5.2.1.1), so offline messages wait; once it sends
+// presence with a non-negative priority it takes them (XEP-0160 §2), and
+// they must not wait for the next login.
+func TestOfflineDeliveryWhenPriorityTurnsNonNegative(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='carol@localhost' type='chat'><body>stored before</body></message>`)
+	carol := login(t, s, "carol", "c")
+	carol.Send(`<presence><priority>-1</priority></presence>`)
+	noMoreStanzas(t, carol, "p1") // nothing delivered at negative priority
+	bob.Send(`<message to='carol@localhost' type='chat'><body>stored while negative</body></message>`)
+	noMoreStanzas(t, bob, "p2")
+	noMoreStanzas(t, carol, "p3")
+	carol.Send(`<presence><priority>0</priority></presence>`)
+	carol.Expect(isMessageWithBody("stored before"))
+	carol.Expect(isMessageWithBody("stored while negative"))
+	// Delivered once: a further presence change brings nothing again.
+	carol.Send(`<presence><priority>1</priority></presence>`)
+	noMoreStanzas(t, carol, "p4")
+}

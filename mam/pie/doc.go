@@ -24,9 +24,10 @@
 //
 // Decode and DecodeFile read any XEP-0227 document and hand over each
 // archive item with its owner, in document order. The rest of a user's
-// data (roster, vCard, offline messages, credentials, PEP) and elements of
-// namespaces they do not know are skipped (XEP-0227 "File format": unknown
-// data SHOULD be ignored). XInclude <include href=…/> elements that are
+// data (roster, incoming subscription requests, vCard, offline messages,
+// credentials, PEP) and elements of namespaces they do not know are
+// skipped (XEP-0227 "File format": unknown data SHOULD be ignored).
+// XInclude <include href=…/> elements that are
 // children of <server-data>, <host> or <user> are followed when reading
 // a file through DecodeFile ("Use of XInclude": MUST): the href is a
 // relative URI resolved against the including file, inside the file
@@ -34,6 +35,16 @@
 // imported file); parse='text', xpointer and fallback-only includes are
 // errors. Includes deeper inside user data are user data and not
 // processed ("Security Considerations").
+//
+// Not done: XEP-0227 "Incoming Subscription Requests" (<presence
+// xmlns='jabber:client' type='subscribe'> children of <user/>, SHOULD)
+// would carry the requests the presence module keeps (storage.Documents
+// kind "subscription-request"). A kept request is only the content of a
+// roster item's pending-in state, which the presence module delivers
+// from; exporting it without the roster (the <query xmlns='jabber:iq:roster'>
+// this archive tool does not write), or importing it without writing that
+// state, would move data nothing reads. They belong with a roster
+// export/import, not in "skald archive".
 //
 // Every message is checked to read back under the server's own XML rules
 // (internal/xml, default limits) before it is handed over, so that what an

@@ -285,7 +285,7 @@ func (s *Store) RosterItem(ctx context.Context, owner, contact string) (storage.
 }
 
 // PutRosterItem implements storage.Rosters.
-func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.RosterItem) (string, error) {
+func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.RosterItem, visible bool) (string, error) {
 	if err := s.lock(ctx); err != nil {
 		return "", err
 	}
@@ -296,12 +296,14 @@ func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.Ro
 		s.rosters[owner] = r
 	}
 	r.items[item.JID] = cloneRosterItem(item)
-	r.version++
+	if visible {
+		r.version++
+	}
 	return version(r.version), nil
 }
 
 // DeleteRosterItem implements storage.Rosters.
-func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string) (string, error) {
+func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string, visible bool) (string, error) {
 	if err := s.lock(ctx); err != nil {
 		return "", err
 	}
@@ -314,7 +316,9 @@ func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string) (st
 		return "", storage.ErrNotFound
 	}
 	delete(r.items, contact)
-	r.version++
+	if visible {
+		r.version++
+	}
 	return version(r.version), nil
 }
 

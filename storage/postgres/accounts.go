@@ -220,21 +220,27 @@ func (s *Store) RosterItem(ctx context.Context, owner, contact string) (storage.
 	return it, s.fail(err)
 }
 
-// bumpRoster increments owner's roster version, creating the roster row.
-// The row lock it takes serialises the roster's writers; every writer
-// takes it first, so they cannot deadlock on the items.
-func bumpRoster(ctx context.Context, tx pgx.Tx, owner string) (string, error) {
+// bumpRoster increments owner's roster version if visible, creating the
+// roster row either way (Roster reads no items without one), and returns
+// the version. The row lock it takes, bumped or not, serialises the
+// roster's writers; every writer takes it first, so they cannot deadlock
+// on the items.
+func bumpRoster(ctx context.Context, tx pgx.Tx, owner string, visible bool) (string, error) {
+	by := int64(0)
+	if visible {
+		by = 1
+	}
 	var ver int64
-	err := tx.QueryRow(ctx, `INSERT INTO roster (owner, version) VALUES ($1, 1)
-		ON CONFLICT (owner) DO UPDATE SET version = roster.version + 1 RETURNING version`, owner).Scan(&ver)
+	err := tx.QueryRow(ctx, `INSERT INTO roster (owner, version) VALUES ($1, $2)
+		ON CONFLICT (owner) DO UPDATE SET version = roster.version + $2 RETURNING version`, owner, by).Scan(&ver)
 	return strconv.FormatInt(ver, 10), err
 }
 
 // PutRosterItem implements storage.Rosters.
-func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.RosterItem) (string, error) {
+func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.RosterItem, visible bool) (string, error) {
 	var ver string
 	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
-		if ver, err = bumpRoster(ctx, tx, owner); err != nil {
+		if ver, err = bumpRoster(ctx, tx, owner, visible); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO roster_item (owner, `+rosterCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -251,10 +257,10 @@ func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.Ro
 // DeleteRosterItem implements storage.Rosters. The version is bumped
 // first (lock order, see bumpRoster); if there was no such item the
 // transaction rolls back and the version stays.
-func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string) (string, error) {
+func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string, visible bool) (string, error) {
 	var ver string
 	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
-		if ver, err = bumpRoster(ctx, tx, owner); err != nil {
+		if ver, err = bumpRoster(ctx, tx, owner, visible); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM roster_item WHERE owner = $1 AND contact = $2`, owner, contact)

@@ -265,14 +265,20 @@ func (s *Store) RosterItem(ctx context.Context, owner, contact string) (storage.
 	return item, err
 }
 
-// bumpRoster increments owner's roster version, creating the roster row.
-func bumpRoster(w *conn, owner string) (string, error) {
+// bumpRoster increments owner's roster version if visible, creating the
+// roster row either way (Roster reads no items without one), and returns
+// the version.
+func bumpRoster(w *conn, owner string, visible bool) (string, error) {
+	by := 0
+	if visible {
+		by = 1
+	}
 	var ver int64
-	found, err := w.queryRow(`INSERT INTO roster(owner, version) VALUES(?, 1)
-		ON CONFLICT(owner) DO UPDATE SET version = version + 1 RETURNING version`, func(st *sqlite3.Stmt) error {
+	found, err := w.queryRow(`INSERT INTO roster(owner, version) VALUES(?1, ?2)
+		ON CONFLICT(owner) DO UPDATE SET version = version + ?2 RETURNING version`, func(st *sqlite3.Stmt) error {
 		ver = st.ColumnInt64(0)
 		return nil
-	}, owner)
+	}, owner, by)
 	if err != nil || !found {
 		return "", err
 	}
@@ -280,11 +286,11 @@ func bumpRoster(w *conn, owner string) (string, error) {
 }
 
 // PutRosterItem implements storage.Rosters.
-func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.RosterItem) (string, error) {
+func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.RosterItem, visible bool) (string, error) {
 	var ver string
 	err := s.write(ctx, func(w *conn) error {
 		var err error
-		if ver, err = bumpRoster(w, owner); err != nil {
+		if ver, err = bumpRoster(w, owner, visible); err != nil {
 			return err
 		}
 		return w.exec(`INSERT OR REPLACE INTO roster_item(owner, `+rosterCols+`) VALUES(?,?,?,?,?,?,?,?,?)`,
@@ -295,7 +301,7 @@ func (s *Store) PutRosterItem(ctx context.Context, owner string, item storage.Ro
 }
 
 // DeleteRosterItem implements storage.Rosters.
-func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string) (string, error) {
+func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string, visible bool) (string, error) {
 	var ver string
 	err := s.write(ctx, func(w *conn) error {
 		if err := w.exec(`DELETE FROM roster_item WHERE owner=? AND contact=?`, owner, contact); err != nil {
@@ -305,7 +311,7 @@ func (s *Store) DeleteRosterItem(ctx context.Context, owner, contact string) (st
 			return storage.ErrNotFound
 		}
 		var err error
-		ver, err = bumpRoster(w, owner)
+		ver, err = bumpRoster(w, owner, visible)
 		return err
 	})
 	return ver, err

@@ -216,7 +216,7 @@ func testDeleteUserCascades(t *testing.T, s storage.Store) {
 	const alice, bob = "alice@example.org", "bob@example.org"
 	for _, u := range []string{alice, bob} {
 		must(t, s.CreateUser(bg, u, cred(1)))
-		_, err := s.PutRosterItem(bg, u, storage.RosterItem{JID: "carol@example.org", Subscription: storage.SubBoth})
+		_, err := s.PutRosterItem(bg, u, storage.RosterItem{JID: "carol@example.org", Subscription: storage.SubBoth}, true)
 		must(t, err)
 		must(t, s.StoreOffline(bg, u, storage.OfflineMessage{Stanza: []byte("<message/>")}, 0))
 		must(t, s.SetArchivePrefs(bg, u, storage.ArchivePrefs{Default: "always"}))
@@ -323,7 +323,7 @@ func testRosterPutGetDelete(t *testing.T, s storage.Store) {
 	for _, it := range in {
 		groups := slices.Clone(it.Groups)
 		it.Groups = groups
-		_, err := s.PutRosterItem(bg, owner, it)
+		_, err := s.PutRosterItem(bg, owner, it, true)
 		must(t, err)
 		if len(groups) > 0 {
 			groups[0] = "mutated" // the store must have copied
@@ -358,7 +358,7 @@ func testRosterPutGetDelete(t *testing.T, s storage.Store) {
 	}
 	// Replace.
 	upd := storage.RosterItem{JID: "zoe@example.org", Name: "Zoë", Subscription: storage.SubBoth}
-	_, err = s.PutRosterItem(bg, owner, upd)
+	_, err = s.PutRosterItem(bg, owner, upd, true)
 	must(t, err)
 	got, err := s.RosterItem(bg, owner, upd.JID)
 	must(t, err)
@@ -366,11 +366,11 @@ func testRosterPutGetDelete(t *testing.T, s storage.Store) {
 		t.Errorf("after replace: %+v, want %+v", got, upd)
 	}
 	// Delete.
-	_, err = s.DeleteRosterItem(bg, owner, "bob@example.org")
+	_, err = s.DeleteRosterItem(bg, owner, "bob@example.org", true)
 	must(t, err)
 	_, err = s.RosterItem(bg, owner, "bob@example.org")
 	wantErr(t, err, storage.ErrNotFound)
-	_, err = s.DeleteRosterItem(bg, owner, "bob@example.org")
+	_, err = s.DeleteRosterItem(bg, owner, "bob@example.org", true)
 	wantErr(t, err, storage.ErrNotFound)
 	items, _, err = s.Roster(bg, owner)
 	must(t, err)
@@ -402,36 +402,67 @@ func testRosterVersions(t *testing.T, s storage.Store) {
 		prev = n
 	}
 	for i := range 5 {
-		v, err := s.PutRosterItem(bg, owner, storage.RosterItem{JID: "c" + strconv.Itoa(i) + "@example.org"})
+		v, err := s.PutRosterItem(bg, owner, storage.RosterItem{JID: "c" + strconv.Itoa(i) + "@example.org"}, true)
 		must(t, err)
 		step("put", v)
 	}
-	v, err := s.PutRosterItem(bg, owner, storage.RosterItem{JID: "c0@example.org", Name: "again"})
+	v, err := s.PutRosterItem(bg, owner, storage.RosterItem{JID: "c0@example.org", Name: "again"}, true)
 	must(t, err)
 	step("replace", v)
-	v, err = s.DeleteRosterItem(bg, owner, "c1@example.org")
+	v, err = s.DeleteRosterItem(bg, owner, "c1@example.org", true)
 	must(t, err)
 	step("delete", v)
 	// A failed delete changes nothing.
-	_, err = s.DeleteRosterItem(bg, owner, "c1@example.org")
+	_, err = s.DeleteRosterItem(bg, owner, "c1@example.org", true)
 	wantErr(t, err, storage.ErrNotFound)
 	if _, cur, _ := s.Roster(bg, owner); versionNum(t, cur) != prev {
 		t.Fatalf("failed delete moved version to %s", cur)
 	}
 	// Another owner's changes do not move this one's version.
-	_, err = s.PutRosterItem(bg, "bob@example.org", storage.RosterItem{JID: "x@example.org"})
+	_, err = s.PutRosterItem(bg, "bob@example.org", storage.RosterItem{JID: "x@example.org"}, true)
 	must(t, err)
 	if _, cur, _ := s.Roster(bg, owner); versionNum(t, cur) != prev {
 		t.Fatalf("other owner's put moved version to %s", cur)
+	}
+	// Changes the user cannot see are stored but keep the version.
+	still := func(what, v string, err error) {
+		t.Helper()
+		must(t, err)
+		if versionNum(t, v) != prev {
+			t.Fatalf("%s returned version %s, want %d", what, v, prev)
+		}
+		if _, cur, _ := s.Roster(bg, owner); versionNum(t, cur) != prev {
+			t.Fatalf("%s moved version to %s", what, cur)
+		}
+	}
+	hidden := storage.RosterItem{JID: "h@example.org", PendingIn: true, Hidden: true}
+	v, err = s.PutRosterItem(bg, owner, hidden, false)
+	still("invisible put", v, err)
+	if got, err := s.RosterItem(bg, owner, hidden.JID); err != nil || !rosterEqual(got, hidden) {
+		t.Fatalf("invisible put not stored: %+v, %v", got, err)
+	}
+	v, err = s.DeleteRosterItem(bg, owner, hidden.JID, false)
+	still("invisible delete", v, err)
+	if _, err := s.RosterItem(bg, owner, hidden.JID); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("invisible delete left the item: %v", err)
+	}
+	// The first change of a roster may be invisible: its items are
+	// there all the same, and its version is the initial one.
+	v, err = s.PutRosterItem(bg, "carol@example.org", hidden, false)
+	must(t, err)
+	items, cur, err := s.Roster(bg, "carol@example.org")
+	must(t, err)
+	if len(items) != 1 || v != cur || versionNum(t, cur) != versionNum(t, v0) {
+		t.Fatalf("first invisible put: items %+v, version %q (returned %q), want %q", items, cur, v, v0)
 	}
 }
 
 func testRosterHidden(t *testing.T, s storage.Store) {
 	const owner = "alice@example.org"
 	hidden := storage.RosterItem{JID: "stranger@example.org", Subscription: storage.SubNone, PendingIn: true, Hidden: true}
-	_, err := s.PutRosterItem(bg, owner, hidden)
+	_, err := s.PutRosterItem(bg, owner, hidden, true)
 	must(t, err)
-	_, err = s.PutRosterItem(bg, owner, storage.RosterItem{JID: "friend@example.org", Subscription: storage.SubBoth})
+	_, err = s.PutRosterItem(bg, owner, storage.RosterItem{JID: "friend@example.org", Subscription: storage.SubBoth}, true)
 	must(t, err)
 	items, _, err := s.Roster(bg, owner)
 	must(t, err)
@@ -445,7 +476,7 @@ func testRosterHidden(t *testing.T, s storage.Store) {
 	}
 	// Unhide by replacing.
 	hidden.Hidden = false
-	_, err = s.PutRosterItem(bg, owner, hidden)
+	_, err = s.PutRosterItem(bg, owner, hidden, true)
 	must(t, err)
 	got, _ = s.RosterItem(bg, owner, hidden.JID)
 	if got.Hidden {
