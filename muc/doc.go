@@ -52,7 +52,10 @@
 // remote occupant's vCard request goes to its client, its server being
 // the one to answer. They never create rooms (not-allowed, §10.1.1), and
 // max_remote_occupants_per_domain bounds one remote domain's occupant
-// sessions over every room (service-unavailable, wait). A remote
+// sessions over every room (service-unavailable, wait), and the members
+// of one remote domain up to which its users register with a room
+// (register.go: otherwise one server could fill the affiliation lists
+// and reserve every nick). A remote
 // occupant leaves by unavailable presence or a presence error; and any
 // occupant's session whose client or server answers a room's message
 // with a delivery error (gone, item-not-found, recipient-unavailable,

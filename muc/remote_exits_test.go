@@ -69,3 +69,44 @@ func TestRemoteCountReleasedOnEveryExit(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoteRegistrationsBounded: a remote server names as many users as
+// it likes; registered, each would be a member with a reserved nick, so
+// that one server could fill a room's affiliation lists and take its
+// nicks. One remote domain's members of a room (registered or not) bound
+// its registrations at max_remote_occupants_per_domain; local users and
+// other domains still register, and an admin still adds members.
+func TestRemoteRegistrationsBounded(t *testing.T) {
+	e, w, alice := remoteEnv(t, func(c *muc.Config) { c.MaxRemoteOccupantsPerDomain = 2 })
+	register := func(from, nick string) string {
+		got := fromRemote(t, e, w, `<iq type='set' id='r' from='`+from+`' to='%R'><query xmlns='`+nsRegister+`'><username>`+nick+`</username></query></iq>`)
+		if len(got) != 1 {
+			t.Fatalf("%d answers", len(got))
+		}
+		return condition(got[0])
+	}
+	for i, nick := range []string{"One", "Two"} {
+		if c := register("u"+nick+"@remote.example/r", nick); c != "" {
+			t.Fatalf("registration %d refused: %s", i, c)
+		}
+	}
+	if c := register("uThree@remote.example/r", "Three"); c != "policy-violation" {
+		t.Fatalf("a third registration of remote.example: %q", c)
+	}
+	if c := register("one@other.example/r", "Other"); c != "" {
+		t.Fatalf("another domain's registration: %q", c)
+	}
+	// Registered members may still change their nick.
+	if c := register("uOne@remote.example/r", "Uno"); c != "" {
+		t.Fatalf("a registered member's new nick: %q", c)
+	}
+	carol := e.user("carol", "c")
+	e.send(carol, registerIQ("Carol"))
+	if got := carol.last(t); condition(got) != "" {
+		t.Fatalf("a local user's registration: %s", got)
+	}
+	e.send(alice, `<iq type='set' id='m' to='%R'><query xmlns='`+nsMUC+`#admin'><item affiliation='member' jid='uthree@remote.example'/></query></iq>`)
+	if got := alice.last(t); condition(got) != "" {
+		t.Fatalf("an admin adding a member: %s", got)
+	}
+}
