@@ -61,7 +61,7 @@
 // with a delivery error (gone, item-not-found, recipient-unavailable,
 // redirect, remote-server-not-found, remote-server-timeout,
 // service-unavailable) is removed, with status 333 when its nick goes
-// (occupanterror.go; XEP-0045 asks the service to remove an occupant
+// (ghost.go; XEP-0045 §18.1.2 asks the service to remove an occupant
 // after a delivery-related error) — router.Bounce hands the service
 // such an error when a stanza to a remote occupant cannot be delivered.
 // Not done: noticing a remote occupant's silent end when nothing is sent
