@@ -44,7 +44,9 @@
 // them. Capabilities come from the <c/> of the client's broadcast
 // presence (router.PresenceObserver); an unknown ver is asked for with a
 // disco#info query from the server (router.QueryClient) and, for SHA-1,
-// cached by ver once disco.CapsVer confirms it. A resource's first
+// cached by ver once disco.CapsVer confirms it (at most 1000 sessions
+// wait for the answer about one ver; one past that is resolved at its
+// next presence). A resource's first
 // available presence, once its capabilities are known, brings it the last
 // item of every node it wants and may see whose send_last_published_item
 // is on_sub_and_presence, from its own account and from each contact it

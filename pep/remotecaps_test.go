@@ -59,3 +59,25 @@ func TestRemoteCapsQueriesBounded(t *testing.T) {
 		t.Fatalf("after an answer, the refused resource's next presence: %v", qs)
 	}
 }
+
+// TestCapsWaitersBounded: sessions showing a SHA-1 ver that is being
+// asked about wait for the one answer. A remote server shows as many
+// resources as it likes, dropped from the table or not, all with one
+// ver its first resource never answers for: the waiting list is bounded
+// (asking its sessions one after the other, in vain, would otherwise
+// also recurse as deep as the list is long); a session past the bound
+// waits for nothing and is resolved at its next presence.
+func TestCapsWaitersBounded(t *testing.T) {
+	e, w := setupRemote(t)
+	const ver = "never-answered="
+	n := maxRemoteResourcesPerDomain + maxCapsWaiting + 10
+	for i := range n {
+		sendCapsPresence(t, e, w, fmt.Sprintf("%s/r%d", paris, i), ver)
+	}
+	e.m.caps.mu.Lock()
+	waiting := len(e.m.caps.pending[ver].waiting)
+	e.m.caps.mu.Unlock()
+	if waiting > maxCapsWaiting {
+		t.Fatalf("%d sessions wait for one ver, bound %d", waiting, maxCapsWaiting)
+	}
+}
