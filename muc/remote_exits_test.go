@@ -43,8 +43,15 @@ func TestRemoteCountReleasedOnEveryExit(t *testing.T) {
 			e.configure(alice, "muc#roomconfig_membersonly", "1")
 		}},
 		{name: "registration removed", setup: []string{"muc#roomconfig_persistentroom", "1"}, exit: func(e *env, w *wire, alice *user) {
-			fromRemote(t, e, w, `<iq type='set' id='r' from='`+zed+`' to='%R'><query xmlns='`+nsRegister+`'><username>Zed</username></query></iq>`)
+			for _, st := range fromRemote(t, e, w, `<iq type='set' id='r' from='`+zed+`' to='%R'><query xmlns='`+nsRegister+`'><username>Zed</username></query></iq>`) {
+				if st.Attr("id") == "r" && st.Attr("type") != "result" {
+					t.Fatalf("registration: %s", st)
+				}
+			}
 			e.configure(alice, "muc#roomconfig_membersonly", "1")
+			if n := e.muc.RemoteOccupants("remote.example"); n != 1 {
+				t.Fatalf("the registered member left a members-only room: %d", n)
+			}
 			fromRemote(t, e, w, `<iq type='set' id='x' from='`+zed+`' to='%R'><query xmlns='`+nsRegister+`'><remove/></query></iq>`)
 		}},
 		{name: "shutdown", exit: func(e *env, _ *wire, _ *user) {
