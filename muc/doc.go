@@ -27,7 +27,7 @@
 // affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
 // mediated invitations (§7.8.2: at most five per message, ten at once per
-// occupant then one each 6 s; declines only from JIDs the room invited,
+// account in a room, kept across its visits, then one each 6 s; declines only from JIDs the room invited,
 // invite.go); the muc#roominfo form in a room's disco#info (§6.4,
 // roominfo.go: description, language, contacts, subject mod, history
 // size for anyone; subject and occupant count only for outsiders of
