@@ -47,7 +47,9 @@ type Config struct {
 	// remote domain in all the rooms together (over server-to-server):
 	// a remote server may name as many users as it likes, and without
 	// it could fill every room. Entering past it is refused with
-	// service-unavailable (wait). 0 keeps remote users out.
+	// service-unavailable (wait). It bounds too the members one remote
+	// domain may have in a room for its users to register with it
+	// (§7.10, register.go: policy-violation). 0 keeps remote users out.
 	MaxRemoteOccupantsPerDomain int `toml:"max_remote_occupants_per_domain"`
 }
 

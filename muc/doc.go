@@ -27,7 +27,7 @@
 // affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
 // mediated invitations (§7.8.2: at most five per message, ten at once per
-// occupant then one each 6 s; declines only from JIDs the room invited,
+// account in a room, kept across its visits, then one each 6 s; declines only from JIDs the room invited,
 // invite.go); the muc#roominfo form in a room's disco#info (§6.4,
 // roominfo.go: description, language, contacts, subject mod, history
 // size for anyone; subject and occupant count only for outsiders of
@@ -85,13 +85,16 @@
 // remote occupant's vCard request goes to its client, its server being
 // the one to answer. They never create rooms (not-allowed, §10.1.1), and
 // max_remote_occupants_per_domain bounds one remote domain's occupant
-// sessions over every room (service-unavailable, wait). A remote
+// sessions over every room (service-unavailable, wait), and the members
+// of one remote domain up to which its users register with a room
+// (register.go: otherwise one server could fill the affiliation lists
+// and reserve every nick). A remote
 // occupant leaves by unavailable presence or a presence error; and any
 // occupant's session whose client or server answers a room's message
 // with a delivery error (gone, item-not-found, recipient-unavailable,
 // redirect, remote-server-not-found, remote-server-timeout,
 // service-unavailable) is removed, with status 333 when its nick goes
-// (occupanterror.go; XEP-0045 asks the service to remove an occupant
+// (ghost.go; XEP-0045 §18.1.2 asks the service to remove an occupant
 // after a delivery-related error) — router.Bounce hands the service
 // such an error when a stanza to a remote occupant cannot be delivered.
 // Not done: noticing a remote occupant's silent end when nothing is sent

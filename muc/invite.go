@@ -10,7 +10,8 @@ import (
 
 // Mediated invitations (§7.8.2) make the room send messages to JIDs its
 // occupants choose, so they are bounded: a few invitees per message, a
-// token bucket per occupant, and declines only from JIDs the room
+// token bucket per account in the room (kept when it leaves, so that
+// entering again refills nothing), and declines only from JIDs the room
 // invited, to the occupant's account that invited them, once.
 const (
 	// maxInvitesPerMessage bounds the <invite/> children of one message.
@@ -23,6 +24,10 @@ const (
 	// their declines; past it the oldest is forgotten (its decline is
 	// refused, as if it had been answered).
 	maxPendingInvites = 256
+	// maxInviteBuckets bounds the allowances a room keeps by bare JID,
+	// so that leaving and entering again gives none back. Past it the
+	// allowances that have filled up again go first, then any.
+	maxInviteBuckets = 256
 )
 
 // inviteBucket is an occupant's invitation allowance (a token bucket).
@@ -44,6 +49,40 @@ func (b *inviteBucket) take(n int, now time.Time) bool {
 	}
 	b.tokens -= float64(n)
 	return true
+}
+
+// full reports whether the bucket holds its whole burst again by now.
+func (b *inviteBucket) full(now time.Time) bool {
+	return b.at.IsZero() || b.tokens+float64(now.Sub(b.at))/float64(inviteEvery) >= inviteBurst
+}
+
+// inviteBucketLocked returns the invitation allowance of an account in
+// the room. It is the account's, not one visit's: kept after the account
+// leaves, within maxInviteBuckets.
+func (r *room) inviteBucketLocked(bare jid.JID, now time.Time) *inviteBucket {
+	key := bare.String()
+	if b := r.inviteBuckets[key]; b != nil {
+		return b
+	}
+	if r.inviteBuckets == nil {
+		r.inviteBuckets = make(map[string]*inviteBucket)
+	}
+	if len(r.inviteBuckets) >= maxInviteBuckets {
+		for k, b := range r.inviteBuckets {
+			if b.full(now) {
+				delete(r.inviteBuckets, k)
+			}
+		}
+		for k := range r.inviteBuckets {
+			if len(r.inviteBuckets) < maxInviteBuckets {
+				break
+			}
+			delete(r.inviteBuckets, k)
+		}
+	}
+	b := &inviteBucket{}
+	r.inviteBuckets[key] = b
+	return b
 }
 
 // pendingInviteKey keys an invitation the room sent: the invitee's and
@@ -125,7 +164,8 @@ func (m *Module) invitationsLocked(rm *room, o *occupant, from jid.JID, st *xml.
 			return nil, stanza.E(stanza.PolicyViolation, "the room's affiliation lists are full")
 		}
 	}
-	if !o.invites.take(len(invites), time.Now()) {
+	now := time.Now()
+	if !rm.inviteBucketLocked(o.bare, now).take(len(invites), now) {
 		return nil, stanza.E(stanza.PolicyViolation, "too many invitations: wait a while")
 	}
 	var out []*xml.Element

@@ -87,3 +87,29 @@ func TestInvitationLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestInvitationAllowanceOutlivesVisit: an occupant who used its
+// allowance does not get a new one by leaving and entering again (a
+// remote user's server could otherwise have the room invite anyone at
+// any rate, ten per visit).
+func TestInvitationAllowanceOutlivesVisit(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	five := []string{"carol@example.org", "carol@example.org", "carol@example.org", "carol@example.org", "carol@example.org"}
+	for range 2 {
+		e.send(bob, invite(five...))
+		for _, el := range bob.take(t) {
+			if condition(el) != "" {
+				t.Fatalf("invitation refused: %s", el)
+			}
+		}
+	}
+	e.send(bob, `<presence to='%R/Bob' type='unavailable'/>`)
+	e.join(bob, "Bob")
+	e.send(bob, invite("carol@example.org"))
+	if got := bob.take(t); len(got) != 1 || condition(got[0]) != "policy-violation" {
+		t.Fatalf("an invitation after entering again: %v, want a policy-violation", got)
+	}
+}

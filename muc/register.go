@@ -30,7 +30,12 @@ const (
 // affiliation is not the registration's to take). An admin can set or
 // clear a reservation too, with the nick attribute of a member list item
 // (§9.5). A reservation lives as long as the affiliation of member or
-// higher (room.setAffiliation), so a ban removes it (§9.1).
+// higher (room.setAffiliation), so a ban removes it (§9.1). A remote
+// user registers only while its domain has fewer members in the room than
+// max_remote_occupants_per_domain (policy-violation): a remote server
+// could otherwise name users until the room's affiliation lists
+// (max_affiliations) are full and its nicks reserved; an admin still
+// makes anyone a member.
 
 // reservedBy returns the bare JID that reserved nick, "" if nobody did.
 func (r *room) reservedBy(nick string) string {
@@ -109,6 +114,11 @@ func (m *Module) registerIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.El
 	if !member && len(rm.affs) >= m.cfg.MaxAffiliations {
 		return nil, stanza.E(stanza.PolicyViolation, "the room's affiliation lists are full")
 	}
+	if !member && m.isRemote(bare) && rm.membersOf(bare.Domain()) >= m.cfg.MaxRemoteOccupantsPerDomain {
+		// A remote server names as many users as it likes: registered,
+		// they would fill the room's lists and reserve its nicks.
+		return nil, stanza.E(stanza.PolicyViolation, "too many members of your server are registered here")
+	}
 	if !member {
 		rm.setAffiliation(bare, affMember)
 	}
@@ -123,6 +133,19 @@ func (m *Module) registerIQLocked(rm *room, o *occupant, iq *router.IQ) (*xml.El
 		}
 	}
 	return stanza.Result(iq.Stanza), nil
+}
+
+// membersOf counts the room's members, admins and owners on domain.
+func (r *room) membersOf(domain string) int {
+	n := 0
+	for bare, a := range r.affs {
+		if affRank[a] >= affRank[affMember] {
+			if j, err := jid.Parse(bare); err == nil && j.Domain() == domain {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // submittedNick reads the nick of a registration: the muc#register form's

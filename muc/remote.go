@@ -20,7 +20,8 @@ import (
 //     until max_rooms is reached);
 //   - their sessions have no end the router tells us of: they leave by
 //     unavailable presence, by a presence error, or when a stanza to
-//     them bounces (router.Bounce turns that into a presence error);
+//     them bounces (router.Bounce hands the room the error reply of the
+//     stanza, presence or message, and ghost.go removes the session);
 //   - their count per remote domain, over every room, is bounded
 //     (remoteOccupants).
 

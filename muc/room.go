@@ -74,6 +74,9 @@ type room struct {
 	// keys, oldest first, bounded by maxPendingInvites.
 	invited      map[string]bool
 	invitedOrder []string
+	// inviteBuckets holds each account's invitation allowance by bare
+	// JID, kept across its visits (invite.go).
+	inviteBuckets map[string]*inviteBucket
 }
 
 // occupant is one nick in a room: one account, with one or more sessions
@@ -84,7 +87,6 @@ type occupant struct {
 	role     string
 	sessions map[jid.JID]*xml.Element // full JID -> its last presence, as sent
 	order    []jid.JID                // sessions in joining order
-	invites  inviteBucket             // mediated invitations allowed (invite.go)
 }
 
 // maxHistoryBytes bounds the discussion history a room keeps in memory,

@@ -32,9 +32,9 @@ func (m *Module) shutdownRoomLocked(rm *room) {
 				xml.New(NSUser, "status", "code", statusShutdown))
 			m.send(sj, xml.New(nsClient, "presence", "from", rm.occupantJID(o.nick).String(), "type", "unavailable").Append(x,
 				xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))) // XEP-0421 §4
-			if s := m.r.Session(sj); s != nil {
-				joinedOf(s).set(rm.jid, false)
-			}
+			// Out of the session index, the session's room set and its
+			// domain's count of remote occupants (remote.go).
+			m.dropSessionLocked(rm, sj)
 		}
 	}
 	rm.occupants, rm.bySession = map[string]*occupant{}, map[jid.JID]*occupant{}

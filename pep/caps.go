@@ -16,6 +16,14 @@ const notifySuffix = "+notify"
 // maxKnownVers bounds the caps cache; it starts over when full.
 const maxKnownVers = 10000
 
+// maxCapsWaiting bounds the sessions waiting for the answer about one
+// SHA-1 ver. Remote servers show as many resources as they like (and
+// those dropped from pep's table stay on the list): unbounded, the list
+// would grow while its first session keeps silent, and asking its
+// sessions one after the other recurses once per session that fails at
+// once. A session past the bound is resolved at its next presence.
+const maxCapsWaiting = 1000
+
 type capsKey struct{}
 
 // clientCaps is what a session told of its capabilities (XEP-0115 §4) and
@@ -104,6 +112,7 @@ func (m *Module) resolveCaps(s *router.Session, cc *clientCaps) {
 		known := m.caps.known[ver]
 		q := m.caps.pending[ver]
 		joined := q != nil
+		full := false
 		if known == nil && !busy {
 			if q == nil {
 				q = &capsQuery{}
@@ -112,11 +121,17 @@ func (m *Module) resolveCaps(s *router.Session, cc *clientCaps) {
 				}
 				m.caps.pending[ver] = q
 			}
-			q.waiting = append(q.waiting, s)
+			if full = len(q.waiting) >= maxCapsWaiting; !full {
+				q.waiting = append(q.waiting, s)
+			}
 		}
 		m.caps.mu.Unlock()
 		if known != nil {
 			m.learned(s, ver, known)
+			return
+		}
+		if full {
+			forgetVer(s, ver)
 			return
 		}
 		if joined {

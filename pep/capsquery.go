@@ -21,8 +21,21 @@ func (m *Module) askCaps(s *router.Session, node, ver, hash string) {
 	answered := func(resp *xml.Element) { m.capsAnswered(s, ver, hash, resp) }
 	var err error
 	if via, ok := m.remoteVia(s.JID()); ok {
-		// A remote contact's resource: asked over server-to-server.
-		err = m.r.QueryRemote(iq, via.DomainJID(), s.JID(), capsQueryTimeout, answered)
+		// A remote contact's resource: asked over server-to-server,
+		// within the bounds on queries out to remote resources.
+		domain := s.JID().Domain()
+		if !m.remoteCaps.start(domain) {
+			m.capsAnswered(s, ver, hash, nil)
+			forgetVer(s, ver) // asked at its next presence
+			return
+		}
+		err = m.r.QueryRemote(iq, via.DomainJID(), s.JID(), capsQueryTimeout, func(resp *xml.Element) {
+			m.remoteCaps.end(domain)
+			answered(resp)
+		})
+		if err != nil {
+			m.remoteCaps.end(domain) // refused at once: done is not called
+		}
 	} else {
 		err = m.r.QueryClient(s.JID(), iq, capsQueryTimeout, answered)
 	}
@@ -123,4 +136,18 @@ func capsNodeOf(s *router.Session) string {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	return cc.node
+}
+
+// forgetVer makes s show no ver if it still shows ver unresolved, so that
+// its next presence with caps resolves it anew.
+func forgetVer(s *router.Session, ver string) {
+	cc := capsOf(s)
+	if cc == nil {
+		return
+	}
+	cc.mu.Lock()
+	if cc.ver == ver && cc.notify == nil {
+		cc.ver = ""
+	}
+	cc.mu.Unlock()
 }

@@ -44,7 +44,9 @@
 // them. Capabilities come from the <c/> of the client's broadcast
 // presence (router.PresenceObserver); an unknown ver is asked for with a
 // disco#info query from the server (router.QueryClient) and, for SHA-1,
-// cached by ver once disco.CapsVer confirms it. A resource's first
+// cached by ver once disco.CapsVer confirms it (at most 1000 sessions
+// wait for the answer about one ver; one past that is resolved at its
+// next presence). A resource's first
 // available presence, once its capabilities are known, brings it the last
 // item of every node it wants and may see whose send_last_published_item
 // is on_sub_and_presence, from its own account and from each contact it
@@ -82,7 +84,10 @@
 // that has it as a contact receives it, at most 10000 resources and 1000
 // per remote domain); their caps ver is resolved through the same
 // cache, or with a disco#info query to the remote full JID over s2s
-// (router.QueryRemote). A "from" contact of whom no presence is known
+// (router.QueryRemote), at most 32 of them out at once per remote domain
+// and 1000 in all (they wait in the router's table of pending queries,
+// which local clients' caps queries and push share; a resource past the
+// bound is asked at its next presence). A "from" contact of whom no presence is known
 // (its server sends us none: XEP-0163 §2.4 note) gets one copy at its
 // bare JID (§4.3.2 item 2 allows it, at most one); a "both" contact with
 // no resource known is offline and gets nothing. Events from remote

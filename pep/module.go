@@ -75,8 +75,9 @@ type Module struct {
 	// while waiting for a client.
 	locks keylock.Locks
 
-	caps   capsCache
-	remote remoteContacts // remote contacts' resources (remote.go)
+	caps       capsCache
+	remote     remoteContacts    // remote contacts' resources (remote.go)
+	remoteCaps remoteCapsQueries // caps queries out to them (remote.go)
 }
 
 // New returns the PEP module.

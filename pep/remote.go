@@ -290,3 +290,49 @@ func (m *Module) remoteRecipients(ctx context.Context, out []*router.Session, ow
 	}
 	return out
 }
+
+// maxRemoteCapsQueriesPerDomain and maxRemoteCapsQueries bound the caps
+// queries out to remote resources at once (XEP-0115 §6.3 disco#info over
+// s2s). Each waits in the router's table of pending queries, shared with
+// local clients' caps queries and push (router.MaxPendingQueries), until
+// answered or timed out; a remote server decides how many resources and
+// vers its users show, and resources dropped to make room for newer ones
+// keep their query out. Past a bound the resource is not asked; its next
+// presence with caps asks again.
+const (
+	maxRemoteCapsQueriesPerDomain = 32
+	maxRemoteCapsQueries          = 1000
+)
+
+// remoteCapsQueries counts the caps queries out to remote resources, per
+// remote domain. Its mutex is a leaf.
+type remoteCapsQueries struct {
+	mu       sync.Mutex
+	byDomain map[string]int
+	total    int
+}
+
+// start counts one more query to domain, or reports false past a bound.
+func (q *remoteCapsQueries) start(domain string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.total >= maxRemoteCapsQueries || q.byDomain[domain] >= maxRemoteCapsQueriesPerDomain {
+		return false
+	}
+	if q.byDomain == nil {
+		q.byDomain = make(map[string]int)
+	}
+	q.byDomain[domain]++
+	q.total++
+	return true
+}
+
+// end forgets one query to domain (answered, bounced or timed out).
+func (q *remoteCapsQueries) end(domain string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.total--
+	if q.byDomain[domain]--; q.byDomain[domain] <= 0 {
+		delete(q.byDomain, domain)
+	}
+}
