@@ -28,8 +28,8 @@
 // domain/resource, or the domain — a domain item also covering any of its
 // subdomains.
 //
-// Enforcement (§3.3), between local accounts (there is no server-to-server
-// yet):
+// Enforcement (§3.3), the same for local accounts and for remote JIDs
+// reached over server-to-server (blocking/remote_test.go):
 //
 //   - A message from a blocked JID bounces with service-unavailable (one of
 //     type error is dropped: errors are never answered). The check is an
