@@ -34,6 +34,9 @@ type Server struct {
 	// maxBody bounds a request's body: the largest stanza and the
 	// wrapper around it.
 	maxBody int64
+	// writeTimeout bounds the writing of a response (a client that does
+	// not read it would otherwise hold its handler and connection).
+	writeTimeout time.Duration
 	// hostMeta lists the host-meta links when this listener serves them.
 	hostMeta hostmeta.Links
 
@@ -56,6 +59,11 @@ const bodyOverhead = 16 << 10
 // bodyReadTimeout bounds the reading of a request's body.
 const bodyReadTimeout = 30 * time.Second
 
+// responseWriteTimeout bounds the writing of a response. The server has
+// no WriteTimeout (a request is held up to 'wait' before its answer), so
+// each response sets its own deadline once it is ready.
+const responseWriteTimeout = 30 * time.Second
+
 // New returns a server for cfg handing streams to c. TLS (the server's
 // certificate) is used when cfg.TLS; limits are c2s's; hosted tells the
 // domains served, which a session's 'to' must name.
@@ -68,10 +76,11 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, ho
 	}
 	s := &Server{
 		cfg: cfg, c2s: c, limits: limits, hosted: hosted, log: log,
-		maxBody:  limits.MaxStanzaBytes + bodyOverhead,
-		sessions: make(map[string]*session),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
+		maxBody:      limits.MaxStanzaBytes + bodyOverhead,
+		writeTimeout: responseWriteTimeout,
+		sessions:     make(map[string]*session),
+		stop:         make(chan struct{}),
+		stopped:      make(chan struct{}),
 	}
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * cfg.MaxWait, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	if cfg.TLS {
@@ -120,6 +129,10 @@ func (s *Server) Serve(l net.Listener) error {
 
 // serveBOSH answers one request of a session, or creates one.
 func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	// The answers given at once (errors, preflights) are written within
+	// writeTimeout; write sets it anew for those that waited.
+	rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	if !s.cors(w, r) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
@@ -137,7 +150,6 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	// The body is read within bodyReadTimeout (a client trickling it
 	// would otherwise hold the connection); the wait that follows has
 	// no read deadline.
-	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 	rc.SetReadDeadline(time.Time{})
@@ -209,6 +221,9 @@ func (s *Server) write(w http.ResponseWriter, content string, status int, body [
 	if content == "" {
 		content = "text/xml; charset=utf-8"
 	}
+	// A client that does not read its response does not hold the
+	// handler and its connection beyond writeTimeout.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	h := w.Header()
 	h.Set("Content-Type", content)
 	h.Set("Cache-Control", "no-store")
