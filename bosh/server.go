@@ -40,10 +40,11 @@ type Server struct {
 	// hostMeta lists the host-meta links when this listener serves them.
 	hostMeta hostmeta.Links
 
-	// mu guards sessions and shutting. It is a leaf: a session's lock
-	// is taken before it (session.remove), never after.
+	// mu guards sessions, perIP and shutting. It is a leaf: a session's
+	// lock is taken before it (session.remove), never after.
 	mu       sync.Mutex
 	sessions map[string]*session
+	perIP    map[string]int // sessions open per client address (ipKey)
 	shutting bool
 
 	counters counters
@@ -79,6 +80,7 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, ho
 		maxBody:      limits.MaxStanzaBytes + bodyOverhead,
 		writeTimeout: responseWriteTimeout,
 		sessions:     make(map[string]*session),
+		perIP:        make(map[string]int),
 		stop:         make(chan struct{}),
 		stopped:      make(chan struct{}),
 	}
@@ -286,7 +288,13 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 	}
 	sess.requests = sess.hold + 1
 	sess.lastResponse = time.Now()
-	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(s.clientAddr(r))}
+	client := s.clientAddr(r)
+	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(client)}
+	if !s.cfg.BehindTLSProxy || client != r.RemoteAddr {
+		// Behind a proxy that did not say whose request it is, every
+		// address would be the proxy's: not counted.
+		sess.ipKey = ipKey(client)
+	}
 	sess.in = streamHeader(req.to, req.lang, sess.version)
 
 	s.mu.Lock()
@@ -298,8 +306,15 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 		s.mu.Unlock()
 		s.log.Warn("bosh: max_sessions reached", "max_sessions", s.cfg.MaxSessions)
 		return fail(condUndefined)
+	case sess.ipKey != "" && s.perIP[sess.ipKey] >= s.cfg.MaxSessionsPerIP:
+		s.mu.Unlock()
+		s.log.Info("bosh: max_sessions_per_ip reached", "addr", sess.ipKey, "max_sessions_per_ip", s.cfg.MaxSessionsPerIP)
+		return fail(condPolicyViolation)
 	}
 	s.sessions[sess.sid] = sess
+	if sess.ipKey != "" {
+		s.perIP[sess.ipKey]++
+	}
 	s.mu.Unlock()
 	s.counters.created.Inc()
 
@@ -356,6 +371,11 @@ func (s *Server) forget(sess *session) {
 	s.mu.Lock()
 	if s.sessions[sess.sid] == sess {
 		delete(s.sessions, sess.sid)
+		if sess.ipKey != "" {
+			if s.perIP[sess.ipKey]--; s.perIP[sess.ipKey] <= 0 {
+				delete(s.perIP, sess.ipKey)
+			}
+		}
 	}
 	s.mu.Unlock()
 }
@@ -471,6 +491,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		sess.mu.Unlock()
 	}
 	return s.http.Shutdown(ctx)
+}
+
+// ipKey is the address max_sessions_per_ip counts for a client
+// address (host:port or host): the IP, or its /64 for IPv6, where one
+// host commonly has a whole prefix.
+func ipKey(client string) string {
+	host, _, err := net.SplitHostPort(client)
+	if err != nil {
+		host = client
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip4 := ip.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // addr is a net.Addr for an address HTTP reports as a string.
