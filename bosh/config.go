@@ -47,11 +47,17 @@ type Config struct {
 	MaxInactivity time.Duration `toml:"max_inactivity"`
 	// MaxSessions bounds the sessions open at once.
 	MaxSessions int `toml:"max_sessions"`
+	// MaxSessionsPerIP bounds the sessions open at once from one client
+	// address (an IPv6 /64): a session outlives its HTTP connections, so
+	// without it one host could fill MaxSessions with a burst of
+	// creation requests. Behind a TLS proxy the address is the last
+	// X-Forwarded-For entry; a request without one is not counted.
+	MaxSessionsPerIP int `toml:"max_sessions_per_ip"`
 }
 
 // DefaultConfig returns the defaults: off, path /http-bind, TLS, any
 // Origin (see doc.go for why), wait 60 s, hold 1, inactivity 60 s, 10000
-// sessions.
+// sessions, 100 from one address.
 func DefaultConfig() Config {
 	return Config{
 		Path:          "/http-bind",
@@ -61,6 +67,8 @@ func DefaultConfig() Config {
 		MaxHold:       1,
 		MaxInactivity: 60 * time.Second,
 		MaxSessions:   10000,
+
+		MaxSessionsPerIP: 100,
 	}
 }
 
@@ -103,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSessions < 1 {
 		return fmt.Errorf("max_sessions %d: want at least 1", c.MaxSessions)
+	}
+	if c.MaxSessionsPerIP < 1 {
+		return fmt.Errorf("max_sessions_per_ip %d: want at least 1", c.MaxSessionsPerIP)
 	}
 	if c.Address == "" {
 		return nil

@@ -59,7 +59,8 @@
 // creation request), which gets 400, 403 or 404 (§17.1), and for a body
 // that does not parse, whose version nobody knows (400 and the body).
 // Session creation: a missing 'to' is improper-addressing, a domain not
-// served host-unknown, max_sessions reached undefined-condition, a server
+// served host-unknown, max_sessions reached undefined-condition,
+// max_sessions_per_ip reached policy-violation, a server
 // shutting down system-shutdown. A missing xmpp:version is taken as 1.0
 // (XMPP over BOSH is RFC 6120 streams), not refused.
 //
@@ -67,8 +68,13 @@
 // payload gets c2s's limits (size, depth, attributes); 'wait' is at most
 // max_wait, 'hold' at most max_hold; what waits for the client's next
 // request is bounded (1 MiB), beyond which c2s's writes block until its
-// write timeout cuts a client that does not poll; sessions are at most
-// max_sessions.
+// write timeout cuts a client that does not poll; each response is
+// written within 30 s (a client that does not read it would hold its
+// handler and connection); sessions are at most max_sessions, and
+// max_sessions_per_ip from one client address (an IPv6 /64). c2s has no
+// per-address cap for TCP, but a BOSH session, unlike a TCP stream,
+// costs its creator no open connection, so one host could otherwise fill
+// max_sessions with a burst of creation requests.
 //
 // Security: as websocket: plain http:// only on a loopback address or
 // with behind_tls_proxy; https with the server's certificate when tls =

@@ -34,13 +34,17 @@ type Server struct {
 	// maxBody bounds a request's body: the largest stanza and the
 	// wrapper around it.
 	maxBody int64
+	// writeTimeout bounds the writing of a response (a client that does
+	// not read it would otherwise hold its handler and connection).
+	writeTimeout time.Duration
 	// hostMeta lists the host-meta links when this listener serves them.
 	hostMeta hostmeta.Links
 
-	// mu guards sessions and shutting. It is a leaf: a session's lock
-	// is taken before it (session.remove), never after.
+	// mu guards sessions, perIP and shutting. It is a leaf: a session's
+	// lock is taken before it (session.remove), never after.
 	mu       sync.Mutex
 	sessions map[string]*session
+	perIP    map[string]int // sessions open per client address (ipKey)
 	shutting bool
 
 	counters counters
@@ -56,6 +60,11 @@ const bodyOverhead = 16 << 10
 // bodyReadTimeout bounds the reading of a request's body.
 const bodyReadTimeout = 30 * time.Second
 
+// responseWriteTimeout bounds the writing of a response. The server has
+// no WriteTimeout (a request is held up to 'wait' before its answer), so
+// each response sets its own deadline once it is ready.
+const responseWriteTimeout = 30 * time.Second
+
 // New returns a server for cfg handing streams to c. TLS (the server's
 // certificate) is used when cfg.TLS; limits are c2s's; hosted tells the
 // domains served, which a session's 'to' must name.
@@ -68,10 +77,12 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, ho
 	}
 	s := &Server{
 		cfg: cfg, c2s: c, limits: limits, hosted: hosted, log: log,
-		maxBody:  limits.MaxStanzaBytes + bodyOverhead,
-		sessions: make(map[string]*session),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
+		maxBody:      limits.MaxStanzaBytes + bodyOverhead,
+		writeTimeout: responseWriteTimeout,
+		sessions:     make(map[string]*session),
+		perIP:        make(map[string]int),
+		stop:         make(chan struct{}),
+		stopped:      make(chan struct{}),
 	}
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * cfg.MaxWait, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	if cfg.TLS {
@@ -120,6 +131,10 @@ func (s *Server) Serve(l net.Listener) error {
 
 // serveBOSH answers one request of a session, or creates one.
 func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	// The answers given at once (errors, preflights) are written within
+	// writeTimeout; write sets it anew for those that waited.
+	rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	if !s.cors(w, r) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
@@ -137,7 +152,6 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	// The body is read within bodyReadTimeout (a client trickling it
 	// would otherwise hold the connection); the wait that follows has
 	// no read deadline.
-	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 	rc.SetReadDeadline(time.Time{})
@@ -209,6 +223,9 @@ func (s *Server) write(w http.ResponseWriter, content string, status int, body [
 	if content == "" {
 		content = "text/xml; charset=utf-8"
 	}
+	// A client that does not read its response does not hold the
+	// handler and its connection beyond writeTimeout.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	h := w.Header()
 	h.Set("Content-Type", content)
 	h.Set("Cache-Control", "no-store")
@@ -271,7 +288,13 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 	}
 	sess.requests = sess.hold + 1
 	sess.lastResponse = time.Now()
-	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(s.clientAddr(r))}
+	client := s.clientAddr(r)
+	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(client)}
+	if !s.cfg.BehindTLSProxy || client != r.RemoteAddr {
+		// Behind a proxy that did not say whose request it is, every
+		// address would be the proxy's: not counted.
+		sess.ipKey = ipKey(client)
+	}
 	sess.in = streamHeader(req.to, req.lang, sess.version)
 
 	s.mu.Lock()
@@ -283,8 +306,15 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 		s.mu.Unlock()
 		s.log.Warn("bosh: max_sessions reached", "max_sessions", s.cfg.MaxSessions)
 		return fail(condUndefined)
+	case sess.ipKey != "" && s.perIP[sess.ipKey] >= s.cfg.MaxSessionsPerIP:
+		s.mu.Unlock()
+		s.log.Info("bosh: max_sessions_per_ip reached", "addr", sess.ipKey, "max_sessions_per_ip", s.cfg.MaxSessionsPerIP)
+		return fail(condPolicyViolation)
 	}
 	s.sessions[sess.sid] = sess
+	if sess.ipKey != "" {
+		s.perIP[sess.ipKey]++
+	}
 	s.mu.Unlock()
 	s.counters.created.Inc()
 
@@ -341,6 +371,11 @@ func (s *Server) forget(sess *session) {
 	s.mu.Lock()
 	if s.sessions[sess.sid] == sess {
 		delete(s.sessions, sess.sid)
+		if sess.ipKey != "" {
+			if s.perIP[sess.ipKey]--; s.perIP[sess.ipKey] <= 0 {
+				delete(s.perIP, sess.ipKey)
+			}
+		}
 	}
 	s.mu.Unlock()
 }
@@ -456,6 +491,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		sess.mu.Unlock()
 	}
 	return s.http.Shutdown(ctx)
+}
+
+// ipKey is the address max_sessions_per_ip counts for a client
+// address (host:port or host): the IP, or its /64 for IPv6, where one
+// host commonly has a whole prefix.
+func ipKey(client string) string {
+	host, _, err := net.SplitHostPort(client)
+	if err != nil {
+		host = client
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip4 := ip.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // addr is a net.Addr for an address HTTP reports as a string.

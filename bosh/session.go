@@ -55,6 +55,7 @@ type session struct {
 	lang       string
 	version    string // the client's xmpp:version
 	secure     bool
+	ipKey      string // the client's address for max_sessions_per_ip, "" if not counted
 
 	mu sync.Mutex
 	// Client side (XEP-0124 §14).
