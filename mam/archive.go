@@ -90,7 +90,7 @@ func (m *Module) OutboundMessages(ctx context.Context, evs []*router.MessageEven
 		}
 		m.retractChat(ctx, ev.Stanza, ev.From.Bare(), ev.To.Bare(), true)
 		if ev.Inbound && !ev.Self {
-			m.retractChat(ctx, ev.Stanza, ev.To.Bare(), ev.From.Bare(), false)
+			m.retractChat(ctx, ev.Stanza, ev.To.Bare(), ev.From, false)
 		}
 		switch {
 		case ev.Inbound && !ev.Self:
@@ -135,7 +135,7 @@ func (m *Module) InboundMessage(ctx context.Context, ev *router.MessageEvent) er
 	if err := m.appendEntries(ctx, &e, nil); err != nil {
 		return err
 	}
-	m.retractChat(ctx, ev.Stanza, owner, ev.From.Bare(), false)
+	m.retractChat(ctx, ev.Stanza, owner, ev.From, false)
 	ev.Stanza.Append(stanzaID(owner, e.id))
 	ev.Archived = true
 	return nil

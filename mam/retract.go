@@ -97,14 +97,17 @@ func (m *Module) ReplaceRoomItem(ctx context.Context, room jid.JID, id string, s
 // from the same bare JID). It is found by origin-id: XEP-0424 names a
 // chat message by its 'id', which the clients that retract (Conversations,
 // Gajim, Dino, Converse.js) also send as XEP-0359 origin-id; a message
-// without one is left as it is. Store errors are logged: the retraction
-// is delivered and archived all the same.
+// without one is left as it is. A MUC private message is the exception
+// to "same bare JID": all of a room's occupants write from its bare JID,
+// so an incoming one is retracted only from the nick that sent it (peer
+// is the full JID then). Store errors are logged: the retraction is
+// delivered and archived all the same.
 func (m *Module) retractChat(ctx context.Context, st *xml.Element, owner, peer jid.JID, outgoing bool) {
 	r := st.Child(nsRetract, "retract")
 	if r == nil || r.Attr("id") == "" || st.Attr("type") == "groupchat" {
 		return
 	}
-	prev, found, err := m.store.FindByOriginID(ctx, owner.String(), peer.String(), outgoing, r.Attr("id"))
+	prev, found, err := m.store.FindByOriginID(ctx, owner.String(), peer.Bare().String(), outgoing, r.Attr("id"))
 	if err != nil || !found {
 		if err != nil {
 			m.log.Error("mam: looking up a retracted message failed", "err", err)
@@ -114,6 +117,9 @@ func (m *Module) retractChat(ctx context.Context, st *xml.Element, owner, peer j
 	orig, err := decodeStanza(prev.Stanza)
 	if err != nil || IsTombstone(orig) || orig.Child(nsRetract, "retract") != nil {
 		return
+	}
+	if !outgoing && orig.Child(nsMUCUser, "x") != nil && prev.WithResource != peer.Resource() {
+		return // another occupant of the room the private message came through
 	}
 	retracted := xml.New(nsRetract, "retracted", "stamp", FormatDateTime(m.now().UTC()))
 	if id := st.Attr("id"); id != "" {

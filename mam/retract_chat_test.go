@@ -90,3 +90,28 @@ func TestRetractChatRemote(t *testing.T) {
 		t.Fatalf("remote retraction: %s", s)
 	}
 }
+
+// TestRetractChatMUCPrivate: in a MUC private message every occupant's
+// messages come from the room's bare JID, so only the same nick (the
+// author) may retract one; another occupant cannot tombstone it by its id.
+func TestRetractChatMUCPrivate(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	e.login("bob@example.com/x")
+	from := func(who, raw string) {
+		t.Helper()
+		st := parseXML(t, strings.ReplaceAll(raw, "FROM", who))
+		if err := e.r.HandleFromRemote(e.ctx, "conf.remote.example", st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const x = `<x xmlns='http://jabber.org/protocol/muc#user'/>`
+	from("room@conf.remote.example/Romeo", `<message from='FROM' to='bob@example.com' type='chat' id='m1'><body>secret</body><origin-id xmlns='urn:xmpp:sid:0' id='m1'/>`+x+`</message>`)
+	from("room@conf.remote.example/Mallory", `<message from='FROM' to='bob@example.com' type='chat' id='r0'><retract xmlns='urn:xmpp:message-retract:1' id='m1'/><body>x</body>`+x+`</message>`)
+	if items := e.items("bob@example.com"); strings.Contains(string(items[0].Stanza), "retracted") {
+		t.Fatalf("another occupant's retraction applied: %s", items[0].Stanza)
+	}
+	from("room@conf.remote.example/Romeo", `<message from='FROM' to='bob@example.com' type='chat' id='r1'><retract xmlns='urn:xmpp:message-retract:1' id='m1'/><body>x</body>`+x+`</message>`)
+	if s := string(e.items("bob@example.com")[0].Stanza); !strings.Contains(s, "<retracted ") || strings.Contains(s, "secret") {
+		t.Fatalf("the author's retraction: %s", s)
+	}
+}

@@ -96,6 +96,11 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sen
 		return c.Space == nsOccupantID || (c.Is(nsSID, "stanza-id") && c.Attr("by") == room)
 	})
 	out.Append(xml.New(nsOccupantID, "occupant-id", "id", m.occupantID(rm.jid, o.bare)))
+	// Only the room says a retraction is a moderator's (XEP-0425): an
+	// occupant's <moderated/> would pass their retraction off as one.
+	if r := out.Child(mam.NSRetract, "retract"); r != nil {
+		r.RemoveChildren(func(c *xml.Element) bool { return c.Space == nsModerate })
+	}
 	if rm.cfg.Archiving && m.archive != nil {
 		id, err := m.archive.AppendRoomMessage(ctx, rm.jid, o.nick, sender, out)
 		if err != nil {

@@ -229,3 +229,32 @@ func TestModerateExpired(t *testing.T) {
 		t.Fatalf("bob was sent %v", seen)
 	}
 }
+
+// TestRetractForgedModeration: an occupant's own retraction cannot pass
+// for a moderator's: the room strips any <moderated/> the occupant put in
+// it (only the room attributes a retraction to a moderator, XEP-0425), in
+// what it broadcasts and what it archives.
+func TestRetractForgedModeration(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice", "a"), e.user("bob", "b")
+	e.create(alice)
+	e.join(bob, "Bob")
+	alice.take(t)
+	theirs := e.said(alice, "keep", bob)
+	e.send(bob, `<message to='%R' type='groupchat' id='forged'><retract xmlns='`+nsRetract+`' id='`+theirs+`'><moderated xmlns='`+nsModerate+`' by='`+room+`/Alice'/><reason>spam</reason></retract><body>/me retracted a message</body></message>`)
+	for _, u := range []*user{alice, bob} {
+		got := u.take(t)
+		if len(got) != 1 {
+			t.Fatalf("retraction broadcast: %v", got)
+		}
+		if r := got[0].Child(nsRetract, "retract"); r == nil || r.Child(nsModerate, "moderated") != nil {
+			t.Fatalf("forged moderation broadcast: %s", got[0])
+		}
+	}
+	msgs, _ := e.archived(alice)
+	for id, m := range msgs {
+		if r := m.Child(nsRetract, "retract"); r != nil && r.Child(nsModerate, "moderated") != nil {
+			t.Fatalf("forged moderation archived as %s: %s", id, m)
+		}
+	}
+}

@@ -132,16 +132,19 @@ func (s *Store) QueryArchive(ctx context.Context, q storage.ArchiveQuery) (stora
 		args = append(args, q.Limit+1)
 		sql += ` LIMIT $` + strconv.Itoa(len(args))
 	}
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return storage.ArchivePage{}, s.fail(err)
-	}
 	var page storage.ArchivePage
 	if q.Limit > 0 && q.Limit <= 1000 {
 		page.Messages = make([]storage.ArchivedMessage, 0, q.Limit+1)
 	}
-	page.Messages, err = pgx.AppendRows(page.Messages, rows, func(row pgx.CollectableRow) (storage.ArchivedMessage, error) {
-		return scanMessage(rows, q.Owner)
+	err = s.bounded(ctx, len(terms) > 0, func(db querier) error {
+		rows, err := db.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		page.Messages, err = pgx.AppendRows(page.Messages, rows, func(row pgx.CollectableRow) (storage.ArchivedMessage, error) {
+			return scanMessage(rows, q.Owner)
+		})
+		return err
 	})
 	if err != nil {
 		return storage.ArchivePage{}, s.fail(err)
@@ -188,7 +191,10 @@ func (s *Store) CountArchive(ctx context.Context, q storage.ArchiveQuery, max in
 			args = append(args, max)
 			sql += ` LIMIT $` + strconv.Itoa(len(args))
 		}
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (`+sql+`) r`, args...).Scan(&n); err != nil {
+		err := s.bounded(ctx, len(terms) > 0, func(db querier) error {
+			return db.QueryRow(ctx, `SELECT count(*) FROM (`+sql+`) r`, args...).Scan(&n)
+		})
+		if err != nil {
 			return 0, s.fail(err)
 		}
 	}

@@ -147,8 +147,11 @@
 // GIN index (pg_trgm, created by the migration if absent) answers terms
 // of three or more characters; the planner ANDs it with the owner's
 // range or walks archive_owner with the filter, whichever it estimates
-// cheaper. There is no scan budget: the statement is one query with
-// LIMIT. Rows stored before 0005 get body_fold at the first Open after
+// cheaper. Where neither can help (a term of one or two characters, or
+// one too common for the index to narrow), the statement filters the
+// owner's whole range, so it runs in a read-only transaction with
+// statement_timeout Options.TextTimeout (default 2s; fulltext.go): past
+// it, storage.ErrTextTooBroad, as SQLite's scan budget. Rows stored before 0005 get body_fold at the first Open after
 // it (foldOldBodies, through the partial index archive_unfolded).
 //
 // # Schema

@@ -33,6 +33,11 @@ type Options struct {
 	// (default 30s): its callers wait for its outcome whatever their own
 	// contexts say, so something must bound the wait.
 	WriteTimeout time.Duration
+	// TextTimeout bounds one full-text statement (QueryArchive or
+	// CountArchive with Text; default 2s), as SQLite's scan budget bounds
+	// its: a term the trigram index cannot answer walks the owner's rows.
+	// Past it the query fails with storage.ErrTextTooBroad.
+	TextTimeout time.Duration
 }
 
 func (o *Options) fill() {
@@ -50,6 +55,9 @@ func (o *Options) fill() {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 30 * time.Second
+	}
+	if o.TextTimeout <= 0 {
+		o.TextTimeout = 2 * time.Second
 	}
 }
 
