@@ -219,7 +219,7 @@
 // archive write path is the benchmark's bottleneck — so the writer
 // indexes the rows above archive_fts_mark itself, in steps of up to
 // Options.IndexBatch rows and at most 5 ms, when it has been idle for
-// Options.IndexPause, or once a second when 50000 rows are behind
+// Options.IndexPause, or every 200 ms while 10000 rows are behind
 // (fulltext_index.go). A step is a write request at the head of a batch,
 // sharing the COMMIT of whatever requests are waiting. An existing
 // database is caught up the same way after the upgrade.

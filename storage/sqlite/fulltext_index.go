@@ -16,7 +16,15 @@ import (
 //     batch (so a steady stream of appends never waits for it), and
 //   - regardless, at most once per indexForceEvery, once the rows behind
 //     the mark exceed indexForceLag, so that a server never idle for
-//     IndexPause still bounds the tail that queries scan directly.
+//     IndexPause still works its tail down. indexForceLag is half the
+//     default TextScanBudget, so that at the threshold the tail costs a
+//     search at most half its budget; a step each indexForceEvery takes
+//     at most 2.5 % of a writer that never idles, and indexes about
+//     1,500 rows a second. A server whose writer never pauses for
+//     IndexPause while it appends more than that (about 750 chat
+//     messages a second without a 10 ms gap, sustained) still grows its
+//     tail; searches stay exact, and one that cannot find a page within
+//     the budget asks the client to narrow it (policy-violation).
 //
 // One step indexes up to Options.IndexBatch rows but stops after
 // indexStepBudget of work, so an append that arrives meanwhile waits at
@@ -25,8 +33,8 @@ import (
 // (fulltext_query.go), in the same snapshot.
 const (
 	indexStepBudget = 5 * time.Millisecond
-	indexForceLag   = 50000
-	indexForceEvery = time.Second
+	indexForceLag   = 10000
+	indexForceEvery = 200 * time.Millisecond
 )
 
 // indexState is the writer goroutine's view of the index; writer only.
