@@ -231,17 +231,9 @@ func (m *Module) accountNodeInfo(ctx context.Context, iq *router.IQ, s *snapshot
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			continue
+		if ok {
+			return nodeInfoResult(iq, node, ids, features), nil
 		}
-		q := xml.New(NSInfo, "query", "node", node)
-		for _, id := range ids {
-			q.Append(identityElement(id))
-		}
-		for _, f := range features {
-			q.Append(xml.New(NSInfo, "feature", "var", f))
-		}
-		return stanza.Result(iq.Stanza).Append(q), nil
 	}
 	return nil, stanza.E(stanza.ItemNotFound, "")
 }
@@ -263,10 +255,7 @@ func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 					return nil, err
 				}
 				for _, it := range items {
-					e := xml.New(NSItems, "item", "jid", it.JID)
-					e.SetAttr("node", it.Node)
-					e.SetAttr("name", it.Name)
-					q.Append(e)
+					q.Append(itemElement(it))
 				}
 			}
 		}
@@ -314,16 +303,22 @@ func (m *Module) serverNodeItems(ctx context.Context, iq *router.IQ, node string
 		}
 		q := xml.New(NSItems, "query", "node", node)
 		for _, it := range items {
-			e := xml.New(NSItems, "item", "jid", it.JID)
-			e.SetAttr("node", it.Node)
-			e.SetAttr("name", it.Name)
-			q.Append(e)
+			q.Append(itemElement(it))
 		}
 		return stanza.Result(iq.Stanza).Append(q), nil
 	}
 	return nil, stanza.E(stanza.ItemNotFound, "")
 }
 
+// itemElement is one disco#items <item/>; empty node and name are left out.
+func itemElement(it Item) *xml.Element {
+	e := xml.New(NSItems, "item", "jid", it.JID)
+	e.SetAttr("node", it.Node)
+	e.SetAttr("name", it.Name)
+	return e
+}
+
+// nodeInfoResult is the disco#info result on node with its identities and features.
 func nodeInfoResult(iq *router.IQ, node string, ids []Identity, features []string) *xml.Element {
 	q := xml.New(NSInfo, "query", "node", node)
 	for _, id := range ids {
