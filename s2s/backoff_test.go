@@ -85,6 +85,7 @@ type switchResolver struct {
 	mu      sync.Mutex
 	ports   map[string]string
 	lookups map[string]int
+	gate    chan struct{} // when set, lookups wait for it to close
 }
 
 func (r *switchResolver) set(domain, addr string) {
@@ -100,7 +101,16 @@ func (r *switchResolver) count(domain string) int {
 	return r.lookups[domain]
 }
 
-func (r *switchResolver) LookupSRV(_ context.Context, service, _, name string) (string, []*net.SRV, error) {
+func (r *switchResolver) LookupSRV(ctx context.Context, service, _, name string) (string, []*net.SRV, error) {
+	r.mu.Lock()
+	gate := r.gate
+	r.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if service == "xmpp-server" {
@@ -277,13 +287,22 @@ func TestBackoffDeadDomain(t *testing.T) {
 	if v, _ := a.metric(t, "skald_s2s_domains_backoff"); v != 1 {
 		t.Fatalf("domains in back-off %v, want 1", v)
 	}
-	// Expired: the next stanzas make one attempt between them.
+	// Expired: the next stanzas make one attempt between them (the
+	// lookup held until both are queued).
 	clock.advance(backoffFirst)
+	gate := make(chan struct{})
+	res.mu.Lock()
+	res.gate = gate
+	res.mu.Unlock()
 	for _, id := range []string{"3", "4"} {
 		if err := a.send(t, "nowhere.test", id); err != nil {
 			t.Fatalf("stanza %s after expiry: %v", id, err)
 		}
 	}
+	res.mu.Lock()
+	res.gate = nil
+	res.mu.Unlock()
+	close(gate)
 	a.waitFor(t, `id="3"`, `id="4"`)
 	a.idle(t)
 	if got := res.count("nowhere.test"); got != 2*lookups {
