@@ -148,8 +148,9 @@ func (s *Server) SendRemote(st *xml.Element, from, to jid.JID) error {
 	}
 }
 
-// peerAlive forgets any back-off on domain: it has just authenticated a
-// stream to us, so it is up.
+// peerAlive forgets any back-off on domain: a stream with it was just
+// authenticated (ours to it became ready, or its to us verified), so it
+// is up.
 func (s *Server) peerAlive(domain string) {
 	s.mu.Lock()
 	s.backoff.forget(domain)
