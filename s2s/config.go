@@ -52,6 +52,11 @@ type Config struct {
 	// (and a dialback verification); stanzas waiting then bounce with
 	// remote-server-timeout.
 	ConnectTimeout time.Duration `toml:"connect_timeout"`
+	// RetryBackoffMax is the longest a remote domain is left alone after
+	// failed attempts to reach it: stanzas for it are refused at once
+	// meanwhile (the wait starts at 10s and doubles per failure, capped
+	// by this). 0 turns the back-off off: every stanza may try again.
+	RetryBackoffMax time.Duration `toml:"retry_backoff_max"`
 }
 
 // Enabled reports whether federation is on.
@@ -70,6 +75,7 @@ func DefaultConfig() Config {
 		MaxOutgoingStreams: 1000,
 		IdleTimeout:        10 * time.Minute,
 		ConnectTimeout:     30 * time.Second,
+		RetryBackoffMax:    10 * time.Minute,
 	}
 }
 
@@ -93,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.IdleTimeout < time.Second || c.ConnectTimeout < time.Second {
 		return errors.New("idle_timeout and connect_timeout must be at least 1s")
+	}
+	if c.RetryBackoffMax != 0 && c.RetryBackoffMax < time.Second {
+		return errors.New("retry_backoff_max must be 0 (off) or at least 1s")
 	}
 	return nil
 }

@@ -34,6 +34,17 @@
 // for a domain that does not resolve, remote-server-timeout for one that
 // could not be reached or authenticated (§8.3.3.15-16).
 //
+// Back-off (backoff.go). A failed attempt puts the remote domain in
+// back-off for 10 s, doubling per consecutive failure up to
+// retry_backoff_max (10 min; 0 turns it off): meanwhile a stanza that
+// would start a stream to it is refused at once with the condition the
+// attempt ended with, without a lookup or connection. A stream to the
+// domain that becomes ready (the first after the wait) or an incoming
+// stream it authenticates (it is alive) ends the back-off. Stanzas
+// joining a stream already being set up are unaffected. At most 10000
+// domains are remembered, the oldest failure forgotten first; a failure
+// long after the last wait ended starts again from 10 s.
+//
 // Incoming (in.go, verify.go). The listener ([s2s] address) answers a
 // stream header whose 'to' we do not serve with host-unknown and a
 // non-server namespace with invalid-namespace (§4.9.3), offers STARTTLS

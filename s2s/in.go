@@ -295,6 +295,7 @@ func (in *inStream) saslExternal(el *xml.Element) error {
 	in.s.counters.saslExternal.Inc()
 	in.saslDone = true
 	in.authed[pair{local: in.local, remote: in.peer}] = true
+	in.s.peerAlive(in.peer)
 	return in.open()
 }
 
@@ -367,6 +368,7 @@ func (in *inStream) dialbackResult(el *xml.Element) error {
 		typ = "valid"
 		s.counters.dialbackValid.Inc()
 		in.authed[pair{local: to, remote: from}] = true
+		s.peerAlive(from)
 	default:
 		s.counters.dialbackInvalid.Inc()
 	}

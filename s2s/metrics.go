@@ -16,6 +16,7 @@ type counters struct {
 	dialbackValid   metrics.Counter // keys verified valid (as receiving or authoritative server)
 	dialbackInvalid metrics.Counter
 	saslExternal    metrics.Counter // streams authenticated with SASL EXTERNAL, both ways
+	backoffRefused  metrics.Counter // stanzas refused because their domain is in back-off
 }
 
 var _ metrics.Source = (*Server)(nil)
@@ -33,6 +34,12 @@ func (s *Server) RegisterMetrics(r *metrics.Registry) {
 		defer s.mu.Unlock()
 		return float64(len(s.in))
 	})
+	r.GaugeFunc("skald_s2s_domains_backoff", "Remote domains in back-off after failed attempts: stanzas for them are refused at once.", func() float64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return float64(s.backoff.active(s.now()))
+	})
+	r.Counter("skald_s2s_backoff_refused_total", "Stanzas refused at once because their remote domain is in back-off.", &c.backoffRefused)
 	r.Counter("skald_s2s_streams_out_total", "Outgoing server-to-server streams started.", &c.outStreams)
 	r.Counter("skald_s2s_streams_out_failed_total", "Outgoing streams that could not be connected, secured or authenticated.", &c.outFailed)
 	r.Counter("skald_s2s_streams_in_total", "Incoming server-to-server connections accepted.", &c.inStreams)

@@ -57,10 +57,18 @@ func (o *outStream) run() {
 		if errors.Is(err, errNotFound) {
 			cond = stanza.RemoteServerNotFound
 		}
+		if s.ctx.Err() == nil {
+			// Before end, so that no stanza after it starts another
+			// attempt. Shutdown's cancellation is no failure of the peer.
+			s.mu.Lock()
+			s.backoff.failed(o.remote, cond, s.now())
+			s.mu.Unlock()
+		}
 		o.end(cond)
 		return
 	}
 	s.log.Info("s2s: outgoing stream ready", "local", o.local, "remote", o.remote)
+	s.peerAlive(o.remote)
 	pc.nc.SetDeadline(time.Time{})
 
 	// The peer sends nothing on our stream but its end (or an error):

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -50,6 +51,7 @@ type Server struct {
 	resolver Resolver
 	log      *slog.Logger
 	counters counters
+	now      func() time.Time // the clock of back-off; tests set a fake
 
 	ctx    context.Context // ended by Shutdown: cancels dials and verifications
 	cancel context.CancelFunc
@@ -61,6 +63,7 @@ type Server struct {
 	out       map[pair]*outStream
 	in        map[*inStream]bool
 	perIP     map[string]int
+	backoff   *backoffTable // remote domains recently unreachable
 }
 
 // pair is an outgoing stream's (local domain, remote domain): RFC 6120
@@ -74,6 +77,7 @@ func New(cfg Config, r *router.Router, opt Options) *Server {
 		cfg: cfg, r: r, tls: opt.TLS, roots: opt.Roots, secret: opt.Secret,
 		resolver: opt.Resolver, log: opt.Log,
 		out: make(map[pair]*outStream), in: make(map[*inStream]bool), perIP: make(map[string]int),
+		backoff: newBackoffTable(cfg.RetryBackoffMax, backoffDomains), now: time.Now,
 	}
 	if s.resolver == nil {
 		s.resolver = net.DefaultResolver
@@ -113,6 +117,13 @@ func (s *Server) SendRemote(st *xml.Element, from, to jid.JID) error {
 	}
 	o := s.out[p]
 	if o == nil {
+		if cond, ok := s.backoff.refused(p.remote, s.now()); ok {
+			// The last attempt failed moments ago: say so at once
+			// rather than spend another lookup, connection and
+			// connect_timeout finding the same (RFC 6120 §8.3.3.15-16).
+			s.counters.backoffRefused.Inc()
+			return stanza.E(cond, "")
+		}
 		if len(s.out) >= s.cfg.MaxOutgoingStreams {
 			// RFC 6120 §8.3.3.18: the server lacks the resources to
 			// serve the request now (a later try may find room);
@@ -135,6 +146,15 @@ func (s *Server) SendRemote(st *xml.Element, from, to jid.JID) error {
 		s.counters.overflow.Inc()
 		return stanza.E(stanza.ResourceConstraint, "")
 	}
+}
+
+// peerAlive forgets any back-off on domain: a stream with it was just
+// authenticated (ours to it became ready, or its to us verified), so it
+// is up.
+func (s *Server) peerAlive(domain string) {
+	s.mu.Lock()
+	s.backoff.forget(domain)
+	s.mu.Unlock()
 }
 
 // removeOut forgets o; afterwards no stanza joins its queue.

@@ -348,7 +348,7 @@ func TestS2SConfig(t *testing.T) {
 	want := s2s.DefaultConfig()
 	want.Address = ":5269"
 	want.Routes = map[string]string{"other.example": "127.0.0.1:5270"}
-	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.S2S, want) || len(lines) != 14 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.S2S, want) || len(lines) != 15 {
 		t.Errorf("skald.example.toml's [s2s] %q gives %+v, %v; want %+v", lines, m.S2S, err, want)
 	}
 	if m, err := loadModuleConfig(t, ""); err != nil || m.S2S.Enabled() {
@@ -365,6 +365,7 @@ func TestS2SConfig(t *testing.T) {
 		"[s2s]\nmax_outgoing_streams = 0\n":          "max_outgoing_streams",
 		"[s2s]\nmax_incoming_streams = -1\n":         "max_incoming_streams",
 		"[s2s]\nrequire_valid_certificates = 1\n":    "require_valid_certificates",
+		"[s2s]\nretry_backoff_max = \"10ms\"\n":      "retry_backoff_max",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want an error naming %s", src, err, want)
