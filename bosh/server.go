@@ -1,6 +1,7 @@
 package bosh
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -31,8 +32,8 @@ type Server struct {
 	hosted func(domain string) bool
 	log    *slog.Logger
 	http   *http.Server
-	// maxBody bounds a request's body: the largest stanza and the
-	// wrapper around it.
+	// maxBody bounds a request's body: bodyStanzas of the largest
+	// stanza and the wrapper around them.
 	maxBody int64
 	// writeTimeout bounds the writing of a response (a client that does
 	// not read it would otherwise hold its handler and connection).
@@ -53,9 +54,17 @@ type Server struct {
 	stopped chan struct{}
 }
 
-// bodyOverhead is what a request may hold beyond its largest stanza: the
+// bodyOverhead is what a request may hold beyond its stanzas: the
 // wrapper and its attributes.
 const bodyOverhead = 16 << 10
+
+// bodyStanzas is how many of the largest stanzas one request may carry.
+// XEP-0124 defines no attribute to announce a body limit, and a client
+// sends what it has queued in one request (§9: requests are bounded, so
+// it batches), so one stanza's worth would refuse two large stanzas sent
+// together, each of which c2s accepts. Each stanza is still bounded by
+// c2s's largest stanza when the body is parsed.
+const bodyStanzas = 4
 
 // bodyReadTimeout bounds the reading of a request's body.
 const bodyReadTimeout = 30 * time.Second
@@ -77,7 +86,7 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, ho
 	}
 	s := &Server{
 		cfg: cfg, c2s: c, limits: limits, hosted: hosted, log: log,
-		maxBody:      limits.MaxStanzaBytes + bodyOverhead,
+		maxBody:      bodyStanzas*limits.MaxStanzaBytes + bodyOverhead,
 		writeTimeout: responseWriteTimeout,
 		sessions:     make(map[string]*session),
 		perIP:        make(map[string]int),
@@ -158,8 +167,7 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			s.countTerminal(condPolicyViolation)
-			s.write(w, "", http.StatusOK, terminateBody(condPolicyViolation))
+			s.tooLarge(w, b)
 		}
 		return
 	}
@@ -214,6 +222,45 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 		content = sess.content
 	}
 	s.write(w, content, x.status, x.resp)
+}
+
+// tooLarge answers a body beyond maxBody with policy-violation. A
+// terminal binding condition ends the session (XEP-0124 §17.2), so the
+// session named in the wrapper's start tag (read from the prefix) ends
+// as on any terminal error: its stream's input ends uncleanly, as a
+// dropped connection's would, so a stream-management session can be
+// resumed; the requests it held get empty bodies.
+func (s *Server) tooLarge(w http.ResponseWriter, prefix []byte) {
+	s.countTerminal(condPolicyViolation)
+	status := http.StatusOK
+	if sid := prefixSID(prefix, s.limits); sid != "" {
+		s.mu.Lock()
+		sess := s.sessions[sid]
+		s.mu.Unlock()
+		if sess != nil && sess.endUnclean() {
+			status = legacyStatus(condPolicyViolation)
+		}
+	}
+	s.write(w, "", status, terminateBody(condPolicyViolation))
+}
+
+// endUnclean ends the session as a dropped connection would and reports
+// whether its client is a legacy one (§17.1: HTTP codes).
+func (s *session) endUnclean() (legacy bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.end(nil, true)
+	return s.legacy
+}
+
+// prefixSID is the 'sid' of the <body/> a request's prefix starts with,
+// "" if it does not start with one.
+func prefixSID(prefix []byte, lim xml.Limits) string {
+	root, _, err := xml.NewReader(bytes.NewReader(prefix), lim, 0).ReadStreamStart()
+	if err != nil || !root.Is(NSHTTPBind, "body") {
+		return ""
+	}
+	return root.Attr("sid")
 }
 
 // write sends a response body. The security headers keep a browser from
