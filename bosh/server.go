@@ -184,9 +184,7 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	if req.sid == "" {
 		sess, x = s.create(req, r)
 	} else {
-		s.mu.Lock()
-		sess = s.sessions[req.sid]
-		s.mu.Unlock()
+		locked(&s.mu, func() { sess = s.sessions[req.sid] })
 		if sess == nil {
 			s.countTerminal(condItemNotFound)
 			s.write(w, "", http.StatusOK, terminateBody(condItemNotFound))
@@ -344,41 +342,62 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 	}
 	sess.in = streamHeader(req.to, req.lang, sess.version)
 
+	if condition := s.admit(sess); condition != "" {
+		return fail(condition)
+	}
+	s.counters.created.Inc()
+
+	x.first = true
+	locked(&sess.mu, func() {
+		sess.held = []*exchange{x}
+		if sess.hold == 0 {
+			sess.answerOldest()
+		}
+	})
+	t := c2s.Transport{TLS: r.TLS, Confidential: sess.secure}
+	if !s.c2s.ServeTransport(sess.conn, t) {
+		sess.endWith(condSystemShutdown)
+	}
+	return sess, x
+}
+
+// admit enters a new session in the table, or returns the condition
+// refusing it.
+func (s *Server) admit(sess *session) (condition string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
 	case s.shutting:
-		s.mu.Unlock()
-		return fail(condSystemShutdown)
+		return condSystemShutdown
 	case len(s.sessions) >= s.cfg.MaxSessions:
-		s.mu.Unlock()
 		s.log.Warn("bosh: max_sessions reached", "max_sessions", s.cfg.MaxSessions)
-		return fail(condUndefined)
+		return condUndefined
 	case sess.ipKey != "" && s.perIP[sess.ipKey] >= s.cfg.MaxSessionsPerIP:
-		s.mu.Unlock()
 		s.log.Info("bosh: max_sessions_per_ip reached", "addr", sess.ipKey, "max_sessions_per_ip", s.cfg.MaxSessionsPerIP)
-		return fail(condPolicyViolation)
+		return condPolicyViolation
 	}
 	s.sessions[sess.sid] = sess
 	if sess.ipKey != "" {
 		s.perIP[sess.ipKey]++
 	}
-	s.mu.Unlock()
-	s.counters.created.Inc()
+	return ""
+}
 
-	x.first = true
-	sess.mu.Lock()
-	sess.held = []*exchange{x}
-	if sess.hold == 0 {
-		sess.answerOldest()
-	}
-	sess.mu.Unlock()
-	t := c2s.Transport{TLS: r.TLS, Confidential: sess.secure}
-	if !s.c2s.ServeTransport(sess.conn, t) {
-		sess.mu.Lock()
-		sess.end(sess.terminateBody(condSystemShutdown), true)
-		sess.mu.Unlock()
-	}
-	return sess, x
+// endWith ends the session with a terminal condition the client gets.
+func (s *session) endWith(condition string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.end(s.terminateBody(condition), true)
+}
+
+// locked runs f holding mu, and lets go of it if f panics: net/http
+// recovers a handler's panic and goes on serving, so a lock held across
+// one would stall every later request of the session, or for the
+// server's lock, the whole endpoint.
+func locked(mu *sync.Mutex, f func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	f()
 }
 
 // lastRIDNow reads lastRID under the session's lock.
@@ -416,6 +435,7 @@ func allowedContent(content string) string {
 // forget removes a session from the table (under the session's lock).
 func (s *Server) forget(sess *session) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.sessions[sess.sid] == sess {
 		delete(s.sessions, sess.sid)
 		if sess.ipKey != "" {
@@ -424,7 +444,6 @@ func (s *Server) forget(sess *session) {
 			}
 		}
 	}
-	s.mu.Unlock()
 }
 
 // Sessions returns the number of sessions open.
@@ -524,18 +543,14 @@ func (s *Server) clientAddr(r *http.Request) string {
 // c2s.Server.Shutdown ends the streams (a stream error each, which their
 // clients get as remote-stream-error), so it is called first.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	already := s.shutting
-	s.shutting = true
-	s.mu.Unlock()
+	var already bool
+	locked(&s.mu, func() { already, s.shutting = s.shutting, true })
 	if !already {
 		close(s.stop)
 		<-s.stopped
 	}
 	for _, sess := range s.snapshot() {
-		sess.mu.Lock()
-		sess.end(sess.terminateBody(condSystemShutdown), true)
-		sess.mu.Unlock()
+		sess.endWith(condSystemShutdown)
 	}
 	return s.http.Shutdown(ctx)
 }

@@ -193,9 +193,11 @@ func (s *Server) track(c *conn, ctx context.Context) bool {
 // forget ends a connection's closing handshake: it leaves the table and
 // its count in wg.
 func (s *Server) forget(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.conns, c)
+	}()
 	s.wg.Done()
 }
 
@@ -204,9 +206,7 @@ func (s *Server) forget(c *conn) {
 // (an error, then <close/>), so it is called first. When ctx is done the
 // connections left are cut.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.shutting = true
-	s.mu.Unlock()
+	s.setShutting()
 	err := s.http.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -214,12 +214,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return err
 	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.closeNow()
-		}
-		s.mu.Unlock()
+		s.cutAll()
 		return ctx.Err()
+	}
+}
+
+func (s *Server) setShutting() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shutting = true
+}
+
+// cutAll cuts the connections left.
+func (s *Server) cutAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.closeNow()
 	}
 }
 
