@@ -78,7 +78,10 @@
 // max_sessions_per_ip from one client address (an IPv6 /64). c2s has no
 // per-address cap for TCP, but a BOSH session, unlike a TCP stream,
 // costs its creator no open connection, so one host could otherwise fill
-// max_sessions with a burst of creation requests.
+// max_sessions with a burst of creation requests. max_connections (20000:
+// a session with hold 1 keeps up to two) caps the HTTP connections open
+// at once; one more is accepted and closed at once, as for WebSocket
+// (httpfront.ConnLimiter; see websocket/doc.go for why).
 //
 // Security: as websocket: plain http:// only on a loopback address or
 // with behind_tls_proxy; https with the server's certificate when tls =

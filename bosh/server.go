@@ -20,6 +20,7 @@ import (
 
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/internal/hostmeta"
+	"github.com/skald-xmpp/skald/internal/httpfront"
 	"github.com/skald-xmpp/skald/internal/xml"
 )
 
@@ -49,6 +50,8 @@ type Server struct {
 	shutting bool
 
 	counters counters
+	// connLimit caps the HTTP connections open at once (max_connections).
+	connLimit *httpfront.ConnLimiter
 
 	stop    chan struct{} // ends the inactivity sweeper
 	stopped chan struct{}
@@ -90,6 +93,7 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, ho
 		writeTimeout: responseWriteTimeout,
 		sessions:     make(map[string]*session),
 		perIP:        make(map[string]int),
+		connLimit:    httpfront.NewConnLimiter(cfg.MaxConnections),
 		stop:         make(chan struct{}),
 		stopped:      make(chan struct{}),
 	}
@@ -124,8 +128,10 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Serve accepts HTTP connections on l until Shutdown.
+// Serve accepts HTTP connections on l until Shutdown, at most
+// max_connections at once.
 func (s *Server) Serve(l net.Listener) error {
+	l = s.connLimit.Listener(l)
 	var err error
 	if s.http.TLSConfig != nil {
 		err = s.http.ServeTLS(l, "", "")
@@ -333,13 +339,10 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 	}
 	sess.requests = sess.hold + 1
 	sess.lastResponse = time.Now()
-	client := s.clientAddr(r)
-	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(client)}
-	if !s.cfg.BehindTLSProxy || client != r.RemoteAddr {
-		// Behind a proxy that did not say whose request it is, every
-		// address would be the proxy's: not counted.
-		sess.ipKey = ipKey(client)
-	}
+	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(s.cfg.ClientAddr(r))}
+	// Behind a proxy that did not say whose request it is, every address
+	// would be the proxy's: not counted ("").
+	sess.ipKey = s.cfg.ClientKey(r)
 	sess.in = streamHeader(req.to, req.lang, sess.version)
 
 	if condition := s.admit(sess); condition != "" {
@@ -523,21 +526,6 @@ func (s *Server) originAllowed(u *url.URL) bool {
 	return false
 }
 
-// clientAddr is the client's address as c2s sees it (its per-IP limit on
-// failed logins): behind a declared TLS proxy, the address the proxy
-// appended to X-Forwarded-For (see websocket.Server.clientAddr).
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.cfg.BehindTLSProxy {
-		if hops := r.Header.Values("X-Forwarded-For"); len(hops) > 0 {
-			list := strings.Split(hops[len(hops)-1], ",")
-			if last := strings.TrimSpace(list[len(list)-1]); net.ParseIP(last) != nil {
-				return last
-			}
-		}
-	}
-	return r.RemoteAddr
-}
-
 // Shutdown stops accepting, ends the sessions left with system-shutdown
 // and waits, until ctx is done, for the requests in progress.
 // c2s.Server.Shutdown ends the streams (a stream error each, which their
@@ -553,24 +541,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		sess.endWith(condSystemShutdown)
 	}
 	return s.http.Shutdown(ctx)
-}
-
-// ipKey is the address max_sessions_per_ip counts for a client
-// address (host:port or host): the IP, or its /64 for IPv6, where one
-// host commonly has a whole prefix.
-func ipKey(client string) string {
-	host, _, err := net.SplitHostPort(client)
-	if err != nil {
-		host = client
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		return ip4.String()
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // addr is a net.Addr for an address HTTP reports as a string.
