@@ -238,9 +238,8 @@ func (s *Server) tooLarge(w http.ResponseWriter, prefix []byte) {
 	s.countTerminal(condPolicyViolation)
 	status := http.StatusOK
 	if sid := prefixSID(prefix, s.limits); sid != "" {
-		s.mu.Lock()
-		sess := s.sessions[sid]
-		s.mu.Unlock()
+		var sess *session
+		locked(&s.mu, func() { sess = s.sessions[sid] })
 		if sess != nil && sess.endUnclean() {
 			status = legacyStatus(condPolicyViolation)
 		}
