@@ -10,7 +10,8 @@ import (
 // Config is the [bosh] section.
 type Config struct {
 	// httpfront.Listener: address, path, tls, behind_tls_proxy, origins
-	// (CORS) and url (announced in host-meta), as in [websocket].
+	// (CORS), url (announced in host-meta) and max_connections, as in
+	// [websocket].
 	httpfront.Listener
 	// MaxWait bounds the 'wait' a client may ask for: how long a request
 	// is held when there is nothing to send (XEP-0124 §7.2).
@@ -33,10 +34,11 @@ type Config struct {
 
 // DefaultConfig returns the defaults: off, path /http-bind, TLS, any
 // Origin (see doc.go for why), wait 60 s, hold 1, inactivity 60 s, 10000
-// sessions, 100 from one address.
+// sessions, 100 from one address, 20000 HTTP connections (a session
+// with hold 1 keeps up to two).
 func DefaultConfig() Config {
 	return Config{
-		Listener:         httpfront.Listener{Path: "/http-bind", TLS: true, Origins: []string{"*"}},
+		Listener:         httpfront.Listener{Path: "/http-bind", TLS: true, Origins: []string{"*"}, MaxConnections: 20000},
 		MaxWait:          60 * time.Second,
 		MaxHold:          1,
 		MaxInactivity:    60 * time.Second,

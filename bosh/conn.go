@@ -38,31 +38,37 @@ var errOutput = errors.New("bosh: unexpected output from the stream")
 
 // Read implements net.Conn.
 func (c *conn) Read(p []byte) (int, error) {
-	s := c.s
 	for {
-		s.mu.Lock()
-		switch {
-		case c.closed:
-			s.mu.Unlock()
-			return 0, net.ErrClosed
-		case len(s.in) > 0:
-			n := copy(p, s.in)
-			s.in = s.in[n:]
-			if len(s.in) == 0 {
-				s.in = nil
-			}
-			s.mu.Unlock()
-			return n, nil
-		case s.inEOF:
-			s.mu.Unlock()
-			return 0, io.EOF
+		n, deadline, wake, err := c.tryRead(p)
+		if n > 0 || err != nil || len(p) == 0 {
+			return n, err
 		}
-		deadline, wake := c.readDeadline, s.inWake
-		s.mu.Unlock()
 		if err := waitUntil(wake, deadline); err != nil {
 			return 0, err
 		}
 	}
+}
+
+// tryRead reads what the session's input holds; with nothing to read
+// yet, it returns what to wait on.
+func (c *conn) tryRead(p []byte) (n int, deadline time.Time, wake chan struct{}, err error) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case c.closed:
+		return 0, deadline, nil, net.ErrClosed
+	case len(s.in) > 0:
+		n = copy(p, s.in)
+		s.in = s.in[n:]
+		if len(s.in) == 0 {
+			s.in = nil
+		}
+		return n, deadline, nil, nil
+	case s.inEOF:
+		return 0, deadline, nil, io.EOF
+	}
+	return 0, c.readDeadline, s.inWake, nil
 }
 
 // waitUntil waits for wake to close, or fails with os.ErrDeadlineExceeded
@@ -209,16 +215,14 @@ func (c *conn) SetDeadline(t time.Time) error {
 }
 
 func (c *conn) SetReadDeadline(t time.Time) error {
-	c.s.mu.Lock()
-	c.readDeadline = t
-	c.s.wakeReader() // a waiting Read takes the new deadline
-	c.s.mu.Unlock()
+	locked(&c.s.mu, func() {
+		c.readDeadline = t
+		c.s.wakeReader() // a waiting Read takes the new deadline
+	})
 	return nil
 }
 
 func (c *conn) SetWriteDeadline(t time.Time) error {
-	c.s.mu.Lock()
-	c.writeDeadline = t
-	c.s.mu.Unlock()
+	locked(&c.s.mu, func() { c.writeDeadline = t })
 	return nil
 }

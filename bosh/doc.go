@@ -48,7 +48,8 @@
 // 'wait', then answered empty (§8). More unanswered requests than
 // 'requests' (§11), a polling session (hold 0) polling again within
 // 'polling' after an empty answer (§12), or a restart that is not allowed
-// end the session with policy-violation; a body that breaks the syntax
+// end the session with policy-violation, as does a body beyond the limit
+// below (its session named by the wrapper's start tag); a body that breaks the syntax
 // with bad-request. A session with no request for longer than
 // 'inactivity' ends without telling the client (§10); its stream then
 // ends as a broken TCP connection does, so a XEP-0198 session hibernates
@@ -64,7 +65,10 @@
 // shutting down system-shutdown. A missing xmpp:version is taken as 1.0
 // (XMPP over BOSH is RFC 6120 streams), not refused.
 //
-// Limits: a request's body is at most the largest stanza plus 16 KiB; each
+// Limits: a request's body is at most four of the largest stanzas plus
+// 16 KiB (XEP-0124 has no attribute announcing a body limit, and clients
+// batch what they have queued into one request, so one stanza's worth
+// would refuse two large stanzas c2s accepts one by one); each
 // payload gets c2s's limits (size, depth, attributes); 'wait' is at most
 // max_wait, 'hold' at most max_hold; what waits for the client's next
 // request is bounded (1 MiB), beyond which c2s's writes block until its
@@ -74,7 +78,10 @@
 // max_sessions_per_ip from one client address (an IPv6 /64). c2s has no
 // per-address cap for TCP, but a BOSH session, unlike a TCP stream,
 // costs its creator no open connection, so one host could otherwise fill
-// max_sessions with a burst of creation requests.
+// max_sessions with a burst of creation requests. max_connections (20000:
+// a session with hold 1 keeps up to two) caps the HTTP connections open
+// at once; one more is accepted and closed at once, as for WebSocket
+// (httpfront.ConnLimiter; see websocket/doc.go for why).
 //
 // Security: as websocket: plain http:// only on a loopback address or
 // with behind_tls_proxy; https with the server's certificate when tls =

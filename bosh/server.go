@@ -1,6 +1,7 @@
 package bosh
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/internal/hostmeta"
+	"github.com/skald-xmpp/skald/internal/httpfront"
 	"github.com/skald-xmpp/skald/internal/xml"
 )
 
@@ -31,8 +33,8 @@ type Server struct {
 	hosted func(domain string) bool
 	log    *slog.Logger
 	http   *http.Server
-	// maxBody bounds a request's body: the largest stanza and the
-	// wrapper around it.
+	// maxBody bounds a request's body: bodyStanzas of the largest
+	// stanza and the wrapper around them.
 	maxBody int64
 	// writeTimeout bounds the writing of a response (a client that does
 	// not read it would otherwise hold its handler and connection).
@@ -48,14 +50,24 @@ type Server struct {
 	shutting bool
 
 	counters counters
+	// connLimit caps the HTTP connections open at once (max_connections).
+	connLimit *httpfront.ConnLimiter
 
 	stop    chan struct{} // ends the inactivity sweeper
 	stopped chan struct{}
 }
 
-// bodyOverhead is what a request may hold beyond its largest stanza: the
+// bodyOverhead is what a request may hold beyond its stanzas: the
 // wrapper and its attributes.
 const bodyOverhead = 16 << 10
+
+// bodyStanzas is how many of the largest stanzas one request may carry.
+// XEP-0124 defines no attribute to announce a body limit, and a client
+// sends what it has queued in one request (§9: requests are bounded, so
+// it batches), so one stanza's worth would refuse two large stanzas sent
+// together, each of which c2s accepts. Each stanza is still bounded by
+// c2s's largest stanza when the body is parsed.
+const bodyStanzas = 4
 
 // bodyReadTimeout bounds the reading of a request's body.
 const bodyReadTimeout = 30 * time.Second
@@ -77,10 +89,11 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, ho
 	}
 	s := &Server{
 		cfg: cfg, c2s: c, limits: limits, hosted: hosted, log: log,
-		maxBody:      limits.MaxStanzaBytes + bodyOverhead,
+		maxBody:      bodyStanzas*limits.MaxStanzaBytes + bodyOverhead,
 		writeTimeout: responseWriteTimeout,
 		sessions:     make(map[string]*session),
 		perIP:        make(map[string]int),
+		connLimit:    httpfront.NewConnLimiter(cfg.MaxConnections),
 		stop:         make(chan struct{}),
 		stopped:      make(chan struct{}),
 	}
@@ -115,8 +128,10 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Serve accepts HTTP connections on l until Shutdown.
+// Serve accepts HTTP connections on l until Shutdown, at most
+// max_connections at once.
 func (s *Server) Serve(l net.Listener) error {
+	l = s.connLimit.Listener(l)
 	var err error
 	if s.http.TLSConfig != nil {
 		err = s.http.ServeTLS(l, "", "")
@@ -158,8 +173,7 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			s.countTerminal(condPolicyViolation)
-			s.write(w, "", http.StatusOK, terminateBody(condPolicyViolation))
+			s.tooLarge(w, b)
 		}
 		return
 	}
@@ -176,9 +190,7 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 	if req.sid == "" {
 		sess, x = s.create(req, r)
 	} else {
-		s.mu.Lock()
-		sess = s.sessions[req.sid]
-		s.mu.Unlock()
+		locked(&s.mu, func() { sess = s.sessions[req.sid] })
 		if sess == nil {
 			s.countTerminal(condItemNotFound)
 			s.write(w, "", http.StatusOK, terminateBody(condItemNotFound))
@@ -214,6 +226,44 @@ func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {
 		content = sess.content
 	}
 	s.write(w, content, x.status, x.resp)
+}
+
+// tooLarge answers a body beyond maxBody with policy-violation. A
+// terminal binding condition ends the session (XEP-0124 §17.2), so the
+// session named in the wrapper's start tag (read from the prefix) ends
+// as on any terminal error: its stream's input ends uncleanly, as a
+// dropped connection's would, so a stream-management session can be
+// resumed; the requests it held get empty bodies.
+func (s *Server) tooLarge(w http.ResponseWriter, prefix []byte) {
+	s.countTerminal(condPolicyViolation)
+	status := http.StatusOK
+	if sid := prefixSID(prefix, s.limits); sid != "" {
+		var sess *session
+		locked(&s.mu, func() { sess = s.sessions[sid] })
+		if sess != nil && sess.endUnclean() {
+			status = legacyStatus(condPolicyViolation)
+		}
+	}
+	s.write(w, "", status, terminateBody(condPolicyViolation))
+}
+
+// endUnclean ends the session as a dropped connection would and reports
+// whether its client is a legacy one (§17.1: HTTP codes).
+func (s *session) endUnclean() (legacy bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.end(nil, true)
+	return s.legacy
+}
+
+// prefixSID is the 'sid' of the <body/> a request's prefix starts with,
+// "" if it does not start with one.
+func prefixSID(prefix []byte, lim xml.Limits) string {
+	root, _, err := xml.NewReader(bytes.NewReader(prefix), lim, 0).ReadStreamStart()
+	if err != nil || !root.Is(NSHTTPBind, "body") {
+		return ""
+	}
+	return root.Attr("sid")
 }
 
 // write sends a response body. The security headers keep a browser from
@@ -288,50 +338,68 @@ func (s *Server) create(req *request, r *http.Request) (*session, *exchange) {
 	}
 	sess.requests = sess.hold + 1
 	sess.lastResponse = time.Now()
-	client := s.clientAddr(r)
-	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(client)}
-	if !s.cfg.BehindTLSProxy || client != r.RemoteAddr {
-		// Behind a proxy that did not say whose request it is, every
-		// address would be the proxy's: not counted.
-		sess.ipKey = ipKey(client)
-	}
+	sess.conn = &conn{s: sess, local: addr(r.Host), remote: addr(s.cfg.ClientAddr(r))}
+	// Behind a proxy that did not say whose request it is, every address
+	// would be the proxy's: not counted ("").
+	sess.ipKey = s.cfg.ClientKey(r)
 	sess.in = streamHeader(req.to, req.lang, sess.version)
 
+	if condition := s.admit(sess); condition != "" {
+		return fail(condition)
+	}
+	s.counters.created.Inc()
+
+	x.first = true
+	locked(&sess.mu, func() {
+		sess.held = []*exchange{x}
+		if sess.hold == 0 {
+			sess.answerOldest()
+		}
+	})
+	t := c2s.Transport{TLS: r.TLS, Confidential: sess.secure}
+	if !s.c2s.ServeTransport(sess.conn, t) {
+		sess.endWith(condSystemShutdown)
+	}
+	return sess, x
+}
+
+// admit enters a new session in the table, or returns the condition
+// refusing it.
+func (s *Server) admit(sess *session) (condition string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
 	case s.shutting:
-		s.mu.Unlock()
-		return fail(condSystemShutdown)
+		return condSystemShutdown
 	case len(s.sessions) >= s.cfg.MaxSessions:
-		s.mu.Unlock()
 		s.log.Warn("bosh: max_sessions reached", "max_sessions", s.cfg.MaxSessions)
-		return fail(condUndefined)
+		return condUndefined
 	case sess.ipKey != "" && s.perIP[sess.ipKey] >= s.cfg.MaxSessionsPerIP:
-		s.mu.Unlock()
 		s.log.Info("bosh: max_sessions_per_ip reached", "addr", sess.ipKey, "max_sessions_per_ip", s.cfg.MaxSessionsPerIP)
-		return fail(condPolicyViolation)
+		return condPolicyViolation
 	}
 	s.sessions[sess.sid] = sess
 	if sess.ipKey != "" {
 		s.perIP[sess.ipKey]++
 	}
-	s.mu.Unlock()
-	s.counters.created.Inc()
+	return ""
+}
 
-	x.first = true
-	sess.mu.Lock()
-	sess.held = []*exchange{x}
-	if sess.hold == 0 {
-		sess.answerOldest()
-	}
-	sess.mu.Unlock()
-	t := c2s.Transport{TLS: r.TLS, Confidential: sess.secure}
-	if !s.c2s.ServeTransport(sess.conn, t) {
-		sess.mu.Lock()
-		sess.end(sess.terminateBody(condSystemShutdown), true)
-		sess.mu.Unlock()
-	}
-	return sess, x
+// endWith ends the session with a terminal condition the client gets.
+func (s *session) endWith(condition string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.end(s.terminateBody(condition), true)
+}
+
+// locked runs f holding mu, and lets go of it if f panics: net/http
+// recovers a handler's panic and goes on serving, so a lock held across
+// one would stall every later request of the session, or for the
+// server's lock, the whole endpoint.
+func locked(mu *sync.Mutex, f func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	f()
 }
 
 // lastRIDNow reads lastRID under the session's lock.
@@ -369,6 +437,7 @@ func allowedContent(content string) string {
 // forget removes a session from the table (under the session's lock).
 func (s *Server) forget(sess *session) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.sessions[sess.sid] == sess {
 		delete(s.sessions, sess.sid)
 		if sess.ipKey != "" {
@@ -377,7 +446,6 @@ func (s *Server) forget(sess *session) {
 			}
 		}
 	}
-	s.mu.Unlock()
 }
 
 // Sessions returns the number of sessions open.
@@ -457,58 +525,21 @@ func (s *Server) originAllowed(u *url.URL) bool {
 	return false
 }
 
-// clientAddr is the client's address as c2s sees it (its per-IP limit on
-// failed logins): behind a declared TLS proxy, the address the proxy
-// appended to X-Forwarded-For (see websocket.Server.clientAddr).
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.cfg.BehindTLSProxy {
-		if hops := r.Header.Values("X-Forwarded-For"); len(hops) > 0 {
-			list := strings.Split(hops[len(hops)-1], ",")
-			if last := strings.TrimSpace(list[len(list)-1]); net.ParseIP(last) != nil {
-				return last
-			}
-		}
-	}
-	return r.RemoteAddr
-}
-
 // Shutdown stops accepting, ends the sessions left with system-shutdown
 // and waits, until ctx is done, for the requests in progress.
 // c2s.Server.Shutdown ends the streams (a stream error each, which their
 // clients get as remote-stream-error), so it is called first.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	already := s.shutting
-	s.shutting = true
-	s.mu.Unlock()
+	var already bool
+	locked(&s.mu, func() { already, s.shutting = s.shutting, true })
 	if !already {
 		close(s.stop)
 		<-s.stopped
 	}
 	for _, sess := range s.snapshot() {
-		sess.mu.Lock()
-		sess.end(sess.terminateBody(condSystemShutdown), true)
-		sess.mu.Unlock()
+		sess.endWith(condSystemShutdown)
 	}
 	return s.http.Shutdown(ctx)
-}
-
-// ipKey is the address max_sessions_per_ip counts for a client
-// address (host:port or host): the IP, or its /64 for IPv6, where one
-// host commonly has a whole prefix.
-func ipKey(client string) string {
-	host, _, err := net.SplitHostPort(client)
-	if err != nil {
-		host = client
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		return ip4.String()
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // addr is a net.Addr for an address HTTP reports as a string.

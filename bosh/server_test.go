@@ -105,18 +105,3 @@ func TestResponseWriteDeadline(t *testing.T) {
 		t.Fatal("no write")
 	}
 }
-
-// TestIPKey: max_sessions_per_ip counts an IPv4 address, or an IPv6 /64.
-func TestIPKey(t *testing.T) {
-	for in, want := range map[string]string{
-		"192.0.2.7:4711":         "192.0.2.7",
-		"192.0.2.7":              "192.0.2.7",
-		"[2001:db8:1:2::5]:4711": "2001:db8:1:2::/64",
-		"2001:db8:1:2:ffff::9":   "2001:db8:1:2::/64",
-		"[::ffff:192.0.2.7]:1":   "192.0.2.7",
-	} {
-		if got := ipKey(in); got != want {
-			t.Errorf("ipKey(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -30,6 +30,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "empty origin", mod: func(c *Config) { c.Origins = []string{""} }, wantErr: "bad pattern"},
 		{name: "url", mod: func(c *Config) { c.URL = "wss://chat.example.com/xmpp-websocket" }},
 		{name: "http url", mod: func(c *Config) { c.URL = "https://chat.example.com/" }, wantErr: "url"},
+		{name: "no connections", mod: func(c *Config) { c.MaxConnections = 0 }, wantErr: "max_connections"},
+		{name: "none per address", mod: func(c *Config) { c.MaxConnectionsPerIP = 0 }, wantErr: "max_connections_per_ip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,7 +69,7 @@ func TestClientAddr(t *testing.T) {
 			for _, h := range tt.header {
 				r.Header.Add("X-Forwarded-For", h)
 			}
-			if got := s.clientAddr(r); got != tt.want {
+			if got := s.cfg.ClientAddr(r); got != tt.want {
 				t.Fatalf("clientAddr = %q, want %q", got, tt.want)
 			}
 		})

@@ -35,6 +35,7 @@ type conn struct {
 	cancel  func()        // ends readFrames' context, after the close handshake
 	closed  sync.Once     // the first Close starts the close handshake
 	onEnd   func(c *conn) // tells the server the connection is gone
+	ipKey   string        // counted in the server's perIP, "" if not
 	maxLen  int64         // largest frame accepted
 	in      inbound       // readFrames' only
 	out     outbound      // the writer's only (c2s's flusher: one at a time)

@@ -39,6 +39,22 @@
 // <open/> if none went out yet), followed by <close/> and the WebSocket
 // closing handshake.
 //
+// Limits: max_connections (10000) caps the HTTP connections the listener
+// has open at once, upgraded or not (a WebSocket is one): one more is
+// accepted and closed at once (httpfront.ConnLimiter), so a flood of idle
+// TCP connections cannot exhaust file descriptors; those admitted but
+// idle are cut by the 10 s header timeout. Closing rather than not
+// accepting frees the descriptor and tells the client at once, and keeps
+// the kernel's backlog from holding stale connections.
+// max_connections_per_ip (100) caps the WebSocket connections from one
+// client address (an IPv6 /64; behind a TLS proxy the last
+// X-Forwarded-For entry, and a request without one is not counted): one
+// more is refused before the upgrade with 429. c2s has no per-address
+// cap for TCP; behind a proxy every connection comes from the proxy, so
+// only the handshake can tell clients apart. Metrics:
+// skald_websocket_connections, ..._connections_refused_total,
+// ..._refused_per_ip_total.
+//
 // Goroutines: one per connection reads its frames (conn.readFrames), started
 // under the server's lock and counted in its wait group, which Shutdown
 // waits for; c2s's goroutines run the stream as for TCP.

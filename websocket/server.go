@@ -16,6 +16,8 @@ import (
 
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/internal/hostmeta"
+	"github.com/skald-xmpp/skald/internal/httpfront"
+	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 )
 
@@ -28,6 +30,12 @@ type Server struct {
 	log    *slog.Logger
 	http   *http.Server
 	others hostmeta.Links // more host-meta links (AnnounceAlso)
+	// connLimit caps the HTTP connections (max_connections), perIP the
+	// WebSocket connections from one address (max_connections_per_ip).
+	connLimit *httpfront.ConnLimiter
+	perIP     *httpfront.PerIP
+	// refusedPerIP counts the handshakes perIP refused.
+	refusedPerIP metrics.Counter
 
 	// wg counts two goroutines per connection: its frame reader and its
 	// closing handshake (conn.Close starts it; forget ends its count), so
@@ -54,7 +62,11 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, lo
 	if limits.MaxStanzaBytes <= 0 {
 		limits = xml.DefaultLimits
 	}
-	s := &Server{cfg: cfg, c2s: c, limits: limits, log: log, conns: make(map[*conn]struct{})}
+	s := &Server{
+		cfg: cfg, c2s: c, limits: limits, log: log, conns: make(map[*conn]struct{}),
+		connLimit: httpfront.NewConnLimiter(cfg.MaxConnections),
+		perIP:     httpfront.NewPerIP(cfg.MaxConnectionsPerIP),
+	}
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	if cfg.TLS {
 		if tlsConfig == nil {
@@ -79,8 +91,10 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Serve accepts HTTP connections on l until Shutdown.
+// Serve accepts HTTP connections on l until Shutdown, at most
+// max_connections at once.
 func (s *Server) Serve(l net.Listener) error {
+	l = s.connLimit.Listener(l)
 	var err error
 	if s.http.TLSConfig != nil {
 		err = s.http.ServeTLS(l, "", "")
@@ -120,6 +134,20 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `the WebSocket subprotocol "xmpp" is required (RFC 7395)`, http.StatusBadRequest)
 		return
 	}
+	// The per-address cap is checked before the upgrade, so a refusal
+	// is a plain HTTP answer the client can read.
+	key := s.cfg.ClientKey(r)
+	if key != "" && !s.perIP.Acquire(key) {
+		s.log.Info("websocket: max_connections_per_ip reached", "addr", key, "max_connections_per_ip", s.cfg.MaxConnectionsPerIP)
+		s.refusedPerIP.Inc()
+		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
+		return
+	}
+	release := func() {
+		if key != "" {
+			s.perIP.Release(key)
+		}
+	}
 	hw := &hijackRecorder{ResponseWriter: w}
 	wc, err := ws.Accept(hw, r, &ws.AcceptOptions{
 		Subprotocols:       []string{Subprotocol},
@@ -128,6 +156,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.log.Debug("websocket handshake refused", "remote", r.RemoteAddr, "err", err)
+		release()
 		return // Accept answered
 	}
 	wc.SetReadLimit(-1) // frames are bounded by readFrame, which answers with a stream error
@@ -136,7 +165,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		ws:     wc,
 		nc:     hw.nc,
 		local:  addr(r.Host),
-		remote: addr(s.clientAddr(r)),
+		remote: addr(s.cfg.ClientAddr(r)),
+		ipKey:  key,
 		frames: make(chan inFrame),
 		done:   make(chan struct{}),
 		cancel: cancel,
@@ -148,29 +178,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if !s.track(c, ctx) {
 		wc.Close(ws.StatusGoingAway, "shutting down")
 		cancel()
+		release()
 		return
 	}
 	t := c2s.Transport{TLS: r.TLS, Confidential: r.TLS != nil || s.cfg.BehindTLSProxy}
 	if !s.c2s.ServeTransport(c, t) {
 		c.Close()
 	}
-}
-
-// clientAddr is the client's address as c2s sees it (its per-IP limit on
-// failed logins): behind a declared TLS proxy, the address the proxy
-// appended to X-Forwarded-For (the last one: those before it are the
-// client's own claims), as otherwise every client would share the proxy's
-// address and one attacker's failures would lock everyone out.
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.cfg.BehindTLSProxy {
-		if hops := r.Header.Values("X-Forwarded-For"); len(hops) > 0 {
-			list := strings.Split(hops[len(hops)-1], ",")
-			if last := strings.TrimSpace(list[len(list)-1]); net.ParseIP(last) != nil {
-				return last
-			}
-		}
-	}
-	return r.RemoteAddr
 }
 
 // track registers c and starts its frame reader, unless Shutdown has
@@ -193,9 +207,14 @@ func (s *Server) track(c *conn, ctx context.Context) bool {
 // forget ends a connection's closing handshake: it leaves the table and
 // its count in wg.
 func (s *Server) forget(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.conns, c)
+	}()
+	if c.ipKey != "" {
+		s.perIP.Release(c.ipKey)
+	}
 	s.wg.Done()
 }
 
@@ -204,9 +223,7 @@ func (s *Server) forget(c *conn) {
 // (an error, then <close/>), so it is called first. When ctx is done the
 // connections left are cut.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.shutting = true
-	s.mu.Unlock()
+	s.setShutting()
 	err := s.http.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -214,12 +231,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return err
 	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.closeNow()
-		}
-		s.mu.Unlock()
+		s.cutAll()
 		return ctx.Err()
+	}
+}
+
+func (s *Server) setShutting() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shutting = true
+}
+
+// cutAll cuts the connections left.
+func (s *Server) cutAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.closeNow()
 	}
 }
 

@@ -1,9 +1,12 @@
 // Package httpfront holds what the transports that serve XMPP to web
 // clients over HTTP (websocket, bosh) configure alike: where they listen,
 // at which path, with TLS or behind a TLS proxy, for which browser Origins,
-// and the URL they announce in host-meta. Each section embeds Listener, so
-// its keys (address, path, tls, behind_tls_proxy, origins, url) read and
-// validate the same way in [websocket] and [bosh].
+// the URL they announce in host-meta, and how many connections they take
+// at once. Each section embeds Listener, so its keys (address, path, tls,
+// behind_tls_proxy, origins, url, max_connections) read and validate the
+// same way in [websocket] and [bosh]. limit.go holds the limits both
+// enforce: the connection cap (ConnLimiter) and the per-address counting
+// (PerIP, IPKey, ClientKey).
 //
 // Layering: it imports nothing of Skald.
 package httpfront
@@ -43,6 +46,9 @@ type Listener struct {
 	// request (the secure scheme with TLS or behind a TLS proxy, the Host
 	// header and Path).
 	URL string `toml:"url"`
+	// MaxConnections caps the HTTP connections open at once (a WebSocket
+	// is one); more are closed as soon as accepted (ConnLimiter).
+	MaxConnections int `toml:"max_connections"`
 }
 
 // Enabled reports whether the listener is configured.
@@ -64,6 +70,9 @@ func (l Listener) Validate(plain, secure string) error {
 		if _, err := path.Match(o, ""); o == "" || err != nil {
 			return fmt.Errorf("origins: bad pattern %q", o)
 		}
+	}
+	if l.MaxConnections < 1 {
+		return fmt.Errorf("max_connections %d: want at least 1", l.MaxConnections)
 	}
 	if l.URL != "" {
 		u, err := url.Parse(l.URL)

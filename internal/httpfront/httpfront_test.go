@@ -8,13 +8,14 @@ import (
 // TestValidate: every rule of the common keys, with the transport's own
 // schemes in the messages.
 func TestValidate(t *testing.T) {
-	ok := Listener{Path: "/xmpp", TLS: true, Origins: []string{"*"}}
+	ok := Listener{Path: "/xmpp", TLS: true, Origins: []string{"*"}, MaxConnections: 10}
 	tests := []struct {
 		name string
 		edit func(*Listener)
 		want string // "" valid, else a part of the error
 	}{
 		{"defaults", func(*Listener) {}, ""},
+		{"no connections", func(l *Listener) { l.MaxConnections = 0 }, "max_connections"},
 		{"off, plain", func(l *Listener) { l.TLS = false }, ""},
 		{"relative path", func(l *Listener) { l.Path = "xmpp" }, "path"},
 		{"well-known path", func(l *Listener) { l.Path = "/.well-known/x" }, "path"},

@@ -624,7 +624,7 @@ func TestBOSHConfig(t *testing.T) {
 	want := bosh.DefaultConfig()
 	want.Address = ":5280"
 	want.URL = "https://chat.example.com/http-bind"
-	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.BOSH, want) || len(lines) != 12 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || !reflect.DeepEqual(m.BOSH, want) || len(lines) != 13 {
 		t.Errorf("skald.example.toml's [bosh] %q gives %+v, %v; want %+v", lines, m.BOSH, err, want)
 	}
 	if m, err := loadModuleConfig(t, ""); err != nil || m.BOSH.Enabled() {
@@ -645,6 +645,7 @@ func TestBOSHConfig(t *testing.T) {
 		"[bosh]\nmax_inactivity = \"1s\"\n":          "max_inactivity",
 		"[bosh]\nmax_sessions = 0\n":                 "max_sessions",
 		"[bosh]\nmax_sessions_per_ip = 0\n":          "max_sessions_per_ip",
+		"[bosh]\nmax_connections = 0\n":              "max_connections",
 		"[bosh]\nallowed_origins = [\"*\"]\n":        "allowed_origins",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil || !strings.Contains(err.Error(), want) {

@@ -36,6 +36,9 @@ func metricSources(s *Server) []metrics.Source {
 	if s.BOSH != nil {
 		list = append(list, s.BOSH)
 	}
+	if s.WebSocket != nil {
+		list = append(list, s.WebSocket)
+	}
 	// The store's own, if it has any (SQLite's writer counters).
 	if st, ok := s.Store.(metrics.Source); ok {
 		list = append(list, st)

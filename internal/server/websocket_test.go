@@ -334,6 +334,9 @@ func TestWebSocketConfig(t *testing.T) {
 		{"[websocket]\naddress = \"0.0.0.0:5280\"\ntls = false\n", "loopback"},
 		{"[websocket]\naddress = \"0.0.0.0:5280\"\ntls = false\nbehind_tls_proxy = true\n", ""},
 		{"[websocket]\naddres = \":5281\"\n", `:2: unknown key "addres" in [websocket]`},
+		{"[websocket]\nmax_connections = 0\n", "max_connections"},
+		{"[websocket]\nmax_connections_per_ip = 0\n", "max_connections_per_ip"},
+		{"[websocket]\nmax_connections = 5\nmax_connections_per_ip = 2\n", ""},
 	}
 	for _, tt := range tests {
 		_, err := loadModuleConfig(t, tt.src)

@@ -1,0 +1,148 @@
+package httpfront
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// ConnLimiter caps the connections a listener has open at once
+// (max_connections). A connection beyond the cap is accepted and closed
+// at once rather than left unaccepted: its descriptor is freed
+// immediately, its client learns at once (a closed connection) instead of
+// hanging in the kernel's backlog, and the accept loop keeps draining the
+// backlog so it holds no stale connections. Idle connections that are
+// admitted are bounded by the HTTP server's header and idle timeouts.
+type ConnLimiter struct {
+	max     int64
+	open    atomic.Int64
+	refused atomic.Uint64
+}
+
+// NewConnLimiter returns a limiter allowing max connections at once.
+func NewConnLimiter(max int) *ConnLimiter { return &ConnLimiter{max: int64(max)} }
+
+// Listener wraps l so that its connections count against the limiter.
+// A connection leaves the count when closed, also after an HTTP handler
+// hijacked it (a WebSocket).
+func (c *ConnLimiter) Listener(l net.Listener) net.Listener {
+	return &limitListener{Listener: l, lim: c}
+}
+
+// Open is the number of connections open now.
+func (c *ConnLimiter) Open() int { return int(c.open.Load()) }
+
+// Refused is the number of connections closed at accept, beyond the cap.
+func (c *ConnLimiter) Refused() uint64 { return c.refused.Load() }
+
+type limitListener struct {
+	net.Listener
+	lim *ConnLimiter
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		nc, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.lim.open.Add(1) <= l.lim.max {
+			return &limitedConn{Conn: nc, lim: l.lim}, nil
+		}
+		l.lim.open.Add(-1)
+		l.lim.refused.Add(1)
+		nc.Close()
+	}
+}
+
+// limitedConn gives its place back when first closed.
+type limitedConn struct {
+	net.Conn
+	lim    *ConnLimiter
+	closed atomic.Bool
+}
+
+func (c *limitedConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.lim.open.Add(-1)
+	}
+	return c.Conn.Close()
+}
+
+// PerIP counts what each client address (an IPKey) has open, up to max.
+type PerIP struct {
+	max  int
+	mu   sync.Mutex
+	open map[string]int
+}
+
+// NewPerIP returns a counter allowing max per address.
+func NewPerIP(max int) *PerIP { return &PerIP{max: max, open: make(map[string]int)} }
+
+// Acquire counts one more for key, unless key has max already.
+func (p *PerIP) Acquire(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.open[key] >= p.max {
+		return false
+	}
+	p.open[key]++
+	return true
+}
+
+// Release gives back one place of key.
+func (p *PerIP) Release(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.open[key]--; p.open[key] <= 0 {
+		delete(p.open, key)
+	}
+}
+
+// ClientAddr is the client's address: behind a declared TLS proxy, the
+// address the proxy appended to X-Forwarded-For (the last one: those
+// before it are the client's own claims), as otherwise every client
+// would share the proxy's address; else the connection's.
+func (l Listener) ClientAddr(r *http.Request) string {
+	if l.BehindTLSProxy {
+		if hops := r.Header.Values("X-Forwarded-For"); len(hops) > 0 {
+			list := strings.Split(hops[len(hops)-1], ",")
+			if last := strings.TrimSpace(list[len(list)-1]); net.ParseIP(last) != nil {
+				return last
+			}
+		}
+	}
+	return r.RemoteAddr
+}
+
+// ClientKey is the key per-address limits count r under (IPKey of
+// ClientAddr), or "" for a request behind a TLS proxy that did not say
+// whose it is: every such request would count as the proxy's, so none
+// is counted.
+func (l Listener) ClientKey(r *http.Request) string {
+	client := l.ClientAddr(r)
+	if l.BehindTLSProxy && client == r.RemoteAddr {
+		return ""
+	}
+	return IPKey(client)
+}
+
+// IPKey is the key per-address limits count a client address (host:port
+// or host) under: the IP, or its /64 for IPv6, where one host commonly
+// has a whole prefix.
+func IPKey(client string) string {
+	host, _, err := net.SplitHostPort(client)
+	if err != nil {
+		host = client
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip4 := ip.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
