@@ -34,6 +34,7 @@ const archivePage = 500
 type archiveFlags struct {
 	with, before string // purge
 	output       string // export
+	skipExisting bool   // user import
 }
 
 func purgeFlags(c *cli, fs *flag.FlagSet) {

@@ -37,8 +37,15 @@ var errTooLarge = errors.New("element or text exceeds the size limit")
 // Options adjust decoding.
 type Options struct {
 	// MaxItemBytes bounds each <result> and every token outside results;
-	// 0 means DefaultMaxItemBytes.
+	// 0 means DefaultMaxItemBytes. It also bounds each user part handed
+	// to UserPart.
 	MaxItemBytes int64
+	// User, if set, is called at each <user> start tag, before its data.
+	User func(UserRecord) error
+	// UserPart, if set, gets every child element of a <user> other than
+	// <archive> and XInclude includes, read whole (see user.go); without
+	// it they are skipped.
+	UserPart func(UserPart) error
 }
 
 // Decode reads a XEP-0227 document from r and calls fn for each archive
@@ -67,6 +74,8 @@ type decoder struct {
 	fsys    fs.FS
 	maxItem int64
 	fn      func(Record) error
+	user    func(UserRecord) error
+	part    func(UserPart) error
 	files   []string // the include chain, to refuse cycles
 }
 
@@ -74,7 +83,7 @@ func newDecoder(fsys fs.FS, opt Options, fn func(Record) error) *decoder {
 	if opt.MaxItemBytes <= 0 {
 		opt.MaxItemBytes = DefaultMaxItemBytes
 	}
-	return &decoder{fsys: fsys, maxItem: opt.MaxItemBytes, fn: fn}
+	return &decoder{fsys: fsys, maxItem: opt.MaxItemBytes, fn: fn, user: opt.User, part: opt.UserPart}
 }
 
 // level is where in the document an element appears.
@@ -162,11 +171,19 @@ func (d *decoder) element(s *source, lv level, el *xml.Element, line int, sc sco
 			if err != nil {
 				return s.errorf(line, "<user name=%q> at %s: %v", name, sc.host, err)
 			}
+			if d.user != nil {
+				if err := d.user(UserRecord{Owner: owner, Password: el.Attr("password"), HasPassword: el.HasAttr("password"), File: s.name, Line: line}); err != nil {
+					return err
+				}
+			}
 			return d.children(s, lvUser, scope{host: sc.host, owner: owner}, "user")
 		}
 	case lvUser:
 		if el.Is(NSMAM, "archive") {
 			return d.archive(s, sc.owner)
+		}
+		if d.part != nil {
+			return d.userPart(s, sc.owner, el, line)
 		}
 		// The rest of the user's data (roster, vCard, offline messages,
 		// credentials, PEP...) is not the archive's business.
@@ -259,6 +276,18 @@ func (d *decoder) result(s *source, owner jid.JID, res *xml.Element, line int) e
 		File:  s.name,
 		Line:  line,
 	})
+}
+
+// userPart reads one child of owner's <user> whole and hands it over.
+func (d *decoder) userPart(s *source, owner jid.JID, el *xml.Element, line int) error {
+	s.in.limit = s.in.n + d.maxItem // the whole part, not each token
+	s.inItem = true
+	err := s.tree(el)
+	s.inItem = false
+	if err != nil {
+		return s.eofIsUnexpected(err)
+	}
+	return d.part(UserPart{Owner: owner, Element: el, File: s.name, Line: line})
 }
 
 // include reads the document an XInclude element names in its place.
