@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/skald-xmpp/skald/config"
+	"github.com/skald-xmpp/skald/internal/server"
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/presence"
 	"github.com/skald-xmpp/skald/private"
 	"github.com/skald-xmpp/skald/sasl"
@@ -183,4 +188,51 @@ func TestUserImportErrors(t *testing.T) {
 		t.Errorf("a refused document created accounts: %v", users)
 	}
 	check(t, runIn(nil, "", "user", "import", "-"), 2, "", "give a file, not stdin")
+}
+
+// TestUserImportLogin imports the XEP-shaped document, starts the server
+// on the imported store and logs in over a real socket: juliet with her
+// imported password, romeo with his imported SCRAM credentials (whose
+// password this server never saw); juliet gets her imported roster.
+func TestUserImportLogin(t *testing.T) {
+	addr := freePort(t)
+	inTempDir(t, "domains = [\"capulet.com\", \"montague.net\"]\ndata_dir = \"data\"\n[c2s]\nstarttls_address = \""+addr+"\"\n")
+	if err := os.WriteFile("export.xml", []byte(xepDocument(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runIn(nil, "", "user", "import", "export.xml"), 0, "romeo@montague.net: created", "")
+
+	cfg, err := config.Load("skald.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(ctx)
+	defer srv.Shutdown(context.Background())
+
+	romeo := xmpptest.Dial(t, addr)
+	romeo.Login("montague.net", "romeo", "iLuvJuLi3T", "orchard")
+	juliet := xmpptest.Dial(t, addr)
+	juliet.Login("capulet.com", "juliet", "s3crEt", "balcony")
+	juliet.Send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	res := juliet.Expect(func(e *xml.Element) bool { return e.Attr("id") == "r1" })
+	q := res.Child("jabber:iq:roster", "query")
+	if res.Attr("type") != "result" || q == nil {
+		t.Fatalf("roster get: %s", res)
+	}
+	var got []string
+	for _, it := range q.ChildrenNamed("jabber:iq:roster", "item") {
+		got = append(got, fmt.Sprintf("%s/%s/%s/%s/%s", it.Attr("jid"), it.Attr("name"), it.Attr("subscription"), it.Attr("ask"), it.ChildText("jabber:iq:roster", "group")))
+	}
+	if want := "[nurse@capulet.com//none/subscribe/ romeo@montague.net/Romeo/both//Friends]"; fmt.Sprint(got) != want {
+		t.Errorf("roster items %v, want %s\n%s", got, want, res)
+	}
 }
