@@ -61,7 +61,14 @@ func (c *cli) userImport(ctx context.Context, cfg *config.Config, args []string)
 	if err != nil || !plan.archived {
 		return err
 	}
-	// The archives go in as "archive import" puts them (a third pass).
+	// The archives of the created accounts go in as "archive import"
+	// puts them (a third pass).
+	c.archive.importOwners = map[string]bool{}
+	for _, u := range plan.users {
+		if !plan.skip[u] {
+			c.archive.importOwners[u] = true
+		}
+	}
 	return c.archiveImport(ctx, cfg, args)
 }
 

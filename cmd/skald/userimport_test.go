@@ -92,15 +92,21 @@ func xepDocument(t *testing.T) string {
 }
 
 func TestUserImportSQLite(t *testing.T) {
-	testUserImport(t, "domains = [\"capulet.com\", \"montague.net\"]\ndata_dir = \"data\"\n")
+	toml := "domains = [\"capulet.com\", \"montague.net\"]\ndata_dir = \"data\"\n"
+	testUserImport(t, toml, toml)
 }
 
 func TestUserImportPostgres(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	testUserImport(t, fmt.Sprintf("domains = [\"capulet.com\", \"montague.net\"]\ndata_dir = \"data\"\n[storage]\nbackend = \"postgres\"\ndsn = %q\n", dsn))
+	toml := func() string {
+		return fmt.Sprintf("domains = [\"capulet.com\", \"montague.net\"]\ndata_dir = \"data\"\n[storage]\nbackend = \"postgres\"\ndsn = %q\n", pgtest.DSN(t))
+	}
+	testUserImport(t, toml(), toml())
 }
 
-func testUserImport(t *testing.T, toml string) {
+// testUserImport imports the XEP-shaped document into the store of toml,
+// checks it, exports it and imports the export into the empty store of
+// toml2, which must then hold the same.
+func testUserImport(t *testing.T, toml, toml2 string) {
 	inTempDir(t, toml)
 	if err := os.WriteFile("export.xml", []byte(xepDocument(t)), 0o600); err != nil {
 		t.Fatal(err)
@@ -109,6 +115,39 @@ func testUserImport(t *testing.T, toml string) {
 	check(t, r, 0, "juliet@capulet.com: created\nromeo@montague.net: created\n", "")
 	check(t, r, 0, "juliet@capulet.com: imported 1 message", "")
 
+	checkImported(t, true)
+
+	// A second import refuses existing accounts, unless told to skip them.
+	check(t, runIn(nil, "", "user", "import", "export.xml"), 1, "", "accounts exist already: juliet@capulet.com, romeo@montague.net")
+	check(t, runIn(nil, "", "user", "import", "--skip-existing", "export.xml"), 0, "juliet@capulet.com: exists, skipped", "")
+	if n := len(dump(t, "juliet@capulet.com")); n != 1 {
+		t.Errorf("after --skip-existing, juliet's archive holds %d messages, want 1 (skipped accounts keep their data)", n)
+	}
+
+	// Round trip: export, import into an empty store.
+	check(t, runIn(nil, "", "user", "export", "-o", "out.xml"), 0, "exported 2 accounts with 1 message to out.xml", "")
+	doc, err := os.ReadFile("out.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(doc), "s3crEt") || strings.Contains(string(doc), "password") {
+		t.Errorf("the export carries a password:\n%s", doc)
+	}
+	inTempDir(t, toml2)
+	if err := os.WriteFile("out.xml", doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runIn(nil, "", "user", "import", "out.xml"), 0, "juliet@capulet.com: created\nromeo@montague.net: created\n", "")
+	checkImported(t, false) // private XML is not exported
+	if t.Failed() {
+		t.Logf("exported document:\n%s", doc)
+	}
+}
+
+// checkImported checks the store of skald.toml holds the XEP-shaped
+// document's data (private XML only if withPrivate).
+func checkImported(t *testing.T, withPrivate bool) {
+	t.Helper()
 	ctx := context.Background()
 	st := openTestStore(t)
 	defer st.Close()
@@ -139,7 +178,7 @@ func testUserImport(t *testing.T, toml string) {
 		t.Errorf("vCard: %q %v", vc, err)
 	}
 	pv, err := st.Document(ctx, "juliet@capulet.com", private.Kind, "exodus:prefs")
-	if err != nil || !strings.Contains(string(pv), "<defaultnick>Juliet</defaultnick>") {
+	if withPrivate && (err != nil || !strings.Contains(string(pv), "<defaultnick>Juliet</defaultnick>")) {
 		t.Errorf("private XML: %q %v", pv, err)
 	}
 	off, err := st.OfflineMessages(ctx, "juliet@capulet.com")
@@ -149,10 +188,6 @@ func testUserImport(t *testing.T, toml string) {
 	if n := len(dump(t, "juliet@capulet.com")); n != 1 {
 		t.Errorf("archive of juliet: %d messages, want 1", n)
 	}
-
-	// A second import refuses existing accounts, unless told to skip them.
-	check(t, runIn(nil, "", "user", "import", "export.xml"), 1, "", "accounts exist already: juliet@capulet.com, romeo@montague.net")
-	check(t, runIn(nil, "", "user", "import", "--skip-existing", "export.xml"), 0, "juliet@capulet.com: exists, skipped", "")
 }
 
 func TestUserImportErrors(t *testing.T) {

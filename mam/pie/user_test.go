@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/storage"
 )
 
@@ -201,4 +202,44 @@ func FuzzDecodeUserParts(f *testing.F) {
 			return nil
 		}}, func(Record) error { return nil })
 	})
+}
+
+func TestWriterUsers(t *testing.T) {
+	var b strings.Builder
+	w := NewWriter(&b)
+	u, _ := jid.Parse("u@h")
+	v, _ := jid.Parse("v@h")
+	if err := w.StartUser(u, xml.New(NSVCard, "vCard"), xml.New(NS, "offline-messages")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartArchive(u); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartUser(v); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := `<?xml version="1.0" encoding="UTF-8"?>
+<server-data xmlns="urn:xmpp:pie:0">
+  <host jid="h">
+    <user name="u">
+      <vCard xmlns="vcard-temp"/>
+      <offline-messages/>
+      <archive xmlns="urn:xmpp:pie:0#mam">
+      </archive>
+    </user>
+    <user name="v">
+    </user>
+  </host>
+</server-data>
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	got, err := decodeParts(b.String())
+	if err != nil || got != "user u@h pw=false:\"\" line 4\npart u@h {vcard-temp}vCard line 5\npart u@h {urn:xmpp:pie:0}offline-messages line 6\nuser v@h pw=false:\"\" line 10\n" {
+		t.Errorf("reads back as\n%s %v", got, err)
+	}
 }
