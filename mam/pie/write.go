@@ -13,9 +13,9 @@ import (
 	"github.com/skald-xmpp/skald/mam"
 )
 
-// Writer writes a XEP-0227 document of message archives. Call StartArchive
-// for each user, WriteItem for each of its items (oldest first), then
-// Close, which completes the document. After the first error every call
+// Writer writes a XEP-0227 document. Call StartUser and/or StartArchive
+// for each user, WriteItem for each of its archive items (oldest first),
+// then Close, which completes the document. After the first error every call
 // returns it.
 type Writer struct {
 	w     *bufio.Writer
