@@ -17,6 +17,8 @@ import (
 func decodeParts(doc string) (string, error) {
 	var b strings.Builder
 	err := Decode(strings.NewReader(doc), Options{
+		MaxItemBytes: 4 << 10,
+		MaxPartBytes: 64 << 10,
 		User: func(r UserRecord) error {
 			fmt.Fprintf(&b, "user %s pw=%v:%q line %d\n", r.Owner, r.HasPassword, r.Password, r.Line)
 			return nil
@@ -40,8 +42,10 @@ func TestDecodeUserParts(t *testing.T) {
 			"<server-data xmlns='urn:xmpp:pie:0'><host jid='h'>\n<user name='u' password='p w'>\n<query xmlns='jabber:iq:roster'/>\n<offline-messages/>\n" +
 				"<archive xmlns='urn:xmpp:pie:0#mam'/><vCard xmlns='vcard-temp'><FN>x</FN></vCard></user></host></server-data>",
 			"user u@h pw=true:\"p w\" line 2\npart u@h {jabber:iq:roster}query line 3\npart u@h {urn:xmpp:pie:0}offline-messages line 4\npart u@h {vcard-temp}vCard line 5\n", ""},
-		{"too large", "<server-data xmlns='urn:xmpp:pie:0'><host jid='h'><user name='u'><vCard xmlns='vcard-temp'>" + strings.Repeat("<a>x</a>", 200000) + "</vCard></user></host></server-data>",
-			"user u@h pw=false:\"\" line 1\n", "exceeds the size limit"},
+		{"too large", "<server-data xmlns='urn:xmpp:pie:0'><host jid='h'><user name='u'><vCard xmlns='vcard-temp'>" + strings.Repeat("<a>x</a>", 10000) + "</vCard></user></host></server-data>",
+			"user u@h pw=false:\"\" line 1\n", "exceeds the size limit (65536 bytes)"},
+		{"roster over an item's bound", "<server-data xmlns='urn:xmpp:pie:0'><host jid='h'><user name='u'><query xmlns='jabber:iq:roster'>" + strings.Repeat("<item jid='a@b'/>", 3000) + "</query></user></host></server-data>",
+			"user u@h pw=false:\"\" line 1\npart u@h {jabber:iq:roster}query line 1\n", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
