@@ -77,7 +77,8 @@
 // import stores is exactly what the server can serve. Limits: a <result>
 // may take at most Options.MaxItemBytes bytes of input (1 MiB), and so may
 // any single token elsewhere; a user part (held whole) at most
-// Options.MaxPartBytes (64 MiB: a roster or <offline-messages> holds many items); includes nest at most 8 deep.
+// Options.MaxPartBytes (64 MiB: a roster or <offline-messages> holds
+// many items); includes nest at most 8 deep.
 //
 // Errors name the file and line (*Error).
 //
