@@ -170,7 +170,12 @@ func checkUserPart(p pie.UserPart) (scram bool, err error) {
 	}
 	switch {
 	case el.Is(pie.NSSCRAM, "scram-credentials"):
-		_, _, err := pie.ParseSCRAM(el)
+		_, cred, err := pie.ParseSCRAM(el)
+		if err == nil && cred.Iterations > sasl.MaxIterations {
+			// The server would never use it: it bounds the work a PLAIN
+			// login makes it do.
+			err = fmt.Errorf("<scram-credentials>: <iter-count> %d is over %d", cred.Iterations, sasl.MaxIterations)
+		}
 		return err == nil, wrap(err)
 	case el.Is(pie.NSRoster, "query"):
 		_, err := pie.ParseRoster(el)
@@ -179,7 +184,7 @@ func checkUserPart(p pie.UserPart) (scram bool, err error) {
 		_, err := pie.PrivateDocuments(el)
 		return false, wrap(err)
 	case el.Is(pie.NS, "offline-messages"):
-		_, err := pie.OfflineMessages(el, time.Now())
+		_, err := pie.OfflineMessages(el, p.Owner.Domain(), time.Now())
 		return false, wrap(err)
 	case el.Is("jabber:client", "presence"):
 		_, _, err := pie.SubscriptionRequest(el)
@@ -273,7 +278,7 @@ func writeUserPart(ctx context.Context, st storage.Store, owner string, p pie.Us
 	case el.Is(pie.NSVCard, "vCard"):
 		return st.PutDocuments(ctx, owner, vcard.Kind, []storage.Document{{XML: el.Bytes("")}}, 0)
 	case el.Is(pie.NS, "offline-messages"):
-		msgs, err := pie.OfflineMessages(el, time.Now())
+		msgs, err := pie.OfflineMessages(el, p.Owner.Domain(), time.Now())
 		if err != nil {
 			return err
 		}

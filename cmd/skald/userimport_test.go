@@ -203,6 +203,7 @@ func TestUserImportErrors(t *testing.T) {
 		{"twice", "<server-data xmlns='urn:xmpp:pie:0'><host jid='capulet.com'><user name='a' password='x'/><user name='a' password='y'/></host></server-data>", "a@capulet.com appears twice"},
 		{"bad subscription", user("<query xmlns='jabber:iq:roster'><item jid='a@b' subscription='remove'/></query>"), "want none, to, from or both"},
 		{"bad scram", user("<scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'><iter-count>1</iter-count><salt>AA==</salt><server-key>AA==</server-key><stored-key>AA==</stored-key></scram-credentials>"), "<server-key> is not base64 of the right length"},
+		{"too many iterations", user("<scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'><iter-count>10000001</iter-count><salt>AA==</salt><server-key>AAAAAAAAAAAAAAAAAAAAAAAAAAA=</server-key><stored-key>AAAAAAAAAAAAAAAAAAAAAAAAAAA=</stored-key></scram-credentials>"), "is over 10000000"},
 		{"bad mechanism", user("<scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-MD5'/>"), "want SCRAM-SHA-1 or SCRAM-SHA-256"},
 		{"unavailable presence", user("<presence xmlns='jabber:client' from='a@b'/>"), "only subscription requests"},
 		{"offline non-message", user("<offline-messages><iq xmlns='jabber:client'/></offline-messages>"), "not a jabber:client message"},

@@ -172,8 +172,11 @@ func RosterElement(items []storage.RosterItem) *xml.Element {
 
 // OfflineMessages reads <offline-messages>: jabber:client messages,
 // oldest first, each checked to read back under the server's XML rules.
-// Stored is the XEP-0203 delay stamp of the message, or now without one.
-func OfflineMessages(el *xml.Element, now time.Time) ([]storage.OfflineMessage, error) {
+// Stored is the XEP-0203 delay stamp of the message; one without a delay
+// gets the one the offline module adds (from domain, stamped now), so
+// that clients see it as delayed. Stanzas are serialised as the offline
+// module stores them (in an inherited jabber:client namespace).
+func OfflineMessages(el *xml.Element, domain string, now time.Time) ([]storage.OfflineMessage, error) {
 	var out []storage.OfflineMessage
 	for _, m := range el.Elements() {
 		if !m.Is(nsClient, "message") {
@@ -183,13 +186,15 @@ func OfflineMessages(el *xml.Element, now time.Time) ([]storage.OfflineMessage, 
 		if err != nil {
 			return nil, fmt.Errorf("offline <message>: %v", err)
 		}
-		stored := now
+		stored := now.UTC().Truncate(time.Second)
 		if d := st.Child(mam.NSDelay, "delay"); d != nil {
 			if t, err := mam.ParseDateTime(d.Attr("stamp")); err == nil {
 				stored = t
 			}
+		} else {
+			st.Append(xml.New(mam.NSDelay, "delay", "from", domain, "stamp", stored.Format("2006-01-02T15:04:05Z")).AppendText("Offline Storage"))
 		}
-		out = append(out, storage.OfflineMessage{Stanza: []byte(st.String()), Stored: stored.UTC()})
+		out = append(out, storage.OfflineMessage{Stanza: st.Bytes(nsClient), Stored: stored.UTC()})
 	}
 	return out, nil
 }

@@ -145,14 +145,14 @@ func TestOfflineMessages(t *testing.T) {
 	el := parse(t, "<offline-messages><message xmlns='jabber:client' from='a@b/c' to='u@h'><body>1</body>"+
 		"<delay xmlns='urn:xmpp:delay' from='h' stamp='1469-07-21T00:32:29Z'>Offline Storage</delay></message>"+
 		"<message xmlns='jabber:client' from='a@b'><body>2</body></message></offline-messages>")
-	msgs, err := OfflineMessages(el, now)
+	msgs, err := OfflineMessages(el, "h", now)
 	if err != nil || len(msgs) != 2 {
 		t.Fatalf("%v %v", msgs, err)
 	}
-	if msgs[0].Stored.Year() != 1469 || !msgs[1].Stored.Equal(now) || !strings.Contains(string(msgs[1].Stanza), "<body>2</body>") {
+	if msgs[0].Stored.Year() != 1469 || !msgs[1].Stored.Equal(now) || !strings.Contains(string(msgs[1].Stanza), `<body>2</body><delay xmlns="urn:xmpp:delay" from="h" stamp="2026-01-02T03:04:05Z">Offline Storage</delay>`) {
 		t.Errorf("got %+v", msgs)
 	}
-	if _, err := OfflineMessages(parse(t, "<offline-messages><presence xmlns='jabber:client'/></offline-messages>"), now); err == nil {
+	if _, err := OfflineMessages(parse(t, "<offline-messages><presence xmlns='jabber:client'/></offline-messages>"), "h", now); err == nil {
 		t.Error("a presence in <offline-messages> was taken")
 	}
 }
@@ -194,7 +194,7 @@ func FuzzDecodeUserParts(f *testing.F) {
 			if _, c, err := ParseSCRAM(el); err == nil && (len(c.Salt) == 0 || c.Iterations < 1) {
 				t.Fatalf("credential %+v", c)
 			}
-			if msgs, err := OfflineMessages(el, time.Time{}); err == nil {
+			if msgs, err := OfflineMessages(el, "h", time.Time{}); err == nil {
 				for _, m := range msgs {
 					if _, err := ParseStanza(m.Stanza); err != nil {
 						t.Fatalf("offline message %q does not read back: %v", m.Stanza, err)
