@@ -34,6 +34,10 @@ const archivePage = 500
 type archiveFlags struct {
 	with, before string // purge
 	output       string // export
+	skipExisting bool   // user import
+	// importOwners, if not nil, limits an archive import to these
+	// accounts (user import leaves skipped accounts' archives alone).
+	importOwners map[string]bool
 }
 
 func purgeFlags(c *cli, fs *flag.FlagSet) {
@@ -310,38 +314,45 @@ func (c *cli) exportArchives(ctx context.Context, st storage.Archive, m *mam.Mod
 	var res exportResult
 	w := pie.NewWriter(out)
 	for _, owner := range owners {
-		if err := w.StartArchive(owner); err != nil {
+		if err := c.exportArchive(ctx, st, m, w, owner, &res); err != nil {
 			return res, err
-		}
-		q := storage.ArchiveQuery{Owner: owner.String(), Limit: archivePage}
-		for {
-			page, err := st.QueryArchive(ctx, q)
-			if err != nil {
-				return res, err
-			}
-			for i := range page.Messages {
-				msg := &page.Messages[i]
-				id := m.ArchiveID(msg.ID)
-				it, err := pie.FromArchived(msg, id)
-				if err != nil {
-					// The server serves such an item as an empty
-					// <forwarded/>; a document cannot carry it.
-					fmt.Fprintf(c.stderr, "skald archive export: %s item %s: stored stanza unreadable (%v); left out\n", owner, id, err)
-					res.skipped++
-					continue
-				}
-				if err := w.WriteItem(it); err != nil {
-					return res, err
-				}
-				res.items++
-			}
-			if page.Complete || len(page.Messages) == 0 {
-				break
-			}
-			q.AfterID = page.Messages[len(page.Messages)-1].ID
 		}
 	}
 	return res, w.Close()
+}
+
+// exportArchive writes owner's archive, read in pages, to w.
+func (c *cli) exportArchive(ctx context.Context, st storage.Archive, m *mam.Module, w *pie.Writer, owner jid.JID, res *exportResult) error {
+	if err := w.StartArchive(owner); err != nil {
+		return err
+	}
+	q := storage.ArchiveQuery{Owner: owner.String(), Limit: archivePage}
+	for {
+		page, err := st.QueryArchive(ctx, q)
+		if err != nil {
+			return err
+		}
+		for i := range page.Messages {
+			msg := &page.Messages[i]
+			id := m.ArchiveID(msg.ID)
+			it, err := pie.FromArchived(msg, id)
+			if err != nil {
+				// The server serves such an item as an empty
+				// <forwarded/>; a document cannot carry it.
+				fmt.Fprintf(c.stderr, "skald export: %s item %s: stored stanza unreadable (%v); left out\n", owner, id, err)
+				res.skipped++
+				continue
+			}
+			if err := w.WriteItem(it); err != nil {
+				return err
+			}
+			res.items++
+		}
+		if page.Complete || len(page.Messages) == 0 {
+			return nil
+		}
+		q.AfterID = page.Messages[len(page.Messages)-1].ID
+	}
 }
 
 // writeOutput runs write on stdout ("" or "-") or on a new file that
@@ -461,6 +472,9 @@ func (c *cli) readImport(path string) ([]importItem, []*importUser, error) {
 	var users []*importUser
 	byOwner := make(map[string]*importUser)
 	collect := func(r pie.Record) error {
+		if c.archive.importOwners != nil && !c.archive.importOwners[r.Owner.String()] {
+			return nil
+		}
 		msg, err := pie.ToArchived(r.Owner, r.Item)
 		if err != nil {
 			return &pie.Error{File: r.File, Line: r.Line, Err: fmt.Errorf("item of %s: %w", r.Owner, err)}

@@ -2,6 +2,7 @@
 //
 //	skald [serve]            run the server (the default)
 //	skald user add JID       create an account (password from the terminal or stdin)
+//	skald user import FILE   migrate accounts from a XEP-0227 document (Prosody, ejabberd)
 //	skald archive stats      archive administration
 //	skald config check       validate the configuration
 //

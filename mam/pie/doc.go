@@ -1,7 +1,10 @@
-// Package pie reads and writes message archives in the Portable
-// Import/Export format (XEP-0227 v1.1 "Message Archive", namespace
-// urn:xmpp:pie:0): the archive administration commands of cmd/skald use it
-// for "skald archive export" and "skald archive import".
+// Package pie reads and writes the Portable Import/Export format
+// (XEP-0227 v1.1, namespace urn:xmpp:pie:0): message archives ("Message
+// Archive") for "skald archive export|import", and the rest of a user's
+// data (credentials, roster, subscription requests, vCard, private XML,
+// offline messages) for "skald user export|import". It lives under mam
+// because archives were its first part; it imports only mam, storage and
+// the layers below, so cmd/skald is its only user.
 //
 // # Format
 //
@@ -23,10 +26,37 @@
 // Items must come in chronological order, as XEP-0227 requires.
 //
 // Decode and DecodeFile read any XEP-0227 document and hand over each
-// archive item with its owner, in document order. The rest of a user's
-// data (roster, incoming subscription requests, vCard, offline messages,
-// credentials, PEP) and elements of namespaces they do not know are
-// skipped (XEP-0227 "File format": unknown data SHOULD be ignored).
+// archive item with its owner, in document order. With Options.User and
+// Options.UserPart they also hand over each <user> start tag (name and
+// plaintext password, if any) and each other child of a <user>, read
+// whole (bounded like an item); without them the rest of a user's data is
+// skipped, as are elements of namespaces nobody knows (XEP-0227 "File
+// format": unknown data SHOULD be ignored). user.go parses the parts:
+//
+//   - ParseSCRAM: <scram-credentials xmlns='urn:xmpp:pie:0#scram'
+//     mechanism='SCRAM-SHA-1|SCRAM-SHA-256'> with <iter-count/>, and
+//     base64 <salt/>, <server-key/>, <stored-key/> (keys as long as the
+//     hash output), i.e. what storage.Credentials keeps: a password
+//     never needs to be known. SCRAMElement writes one.
+//   - ParseRoster: <query xmlns='jabber:iq:roster'> as a roster result
+//     (RFC 6121): bare JIDs, once each, subscription none/to/from/both,
+//     ask='subscribe', name, groups. RosterElement writes the visible
+//     items.
+//   - SubscriptionRequest: <presence xmlns='jabber:client'
+//     type='subscribe' from=…> children of <user> ("Incoming
+//     Subscription Requests"), kept as the presence module keeps them
+//     (storage.Documents kind "subscription-request", with a pending-in
+//     roster item).
+//   - OfflineMessages: <offline-messages> holding jabber:client
+//     messages, oldest first, each read back under the server's rules;
+//     stored at their XEP-0203 delay stamp.
+//   - PrivateDocuments: <query xmlns='jabber:iq:private'>, one document
+//     per namespace as the private module keys them.
+//   - vCards (<vCard xmlns='vcard-temp'>) are kept as they are.
+//
+// Writer.StartUser writes a <user> with such parts (no password
+// attribute: the server has none); StartArchive continues it.
+//
 // XInclude <include href=…/> elements that are
 // children of <server-data>, <host> or <user> are followed when reading
 // a file through DecodeFile ("Use of XInclude": MUST): the href is a
@@ -36,21 +66,19 @@
 // errors. Includes deeper inside user data are user data and not
 // processed ("Security Considerations").
 //
-// Not done: XEP-0227 "Incoming Subscription Requests" (<presence
-// xmlns='jabber:client' type='subscribe'> children of <user/>, SHOULD)
-// would carry the requests the presence module keeps (storage.Documents
-// kind "subscription-request"). A kept request is only the content of a
-// roster item's pending-in state, which the presence module delivers
-// from; exporting it without the roster (the <query xmlns='jabber:iq:roster'>
-// this archive tool does not write), or importing it without writing that
-// state, would move data nothing reads. They belong with a roster
-// export/import, not in "skald archive".
+// Not done: XEP-0227 v1.1 PEP nodes (<pubsub xmlns='…pubsub#owner'>
+// children of <user>) and privacy lists (XEP-0016, which Skald does not
+// implement) are read past as unknown data; "skald user export" does not
+// write private XML, since storage.Documents cannot list an account's
+// namespaces.
 //
 // Every message is checked to read back under the server's own XML rules
 // (internal/xml, default limits) before it is handed over, so that what an
 // import stores is exactly what the server can serve. Limits: a <result>
 // may take at most Options.MaxItemBytes bytes of input (1 MiB), and so may
-// any single token elsewhere; includes nest at most 8 deep.
+// any single token elsewhere; a user part (held whole) at most
+// Options.MaxPartBytes (64 MiB: a roster or <offline-messages> holds
+// many items); includes nest at most 8 deep.
 //
 // Errors name the file and line (*Error).
 //

@@ -24,6 +24,10 @@ import (
 // single token outside results (a long text in a skipped vCard, say).
 const DefaultMaxItemBytes = 1 << 20
 
+// DefaultMaxPartBytes bounds the input one user part (a roster, the
+// offline messages, a vCard...) may take: it is held whole in memory.
+const DefaultMaxPartBytes = 64 << 20
+
 const (
 	maxIncludeDepth = 8
 	// maxDepth bounds element nesting anywhere in a document: structure,
@@ -39,6 +43,15 @@ type Options struct {
 	// MaxItemBytes bounds each <result> and every token outside results;
 	// 0 means DefaultMaxItemBytes.
 	MaxItemBytes int64
+	// MaxPartBytes bounds each user part handed to UserPart (a roster or
+	// <offline-messages> holds many items); 0 means DefaultMaxPartBytes.
+	MaxPartBytes int64
+	// User, if set, is called at each <user> start tag, before its data.
+	User func(UserRecord) error
+	// UserPart, if set, gets every child element of a <user> other than
+	// <archive> and XInclude includes, read whole (see user.go); without
+	// it they are skipped.
+	UserPart func(UserPart) error
 }
 
 // Decode reads a XEP-0227 document from r and calls fn for each archive
@@ -66,7 +79,10 @@ func DecodeFile(fsys fs.FS, name string, opt Options, fn func(Record) error) err
 type decoder struct {
 	fsys    fs.FS
 	maxItem int64
+	maxPart int64
 	fn      func(Record) error
+	user    func(UserRecord) error
+	part    func(UserPart) error
 	files   []string // the include chain, to refuse cycles
 }
 
@@ -74,7 +90,10 @@ func newDecoder(fsys fs.FS, opt Options, fn func(Record) error) *decoder {
 	if opt.MaxItemBytes <= 0 {
 		opt.MaxItemBytes = DefaultMaxItemBytes
 	}
-	return &decoder{fsys: fsys, maxItem: opt.MaxItemBytes, fn: fn}
+	if opt.MaxPartBytes <= 0 {
+		opt.MaxPartBytes = DefaultMaxPartBytes
+	}
+	return &decoder{fsys: fsys, maxItem: opt.MaxItemBytes, maxPart: opt.MaxPartBytes, fn: fn, user: opt.User, part: opt.UserPart}
 }
 
 // level is where in the document an element appears.
@@ -162,11 +181,19 @@ func (d *decoder) element(s *source, lv level, el *xml.Element, line int, sc sco
 			if err != nil {
 				return s.errorf(line, "<user name=%q> at %s: %v", name, sc.host, err)
 			}
+			if d.user != nil {
+				if err := d.user(UserRecord{Owner: owner, Password: el.Attr("password"), HasPassword: el.HasAttr("password"), File: s.name, Line: line}); err != nil {
+					return err
+				}
+			}
 			return d.children(s, lvUser, scope{host: sc.host, owner: owner}, "user")
 		}
 	case lvUser:
 		if el.Is(NSMAM, "archive") {
 			return d.archive(s, sc.owner)
+		}
+		if d.part != nil {
+			return d.userPart(s, sc.owner, el, line)
 		}
 		// The rest of the user's data (roster, vCard, offline messages,
 		// credentials, PEP...) is not the archive's business.
@@ -225,7 +252,7 @@ func (d *decoder) archive(s *source, owner jid.JID) error {
 // result reads one item and hands it to fn.
 func (d *decoder) result(s *source, owner jid.JID, res *xml.Element, line int) error {
 	s.in.limit = s.in.n + d.maxItem // the whole item, not each token
-	s.inItem = true
+	s.inItem, s.itemMax = true, d.maxItem
 	err := s.tree(res)
 	s.inItem = false
 	if err != nil {
@@ -259,6 +286,18 @@ func (d *decoder) result(s *source, owner jid.JID, res *xml.Element, line int) e
 		File:  s.name,
 		Line:  line,
 	})
+}
+
+// userPart reads one child of owner's <user> whole and hands it over.
+func (d *decoder) userPart(s *source, owner jid.JID, el *xml.Element, line int) error {
+	s.in.limit = s.in.n + d.maxPart // the whole part, not each token
+	s.inItem, s.itemMax = true, d.maxPart
+	err := s.tree(el)
+	s.inItem = false
+	if err != nil {
+		return s.eofIsUnexpected(err)
+	}
+	return d.part(UserPart{Owner: owner, Element: el, File: s.name, Line: line})
 }
 
 // include reads the document an XInclude element names in its place.
@@ -313,6 +352,7 @@ type source struct {
 	in      *budgetReader
 	maxItem int64
 	inItem  bool
+	itemMax int64 // the bound of the item or part being read
 	ns      []binding
 	open    []opened // open elements, innermost last
 }
@@ -389,7 +429,11 @@ func (s *source) next() (token, error) {
 			}
 			l, _ := s.dec.InputPos()
 			if err == errTooLarge {
-				return token{}, s.errorf(l, "%v (%d bytes)", err, s.maxItem)
+				limit := s.maxItem
+				if s.inItem {
+					limit = s.itemMax
+				}
+				return token{}, s.errorf(l, "%v (%d bytes)", err, limit)
 			}
 			return token{}, s.errorf(l, "%v", err)
 		}

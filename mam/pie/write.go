@@ -13,16 +13,17 @@ import (
 	"github.com/skald-xmpp/skald/mam"
 )
 
-// Writer writes a XEP-0227 document of message archives. Call StartArchive
-// for each user, WriteItem for each of its items (oldest first), then
-// Close, which completes the document. After the first error every call
+// Writer writes a XEP-0227 document. Call StartUser and/or StartArchive
+// for each user, WriteItem for each of its archive items (oldest first),
+// then Close, which completes the document. After the first error every call
 // returns it.
 type Writer struct {
 	w     *bufio.Writer
 	buf   bytes.Buffer
-	begun bool   // <server-data> written
-	host  string // domain of the open <host>, "" if none
-	user  bool   // a <user><archive> is open
+	begun bool    // <server-data> written
+	host  string  // domain of the open <host>, "" if none
+	user  jid.JID // the open <user>, zero if none
+	arch  bool    // its <archive> is open
 	last  time.Time
 	err   error
 }
@@ -33,14 +34,16 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
-// StartArchive closes the previous user's archive and opens owner's, in a
-// new <host> if owner's domain differs from the previous user's.
-func (w *Writer) StartArchive(owner jid.JID) error {
+// StartUser closes the previous user and opens owner's, in a new <host>
+// if owner's domain differs from the previous user's, with the given
+// parts of its data (credentials, roster, vCard...), each on one line.
+// StartArchive may follow for owner's archive.
+func (w *Writer) StartUser(owner jid.JID, parts ...*xml.Element) error {
 	if w.err != nil {
 		return w.err
 	}
 	if owner.Local() == "" || owner.IsFull() {
-		return w.fail(fmt.Errorf("pie: archive owner %q is not a bare user JID", owner))
+		return w.fail(fmt.Errorf("pie: user %q is not a bare user JID", owner))
 	}
 	w.buf.Reset()
 	w.begin()
@@ -54,8 +57,30 @@ func (w *Writer) StartArchive(owner jid.JID) error {
 	}
 	w.buf.WriteString("    <user name=\"")
 	xml.EscapeAttr(&w.buf, owner.Local())
-	w.buf.WriteString("\">\n      <archive xmlns=\"" + NSMAM + "\">\n")
-	w.user, w.last = true, time.Time{}
+	w.buf.WriteString("\">\n")
+	for _, p := range parts {
+		w.buf.WriteString("      ")
+		p.WriteTo(&w.buf, NS)
+		w.buf.WriteByte('\n')
+	}
+	w.user = owner
+	return w.flushBuf()
+}
+
+// StartArchive opens owner's archive: in the <user> StartUser opened for
+// owner, or else in a new <user> (closing the previous one).
+func (w *Writer) StartArchive(owner jid.JID) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.user != owner || w.arch || owner.IsZero() {
+		if err := w.StartUser(owner); err != nil {
+			return err
+		}
+	}
+	w.buf.Reset()
+	w.buf.WriteString("      <archive xmlns=\"" + NSMAM + "\">\n")
+	w.arch, w.last = true, time.Time{}
 	return w.flushBuf()
 }
 
@@ -67,7 +92,7 @@ func (w *Writer) WriteItem(it Item) error {
 		return w.err
 	}
 	switch {
-	case !w.user:
+	case !w.arch:
 		return w.fail(errors.New("pie: WriteItem before StartArchive"))
 	case it.Message == nil:
 		return w.fail(errors.New("pie: item without a message"))
@@ -123,9 +148,13 @@ func (w *Writer) begin() {
 }
 
 func (w *Writer) closeUser() {
-	if w.user {
-		w.buf.WriteString("      </archive>\n    </user>\n")
-		w.user = false
+	if w.arch {
+		w.buf.WriteString("      </archive>\n")
+		w.arch = false
+	}
+	if !w.user.IsZero() {
+		w.buf.WriteString("    </user>\n")
+		w.user = jid.JID{}
 	}
 }
 
