@@ -54,6 +54,7 @@ func (c *cli) userImport(ctx context.Context, cfg *config.Config, args []string)
 				fmt.Fprintf(c.stdout, "%s: exists, skipped\n", u)
 			} else {
 				fmt.Fprintf(c.stdout, "%s: created\n", u)
+				c.warnSHA1Only(ctx, st, u)
 			}
 		}
 		return nil
@@ -70,6 +71,19 @@ func (c *cli) userImport(ctx context.Context, cfg *config.Config, args []string)
 		}
 	}
 	return c.archiveImport(ctx, cfg, args)
+}
+
+// warnSHA1Only tells the operator about an account imported with
+// SCRAM-SHA-1 credentials only (Prosody's default password_hash exports
+// just those): Skald offers SCRAM-SHA-256 too, clients that choose it
+// cannot log in to that account, and the SHA-256 keys cannot be made
+// without the password.
+func (c *cli) warnSHA1Only(ctx context.Context, st storage.Store, u string) {
+	creds, err := st.UserCredentials(ctx, u)
+	if err != nil || len(creds.SHA256.StoredKey) > 0 || len(creds.SHA1.StoredKey) == 0 {
+		return
+	}
+	fmt.Fprintf(c.stderr, "%s: warning: only SCRAM-SHA-1 credentials; clients that choose SCRAM-SHA-256 cannot log in until the password is set again (skald user passwd)\n", u)
 }
 
 // userImportPlan is what the checking pass learnt.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/skald-xmpp/skald/private"
 	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage/postgres/pgtest"
+	"github.com/skald-xmpp/skald/storage/sqlite"
 	"github.com/skald-xmpp/skald/vcard"
 )
 
@@ -270,5 +272,36 @@ func TestUserImportLogin(t *testing.T) {
 	}
 	if want := "[nurse@capulet.com//none/subscribe/ romeo@montague.net/Romeo/both//Friends]"; fmt.Sprint(got) != want {
 		t.Errorf("roster items %v, want %s\n%s", got, want, res)
+	}
+}
+
+// prosodySHA1Export is what Prosody 0.12's prosody-migrator (output
+// type xep0227, password_hash "SHA-1", the default) wrote here for an
+// account registered with prosodyctl (password "s3cret") and a roster of
+// one contact: its SCRAM-SHA-1 credentials, twice.
+const prosodySHA1Export = `<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'><user name='juliet'>` +
+	`<scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'><server-key>TFM3zKKTlYBo3cQA8QWUiRUaehs=</server-key><stored-key>d/HT07QcFjTx9QwULBrh8DLRjyk=</stored-key><iter-count>10000</iter-count><salt>Yzc4NTY5NTAtM2EyNi00YWU1LWI2Y2MtODZiM2IyNTU4OGZm</salt></scram-credentials>` +
+	`<scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'><server-key>TFM3zKKTlYBo3cQA8QWUiRUaehs=</server-key><stored-key>d/HT07QcFjTx9QwULBrh8DLRjyk=</stored-key><iter-count>10000</iter-count><salt>Yzc4NTY5NTAtM2EyNi00YWU1LWI2Y2MtODZiM2IyNTU4OGZm</salt></scram-credentials>` +
+	`<query xmlns='jabber:iq:roster' version='2'><item jid='romeo@localhost' subscription='both' name='Romeo'><group>Friends</group></item></query>` +
+	`</user></host></server-data>`
+
+// TestUserImportProsodySHA1: Prosody's own export imports; its password
+// verifies, and the operator is told that SCRAM-SHA-256 clients cannot
+// log in with SHA-1-only credentials.
+func TestUserImportProsodySHA1(t *testing.T) {
+	inTempDir(t, "data_dir = \"data\"\n")
+	if err := os.WriteFile("juliet.xml", []byte(prosodySHA1Export), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runIn(nil, "", "user", "import", "juliet.xml")
+	check(t, r, 0, "juliet@localhost: created\n", "juliet@localhost: warning: only SCRAM-SHA-1 credentials")
+	st, err := sqlite.Open(context.Background(), filepath.Join("data", "skald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	creds, err := st.UserCredentials(context.Background(), "juliet@localhost")
+	if err != nil || !sasl.VerifyPlain(toSASL(creds), "s3cret") || sasl.VerifyPlain(toSASL(creds), "wrong") {
+		t.Fatalf("imported credentials do not verify s3cret (%v)", err)
 	}
 }
