@@ -130,19 +130,7 @@ func (s *Server) Handler() http.Handler {
 
 // Serve accepts HTTP connections on l until Shutdown, at most
 // max_connections at once.
-func (s *Server) Serve(l net.Listener) error {
-	l = s.connLimit.Listener(l)
-	var err error
-	if s.http.TLSConfig != nil {
-		err = s.http.ServeTLS(l, "", "")
-	} else {
-		err = s.http.Serve(l)
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
+func (s *Server) Serve(l net.Listener) error { return s.connLimit.Serve(s.http, l) }
 
 // serveBOSH answers one request of a session, or creates one.
 func (s *Server) serveBOSH(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -145,4 +146,20 @@ func IPKey(client string) string {
 		return ip4.String()
 	}
 	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+// Serve runs srv on l, at most c's cap of connections at once, with TLS
+// when srv has a TLSConfig, until srv is shut down (nil then).
+func (c *ConnLimiter) Serve(srv *http.Server, l net.Listener) error {
+	l = c.Listener(l)
+	var err error
+	if srv.TLSConfig != nil {
+		err = srv.ServeTLS(l, "", "")
+	} else {
+		err = srv.Serve(l)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }
