@@ -429,7 +429,10 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (stora
 		st, err = postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{})
 	default:
 		where = []any{"path", cfg.DatabasePath()}
-		st, err = sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{})
+		st, err = sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{OnMigration: func(name string) {
+			log.Warn("upgrading the database schema; on a large archive this can take minutes, do not interrupt",
+				"path", cfg.DatabasePath(), "migration", name)
+		}})
 	}
 	if err == nil {
 		log.Info("storage opened", append([]any{"backend", st.Name()}, where...)...)

@@ -211,9 +211,9 @@ func (s *Store) appendArchive(ctx context.Context, msgs []*storage.ArchivedMessa
 }
 
 // resendSQL finds the newest item a resend would duplicate, with a seek on
-// archive_origin.
-const resendSQL = `SELECT id, stamp, body FROM archive
-	WHERE owner=? AND with_jid=? AND origin_id=? AND outgoing=? ORDER BY id DESC LIMIT 1`
+// archive_origin_key (originkey.go).
+const resendSQL = `SELECT id, stamp, body FROM archive INDEXED BY archive_origin_key
+	WHERE origin_key=?1 AND owner=?2 AND with_jid=?3 AND origin_id=?4 AND outgoing=?5 ORDER BY id DESC LIMIT 1`
 
 // findResend looks for the item m would duplicate (see AppendArchiveOnce).
 func findResend(w *conn, m *storage.ArchivedMessage) (appended, bool, error) {
@@ -222,7 +222,9 @@ func findResend(w *conn, m *storage.ArchivedMessage) (appended, bool, error) {
 		return appended{}, false, err
 	}
 	defer st.Reset()
-	if err := errors.Join(st.BindText(1, m.Owner), st.BindText(2, m.With), st.BindText(3, m.OriginID), st.BindBool(4, m.Outgoing)); err != nil {
+	key := originKey(m.Owner, m.With, m.Outgoing, m.OriginID)
+	if err := errors.Join(st.BindInt64(1, key), st.BindText(2, m.Owner), st.BindText(3, m.With),
+		st.BindText(4, m.OriginID), st.BindBool(5, m.Outgoing)); err != nil {
 		return appended{}, false, err
 	}
 	if !st.Step() {
@@ -239,8 +241,8 @@ func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appende
 	if err != nil {
 		return err
 	}
-	ins, err := w.prep(`INSERT INTO archive(owner, with_jid, with_resource, outgoing, stamp, origin_id, body, stanza)
-		VALUES(?,?,?,?,?,?,?,?)`)
+	ins, err := w.prep(`INSERT INTO archive(owner, with_jid, with_resource, outgoing, stamp, origin_id, body, stanza, origin_key)
+		VALUES(?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -269,6 +271,7 @@ func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appende
 			bindOptText(ins, 6, m.OriginID),
 			ins.BindText(7, m.Body),
 			ins.BindBlob(8, nonNil(m.Stanza)),
+			bindOriginKey(ins, 9, m),
 		)
 		if err == nil {
 			err = ins.Exec()
@@ -297,6 +300,14 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// bindOriginKey binds m's origin_key, NULL when it has no origin-id.
+func bindOriginKey(st *sqlite3.Stmt, i int, m *storage.ArchivedMessage) error {
+	if m.OriginID == "" {
+		return st.BindNull(i)
+	}
+	return st.BindInt64(i, originKey(m.Owner, m.With, m.Outgoing, m.OriginID))
 }
 
 func bindOptText(st *sqlite3.Stmt, i int, v string) error {

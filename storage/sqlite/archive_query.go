@@ -518,9 +518,10 @@ func (s *Store) ArchiveBounds(ctx context.Context, owner string) (first, last st
 	return first, last, true, nil
 }
 
-// findOriginSQL is FindByOriginID's seek on archive_origin.
-const findOriginSQL = `SELECT ` + msgCols + ` FROM archive
-	WHERE owner=? AND with_jid=? AND origin_id=? AND outgoing=? ORDER BY id DESC LIMIT 1`
+// findOriginSQL is FindByOriginID's seek on archive_origin_key
+// (originkey.go).
+const findOriginSQL = `SELECT ` + msgCols + ` FROM archive INDEXED BY archive_origin_key
+	WHERE origin_key=?1 AND owner=?2 AND with_jid=?3 AND origin_id=?4 AND outgoing=?5 ORDER BY id DESC LIMIT 1`
 
 // FindByOriginID implements storage.Archive; the newest match wins.
 func (s *Store) FindByOriginID(ctx context.Context, owner, with string, outgoing bool, originID string) (storage.ArchivedMessage, bool, error) {
@@ -535,7 +536,7 @@ func (s *Store) FindByOriginID(ctx context.Context, owner, with string, outgoing
 			return err
 		}
 		defer st.Reset()
-		if err := bind(st, owner, with, originID, outgoing); err != nil {
+		if err := bind(st, originKey(owner, with, outgoing, originID), owner, with, originID, outgoing); err != nil {
 			return err
 		}
 		if st.Step() {

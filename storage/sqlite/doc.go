@@ -114,8 +114,10 @@
 //	archive_with   (owner, with_jid)             pages with a peer (forced with INDEXED BY:
 //	                                             without statistics the planner might pick
 //	                                             archive_time and filter)
-//	archive_origin (owner, with_jid, origin_id)  FindByOriginID and AppendArchiveOnce's resend
-//	                                             check; partial, only rows with one
+//	archive_origin_key (origin_key)              FindByOriginID and AppendArchiveOnce's resend
+//	                                             check: a hash of (owner, with_jid, outgoing,
+//	                                             origin_id), checked on the row (originkey.go);
+//	                                             partial, only rows with an origin-id
 //
 // seq is a VIRTUAL generated column equal to id, stored only in
 // archive_time: SQLite seeks an index on a row value like (stamp, seq) >

@@ -20,11 +20,9 @@ var migrationFiles embed.FS
 // schema_version row that records it, and the current version is re-read
 // inside that transaction, so two processes opening the same new database
 // cannot both apply a migration.
-func migrate(ctx context.Context, db *sqlite3.Conn) error {
-	return migrateFS(ctx, db, migrationFiles)
-}
-
-func migrateFS(ctx context.Context, db *sqlite3.Conn, fsys fs.FS) error {
+// announce, if not nil, is called with each migration's name before it
+// runs, unless the database is new.
+func migrateFS(ctx context.Context, db *sqlite3.Conn, fsys fs.FS, announce func(name string)) error {
 	ms, err := storage.ReadMigrations(fsys)
 	if err != nil {
 		return err
@@ -36,11 +34,16 @@ func migrateFS(ctx context.Context, db *sqlite3.Conn, fsys fs.FS) error {
 	)`); err != nil {
 		return err
 	}
+	if v, err := schemaVersion(db); err != nil {
+		return err
+	} else if v == 0 {
+		announce = nil // a new database: nothing to upgrade, nothing slow
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		done, err := migrateOne(db, ms)
+		done, err := migrateOne(db, ms, announce)
 		if err != nil || done {
 			return err
 		}
@@ -49,7 +52,7 @@ func migrateFS(ctx context.Context, db *sqlite3.Conn, fsys fs.FS) error {
 
 // migrateOne applies the next pending migration; done reports that there
 // was none.
-func migrateOne(db *sqlite3.Conn, ms []storage.Migration) (done bool, err error) {
+func migrateOne(db *sqlite3.Conn, ms []storage.Migration, announce func(string)) (done bool, err error) {
 	tx, err := db.BeginImmediate()
 	if err != nil {
 		return false, err
@@ -66,6 +69,9 @@ func migrateOne(db *sqlite3.Conn, ms []storage.Migration) (done bool, err error)
 		return true, nil
 	}
 	m := ms[cur]
+	if announce != nil {
+		announce(m.Name)
+	}
 	if err := db.Exec(m.SQL); err != nil {
 		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}

@@ -171,20 +171,20 @@ func TestMigrations(t *testing.T) {
 	fsys := fstest.MapFS{
 		"migrations/0001_a.sql": {Data: []byte(`CREATE TABLE a(x); INSERT INTO a VALUES(1);`)},
 	}
-	if err := migrateFS(bg, db, fsys); err != nil {
+	if err := migrateFS(bg, db, fsys, nil); err != nil {
 		t.Fatal(err)
 	}
 	if v := version(); v != 1 {
 		t.Fatalf("version %d", v)
 	}
 	// Re-running applies nothing (a second INSERT would be visible).
-	if err := migrateFS(bg, db, fsys); err != nil {
+	if err := migrateFS(bg, db, fsys, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A failing migration is rolled back whole and stops the runner.
 	fsys["migrations/0002_b.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE b(y); INSERT INTO nope VALUES(1);`)}
 	fsys["migrations/0003_c.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE c(z);`)}
-	if err := migrateFS(bg, db, fsys); err == nil {
+	if err := migrateFS(bg, db, fsys, nil); err == nil {
 		t.Fatal("broken migration succeeded")
 	}
 	if v := version(); v != 1 {
@@ -194,7 +194,7 @@ func TestMigrations(t *testing.T) {
 		t.Fatal("table of the failed migration exists")
 	}
 	fsys["migrations/0002_b.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE b(y);`)}
-	if err := migrateFS(bg, db, fsys); err != nil {
+	if err := migrateFS(bg, db, fsys, nil); err != nil {
 		t.Fatal(err)
 	}
 	if v := version(); v != 3 {
@@ -206,14 +206,14 @@ func TestMigrations(t *testing.T) {
 	}
 	// Gaps and bad names are refused; so is a database newer than us.
 	bad := fstest.MapFS{"migrations/0001_a.sql": {}, "migrations/0003_c.sql": {}}
-	if err := migrateFS(bg, db, bad); err == nil {
+	if err := migrateFS(bg, db, bad, nil); err == nil {
 		t.Fatal("gap accepted")
 	}
-	if err := migrateFS(bg, db, fstest.MapFS{"migrations/x.sql": {}}); err == nil {
+	if err := migrateFS(bg, db, fstest.MapFS{"migrations/x.sql": {}}, nil); err == nil {
 		t.Fatal("bad name accepted")
 	}
 	older := fstest.MapFS{"migrations/0001_a.sql": fsys["migrations/0001_a.sql"]}
-	if err := migrateFS(bg, db, older); err == nil || !strings.Contains(err.Error(), "newer") {
+	if err := migrateFS(bg, db, older, nil); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("newer database accepted: %v", err)
 	}
 	// The real migrations apply to an empty database.
@@ -347,8 +347,8 @@ func TestQueryPlans(t *testing.T) {
 	tests = append(tests,
 		planTest{firstFromSQL, []string{"archive_time (owner=? AND stamp>?)"}},
 		planTest{lastUntilSQL, []string{"archive_time (owner=? AND stamp<?)"}},
-		planTest{findOriginSQL, []string{"archive_origin (owner=? AND with_jid=? AND origin_id=?)"}},
-		planTest{resendSQL, []string{"archive_origin (owner=? AND with_jid=? AND origin_id=?)"}},
+		planTest{findOriginSQL, []string{"archive_origin_key (origin_key=?)"}},
+		planTest{resendSQL, []string{"archive_origin_key (origin_key=?)"}},
 		planTest{idsExistSQL, []string{"SEARCH archive USING INTEGER PRIMARY KEY (rowid=?)"}},
 		planTest{purgeLastSQL, []string{"archive_time (owner=?)"}},
 		planTest{purgeLastBeforeSQL, []string{"archive_time (owner=? AND stamp<?)"}},
