@@ -55,6 +55,8 @@ type Module struct {
 	closed  bool           // Shutdown has begun
 	wg      sync.WaitGroup // registrations being disabled after errors
 
+	rooms roomNicks // nicks of local sessions in remote rooms (groupchat.go)
+
 	inFlight atomic.Int64 // publishes waiting for an answer
 	counters counters
 }
@@ -218,6 +220,10 @@ var (
 	_ metrics.Source          = (*Module)(nil)
 	_ router.DetachObserver   = (*Module)(nil)
 	_ router.DeliveryObserver = (*Module)(nil)
+
+	_ router.GroupchatObserver      = (*Module)(nil)
+	_ router.RemotePresenceObserver = (*Module)(nil)
+	_ router.SessionObserver        = (*Module)(nil)
 )
 
 // RegisterMetrics implements metrics.Source.

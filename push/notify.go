@@ -19,6 +19,12 @@ func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, 
 	if ev.Self || !worthPush(ev.Stanza, account) {
 		return
 	}
+	if ev.Stanza.Attr("type") == "groupchat" {
+		// A room on another server (doc.go, "Group chats"); the user's
+		// archive does not hold it, nor does offline storage.
+		m.remoteGroupchat(ctx, ev, to)
+		return
+	}
 	regs, err := m.registrations(ctx, account)
 	if err != nil {
 		m.log.Error("push registrations unreadable", "account", account, "err", err)

@@ -255,7 +255,7 @@ func TestPushConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Push != push.DefaultConfig() || len(lines) != 10 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Push != push.DefaultConfig() || len(lines) != 11 {
 		t.Errorf("skald.example.toml's [push] %q gives %+v, %v; want the defaults", lines, m.Push, err)
 	}
 	for _, src := range []string{
@@ -268,6 +268,7 @@ func TestPushConfig(t *testing.T) {
 		// caps queries use it too): push may take half of it at most.
 		"[push]\nmax_in_flight = 5001\n",
 		"[push]\nmax_errors = 0\n",
+		"[push]\ngroupchat = \"mention\"\n",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil {
 			t.Errorf("%q accepted", src)
@@ -375,4 +376,75 @@ func TestPushUnackedOnDetach(t *testing.T) {
 		t.Fatalf("publish on detach:\ngot:  %s\nwant: %s", s, wantPublish("node-3", true))
 	}
 	as.none(t, 300*time.Millisecond)
+}
+
+// TestPushGroupchat: bob@b.test, with push enabled, is in a room on
+// b.test and in one on a.test (over s2s), and says he is inactive
+// (XEP-0352). Room messages that do not mention him push nothing; one
+// that mentions his nick pushes, from the local room and from the
+// remote one alike (groupchat = "mentions", the default).
+func TestPushGroupchat(t *testing.T) {
+	t.Parallel()
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "", "alice")
+	res.set("conference.a.test", a.S2SAddr())
+	b := startFederated(t, "b.test", res, "[push]\ncoalesce_interval = 0\ninclude_sender = true\n", "bob", "dave")
+	as := startAppServer(t, res)
+	const localRoom = "talk@conference.b.test"
+
+	alice := a.login(t, "alice", "phone")
+	alice.Send(`<presence/>`)
+	alice.Expect(isFrom("presence", "alice@a.test/phone")) // her own
+	alice.Send(`<presence to='` + fedRoom + `/Al'/>`)      // an instant room
+	wantPresence(t, alice, fedRoom+"/Al", "", "100 170 201 110", "owner/moderator alice@a.test/phone")
+	dave := b.login(t, "dave", "desk")
+	dave.Send(`<presence/>`)
+	dave.Expect(isFrom("presence", "dave@b.test/desk"))
+	dave.Send(`<presence to='` + localRoom + `/Dave'/>`)
+	wantPresence(t, dave, localRoom+"/Dave", "", "100 170 201 110", "owner/moderator dave@b.test/desk")
+
+	bob := b.login(t, "bob", "phone")
+	bob.Send(`<presence/>`)
+	enablePush(t, bob, "node-g")
+	enterRemote(t, bob, "Bob")
+	bob.Send(`<presence to='` + localRoom + `/Bob'><x xmlns='` + nsMUC + `'/></presence>`)
+	bob.Expect(func(el *xml.Element) bool {
+		codes, _ := mucStatuses(el)
+		return el.Local == "presence" && el.Attr("from") == localRoom+"/Bob" && strings.Contains(codes, "110")
+	})
+	bob.Send(`<inactive xmlns='urn:xmpp:csi:0'/>`)
+	bob.Send(`<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync" })
+
+	answered := 0.0
+	for _, tc := range []struct {
+		c      *xmpptest.Conn
+		room   string
+		body   string
+		sender string // "" for no push
+	}{
+		{alice, fedRoom, "hello all", ""},
+		{alice, fedRoom, "Bob: look at this", fedRoom + "/Al"},
+		{dave, localRoom, "hello all", ""},
+		{dave, localRoom, "bob?", localRoom + "/Dave"},
+	} {
+		tc.c.Send(`<message to='` + tc.room + `' type='groupchat'><body>` + tc.body + `</body></message>`)
+		if tc.sender == "" {
+			as.none(t, 500*time.Millisecond)
+			continue
+		}
+		got := as.next(t)
+		if s := got.String(); !strings.Contains(s, `<publish node="node-g">`) || !strings.Contains(s, `<field var="last-message-sender"><value>`+tc.sender+`</value></field>`) {
+			t.Fatalf("publish for %q: %s", tc.body, s)
+		}
+		// The next push waits for this one's answer.
+		answered++
+		deadline := time.Now().Add(10 * time.Second)
+		for metricValue(t, b.Server, "skald_push_answered_total") != answered {
+			if time.Now().After(deadline) {
+				t.Fatal("the result never reached b.test's push module")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
