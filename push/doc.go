@@ -176,7 +176,8 @@
 // (item-not-found, gone, forbidden, not-authorized, registration-required,
 // subscription-required) disables the registration at once (§7.1 SHOULD;
 // §8's remote disabling removes the publish affiliation, which is such an
-// error next time). Errors of type wait and the s2s transport's
+// error next time). Errors of type wait, resource-constraint whatever its
+// type (the app server is overloaded), and the s2s transport's
 // remote-server-not-found and remote-server-timeout (the app server's
 // domain unreachable for now) are not counted; any other error counts,
 // and max_errors in a row disable it (§7.1 MAY, as mod_cloud_notify
@@ -209,7 +210,13 @@
 //   - Remote disabling by message (§8, MAY): the error path disables the
 //     registration at the next publish instead.
 //   - Retrying an automatically disabled registration later (§7.1 MAY):
-//     clients enable again at their next connection.
+//     only errors that say the registration is gone, or max_errors
+//     errors in a row, disable one — never a timeout, an unreachable
+//     domain, a wait error or resource-constraint — and retrying a node
+//     the app server said is gone would publish to a service the client
+//     no longer has enabled there; clients enable again at every
+//     connection (Monal, Siskin and Conversations do), which is the
+//     retry that cannot be wrong.
 //   - pending-subscription-count, and pushes for subscription requests or
 //     other non-message events.
 //   - A per-account (or per-room) choice of groupchat: the server's
