@@ -93,7 +93,14 @@
 // from the occupant's JID). Private messages through a room are chat
 // messages and push as any other.
 //
-// groupchat chooses among them:
+// Which of them push is the account's choice, or else the server's
+// groupchat (settings.go: a document of kind "push", key "settings",
+// beside the registrations; read once, then cached). A user makes it
+// with the ad-hoc command https://skald.im/commands#push-groupchat
+// (package adhoc, AddPushCommand; XEP-0050 on the server's domain, for
+// its own accounts only): it says which events wake the phone, not what
+// a notification tells the app server, so the in-band change §9
+// advises against does not apply. The choices:
 //
 //   - "mentions" (the default): those that mention the account — its
 //     nick in the room or its bare JID as a word of the body (letters or
@@ -219,9 +226,8 @@
 //     retry that cannot be wrong.
 //   - pending-subscription-count, and pushes for subscription requests or
 //     other non-message events.
-//   - A per-account (or per-room) choice of groupchat: the server's
-//     setting holds for every account. XEP-0492's notification settings,
-//     which clients keep in PEP, would be the place to read one from.
+//   - A per-room choice: XEP-0492's notification settings, which
+//     clients keep in PEP, would be the place to read one from.
 //   - The clients' extensions beyond XEP-0357 (mod_cloud_notify_extensions:
 //     Siskin's encrypted pushes and the like).
 //   - Pushing when XEP-0198 acknowledgements are merely late (Prosody's

@@ -48,33 +48,45 @@ func (m *Module) remoteGroupchat(ctx context.Context, ev *router.MessageEvent, t
 // in the room is nick (own: the account sent it), when s is dormant and
 // the message is worth it: to the registrations s's client enabled.
 func (m *Module) groupchat(ctx context.Context, msg *xml.Element, s *router.Session, nick string, own bool) {
-	if own || m.cfg.Groupchat == GroupchatNone || !s.Dormant() {
+	if own || !s.Dormant() {
 		return
 	}
 	account := s.JID().Bare().String()
-	if !m.groupchatWorth(msg, account, nick) {
-		return
-	}
 	regs, err := m.registrations(ctx, account)
 	if err != nil {
 		m.log.Error("push registrations unreadable", "account", account, "err", err)
 		return
 	}
-	sender, text := summary(msg, account)
+	var mine []*registration
 	for _, reg := range regs {
 		if reg.Resource == s.JID().Resource() {
-			m.notify(account, reg, 1, sender, text)
+			mine = append(mine, reg)
 		}
+	}
+	if len(mine) == 0 {
+		return
+	}
+	mode, err := m.groupchatMode(ctx, account)
+	if err != nil {
+		m.log.Error("push settings unreadable", "account", account, "err", err)
+	}
+	if !groupchatWorth(msg, account, nick, mode) {
+		return
+	}
+	sender, text := summary(msg, account)
+	for _, reg := range mine {
+		m.notify(account, reg, 1, sender, text)
 	}
 }
 
 // groupchatWorth reports whether room message msg to account, whose nick
-// in the room is nick ("" if unknown), is worth a push: a message with a
-// body that is neither a subject change nor discussion history (a delay
-// from the room: sent on entering, XEP-0045 §7.2.15), and, unless every
-// room message pushes, one that mentions the account.
-func (m *Module) groupchatWorth(msg *xml.Element, account, nick string) bool {
-	if !worthPush(msg, account) {
+// in the room is nick ("" if unknown), is worth a push under mode (a
+// Groupchat value): a message with a body that is neither a subject
+// change nor discussion history (a delay from the room: sent on
+// entering, XEP-0045 §7.2.15), and, unless every room message pushes,
+// one that mentions the account.
+func groupchatWorth(msg *xml.Element, account, nick, mode string) bool {
+	if mode == GroupchatNone || !worthPush(msg, account) {
 		return false // errors, subject changes, metadata only
 	}
 	text := body(msg)
@@ -91,7 +103,7 @@ func (m *Module) groupchatWorth(msg *xml.Element, account, nick string) bool {
 			return false
 		}
 	}
-	if m.cfg.Groupchat == GroupchatAll {
+	if mode == GroupchatAll {
 		return true
 	}
 	return mentions(msg, text, account, room, nick)

@@ -287,3 +287,54 @@ func TestContainsWord(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupchatAccountSetting: an account's own choice overrides the
+// server's groupchat, persists, and "" returns to the server's.
+func TestGroupchatAccountSetting(t *testing.T) {
+	ctx := context.Background()
+	r := newRoomEnv(t, testConfig()) // the server's choice: mentions
+	r.prec.dormant.Store(true)
+	account := jid.MustParse(juliet)
+	steps := []struct {
+		set, body      string
+		own, effective string
+		push           bool
+	}{
+		{"", "hello all", "", "mentions", false},
+		{"all", "hello all", "all", "all", true},
+		{"none", "Jules!", "none", "none", false},
+		{"", "Jules!", "", "mentions", true},
+	}
+	for i, st := range steps {
+		if err := r.m.SetGroupchatSetting(ctx, account, st.set); err != nil {
+			t.Fatal(err)
+		}
+		// A module started afresh reads it from the store.
+		fresh := New(testConfig(), r.Store, r.Router, quiet)
+		for _, m := range []*Module{r.m, fresh} {
+			if own, eff, err := m.GroupchatSetting(ctx, account); err != nil || own != st.own || eff != st.effective {
+				t.Fatalf("step %d: setting %q %q %v, want %q %q", i, own, eff, err, st.own, st.effective)
+			}
+		}
+		r.Send(r.romeo, `<message type="groupchat" to="`+localRoom+`"><body>`+st.body+`</body></message>`)
+		got := r.pushes()
+		if (len(got) == 1) != st.push || len(got) > 1 {
+			t.Fatalf("step %d (%s): pushes %v, want push %v", i, st.set, got, st.push)
+		}
+		for _, p := range got {
+			r.answer(p, "result", "")
+		}
+	}
+	if err := r.m.SetGroupchatSetting(ctx, account, "some"); err == nil {
+		t.Fatal("an unknown setting was accepted")
+	}
+	// A deleted account's choice is not kept for a new one of that name.
+	r.m.SetGroupchatSetting(ctx, account, "all")
+	r.m.ForgetAccount(ctx, account)
+	r.m.mu.Lock()
+	_, kept := r.m.groupchatModes[juliet]
+	r.m.mu.Unlock()
+	if kept {
+		t.Fatal("the setting stayed cached after ForgetAccount")
+	}
+}

@@ -382,7 +382,8 @@ func TestPushUnackedOnDetach(t *testing.T) {
 // b.test and in one on a.test (over s2s), and says he is inactive
 // (XEP-0352). Room messages that do not mention him push nothing; one
 // that mentions his nick pushes, from the local room and from the
-// remote one alike (groupchat = "mentions", the default).
+// remote one alike (groupchat = "mentions", the default). Once he
+// chooses every room message (the ad-hoc command), any pushes.
 func TestPushGroupchat(t *testing.T) {
 	t.Parallel()
 	res := &fakeSRV{ports: map[string]int{}}
@@ -446,5 +447,24 @@ func TestPushGroupchat(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+
+	// Bob chooses every room message, with the ad-hoc command (his
+	// client may send while inactive): "hello all" pushes now.
+	const node = "https://skald.im/commands#push-groupchat"
+	bob.Send(`<iq type='set' id='cmd1' to='b.test'><command xmlns='http://jabber.org/protocol/commands' node='` + node + `' action='execute'/></iq>`)
+	form := bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "cmd1" })
+	sid := form.Child("http://jabber.org/protocol/commands", "command").Attr("sessionid")
+	if sid == "" || !strings.Contains(form.String(), "now: mentions") {
+		t.Fatalf("command form: %s", form)
+	}
+	bob.Send(`<iq type='set' id='cmd2' to='b.test'><command xmlns='http://jabber.org/protocol/commands' node='` + node + `' sessionid='` + sid + `'>` +
+		`<x xmlns='jabber:x:data' type='submit'><field var='groupchat'><value>all</value></field></x></command></iq>`)
+	if done := bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "cmd2" }); !strings.Contains(done.String(), `status="completed"`) {
+		t.Fatalf("command: %s", done)
+	}
+	dave.Send(`<message to='` + localRoom + `' type='groupchat'><body>hello all</body></message>`)
+	if got := as.next(t); !strings.Contains(got.String(), `<value>`+localRoom+`/Dave</value>`) {
+		t.Fatalf("publish: %s", got)
 	}
 }
