@@ -90,8 +90,9 @@
 // (sent by any of its sessions: a local room knows the sender, a remote
 // one's is from the nick one of the account's sessions holds); an error
 // (a private message the room could not pass on is an error message
-// from the occupant's JID). Private messages through a room are chat
-// messages and push as any other.
+// from the occupant's JID). Private messages through a room on another
+// server are chat messages delivered to the full JID, and push as any
+// other; those through a room here do not (see "Not done").
 //
 // Which of them push is the account's choice, or else the server's
 // groupchat (settings.go: a document of kind "push", key "settings",
@@ -226,6 +227,8 @@
 //     retry that cannot be wrong.
 //   - pending-subscription-count, and pushes for subscription requests or
 //     other non-message events.
+//   - Private messages through a room on this server: the room sends
+//     them to the sessions directly and tells no observer.
 //   - A per-room choice: XEP-0492's notification settings, which
 //     clients keep in PEP, would be the place to read one from.
 //   - The clients' extensions beyond XEP-0357 (mod_cloud_notify_extensions:
