@@ -7,8 +7,8 @@
 //
 //   - disco#items on a served domain with node
 //     http://jabber.org/protocol/commands lists the commands the
-//     requester may run (administrators: the admin commands; everybody
-//     else an empty list, as no user commands exist yet). disco#info on
+//     requester may run (administrators: the admin commands; the
+//     accounts of the domain: the user commands, below). disco#info on
 //     that node answers automation/command-list; on a command's node
 //     automation/command-node with the commands and jabber:x:data
 //     features, or forbidden to a requester who may not run it
@@ -95,8 +95,19 @@
 // get-user-lastlogin, user-stats, the welcome message,
 // edit-blacklist, edit-admin and the other lists (not yet asked for;
 // admins are configuration); the optional fields email, given_name and
-// surname of add-user (nothing would keep them). No user commands:
-// password change and account removal are XEP-0077's (register).
+// surname of add-user (nothing would keep them). Password change and
+// account removal are XEP-0077's (register), not commands.
+//
+// User commands (push.go), listed to and run by the accounts of the
+// domain the command is sent to only (Command.Local; others forbidden):
+//
+//   - https://skald.im/commands#push-groupchat: one form, a list-single
+//     groupchat showing the account's choice of which group chat
+//     messages wake its phone (XEP-0357; push package doc, "Group
+//     chats"): default (the server's [push] groupchat), mentions, all,
+//     none; any other value is bad-payload. The completed note says
+//     the choice in force. Through PushSettings, which push.Module
+//     implements and internal/server wires when push is enabled.
 //
 // Config ([adhoc]):
 //

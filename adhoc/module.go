@@ -24,6 +24,9 @@ type Command struct {
 	Node, Name string
 	// Admin commands are listed to and run by administrators only.
 	Admin bool
+	// Local commands are listed to and run by the accounts of the
+	// domain they are sent to only (a user's own settings).
+	Local bool
 	// Stages are the forms the requester fills in, in order; a command
 	// without stages completes at once.
 	Stages []func(ctx context.Context, c *Call) *xml.Element
@@ -123,7 +126,12 @@ func (m *Module) SessionBound(context.Context, *router.Session) {}
 // IsAdmin reports whether requester's account is an administrator.
 func (m *Module) IsAdmin(requester jid.JID) bool { return m.admins[requester.Bare().String()] }
 
-func (m *Module) may(requester jid.JID, c *Command) bool { return !c.Admin || m.IsAdmin(requester) }
+func (m *Module) may(server, requester jid.JID, c *Command) bool {
+	if c.Local && (requester.Local() == "" || requester.Domain() != server.Domain()) {
+		return false
+	}
+	return !c.Admin || m.IsAdmin(requester)
+}
 
 // DiscoServerNodeItems implements disco.ServerNodeProvider: the commands
 // requester may run (XEP-0050, Retrieving the Command List), under the commands node.
@@ -133,7 +141,7 @@ func (m *Module) DiscoServerNodeItems(_ context.Context, server, requester jid.J
 	}
 	var items []disco.Item
 	for _, c := range m.commands {
-		if m.may(requester, c) {
+		if m.may(server, requester, c) {
 			items = append(items, disco.Item{JID: server.String(), Node: c.Node, Name: c.Name})
 		}
 	}
@@ -143,7 +151,7 @@ func (m *Module) DiscoServerNodeItems(_ context.Context, server, requester jid.J
 // DiscoServerNodeInfo implements disco.ServerNodeProvider: the commands
 // node is an automation/command-list; a command node an
 // automation/command-node, forbidden to who may not run it (SHOULD).
-func (m *Module) DiscoServerNodeInfo(_ context.Context, _, requester jid.JID, node string) ([]disco.Identity, []string, bool, error) {
+func (m *Module) DiscoServerNodeInfo(_ context.Context, server, requester jid.JID, node string) ([]disco.Identity, []string, bool, error) {
 	if node == NS {
 		return []disco.Identity{{Category: "automation", Type: "command-list"}}, []string{NS}, true, nil
 	}
@@ -151,7 +159,7 @@ func (m *Module) DiscoServerNodeInfo(_ context.Context, _, requester jid.JID, no
 	if c == nil {
 		return nil, nil, false, nil
 	}
-	if !m.may(requester, c) {
+	if !m.may(server, requester, c) {
 		return nil, nil, false, stanza.E(stanza.Forbidden, "")
 	}
 	return []disco.Identity{{Category: "automation", Type: "command-node", Name: c.Name}}, []string{NS, NSData}, true, nil
@@ -176,7 +184,7 @@ func (m *Module) handle(ctx context.Context, iq *router.IQ) (*xml.Element, error
 	if c == nil {
 		return nil, stanza.E(stanza.ItemNotFound, "")
 	}
-	if !m.may(iq.From, c) {
+	if !m.may(iq.To, iq.From, c) {
 		return nil, stanza.E(stanza.Forbidden, "")
 	}
 	action := el.Attr("action")

@@ -120,6 +120,15 @@
 // version's numbering, one higher in §7.2 (§7.2.9 for the nick conflict
 // that 1.35.5 numbers §7.2.8) and §15 for what is now the registrar's §16.
 //
+// Push notifications (push.go): a groupchat message other than a subject
+// change that a room queued to local sessions that are dormant (detached
+// awaiting XEP-0198 resumption, or inactive, XEP-0352) is told, with each
+// recipient's nick and whether its account sent the message, to the
+// router's GroupchatObservers once room.mu is released
+// (router.GroupchatQueued); the push module decides (XEP-0357). The
+// discussion history sent on entering, private messages and the room's
+// own notices are not told.
+//
 // Layering: muc imports router, mam (which it extends) and the layers
 // below; internal/server registers it.
 //
@@ -133,7 +142,8 @@
 // for a new room, locked by its creator before it enters the table, so no
 // one can wait on it), and no
 // goroutine holds two rooms' locks. Under room.mu only Session.Send and
-// Router.SendTo (queue pushes, leaf locks), the archive append and the
+// Router.SendTo (queue pushes, leaf locks), Router.Session and
+// Session.Dormant (the same leaf locks), the archive append and the
 // reads and replacement of one archived item a retraction makes are
 // called; routing through the router's message hooks (invitations), an
 // answer from the router's iq handlers (vCards) and archive queries are

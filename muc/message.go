@@ -29,6 +29,10 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 		return stanza.E(stanza.ItemNotFound, "no such room")
 	}
 	var invites []*xml.Element // invitations and declines, routed after
+	// a groupchat message and the dormant sessions it was queued to,
+	// told to the router's observers after (push.go)
+	var broadcast *xml.Element
+	var dormant []router.GroupchatRecipient
 	err := func() error {
 		defer rm.mu.Unlock()
 		o := rm.bySession[s.JID()]
@@ -36,7 +40,9 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 		case to.IsFull():
 			return m.privateMessageLocked(rm, o, st, to.Resource())
 		case typ == "groupchat":
-			return m.groupchatLocked(ctx, rm, o, s.JID(), st)
+			var err error
+			broadcast, dormant, err = m.groupchatLocked(ctx, rm, o, s.JID(), st)
+			return err
 		case st.Child(NSUser, "x").Child(NSUser, "invite") != nil:
 			var err error
 			invites, err = m.invitationsLocked(rm, o, s.JID(), st)
@@ -59,6 +65,7 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 	if err != nil {
 		return err
 	}
+	m.r.GroupchatQueued(ctx, broadcast, dormant)
 	// Invitations go through the router's delivery (offline storage, the
 	// invitee's archive) with the room lock released (doc.go).
 	for _, inv := range invites {
@@ -72,19 +79,22 @@ func (m *Module) handleMessage(ctx context.Context, s *router.Session, st *xml.E
 
 // groupchatLocked broadcasts an occupant's message to every occupant
 // (§7.4), archived once in the room's archive and stamped with its id.
-func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sender jid.JID, st *xml.Element) error {
+// It returns the message as broadcast and the local dormant sessions it
+// went to, for the router's GroupchatObservers (push.go); a subject
+// change is none of theirs.
+func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sender jid.JID, st *xml.Element) (*xml.Element, []router.GroupchatRecipient, error) {
 	if o == nil {
-		return stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
+		return nil, nil, stanza.E(stanza.NotAcceptable, "only occupants may send messages to the room") // §7.4
 	}
 	if o.role != roleModerator && o.role != roleParticipant {
-		return stanza.E(stanza.Forbidden, "you have no voice in this room") // §7.4
+		return nil, nil, stanza.E(stanza.Forbidden, "you have no voice in this room") // §7.4
 	}
 	subject := st.Child(nsClient, "subject")
 	// §8.1: a subject without a body or a thread; with either it is a
 	// message that happens to carry one.
 	isSubject := subject != nil && st.Child(nsClient, "body") == nil && st.Child(nsClient, "thread") == nil
 	if isSubject && o.role != roleModerator && !rm.cfg.ChangeSubject {
-		return stanza.E(stanza.Forbidden, "only moderators may change the subject") // §8.1
+		return nil, nil, stanza.E(stanza.Forbidden, "only moderators may change the subject") // §8.1
 	}
 	out := st.Clone()
 	out.SetAttr("to", "")
@@ -104,7 +114,7 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sen
 	if rm.cfg.Archiving && m.archive != nil {
 		id, err := m.archive.AppendRoomMessage(ctx, rm.jid, o.nick, sender, out)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if id != "" {
 			out.Append(xml.New(nsSID, "stanza-id", "by", room, "id", id))
@@ -121,7 +131,14 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sen
 	}
 	m.broadcastLocked(rm, out)
 	m.messages.Inc()
-	return nil
+	if isSubject {
+		return nil, nil, nil
+	}
+	dormant := m.dormantLocked(rm, o)
+	if len(dormant) == 0 {
+		return nil, nil, nil
+	}
+	return out.Clone(), dormant, nil
 }
 
 // privateMessageLocked passes a private message between occupants (§7.5).

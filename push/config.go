@@ -49,7 +49,19 @@ type Config struct {
 	// registration is gone, which disable it at once, and temporary ones)
 	// disable a registration.
 	MaxErrors int `toml:"max_errors"`
+	// Groupchat says which room messages queued to a dormant session push
+	// (doc.go, "Group chats"): "mentions" (the default) those that name
+	// the account's nick in the room or its bare JID, "all" every one with
+	// a body, "none" none.
+	Groupchat string `toml:"groupchat"`
 }
+
+// The values of Config.Groupchat.
+const (
+	GroupchatMentions = "mentions"
+	GroupchatAll      = "all"
+	GroupchatNone     = "none"
+)
 
 // DefaultConfig enables push with privacy-preserving notifications.
 func DefaultConfig() Config {
@@ -60,6 +72,7 @@ func DefaultConfig() Config {
 		Timeout:          30 * time.Second,
 		MaxInFlight:      1000,
 		MaxErrors:        16,
+		Groupchat:        GroupchatMentions,
 	}
 }
 
@@ -76,6 +89,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("push: max_in_flight must be between 1 and %d", maxInFlightLimit)
 	case c.MaxErrors < 1:
 		return errors.New("push: max_errors must be at least 1")
+	case c.Groupchat != GroupchatMentions && c.Groupchat != GroupchatAll && c.Groupchat != GroupchatNone:
+		return fmt.Errorf("push: groupchat must be %q, %q or %q", GroupchatMentions, GroupchatAll, GroupchatNone)
 	case len(c.ImportantBody) > 1024:
 		return errors.New("push: important_body must be at most 1024 bytes")
 	}

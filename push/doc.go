@@ -35,7 +35,8 @@
 //
 // # When a push is sent
 //
-// For a message to the account that is worth one (below), after the
+// For a message to the account that is worth one (below; room messages:
+// "Group chats"), after the
 // router has delivered it (router.DeliveryObserver), to each registration
 // whose client would miss it:
 //
@@ -56,11 +57,71 @@
 // messages worth a push that the client never acknowledged (XEP-0198),
 // the registrations that session enabled get one push for them then
 // (router.DetachObserver; not for a session that was inactive, whose
-// messages pushed on delivery, nor for groupchat messages). Like
-// mod_cloud_notify's push when a session with such messages hibernates.
+// messages pushed on delivery, nor for groupchat messages: a live
+// session's client was reading the room, which keeps them in its
+// archive). Like mod_cloud_notify's push when a session with such
+// messages hibernates.
 //
 // Messages an account sends itself, and messages to other servers, never
 // push.
+//
+// # Group chats
+//
+// A room (XEP-0045) sends its messages to each occupant's full JID: only
+// the sessions in the room get them, no offline storage or account
+// archive keeps them, and a client that was not in the room catches up
+// from the room's archive. So a room message pushes only when it was
+// queued to a dormant session (detached for XEP-0198 resumption, or
+// inactive, XEP-0352), and only to the registrations that session's
+// resource enabled; never while that session is live, and never for a
+// session that is gone (the room drops it, or it rejoins and fetches).
+// Rooms on this server tell the dormant sessions they sent to, with the
+// recipient's nick (router.GroupchatObserver: they send directly, not
+// through delivery); rooms on other servers send over s2s to the full
+// JID, which is delivery (router.DeliveryObserver), and the recipient's
+// nick there is the one the room's self-presence named (status 110,
+// router.RemotePresenceObserver; kept per session while it lives, at
+// most 1000 rooms each).
+//
+// Worth a push: a groupchat message with a non-blank body (an encrypted
+// one carries its fallback body) that is none of these: a subject
+// change; discussion history sent on entering (a delay from the room,
+// XEP-0045 §7.2.15); the account's own message reflected by the room
+// (sent by any of its sessions: a local room knows the sender, a remote
+// one's is from the nick one of the account's sessions holds); an error
+// (a private message the room could not pass on is an error message
+// from the occupant's JID). Private messages through a room on another
+// server are chat messages delivered to the full JID, and push as any
+// other; those through a room here do not (see "Not done").
+//
+// Which of them push is the account's choice, or else the server's
+// groupchat (settings.go: a document of kind "push", key "settings",
+// beside the registrations; read once, then cached). A user makes it
+// with the ad-hoc command https://skald.im/commands#push-groupchat
+// (package adhoc, AddPushCommand; XEP-0050 on the server's domain, for
+// its own accounts only): it says which events wake the phone, not what
+// a notification tells the app server, so the in-band change §9
+// advises against does not apply. The choices:
+//
+//   - "mentions" (the default): those that mention the account — its
+//     nick in the room or its bare JID as a word of the body (letters or
+//     digits on neither side; case-insensitive, as clients complete nicks
+//     in any case), or an XEP-0372 mention reference to its bare or
+//     occupant JID. mod_cloud_notify pushes group chats the same way (a
+//     message that names the user's nick). Every room message of a busy
+//     room would wake the phone each coalesce_interval all day, spend the
+//     push quota iOS and Android give an app, and tell the app developer's
+//     server each time the user's rooms are active (§9); a user expects
+//     a notification when addressed, and Monal and Siskin fetch the
+//     room's other messages from its archive once woken.
+//   - "all": every room message worth a push, for servers whose rooms
+//     are small teams rather than public channels.
+//   - "none": room messages never push.
+//
+// A room message goes through the same per-registration coalescing as
+// any other: however busy the room, and however many rooms, a
+// registration gets at most one push per coalesce_interval (and one
+// waiting for its answer), the rest folded into the count.
 //
 // # Which messages
 //
@@ -123,7 +184,8 @@
 // (item-not-found, gone, forbidden, not-authorized, registration-required,
 // subscription-required) disables the registration at once (§7.1 SHOULD;
 // §8's remote disabling removes the publish affiliation, which is such an
-// error next time). Errors of type wait and the s2s transport's
+// error next time). Errors of type wait, resource-constraint whatever its
+// type (the app server is overloaded), and the s2s transport's
 // remote-server-not-found and remote-server-timeout (the app server's
 // domain unreachable for now) are not counted; any other error counts,
 // and max_errors in a row disable it (§7.1 MAY, as mod_cloud_notify
@@ -146,6 +208,7 @@
 //	timeout = "30s"
 //	max_in_flight = 1000         # at most 5000 (router.MaxPendingQueries / 2)
 //	max_errors = 16
+//	groupchat = "mentions"       # or "all", "none": see "Group chats"
 //
 // Metrics: skald_push_* (enabled, disabled, auto_disabled, sent, answered,
 // failed, timeouts, unreachable, dropped, coalesced, in_flight).
@@ -155,14 +218,21 @@
 //   - Remote disabling by message (§8, MAY): the error path disables the
 //     registration at the next publish instead.
 //   - Retrying an automatically disabled registration later (§7.1 MAY):
-//     clients enable again at their next connection.
+//     only errors that say the registration is gone, or max_errors
+//     errors in a row, disable one — never a timeout, an unreachable
+//     domain, a wait error or resource-constraint — and retrying a node
+//     the app server said is gone would publish to a service the client
+//     no longer has enabled there; clients enable again at every
+//     connection (Monal, Siskin and Conversations do), which is the
+//     retry that cannot be wrong.
 //   - pending-subscription-count, and pushes for subscription requests or
 //     other non-message events.
-//   - MUC messages: rooms send to their occupants' sessions directly, not
-//     through delivery, so a detached occupant gets no push for them
-//     (mentions would need the room to tell); nor the clients' extensions
-//     beyond XEP-0357 (mod_cloud_notify_extensions: Siskin's encrypted
-//     pushes and the like).
+//   - Private messages through a room on this server: the room sends
+//     them to the sessions directly and tells no observer.
+//   - A per-room choice: XEP-0492's notification settings, which
+//     clients keep in PEP, would be the place to read one from.
+//   - The clients' extensions beyond XEP-0357 (mod_cloud_notify_extensions:
+//     Siskin's encrypted pushes and the like).
 //   - Pushing when XEP-0198 acknowledgements are merely late (Prosody's
 //     smacks_max_ack_delay): a session counts as dormant once detached or
 //     inactive, not before.

@@ -45,15 +45,20 @@ type Module struct {
 	// disable, disabling after errors) and their first load.
 	locks keylock.Locks
 
-	mu     sync.Mutex                 // leaf: guards the maps below
-	cache  map[string][]*registration // account -> registrations (nil: none)
-	errs   map[key]int                // errors in a row, per registration
-	bursts map[key]*burst             // coalescing windows, see notify.go
+	mu    sync.Mutex                 // leaf: guards the maps below
+	cache map[string][]*registration // account -> registrations (nil: none)
+	// groupchatModes holds the accounts' own groupchat choices, once
+	// read ("": the server's; settings.go)
+	groupchatModes map[string]string
+	errs           map[key]int    // errors in a row, per registration
+	bursts         map[key]*burst // coalescing windows, see notify.go
 	// waiting holds the registrations with a publish waiting for an
 	// answer: at most one each (publish).
 	waiting map[key]bool
 	closed  bool           // Shutdown has begun
 	wg      sync.WaitGroup // registrations being disabled after errors
+
+	rooms roomNicks // nicks of local sessions in remote rooms (groupchat.go)
 
 	inFlight atomic.Int64 // publishes waiting for an answer
 	counters counters
@@ -71,10 +76,11 @@ func New(cfg Config, store storage.Documents, r *router.Router, log *slog.Logger
 	}
 	return &Module{
 		cfg: cfg, store: store, r: r, log: log,
-		cache:   make(map[string][]*registration),
-		errs:    make(map[key]int),
-		bursts:  make(map[key]*burst),
-		waiting: make(map[key]bool),
+		cache:          make(map[string][]*registration),
+		groupchatModes: make(map[string]string),
+		errs:           make(map[key]int),
+		bursts:         make(map[key]*burst),
+		waiting:        make(map[key]bool),
 	}
 }
 
@@ -218,6 +224,10 @@ var (
 	_ metrics.Source          = (*Module)(nil)
 	_ router.DetachObserver   = (*Module)(nil)
 	_ router.DeliveryObserver = (*Module)(nil)
+
+	_ router.GroupchatObserver      = (*Module)(nil)
+	_ router.RemotePresenceObserver = (*Module)(nil)
+	_ router.SessionObserver        = (*Module)(nil)
 )
 
 // RegisterMetrics implements metrics.Source.

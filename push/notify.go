@@ -19,6 +19,12 @@ func (m *Module) MessageDelivered(ctx context.Context, ev *router.MessageEvent, 
 	if ev.Self || !worthPush(ev.Stanza, account) {
 		return
 	}
+	if ev.Stanza.Attr("type") == "groupchat" {
+		// A room on another server (doc.go, "Group chats"); the user's
+		// archive does not hold it, nor does offline storage.
+		m.remoteGroupchat(ctx, ev, to)
+		return
+	}
 	regs, err := m.registrations(ctx, account)
 	if err != nil {
 		m.log.Error("push registrations unreadable", "account", account, "err", err)
@@ -294,9 +300,13 @@ var goneConditions = map[string]bool{
 
 // Conditions that say nothing about the registration: the app server's
 // domain could not be reached for now (the s2s transport bounces with
-// these). Like errors of type wait, they are not counted.
+// these), or the app server is overloaded (resource-constraint, whose
+// type RFC 6120 §8.3.3.18 makes wait, but an app server that gives it
+// another one is no less overloaded). Like errors of type wait, they are
+// not counted.
 var transientConditions = map[string]bool{
 	"remote-server-not-found": true, "remote-server-timeout": true,
+	"resource-constraint": true,
 }
 
 // answered handles the app server's answer to a publish to reg (§7.1):

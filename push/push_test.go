@@ -261,6 +261,12 @@ func TestDisableOnError(t *testing.T) {
 	}{
 		{"item-not-found", []string{`<error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, true},
 		{"forbidden", []string{`<error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, true},
+		{"not-authorized", []string{`<error type="auth"><not-authorized xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, true},
+		// An app server overloaded says so, whatever type it gives the
+		// error: it says nothing about the registration.
+		{"resource-constraint", []string{`<error type="cancel"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="cancel"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
+			`<error type="cancel"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, false},
 		{"wait", []string{`<error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
 			`<error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`,
 			`<error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`}, false},
@@ -292,6 +298,7 @@ func TestDisableOnError(t *testing.T) {
 					e.answer(got[0], "error", answer)
 				}
 			}
+			e.m.wg.Wait() // a disabling started by the last answer ends
 			waitFor(t, func() bool {
 				regs, _ := e.m.registrations(context.Background(), juliet)
 				return (len(regs) == 0) == tc.disabled

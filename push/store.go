@@ -186,6 +186,7 @@ func (m *Module) ForgetAccount(_ context.Context, account jid.JID) error {
 	defer m.locks.Lock(bare)()
 	m.mu.Lock()
 	delete(m.cache, bare)
+	delete(m.groupchatModes, bare)
 	for k := range m.errs {
 		if k.account == bare {
 			delete(m.errs, k)

@@ -47,6 +47,7 @@ type Router struct {
 	delivered       []DeliveryObserver
 	bounceObservers []BounceObserver
 	detachObs       []DetachObserver
+	groupObs        []GroupchatObserver
 	offline         OfflineStorer
 	presence        PresenceHandler
 	remote          RemoteRouter // nil: no federation, see remote.go
@@ -118,6 +119,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(DetachObserver); ok {
 			r.detachObs = append(r.detachObs, x)
+		}
+		if x, ok := m.(GroupchatObserver); ok {
+			r.groupObs = append(r.groupObs, x)
 		}
 		if x, ok := m.(OfflineStorer); ok {
 			r.offline = x

@@ -255,7 +255,7 @@ func TestPushConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Push != push.DefaultConfig() || len(lines) != 10 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.Push != push.DefaultConfig() || len(lines) != 11 {
 		t.Errorf("skald.example.toml's [push] %q gives %+v, %v; want the defaults", lines, m.Push, err)
 	}
 	for _, src := range []string{
@@ -268,6 +268,7 @@ func TestPushConfig(t *testing.T) {
 		// caps queries use it too): push may take half of it at most.
 		"[push]\nmax_in_flight = 5001\n",
 		"[push]\nmax_errors = 0\n",
+		"[push]\ngroupchat = \"mention\"\n",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil {
 			t.Errorf("%q accepted", src)
@@ -375,4 +376,95 @@ func TestPushUnackedOnDetach(t *testing.T) {
 		t.Fatalf("publish on detach:\ngot:  %s\nwant: %s", s, wantPublish("node-3", true))
 	}
 	as.none(t, 300*time.Millisecond)
+}
+
+// TestPushGroupchat: bob@b.test, with push enabled, is in a room on
+// b.test and in one on a.test (over s2s), and says he is inactive
+// (XEP-0352). Room messages that do not mention him push nothing; one
+// that mentions his nick pushes, from the local room and from the
+// remote one alike (groupchat = "mentions", the default). Once he
+// chooses every room message (the ad-hoc command), any pushes.
+func TestPushGroupchat(t *testing.T) {
+	t.Parallel()
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "", "alice")
+	res.set("conference.a.test", a.S2SAddr())
+	b := startFederated(t, "b.test", res, "[push]\ncoalesce_interval = 0\ninclude_sender = true\n", "bob", "dave")
+	as := startAppServer(t, res)
+	const localRoom = "talk@conference.b.test"
+
+	alice := a.login(t, "alice", "phone")
+	alice.Send(`<presence/>`)
+	alice.Expect(isFrom("presence", "alice@a.test/phone")) // her own
+	alice.Send(`<presence to='` + fedRoom + `/Al'/>`)      // an instant room
+	wantPresence(t, alice, fedRoom+"/Al", "", "100 170 201 110", "owner/moderator alice@a.test/phone")
+	dave := b.login(t, "dave", "desk")
+	dave.Send(`<presence/>`)
+	dave.Expect(isFrom("presence", "dave@b.test/desk"))
+	dave.Send(`<presence to='` + localRoom + `/Dave'/>`)
+	wantPresence(t, dave, localRoom+"/Dave", "", "100 170 201 110", "owner/moderator dave@b.test/desk")
+
+	bob := b.login(t, "bob", "phone")
+	bob.Send(`<presence/>`)
+	enablePush(t, bob, "node-g")
+	enterRemote(t, bob, "Bob")
+	bob.Send(`<presence to='` + localRoom + `/Bob'><x xmlns='` + nsMUC + `'/></presence>`)
+	bob.Expect(func(el *xml.Element) bool {
+		codes, _ := mucStatuses(el)
+		return el.Local == "presence" && el.Attr("from") == localRoom+"/Bob" && strings.Contains(codes, "110")
+	})
+	bob.Send(`<inactive xmlns='urn:xmpp:csi:0'/>`)
+	bob.Send(`<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "sync" })
+
+	answered := 0.0
+	for _, tc := range []struct {
+		c      *xmpptest.Conn
+		room   string
+		body   string
+		sender string // "" for no push
+	}{
+		{alice, fedRoom, "hello all", ""},
+		{alice, fedRoom, "Bob: look at this", fedRoom + "/Al"},
+		{dave, localRoom, "hello all", ""},
+		{dave, localRoom, "bob?", localRoom + "/Dave"},
+	} {
+		tc.c.Send(`<message to='` + tc.room + `' type='groupchat'><body>` + tc.body + `</body></message>`)
+		if tc.sender == "" {
+			as.none(t, 500*time.Millisecond)
+			continue
+		}
+		got := as.next(t)
+		if s := got.String(); !strings.Contains(s, `<publish node="node-g">`) || !strings.Contains(s, `<field var="last-message-sender"><value>`+tc.sender+`</value></field>`) {
+			t.Fatalf("publish for %q: %s", tc.body, s)
+		}
+		// The next push waits for this one's answer.
+		answered++
+		deadline := time.Now().Add(10 * time.Second)
+		for metricValue(t, b.Server, "skald_push_answered_total") != answered {
+			if time.Now().After(deadline) {
+				t.Fatal("the result never reached b.test's push module")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	// Bob chooses every room message, with the ad-hoc command (his
+	// client may send while inactive): "hello all" pushes now.
+	const node = "https://skald.im/commands#push-groupchat"
+	bob.Send(`<iq type='set' id='cmd1' to='b.test'><command xmlns='http://jabber.org/protocol/commands' node='` + node + `' action='execute'/></iq>`)
+	form := bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "cmd1" })
+	sid := form.Child("http://jabber.org/protocol/commands", "command").Attr("sessionid")
+	if sid == "" || !strings.Contains(form.String(), "now: mentions") {
+		t.Fatalf("command form: %s", form)
+	}
+	bob.Send(`<iq type='set' id='cmd2' to='b.test'><command xmlns='http://jabber.org/protocol/commands' node='` + node + `' sessionid='` + sid + `'>` +
+		`<x xmlns='jabber:x:data' type='submit'><field var='groupchat'><value>all</value></field></x></command></iq>`)
+	if done := bob.Expect(func(el *xml.Element) bool { return el.Attr("id") == "cmd2" }); !strings.Contains(done.String(), `status="completed"`) {
+		t.Fatalf("command: %s", done)
+	}
+	dave.Send(`<message to='` + localRoom + `' type='groupchat'><body>hello all</body></message>`)
+	if got := as.next(t); !strings.Contains(got.String(), `<value>`+localRoom+`/Dave</value>`) {
+		t.Fatalf("publish: %s", got)
+	}
 }

@@ -235,6 +235,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// one path by which the running server creates and deletes them.
 	cmds := adhoc.New(mods.Adhoc, cfg.Admins, log)
 	cmds.AddAdminCommands(r, s.Store, reg)
+	if s.Push != nil {
+		// Each account chooses which room messages push (XEP-0357).
+		cmds.AddPushCommand(s.Push)
+	}
 	if mods.Register.AllowRegistration {
 		warnUnclaimedAdmins(ctx, s.Store, cfg.Admins, log)
 	}

@@ -4,7 +4,8 @@ plugin as an administrator's client, XEP-0133 commands on the server
 
 alice finds the commands feature in the server's disco#info and the
 admin commands in its command list (get_commands); bob, no admin, gets
-an empty list. alice runs add-user through the plugin's workflow
+only the user command for his push notifications in group chats, and
+runs it through the plugin's workflow (choosing "all"). alice runs add-user through the plugin's workflow
 (start_command, then complete_command with the filled-in form): the
 first answer is the form (status executing, a session id), the second
 completes. dave, the new account, logs in with the password alice chose.
@@ -21,6 +22,7 @@ from skald_interop import DOMAIN, Client, check, log, run
 
 COMMANDS = "http://jabber.org/protocol/commands"
 ADMIN = "http://jabber.org/protocol/admin"
+PUSH_GROUPCHAT = "https://skald.im/commands#push-groupchat"
 
 
 async def run_workflow(client, node, answers=None, cancel=False):
@@ -73,13 +75,22 @@ async def main():
     check(ADMIN + "#add-user" in nodes and ADMIN + "#delete-user" in nodes, "alice's commands: %s" % nodes)
     log("alice sees %d admin commands" % len(nodes))
     items = await bob["xep_0050"].get_commands(DOMAIN, timeout=5)
-    check(not items["disco_items"]["items"], "bob's commands: %s" % items["disco_items"]["items"])
+    nodes = [node for (_, node, _) in items["disco_items"]["items"]]
+    check(nodes == [PUSH_GROUPCHAT], "bob's commands: %s" % nodes)
     try:
         await bob["xep_0050"].send_command(DOMAIN, ADMIN + "#add-user", timeout=5)
         check(False, "bob ran add-user")
     except IqError as e:
         check(e.iq["error"]["condition"] == "forbidden", "bob's add-user: %s" % e.iq)
-    log("bob sees no commands and may not run add-user")
+    log("bob sees only his own command and may not run add-user")
+
+    first, last = await run_workflow(bob, PUSH_GROUPCHAT, {"groupchat": "all"})
+    status, sessionid, fields = first
+    check(status == "executing" and sessionid and "groupchat" in fields, "push-groupchat form: %s" % (first,))
+    check(last["command"]["status"] == "completed", "push-groupchat, last answer: %s" % last)
+    notes = [text for (_, text) in last["command"]["notes"]]
+    check(any("all" in n for n in notes), "push-groupchat notes: %s" % notes)
+    log("bob chose to be woken for every group chat message")
 
     first, last = await run_workflow(alice, ADMIN + "#add-user", {
         "accountjid": "dave@" + DOMAIN, "password": "dave's pw", "password-verify": "dave's pw"})

@@ -1,0 +1,249 @@
+package push
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/router"
+)
+
+const (
+	nsMUCUser   = "http://jabber.org/protocol/muc#user"
+	nsDelay     = "urn:xmpp:delay"
+	nsReference = "urn:xmpp:reference:0"
+)
+
+// GroupchatQueued implements router.GroupchatObserver: a room on this
+// server queued a message to dormant sessions (doc.go, "Group chats").
+func (m *Module) GroupchatQueued(ctx context.Context, msg *xml.Element, to []router.GroupchatRecipient) {
+	for _, rc := range to {
+		m.groupchat(ctx, msg, rc.Session, rc.Nick, rc.Own)
+	}
+}
+
+// remoteGroupchat handles a groupchat message delivered to local
+// sessions (a room on another server sends to its occupants' full JIDs):
+// the recipient's nick is the one the room's self-presence named, and a
+// message from the nick of any of the account's sessions is its own.
+func (m *Module) remoteGroupchat(ctx context.Context, ev *router.MessageEvent, to []*router.Session) {
+	room := ev.From.Bare()
+	own := false
+	for _, s := range m.r.Sessions(ev.To.Bare().String()) {
+		if nick, ok := m.rooms.nick(s, room); ok && nick == ev.From.Resource() {
+			own = true
+		}
+	}
+	for _, s := range to {
+		nick, _ := m.rooms.nick(s, room)
+		m.groupchat(ctx, ev.Stanza, s, nick, own)
+	}
+}
+
+// groupchat pushes for room message msg queued to session s, whose nick
+// in the room is nick (own: the account sent it), when s is dormant and
+// the message is worth it: to the registrations s's client enabled.
+func (m *Module) groupchat(ctx context.Context, msg *xml.Element, s *router.Session, nick string, own bool) {
+	if own || !s.Dormant() {
+		return
+	}
+	account := s.JID().Bare().String()
+	regs, err := m.registrations(ctx, account)
+	if err != nil {
+		m.log.Error("push registrations unreadable", "account", account, "err", err)
+		return
+	}
+	var mine []*registration
+	for _, reg := range regs {
+		if reg.Resource == s.JID().Resource() {
+			mine = append(mine, reg)
+		}
+	}
+	if len(mine) == 0 {
+		return
+	}
+	mode, err := m.groupchatMode(ctx, account)
+	if err != nil {
+		m.log.Error("push settings unreadable", "account", account, "err", err)
+	}
+	if !groupchatWorth(msg, account, nick, mode) {
+		return
+	}
+	sender, text := summary(msg, account)
+	for _, reg := range mine {
+		m.notify(account, reg, 1, sender, text)
+	}
+}
+
+// groupchatWorth reports whether room message msg to account, whose nick
+// in the room is nick ("" if unknown), is worth a push under mode (a
+// Groupchat value): a message with a body that is neither a subject
+// change nor discussion history (a delay from the room: sent on
+// entering, XEP-0045 §7.2.15), and, unless every room message pushes,
+// one that mentions the account.
+func groupchatWorth(msg *xml.Element, account, nick, mode string) bool {
+	if mode == GroupchatNone || !worthPush(msg, account) {
+		return false // errors, subject changes, metadata only
+	}
+	text := body(msg)
+	if text == "" {
+		return false // encrypted without a fallback body, or a call
+	}
+	from, err := jid.Parse(msg.Attr("from"))
+	if err != nil {
+		return false
+	}
+	room := from.Bare().String()
+	for _, d := range msg.ChildrenNamed(nsDelay, "delay") {
+		if d.Attr("from") == room {
+			return false
+		}
+	}
+	if mode == GroupchatAll {
+		return true
+	}
+	return mentions(msg, text, account, room, nick)
+}
+
+// mentions reports whether a room message with body text names the
+// account: its nick in the room or its bare JID as a word of the body
+// (case-insensitive: clients complete nicks in any case), or an XEP-0372
+// mention reference to either.
+func mentions(msg *xml.Element, text, account, room, nick string) bool {
+	for _, r := range msg.ChildrenNamed(nsReference, "reference") {
+		if r.Attr("type") != "mention" {
+			continue
+		}
+		if uri := r.Attr("uri"); uri == "xmpp:"+account || (nick != "" && uri == "xmpp:"+room+"/"+nick) {
+			return true
+		}
+	}
+	lower := strings.ToLower(text)
+	return containsWord(lower, strings.ToLower(account)) || (nick != "" && containsWord(lower, strings.ToLower(nick)))
+}
+
+// containsWord reports whether w occurs in s with no letter or digit
+// right before or after it: "Jules," mentions Jules, "Julesville" does
+// not.
+func containsWord(s, w string) bool {
+	if w == "" {
+		return false
+	}
+	for i := 0; i <= len(s)-len(w); {
+		k := strings.Index(s[i:], w)
+		if k < 0 {
+			return false
+		}
+		start, end := i+k, i+k+len(w)
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if !wordRune(before) && !wordRune(after) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(s[start:])
+		i = start + size
+	}
+	return false
+}
+
+func wordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// maxTrackedRooms bounds the rooms on other servers whose nick is kept
+// per session: a remote server's self-presences must not grow it without
+// end.
+const maxTrackedRooms = 1000
+
+// roomNicks keeps the nick each local session holds in rooms on other
+// servers, from the rooms' self-presence (XEP-0045 §7.2.2, status 110):
+// for mentions, and to tell the account's own messages when the room
+// reflects them. Rooms on this server tell the nick themselves
+// (router.GroupchatRecipient).
+type roomNicks struct {
+	mu sync.Mutex // leaf
+	m  map[*router.Session]map[jid.JID]string
+}
+
+func (r *roomNicks) nick(s *router.Session, room jid.JID) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, ok := r.m[s][room]
+	return n, ok
+}
+
+func (r *roomNicks) set(s *router.Session, room jid.JID, nick string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = make(map[*router.Session]map[jid.JID]string)
+	}
+	rooms := r.m[s]
+	if rooms == nil {
+		rooms = make(map[jid.JID]string)
+		r.m[s] = rooms
+	}
+	if _, ok := rooms[room]; ok || len(rooms) < maxTrackedRooms {
+		rooms[room] = nick
+	}
+}
+
+func (r *roomNicks) forget(s *router.Session, room jid.JID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if room.IsZero() {
+		delete(r.m, s)
+		return
+	}
+	delete(r.m[s], room)
+	if len(r.m[s]) == 0 {
+		delete(r.m, s)
+	}
+}
+
+// RemotePresence implements router.RemotePresenceObserver: a room on
+// another server's self-presence to a local session (status 110) names
+// the session's nick there; its unavailable one, or a presence error
+// from the room, ends it.
+func (m *Module) RemotePresence(_ context.Context, p *xml.Element, from, to jid.JID) {
+	if !to.IsFull() || !from.IsFull() {
+		return
+	}
+	s := m.r.Session(to)
+	if s == nil {
+		return
+	}
+	switch p.Attr("type") {
+	case "error":
+		m.rooms.forget(s, from.Bare())
+		return
+	case "", "unavailable":
+	default:
+		return
+	}
+	self := false
+	for _, st := range p.Child(nsMUCUser, "x").ChildrenNamed(nsMUCUser, "status") {
+		self = self || st.Attr("code") == "110"
+	}
+	if !self {
+		return
+	}
+	if p.Attr("type") == "unavailable" {
+		m.rooms.forget(s, from.Bare())
+		return
+	}
+	m.rooms.set(s, from.Bare(), from.Resource())
+}
+
+// SessionBound implements router.SessionObserver.
+func (*Module) SessionBound(context.Context, *router.Session) {}
+
+// SessionEnded implements router.SessionObserver: the session's rooms
+// are forgotten.
+func (m *Module) SessionEnded(_ context.Context, s *router.Session) {
+	m.rooms.forget(s, jid.JID{})
+}
