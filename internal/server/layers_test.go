@@ -33,11 +33,12 @@ func TestLayering(t *testing.T) {
 		"config":             {"jid"},
 		"internal/certs":     {},
 		"router":             {"internal/xml", "jid", "stream", "stanza", "storage"},
-		"c2s":                append([]string{"router"}, low...),
+		"c2s":                append([]string{"router", "internal/connlimit"}, low...),
 		"internal/xmlcut":    {},
 		"internal/hostmeta":  {"internal/xml"},
-		"internal/httpfront": {},
-		"websocket":          {"c2s", "internal/xml", "internal/xmlcut", "internal/hostmeta", "internal/httpfront", "stream"},
+		"internal/connlimit": {},
+		"internal/httpfront": {"internal/connlimit"},
+		"websocket":          {"c2s", "internal/connlimit", "internal/xml", "internal/xmlcut", "internal/hostmeta", "internal/httpfront", "stream"},
 		// bosh is a transport beside websocket, handing sessions to c2s.
 		"bosh": {"c2s", "internal/xml", "internal/xmlcut", "internal/hostmeta", "internal/httpfront", "stream"},
 		// s2s is a transport beside c2s: the router's RemoteRouter.
