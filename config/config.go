@@ -100,6 +100,14 @@ type C2S struct {
 	// is inactive, presence updates to it are held (the latest per
 	// contact) and chat-state-only messages dropped.
 	CSI bool `toml:"csi"`
+	// MaxConnections caps the TCP connections open at once on both
+	// listeners together, idle ones included; more are refused with the
+	// resource-constraint stream error. 0 means no cap but the process's
+	// descriptor limit.
+	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerIP caps those from one client address (an IPv6
+	// /64); more are refused with policy-violation. 0 means no cap.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 }
 
 // TLS names the certificate. With both files empty the server generates a
@@ -161,6 +169,7 @@ func Default() *Config {
 			AuthFailuresPerMinutePerAccount: 5,
 			ReadBytesPerSecond:              64 << 10,
 			CSI:                             true,
+			MaxConnectionsPerIP:             100,
 		},
 		Storage: Storage{Backend: BackendSQLite},
 	}

@@ -29,7 +29,7 @@ func TestDefault(t *testing.T) {
 		MaxStanzaBytes: 262144, MaxDepth: 64, MaxAttrs: 64,
 		IdleTimeout: 5 * time.Minute, NegotiationTimeout: time.Minute, KeepaliveInterval: time.Minute,
 		SendQueueBytes: 1 << 20, AuthFailuresPerMinutePerIP: 10, AuthFailuresPerMinutePerAccount: 5, ReadBytesPerSecond: 65536,
-		CSI: true,
+		CSI: true, MaxConnectionsPerIP: 100,
 	}
 	if c.C2S != want {
 		t.Errorf("C2S = %+v, want %+v", c.C2S, want)
@@ -102,6 +102,8 @@ auth_failures_per_minute_per_ip = 0
 auth_failures_per_minute_per_account = 3
 read_bytes_per_second = 0
 csi = false
+max_connections = 50000
+max_connections_per_ip = 0
 
 [tls]
 cert_file = "certs/fullchain.pem"
@@ -117,7 +119,7 @@ path = "db/s.db"
 				MaxStanzaBytes: 65536, MaxDepth: 20, MaxAttrs: 30,
 				IdleTimeout: 10 * time.Minute, NegotiationTimeout: 30 * time.Second, KeepaliveInterval: 45 * time.Second,
 				SendQueueBytes: 131072, AuthFailuresPerMinutePerIP: 0, AuthFailuresPerMinutePerAccount: 3,
-				ReadBytesPerSecond: 0, CSI: false,
+				ReadBytesPerSecond: 0, CSI: false, MaxConnections: 50000, MaxConnectionsPerIP: 0,
 			}
 			if c.C2S != want {
 				t.Errorf("C2S = %+v\nwant %+v", c.C2S, want)
@@ -303,6 +305,9 @@ func TestValidate(t *testing.T) {
 		{"send queue", func(c *Config) { c.C2S.SendQueueBytes = 100000 }, "c2s.send_queue_bytes: 100000 is smaller than max_stanza_bytes (262144)"},
 		{"auth ip", func(c *Config) { c.C2S.AuthFailuresPerMinutePerIP = -1 }, "c2s.auth_failures_per_minute_per_ip: must not be negative"},
 		{"auth account", func(c *Config) { c.C2S.AuthFailuresPerMinutePerAccount = -1 }, "c2s.auth_failures_per_minute_per_account: must not be negative"},
+		{"max connections negative", func(c *Config) { c.C2S.MaxConnections = -1 }, "c2s.max_connections: must not be negative"},
+		{"max connections per ip negative", func(c *Config) { c.C2S.MaxConnectionsPerIP = -1 }, "c2s.max_connections_per_ip: must not be negative"},
+		{"connection caps off", func(c *Config) { c.C2S.MaxConnections, c.C2S.MaxConnectionsPerIP = 0, 0 }, ""},
 		{"cert without key", func(c *Config) { c.TLS.CertFile = "c.pem" }, "tls: set both cert_file and key_file"},
 		{"key without cert", func(c *Config) { c.TLS.KeyFile = "k.pem" }, "tls: set both cert_file and key_file"},
 		{"cert and key", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = "c.pem", "k.pem" }, ""},

@@ -138,6 +138,12 @@ func (c *Config) validateC2S(bad func(key, format string, args ...any)) {
 	if s.AuthFailuresPerMinutePerAccount < 0 {
 		bad("c2s.auth_failures_per_minute_per_account", "must not be negative (0 means no limit)")
 	}
+	if s.MaxConnections < 0 {
+		bad("c2s.max_connections", "must not be negative (0 means no cap)")
+	}
+	if s.MaxConnectionsPerIP < 0 {
+		bad("c2s.max_connections_per_ip", "must not be negative (0 means no cap)")
+	}
 }
 
 // checkAddress accepts "host:port" and ":port" with a numeric port.
