@@ -35,12 +35,40 @@ func (c *conn) cbInfo() sasl.ChannelBindingInfo {
 	return info
 }
 
-// mechanisms returns the SASL stream feature (and the XEP-0440 channel
-// binding types when -PLUS is offered).
-func (c *conn) mechanisms() []*xml.Element {
+// saslInfo is what the SASL layer is told of the connection: cbInfo,
+// without its channel bindings where the configuration offers no -PLUS
+// mechanism, so that none is announced (XEP-0440) and a client that
+// could bind but sees no -PLUS is not refused as downgraded (the "y"
+// GS2 flag, RFC 5802 §6).
+func (c *conn) saslInfo() sasl.ChannelBindingInfo {
 	info := c.cbInfo()
+	if m := c.srv.cfg.Mechanisms; m != nil && !slices.Contains(m, sasl.ScramSHA256Plus) && !slices.Contains(m, sasl.ScramSHA1Plus) {
+		info.Bindings = nil
+	}
+	return info
+}
+
+// offeredMechanisms are the mechanisms the connection offers: those the
+// SASL layer allows on it, less those the configuration leaves out.
+func (c *conn) offeredMechanisms(info sasl.ChannelBindingInfo) []string {
+	all := info.Mechanisms()
+	if c.srv.cfg.Mechanisms == nil {
+		return all
+	}
+	return slices.DeleteFunc(all, func(m string) bool { return !slices.Contains(c.srv.cfg.Mechanisms, m) })
+}
+
+// mechanisms returns the SASL stream feature (and the XEP-0440 channel
+// binding types when -PLUS is offered); none if no mechanism is (PLAIN
+// alone before TLS).
+func (c *conn) mechanisms() []*xml.Element {
+	info := c.saslInfo()
+	names := c.offeredMechanisms(info)
+	if len(names) == 0 {
+		return nil
+	}
 	m := xml.New(stream.NSSASL, "mechanisms")
-	for _, name := range info.Mechanisms() {
+	for _, name := range names {
 		m.Append(xml.New(stream.NSSASL, "mechanism").AppendText(name))
 	}
 	out := []*xml.Element{m}
@@ -79,12 +107,10 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		return false, c.saslFailure("temporary-auth-failure", "too many failed attempts; wait a minute")
 	}
 	mech := auth.Attr("mechanism")
-	offered := false
-	for _, m := range c.cbInfo().Mechanisms() {
-		offered = offered || m == mech
-	}
-	if !offered {
-		if !c.cbInfo().TLS && slices.Contains(sasl.Mechanisms(true, true), mech) {
+	info := c.saslInfo()
+	if !slices.Contains(c.offeredMechanisms(info), mech) {
+		enabled := c.srv.cfg.Mechanisms == nil || slices.Contains(c.srv.cfg.Mechanisms, mech)
+		if !info.TLS && enabled && slices.Contains(sasl.Mechanisms(true, true), mech) {
 			// One we have, but only over TLS (PLAIN, and -PLUS, which
 			// binds to it): RFC 6120 §6.5.4.
 			return false, c.saslFailure("encryption-required", "")
@@ -116,7 +142,7 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		}
 		return j.Local(), nil
 	}
-	srv, err := sasl.NewServer(mech, lookup, c.cbInfo(), normalise,
+	srv, err := sasl.NewServer(mech, lookup, info, normalise,
 		sasl.WithAuthorizer(sasl.AllowOwnBareJID(c.domain, normalise)))
 	if err != nil {
 		return false, c.saslFailure("invalid-mechanism", "")

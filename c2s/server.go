@@ -57,6 +57,13 @@ type Config struct {
 	// ExtraFeatures are added to the post-authentication stream features
 	// (e.g. roster versioning, pre-approval, caps).
 	ExtraFeatures []*xml.Element
+	// Mechanisms lists the SASL mechanisms offered where the connection
+	// allows them (PLAIN over TLS, -PLUS with a channel binding), always
+	// in sasl.Mechanisms' order, strongest first; nil offers all. Others
+	// are refused with invalid-mechanism. An operator migrating accounts
+	// with SCRAM-SHA-1 keys only leaves out SCRAM-SHA-256(-PLUS) until
+	// their users have logged in once with PLAIN (auth.go).
+	Mechanisms []string
 	// MaxConnections caps the TCP connections open at once on all the
 	// server's listeners together, parked ones included; 0: no cap.
 	// MaxConnectionsPerIP caps those of one client address (an IPv4

@@ -30,7 +30,7 @@ func TestLayering(t *testing.T) {
 		"storage/memory":     {"storage"},
 		"storage/sqlite":     {"storage"},
 		"storage/postgres":   {"storage"},
-		"config":             {"jid"},
+		"config":             {"jid", "sasl"},
 		"internal/certs":     {},
 		"router":             {"internal/xml", "jid", "stream", "stanza", "storage"},
 		"c2s":                append([]string{"router", "internal/connlimit"}, low...),
