@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -34,12 +35,40 @@ func (c *conn) cbInfo() sasl.ChannelBindingInfo {
 	return info
 }
 
-// mechanisms returns the SASL stream feature (and the XEP-0440 channel
-// binding types when -PLUS is offered).
-func (c *conn) mechanisms() []*xml.Element {
+// saslInfo is what the SASL layer is told of the connection: cbInfo,
+// without its channel bindings where the configuration offers no -PLUS
+// mechanism, so that none is announced (XEP-0440) and a client that
+// could bind but sees no -PLUS is not refused as downgraded (the "y"
+// GS2 flag, RFC 5802 §6).
+func (c *conn) saslInfo() sasl.ChannelBindingInfo {
 	info := c.cbInfo()
+	if m := c.srv.cfg.Mechanisms; m != nil && !slices.Contains(m, sasl.ScramSHA256Plus) && !slices.Contains(m, sasl.ScramSHA1Plus) {
+		info.Bindings = nil
+	}
+	return info
+}
+
+// offeredMechanisms are the mechanisms the connection offers: those the
+// SASL layer allows on it, less those the configuration leaves out.
+func (c *conn) offeredMechanisms(info sasl.ChannelBindingInfo) []string {
+	all := info.Mechanisms()
+	if c.srv.cfg.Mechanisms == nil {
+		return all
+	}
+	return slices.DeleteFunc(all, func(m string) bool { return !slices.Contains(c.srv.cfg.Mechanisms, m) })
+}
+
+// mechanisms returns the SASL stream feature (and the XEP-0440 channel
+// binding types when -PLUS is offered); none if no mechanism is (PLAIN
+// alone before TLS).
+func (c *conn) mechanisms() []*xml.Element {
+	info := c.saslInfo()
+	names := c.offeredMechanisms(info)
+	if len(names) == 0 {
+		return nil
+	}
 	m := xml.New(stream.NSSASL, "mechanisms")
-	for _, name := range info.Mechanisms() {
+	for _, name := range names {
 		m.Append(xml.New(stream.NSSASL, "mechanism").AppendText(name))
 	}
 	out := []*xml.Element{m}
@@ -78,12 +107,10 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		return false, c.saslFailure("temporary-auth-failure", "too many failed attempts; wait a minute")
 	}
 	mech := auth.Attr("mechanism")
-	offered := false
-	for _, m := range c.cbInfo().Mechanisms() {
-		offered = offered || m == mech
-	}
-	if !offered {
-		if !c.cbInfo().TLS && slices.Contains(sasl.Mechanisms(true, true), mech) {
+	info := c.saslInfo()
+	if !slices.Contains(c.offeredMechanisms(info), mech) {
+		enabled := c.srv.cfg.Mechanisms == nil || slices.Contains(c.srv.cfg.Mechanisms, mech)
+		if !info.TLS && enabled && slices.Contains(sasl.Mechanisms(true, true), mech) {
 			// One we have, but only over TLS (PLAIN, and -PLUS, which
 			// binds to it): RFC 6120 §6.5.4.
 			return false, c.saslFailure("encryption-required", "")
@@ -91,6 +118,7 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		return false, c.saslFailure("invalid-mechanism", "")
 	}
 	var limitedName, triedName string
+	var seen storage.Credentials // what the lookup found, for completeCredentials
 	lookup := func(name string) (sasl.Credentials, bool, error) {
 		triedName = name
 		if !c.srv.limit.allow("user:" + name + "@" + c.domain) {
@@ -104,6 +132,7 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		if err != nil {
 			return sasl.Credentials{}, false, err
 		}
+		seen = cr
 		return toSASL(cr), true, nil
 	}
 	normalise := func(name string) (string, error) {
@@ -113,7 +142,7 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		}
 		return j.Local(), nil
 	}
-	srv, err := sasl.NewServer(mech, lookup, c.cbInfo(), normalise,
+	srv, err := sasl.NewServer(mech, lookup, info, normalise,
 		sasl.WithAuthorizer(sasl.AllowOwnBareJID(c.domain, normalise)))
 	if err != nil {
 		return false, c.saslFailure("invalid-mechanism", "")
@@ -130,6 +159,9 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		if done {
 			c.user = srv.Username()
 			c.authFails = 0
+			if cc, ok := srv.(sasl.CredentialCompleter); ok {
+				c.completeCredentials(cc, seen)
+			}
 			succ := xml.New(stream.NSSASL, "success")
 			if len(out) > 0 {
 				succ.AppendText(base64.StdEncoding.EncodeToString(out))
@@ -168,6 +200,44 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 }
 
 var errRateLimited = errors.New("c2s: authentication rate limited")
+
+// completeCredentials stores, after a PLAIN login, the SCRAM credentials
+// the account lacked, derived from its password (sasl.CredentialCompleter):
+// an account imported with SCRAM-SHA-1 keys only (Prosody's default)
+// can then log in with SCRAM-SHA-256, which most clients choose. The
+// iteration count is register's (sasl.DefaultIterations). The account is
+// read again first and left alone if its credentials are no longer the
+// ones the password was checked against (changed meanwhile). The login
+// succeeds whatever happens here.
+func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Credentials) {
+	creds, complete, err := cc.CompleteCredentials(sasl.DefaultIterations)
+	if err != nil {
+		c.log.Warn("c2s cannot derive missing SCRAM credentials", "err", err)
+		return
+	}
+	if !complete {
+		return
+	}
+	ctx := context.Background()
+	bare := c.user + "@" + c.domain
+	now, err := c.srv.users.UserCredentials(ctx, bare)
+	if err != nil || !sameCredentials(now, seen) {
+		return
+	}
+	if err := c.srv.users.SetUserCredentials(ctx, bare, fromSASL(creds)); err != nil {
+		c.log.Warn("c2s cannot store derived SCRAM credentials", "err", err)
+		return
+	}
+	c.log.Info("c2s stored the SCRAM credentials the account lacked, derived from its PLAIN login")
+}
+
+func sameCredentials(a, b storage.Credentials) bool {
+	same := func(x, y storage.Credential) bool {
+		return x.Iterations == y.Iterations && bytes.Equal(x.Salt, y.Salt) &&
+			bytes.Equal(x.StoredKey, y.StoredKey) && bytes.Equal(x.ServerKey, y.ServerKey)
+	}
+	return same(a.SHA1, b.SHA1) && same(a.SHA256, b.SHA256)
+}
 
 // authFailed answers a failed exchange and counts it against the client's
 // address and the account name, whether or not that account exists.
@@ -225,6 +295,13 @@ func toSASL(c storage.Credentials) sasl.Credentials {
 		return sasl.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
 	}
 	return sasl.Credentials{SHA1: conv(c.SHA1), SHA256: conv(c.SHA256)}
+}
+
+func fromSASL(c sasl.Credentials) storage.Credentials {
+	conv := func(x sasl.Credential) storage.Credential {
+		return storage.Credential{Salt: x.Salt, Iterations: x.Iterations, StoredKey: x.StoredKey, ServerKey: x.ServerKey}
+	}
+	return storage.Credentials{SHA1: conv(c.SHA1), SHA256: conv(c.SHA256)}
 }
 
 func remoteIP(nc net.Conn) string {

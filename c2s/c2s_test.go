@@ -70,6 +70,7 @@ type fixture struct {
 	addr, tlsAddr string
 	srv           *c2s.Server
 	router        *router.Router
+	users         *users
 }
 
 // start serves alice and bob (passwords secret-alice, secret-bob) on
@@ -105,7 +106,7 @@ func start(t *testing.T, mod func(*c2s.Config), mods ...router.Module) *fixture 
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	return &fixture{addr: l.Addr().String(), tlsAddr: lt.Addr().String(), srv: srv, router: r}
+	return &fixture{addr: l.Addr().String(), tlsAddr: lt.Addr().String(), srv: srv, router: r, users: u}
 }
 
 func TestStreamErrors(t *testing.T) {

@@ -31,10 +31,15 @@ type conn struct {
 	// transport is set for a connection another layer frames and
 	// secures (transport.go); nil for TCP.
 	transport *Transport
-	id        string
-	log       *slog.Logger
-	rd        *xml.Reader
-	q         *outQueue // safe for any goroutine
+	// capped: the connection holds a place under the connection caps,
+	// and one of its address ipKey if that is not "" (conncap.go);
+	// guarded by srv.mu.
+	capped bool
+	ipKey  string
+	id     string
+	log    *slog.Logger
+	rd     *xml.Reader
+	q      *outQueue // safe for any goroutine
 
 	domain     string
 	lang       string    // the current stream header's xml:lang, if a plausible language tag; "" if none

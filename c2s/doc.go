@@ -69,11 +69,17 @@
 // one place that writes it), stanza errors answer one stanza (the router).
 // Internal error text is logged, never sent.
 //
-// Metrics (metrics.go, skald_c2s_*): connections open, accepted and parked,
+// TCP connections are capped in total and per client address (an IPv6
+// /64 counts as one; internal/connlimit), parked ones included; one over
+// a cap gets our header and resource-constraint or policy-violation
+// (RFC 6120 §4.9.3.17, §4.9.3.14), or, on the direct TLS listener, is
+// closed before any handshake (conncap.go).
+//
+// Metrics (metrics.go, skald_c2s_*): connections open, accepted, parked and refused,
 // bound sessions, stanzas received, failed authentications and slow
 // consumers cut off; counters are one atomic add where the event happens.
 //
-// Layering: c2s imports internal/xml, internal/metrics, jid, stanza, stream,
+// Layering: c2s imports internal/xml, internal/metrics, internal/connlimit, jid, stanza, stream,
 // storage, sasl and router. Nothing imports c2s but websocket,
 // internal/server, cmd/skald and tests.
 package c2s

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/skald-xmpp/skald/internal/connlimit"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/storage"
@@ -55,6 +57,22 @@ type Config struct {
 	// ExtraFeatures are added to the post-authentication stream features
 	// (e.g. roster versioning, pre-approval, caps).
 	ExtraFeatures []*xml.Element
+	// Mechanisms lists the SASL mechanisms offered where the connection
+	// allows them (PLAIN over TLS, -PLUS with a channel binding), always
+	// in sasl.Mechanisms' order, strongest first; nil offers all. Others
+	// are refused with invalid-mechanism. An operator migrating accounts
+	// with SCRAM-SHA-1 keys only leaves out SCRAM-SHA-256(-PLUS) until
+	// their users have logged in once with PLAIN (auth.go).
+	Mechanisms []string
+	// MaxConnections caps the TCP connections open at once on all the
+	// server's listeners together, parked ones included; 0: no cap.
+	// MaxConnectionsPerIP caps those of one client address (an IPv4
+	// address or an IPv6 /64, connlimit.IPKey); 0: no cap. Connections
+	// over a cap are refused with a stream error (conncap.go).
+	// Connections handed over by another layer (ServeTransport) count
+	// only against that layer's caps.
+	MaxConnections      int
+	MaxConnectionsPerIP int
 	// Registrar, when set, lets clients create an account before
 	// authenticating (XEP-0077 in-band registration, register.go), over
 	// an encrypted transport only.
@@ -78,6 +96,7 @@ func DefaultConfig() Config {
 		ResumeTimeout:                5 * time.Minute,
 		MaxUnacked:                   1000,
 		CSI:                          true,
+		MaxConnectionsPerIP:          100,
 	}
 }
 
@@ -90,6 +109,10 @@ type Server struct {
 	limit  *authLimiter
 	sm     *smRegistry
 	parker *parker
+	// perIP counts the TCP connections of each client address (nil: no
+	// per-address cap); refusing counts the refusals being written.
+	perIP    *connlimit.PerIP
+	refusing atomic.Int32
 	// counters are the metrics counted as things happen (metrics.go).
 	counters counters
 
@@ -107,6 +130,7 @@ type Server struct {
 	mu        sync.Mutex // guards the fields below
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
+	tcpOpen   int // TCP connections counted against MaxConnections (conncap.go)
 	shutting  bool
 	keepalive bool // the keepalive goroutine has been started
 
@@ -142,6 +166,9 @@ func NewServer(cfg Config, r *router.Router, users storage.Users, log *slog.Logg
 		limit:     newAuthLimiter(cfg.AuthFailuresPerMinute, cfg.AccountAuthFailuresPerMinute),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
+	}
+	if cfg.MaxConnectionsPerIP > 0 {
+		s.perIP = connlimit.NewPerIP(cfg.MaxConnectionsPerIP)
 	}
 	s.sm = newSMRegistry(s)
 	s.parker = newParker(s)
@@ -217,14 +244,20 @@ func (s *Server) Serve(l net.Listener, directTLS bool) error {
 }
 
 // startConn registers a connection and starts serving it, unless the
-// server is shutting down.
+// server is shutting down (false: the caller closes nc) or the
+// connection is over a cap (then it is refused, see conncap.go).
 func (s *Server) startConn(nc net.Conn, directTLS bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutting {
 		return false
 	}
+	ipKey, ok := s.admit(nc, directTLS)
+	if !ok {
+		return true
+	}
 	c := newConn(s, nc, directTLS)
+	c.capped, c.ipKey = true, ipKey
 	s.conns[c] = struct{}{}
 	s.counters.accepted.Inc()
 	s.goroutine(c.serve) // under mu, !shutting: see wg
@@ -234,6 +267,7 @@ func (s *Server) startConn(nc net.Conn, directTLS bool) bool {
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.release(c)
 	s.mu.Unlock()
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/sasl"
 )
 
 // Config is the server configuration: the core settings plus the
@@ -100,6 +101,21 @@ type C2S struct {
 	// is inactive, presence updates to it are held (the latest per
 	// contact) and chat-state-only messages dropped.
 	CSI bool `toml:"csi"`
+	// MaxConnections caps the TCP connections open at once on both
+	// listeners together, idle ones included; more are refused with the
+	// resource-constraint stream error. 0 means no cap but the process's
+	// descriptor limit.
+	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerIP caps those from one client address (an IPv6
+	// /64); more are refused with policy-violation. 0 means no cap.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// SASLMechanisms lists the SASL mechanisms offered (each where the
+	// connection allows it: PLAIN over TLS, -PLUS with channel binding),
+	// in the server's order whatever the order here. Default: all. An
+	// operator migrating from Prosody, whose accounts have SCRAM-SHA-1
+	// keys only, may leave out SCRAM-SHA-256 and SCRAM-SHA-256-PLUS until
+	// the users have logged in once (a PLAIN login adds the SHA-256 keys).
+	SASLMechanisms []string `toml:"sasl_mechanisms"`
 }
 
 // TLS names the certificate. With both files empty the server generates a
@@ -161,6 +177,8 @@ func Default() *Config {
 			AuthFailuresPerMinutePerAccount: 5,
 			ReadBytesPerSecond:              64 << 10,
 			CSI:                             true,
+			MaxConnectionsPerIP:             100,
+			SASLMechanisms:                  sasl.Mechanisms(true, true),
 		},
 		Storage: Storage{Backend: BackendSQLite},
 	}

@@ -29,9 +29,10 @@ func TestDefault(t *testing.T) {
 		MaxStanzaBytes: 262144, MaxDepth: 64, MaxAttrs: 64,
 		IdleTimeout: 5 * time.Minute, NegotiationTimeout: time.Minute, KeepaliveInterval: time.Minute,
 		SendQueueBytes: 1 << 20, AuthFailuresPerMinutePerIP: 10, AuthFailuresPerMinutePerAccount: 5, ReadBytesPerSecond: 65536,
-		CSI: true,
+		CSI: true, MaxConnectionsPerIP: 100,
+		SASLMechanisms: []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"},
 	}
-	if c.C2S != want {
+	if !reflect.DeepEqual(c.C2S, want) {
 		t.Errorf("C2S = %+v, want %+v", c.C2S, want)
 	}
 	if !reflect.DeepEqual(c.Domains, []string{"localhost"}) || c.DataDir != "skald-data" || c.LogLevel != "info" || !c.ReleaseFreeMemory {
@@ -73,7 +74,7 @@ func TestLoad(t *testing.T) {
 				t.Errorf("Storage.Path = %q, DatabasePath() = %q", c.Storage.Path, c.DatabasePath())
 			}
 			d := Default()
-			if c.C2S != d.C2S || !reflect.DeepEqual(c.Domains, d.Domains) || c.Storage.Backend != "sqlite" {
+			if !reflect.DeepEqual(c.C2S, d.C2S) || !reflect.DeepEqual(c.Domains, d.Domains) || c.Storage.Backend != "sqlite" {
 				t.Errorf("got %+v", c)
 			}
 		},
@@ -102,6 +103,9 @@ auth_failures_per_minute_per_ip = 0
 auth_failures_per_minute_per_account = 3
 read_bytes_per_second = 0
 csi = false
+max_connections = 50000
+max_connections_per_ip = 0
+sasl_mechanisms = ["PLAIN", "SCRAM-SHA-1"]
 
 [tls]
 cert_file = "certs/fullchain.pem"
@@ -117,9 +121,10 @@ path = "db/s.db"
 				MaxStanzaBytes: 65536, MaxDepth: 20, MaxAttrs: 30,
 				IdleTimeout: 10 * time.Minute, NegotiationTimeout: 30 * time.Second, KeepaliveInterval: 45 * time.Second,
 				SendQueueBytes: 131072, AuthFailuresPerMinutePerIP: 0, AuthFailuresPerMinutePerAccount: 3,
-				ReadBytesPerSecond: 0, CSI: false,
+				ReadBytesPerSecond: 0, CSI: false, MaxConnections: 50000, MaxConnectionsPerIP: 0,
+				SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-1"},
 			}
-			if c.C2S != want {
+			if !reflect.DeepEqual(c.C2S, want) {
 				t.Errorf("C2S = %+v\nwant %+v", c.C2S, want)
 			}
 			if !reflect.DeepEqual(c.Domains, []string{"example.org", "chat.example.com"}) {
@@ -303,6 +308,14 @@ func TestValidate(t *testing.T) {
 		{"send queue", func(c *Config) { c.C2S.SendQueueBytes = 100000 }, "c2s.send_queue_bytes: 100000 is smaller than max_stanza_bytes (262144)"},
 		{"auth ip", func(c *Config) { c.C2S.AuthFailuresPerMinutePerIP = -1 }, "c2s.auth_failures_per_minute_per_ip: must not be negative"},
 		{"auth account", func(c *Config) { c.C2S.AuthFailuresPerMinutePerAccount = -1 }, "c2s.auth_failures_per_minute_per_account: must not be negative"},
+		{"max connections negative", func(c *Config) { c.C2S.MaxConnections = -1 }, "c2s.max_connections: must not be negative"},
+		{"max connections per ip negative", func(c *Config) { c.C2S.MaxConnectionsPerIP = -1 }, "c2s.max_connections_per_ip: must not be negative"},
+		{"connection caps off", func(c *Config) { c.C2S.MaxConnections, c.C2S.MaxConnectionsPerIP = 0, 0 }, ""},
+		{"sasl mechanisms without SHA-256", func(c *Config) { c.C2S.SASLMechanisms = []string{"SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN"} }, ""},
+		{"sasl mechanism unknown", func(c *Config) { c.C2S.SASLMechanisms = []string{"SCRAM-SHA-1", "DIGEST-MD5"} }, `c2s.sasl_mechanisms: "DIGEST-MD5" is not a supported mechanism`},
+		{"sasl mechanism lower case", func(c *Config) { c.C2S.SASLMechanisms = []string{"scram-sha-1"} }, `c2s.sasl_mechanisms: "scram-sha-1" is not a supported mechanism`},
+		{"sasl mechanism twice", func(c *Config) { c.C2S.SASLMechanisms = []string{"PLAIN", "PLAIN"} }, `c2s.sasl_mechanisms: "PLAIN" is listed twice`},
+		{"sasl mechanisms empty", func(c *Config) { c.C2S.SASLMechanisms = []string{} }, "c2s.sasl_mechanisms: is empty"},
 		{"cert without key", func(c *Config) { c.TLS.CertFile = "c.pem" }, "tls: set both cert_file and key_file"},
 		{"key without cert", func(c *Config) { c.TLS.KeyFile = "k.pem" }, "tls: set both cert_file and key_file"},
 		{"cert and key", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = "c.pem", "k.pem" }, ""},
@@ -403,7 +416,7 @@ func TestExampleFile(t *testing.T) {
 		t.Fatalf("example with options uncommented: %v", err)
 	}
 	d, dir := Default(), filepath.Dir(p)
-	if c.C2S != d.C2S || !reflect.DeepEqual(c.Domains, d.Domains) || c.LogLevel != d.LogLevel || c.TLS != d.TLS ||
+	if !reflect.DeepEqual(c.C2S, d.C2S) || !reflect.DeepEqual(c.Domains, d.Domains) || c.LogLevel != d.LogLevel || c.TLS != d.TLS ||
 		c.ReleaseFreeMemory != d.ReleaseFreeMemory || c.MetricsAddress != "127.0.0.1:9464" || // the example address, off by default
 		!reflect.DeepEqual(c.Admins, []string{"alice@localhost"}) || d.Admins != nil || // the example admin; nobody by default
 		c.DataDir != filepath.Join(dir, d.DataDir) ||

@@ -23,6 +23,10 @@
 // through DecodeSection) accept Go duration strings ("5m", "90s") or integer
 // seconds (300).
 //
+// [c2s] sasl_mechanisms is checked against the mechanisms package sasl
+// implements (sasl.Mechanisms), the one Skald package below it that
+// config imports besides jid.
+//
 // Relative paths in a file (data_dir, tls.cert_file, tls.key_file,
 // storage.path) are relative to the directory holding the file; without a
 // file, to the working directory.

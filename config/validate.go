@@ -7,12 +7,14 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/sasl"
 )
 
 // MinStanzaBytes is the smallest max_stanza_bytes accepted: RFC 6120
@@ -138,6 +140,13 @@ func (c *Config) validateC2S(bad func(key, format string, args ...any)) {
 	if s.AuthFailuresPerMinutePerAccount < 0 {
 		bad("c2s.auth_failures_per_minute_per_account", "must not be negative (0 means no limit)")
 	}
+	if s.MaxConnections < 0 {
+		bad("c2s.max_connections", "must not be negative (0 means no cap)")
+	}
+	if s.MaxConnectionsPerIP < 0 {
+		bad("c2s.max_connections_per_ip", "must not be negative (0 means no cap)")
+	}
+	c.validateSASLMechanisms(bad)
 }
 
 // checkAddress accepts "host:port" and ":port" with a numeric port.
@@ -224,5 +233,24 @@ func (c *Config) validateAdmins(domains map[string]bool, bad func(key, format st
 		case !domains[j.Domain()]:
 			bad("admins", "%q is not on a served domain", a)
 		}
+	}
+}
+
+// validateSASLMechanisms checks [c2s] sasl_mechanisms: names the sasl
+// package implements, each once, at least one.
+func (c *Config) validateSASLMechanisms(bad func(key, format string, args ...any)) {
+	supported := sasl.Mechanisms(true, true)
+	if len(c.C2S.SASLMechanisms) == 0 {
+		bad("c2s.sasl_mechanisms", "is empty: no client could log in (supported: %s)", strings.Join(supported, ", "))
+	}
+	seen := map[string]bool{}
+	for _, m := range c.C2S.SASLMechanisms {
+		switch {
+		case !slices.Contains(supported, m):
+			bad("c2s.sasl_mechanisms", "%q is not a supported mechanism (supported: %s; names are upper case)", m, strings.Join(supported, ", "))
+		case seen[m]:
+			bad("c2s.sasl_mechanisms", "%q is listed twice", m)
+		}
+		seen[m] = true
 	}
 }

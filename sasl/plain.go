@@ -14,6 +14,10 @@ import (
 // same PBKDF2 cost.
 type plainServer struct {
 	common
+	// After a successful exchange, until CompleteCredentials: the
+	// credentials the password was verified against, and the password.
+	creds    Credentials
+	password string
 }
 
 // maxPlainField bounds authzid, authcid and passwd. RFC 4616 allows up to 255
@@ -70,5 +74,6 @@ func (p *plainServer) Step(in []byte) ([]byte, bool, error) {
 	}
 	p.done = true
 	p.user, p.authzid = user, authzid
+	p.creds, p.password = creds, passwd
 	return nil, true, nil
 }

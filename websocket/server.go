@@ -15,6 +15,7 @@ import (
 	ws "github.com/coder/websocket"
 
 	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/connlimit"
 	"github.com/skald-xmpp/skald/internal/hostmeta"
 	"github.com/skald-xmpp/skald/internal/httpfront"
 	"github.com/skald-xmpp/skald/internal/metrics"
@@ -33,7 +34,7 @@ type Server struct {
 	// connLimit caps the HTTP connections (max_connections), perIP the
 	// WebSocket connections from one address (max_connections_per_ip).
 	connLimit *httpfront.ConnLimiter
-	perIP     *httpfront.PerIP
+	perIP     *connlimit.PerIP
 	// refusedPerIP counts the handshakes perIP refused.
 	refusedPerIP metrics.Counter
 
@@ -65,7 +66,7 @@ func New(cfg Config, c *c2s.Server, tlsConfig *tls.Config, limits xml.Limits, lo
 	s := &Server{
 		cfg: cfg, c2s: c, limits: limits, log: log, conns: make(map[*conn]struct{}),
 		connLimit: httpfront.NewConnLimiter(cfg.MaxConnections),
-		perIP:     httpfront.NewPerIP(cfg.MaxConnectionsPerIP),
+		perIP:     connlimit.NewPerIP(cfg.MaxConnectionsPerIP),
 	}
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	if cfg.TLS {

@@ -77,13 +77,14 @@ func (c *cli) userImport(ctx context.Context, cfg *config.Config, args []string)
 // SCRAM-SHA-1 credentials only (Prosody's default password_hash exports
 // just those): Skald offers SCRAM-SHA-256 too, clients that choose it
 // cannot log in to that account, and the SHA-256 keys cannot be made
-// without the password.
+// without the password: c2s makes them at the account's first PLAIN
+// login, or a new password does.
 func (c *cli) warnSHA1Only(ctx context.Context, st storage.Store, u string) {
 	creds, err := st.UserCredentials(ctx, u)
 	if err != nil || len(creds.SHA256.StoredKey) > 0 || len(creds.SHA1.StoredKey) == 0 {
 		return
 	}
-	fmt.Fprintf(c.stderr, "%s: warning: only SCRAM-SHA-1 credentials; clients that choose SCRAM-SHA-256 cannot log in until the password is set again (skald user passwd)\n", u)
+	fmt.Fprintf(c.stderr, "%s: warning: only SCRAM-SHA-1 credentials; clients that choose SCRAM-SHA-256 cannot log in until the account logs in once with PLAIN or its password is set again (skald user passwd); see [c2s] sasl_mechanisms\n", u)
 }
 
 // userImportPlan is what the checking pass learnt.

@@ -5,10 +5,11 @@
 // at once. Each section embeds Listener, so its keys (address, path, tls,
 // behind_tls_proxy, origins, url, max_connections) read and validate the
 // same way in [websocket] and [bosh]. limit.go holds the limits both
-// enforce: the connection cap (ConnLimiter) and the per-address counting
-// (PerIP, IPKey, ClientKey).
+// enforce: the connection cap (ConnLimiter) and the client address
+// requests count under (ClientKey; the counting itself is
+// internal/connlimit's, which c2s shares).
 //
-// Layering: it imports nothing of Skald.
+// Layering: it imports internal/connlimit only.
 package httpfront
 
 import (

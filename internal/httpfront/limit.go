@@ -5,8 +5,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
+
+	"github.com/skald-xmpp/skald/internal/connlimit"
 )
 
 // ConnLimiter caps the connections a listener has open at once
@@ -72,36 +73,6 @@ func (c *limitedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// PerIP counts what each client address (an IPKey) has open, up to max.
-type PerIP struct {
-	max  int
-	mu   sync.Mutex
-	open map[string]int
-}
-
-// NewPerIP returns a counter allowing max per address.
-func NewPerIP(max int) *PerIP { return &PerIP{max: max, open: make(map[string]int)} }
-
-// Acquire counts one more for key, unless key has max already.
-func (p *PerIP) Acquire(key string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.open[key] >= p.max {
-		return false
-	}
-	p.open[key]++
-	return true
-}
-
-// Release gives back one place of key.
-func (p *PerIP) Release(key string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.open[key]--; p.open[key] <= 0 {
-		delete(p.open, key)
-	}
-}
-
 // ClientAddr is the client's address: behind a declared TLS proxy, the
 // address the proxy appended to X-Forwarded-For (the last one: those
 // before it are the client's own claims), as otherwise every client
@@ -118,7 +89,7 @@ func (l Listener) ClientAddr(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// ClientKey is the key per-address limits count r under (IPKey of
+// ClientKey is the key per-address limits count r under (connlimit.IPKey of
 // ClientAddr), or "" for a request behind a TLS proxy that did not say
 // whose it is: every such request would count as the proxy's, so none
 // is counted.
@@ -127,25 +98,7 @@ func (l Listener) ClientKey(r *http.Request) string {
 	if l.BehindTLSProxy && client == r.RemoteAddr {
 		return ""
 	}
-	return IPKey(client)
-}
-
-// IPKey is the key per-address limits count a client address (host:port
-// or host) under: the IP, or its /64 for IPv6, where one host commonly
-// has a whole prefix.
-func IPKey(client string) string {
-	host, _, err := net.SplitHostPort(client)
-	if err != nil {
-		host = client
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		return ip4.String()
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	return connlimit.IPKey(client)
 }
 
 // Serve runs srv on l, at most c's cap of connections at once, with TLS

@@ -280,6 +280,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	cc.ReadBytesPerSecond = cfg.C2S.ReadBytesPerSecond
 	cc.KeepaliveInterval = cfg.C2S.KeepaliveInterval
 	cc.CSI = cfg.C2S.CSI
+	cc.MaxConnections = cfg.C2S.MaxConnections
+	cc.MaxConnectionsPerIP = cfg.C2S.MaxConnectionsPerIP
+	cc.Mechanisms = cfg.C2S.SASLMechanisms
 	wsTLS := s.tls // before the ALPN of direct TLS: wss:// speaks HTTP/1.1
 	if s.tls != nil {
 		// XEP-0368: direct TLS clients offer the ALPN protocol xmpp-client.

@@ -83,9 +83,9 @@ class Client(slixmpp.ClientXMPP):
     certificate, records what goes wrong, and fails login at once on a
     connection or authentication failure instead of waiting for retries."""
 
-    def __init__(self, user, resource, plugins=(), password=None, tls13=False):
+    def __init__(self, user, resource, plugins=(), password=None, tls13=False, sasl_mech=None):
         jid = "%s@%s/%s" % (user, DOMAIN, resource)
-        super().__init__(jid, password or "pw-" + user)
+        super().__init__(jid, password or "pw-" + user, sasl_mech=sasl_mech)
         self.name = "%s/%s" % (user, resource)
         self.want_jid = jid
         self.ssl_context.check_hostname = False
