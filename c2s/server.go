@@ -52,6 +52,9 @@ type Config struct {
 	// CSI offers XEP-0352 Client State Indication: an inactive client's
 	// presence updates are held and its chat states dropped (csi.go).
 	CSI bool
+	// Carbons offers XEP-0280 Message Carbons inline in XEP-0386 Bind 2
+	// (the carbons module copies messages to sessions that enabled them).
+	Carbons bool
 	// ExtraFeatures are added to the post-authentication stream features
 	// (e.g. roster versioning, pre-approval, caps).
 	ExtraFeatures []*xml.Element
@@ -78,6 +81,7 @@ func DefaultConfig() Config {
 		ResumeTimeout:                5 * time.Minute,
 		MaxUnacked:                   1000,
 		CSI:                          true,
+		Carbons:                      true,
 	}
 }
 
