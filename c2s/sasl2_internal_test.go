@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -52,4 +53,40 @@ func TestAttachCountsEarlyStanzasOnceSMIsOn(t *testing.T) {
 		t.Fatalf("sent %d, unacked %d; want the early message counted", sent, unacked)
 	}
 	srv.router.Unbind(context.Background(), s)
+}
+
+// FuzzAuthenticate: whatever an <authenticate/> holds, reading it and
+// deriving the Bind 2 resource from it neither panics nor binds anything
+// but a valid full JID of the authenticated account.
+func FuzzAuthenticate(f *testing.F) {
+	f.Add(`<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>AGFsaWNlAHNlY3JldA==</initial-response>` +
+		`<user-agent id='d4565fa7-4d72-4749-b3d3-740edbf87770'><software>AwesomeXMPP</software><device>Kiva's Phone</device></user-agent>` +
+		`<bind xmlns='urn:xmpp:bind:0'><tag>Conversations.abcd</tag><enable xmlns='urn:xmpp:sm:3'/></bind></authenticate>`)
+	f.Add(`<authenticate xmlns='urn:xmpp:sasl:2' mechanism=''><bind xmlns='urn:xmpp:bind:0'><tag> /\u00e9\u0301 </tag></bind></authenticate>`)
+	f.Add(`<authenticate xmlns='urn:xmpp:sasl:2'><initial-response>
+  SSBzaG91bGQ=
+</initial-response><resume xmlns='urn:xmpp:sm:3' previd='x' h='-1'/></authenticate>`)
+	c := &conn{user: "alice", domain: "localhost"}
+	f.Fuzz(func(t *testing.T, doc string) {
+		rd := xml.NewReader(strings.NewReader(`<s xmlns='jabber:client'>`+doc), xml.DefaultLimits, 0)
+		if _, _, err := rd.ReadStreamStart(); err != nil {
+			return
+		}
+		el, err := rd.Next()
+		if err != nil {
+			return
+		}
+		req := parseAuthenticate(el)
+		profileSASL2.decode(req.initial, req.hasInitial)
+		if req.bind == nil {
+			return
+		}
+		full := c.bind2JID(req.bind.ChildText(NSBind2, "tag"), req.userAgentID)
+		if full.Bare().String() != "alice@localhost" || full.Resource() == "" {
+			t.Fatalf("bound %q", full)
+		}
+		if _, err := jid.Parse(full.String()); err != nil {
+			t.Fatalf("bound %q, which does not parse: %v", full, err)
+		}
+	})
 }
