@@ -48,8 +48,9 @@
 // failure a XEP-0386 <bind/> binds. Bind 2 binds through the same
 // session setup as RFC 6120 binding (conn.bind), so presence, offline
 // delivery and replacement behave alike; it is answered by <bound/> in the
-// <success/>, with <enabled/> for an inline XEP-0198 <enable/>; carbons
-// and a XEP-0352 starting state need no answer. The resource is the
+// <success/>, with <enabled/> for an inline XEP-0198 <enable/> and what
+// Config.BoundInfo adds (mam: the archive's <metadata/> at binding);
+// carbons and a XEP-0352 starting state need no answer. The resource is the
 // client's tag, "/", and a part derived from the account, the tag and the
 // SASL2 <user-agent/> id (random without one): the same installation gets
 // the same resource, so its new session replaces its old one (XEP-0386

@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
@@ -165,7 +166,24 @@ func (c *conn) bind2Inline(req *xml.Element) *xml.Element {
 			s.mu.Unlock()
 		}
 	}
+	for _, bi := range c.srv.cfg.BoundInfo {
+		el, err := bi.BoundInfo(context.Background(), s.rs.JID())
+		if err != nil {
+			// Information, not a condition of binding.
+			c.log.Error("c2s bind 2 information", "err", err)
+			continue
+		}
+		if el != nil {
+			bound.Append(el)
+		}
+	}
 	return bound
+}
+
+// BoundInfo is what a module adds to XEP-0386's <bound/> (§3.2: the
+// XEP-0313 archive metadata); internal/server fills Config.BoundInfo.
+type BoundInfo interface {
+	BoundInfo(ctx context.Context, account jid.JID) (*xml.Element, error)
 }
 
 // maxTag bounds the part of the resource the client's Bind 2 tag makes.

@@ -1,0 +1,55 @@
+package server_test
+
+import (
+	"testing"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+)
+
+// A XEP-0388 login with XEP-0386 Bind 2 on the complete server: <bound/>
+// carries the archive's metadata at binding (XEP-0386 §3.2), offline
+// messages come at the first available presence as after legacy binding,
+// and carbons enabled inline are copied by the carbons module.
+func TestSASL2Bind2EndToEnd(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='alice@localhost' type='chat' id='o1'><body>while you were out</body></message>`)
+	bob.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+
+	alice := xmpptest.Dial(t, s.addr)
+	alice.OpenStream("localhost")
+	alice.StartTLS("localhost")
+	success, err := alice.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice",
+		`<user-agent id='9f0c7e3a-2d7b-4c55-8e21-0a5d6b1c2e3f'><software>Test</software></user-agent>`+
+			`<bind xmlns='urn:xmpp:bind:0'><tag>Test</tag><enable xmlns='urn:xmpp:carbons:2'/><enable xmlns='urn:xmpp:sm:3'/></bind>`)
+	if err != nil {
+		t.Fatalf("SASL2: %v", err)
+	}
+	if f := alice.Next(); f.Local != "features" {
+		t.Fatalf("want features after <success/>, got %s", f)
+	}
+	bound := success.Child("urn:xmpp:bind:0", "bound")
+	end := bound.Child("urn:xmpp:mam:2", "metadata").Child("urn:xmpp:mam:2", "end")
+	if end == nil || end.Attr("id") == "" {
+		t.Fatalf("no archive metadata in <bound/>: %s", success)
+	}
+	if bound.Child("urn:xmpp:sm:3", "enabled") == nil {
+		t.Fatalf("no <enabled/>: %s", success)
+	}
+
+	alice.Send(`<presence/>`)
+	m := alice.Expect(isMessageWithBody("while you were out"))
+	if sid := m.Child("urn:xmpp:sid:0", "stanza-id"); sid == nil || sid.Attr("id") != end.Attr("id") {
+		t.Fatalf("offline message %s; archive end at binding %s", m, end)
+	}
+
+	phone := login(t, s, "alice", "phone")
+	phone.Send(`<message to='bob@localhost' type='chat' id='s1'><body>from the phone</body></message>`)
+	carbon := alice.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:carbons:2", "sent") != nil })
+	inner := carbon.Child("urn:xmpp:carbons:2", "sent").Child("urn:xmpp:forward:0", "forwarded").Child("jabber:client", "message")
+	if inner.ChildText("", "body") != "from the phone" {
+		t.Fatalf("sent carbon %s", carbon)
+	}
+}
