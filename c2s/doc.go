@@ -93,8 +93,8 @@
 // Internal error text is logged, never sent.
 //
 // Metrics (metrics.go, skald_c2s_*): connections open, accepted and parked,
-// bound sessions, stanzas received, failed authentications and slow
-// consumers cut off; counters are one atomic add where the event happens.
+// bound sessions, stanzas received, failed authentications, SASL2 logins
+// and slow consumers cut off; counters are one atomic add where the event happens.
 //
 // Layering: c2s imports internal/xml, internal/metrics, jid, stanza, stream,
 // storage, sasl and router. Nothing imports c2s but websocket,

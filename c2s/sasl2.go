@@ -91,10 +91,16 @@ func clip(s string, n int) string {
 // restart: <success/> is followed by the stream features (§2.6.1).
 func (c *conn) authenticate2(el *xml.Element) error {
 	req := parseAuthenticate(el)
+	if c.user == "" && el.Attr("upgrade") != "" {
+		// §2.3: an upgrade task the features did not offer (they offer
+		// none) MUST fail the authentication.
+		return c.push(profileSASL2.failure("invalid-mechanism", "no upgrade task is offered"))
+	}
 	srv, out, err := c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial)
 	if srv == nil || err != nil {
 		return err
 	}
+	c.srv.counters.sasl2Logins.Inc()
 	if req.software != "" || req.device != "" {
 		c.log.Info("c2s user agent", "software", req.software, "device", req.device)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/skald-xmpp/skald/c2s"
+	"github.com/skald-xmpp/skald/internal/metrics"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
 	"github.com/skald-xmpp/skald/jid"
@@ -98,8 +99,11 @@ func TestSASL2Features(t *testing.T) {
 // of an authenticated stream at once, and legacy binding still works.
 func TestSASL2ThenLegacyBind(t *testing.T) {
 	f := start(t, nil)
+	reg := metrics.NewRegistry()
+	reg.Register(f.srv)
 	c := tlsStream(t, f)
 	success, features := sasl2OK(t, c, "alice", userAgent1)
+	waitValue(t, reg, "skald_c2s_sasl2_logins_total", 1)
 	if got := authzid(success); got != "alice@localhost" {
 		t.Fatalf("authorization-identifier %q, want the bare JID", got)
 	}
@@ -253,6 +257,7 @@ func TestSASL2Failures(t *testing.T) {
 	}{
 		{"unknown mechanism", `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='BLURDYBLOOP'><initial-response>AA==</initial-response></authenticate>`, "invalid-mechanism"},
 		{"wrong password", `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>` + plain("\x00alice\x00wrong") + `</initial-response><bind xmlns='urn:xmpp:bind:0'/></authenticate>`, "not-authorized"},
+		{"upgrade not offered", `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN' upgrade='UPGR-SCRAM-SHA-512'><initial-response>` + plain("\x00alice\x00secret-alice") + `</initial-response></authenticate>`, "invalid-mechanism"},
 		{"bad base64", `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>!!!</initial-response></authenticate>`, "incorrect-encoding"},
 		{"abort without exchange", `<abort xmlns='urn:xmpp:sasl:2'/>`, "aborted"},
 		{"abort during exchange", `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='SCRAM-SHA-256'/><abort xmlns='urn:xmpp:sasl:2'/>`, "aborted"},
