@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -51,5 +52,55 @@ func TestSASL2Bind2EndToEnd(t *testing.T) {
 	inner := carbon.Child("urn:xmpp:carbons:2", "sent").Child("urn:xmpp:forward:0", "forwarded").Child("jabber:client", "message")
 	if inner.ChildText("", "body") != "from the phone" {
 		t.Fatalf("sent carbon %s", carbon)
+	}
+}
+
+// Over WebSocket (RFC 7395) SASL2 works as over TCP: no <open/> follows
+// its <success/>, and the stream goes on with the features.
+func TestSASL2OverWebSocket(t *testing.T) {
+	_, url := startWebSocketServer(t, "tls = true")
+	c := xmpptest.DialWebSocket(t, url)
+	c.OpenStream("localhost")
+	if c.Features.Child("urn:xmpp:sasl:2", "authentication") == nil {
+		t.Fatalf("no SASL2 over wss: %s", c.Features)
+	}
+	success, err := c.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice", `<bind xmlns='urn:xmpp:bind:0'><tag>Web</tag></bind>`)
+	if err != nil {
+		t.Fatalf("SASL2: %v", err)
+	}
+	if !strings.HasPrefix(success.ChildText("urn:xmpp:sasl:2", "authorization-identifier"), "alice@localhost/Web/") {
+		t.Fatalf("success %s", success)
+	}
+	if f := c.Next(); f.Local != "features" {
+		t.Fatalf("want features, got %s", f)
+	}
+	c.Send(`<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if el := c.Next(); el.Attr("id") != "p1" || el.Attr("type") != "result" {
+		t.Fatalf("ping after SASL2 over WebSocket: %s", el)
+	}
+}
+
+// Over BOSH (XEP-0206, https) likewise: no xmpp:restart after the
+// SASL2 <success/>.
+func TestSASL2OverBOSH(t *testing.T) {
+	cfg := loadConfigFile(t, "[bosh]\naddress = \"127.0.0.1:0\"\ntls = true\n")
+	s := startServerConfig(t, cfg, nil, nil)
+	c := xmpptest.DialBOSH(t, "https://"+s.BOSHAddr()+"/http-bind", "localhost")
+	if c.Features.Child("urn:xmpp:sasl:2", "authentication") == nil {
+		t.Fatalf("no SASL2 over https BOSH: %s", c.Features)
+	}
+	success, err := c.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice", `<bind xmlns='urn:xmpp:bind:0'><tag>BOSH</tag></bind>`)
+	if err != nil {
+		t.Fatalf("SASL2: %v", err)
+	}
+	if !strings.HasPrefix(success.ChildText("urn:xmpp:sasl:2", "authorization-identifier"), "alice@localhost/BOSH/") {
+		t.Fatalf("success %s", success)
+	}
+	if f := c.Next(); f.Local != "features" {
+		t.Fatalf("want features, got %s", f)
+	}
+	c.Send(`<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if el := c.Next(); el.Attr("id") != "p1" || el.Attr("type") != "result" {
+		t.Fatalf("ping after SASL2 over BOSH: %s", el)
 	}
 }

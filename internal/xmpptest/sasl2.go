@@ -14,3 +14,13 @@ const nsSASL2 = "urn:xmpp:sasl:2"
 func (c *Conn) SASL2(opt SCRAM, user, password, extra string) (*xml.Element, error) {
 	return scramExchange(c, opt, user, password, &sasl2Request{extra: extra})
 }
+
+// SASL2 is Conn.SASL2 over WebSocket.
+func (c *WSConn) SASL2(opt SCRAM, user, password, extra string) (*xml.Element, error) {
+	return scramExchange(c, opt, user, password, &sasl2Request{extra: extra})
+}
+
+// SASL2 is Conn.SASL2 over BOSH.
+func (c *BOSHConn) SASL2(opt SCRAM, user, password, extra string) (*xml.Element, error) {
+	return scramExchange(c, opt, user, password, &sasl2Request{extra: extra})
+}
