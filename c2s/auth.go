@@ -120,7 +120,7 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 		return nil, nil, stream.New(stream.PolicyViolation, "already authenticated")
 	}
 	if c.tlsRequiredPending() || (p.v2 && !c.cbInfo().TLS) {
-		// XEP-0388 §4: SASL2 only after TLS.
+		// XEP-0388 §5: SASL2 only after TLS.
 		return nil, nil, c.push(p.failure("encryption-required", ""))
 	}
 	ip := remoteIP(c.raw)
@@ -208,7 +208,7 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 		case resp.Is(p.ns, "abort"):
 			return nil, nil, c.push(p.failure("aborted", ""))
 		default:
-			// RFC 6120 §6.4; XEP-0388 §2.5: anything else during the
+			// RFC 6120 §6.4; XEP-0388 §2.4: anything else during the
 			// exchange ends the stream.
 			return nil, nil, stream.New(stream.NotAuthorized, "")
 		}

@@ -589,7 +589,7 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 	case el.Is(NSSASL2, "authenticate"):
 		return false, c.authenticate2(el)
 	case el.Is(NSSASL2, "abort") && c.user == "":
-		// As above, for XEP-0388 (§6.6).
+		// As above, for XEP-0388 (§6.5).
 		return false, c.push(profileSASL2.failure("aborted", ""))
 	case el.Space == stream.NSSM:
 		return false, c.handleSM(el)

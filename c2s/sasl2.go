@@ -22,7 +22,7 @@ const (
 // sasl2Feature is the XEP-0388 stream feature (§2.1): the mechanisms the
 // legacy <mechanisms/> offers, and what may be negotiated inline: Bind 2
 // with the session features it can enable (XEP-0386 §3.1) and XEP-0198
-// resumption. Offered only over TLS (XEP-0388 §4).
+// resumption. Offered only over TLS (XEP-0388 §5).
 func (c *conn) sasl2Feature() *xml.Element {
 	a := xml.New(NSSASL2, "authentication")
 	for _, name := range c.cbInfo().Mechanisms() {
@@ -126,8 +126,8 @@ func (c *conn) authenticate2(el *xml.Element) error {
 		if err != nil || failed == nil {
 			return err
 		}
-		// XEP-0198 §7.2 (SASL2): the failure goes in the <success/>, and
-		// binding proceeds.
+		// XEP-0198 (on SASL2 and Bind 2): the failure goes in the
+		// <success/>, and binding proceeds.
 		inline = append(inline, failed)
 	}
 	if req.bind == nil {
