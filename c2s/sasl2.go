@@ -36,9 +36,15 @@ func (c *conn) sasl2Feature() *xml.Element {
 	if c.srv.cfg.CSI {
 		features.Append(xml.New(NSBind2, "feature", "var", stream.NSCSI))
 	}
+	// Inline resumption is named two ways: <sm/> in XEP-0386's example
+	// (and by deployed servers and the clients that look for it), <resume/>
+	// in XEP-0388's example and XEP-0198's own SASL2 text. Clients read
+	// one or the other and ignore what they do not know, so both are
+	// offered.
 	inline := xml.New(NSSASL2, "inline").Append(
 		xml.New(NSBind2, "bind").Append(features),
-		xml.New(stream.NSSM, "sm"))
+		xml.New(stream.NSSM, "sm"),
+		xml.New(stream.NSSM, "resume"))
 	return a.Append(inline)
 }
 

@@ -79,7 +79,7 @@ func TestSASL2Features(t *testing.T) {
 		t.Fatalf("SASL2 mechanisms %v, legacy %v", v2, legacy)
 	}
 	inline := auth.Child(nsSASL2, "inline")
-	if inline.Child(nsSM, "sm") == nil {
+	if inline.Child(nsSM, "sm") == nil || inline.Child(nsSM, "resume") == nil {
 		t.Fatalf("no inline XEP-0198 resumption: %s", auth)
 	}
 	var vars []string
