@@ -82,40 +82,90 @@ func (c *conn) mechanisms() []*xml.Element {
 	return out
 }
 
-func (c *conn) saslFailure(condition, text string) error {
-	f := xml.New(stream.NSSASL, "failure").Append(xml.New(stream.NSSASL, condition))
+// saslProfile is the XML binding of a SASL exchange: RFC 6120 §6.4's
+// (<auth/>, then a stream restart) or XEP-0388's (<authenticate/>, no
+// restart, extensible success). The mechanisms, limits and failure
+// accounting are the same for both (saslExchange).
+type saslProfile struct {
+	ns string // of challenge, response, abort, success and failure
+	// v2: XEP-0388. Its initial response is an element that is present
+	// or not (absent: no initial response; empty: empty data), where RFC
+	// 6120 uses the text of <auth/> with "=" for empty data.
+	v2 bool
+}
+
+var (
+	profileRFC6120 = saslProfile{ns: stream.NSSASL}
+	profileSASL2   = saslProfile{ns: NSSASL2, v2: true}
+)
+
+// failure is the <failure/> of a profile: the RFC 6120 §6.5 condition
+// (always in the urn:ietf:params:xml:ns:xmpp-sasl namespace, XEP-0388
+// §2.6.2 included) and optional text.
+func (p saslProfile) failure(condition, text string) []byte {
+	f := xml.New(p.ns, "failure").Append(xml.New(stream.NSSASL, condition))
 	if text != "" {
-		t := xml.New(stream.NSSASL, "text")
+		t := xml.New(p.ns, "text")
 		t.Attrs = append(t.Attrs, xml.Attr{Space: xml.NSXML, Local: "lang", Value: "en"})
 		f.Append(t.AppendText(text))
 	}
-	return c.push(f.Bytes(stream.NSClient))
+	return f.Bytes(stream.NSClient)
 }
 
-// authenticate runs one SASL exchange (RFC 6120 §6.4). It returns
+func (c *conn) saslFailure(condition, text string) error {
+	return c.push(profileRFC6120.failure(condition, text))
+}
+
+// authenticate runs one RFC 6120 SASL exchange (§6.4). It returns
 // restart=true on success.
 func (c *conn) authenticate(auth *xml.Element) (bool, error) {
-	if c.user != "" {
-		return false, stream.New(stream.PolicyViolation, "already authenticated")
+	srv, out, err := c.saslExchange(profileRFC6120, auth.Attr("mechanism"), auth.Text(), true)
+	if srv == nil || err != nil {
+		return false, err
 	}
-	if c.tlsRequiredPending() {
-		return false, c.saslFailure("encryption-required", "")
+	succ := xml.New(stream.NSSASL, "success")
+	if len(out) > 0 {
+		succ.AppendText(base64.StdEncoding.EncodeToString(out))
+	}
+	if err := c.push(succ.Bytes(stream.NSClient)); err != nil {
+		return false, err
+	}
+	c.rd.Restart()
+	c.rd.SetLimits(c.limits())
+	return true, nil
+}
+
+// saslExchange runs the mechanism part of a SASL exchange in profile p:
+// the checks before it, the challenges and responses, and a failure's
+// answer and accounting. initial is the initial response as sent (present
+// tells whether there was one, for XEP-0388). On success it sets c.user
+// and returns the mechanism's additional data for <success/>; srv is nil
+// when the exchange failed and was answered (err then only ends the
+// stream).
+func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (srv sasl.Server, out []byte, err error) {
+	if c.user != "" {
+		// RFC 6120 §6.4.1; XEP-0388 §6.8: once authenticated, a further
+		// attempt is a stream error.
+		return nil, nil, stream.New(stream.PolicyViolation, "already authenticated")
+	}
+	if c.tlsRequiredPending() || (p.v2 && !c.cbInfo().TLS) {
+		// XEP-0388 §5: SASL2 only after TLS.
+		return nil, nil, c.push(p.failure("encryption-required", ""))
 	}
 	ip := remoteIP(c.raw)
 	if !c.srv.limit.allow("ip:" + ip) {
 		c.srv.counters.authFailures.Inc()
-		return false, c.saslFailure("temporary-auth-failure", "too many failed attempts; wait a minute")
+		return nil, nil, c.push(p.failure("temporary-auth-failure", "too many failed attempts; wait a minute"))
 	}
-	mech := auth.Attr("mechanism")
 	info := c.saslInfo()
 	if !slices.Contains(c.offeredMechanisms(info), mech) {
 		enabled := c.srv.cfg.Mechanisms == nil || slices.Contains(c.srv.cfg.Mechanisms, mech)
 		if !info.TLS && enabled && slices.Contains(sasl.Mechanisms(true, true), mech) {
 			// One we have, but only over TLS (PLAIN, and -PLUS, which
 			// binds to it): RFC 6120 §6.5.4.
-			return false, c.saslFailure("encryption-required", "")
+			return nil, nil, c.push(p.failure("encryption-required", ""))
 		}
-		return false, c.saslFailure("invalid-mechanism", "")
+		return nil, nil, c.push(p.failure("invalid-mechanism", ""))
 	}
 	var limitedName, triedName string
 	var seen storage.Credentials // what the lookup found, for completeCredentials
@@ -142,19 +192,24 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 		}
 		return j.Local(), nil
 	}
-	srv, err := sasl.NewServer(mech, lookup, info, normalise,
+	srv, err = sasl.NewServer(mech, lookup, info, normalise,
 		sasl.WithAuthorizer(sasl.AllowOwnBareJID(c.domain, normalise)))
 	if err != nil {
-		return false, c.saslFailure("invalid-mechanism", "")
+		return nil, nil, c.push(p.failure("invalid-mechanism", ""))
 	}
-	in, ok := decodeSASL(auth.Text())
+	in, ok := p.decode(initial, present)
 	if !ok {
-		return false, c.saslFailure("incorrect-encoding", "")
+		return nil, nil, c.push(p.failure("incorrect-encoding", ""))
 	}
 	for {
 		out, done, err := srv.Step(in)
+		if err == nil && done && p.v2 && !c.authzidMatchesHeader(srv.AuthzID()) {
+			// XEP-0388 §2.3: a non-empty authorization identity that is
+			// not the stream header's 'from' MUST fail.
+			err = &sasl.Failure{Condition: "invalid-authzid"}
+		}
 		if err != nil {
-			return false, c.authFailed(err, ip, triedName, limitedName)
+			return nil, nil, c.authFailed(p, err, ip, triedName, limitedName)
 		}
 		if done {
 			c.user = srv.Username()
@@ -162,41 +217,67 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 			if cc, ok := srv.(sasl.CredentialCompleter); ok {
 				c.completeCredentials(cc, seen)
 			}
-			succ := xml.New(stream.NSSASL, "success")
-			if len(out) > 0 {
-				succ.AppendText(base64.StdEncoding.EncodeToString(out))
-			}
-			if err := c.push(succ.Bytes(stream.NSClient)); err != nil {
-				return false, err
-			}
 			c.log = newConnLogger(c, c.user+"@"+c.domain, "")
-			c.log.Info("c2s authenticated", "mechanism", mech)
-			c.rd.Restart()
-			c.rd.SetLimits(c.limits())
-			return true, nil
+			c.log.Info("c2s authenticated", "mechanism", mech, "sasl2", p.v2)
+			return srv, out, nil
 		}
-		ch := xml.New(stream.NSSASL, "challenge")
+		ch := xml.New(p.ns, "challenge")
 		if len(out) > 0 {
 			ch.AppendText(base64.StdEncoding.EncodeToString(out))
 		}
 		if err := c.push(ch.Bytes(stream.NSClient)); err != nil {
-			return false, err
+			return nil, nil, err
 		}
 		resp, err := c.rd.Next()
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
 		switch {
-		case resp.Is(stream.NSSASL, "response"):
-			if in, ok = decodeSASL(resp.Text()); !ok {
-				return false, c.saslFailure("incorrect-encoding", "")
+		case resp.Is(p.ns, "response"):
+			if in, ok = p.decode(resp.Text(), true); !ok {
+				return nil, nil, c.push(p.failure("incorrect-encoding", ""))
 			}
-		case resp.Is(stream.NSSASL, "abort"):
-			return false, c.saslFailure("aborted", "")
+		case resp.Is(p.ns, "abort"):
+			return nil, nil, c.push(p.failure("aborted", ""))
 		default:
-			return false, stream.New(stream.NotAuthorized, "")
+			// RFC 6120 §6.4; XEP-0388 §2.4: anything else during the
+			// exchange ends the stream.
+			return nil, nil, stream.New(stream.NotAuthorized, "")
 		}
 	}
+}
+
+// decode decodes SASL data as the profile carries it.
+func (p saslProfile) decode(s string, present bool) ([]byte, bool) {
+	if !p.v2 {
+		return decodeSASL(s)
+	}
+	if !present {
+		return nil, true
+	}
+	// The XEP's own examples wrap the data in whitespace (§2.3), which
+	// it says SHOULD NOT be there (§2.2): around it, it is tolerated.
+	s = strings.Trim(s, " \t\r\n")
+	if s == "" {
+		return []byte{}, true
+	}
+	return decodeSASL(s)
+}
+
+// authzidMatchesHeader reports whether a requested authorization identity
+// is the bare JID the stream header's 'from' names, if it names one.
+func (c *conn) authzidMatchesHeader(authzid string) bool {
+	if authzid == "" {
+		return true
+	}
+	c.hdrMu.Lock()
+	peer := c.peer
+	c.hdrMu.Unlock()
+	if peer == "" {
+		return true
+	}
+	a, err := jid.Parse(authzid)
+	return err == nil && a.Bare().String() == peer
 }
 
 var errRateLimited = errors.New("c2s: authentication rate limited")
@@ -241,7 +322,7 @@ func sameCredentials(a, b storage.Credentials) bool {
 
 // authFailed answers a failed exchange and counts it against the client's
 // address and the account name, whether or not that account exists.
-func (c *conn) authFailed(err error, ip, triedName, limitedName string) error {
+func (c *conn) authFailed(p saslProfile, err error, ip, triedName, limitedName string) error {
 	var f *sasl.Failure
 	cond := "not-authorized"
 	text := ""
@@ -261,7 +342,7 @@ func (c *conn) authFailed(err error, ip, triedName, limitedName string) error {
 	c.authFails++
 	c.srv.counters.authFailures.Inc()
 	c.log.Info("c2s authentication failed", "condition", cond)
-	if err := c.saslFailure(cond, text); err != nil {
+	if err := c.push(p.failure(cond, text)); err != nil {
 		return err
 	}
 	if c.authFails >= maxAuthAttempts {

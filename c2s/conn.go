@@ -537,21 +537,38 @@ func (c *conn) features() []*xml.Element {
 		}
 		if !c.tlsRequiredPending() {
 			f = append(f, c.mechanisms()...)
+			if c.cbInfo().TLS {
+				f = append(f, c.sasl2Feature())
+			}
 		}
 		if c.offerRegistration() {
 			f = append(f, xml.New(NSRegisterFeature, "register"))
 		}
 	default:
-		f = append(f,
-			xml.New(stream.NSBind, "bind"),
-			xml.New(stream.NSSession, "session").Append(xml.New(stream.NSSession, "optional")),
-			xml.New(stream.NSSM, "sm"))
-		if c.srv.cfg.CSI {
-			f = append(f, xml.New(stream.NSCSI, "csi"))
-		}
-		f = append(f, c.srv.cfg.ExtraFeatures...)
+		f = c.authenticatedFeatures(false, false)
 	}
 	return f
+}
+
+// authenticatedFeatures lists the features of an authenticated stream:
+// after the restart that follows RFC 6120 SASL (nothing bound yet), or
+// right after a XEP-0388 <success/> (no restart), which may have bound a
+// session or resumed one already (then neither binding nor the legacy
+// session are offered, nor stream management once it is on).
+func (c *conn) authenticatedFeatures(bound, smOn bool) []*xml.Element {
+	var f []*xml.Element
+	if !bound {
+		f = append(f,
+			xml.New(stream.NSBind, "bind"),
+			xml.New(stream.NSSession, "session").Append(xml.New(stream.NSSession, "optional")))
+	}
+	if !smOn {
+		f = append(f, xml.New(stream.NSSM, "sm"))
+	}
+	if c.srv.cfg.CSI {
+		f = append(f, xml.New(stream.NSCSI, "csi"))
+	}
+	return append(f, c.srv.cfg.ExtraFeatures...)
 }
 
 // handle processes one top-level element.
@@ -574,6 +591,11 @@ func (c *conn) handle(el *xml.Element) (restart bool, err error) {
 		// No exchange is under way (authenticate reads the abort of
 		// one), but the answer to an abort is the same (RFC 6120 §6.4.4).
 		return false, c.saslFailure("aborted", "")
+	case el.Is(NSSASL2, "authenticate"):
+		return false, c.authenticate2(el)
+	case el.Is(NSSASL2, "abort") && c.user == "":
+		// As above, for XEP-0388 (§6.5).
+		return false, c.push(profileSASL2.failure("aborted", ""))
 	case el.Space == stream.NSSM:
 		return false, c.handleSM(el)
 	case el.Space == stream.NSCSI && c.user != "":
@@ -686,6 +708,22 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 		reply := stanza.ErrorReply(el, stanza.E(stanza.BadRequest, "invalid resource"))
 		return c.push(reply.Bytes(stream.NSClient))
 	}
+	return c.bind(full, func() []byte {
+		reply := stanza.Result(el)
+		reply.SetAttr("from", "")
+		reply.Append(xml.New(stream.NSBind, "bind").Append(xml.New(stream.NSBind, "jid").AppendText(full.String())))
+		return reply.Bytes(stream.NSClient)
+	})
+}
+
+// bind binds full to this stream's new session: the one session setup of
+// both RFC 6120 resource binding (handleUnbound) and XEP-0386 Bind 2
+// (sasl2.go). reply returns what answers the request (the bind result, or
+// the SASL2 <success/> holding <bound/>); it runs once the session is
+// bound (c.sess set, not yet attached: what is routed to it waits) and
+// may set the session up, and its bytes go out before anything routed to
+// the session.
+func (c *conn) bind(full jid.JID, reply func() []byte) error {
 	c.sess = newSession(c.srv, full, c)
 	c.negotiated()
 	c.srv.counters.sessions.Add(1) // until endLocked unbinds it; before Bind, so never below zero
@@ -704,10 +742,7 @@ func (c *conn) handleUnbound(el *xml.Element) error {
 		}
 		return stream.New(stream.NotAuthorized, "")
 	}
-	reply := stanza.Result(el)
-	reply.SetAttr("from", "")
-	reply.Append(xml.New(stream.NSBind, "bind").Append(xml.New(stream.NSBind, "jid").AppendText(full.String())))
-	if err := c.push(reply.Bytes(stream.NSClient)); err != nil {
+	if err := c.push(reply()); err != nil {
 		return err
 	}
 	c.sess.attach(c)

@@ -35,6 +35,29 @@
 // second <enable/> is answered <failed/> with unexpected-request, as
 // Prosody and ejabberd do, rather than the stream error §3 suggests.
 //
+// SASL2 and Bind 2 (sasl2.go). Over TLS the features offer XEP-0388's
+// <authentication/> beside the legacy <mechanisms/>, with the same
+// mechanisms: one exchange (auth.go, saslExchange) serves both profiles,
+// with the same failed-login limits, so only the XML differs. A SASL2
+// success is not followed by a stream restart but by the features of the
+// authenticated stream (§2.6.1); a failure processes nothing inline
+// (§2.6.2); an <authenticate/> after success is a stream error (§6.8); a
+// non-empty authzid must be the stream header's 'from' (§2.3). Inline,
+// a XEP-0198 <resume/> comes first: its <resumed/> (the session's full JID
+// authorized) or its <failed/> goes in the <success/>, and after a
+// failure a XEP-0386 <bind/> binds. Bind 2 binds through the same
+// session setup as RFC 6120 binding (conn.bind), so presence, offline
+// delivery and replacement behave alike; it is answered by <bound/> in the
+// <success/>, with <enabled/> for an inline XEP-0198 <enable/> and what
+// Config.BoundInfo adds (mam: the archive's <metadata/> at binding);
+// carbons and a XEP-0352 starting state need no answer. The resource is the
+// client's tag, "/", and a part derived from the account, the tag and the
+// SASL2 <user-agent/> id (random without one): the same installation gets
+// the same resource, so its new session replaces its old one (XEP-0386
+// §3.2), and the id itself never shows. Unlike XEP-0386 §3.2 asks, offline
+// messages are not discarded at Bind 2: they are delivered as after legacy
+// binding, since the archive may be off or may have expired them.
+//
 // Another layer can hand the server a connection it frames and secures
 // itself (transport.go: XMPP over WebSocket, package websocket): it runs
 // as any other stream, but is never offered STARTTLS and never parks.
@@ -76,8 +99,8 @@
 // closed before any handshake (conncap.go).
 //
 // Metrics (metrics.go, skald_c2s_*): connections open, accepted, parked and refused,
-// bound sessions, stanzas received, failed authentications and slow
-// consumers cut off; counters are one atomic add where the event happens.
+// bound sessions, stanzas received, failed authentications, SASL2 logins
+// and slow consumers cut off; counters are one atomic add where the event happens.
 //
 // Layering: c2s imports internal/xml, internal/metrics, internal/connlimit, jid, stanza, stream,
 // storage, sasl and router. Nothing imports c2s but websocket,

@@ -54,6 +54,12 @@ type Config struct {
 	// CSI offers XEP-0352 Client State Indication: an inactive client's
 	// presence updates are held and its chat states dropped (csi.go).
 	CSI bool
+	// Carbons offers XEP-0280 Message Carbons inline in XEP-0386 Bind 2
+	// (the carbons module copies messages to sessions that enabled them).
+	Carbons bool
+	// BoundInfo adds to a XEP-0386 <bound/> what other modules know of the
+	// account at the moment of binding (mam: the archive's metadata).
+	BoundInfo []BoundInfo
 	// ExtraFeatures are added to the post-authentication stream features
 	// (e.g. roster versioning, pre-approval, caps).
 	ExtraFeatures []*xml.Element
@@ -97,6 +103,7 @@ func DefaultConfig() Config {
 		MaxUnacked:                   1000,
 		CSI:                          true,
 		MaxConnectionsPerIP:          100,
+		Carbons:                      true,
 	}
 }
 

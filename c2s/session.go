@@ -43,7 +43,7 @@ type session struct {
 	// routed to the session before that wait in early, so nothing can
 	// overtake the bind result on the wire.
 	attached bool
-	early    [][]byte
+	early    []earlyOut
 	csi      csiState // XEP-0352 (csi.go)
 }
 
@@ -55,17 +55,36 @@ func newSession(srv *Server, full jid.JID, c *conn) *session {
 	return s
 }
 
+// earlyOut is what was sent to a session before it was attached.
+type earlyOut struct {
+	b        []byte
+	isStanza bool
+}
+
 // attach connects the session to c once the bind result is queued, and
-// sends what was routed to the session in between.
+// sends what was routed to the session in between. Stream management may
+// already be on (XEP-0386: enabled inline, its <enabled/> in the bind
+// result): the client counts what follows that result, so the stanzas
+// sent now count too.
 func (s *session) attach(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.c = c
 	s.attached = true
-	for _, b := range s.early {
-		c.q.push(b)
+	counted := false
+	for _, e := range s.early {
+		if s.smOn && e.isStanza {
+			s.sent++
+			s.unacked = append(s.unacked, e.b)
+			counted = true
+		}
+		c.q.push(e.b)
 	}
 	s.early = nil
+	if counted && !s.reqOut {
+		s.reqOut = true
+		c.q.push(ackRequest)
+	}
 }
 
 var ackRequest = []byte(`<r xmlns="` + stream.NSSM + `"/>`)
@@ -121,7 +140,7 @@ func (s *session) sendLocked(b []byte, isStanza bool) error {
 		return errQueueClosed
 	}
 	if !s.attached {
-		s.early = append(s.early, b)
+		s.early = append(s.early, earlyOut{b, isStanza})
 		return nil
 	}
 	if s.smOn && isStanza {

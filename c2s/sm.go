@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/stream"
 )
@@ -101,12 +102,16 @@ func (s *Server) isShutting() bool {
 }
 
 func smFailed(condition string, h *uint32) []byte {
+	return smFailedElement(condition, h).Bytes(stream.NSClient)
+}
+
+// smFailedElement is XEP-0198's <failed/>; SASL2 and Bind 2 carry it inline.
+func smFailedElement(condition string, h *uint32) *xml.Element {
 	f := xml.New(stream.NSSM, "failed")
 	if h != nil {
 		f.SetAttr("h", formatH(*h))
 	}
-	f.Append(xml.New(stanza.NSStanzas, condition))
-	return f.Bytes(stream.NSClient)
+	return f.Append(xml.New(stanza.NSStanzas, condition))
 }
 
 func parseH(s string) (uint32, bool) {
@@ -161,8 +166,18 @@ func (c *conn) smEnable(el *xml.Element) error {
 	s := c.sess
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Queued under the session's lock: no stanza sent after enabling
+	// (and so counted) goes out before <enabled/>.
+	return c.q.push(c.smEnableLocked(el).Bytes(stream.NSClient))
+}
+
+// smEnableLocked enables stream management on the bound session (s.mu
+// held) and returns the answer, <enabled/> or <failed/>, for the caller
+// to send: alone (smEnable) or inside XEP-0386's <bound/>.
+func (c *conn) smEnableLocked(el *xml.Element) *xml.Element {
+	s := c.sess
 	if s.smOn {
-		return c.push(smFailed("unexpected-request", nil))
+		return smFailedElement("unexpected-request", nil)
 	}
 	s.smOn = true
 	s.sent, s.handled = 0, 0
@@ -175,7 +190,7 @@ func (c *conn) smEnable(el *xml.Element) error {
 		reply.SetAttr("max", strconv.Itoa(int(c.srv.cfg.ResumeTimeout.Seconds())))
 		c.srv.sm.add(s.smID, s)
 	}
-	return c.q.push(reply.Bytes(stream.NSClient))
+	return reply
 }
 
 // takeoverWait bounds how long a resumption waits for the old connection's
@@ -188,8 +203,24 @@ const conflictGrace = time.Second
 
 // smResume takes over a detached (or not yet detached) session (XEP-0198 §5).
 func (c *conn) smResume(el *xml.Element) error {
+	failed, err := c.resumeSession(el, func(resumed *xml.Element, _ jid.JID) []byte {
+		return resumed.Bytes(stream.NSClient)
+	})
+	if failed != nil {
+		return c.push(failed.Bytes(stream.NSClient))
+	}
+	return err
+}
+
+// resumeSession takes over the session el (a <resume/>) names, for this stream.
+// If it cannot, it returns the <failed/> to answer with (alone, or inside
+// the SASL2 <success/>); if it can, it queues head's bytes (given the
+// <resumed/> and the session's JID: the plain <resumed/>, or a SASL2
+// <success/> holding it, and the stream features) and then what the
+// client never acknowledged.
+func (c *conn) resumeSession(el *xml.Element, head func(resumed *xml.Element, full jid.JID) []byte) (failed *xml.Element, err error) {
 	if c.sess != nil {
-		return c.push(smFailed("unexpected-request", nil))
+		return smFailedElement("unexpected-request", nil), nil
 	}
 	h, ok := parseH(el.Attr("h"))
 	account := c.user + "@" + c.domain
@@ -198,21 +229,21 @@ func (c *conn) smResume(el *xml.Element) error {
 		// An ended session: its 'h' lets the client resend only what the
 		// server never handled (XEP-0198 §5, <failed h/>).
 		if handled, known := c.srv.sm.handledBy(el.Attr("previd"), account); known {
-			return c.push(smFailed("item-not-found", &handled))
+			return smFailedElement("item-not-found", &handled), nil
 		}
 	}
 	if !ok || prev == nil || prev.rs.Bare() != account {
-		return c.push(smFailed("item-not-found", nil))
+		return smFailedElement("item-not-found", nil), nil
 	}
 	if se := prev.ack(h); se != nil {
-		return se
+		return nil, se
 	}
 	prev.mu.Lock()
 	if prev.ended || prev.noResume {
 		// noResume: replaced by a new bind (no longer routed to) or
 		// closing for good; it must not come back to life.
 		prev.mu.Unlock()
-		return c.push(smFailed("item-not-found", nil))
+		return smFailedElement("item-not-found", nil), nil
 	}
 	if live := prev.c; live != nil {
 		// The server still holds the old connection, whose reader may be
@@ -242,7 +273,7 @@ func (c *conn) smResume(el *xml.Element) error {
 		prev.mu.Lock()
 		if prev.ended || prev.noResume {
 			prev.mu.Unlock()
-			return c.push(smFailed("item-not-found", nil))
+			return smFailedElement("item-not-found", nil), nil
 		}
 	}
 	old := prev.c // nil, unless the wait above timed out
@@ -253,7 +284,7 @@ func (c *conn) smResume(el *xml.Element) error {
 	}
 	prev.reqOut = false
 	resumed := xml.New(stream.NSSM, "resumed", "previd", prev.smID, "h", formatH(prev.handled))
-	c.q.push(resumed.Bytes(stream.NSClient))
+	c.q.push(head(resumed, prev.rs.JID()))
 	for _, b := range prev.unacked {
 		c.q.push(b)
 	}
@@ -273,5 +304,5 @@ func (c *conn) smResume(el *xml.Element) error {
 	c.negotiated()
 	c.log = newConnLogger(c, c.user+"@"+c.domain, prev.rs.JID().String())
 	c.log.Info("c2s session resumed", "acked", h)
-	return nil
+	return nil, nil
 }

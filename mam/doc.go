@@ -67,7 +67,9 @@
 //     item-not-found (cancel); RSM <index/> other than 0 (the first page)
 //     is feature-not-implemented.
 //   - iq get <metadata/>: first and last item, or an empty <metadata/>
-//     (on a room too, which advertises #extended: QueryRoom);
+//     (on a room too, which advertises #extended: QueryRoom); the same
+//     <metadata/> goes into a XEP-0386 Bind 2 <bound/> (BoundInfo, which
+//     c2s calls at binding);
 //   - iq get/set <prefs/> (XEP-0441): both lists always present; a set
 //     answers with the preferences as applied.
 //

@@ -510,6 +510,16 @@ func (m *Module) handleMetadata(ctx context.Context, iq *router.IQ) (*xml.Elemen
 
 // metadata answers <metadata/> from owner's archive (a user's or a room's).
 func (m *Module) metadata(ctx context.Context, iq *router.IQ, owner jid.JID) (*xml.Element, error) {
+	md, err := m.metadataOf(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	return stanza.Result(iq.Stanza).Append(md), nil
+}
+
+// metadataOf is the <metadata/> of owner's archive: its first and last
+// items, none if it is empty.
+func (m *Module) metadataOf(ctx context.Context, owner jid.JID) (*xml.Element, error) {
 	first, last, ok, err := m.store.ArchiveBounds(ctx, owner.String())
 	if err != nil {
 		return nil, fmt.Errorf("mam: bounds: %w", err)
@@ -521,7 +531,14 @@ func (m *Module) metadata(ctx context.Context, iq *router.IQ, owner jid.JID) (*x
 			xml.New(NS, "end", "id", m.ids.encode(last.ID), "timestamp", FormatDateTime(last.Stamp)),
 		)
 	}
-	return stanza.Result(iq.Stanza).Append(md), nil
+	return md, nil
+}
+
+// BoundInfo implements c2s.BoundInfo: XEP-0386 §3.2 has the server put
+// the archive's <metadata/> at the moment of binding in <bound/>, so the
+// client knows where its sync starts.
+func (m *Module) BoundInfo(ctx context.Context, account jid.JID) (*xml.Element, error) {
+	return m.metadataOf(ctx, account.Bare())
 }
 
 // handlePrefsGet answers XEP-0441 preferences.

@@ -296,6 +296,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		dis.Caps(),
 	}
 	cc.Registrar = reg // offers sign-up only with allow_registration
+	// XEP-0386: the archive's metadata at binding, in <bound/>.
+	cc.BoundInfo = []c2s.BoundInfo{mamMod}
 	s.C2S = c2s.NewServer(cc, r, s.Store, log)
 	if mods.WebSocket.Enabled() {
 		if s.WebSocket, err = websocket.New(mods.WebSocket, s.C2S, wsTLS, cc.Limits, log); err != nil {

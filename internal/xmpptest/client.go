@@ -261,6 +261,21 @@ type saslPeer interface {
 }
 
 func trySCRAM(c saslPeer, opt SCRAM, user, password string) error {
+	_, err := scramExchange(c, opt, user, password, nil)
+	return err
+}
+
+// sasl2Request is what a XEP-0388 <authenticate/> carries besides the
+// mechanism and initial response: extra is raw XML added after them.
+type sasl2Request struct{ extra string }
+
+// scramExchange runs SCRAM over RFC 6120 SASL (v2 nil) or XEP-0388, and
+// returns the server's last element.
+func scramExchange(c saslPeer, opt SCRAM, user, password string, v2 *sasl2Request) (*xml.Element, error) {
+	ns := "urn:ietf:params:xml:ns:xmpp-sasl"
+	if v2 != nil {
+		ns = nsSASL2
+	}
 	mech, gs2 := opt.Mechanism, opt.GS2
 	if mech == "" {
 		mech = "SCRAM-SHA-256"
@@ -272,11 +287,16 @@ func trySCRAM(c saslPeer, opt SCRAM, user, password string) error {
 	rand.Read(nb[:])
 	cnonce := hex.EncodeToString(nb[:])
 	bare := "n=" + user + ",r=" + cnonce
-	c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>%s</auth>`,
-		mech, base64.StdEncoding.EncodeToString([]byte(gs2+bare)))
+	if v2 != nil {
+		c.Sendf(`<authenticate xmlns='urn:xmpp:sasl:2' mechanism='%s'><initial-response>%s</initial-response>%s</authenticate>`,
+			mech, base64.StdEncoding.EncodeToString([]byte(gs2+bare)), v2.extra)
+	} else {
+		c.Sendf(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='%s'>%s</auth>`,
+			mech, base64.StdEncoding.EncodeToString([]byte(gs2+bare)))
+	}
 	el := c.Next()
-	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "challenge") {
-		return fmt.Errorf("sasl: %s", saslCondition(el))
+	if !el.Is(ns, "challenge") {
+		return el, fmt.Errorf("sasl: %s", saslCondition(el))
 	}
 	first, _ := base64.StdEncoding.DecodeString(el.Text())
 	attrs := map[string]string{}
@@ -294,7 +314,7 @@ func trySCRAM(c saslPeer, opt SCRAM, user, password string) error {
 	}
 	salted, err := pbkdf2.Key(newHash, password, salt, iters, size)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mac := func(key []byte, s string) []byte {
 		h := hmac.New(newHash, key)
@@ -313,21 +333,25 @@ func trySCRAM(c saslPeer, opt SCRAM, user, password string) error {
 		proof[i] = clientKey[i] ^ sig[i]
 	}
 	time.Sleep(opt.Pause)
-	c.Sendf(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>`,
+	c.Sendf(`<response xmlns='%s'>%s</response>`, ns,
 		base64.StdEncoding.EncodeToString([]byte(final+",p="+base64.StdEncoding.EncodeToString(proof))))
 	el = c.Next()
-	if !el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "success") {
-		return fmt.Errorf("sasl: %s", saslCondition(el))
+	if !el.Is(ns, "success") {
+		return el, fmt.Errorf("sasl: %s", saslCondition(el))
 	}
-	v, _ := base64.StdEncoding.DecodeString(el.Text())
+	data := el.Text()
+	if v2 != nil {
+		data = el.ChildText(ns, "additional-data")
+	}
+	v, _ := base64.StdEncoding.DecodeString(data)
 	if want := "v=" + base64.StdEncoding.EncodeToString(mac(mac(salted, "Server Key"), authMsg)); string(v) != want {
-		return fmt.Errorf("sasl: server signature %q, want %q", v, want)
+		return el, fmt.Errorf("sasl: server signature %q, want %q", v, want)
 	}
-	return nil
+	return el, nil
 }
 
 func saslCondition(el *xml.Element) string {
-	if el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") {
+	if el.Is("urn:ietf:params:xml:ns:xmpp-sasl", "failure") || el.Is(nsSASL2, "failure") {
 		if f := el.FirstElement(); f != nil {
 			return f.Local
 		}

@@ -1,0 +1,231 @@
+package c2s
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stream"
+)
+
+// Namespaces of XEP-0388 Extensible SASL Profile and XEP-0386 Bind 2.
+const (
+	NSSASL2 = "urn:xmpp:sasl:2"
+	NSBind2 = "urn:xmpp:bind:0"
+)
+
+// sasl2Feature is the XEP-0388 stream feature (§2.1): the mechanisms the
+// legacy <mechanisms/> offers, and what may be negotiated inline: Bind 2
+// with the session features it can enable (XEP-0386 §3.1) and XEP-0198
+// resumption. Offered only over TLS (XEP-0388 §5).
+func (c *conn) sasl2Feature() *xml.Element {
+	a := xml.New(NSSASL2, "authentication")
+	for _, name := range c.offeredMechanisms(c.saslInfo()) {
+		a.Append(xml.New(NSSASL2, "mechanism").AppendText(name))
+	}
+	features := xml.New(NSBind2, "inline")
+	features.Append(xml.New(NSBind2, "feature", "var", stream.NSSM))
+	if c.srv.cfg.Carbons {
+		features.Append(xml.New(NSBind2, "feature", "var", nsCarbons))
+	}
+	if c.srv.cfg.CSI {
+		features.Append(xml.New(NSBind2, "feature", "var", stream.NSCSI))
+	}
+	// Inline resumption is named two ways: <sm/> in XEP-0386's example
+	// (and by deployed servers and the clients that look for it), <resume/>
+	// in XEP-0388's example and XEP-0198's own SASL2 text. Clients read
+	// one or the other and ignore what they do not know, so both are
+	// offered.
+	inline := xml.New(NSSASL2, "inline").Append(
+		xml.New(NSBind2, "bind").Append(features),
+		xml.New(stream.NSSM, "sm"),
+		xml.New(stream.NSSM, "resume"))
+	return a.Append(inline)
+}
+
+// sasl2Request is what an <authenticate/> asks for besides authentication.
+type sasl2Request struct {
+	mechanism        string
+	initial          string
+	hasInitial       bool
+	userAgentID      string // XEP-0388 §2.3 <user-agent id/>, "" if none
+	software, device string
+	resume           *xml.Element // XEP-0198 <resume/>, inline
+	bind             *xml.Element // XEP-0386 <bind/>
+}
+
+// maxUserAgentID bounds the user-agent id kept (a UUID is 36 bytes).
+const maxUserAgentID = 256
+
+func parseAuthenticate(el *xml.Element) sasl2Request {
+	r := sasl2Request{mechanism: el.Attr("mechanism")}
+	if ir := el.Child(NSSASL2, "initial-response"); ir != nil {
+		r.initial, r.hasInitial = ir.Text(), true
+	}
+	if ua := el.Child(NSSASL2, "user-agent"); ua != nil {
+		if id := ua.Attr("id"); len(id) <= maxUserAgentID {
+			r.userAgentID = id
+		}
+		r.software = clip(ua.ChildText(NSSASL2, "software"), 64)
+		r.device = clip(ua.ChildText(NSSASL2, "device"), 64)
+	}
+	r.resume = el.Child(stream.NSSM, "resume")
+	r.bind = el.Child(NSBind2, "bind")
+	return r
+}
+
+// clip cuts s to at most n bytes, on a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// authenticate2 runs a XEP-0388 exchange and, once it succeeds, what the
+// client asked for inline: XEP-0198 resumption first, then, if there is
+// none or it failed, XEP-0386 resource binding (XEP-0386 §3.2). A failed
+// exchange processes nothing inline (XEP-0388 §2.6.2). There is no stream
+// restart: <success/> is followed by the stream features (§2.6.1).
+func (c *conn) authenticate2(el *xml.Element) error {
+	req := parseAuthenticate(el)
+	if c.user == "" && el.Attr("upgrade") != "" {
+		// §2.3: an upgrade task the features did not offer (they offer
+		// none) MUST fail the authentication.
+		return c.push(profileSASL2.failure("invalid-mechanism", "no upgrade task is offered"))
+	}
+	srv, out, err := c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial)
+	if srv == nil || err != nil {
+		return err
+	}
+	c.srv.counters.sasl2Logins.Inc()
+	if req.software != "" || req.device != "" {
+		c.log.Info("c2s user agent", "software", req.software, "device", req.device)
+	}
+	// No restart, but the limits of an authenticated stream apply now.
+	c.rd.SetLimits(c.limits())
+	bare, _ := jid.New(c.user, c.domain, "") // both checked by authentication
+	success := func(authzid jid.JID, inline ...*xml.Element) *xml.Element {
+		s := xml.New(NSSASL2, "success")
+		if out != nil {
+			s.Append(xml.New(NSSASL2, "additional-data").AppendText(base64.StdEncoding.EncodeToString(out)))
+		}
+		s.Append(xml.New(NSSASL2, "authorization-identifier").AppendText(authzid.String()))
+		for _, el := range inline {
+			s.Append(el)
+		}
+		return s
+	}
+	var inline []*xml.Element
+	if req.resume != nil {
+		failed, err := c.resumeSession(req.resume, func(resumed *xml.Element, full jid.JID) []byte {
+			return c.successAndFeatures(success(full, resumed), true, true)
+		})
+		if err != nil || failed == nil {
+			return err
+		}
+		// XEP-0198 (on SASL2 and Bind 2): the failure goes in the
+		// <success/>, and binding proceeds.
+		inline = append(inline, failed)
+	}
+	if req.bind == nil {
+		return c.push(c.successAndFeatures(success(bare, inline...), false, false))
+	}
+	full := c.bind2JID(req.bind.ChildText(NSBind2, "tag"), req.userAgentID)
+	return c.bind(full, func() []byte {
+		bound := c.bind2Inline(req.bind)
+		c.sess.mu.Lock()
+		smOn := c.sess.smOn
+		c.sess.mu.Unlock()
+		return c.successAndFeatures(success(full, append(inline, bound)...), true, smOn)
+	})
+}
+
+// successAndFeatures serialises a SASL2 <success/> and the features of the
+// authenticated stream that follow it at once.
+func (c *conn) successAndFeatures(success *xml.Element, bound, smOn bool) []byte {
+	b := success.Bytes(stream.NSClient)
+	return append(b, stream.Features(stream.NSClient, c.authenticatedFeatures(bound, smOn))...)
+}
+
+// bind2Inline enables on the newly bound, not yet attached session what a
+// Bind 2 request asks for (XEP-0386 §3.2) and returns <bound/> with the
+// answers: XEP-0198's <enabled/> or <failed/>; XEP-0280 carbons (enabling
+// them cannot fail, so no answer); the XEP-0352 state the session starts
+// in. Anything else is ignored, as for any unknown inline request.
+func (c *conn) bind2Inline(req *xml.Element) *xml.Element {
+	bound := xml.New(NSBind2, "bound")
+	s := c.sess
+	for _, ch := range req.Elements() {
+		switch {
+		case ch.Is(stream.NSSM, "enable"):
+			s.mu.Lock()
+			bound.Append(c.smEnableLocked(ch))
+			s.mu.Unlock()
+		case ch.Is(nsCarbons, "enable") && c.srv.cfg.Carbons:
+			s.rs.SetCarbons(true)
+		case ch.Is(stream.NSCSI, "inactive") && c.srv.cfg.CSI:
+			s.mu.Lock()
+			s.csi.inactive = true
+			s.mu.Unlock()
+		}
+	}
+	for _, bi := range c.srv.cfg.BoundInfo {
+		el, err := bi.BoundInfo(context.Background(), s.rs.JID())
+		if err != nil {
+			// Information, not a condition of binding.
+			c.log.Error("c2s bind 2 information", "err", err)
+			continue
+		}
+		if el != nil {
+			bound.Append(el)
+		}
+	}
+	return bound
+}
+
+// BoundInfo is what a module adds to XEP-0386's <bound/> (§3.2: the
+// XEP-0313 archive metadata); internal/server fills Config.BoundInfo.
+type BoundInfo interface {
+	BoundInfo(ctx context.Context, account jid.JID) (*xml.Element, error)
+}
+
+// maxTag bounds the part of the resource the client's Bind 2 tag makes.
+const maxTag = 64
+
+// bind2JID is the full JID Bind 2 binds (XEP-0386 §3.2.1): the client's
+// tag, if it makes a valid resource, then "/" and a part the server
+// generates. With a SASL2 user-agent id that part is stable: derived from
+// the account, the id and the tag, so the same installation gets the same
+// resource each time (its new session replaces the old one, as §3.2 asks),
+// without exposing the id (a hash of it, which a client's random UUID
+// makes irreversible). Without one it is random.
+func (c *conn) bind2JID(tag, userAgentID string) jid.JID {
+	tag = clip(strings.TrimSpace(tag), maxTag)
+	var id string
+	if userAgentID != "" {
+		h := sha256.New()
+		for _, part := range []string{"skald bind2 resource", c.user, c.domain, userAgentID, tag} {
+			h.Write([]byte(part))
+			h.Write([]byte{0})
+		}
+		id = strings.ToLower(base32.StdEncoding.EncodeToString(h.Sum(nil)))[:16]
+	} else {
+		id = newID()[:16]
+	}
+	if tag != "" {
+		if full, err := jid.New(c.user, c.domain, tag+"/"+id); err == nil {
+			return full
+		}
+	}
+	full, _ := jid.New(c.user, c.domain, id) // letters and digits
+	return full
+}

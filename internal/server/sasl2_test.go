@@ -1,0 +1,106 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/internal/xmpptest"
+)
+
+// A XEP-0388 login with XEP-0386 Bind 2 on the complete server: <bound/>
+// carries the archive's metadata at binding (XEP-0386 §3.2), offline
+// messages come at the first available presence as after legacy binding,
+// and carbons enabled inline are copied by the carbons module.
+func TestSASL2Bind2EndToEnd(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='alice@localhost' type='chat' id='o1'><body>while you were out</body></message>`)
+	bob.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+
+	alice := xmpptest.Dial(t, s.addr)
+	alice.OpenStream("localhost")
+	alice.StartTLS("localhost")
+	success, err := alice.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice",
+		`<user-agent id='9f0c7e3a-2d7b-4c55-8e21-0a5d6b1c2e3f'><software>Test</software></user-agent>`+
+			`<bind xmlns='urn:xmpp:bind:0'><tag>Test</tag><enable xmlns='urn:xmpp:carbons:2'/><enable xmlns='urn:xmpp:sm:3'/></bind>`)
+	if err != nil {
+		t.Fatalf("SASL2: %v", err)
+	}
+	if f := alice.Next(); f.Local != "features" {
+		t.Fatalf("want features after <success/>, got %s", f)
+	}
+	bound := success.Child("urn:xmpp:bind:0", "bound")
+	end := bound.Child("urn:xmpp:mam:2", "metadata").Child("urn:xmpp:mam:2", "end")
+	if end == nil || end.Attr("id") == "" {
+		t.Fatalf("no archive metadata in <bound/>: %s", success)
+	}
+	if bound.Child("urn:xmpp:sm:3", "enabled") == nil {
+		t.Fatalf("no <enabled/>: %s", success)
+	}
+
+	alice.Send(`<presence/>`)
+	m := alice.Expect(isMessageWithBody("while you were out"))
+	if sid := m.Child("urn:xmpp:sid:0", "stanza-id"); sid == nil || sid.Attr("id") != end.Attr("id") {
+		t.Fatalf("offline message %s; archive end at binding %s", m, end)
+	}
+
+	phone := login(t, s, "alice", "phone")
+	phone.Send(`<message to='bob@localhost' type='chat' id='s1'><body>from the phone</body></message>`)
+	carbon := alice.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:carbons:2", "sent") != nil })
+	inner := carbon.Child("urn:xmpp:carbons:2", "sent").Child("urn:xmpp:forward:0", "forwarded").Child("jabber:client", "message")
+	if inner.ChildText("", "body") != "from the phone" {
+		t.Fatalf("sent carbon %s", carbon)
+	}
+}
+
+// Over WebSocket (RFC 7395) SASL2 works as over TCP: no <open/> follows
+// its <success/>, and the stream goes on with the features.
+func TestSASL2OverWebSocket(t *testing.T) {
+	_, url := startWebSocketServer(t, "tls = true")
+	c := xmpptest.DialWebSocket(t, url)
+	c.OpenStream("localhost")
+	if c.Features.Child("urn:xmpp:sasl:2", "authentication") == nil {
+		t.Fatalf("no SASL2 over wss: %s", c.Features)
+	}
+	success, err := c.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice", `<bind xmlns='urn:xmpp:bind:0'><tag>Web</tag></bind>`)
+	if err != nil {
+		t.Fatalf("SASL2: %v", err)
+	}
+	if !strings.HasPrefix(success.ChildText("urn:xmpp:sasl:2", "authorization-identifier"), "alice@localhost/Web/") {
+		t.Fatalf("success %s", success)
+	}
+	if f := c.Next(); f.Local != "features" {
+		t.Fatalf("want features, got %s", f)
+	}
+	c.Send(`<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if el := c.Next(); el.Attr("id") != "p1" || el.Attr("type") != "result" {
+		t.Fatalf("ping after SASL2 over WebSocket: %s", el)
+	}
+}
+
+// Over BOSH (XEP-0206, https) likewise: no xmpp:restart after the
+// SASL2 <success/>.
+func TestSASL2OverBOSH(t *testing.T) {
+	cfg := loadConfigFile(t, "[bosh]\naddress = \"127.0.0.1:0\"\ntls = true\n")
+	s := startServerConfig(t, cfg, nil, nil)
+	c := xmpptest.DialBOSH(t, "https://"+s.BOSHAddr()+"/http-bind", "localhost")
+	if c.Features.Child("urn:xmpp:sasl:2", "authentication") == nil {
+		t.Fatalf("no SASL2 over https BOSH: %s", c.Features)
+	}
+	success, err := c.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice", `<bind xmlns='urn:xmpp:bind:0'><tag>BOSH</tag></bind>`)
+	if err != nil {
+		t.Fatalf("SASL2: %v", err)
+	}
+	if !strings.HasPrefix(success.ChildText("urn:xmpp:sasl:2", "authorization-identifier"), "alice@localhost/BOSH/") {
+		t.Fatalf("success %s", success)
+	}
+	if f := c.Next(); f.Local != "features" {
+		t.Fatalf("want features, got %s", f)
+	}
+	c.Send(`<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if el := c.Next(); el.Attr("id") != "p1" || el.Attr("type") != "result" {
+		t.Fatalf("ping after SASL2 over BOSH: %s", el)
+	}
+}
