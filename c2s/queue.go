@@ -110,9 +110,10 @@ func (q *outQueue) flush() {
 			}
 			q.bufs = nil
 			q.cond.Broadcast()
+			nc := q.nc // under the lock: a direct TLS handshake's setConn may replace it
 			q.mu.Unlock()
 			if closeNow {
-				q.nc.Close()
+				nc.Close()
 			}
 			return
 		}

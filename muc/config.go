@@ -51,13 +51,17 @@ type Config struct {
 	// domain may have in a room for its users to register with it
 	// (§7.10, register.go: policy-violation). 0 keeps remote users out.
 	MaxRemoteOccupantsPerDomain int `toml:"max_remote_occupants_per_domain"`
+	// MaxVCardBytes bounds a room's vCard (XEP-0486 room avatars), its
+	// serialisation: the photo is base64 inside it. A persistent room
+	// stores it, and anyone may fetch it.
+	MaxVCardBytes int `toml:"max_vcard_bytes"`
 }
 
 // DefaultConfig returns the defaults: on, conference.<domain>, 1000
 // rooms (10 created per account) of at most 200 occupants and 1000
 // affiliations, nicks of up to 64 bytes, 50 messages
 // kept for the history, 20 of them sent by default, 100 occupant sessions
-// per remote domain.
+// per remote domain, room vCards (avatars) of up to 64 KiB.
 func DefaultConfig() Config {
 	return Config{
 		Enabled:                true,
@@ -71,6 +75,7 @@ func DefaultConfig() Config {
 		DefaultHistoryMessages: 20,
 
 		MaxRemoteOccupantsPerDomain: 100,
+		MaxVCardBytes:               64 << 10,
 	}
 }
 
@@ -95,6 +100,8 @@ func (c Config) Validate() error {
 		return errors.New("muc: default_history_messages must be between 0 and history_messages")
 	case c.MaxRemoteOccupantsPerDomain < 0:
 		return fmt.Errorf("muc: max_remote_occupants_per_domain = %d: must not be negative", c.MaxRemoteOccupantsPerDomain)
+	case c.MaxVCardBytes < len(`<vCard xmlns="vcard-temp"/>`):
+		return fmt.Errorf("muc: max_vcard_bytes = %d: must be at least 27 (an empty vCard)", c.MaxVCardBytes)
 	}
 	return nil
 }

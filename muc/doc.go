@@ -26,6 +26,10 @@
 // rooms it goes to the occupant's client); kick, ban, voice, voice requests (§7.13, §8.6) and
 // affiliation lists (§8-9); the owner's
 // configuration form (§10.2) and destroy (§10.9); XEP-0410 self-pings;
+// room avatars (XEP-0486, avatar.go: an owner sets the room's vcard-temp
+// vCard, anyone gets it, an empty vCard otherwise; the occupants get
+// status 104; muc#roominfo_avatarhash lists the SHA-1 of each photo;
+// a persistent room stores it; bounded by max_vcard_bytes);
 // mediated invitations (§7.8.2: at most five per message, ten at once per
 // account in a room, kept across its visits, then one each 6 s; declines only from JIDs the room invited,
 // invite.go); the muc#roominfo form in a room's disco#info (§6.4,

@@ -70,7 +70,7 @@ func (m *Module) serviceIQ(iq *router.IQ) (*xml.Element, error) {
 		}
 		q := xml.New(nsDiscoInfo, "query")
 		q.Append(xml.New(nsDiscoInfo, "identity", "category", "conference", "type", "text", "name", "Chatrooms"))
-		for _, f := range []string{nsDiscoInfo, nsDiscoItems, NS, nsPing, nsOccupantID, nsStableID, nsSelfPingOpt} {
+		for _, f := range []string{nsDiscoInfo, nsDiscoItems, NS, nsPing, nsOccupantID, nsStableID, nsSelfPingOpt, nsVCard} {
 			q.Append(xml.New(nsDiscoInfo, "feature", "var", f))
 		}
 		return stanza.Result(iq.Stanza).Append(q), nil
@@ -143,6 +143,8 @@ func (m *Module) roomIQ(ctx context.Context, iq *router.IQ) (*xml.Element, error
 		return stanza.Result(iq.Stanza).Append(xml.New(nsDiscoItems, "query")), nil
 	case get && p.Is(nsPing, "ping"):
 		return stanza.Result(iq.Stanza), nil
+	case p.Is(nsVCard, "vCard"):
+		return m.vcardIQLocked(rm, iq)
 	case mam.IsQuery(p):
 		if err := m.mayReadArchive(rm, o, iq.From.Bare()); err != nil {
 			return nil, err
@@ -203,7 +205,7 @@ func (m *Module) roomInfo(rm *room, asker jid.JID) *xml.Element {
 		return no
 	}
 	features := []string{
-		nsDiscoInfo, NS, nsPing, nsOccupantID, nsStableID, nsSelfPingOpt, nsRegister, formRequest,
+		nsDiscoInfo, NS, nsPing, nsOccupantID, nsStableID, nsSelfPingOpt, nsRegister, formRequest, nsVCard,
 		pick(rm.cfg.Persistent, "muc_persistent", "muc_temporary"),
 		pick(rm.cfg.Public, "muc_public", "muc_hidden"),
 		pick(rm.cfg.MembersOnly, "muc_membersonly", "muc_open"),

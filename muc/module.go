@@ -52,10 +52,19 @@ func New(cfg Config, r *router.Router, archive *mam.Module, store RoomStore, sec
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("skald muc occupant-id v1"))
 	m := &Module{cfg: cfg, r: r, archive: archive, store: store, log: log, idKey: mac.Sum(nil), rooms: make(map[string]*room)}
-	for _, d := range r.Domains() {
-		m.domains = append(m.domains, cfg.Domain+"."+d)
-	}
+	m.domains = ServiceDomains(cfg, r.Domains())
 	return m
+}
+
+// ServiceDomains returns the service's domains for the hosted domains:
+// the [muc] label under each. The server needs them before the module
+// exists, for the self-signed certificate that must name them.
+func ServiceDomains(cfg Config, hosted []string) []string {
+	out := make([]string, 0, len(hosted))
+	for _, d := range hosted {
+		out = append(out, cfg.Domain+"."+d)
+	}
+	return out
 }
 
 // Name implements router.Module.

@@ -27,6 +27,8 @@ type storedRoom struct {
 	// members and up are read back (storage.Rooms' DeleteUser removes
 	// affiliations, not this blob).
 	Nicks map[string]string `json:",omitempty"`
+	// VCard is the room's vCard (XEP-0486 avatar), serialised.
+	VCard string `json:",omitempty"`
 }
 
 // Load reads the persistent rooms of this service's domains from the
@@ -59,6 +61,7 @@ func (m *Module) Load(ctx context.Context) error {
 			}
 		}
 		rm.loadNicks(st.Nicks)
+		m.loadVCard(rm, st.VCard)
 		m.loadHistory(ctx, rm)
 		m.rooms[j.String()] = rm
 	}
@@ -99,7 +102,7 @@ func (m *Module) persistLocked(rm *room) {
 		}
 		return
 	}
-	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy, SubjectID: rm.subjectID, Creator: creatorString(rm.creator), Nicks: rm.nicks})
+	b, err := json.Marshal(storedRoom{Config: rm.cfg, Subject: rm.subject, SubjectBy: rm.subjectBy, SubjectID: rm.subjectID, Creator: creatorString(rm.creator), Nicks: rm.nicks, VCard: storedVCard(rm)})
 	if err == nil {
 		err = m.store.PutRoom(ctx, storage.Room{JID: rm.jid.String(), Config: b, Affiliations: rm.affs})
 	}

@@ -64,6 +64,10 @@ type room struct {
 	subject   string
 	subjectBy string // nick that set the subject, "" for the room
 	subjectID string // its XEP-0421 occupant id, "" if unknown (stored before)
+	// vcard is the room's vCard (XEP-0486 avatar, avatar.go), nil if
+	// none; avatarHashes the SHA-1 of each of its photos.
+	vcard        *xml.Element
+	avatarHashes []string
 	// pending holds the iqs passed between occupants (forward.go), by
 	// the room's id; pendingOrder their ids, oldest first (answered ones
 	// are skipped when the oldest is dropped).

@@ -62,6 +62,10 @@ func (m *Module) roomInfoForm(rm *room, asker jid.JID) *xml.Element {
 	field("muc#roomconfig_changesubject", "boolean", "Occupants may change the subject", boolValue(c.ChangeSubject))
 	// invite.go: in a members-only room only admins invite.
 	field("muc#roomconfig_allowinvites", "boolean", "Members may invite others", boolValue(!c.MembersOnly))
+	if len(rm.avatarHashes) > 0 {
+		// XEP-0486 §3.3: only when the room has an avatar.
+		field("muc#roominfo_avatarhash", "text-multi", "Avatar hash", rm.avatarHashes...)
+	}
 	field("muc#maxhistoryfetch", "text-single", "Maximum Number of History Messages Returned by Room", strconv.Itoa(m.cfg.HistoryMessages))
 	return x
 }

@@ -209,13 +209,16 @@ func (s *Server) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	if !s.goroutineLocked(in.run) {
+	if s.closing {
 		nc.Close()
 		return
 	}
+	// Registered and counted before the stream's goroutine starts: it may
+	// have answered its peer, even ended, before accept returns.
 	s.perIP[ip]++
 	s.in[in] = true
 	s.counters.inStreams.Inc()
+	s.goroutineLocked(in.run) // not closing, and s.mu is held: it starts
 }
 
 func (s *Server) removeIn(in *inStream) {

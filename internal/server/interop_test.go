@@ -201,7 +201,9 @@ func TestInteropContactAddresses(t *testing.T) {
 // TestInteropMUC: slixmpp's XEP-0045 plugin creates a room, accepts the
 // instant room, enters from a second account and exchanges a groupchat
 // message carrying the room's stanza-id; its XEP-0313 plugin finds the
-// message in the room's archive under that id.
+// message in the room's archive under that id; the owner sets the room's
+// avatar (XEP-0486) with its XEP-0054 plugin, the other account reads it
+// and its hash in the room's disco#info.
 func TestInteropMUC(t *testing.T) { runInterop(t, "muc.py") }
 
 // TestInteropRegister: slixmpp's XEP-0077 plugin registers an account

@@ -294,7 +294,7 @@ func TestMUCConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.MUC != muc.DefaultConfig() || len(lines) != 11 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.MUC != muc.DefaultConfig() || len(lines) != 12 {
 		t.Errorf("skald.example.toml's [muc] %q gives %+v, %v; want the defaults", lines, m.MUC, err)
 	}
 	for _, src := range []string{
@@ -306,6 +306,7 @@ func TestMUCConfig(t *testing.T) {
 		"[muc]\nmax_rooms = 5\nmax_rooms_per_account = 6\n",
 		"[muc]\nhistory_messages = 5\ndefault_history_messages = 6\n",
 		"[muc]\nmax_remote_occupants_per_domain = -1\n",
+		"[muc]\nmax_vcard_bytes = 26\n",
 	} {
 		if _, err := loadModuleConfig(t, src); err == nil {
 			t.Errorf("%q accepted", src)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -136,8 +137,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if s.Store == nil {
 		s.Store, s.memoryFallback = OpenStore(ctx, cfg, log)
 	}
+	mods, err := DecodeModuleConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if s.tls == nil {
-		t, err := loadTLS(cfg, log)
+		t, err := loadTLS(cfg, certDomains(cfg, mods), log)
 		if err != nil {
 			return nil, err
 		}
@@ -148,11 +153,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		return nil, err
 	}
 	if err := sasl.SetDecoyParameters(secret, sasl.DefaultIterations); err != nil {
-		return nil, err
-	}
-
-	mods, err := DecodeModuleConfig(cfg)
-	if err != nil {
 		return nil, err
 	}
 
@@ -452,11 +452,26 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (stora
 	return memory.New(), true
 }
 
-func loadTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
+// certDomains returns every domain the server answers for, which a
+// self-signed certificate names: the hosted domains, then the service
+// domains of the modules enabled (conference.<domain>), which remote
+// servers connect to over s2s and check the certificate against.
+func certDomains(cfg *config.Config, mods ModuleConfig) []string {
+	domains := slices.Clone(cfg.Domains)
+	if mods.MUC.Enabled {
+		domains = append(domains, muc.ServiceDomains(mods.MUC, cfg.Domains)...)
+	}
+	return domains
+}
+
+// loadTLS loads the configured certificate or, without one, the
+// self-signed certificate for domains in the data directory (made or
+// renewed as needed).
+func loadTLS(cfg *config.Config, domains []string, log *slog.Logger) (*tls.Config, error) {
 	certFile, keyFile := cfg.TLS.CertFile, cfg.TLS.KeyFile
 	if cfg.SelfSigned() {
 		var err error
-		certFile, keyFile, err = certs.EnsureSelfSignedLog(log, cfg.DataDir, cfg.Domains)
+		certFile, keyFile, err = certs.EnsureSelfSignedLog(log, cfg.DataDir, domains)
 		if err != nil {
 			return nil, fmt.Errorf("self-signed certificate: %w", err)
 		}

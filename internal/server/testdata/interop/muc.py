@@ -7,7 +7,12 @@ his join completes (occupants, self-presence with 110 and 100, subject),
 and he sees alice. alice sends a groupchat message; bob and alice get it
 from alice's occupant JID with a <stanza-id by='room'/>, the same id for
 both. bob then finds the message in the room's archive under that id.
+alice, the owner, sets the room's avatar (XEP-0486: a vCard on the room's
+JID with slixmpp's xep_0054); bob reads the photo back and finds its
+SHA-1 in the room's disco#info (muc#roominfo_avatarhash).
 """
+
+import hashlib
 
 from slixmpp import JID
 
@@ -21,8 +26,8 @@ def codes(pres):
 
 
 async def main():
-    alice = Client("alice", "phone", plugins=["xep_0045", "xep_0004", "xep_0313"])
-    bob = Client("bob", "desk", plugins=["xep_0045", "xep_0004", "xep_0313"])
+    alice = Client("alice", "phone", plugins=["xep_0045", "xep_0004", "xep_0313", "xep_0030", "xep_0054"])
+    bob = Client("bob", "desk", plugins=["xep_0045", "xep_0004", "xep_0313", "xep_0030", "xep_0054"])
     for c in (alice, bob):
         await c.login()
         c.groupchat = []
@@ -63,6 +68,20 @@ async def main():
     check(fwd["body"] == "hello <room> & all" and fwd["from"] == JID(str(ROOM) + "/Al"),
           "bob: archived message %s" % fwd)
     log("bob found it in the room's archive")
+
+    photo = b"\x89PNG interop avatar"
+    card = alice["xep_0054"].make_vcard()
+    card["PHOTO"]["TYPE"] = "image/png"
+    card["PHOTO"]["BINVAL"] = photo
+    await alice["xep_0054"].publish_vcard(card, jid=ROOM, timeout=5)
+    got = await bob["xep_0054"].get_vcard(str(ROOM), timeout=5)
+    check(got["vcard_temp"]["PHOTO"]["BINVAL"] == photo, "bob: room vCard %s" % got)
+    info = await bob["xep_0030"].get_info(jid=ROOM, timeout=5)
+    check("vcard-temp" in info["disco_info"]["features"], "room features %s" % info["disco_info"]["features"])
+    value = info.xml.find(".//{jabber:x:data}field[@var='muc#roominfo_avatarhash']/{jabber:x:data}value")
+    want = hashlib.sha1(photo).hexdigest()
+    check(value is not None and value.text == want, "room avatar hash %s, want %s" % (None if value is None else value.text, want))
+    log("alice set the room's avatar; bob read it and its hash %s" % want)
 
     for c in (alice, bob):
         c.assert_healthy()
