@@ -157,13 +157,21 @@ func (c *conn) successAndFeatures(success *xml.Element, bound, smOn bool) []byte
 }
 
 // bind2Inline enables on the newly bound, not yet attached session what a
-// Bind 2 request asks for (XEP-0386 §3.2) and returns <bound/> with the
+// Bind 2 request asks for (XEP-0386 §3.2), marks it as catching up from
+// MAM, and returns <bound/> with the
 // answers: XEP-0198's <enabled/> or <failed/>; XEP-0280 carbons (enabling
 // them cannot fail, so no answer); the XEP-0352 state the session starts
 // in. Anything else is ignored, as for any unknown inline request.
 func (c *conn) bind2Inline(req *xml.Element) *xml.Element {
 	bound := xml.New(NSBind2, "bound")
 	s := c.sess
+	// §3.2: offline messages are cleared unsent, "as they will be
+	// provided by MAM". A session marked as catching up from MAM gets
+	// that from the offline module: the messages the archive holds are
+	// deleted at its initial presence without being sent; those it does
+	// not hold (archiving off for their sender) are still delivered, as
+	// clearing them would lose them.
+	s.rs.SetMAMQueried()
 	for _, ch := range req.Elements() {
 		switch {
 		case ch.Is(stream.NSSM, "enable"):
