@@ -22,10 +22,17 @@ const (
 // sasl2Feature is the XEP-0388 stream feature (§2.1): the mechanisms the
 // legacy <mechanisms/> offers, and what may be negotiated inline: Bind 2
 // with the session features it can enable (XEP-0386 §3.1) and XEP-0198
-// resumption. Offered only over TLS (XEP-0388 §5).
+// resumption. Offered only over TLS (XEP-0388 §5), and never without a
+// mechanism (§2.1: SASL2 "MUST NOT be offered if not at least one
+// mechanism can be provided"; a configuration of -PLUS mechanisms only,
+// on a stream with no TLS of its own to bind to, has none): then nil.
 func (c *conn) sasl2Feature() *xml.Element {
+	names := c.offeredMechanisms(c.saslInfo())
+	if len(names) == 0 {
+		return nil
+	}
 	a := xml.New(NSSASL2, "authentication")
-	for _, name := range c.offeredMechanisms(c.saslInfo()) {
+	for _, name := range names {
 		a.Append(xml.New(NSSASL2, "mechanism").AppendText(name))
 	}
 	features := xml.New(NSBind2, "inline")
