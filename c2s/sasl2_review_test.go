@@ -49,6 +49,17 @@ func TestSASL2InlineResumeOfAnotherAccount(t *testing.T) {
 	aliceJID := authzid(success)
 	id := success.Child(nsBind2, "bound").Child(nsSM, "enabled").Attr("id")
 
+	// Without her password, her own account's name and previd take over
+	// nothing: a failed exchange processes nothing inline (XEP-0388 §2.6.2).
+	thief := tlsStream(t, f)
+	if _, err := thief.SASL2(xmpptest.SCRAM{}, "alice", "guess", `<resume xmlns='urn:xmpp:sm:3' previd='`+id+`' h='0'/>`); err == nil {
+		t.Fatal("a wrong password authenticated")
+	}
+	alice.Send(`<r xmlns='urn:xmpp:sm:3'/>`)
+	if a := alice.Next(); !a.Is(nsSM, "a") {
+		t.Fatalf("alice's stream after a failed attempt on it: %s", a)
+	}
+
 	// While alice's stream is live, and after it dropped.
 	for _, detached := range []bool{false, true} {
 		if detached {
