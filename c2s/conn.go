@@ -538,7 +538,9 @@ func (c *conn) features() []*xml.Element {
 		if !c.tlsRequiredPending() {
 			f = append(f, c.mechanisms()...)
 			if c.cbInfo().TLS {
-				f = append(f, c.sasl2Feature())
+				if a := c.sasl2Feature(); a != nil {
+					f = append(f, a)
+				}
 			}
 		}
 		if c.offerRegistration() {

@@ -53,13 +53,15 @@
 // carbons and a XEP-0352 starting state need no answer. The resource is the
 // client's tag, "/", and a part derived from the account, the tag and the
 // SASL2 <user-agent/> id (random without one): the same installation gets
-// the same resource, so its new session replaces its old one (XEP-0386
-// §3.2), and the id itself never shows. XEP-0386 §3.2 has offline
-// messages cleared unsent at Bind 2, "as they will be provided by MAM": a
-// Bind 2 session is marked as catching up from MAM (router.Session
-// SetMAMQueried), so the offline module deletes unsent the messages the
-// archive holds and delivers only those it does not hold (archiving off
-// for their sender), which clearing would lose.
+// the same resource, so its new session replaces its old one, and the id
+// itself never shows. An earlier session of the same installation under
+// another tag ends too, with conflict (XEP-0386 §3.2: the server SHOULD
+// terminate earlier sessions of the same user-agent id). XEP-0386 §3.2
+// has offline messages cleared unsent at Bind 2, "as they will be
+// provided by MAM": a Bind 2 session is marked as catching up from MAM
+// (router.Session SetMAMQueried), so the offline module deletes unsent
+// the messages the archive holds and delivers only those it does not
+// hold (archiving off for their sender), which clearing would lose.
 //
 // Another layer can hand the server a connection it frames and secures
 // itself (transport.go: XMPP over WebSocket, package websocket): it runs

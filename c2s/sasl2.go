@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/skald-xmpp/skald/internal/xml"
@@ -22,10 +23,17 @@ const (
 // sasl2Feature is the XEP-0388 stream feature (§2.1): the mechanisms the
 // legacy <mechanisms/> offers, and what may be negotiated inline: Bind 2
 // with the session features it can enable (XEP-0386 §3.1) and XEP-0198
-// resumption. Offered only over TLS (XEP-0388 §5).
+// resumption. Offered only over TLS (XEP-0388 §5), and never without a
+// mechanism (§2.1: SASL2 "MUST NOT be offered if not at least one
+// mechanism can be provided"; a configuration of -PLUS mechanisms only,
+// on a stream with no TLS of its own to bind to, has none): then nil.
 func (c *conn) sasl2Feature() *xml.Element {
+	names := c.offeredMechanisms(c.saslInfo())
+	if len(names) == 0 {
+		return nil
+	}
 	a := xml.New(NSSASL2, "authentication")
-	for _, name := range c.offeredMechanisms(c.saslInfo()) {
+	for _, name := range names {
 		a.Append(xml.New(NSSASL2, "mechanism").AppendText(name))
 	}
 	features := xml.New(NSBind2, "inline")
@@ -140,13 +148,66 @@ func (c *conn) authenticate2(el *xml.Element) error {
 		return c.push(c.successAndFeatures(success(bare, inline...), false, false))
 	}
 	full := c.bind2JID(req.bind.ChildText(NSBind2, "tag"), req.userAgentID)
-	return c.bind(full, func() []byte {
+	var client bind2Client
+	err = c.bind(full, func() []byte {
+		client = c.markClient(req.userAgentID)
 		bound := c.bind2Inline(req.bind)
 		c.sess.mu.Lock()
 		smOn := c.sess.smOn
 		c.sess.mu.Unlock()
 		return c.successAndFeatures(success(full, append(inline, bound)...), true, smOn)
 	})
+	if err == nil {
+		c.endEarlierSessions(client)
+	}
+	return err
+}
+
+// bind2Client names the client installation (SASL2 <user-agent/> id) a
+// session bound with Bind 2 belongs to, kept on its router session, and
+// when it was bound: a newer session ends only older ones, so two of the
+// same client binding at once do not end each other.
+type bind2Client struct {
+	id  string
+	seq uint64
+}
+
+type bind2ClientKey struct{}
+
+var bind2Seq atomic.Uint64
+
+// markClient records on the new session which client bound it; none
+// without a user-agent id.
+func (c *conn) markClient(userAgentID string) bind2Client {
+	if userAgentID == "" {
+		return bind2Client{}
+	}
+	cl := bind2Client{id: userAgentID, seq: bind2Seq.Add(1)}
+	c.sess.rs.SetValue(bind2ClientKey{}, cl)
+	return cl
+}
+
+// endEarlierSessions ends the account's other sessions bound earlier by
+// the same client: XEP-0386 §3.2, "the server SHOULD terminate any
+// earlier sessions from the same client (identified by the <user-agent>
+// 'id' attribute)". One with the same tag had the same resource and was
+// replaced by the binding already; this finds those with another tag
+// (the client changed it, or has none now). They get the conflict stream
+// error a replaced session gets; a detached one ends, its unacknowledged
+// messages kept offline.
+func (c *conn) endEarlierSessions(cl bind2Client) {
+	if cl.id == "" {
+		return
+	}
+	for _, rs := range c.srv.router.Sessions(c.sess.rs.Bare()) {
+		if rs == c.sess.rs {
+			continue
+		}
+		if old, ok := rs.Value(bind2ClientKey{}).(bind2Client); ok && old.id == cl.id && old.seq < cl.seq {
+			c.log.Info("c2s bind 2 ends an earlier session of the same client", "old", rs.JID().String())
+			rs.Close(string(stream.Conflict))
+		}
+	}
 }
 
 // successAndFeatures serialises a SASL2 <success/> and the features of the
