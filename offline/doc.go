@@ -22,8 +22,12 @@
 // messages to the bare JID, RFC 6121 §8.5.2.1.1), the waiting
 // messages go to that session in the order they were stored and are
 // deleted. One exception, as in Prosody: a session that has already
-// queried its archive (Session.MAMQueried) catches up from MAM, so the
-// messages the archive holds are not sent to it, only deleted. Deliveries
+// queried its archive, or bound with XEP-0386 Bind 2
+// (Session.MAMQueried), catches up from MAM, so the messages the archive
+// still holds are not sent to it, only deleted; one whose archived copy
+// the archive has dropped since (expiry, archive_max_items: archives
+// lose only their oldest items, so it was stored before the archive's
+// first item) is sent, not lost. Deliveries
 // for one account are serialised so two sessions coming online together
 // do not both get the queue. If a session's queue refuses a message, the
 // rest stays stored for the next session.

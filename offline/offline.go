@@ -50,6 +50,10 @@ type Module struct {
 	log   *slog.Logger
 	now   func() time.Time // tests replace it
 	block Blocker          // nil: nothing is blocked
+	// archive tells where the owner's archive starts now, so that a
+	// message left to MAM is one MAM still has (nil: a store without
+	// archives; then nothing is left to MAM).
+	archive archiveStart
 
 	// locks serialises the flushes of one account's spool, so two
 	// resources becoming available at once do not both deliver it.
@@ -61,7 +65,39 @@ func New(cfg Config, store storage.Offline, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Module{cfg: cfg, store: store, log: log, now: time.Now}
+	m := &Module{cfg: cfg, store: store, log: log, now: time.Now}
+	m.archive, _ = store.(archiveStart)
+	return m
+}
+
+// archiveStart is the part of storage.Archive that tells whether an
+// archived copy is still there: archives only ever lose their oldest
+// items (expiry, archive_max_items), so a copy stamped at or after the
+// first item's stamp is still held.
+type archiveStart interface {
+	ArchiveBounds(ctx context.Context, owner string) (first, last storage.ArchivedMessage, ok bool, err error)
+}
+
+// leftToMAM reports which stored messages a session that catches up from
+// MAM (Session.MAMQueried, XEP-0386 Bind 2) need not be sent: those
+// whose archived copy the archive still holds. A message is stored
+// offline just after its copy is archived (under the recipient's stripe
+// lock, so no other item of the recipient's comes between but, rarely,
+// one of the owner's own outgoing ones), so its Stored time is at or
+// after the copy's stamp: one stored before the archive's first item
+// lost its copy to expiry or archive_max_items and is sent. A store that
+// keeps Stored coarser than the stamps errs towards sending (a duplicate
+// the client recognises by its stanza-id, not a loss).
+func (m *Module) leftToMAM(ctx context.Context, bare string) func(storage.OfflineMessage) bool {
+	if m.archive == nil {
+		return func(storage.OfflineMessage) bool { return false }
+	}
+	first, _, ok, err := m.archive.ArchiveBounds(ctx, bare)
+	if err != nil || !ok {
+		// Unknown, or the archive is empty: send everything.
+		return func(storage.OfflineMessage) bool { return false }
+	}
+	return func(om storage.OfflineMessage) bool { return om.Archived && !om.Stored.Before(first.Stamp) }
 }
 
 // Blocker tells whether an account blocks a JID (XEP-0191; the blocking
@@ -170,11 +206,14 @@ func (m *Module) deliver(ctx context.Context, s *router.Session) {
 		m.log.Error("offline messages not loaded", "user", bare, "err", err)
 		return
 	}
-	fromMAM := s.MAMQueried()
+	inMAM := func(storage.OfflineMessage) bool { return false }
+	if s.MAMQueried() {
+		inMAM = m.leftToMAM(ctx, bare)
+	}
 	var done int64
 	handled := false
 	for _, om := range msgs {
-		if !(fromMAM && om.Archived) {
+		if !inMAM(om) {
 			st, err := decode(om.Stanza)
 			if err != nil {
 				// A stored stanza we cannot read would block the queue

@@ -14,16 +14,35 @@ import (
 	"github.com/skald-xmpp/skald/storage"
 )
 
-// fakeArchive marks messages whose body starts with "archived" as held by
-// the recipient's archive, as the archive module's inbound hook would.
-type fakeArchive struct{}
+// fakeArchive archives, as the archive module's inbound hook would,
+// the messages whose body starts with "archived": it appends a copy to
+// the recipient's archive in store, stamped by clock, and marks the
+// message as held by the archive.
+type fakeArchive struct {
+	store storage.Archive
+	clock *testClock
+}
 
 func (fakeArchive) Name() string { return "archive" }
 
-func (fakeArchive) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
-	ev.Archived = strings.HasPrefix(ev.Stanza.ChildText(ev.Stanza.Space, "body"), "archived")
-	return nil
+func (a fakeArchive) InboundMessage(ctx context.Context, ev *router.MessageEvent) error {
+	if !strings.HasPrefix(ev.Stanza.ChildText(ev.Stanza.Space, "body"), "archived") {
+		return nil
+	}
+	ev.Archived = true
+	return a.store.AppendArchive(ctx, []*storage.ArchivedMessage{{
+		Owner: ev.To.Bare().String(), With: ev.From.Bare().String(),
+		Stamp: a.clock.tick(), Body: ev.Stanza.ChildText(ev.Stanza.Space, "body"), Stanza: []byte("<message/>"),
+	}})
 }
+
+// testClock moves a millisecond at each archived copy; the offline module
+// reads it (now) without moving it, so a message is stored at its copy's
+// stamp, as in the server, where it is stored right after archiving.
+type testClock struct{ t time.Time }
+
+func (c *testClock) tick() time.Time { c.t = c.t.Add(time.Millisecond); return c.t }
+func (c *testClock) now() time.Time  { return c.t }
 
 var stamp = time.Date(2024, 1, 2, 3, 4, 5, 678, time.FixedZone("X", 3600))
 
@@ -32,8 +51,9 @@ var stamp = time.Date(2024, 1, 2, 3, 4, 5, 678, time.FixedZone("X", 3600))
 func setup(t *testing.T, max int) (*routertest.Env, *Module, *router.Session, *routertest.Recorder) {
 	e := routertest.New(t, "romeo@example.org", "juliet@example.org")
 	m := New(Config{MaxMessages: max}, e.Store, nil)
-	m.now = func() time.Time { return stamp }
-	e.Router.Register(fakeArchive{}, m)
+	clock := &testClock{t: stamp}
+	m.now = clock.now
+	e.Router.Register(fakeArchive{store: e.Store, clock: clock}, m)
 	s, rec := e.Bind("romeo@example.org/orchard", true, 0)
 	return e, m, s, rec
 }
@@ -159,6 +179,19 @@ func TestDeliver(t *testing.T) {
 		if err != nil || len(rest) != 0 {
 			t.Errorf("left in storage: %d, %v", len(rest), err)
 		}
+	})
+
+	// Archives lose their oldest items (expiry, archive_max_items): a
+	// message whose copy is gone is sent even after a MAM query.
+	t.Run("after a MAM query, a message the archive no longer holds is sent", func(t *testing.T) {
+		e, _, romeo, _ := setup(t, 10)
+		for _, b := range []string{"archived one", "archived two", "three"} {
+			e.Send(romeo, msg(b))
+		}
+		if n, err := e.Store.TrimArchive(context.Background(), "juliet@example.org", 1); err != nil || n != 1 {
+			t.Fatalf("trim: %d, %v", n, err)
+		}
+		routertest.Expect(t, online(e, "balcony", 0, true), out("archived one"), out("three"))
 	})
 
 	t.Run("negative priority gets nothing; the next session does", func(t *testing.T) {

@@ -123,3 +123,36 @@ func TestSASL2OverBOSH(t *testing.T) {
 		t.Fatalf("ping after SASL2 over BOSH: %s", el)
 	}
 }
+
+// Offline messages left to MAM at Bind 2 must still be in the archive: one
+// the archive has dropped since (archive_max_items here; expiry after
+// archive_expires_after likewise) is delivered, not lost.
+func TestBind2OfflineMessageGoneFromArchiveIsDelivered(t *testing.T) {
+	cfg := loadConfigFile(t, "domains = [\"localhost\"]\n[mam]\narchive_max_items = 1\n")
+	s := startServerConfig(t, cfg, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='alice@localhost' type='chat' id='o1'><body>trimmed from the archive</body></message>`)
+	bob.Send(`<message to='alice@localhost' type='chat' id='o2'><body>still archived</body></message>`)
+	bob.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+
+	alice := xmpptest.Dial(t, s.addr)
+	alice.OpenStream("localhost")
+	alice.StartTLS("localhost")
+	if _, err := alice.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice", `<bind xmlns='urn:xmpp:bind:0'><tag>Test</tag></bind>`); err != nil {
+		t.Fatalf("SASL2: %v", err)
+	}
+	alice.Next() // features
+	alice.Send(`<presence/>`)
+	alice.Send(`<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	var bodies []string
+	alice.Expect(func(e *xml.Element) bool {
+		if b := e.ChildText("", "body"); e.Local == "message" && b != "" {
+			bodies = append(bodies, b)
+		}
+		return e.Attr("id") == "p2"
+	})
+	if strings.Join(bodies, "|") != "trimmed from the archive" {
+		t.Fatalf("offline messages delivered after Bind 2: %q, want only the one the archive no longer holds", bodies)
+	}
+}
