@@ -186,3 +186,47 @@ func TestComponentConfig(t *testing.T) {
 		t.Errorf("conference.localhost without MUC: %v", err)
 	}
 }
+
+// TestInteropComponent: slixmpp's ComponentXMPP as an echo gateway that
+// a slixmpp client finds, subscribes to and chats with, and as a second
+// component writing jabber:client stanzas (use_jc_ns) that reach it.
+func TestInteropComponent(t *testing.T) {
+	runInteropWith(t, "component.py", func() (*testServer, []string) {
+		s := startServerConfig(t, loadConfigFile(t, componentSection+"[[component.domains]]\ndomain = \"jc.localhost\"\nsecret = \"jc-secret\"\n"), nil, nil)
+		return s, []string{"SKALD_COMPONENT_ADDR=" + s.ComponentAddr()}
+	})
+}
+
+// TestComponentFederation: a component of a.test (gw.a.test) and a user
+// of another server, b.test, chat over s2s both ways: b.test's stream to
+// gw.a.test is accepted and verified by dialback like one to a.test, and
+// the component's stanzas go out from gw.a.test.
+func TestComponentFederation(t *testing.T) {
+	res := &fakeSRV{ports: map[string]int{}}
+	a := startFederated(t, "a.test", res, "[component]\naddress = \"127.0.0.1:0\"\n[[component.domains]]\ndomain = \"gw.a.test\"\nsecret = \"gw-secret\"\n", "alice")
+	res.set("gw.a.test", a.S2SAddr()) // SRV records of the component's domain point at its server
+	b := startFederated(t, "b.test", res, "", "bob")
+
+	c := xmpptest.Dial(t, a.ComponentAddr())
+	c.Timeout = 15 * time.Second
+	c.Send(`<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='gw.a.test'>`)
+	c.ReadHeader()
+	sum := sha1.Sum([]byte(c.Header.Attr("id") + "gw-secret"))
+	c.Send(`<handshake>` + hex.EncodeToString(sum[:]) + `</handshake>`)
+	if el := c.Next(); !el.Is(component.NSAccept, "handshake") {
+		t.Fatalf("handshake answered %s", el)
+	}
+
+	bob := b.login(t, "bob", "laptop")
+	bob.Send(`<presence/>`)
+	bob.Send(`<message to='echo@gw.a.test' type='chat' id='f1'><body>from b</body></message>`)
+	got := c.Expect(func(e *xml.Element) bool { return e.Local == "message" })
+	if got.Attr("from") != "bob@b.test/laptop" || got.ChildText(component.NSAccept, "body") != "from b" {
+		t.Fatalf("component got %s", got)
+	}
+	c.Send(`<message from='echo@gw.a.test/bot' to='bob@b.test/laptop' type='chat' id='f2'><body>echo from a</body></message>`)
+	m := bob.Expect(isMessageWithBody("echo from a"))
+	if m.Attr("from") != "echo@gw.a.test/bot" {
+		t.Fatalf("bob got %s", m)
+	}
+}
