@@ -19,9 +19,10 @@ var ErrServerClosed = errors.New("component: server closed")
 
 // Server accepts component streams and is the router's ComponentRouter.
 //
-// Lock order: Server.mu is a leaf but for conn.mu, taken under it by
-// Shutdown and SendComponent (queue pushes, which never block); nothing
-// that may block on the network or call the router runs under either.
+// Locks: Server.mu (the tables) and conn.mu (a connection's queue) are
+// leaves: SendComponent and Shutdown look a connection up under the
+// former and push or end under the latter alone. Nothing that may block
+// on the network or call the router runs under either.
 type Server struct {
 	cfg      Config
 	r        *router.Router
