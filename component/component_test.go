@@ -289,6 +289,8 @@ func TestStreamErrors(t *testing.T) {
 		name, send, want string
 	}{
 		{"from another domain", `<message from='bob@example.org' to='alice@example.org/a'><body>x</body></message>`, "invalid-from"},
+		{"from a local user, to a remote JID", `<message from='alice@example.org/a' to='carol@remote.example'><body>x</body></message>`, "invalid-from"},
+		{"from the other component, to it", `<message from='bob@other.example.org' to='x@other.example.org'><body>x</body></message>`, "invalid-from"},
 		{"from a subdomain", `<message from='bob@sub.gw.example.org' to='alice@example.org/a'><body>x</body></message>`, "invalid-from"},
 		{"from the other component", `<message from='bob@other.example.org' to='alice@example.org/a'><body>x</body></message>`, "invalid-from"},
 		{"malformed from", `<message from='@gw.example.org' to='alice@example.org/a'><body>x</body></message>`, "invalid-from"},

@@ -103,6 +103,8 @@ func TestComponentRouting(t *testing.T) {
 	for raw, want := range map[string]stream.Condition{
 		`<message from='bob@example.org' to='alice@example.org'/>`:        stream.InvalidFrom,
 		`<message from='bob@sub.gw.example.org' to='alice@example.org'/>`: stream.InvalidFrom,
+		`<message from='alice@example.org' to='carol@remote.example'/>`:   stream.InvalidFrom,
+		`<message from='x@remote.example' to='bob@gw.example.org'/>`:      stream.InvalidFrom,
 		`<message to='alice@example.org'/>`:                               stream.ImproperAddressing,
 		`<message from='bob@gw.example.org'/>`:                            stream.ImproperAddressing,
 	} {
