@@ -398,3 +398,24 @@ func (e *env) takeAlice(t *testing.T, n int) []string {
 	waitFor(t, func() bool { got = append(got, e.alice.Take()...); return len(got) >= n })
 	return got
 }
+
+// TestHandshakeTimeout: a component that does not authenticate within
+// handshake_timeout is cut off with connection-timeout, whatever it
+// sends meanwhile.
+func TestHandshakeTimeout(t *testing.T) {
+	e := start(t, func(c *component.Config) { c.HandshakeTimeout = time.Second })
+	p := e.dial(t, component.NSAccept, gw)
+	p.write(" ")
+	start := time.Now()
+	for _, want := range []string{streamError("connection-timeout"), ""} {
+		if got := p.next(); got != want {
+			t.Fatalf("%s, want %s", got, want)
+		}
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Errorf("cut off after %v, want about 1s", d)
+	}
+	if got := metricstest.Value(t, e.reg, "skald_component_handshake_failures_total"); got != 1 {
+		t.Errorf("handshake failures = %v, want 1", got)
+	}
+}

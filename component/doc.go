@@ -22,7 +22,8 @@
 // component. While no component is connected for its domain, messages
 // and iqs to it are answered service-unavailable (RFC 6120 §10.4.2:
 // the domain is ours, its entity is absent) before any hook runs, so a
-// bounced message is never archived; presence to it is dropped.
+// bounced message is never archived; directed presence to it is dropped,
+// a subscription request answered service-unavailable.
 //
 // Handshake (conn.go, XEP-0114 §3). The component's header must be in
 // jabber:component:accept (else invalid-namespace) and name in 'to' a
