@@ -267,8 +267,11 @@ func (m *Module) items(ctx context.Context, iq *router.IQ) (*xml.Element, error)
 	// The services modules host (router.Service) under this domain, such
 	// as its conference.<domain>: XEP-0045 §6.1 has clients find a MUC
 	// service among the server's items.
+	// External components (XEP-0114) are listed the same way, while
+	// configured, connected or not: clients (Conversations, Gajim) find
+	// gateways here and cache what they found.
 	q := xml.New(NSItems, "query")
-	for _, d := range m.r.ServiceDomains() {
+	for _, d := range append(m.r.ServiceDomains(), m.r.ComponentDomains()...) {
 		if strings.HasSuffix(d, "."+iq.To.Domain()) {
 			q.Append(xml.New(NSItems, "item", "jid", d))
 		}

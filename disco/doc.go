@@ -16,7 +16,9 @@
 // AccountNodeInfoProvider says of it (pep: pubsub/leaf, XEP-0060 §5.3),
 // item-not-found when none knows it. No resources are listed. disco#info to an account that does not exist never gets here
 // (the router answers service-unavailable). disco#items on the server
-// answers the hosted services (conference.<domain>). On a bare JID it lists
+// answers the hosted services (conference.<domain>) and the external
+// components' domains (XEP-0114) under the domain, configured whether
+// connected or not. On a bare JID it lists
 // what the AccountItemsProvider modules give the requester (pep: the
 // nodes it may see) when there is no node, and nothing under a node; it
 // answers for accounts that do not exist too (an empty list, XEP-0030 §8:

@@ -162,6 +162,16 @@ func (r *Router) routeMessages(ctx context.Context, evs []*MessageEvent, errs []
 // store once.
 func (r *Router) admit(ctx context.Context, ev *MessageEvent, seen *accountsSeen) (proceed bool, err error) {
 	ev.Self = ev.From.Bare() == ev.To.Bare()
+	if r.components[ev.To.Domain()] {
+		// To an external component: refused before any hook runs while
+		// none is connected, so a bounce is never archived; else like a
+		// message to a remote server (routeOne).
+		if !r.comp.ComponentConnected(ev.To.Domain()) {
+			return false, stanza.E(stanza.ServiceUnavailable, "")
+		}
+		ev.Remote = true
+		return true, nil
+	}
 	if !r.domains[ev.To.Domain()] {
 		// From a local client, or from a hosted service (a MUC room's
 		// invitation to a remote JID), never from a remote server.
@@ -210,7 +220,7 @@ func (r *Router) routeOne(ctx context.Context, ev *MessageEvent, from int) error
 		}
 	}
 	if ev.Remote {
-		return r.remote.SendRemote(ev.Stanza, ev.From, ev.To)
+		return r.SendRemote(ev.Stanza, ev.From, ev.To)
 	}
 	if !ev.Inbound {
 		return nil

@@ -13,7 +13,11 @@
 // Transports (c2s, s2s) import router; feature packages import router;
 // router imports neither. Stanzas to domains the router does not serve go
 // to the RemoteRouter (s2s) when one is installed; stanzas from remote
-// servers enter through HandleFromRemote (remote.go).
+// servers enter through HandleFromRemote (remote.go). External
+// components (XEP-0114, ComponentRouter, component.go) serve domains
+// that are hosted for s2s but remote for delivery: stanzas to them go
+// out like stanzas to a remote server, over the component's stream, and
+// theirs enter through HandleFromComponent.
 //
 // Locking: Router.mu guards the session table only and is never held while
 // calling a module or a session's Send. Session.mu guards the session's

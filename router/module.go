@@ -270,7 +270,8 @@ type UnavailablePresenceObserver interface {
 }
 
 // Service is a module that hosts service domains of its own (XEP-0045's
-// conference.example.com; components later). Every stanza a local client
+// conference.example.com; external components are no Service but a
+// ComponentRouter, see component.go). Every stanza a local client
 // or a remote server addresses to such a domain or to a JID on it
 // (room@service, room@service/nick) goes to HandleServiceStanza instead
 // of the delivery rules, the presence module or the iq table: the service

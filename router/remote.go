@@ -42,19 +42,31 @@ type RemotePresenceObserver interface {
 // before serving.
 func (r *Router) SetRemote(rr RemoteRouter) { r.remote = rr }
 
-// IsRemote reports whether j is on a domain the router does not serve,
-// neither as a domain of accounts nor as a hosted service domain.
-func (r *Router) IsRemote(j jid.JID) bool { return !j.IsZero() && !r.IsHosted(j.Domain()) }
+// IsRemote reports whether j is on a domain the router does not serve
+// itself, neither as a domain of accounts nor as a hosted service domain.
+// An external component's JIDs are remote in this sense (component.go):
+// what goes to them leaves through a transport, as to a remote server.
+func (r *Router) IsRemote(j jid.JID) bool {
+	return !j.IsZero() && !r.domains[j.Domain()] && r.services[j.Domain()] == nil
+}
 
-// IsHosted reports whether d is served here: a domain of accounts or a
-// hosted service domain (Service). The remote transport accepts streams
-// to, and opens streams from, every hosted domain.
-func (r *Router) IsHosted(d string) bool { return r.domains[d] || r.services[d] != nil }
+// IsHosted reports whether d is served here: a domain of accounts, a
+// hosted service domain (Service) or an external component's domain
+// (SetComponents). The remote transport accepts streams to, and opens
+// streams from, every hosted domain.
+func (r *Router) IsHosted(d string) bool {
+	return r.domains[d] || r.services[d] != nil || r.components[d]
+}
 
-// SendRemote hands st (from a JID on a hosted domain) to the remote
-// transport for to, a JID on a domain the router does not serve. Without
-// a transport it fails with remote-server-not-found.
+// SendRemote hands st (from a JID on a hosted domain, or from a remote
+// JID to a component) to the transport for to: the component's stream
+// for a component domain (ComponentRouter), else the remote transport
+// for a domain the router does not serve. Without a transport it fails
+// with remote-server-not-found.
 func (r *Router) SendRemote(st *xml.Element, from, to jid.JID) error {
+	if r.components[to.Domain()] {
+		return r.comp.SendComponent(st, from, to)
+	}
 	if r.remote == nil {
 		return stanza.E(stanza.RemoteServerNotFound, "")
 	}
@@ -89,6 +101,10 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	}
 	if svc := r.services[to.Domain()]; svc != nil {
 		r.bounceToService(svc, st, to, cond)
+		return
+	}
+	if r.components[to.Domain()] {
+		r.bounceToComponent(st, to, cond)
 		return
 	}
 	if !r.domains[to.Domain()] {
@@ -160,6 +176,11 @@ func (r *Router) HandleFromRemote(ctx context.Context, domain string, st *xml.El
 	// A session that is never bound: the router's handlers answer it as
 	// they answer a client, and its Send goes back over the transport.
 	peer := NewSession(from, "s2s:"+domain, remotePeer{r, from, to.DomainJID()})
+	if r.components[to.Domain()] {
+		// A remote server's stanza to an external component: it goes on
+		// over the component's stream, as it came.
+		return r.forward(peer, st, from, to)
+	}
 	switch svc := r.services[to.Domain()]; {
 	case svc != nil && (st.Local == "message" || st.Local == "presence" || st.Local == "iq"):
 		// The service is the addressee (a remote user in a MUC room),

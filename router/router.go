@@ -50,7 +50,9 @@ type Router struct {
 	groupObs        []GroupchatObserver
 	offline         OfflineStorer
 	presence        PresenceHandler
-	remote          RemoteRouter // nil: no federation, see remote.go
+	remote          RemoteRouter    // nil: no federation, see remote.go
+	comp            ComponentRouter // nil: no external components, see component.go
+	components      map[string]bool // component domains (SetComponents)
 	sessObs         []SessionObserver
 	availObs        []AvailabilityObserver
 	prioRaised      []PriorityRaisedObserver

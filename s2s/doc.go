@@ -7,7 +7,9 @@
 //
 // Hosted domains. "Local domain" below is any domain the router hosts
 // (router.IsHosted): a domain of accounts or a hosted service domain
-// (muc's conference.<domain>). A service domain takes incoming streams
+// (muc's conference.<domain>) or an external component's domain
+// (XEP-0114, package component: the router forwards what arrives for it
+// to the component's stream). Such a domain takes incoming streams
 // addressed to it, is verified by dialback and answers db:verify like any
 // other, is offered SASL EXTERNAL by peers when our certificate names it,
 // and opens outgoing streams from itself (a room's stanzas to remote

@@ -30,6 +30,9 @@ func metricSources(s *Server) []metrics.Source {
 	if s.S2S != nil {
 		list = append(list, s.S2S)
 	}
+	if s.Component != nil {
+		list = append(list, s.Component)
+	}
 	if s.Push != nil {
 		list = append(list, s.Push)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/skald-xmpp/skald/bosh"
 	"github.com/skald-xmpp/skald/c2s"
 	"github.com/skald-xmpp/skald/carbons"
+	"github.com/skald-xmpp/skald/component"
 	"github.com/skald-xmpp/skald/config"
 	"github.com/skald-xmpp/skald/disco"
 	"github.com/skald-xmpp/skald/entitytime"
@@ -66,7 +67,7 @@ import (
 const Version = "0.1.0"
 
 // Sections lists the module config sections this build understands.
-var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "bosh", "upload", "register", "s2s", "extdisco", "server", "adhoc", "push"}
+var Sections = []string{"mam", "offline", "version", "roster", "vcard", "private", "pep", "muc", "websocket", "bosh", "upload", "register", "s2s", "extdisco", "server", "adhoc", "push", "component"}
 
 // Server is an assembled, not yet listening, Skald server.
 type Server struct {
@@ -89,6 +90,9 @@ type Server struct {
 	// S2S is the server-to-server transport, nil unless [s2s] address
 	// is set.
 	S2S *s2s.Server
+	// Component is the XEP-0114 external component transport, nil
+	// unless [component] address is set.
+	Component *component.Server
 	// Metrics holds every metric, served at metrics_address.
 	Metrics *metrics.Registry
 	log     *slog.Logger
@@ -110,6 +114,8 @@ type Server struct {
 	uploadHTTP      *http.Server
 	s2sListener     net.Listener // [s2s] address
 	s2sAddress      string
+	compListener    net.Listener // [component] address
+	compAddress     string
 	releases        metrics.Counter // free-memory releases, see memory.go
 }
 
@@ -254,6 +260,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		list = append(list, extdisco.New(mods.ExtDisco, nil))
 	}
 	r.Register(list...)
+	if mods.Component.Enabled() {
+		// After the modules: its domains must clash with no service's
+		// (DecodeModuleConfig checked; the router panics otherwise).
+		s.Component = component.New(mods.Component, r, log)
+		s.compAddress = mods.Component.Address
+		if !config.IsLoopback(mods.Component.Address) {
+			log.Warn("[component] address is not a loopback address: XEP-0114 streams are not encrypted", "address", mods.Component.Address)
+		}
+	}
 	if mods.S2S.Enabled() {
 		dbSecret := s2s.DeriveSecret(secret)
 		if mods.S2S.DialbackSecret != "" {
@@ -363,6 +378,9 @@ type ModuleConfig struct {
 	Adhoc adhoc.Config
 	// Push is [push]: XEP-0357 push notifications.
 	Push push.Config
+	// Component is [component]: XEP-0114 external components, a
+	// transport.
+	Component component.Config
 }
 
 // DecodeModuleConfig decodes and validates every module section (over its
@@ -387,6 +405,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		Server:    serverinfo.DefaultConfig(),
 		Adhoc:     adhoc.DefaultConfig(),
 		Push:      push.DefaultConfig(),
+		Component: component.DefaultConfig(),
 	}
 	sections := []struct {
 		name     string
@@ -410,6 +429,7 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 		{"server", &m.Server, func() error { return m.Server.Validate() }},
 		{"adhoc", &m.Adhoc, func() error { return m.Adhoc.Validate() }},
 		{"push", &m.Push, func() error { return m.Push.Validate() }},
+		{"component", &m.Component, func() error { return m.Component.Validate() }},
 	}
 	for _, sec := range sections {
 		if err := cfg.DecodeSection(sec.name, sec.v); err != nil {
@@ -419,7 +439,31 @@ func DecodeModuleConfig(cfg *config.Config) (ModuleConfig, error) {
 			return m, fmt.Errorf("[%s]: %w", sec.name, err)
 		}
 	}
+	if err := checkComponentDomains(cfg, m); err != nil {
+		return m, err
+	}
 	return m, cfg.CheckAllSectionsClaimed(Sections)
+}
+
+// checkComponentDomains refuses a component domain that is served
+// otherwise: a hosted domain, or the service domain of a module enabled
+// (muc's conference.<domain>). Its stanzas could go to only one of them.
+func checkComponentDomains(cfg *config.Config, m ModuleConfig) error {
+	taken := map[string]string{}
+	for _, d := range cfg.Domains {
+		taken[d] = "a hosted domain"
+	}
+	if m.MUC.Enabled {
+		for _, d := range muc.ServiceDomains(m.MUC, cfg.Domains) {
+			taken[d] = "the [muc] service domain"
+		}
+	}
+	for _, d := range m.Component.DomainNames() {
+		if what, ok := taken[d]; ok {
+			return fmt.Errorf("[component] domains: %s is %s too; a component needs a domain of its own", d, what)
+		}
+	}
+	return nil
 }
 
 // OpenStore opens the configured store. If the archive-capable store
@@ -460,6 +504,10 @@ func certDomains(cfg *config.Config, mods ModuleConfig) []string {
 	domains := slices.Clone(cfg.Domains)
 	if mods.MUC.Enabled {
 		domains = append(domains, muc.ServiceDomains(mods.MUC, cfg.Domains)...)
+	}
+	if mods.Component.Enabled() {
+		// Remote servers reach components over s2s too.
+		domains = append(domains, mods.Component.DomainNames()...)
 	}
 	return domains
 }
@@ -547,6 +595,14 @@ func (s *Server) Listen() error {
 		}
 		s.s2sListener = l
 	}
+	if s.Component != nil {
+		l, err := net.Listen("tcp", s.compAddress)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.compAddress, err)
+		}
+		s.compListener = l
+	}
 	if err := s.listenDebug(); err != nil {
 		s.closeListeners()
 		return fmt.Errorf("listen %s: %w", s.Config.DebugAddress, err)
@@ -579,6 +635,9 @@ func (s *Server) closeListeners() {
 	}
 	if s.s2sListener != nil {
 		s.s2sListener.Close()
+	}
+	if s.compListener != nil {
+		s.compListener.Close()
 	}
 	if s.debugListener != nil {
 		s.debugListener.Close()
@@ -644,6 +703,14 @@ func (s *Server) S2SAddr() string {
 	return s.s2sListener.Addr().String()
 }
 
+// ComponentAddr returns the component listener's address, "" without one.
+func (s *Server) ComponentAddr() string {
+	if s.compListener == nil {
+		return ""
+	}
+	return s.compListener.Addr().String()
+}
+
 // Start serves the listeners and starts background jobs.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
@@ -678,6 +745,14 @@ func (s *Server) Start(ctx context.Context) {
 		s.goroutine(func() {
 			if err := s.S2S.Serve(s.s2sListener); err != nil && !errors.Is(err, s2s.ErrServerClosed) {
 				s.log.Error("s2s listener stopped", "err", err)
+			}
+		})
+	}
+	if s.compListener != nil {
+		s.log.Info("component listening", "addr", s.compListener.Addr().String(), "domains", s.Component.ComponentDomains())
+		s.goroutine(func() {
+			if err := s.Component.Serve(s.compListener); err != nil && !errors.Is(err, component.ErrServerClosed) {
+				s.log.Error("component listener stopped", "err", err)
 			}
 		})
 	}
@@ -724,6 +799,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// still goes to remote contacts before the streams close.
 		if serr := s.S2S.Shutdown(ctx); serr != nil && err == nil {
 			err = serr
+		}
+	}
+	if s.Component != nil {
+		// After c2s, like s2s: the ended sessions' unavailable presence
+		// still reaches the components' contacts.
+		if cerr := s.Component.Shutdown(ctx); cerr != nil && err == nil {
+			err = cerr
 		}
 	}
 	if s.WebSocket != nil {
