@@ -24,13 +24,10 @@
 // deleted. One exception, as in Prosody: a session that has already
 // queried its archive, or bound with XEP-0386 Bind 2
 // (Session.MAMQueried), catches up from MAM, so the messages the archive
-// still holds are not sent to it, only deleted; one whose archived copy
-// the archive has dropped since (expiry, archive_max_items: archives
-// lose only their oldest items, so it was stored before the archive's
-// first item) is sent, not lost. Deliveries
-// for one account are serialised so two sessions coming online together
-// do not both get the queue. If a session's queue refuses a message, the
-// rest stays stored for the next session.
+// still holds are not sent to it, only deleted; the archive is asked
+// (ArchiveChecker, the mam module: by the stanza-id each stored copy
+// carries), so one whose archived copy is gone since (expiry,
+// archive_max_items, a purge) is sent, not lost.
 //
 // Feature: msgoffline, on the server (XEP-0160 §4).
 //

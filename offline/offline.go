@@ -50,10 +50,9 @@ type Module struct {
 	log   *slog.Logger
 	now   func() time.Time // tests replace it
 	block Blocker          // nil: nothing is blocked
-	// archive tells where the owner's archive starts now, so that a
-	// message left to MAM is one MAM still has (nil: a store without
-	// archives; then nothing is left to MAM).
-	archive archiveStart
+	// archive tells which stored messages the owner's archive still
+	// holds (nil: none is left to MAM).
+	archive ArchiveChecker
 
 	// locks serialises the flushes of one account's spool, so two
 	// resources becoming available at once do not both deliver it.
@@ -65,40 +64,22 @@ func New(cfg Config, store storage.Offline, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Module{cfg: cfg, store: store, log: log, now: time.Now}
-	m.archive, _ = store.(archiveStart)
-	return m
+	return &Module{cfg: cfg, store: store, log: log, now: time.Now}
 }
 
-// archiveStart is the part of storage.Archive that tells whether an
-// archived copy is still there: archives only ever lose their oldest
-// items (expiry, archive_max_items), so a copy stamped at or after the
-// first item's stamp is still held.
-type archiveStart interface {
-	ArchiveBounds(ctx context.Context, owner string) (first, last storage.ArchivedMessage, ok bool, err error)
+// ArchiveChecker tells which of an account's stored messages its archive
+// still holds (the mam module implements it; an interface so that
+// offline does not import it). Archives lose items to expiry,
+// archive_max_items and purges, so that a message was archived when it
+// was stored does not mean MAM still has it.
+type ArchiveChecker interface {
+	StillArchived(ctx context.Context, owner string, stanzas []*xml.Element) ([]bool, error)
 }
 
-// leftToMAM reports which stored messages a session that catches up from
-// MAM (Session.MAMQueried, XEP-0386 Bind 2) need not be sent: those
-// whose archived copy the archive still holds. A message is stored
-// offline just after its copy is archived (under the recipient's stripe
-// lock, so no other item of the recipient's comes between but, rarely,
-// one of the owner's own outgoing ones), so its Stored time is at or
-// after the copy's stamp: one stored before the archive's first item
-// lost its copy to expiry or archive_max_items and is sent. A store that
-// keeps Stored coarser than the stamps errs towards sending (a duplicate
-// the client recognises by its stanza-id, not a loss).
-func (m *Module) leftToMAM(ctx context.Context, bare string) func(storage.OfflineMessage) bool {
-	if m.archive == nil {
-		return func(storage.OfflineMessage) bool { return false }
-	}
-	first, _, ok, err := m.archive.ArchiveBounds(ctx, bare)
-	if err != nil || !ok {
-		// Unknown, or the archive is empty: send everything.
-		return func(storage.OfflineMessage) bool { return false }
-	}
-	return func(om storage.OfflineMessage) bool { return om.Archived && !om.Stored.Before(first.Stamp) }
-}
+// SetArchiveChecker installs the archive the MAMQueried rule asks (see
+// deliver). It must be called before serving; without one, every
+// message is sent.
+func (m *Module) SetArchiveChecker(a ArchiveChecker) { m.archive = a }
 
 // Blocker tells whether an account blocks a JID (XEP-0191; the blocking
 // module implements it, an interface so that offline does not import it).
@@ -194,7 +175,8 @@ func (m *Module) SessionPriorityRaised(ctx context.Context, s *router.Session) {
 }
 
 // deliver sends s the waiting messages if its priority lets it take
-// messages to the bare JID, and deletes them.
+// messages to the bare JID, and deletes them. One exception: a session
+// catching up from MAM (see leftToMAM) is not sent those MAM has.
 func (m *Module) deliver(ctx context.Context, s *router.Session) {
 	if s.Priority() < 0 {
 		return
@@ -206,20 +188,23 @@ func (m *Module) deliver(ctx context.Context, s *router.Session) {
 		m.log.Error("offline messages not loaded", "user", bare, "err", err)
 		return
 	}
-	inMAM := func(storage.OfflineMessage) bool { return false }
-	if s.MAMQueried() {
-		inMAM = m.leftToMAM(ctx, bare)
+	stanzas := make([]*xml.Element, len(msgs))
+	for i, om := range msgs {
+		st, err := decode(om.Stanza)
+		if err != nil {
+			// A stored stanza we cannot read would block the queue
+			// forever; log it and let it go.
+			m.log.Error("offline message unreadable, dropped", "user", bare, "seq", om.Seq, "err", err)
+			continue
+		}
+		stanzas[i] = st
 	}
+	inMAM := m.leftToMAM(ctx, s, bare, msgs, stanzas)
 	var done int64
 	handled := false
-	for _, om := range msgs {
-		if !inMAM(om) {
-			st, err := decode(om.Stanza)
-			if err != nil {
-				// A stored stanza we cannot read would block the queue
-				// forever; log it and let it go.
-				m.log.Error("offline message unreadable, dropped", "user", bare, "seq", om.Seq, "err", err)
-			} else if b, err := m.blocked(ctx, bare, st); err != nil {
+	for i, om := range msgs {
+		if st := stanzas[i]; st != nil && !inMAM[i] {
+			if b, err := m.blocked(ctx, bare, st); err != nil {
 				break // keep it and the rest for the next login
 			} else if b {
 				// Discarded with the delivered ones.
@@ -235,6 +220,42 @@ func (m *Module) deliver(ctx context.Context, s *router.Session) {
 	if err := m.store.DeleteOffline(ctx, bare, done); err != nil {
 		m.log.Error("offline messages not deleted", "user", bare, "err", err)
 	}
+}
+
+// leftToMAM reports which of the stored messages s need not be sent: if
+// s catches up from MAM (Session.MAMQueried: it queried its archive
+// before its initial presence, as Prosody assumes, or bound with
+// XEP-0386 Bind 2, which has offline messages cleared "as they will be
+// provided by MAM"), those archived when stored that the archive still
+// holds. One whose copy the archive has lost since (expiry,
+// archive_max_items, a purge) is sent; so is every one when the archive
+// cannot be asked (a duplicate the client recognises by its stanza-id is
+// better than a loss).
+func (m *Module) leftToMAM(ctx context.Context, s *router.Session, bare string, msgs []storage.OfflineMessage, stanzas []*xml.Element) []bool {
+	left := make([]bool, len(msgs))
+	if m.archive == nil || !s.MAMQueried() {
+		return left
+	}
+	var ask []*xml.Element
+	var at []int
+	for i, om := range msgs {
+		if om.Archived && stanzas[i] != nil {
+			ask = append(ask, stanzas[i])
+			at = append(at, i)
+		}
+	}
+	if len(ask) == 0 {
+		return left
+	}
+	held, err := m.archive.StillArchived(ctx, bare, ask)
+	if err != nil {
+		m.log.Warn("offline: archive not asked, sending every message", "user", bare, "err", err)
+		return left
+	}
+	for j, i := range at {
+		left[i] = held[j]
+	}
+	return left
 }
 
 // decode parses a stored stanza (serialised in a jabber:client stream).

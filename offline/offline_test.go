@@ -14,35 +14,34 @@ import (
 	"github.com/skald-xmpp/skald/storage"
 )
 
-// fakeArchive archives, as the archive module's inbound hook would,
-// the messages whose body starts with "archived": it appends a copy to
-// the recipient's archive in store, stamped by clock, and marks the
-// message as held by the archive.
-type fakeArchive struct {
-	store storage.Archive
-	clock *testClock
-}
+// fakeArchive marks messages whose body starts with "archived" as held by
+// the recipient's archive, as the archive module's inbound hook would.
+type fakeArchive struct{}
 
 func (fakeArchive) Name() string { return "archive" }
 
-func (a fakeArchive) InboundMessage(ctx context.Context, ev *router.MessageEvent) error {
-	if !strings.HasPrefix(ev.Stanza.ChildText(ev.Stanza.Space, "body"), "archived") {
-		return nil
-	}
-	ev.Archived = true
-	return a.store.AppendArchive(ctx, []*storage.ArchivedMessage{{
-		Owner: ev.To.Bare().String(), With: ev.From.Bare().String(),
-		Stamp: a.clock.tick(), Body: ev.Stanza.ChildText(ev.Stanza.Space, "body"), Stanza: []byte("<message/>"),
-	}})
+func (fakeArchive) InboundMessage(_ context.Context, ev *router.MessageEvent) error {
+	ev.Archived = strings.HasPrefix(ev.Stanza.ChildText(ev.Stanza.Space, "body"), "archived")
+	return nil
 }
 
-// testClock moves a millisecond at each archived copy; the offline module
-// reads it (now) without moving it, so a message is stored at its copy's
-// stamp, as in the server, where it is stored right after archiving.
-type testClock struct{ t time.Time }
+// fakeChecker is the archive as the MAMQueried rule asks it: it holds the
+// "archived" messages but for those whose body is in dropped (lost to
+// expiry or archive_max_items since). asked counts the stanzas asked about.
+type fakeChecker struct {
+	dropped map[string]bool
+	asked   int
+}
 
-func (c *testClock) tick() time.Time { c.t = c.t.Add(time.Millisecond); return c.t }
-func (c *testClock) now() time.Time  { return c.t }
+func (c *fakeChecker) StillArchived(_ context.Context, owner string, stanzas []*xml.Element) ([]bool, error) {
+	held := make([]bool, len(stanzas))
+	for i, st := range stanzas {
+		body := st.ChildText(st.Space, "body")
+		held[i] = owner == "juliet@example.org" && strings.HasPrefix(body, "archived") && !c.dropped[body]
+	}
+	c.asked += len(stanzas)
+	return held, nil
+}
 
 var stamp = time.Date(2024, 1, 2, 3, 4, 5, 678, time.FixedZone("X", 3600))
 
@@ -51,9 +50,9 @@ var stamp = time.Date(2024, 1, 2, 3, 4, 5, 678, time.FixedZone("X", 3600))
 func setup(t *testing.T, max int) (*routertest.Env, *Module, *router.Session, *routertest.Recorder) {
 	e := routertest.New(t, "romeo@example.org", "juliet@example.org")
 	m := New(Config{MaxMessages: max}, e.Store, nil)
-	clock := &testClock{t: stamp}
-	m.now = clock.now
-	e.Router.Register(fakeArchive{store: e.Store, clock: clock}, m)
+	m.now = func() time.Time { return stamp }
+	m.SetArchiveChecker(&fakeChecker{})
+	e.Router.Register(fakeArchive{}, m)
 	s, rec := e.Bind("romeo@example.org/orchard", true, 0)
 	return e, m, s, rec
 }
@@ -184,14 +183,16 @@ func TestDeliver(t *testing.T) {
 	// Archives lose their oldest items (expiry, archive_max_items): a
 	// message whose copy is gone is sent even after a MAM query.
 	t.Run("after a MAM query, a message the archive no longer holds is sent", func(t *testing.T) {
-		e, _, romeo, _ := setup(t, 10)
+		e, m, romeo, _ := setup(t, 10)
+		checker := &fakeChecker{dropped: map[string]bool{"archived one": true}}
+		m.SetArchiveChecker(checker)
 		for _, b := range []string{"archived one", "archived two", "three"} {
 			e.Send(romeo, msg(b))
 		}
-		if n, err := e.Store.TrimArchive(context.Background(), "juliet@example.org", 1); err != nil || n != 1 {
-			t.Fatalf("trim: %d, %v", n, err)
-		}
 		routertest.Expect(t, online(e, "balcony", 0, true), out("archived one"), out("three"))
+		if checker.asked != 2 {
+			t.Errorf("archive asked about %d messages, want the 2 archived ones", checker.asked)
+		}
 	})
 
 	t.Run("negative priority gets nothing; the next session does", func(t *testing.T) {

@@ -179,6 +179,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	blk.SetPresence(pres)
 	off := offline.New(mods.Offline, s.Store, log)
 	off.SetBlocker(blk)
+	off.SetArchiveChecker(mamMod)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), presence before offline delivery, and
 	// blocking before archiving (a blocked message is never archived).
