@@ -10,6 +10,7 @@ import (
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
 )
 
 const (
@@ -207,8 +208,13 @@ func (r *roomNicks) forget(s *router.Session, room jid.JID) {
 
 // RemotePresence implements router.RemotePresenceObserver: a room on
 // another server's self-presence to a local session (status 110) names
-// the session's nick there; its unavailable one, or a presence error
-// from the room, ends it.
+// the session's nick there. Its unavailable self-presence (leaving, a
+// nick change, 303, kicked, 307, banned, 301), an unavailable presence
+// from the session's own nick with or without status 110 (a destroyed
+// room, §10.9, whose example has none; nicks are unique in a room), or a
+// presence error from the room ends it, except the errors that deny a
+// nick change (§7.6: conflict, not-acceptable), which leave the
+// occupant in the room with its nick.
 func (m *Module) RemotePresence(_ context.Context, p *xml.Element, from, to jid.JID) {
 	if !to.IsFull() || !from.IsFull() {
 		return
@@ -217,9 +223,14 @@ func (m *Module) RemotePresence(_ context.Context, p *xml.Element, from, to jid.
 	if s == nil {
 		return
 	}
+	room := from.Bare()
 	switch p.Attr("type") {
 	case "error":
-		m.rooms.forget(s, from.Bare())
+		if e := p.Child(stanza.NSClient, "error"); e != nil &&
+			(e.Child(stanza.NSStanzas, "conflict") != nil || e.Child(stanza.NSStanzas, "not-acceptable") != nil) {
+			return
+		}
+		m.rooms.forget(s, room)
 		return
 	case "", "unavailable":
 	default:
@@ -229,14 +240,25 @@ func (m *Module) RemotePresence(_ context.Context, p *xml.Element, from, to jid.
 	for _, st := range p.Child(nsMUCUser, "x").ChildrenNamed(nsMUCUser, "status") {
 		self = self || st.Attr("code") == "110"
 	}
-	if !self {
-		return
-	}
 	if p.Attr("type") == "unavailable" {
-		m.rooms.forget(s, from.Bare())
+		if nick, ok := m.rooms.nick(s, room); self || (ok && nick == from.Resource()) {
+			m.rooms.forget(s, room)
+		}
 		return
 	}
-	m.rooms.set(s, from.Bare(), from.Resource())
+	if self {
+		m.trackNick(s, room, from.Resource())
+	}
+}
+
+// trackNick records s's nick in a remote room. The session may have
+// ended since RemotePresence found it, and SessionEnded forgotten its
+// rooms before this: a session no longer bound keeps nothing.
+func (m *Module) trackNick(s *router.Session, room jid.JID, nick string) {
+	m.rooms.set(s, room, nick)
+	if m.r.Session(s.JID()) != s {
+		m.rooms.forget(s, jid.JID{})
+	}
 }
 
 // SessionBound implements router.SessionObserver.

@@ -230,8 +230,10 @@ func TestGroupchatBusyRoom(t *testing.T) {
 }
 
 // TestRoomNicks: the nick in a remote room comes from its self-presence
-// and goes with the unavailable one, a presence error from the room, or
-// the session's end; presence without status 110 is another occupant's.
+// and goes with the unavailable one (or an unavailable presence from
+// that nick), a presence error from the room other than a denied nick
+// change, or the session's end; presence without status 110 is another
+// occupant's.
 func TestRoomNicks(t *testing.T) {
 	r := newRoomEnv(t, testConfig())
 	room := jid.MustParse(remoteRoom)
@@ -248,8 +250,23 @@ func TestRoomNicks(t *testing.T) {
 		{`<presence from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/></x></presence>`, "Jules"},
 		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant" nick="J"/><status code="303"/><status code="110"/></x></presence>`, ""},
 		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "J"},
-		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><error type="cancel"><conflict xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, ""},
+		// A nick change denied (XEP-0045 §7.6: conflict, or not-acceptable
+		// where nicks are locked down; the error comes from the current nick
+		// in the XEP's example, from the requested one on some servers)
+		// leaves the occupant in the room with its nick.
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><x xmlns="` + nsMUC + `"/><error type="cancel"><conflict xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "J"},
+		{`<presence from="` + remoteRoom + `/Juliet" to="` + juliet + `/phone" type="error"><x xmlns="` + nsMUC + `"/><error type="cancel"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "J"},
+		// Another error from the room (here its server gone) ends it.
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, ""},
 		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "Jules"},
+		// Another occupant leaving changes nothing.
+		{`<presence from="` + remoteRoom + `/romeo" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/></x></presence>`, "Jules"},
+		// Kicked (§9.1, 307) or banned (§9.2, 301): the self-presence.
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><status code="307"/><status code="110"/></x></presence>`, ""},
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "Jules"},
+		// The room destroyed (§10.9): the occupant's unavailable presence
+		// with <destroy/>, which the XEP's example gives no status 110.
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><destroy jid="` + remoteRoom + `"><reason>done</reason></destroy></x></presence>`, ""},
 	}
 	for i, st := range steps {
 		r.remoteStanza(st.presence)
@@ -263,6 +280,21 @@ func TestRoomNicks(t *testing.T) {
 	r.m.rooms.mu.Unlock()
 	if n != 0 {
 		t.Fatalf("%d sessions' rooms kept after their end", n)
+	}
+}
+
+// TestRoomNicksSessionEnded: a self-presence handled while its session
+// ends keeps nothing for the ended session (SessionEnded may have run
+// between the session's lookup and the nick's recording).
+func TestRoomNicksSessionEnded(t *testing.T) {
+	r := newRoomEnv(t, testConfig())
+	r.Router.Unbind(context.Background(), r.phone)
+	r.m.trackNick(r.phone, jid.MustParse(remoteRoom), "Jules")
+	r.m.rooms.mu.Lock()
+	n := len(r.m.rooms.m)
+	r.m.rooms.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d sessions' rooms kept for an ended session", n)
 	}
 }
 
