@@ -104,9 +104,10 @@
 // advises against does not apply. The choices:
 //
 //   - "mentions" (the default): those that mention the account — its
-//     nick in the room or its bare JID as a word of the body (letters or
-//     digits on neither side; case-insensitive, as clients complete nicks
-//     in any case), or an XEP-0372 mention reference to its bare or
+//     nick in the room or its bare JID as a word of the body (letters,
+//     digits or combining marks on neither side; compared as RFC 8266
+//     compares nicks: case folded, NFKC, any spaces one space, as clients
+//     complete nicks in any case), or an XEP-0372 mention reference to its bare or
 //     occupant JID. mod_cloud_notify pushes group chats the same way (a
 //     message that names the user's nick). Every room message of a busy
 //     room would wake the phone each coalesce_interval all day, spend the

@@ -7,6 +7,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
@@ -111,9 +114,10 @@ func groupchatWorth(msg *xml.Element, account, nick, mode string) bool {
 }
 
 // mentions reports whether a room message with body text names the
-// account: its nick in the room or its bare JID as a word of the body
-// (case-insensitive: clients complete nicks in any case), or an XEP-0372
-// mention reference to either.
+// account: its nick in the room or its bare JID as a word of the body,
+// compared as RFC 8266 compares nicks (mentionKey: clients complete nicks
+// in any case, and a nick with spaces may be typed with others), or an
+// XEP-0372 mention reference to either.
 func mentions(msg *xml.Element, text, account, room, nick string) bool {
 	for _, r := range msg.ChildrenNamed(nsReference, "reference") {
 		if r.Attr("type") != "mention" {
@@ -123,8 +127,34 @@ func mentions(msg *xml.Element, text, account, room, nick string) bool {
 			return true
 		}
 	}
-	lower := strings.ToLower(text)
-	return containsWord(lower, strings.ToLower(account)) || (nick != "" && containsWord(lower, strings.ToLower(nick)))
+	key := mentionKey(text)
+	return containsWord(key, mentionKey(account)) || (nick != "" && containsWord(key, mentionKey(nick)))
+}
+
+// mentionKey maps s as the PRECIS Nickname profile (RFC 8266 §2.2)
+// prepares a nick for comparison, so that a nick is found in a body
+// whichever form either is written in: compatibility (width) and
+// canonical normalisation (NFKC), case folded (which also folds a Greek
+// final sigma, as a nick typed in capitals has none), every space
+// character a single ASCII space. A body is not a nick, so where the
+// profile would refuse a character this keeps it.
+func mentionKey(s string) string {
+	s = norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.Is(unicode.Zs, r) {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // containsWord reports whether w occurs in s with no letter or digit
@@ -151,8 +181,10 @@ func containsWord(s, w string) bool {
 	return false
 }
 
+// wordRune: letters and digits, and combining marks (a nick followed by
+// one is part of another word: "Jose" and "José" decomposed).
 func wordRune(r rune) bool {
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
 }
 
 // maxTrackedRooms bounds the rooms on other servers whose nick is kept

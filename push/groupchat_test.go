@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -296,6 +297,45 @@ func TestRoomNicksSessionEnded(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d sessions' rooms kept for an ended session", n)
 	}
+}
+
+// TestMentions: a nick is found in a body as RFC 8266 compares nicks
+// (XEP-0045 prepares them with its Nickname profile): whatever the
+// case, Unicode width or normalisation form, or the kind and number of
+// spaces inside a nick with spaces.
+func TestMentions(t *testing.T) {
+	tests := []struct {
+		nick, body string
+		want       bool
+	}{
+		{"Jules", "JULES, look", true},
+		{"Jules", "\uff2a\uff35\uff2c\uff25\uff33, look", true}, // fullwidth
+		{"Jules Verne", "jules verne, look", true},
+		{"Jules Verne", "jules\u00a0verne, look", true}, // no-break space
+		{"Jules Verne", "jules  verne, look", true},
+		{"Jules Verne", "jules vernes, look", false},
+		{"\u00c9lise", "E\u0301lise, look", true},                                   // the body decomposed
+		{"E\u0301lise", "\u00c9lise, look", true},                                   // the nick decomposed
+		{"Jose", "Jose\u0301, look", false},                                         // José is not Jose
+		{"\u03a3\u03c9\u03c3\u03b1\u03c2", "\u03c3\u03c9\u03c3\u03b1\u03c3?", true}, // Greek final sigma folds
+		{"Jules", "julesville", false},
+	}
+	msg := routertest.Parse(t, `<message type="groupchat" from="`+remoteRoom+`/romeo"/>`)
+	for _, tc := range tests {
+		nick, body := unquote(t, tc.nick), unquote(t, tc.body)
+		if got := mentions(msg, body, juliet, remoteRoom, nick); got != tc.want {
+			t.Errorf("mentions(%q in %q) = %v, want %v", nick, body, got, tc.want)
+		}
+	}
+}
+
+func unquote(t *testing.T, s string) string {
+	t.Helper()
+	u, err := strconv.Unquote(`"` + s + `"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func TestContainsWord(t *testing.T) {
