@@ -103,7 +103,9 @@ func groupchatWorth(msg *xml.Element, account, nick, mode string) bool {
 	}
 	room := from.Bare().String()
 	for _, d := range msg.ChildrenNamed(nsDelay, "delay") {
-		if d.Attr("from") == room {
+		// compared as JIDs: the room's server need not write its JID in
+		// the form the router prepared the message's 'from' in
+		if by, err := jid.Parse(d.Attr("from")); err == nil && by.String() == room {
 			return false
 		}
 	}

@@ -115,6 +115,8 @@ func TestGroupchat(t *testing.T) {
 		{name: "live session", mode: "all", msg: `<body>Jules!</body>`, live: true},
 		{name: "own message", mode: "all", from: fromLaptop, msg: `<body>Jules here</body>`},
 		{name: "subject", mode: "all", msg: `<subject>Jules day</subject>`},
+		// §8.1: only a subject without a body is a subject change.
+		{name: "mention with a subject", mode: "mentions", msg: `<subject>news</subject><body>Jules, look</body>`, push: true},
 		{name: "chat state", mode: "all", msg: `<active xmlns="http://jabber.org/protocol/chatstates"/>`},
 		{name: "history on join", mode: "all", msg: `<body>Jules, earlier</body>`, history: true},
 
@@ -125,6 +127,9 @@ func TestGroupchat(t *testing.T) {
 		{name: "remote live", mode: "all", from: fromRemote, live: true, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>hi</body></message>`},
 		{name: "remote own reflected", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><body>Jules here</body></message>`},
 		{name: "remote subject", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><subject>Jules day</subject></message>`},
+		{name: "remote mention with a subject", mode: "mentions", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><subject>news</subject><body>Jules: hi</body></message>`, push: true},
+		{name: "remote history, the room's JID in another case", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules, earlier</body><delay xmlns="urn:xmpp:delay" from="Room@Chat.Remote.Example" stamp="2026-01-01T00:00:00Z"/></message>`},
+		{name: "remote history, the sender's delay", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>sent late</body><delay xmlns="urn:xmpp:delay" from="romeo@remote.example/x" stamp="2026-01-01T00:00:00Z"/></message>`, push: true},
 		{name: "remote history", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules, earlier</body><delay xmlns="urn:xmpp:delay" from="` + remoteRoom + `" stamp="2026-01-01T00:00:00Z"/></message>`},
 		{name: "remote private message error", mode: "all", from: fromRemote, msg: `<message type="error" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules?</body><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
 		{name: "remote private message", mode: "mentions", from: fromRemote, msg: `<message type="chat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>psst</body><x xmlns="` + nsMUC + `#user"/></message>`, push: true},
