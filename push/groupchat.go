@@ -35,6 +35,13 @@ func (m *Module) GroupchatQueued(ctx context.Context, msg *xml.Element, to []rou
 // the recipient's nick is the one the room's self-presence named, and a
 // message from the nick of any of the account's sessions is its own.
 func (m *Module) remoteGroupchat(ctx context.Context, ev *router.MessageEvent, to []*router.Session) {
+	dormant := false
+	for _, s := range to {
+		dormant = dormant || s.Dormant()
+	}
+	if !dormant {
+		return // the usual case, and the cheap one: the clients have it
+	}
 	room := ev.From.Bare()
 	own := false
 	for _, s := range m.r.Sessions(ev.To.Bare().String()) {
