@@ -25,8 +25,12 @@ const (
 // GroupchatQueued implements router.GroupchatObserver: a room on this
 // server queued a message to dormant sessions (doc.go, "Group chats").
 func (m *Module) GroupchatQueued(ctx context.Context, msg *xml.Element, to []router.GroupchatRecipient) {
+	rm := newRoomMessage(msg)
+	if !rm.worth {
+		return
+	}
 	for _, rc := range to {
-		m.groupchat(ctx, msg, rc.Session, rc.Nick, rc.Own)
+		m.groupchat(ctx, rm, rc.Session, rc.Nick, rc.Own)
 	}
 }
 
@@ -42,6 +46,10 @@ func (m *Module) remoteGroupchat(ctx context.Context, ev *router.MessageEvent, t
 	if !dormant {
 		return // the usual case, and the cheap one: the clients have it
 	}
+	rm := newRoomMessage(ev.Stanza)
+	if !rm.worth {
+		return
+	}
 	room := ev.From.Bare()
 	own := false
 	for _, s := range m.r.Sessions(ev.To.Bare().String()) {
@@ -51,14 +59,63 @@ func (m *Module) remoteGroupchat(ctx context.Context, ev *router.MessageEvent, t
 	}
 	for _, s := range to {
 		nick, _ := m.rooms.nick(s, room)
-		m.groupchat(ctx, ev.Stanza, s, nick, own)
+		m.groupchat(ctx, rm, s, nick, own)
 	}
 }
 
-// groupchat pushes for room message msg queued to session s, whose nick
+// roomMessage is a room message considered for its dormant recipients:
+// what does not depend on the recipient is worked out once, however
+// many of them a busy room has.
+type roomMessage struct {
+	msg *xml.Element
+	// worth: a message with a body that is neither a subject change nor
+	// discussion history (a delay from the room: sent on entering,
+	// XEP-0045 §7.2.15); who it mentions is the recipient's question
+	worth bool
+	room  string // the room's bare JID
+	text  string // the body
+	key   string // mentionKey(text), once asked for
+}
+
+func newRoomMessage(msg *xml.Element) *roomMessage {
+	rm := &roomMessage{msg: msg}
+	// a room message is no carbon copy: the account is not needed
+	if !worthPush(msg, "") {
+		return rm // errors, subject changes, metadata only
+	}
+	rm.text = body(msg)
+	if rm.text == "" {
+		return rm // encrypted without a fallback body, or a call
+	}
+	from, err := jid.Parse(msg.Attr("from"))
+	if err != nil {
+		return rm
+	}
+	rm.room = from.Bare().String()
+	for _, d := range msg.ChildrenNamed(nsDelay, "delay") {
+		// compared as JIDs: the room's server need not write its JID in
+		// the form the router prepared the message's 'from' in
+		if by, err := jid.Parse(d.Attr("from")); err == nil && by.String() == rm.room {
+			return rm
+		}
+	}
+	rm.worth = true
+	return rm
+}
+
+// bodyKey is the body's mentionKey, computed for the first recipient
+// that asks (the calls for one message are on one goroutine).
+func (rm *roomMessage) bodyKey() string {
+	if rm.key == "" {
+		rm.key = mentionKey(rm.text)
+	}
+	return rm.key
+}
+
+// groupchat pushes for room message rm queued to session s, whose nick
 // in the room is nick (own: the account sent it), when s is dormant and
 // the message is worth it: to the registrations s's client enabled.
-func (m *Module) groupchat(ctx context.Context, msg *xml.Element, s *router.Session, nick string, own bool) {
+func (m *Module) groupchat(ctx context.Context, rm *roomMessage, s *router.Session, nick string, own bool) {
 	if own || !s.Dormant() {
 		return
 	}
@@ -81,62 +138,44 @@ func (m *Module) groupchat(ctx context.Context, msg *xml.Element, s *router.Sess
 	if err != nil {
 		m.log.Error("push settings unreadable", "account", account, "err", err)
 	}
-	if !groupchatWorth(msg, account, nick, mode) {
+	if !groupchatWorth(rm, account, nick, mode) {
 		return
 	}
-	sender, text := summary(msg, account)
+	sender, text := summary(rm.msg, account)
 	for _, reg := range mine {
 		m.notify(account, reg, 1, sender, text)
 	}
 }
 
-// groupchatWorth reports whether room message msg to account, whose nick
+// groupchatWorth reports whether room message rm to account, whose nick
 // in the room is nick ("" if unknown), is worth a push under mode (a
-// Groupchat value): a message with a body that is neither a subject
-// change nor discussion history (a delay from the room: sent on
-// entering, XEP-0045 §7.2.15), and, unless every room message pushes,
-// one that mentions the account.
-func groupchatWorth(msg *xml.Element, account, nick, mode string) bool {
-	if mode == GroupchatNone || !worthPush(msg, account) {
-		return false // errors, subject changes, metadata only
-	}
-	text := body(msg)
-	if text == "" {
-		return false // encrypted without a fallback body, or a call
-	}
-	from, err := jid.Parse(msg.Attr("from"))
-	if err != nil {
+// Groupchat value): one worth it at all (roomMessage.worth), and, unless
+// every room message pushes, one that mentions the account.
+func groupchatWorth(rm *roomMessage, account, nick, mode string) bool {
+	switch {
+	case mode == GroupchatNone || !rm.worth:
 		return false
-	}
-	room := from.Bare().String()
-	for _, d := range msg.ChildrenNamed(nsDelay, "delay") {
-		// compared as JIDs: the room's server need not write its JID in
-		// the form the router prepared the message's 'from' in
-		if by, err := jid.Parse(d.Attr("from")); err == nil && by.String() == room {
-			return false
-		}
-	}
-	if mode == GroupchatAll {
+	case mode == GroupchatAll:
 		return true
 	}
-	return mentions(msg, text, account, room, nick)
+	return mentions(rm, account, nick)
 }
 
-// mentions reports whether a room message with body text names the
-// account: its nick in the room or its bare JID as a word of the body,
-// compared as RFC 8266 compares nicks (mentionKey: clients complete nicks
-// in any case, and a nick with spaces may be typed with others), or an
-// XEP-0372 mention reference to either.
-func mentions(msg *xml.Element, text, account, room, nick string) bool {
-	for _, r := range msg.ChildrenNamed(nsReference, "reference") {
+// mentions reports whether room message rm names the account: its nick
+// in the room or its bare JID as a word of the body, compared as RFC 8266
+// compares nicks (mentionKey: clients complete nicks in any case, and a
+// nick with spaces may be typed with others), or an XEP-0372 mention
+// reference to either.
+func mentions(rm *roomMessage, account, nick string) bool {
+	for _, r := range rm.msg.ChildrenNamed(nsReference, "reference") {
 		if r.Attr("type") != "mention" {
 			continue
 		}
-		if uri := r.Attr("uri"); uri == "xmpp:"+account || (nick != "" && uri == "xmpp:"+room+"/"+nick) {
+		if uri := r.Attr("uri"); uri == "xmpp:"+account || (nick != "" && uri == "xmpp:"+rm.room+"/"+nick) {
 			return true
 		}
 	}
-	key := mentionKey(text)
+	key := rm.bodyKey()
 	return containsWord(key, mentionKey(account)) || (nick != "" && containsWord(key, mentionKey(nick)))
 }
 

@@ -325,10 +325,11 @@ func TestMentions(t *testing.T) {
 		{"\u03a3\u03c9\u03c3\u03b1\u03c2", "\u03c3\u03c9\u03c3\u03b1\u03c3?", true}, // Greek final sigma folds
 		{"Jules", "julesville", false},
 	}
-	msg := routertest.Parse(t, `<message type="groupchat" from="`+remoteRoom+`/romeo"/>`)
 	for _, tc := range tests {
 		nick, body := unquote(t, tc.nick), unquote(t, tc.body)
-		if got := mentions(msg, body, juliet, remoteRoom, nick); got != tc.want {
+		msg := xml.New("jabber:client", "message", "type", "groupchat", "from", remoteRoom+"/romeo").
+			Append(xml.New("jabber:client", "body").AppendText(body))
+		if got := mentions(newRoomMessage(msg), juliet, nick); got != tc.want {
 			t.Errorf("mentions(%q in %q) = %v, want %v", nick, body, got, tc.want)
 		}
 	}
