@@ -81,7 +81,14 @@
 // JID, which is delivery (router.DeliveryObserver), and the recipient's
 // nick there is the one the room's self-presence named (status 110,
 // router.RemotePresenceObserver; kept per session while it lives, at
-// most 1000 rooms each).
+// most 1000 rooms each), until its unavailable self-presence (leaving,
+// a nick change, kicked, banned), an unavailable presence from that
+// nick (a destroyed room, XEP-0045 §10.9) or a presence error from the
+// room, but for the conflict and not-acceptable that deny a nick change
+// and leave the occupant in the room (§7.6). Any remote JID can send a
+// self-presence, so the bound keeps what a forger can fill: at worst the
+// session's later rooms go untracked (only its bare JID mentions it
+// there, and in "all" its own messages there push).
 //
 // Worth a push: a groupchat message with a non-blank body (an encrypted
 // one carries its fallback body) that is none of these: a subject
