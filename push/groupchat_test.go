@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -414,5 +415,52 @@ func TestGroupchatAccountSetting(t *testing.T) {
 	r.m.mu.Unlock()
 	if kept {
 		t.Fatal("the setting stayed cached after ForgetAccount")
+	}
+}
+
+// TestGroupchatConcurrent: room messages, local and remote, self-presences
+// and the phone's session ending and binding again, all at once (run with
+// -race); once the session is gone for good no room is kept for it.
+func TestGroupchatConcurrent(t *testing.T) {
+	cfg := testConfig()
+	cfg.Groupchat = "all"
+	r := newRoomEnv(t, cfg)
+	r.prec.dormant.Store(true)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	run := func(f func(i int)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				f(i)
+			}
+		}()
+	}
+	run(func(int) {
+		r.Send(r.romeo, `<message type="groupchat" to="`+localRoom+`"><body>Jules?</body></message>`)
+	})
+	run(func(int) {
+		r.remoteStanza(`<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules?</body></message>`)
+	})
+	run(func(i int) {
+		typ := ""
+		if i%3 == 2 {
+			typ = ` type="unavailable"`
+		}
+		r.remoteStanza(`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"` + typ + `><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`)
+	})
+	run(func(int) {
+		r.Router.Unbind(ctx, r.phone)
+		r.Router.Bind(ctx, r.phone)
+	})
+	run(func(int) { r.pushes() })
+	wg.Wait()
+	r.Router.Unbind(ctx, r.phone)
+	r.m.rooms.mu.Lock()
+	n := len(r.m.rooms.m)
+	r.m.rooms.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d sessions' rooms kept after their end", n)
 	}
 }
