@@ -288,8 +288,9 @@ func (r *roomNicks) forget(s *router.Session, room jid.JID) {
 
 // RemotePresence implements router.RemotePresenceObserver: a room on
 // another server's self-presence to a local session (status 110) names
-// the session's nick there. Its unavailable self-presence (leaving, a
-// nick change, 303, kicked, 307, banned, 301), an unavailable presence
+// the session's nick there, as does the unavailable one of a nick change
+// (303: its item names the new nick). Its other unavailable
+// self-presences (leaving, kicked, 307, banned, 301), an unavailable presence
 // from the session's own nick with or without status 110 (a destroyed
 // room, §10.9, whose example has none; nicks are unique in a room), or a
 // presence error from the room ends it, except the errors that deny a
@@ -316,11 +317,21 @@ func (m *Module) RemotePresence(_ context.Context, p *xml.Element, from, to jid.
 	default:
 		return
 	}
-	self := false
-	for _, st := range p.Child(nsMUCUser, "x").ChildrenNamed(nsMUCUser, "status") {
+	x := p.Child(nsMUCUser, "x")
+	self, renamed := false, false
+	for _, st := range x.ChildrenNamed(nsMUCUser, "status") {
 		self = self || st.Attr("code") == "110"
+		renamed = renamed || st.Attr("code") == "303"
 	}
 	if p.Attr("type") == "unavailable" {
+		if self && renamed {
+			// a nick change (§7.6): the item names the new nick, which
+			// the self-presence that follows names again
+			if occ, err := room.WithResource(x.Child(nsMUCUser, "item").Attr("nick")); err == nil && occ.IsFull() {
+				m.trackNick(s, room, occ.Resource())
+				return
+			}
+		}
 		if nick, ok := m.rooms.nick(s, room); self || (ok && nick == from.Resource()) {
 			m.rooms.forget(s, room)
 		}

@@ -245,7 +245,10 @@ func TestRoomNicks(t *testing.T) {
 	r := newRoomEnv(t, testConfig())
 	room := jid.MustParse(remoteRoom)
 	nick := func() string {
-		n, _ := r.m.rooms.nick(r.phone, room)
+		n, ok := r.m.rooms.nick(r.phone, room)
+		if !ok {
+			return "(none)"
+		}
 		return n
 	}
 	if got := nick(); got != "Jules" {
@@ -255,7 +258,10 @@ func TestRoomNicks(t *testing.T) {
 		presence, want string
 	}{
 		{`<presence from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/></x></presence>`, "Jules"},
-		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant" nick="J"/><status code="303"/><status code="110"/></x></presence>`, ""},
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant" nick="J"/><status code="303"/><status code="110"/></x></presence>`, "J"}, // §7.6: the new nick at once
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "J"},
+		// A 303 without the new nick is a leaving.
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="303"/><status code="110"/></x></presence>`, "(none)"},
 		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "J"},
 		// A nick change denied (XEP-0045 §7.6: conflict, or not-acceptable
 		// where nicks are locked down; the error comes from the current nick
@@ -264,16 +270,16 @@ func TestRoomNicks(t *testing.T) {
 		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><x xmlns="` + nsMUC + `"/><error type="cancel"><conflict xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "J"},
 		{`<presence from="` + remoteRoom + `/Juliet" to="` + juliet + `/phone" type="error"><x xmlns="` + nsMUC + `"/><error type="cancel"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "J"},
 		// Another error from the room (here its server gone) ends it.
-		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, ""},
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "(none)"},
 		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "Jules"},
 		// Another occupant leaving changes nothing.
 		{`<presence from="` + remoteRoom + `/romeo" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/></x></presence>`, "Jules"},
 		// Kicked (§9.1, 307) or banned (§9.2, 301): the self-presence.
-		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><status code="307"/><status code="110"/></x></presence>`, ""},
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><status code="307"/><status code="110"/></x></presence>`, "(none)"},
 		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "Jules"},
 		// The room destroyed (§10.9): the occupant's unavailable presence
 		// with <destroy/>, which the XEP's example gives no status 110.
-		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><destroy jid="` + remoteRoom + `"><reason>done</reason></destroy></x></presence>`, ""},
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><destroy jid="` + remoteRoom + `"><reason>done</reason></destroy></x></presence>`, "(none)"},
 	}
 	for i, st := range steps {
 		r.remoteStanza(st.presence)
