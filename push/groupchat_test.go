@@ -470,3 +470,52 @@ func TestGroupchatConcurrent(t *testing.T) {
 		t.Fatalf("%d sessions' rooms kept after their end", n)
 	}
 }
+
+// TestGroupchatPrivacy: a room message's push says only how many
+// messages there are unless the configuration asks for more (XEP-0357
+// §9): no body, no room or nick, in local and remote rooms alike; with
+// include_body and include_sender, the body and the occupant JID.
+func TestGroupchatPrivacy(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		body, sender  bool
+		want, notWant []string
+	}{
+		{"defaults", false, false, []string{field("message-count", "1")}, []string{"Jules, secret", "romeo", "last-message"}},
+		{"body and sender", true, true, []string{field("last-message-body", "Jules, secret"), "romeo</value>"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.CoalesceInterval = 0
+			cfg.IncludeBody, cfg.IncludeSender = tc.body, tc.sender
+			r := newRoomEnv(t, cfg)
+			r.prec.dormant.Store(true)
+			for _, send := range []func(){
+				func() {
+					r.Send(r.romeo, `<message type="groupchat" to="`+localRoom+`"><body>Jules, secret</body></message>`)
+				},
+				func() {
+					r.remoteStanza(`<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules, secret</body></message>`)
+				},
+			} {
+				send()
+				got := r.pushes()
+				if len(got) != 1 {
+					t.Fatalf("pushes: %v", got)
+				}
+				s := got[0].String()
+				for _, w := range tc.want {
+					if !strings.Contains(s, w) {
+						t.Errorf("publish without %s: %s", w, s)
+					}
+				}
+				for _, w := range tc.notWant {
+					if strings.Contains(s, w) {
+						t.Errorf("publish with %s: %s", w, s)
+					}
+				}
+				r.answer(got[0], "result", "")
+			}
+		})
+	}
+}
