@@ -90,3 +90,45 @@ func TestPushCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestPushCommandFlows: the push command's session follows XEP-0050 as
+// every command's does: cancel ends it with nothing set, an ended
+// session's id is session-expired and an unknown one bad-sessionid
+// (doc.go), and completing without the form is bad-payload.
+func TestPushCommandFlows(t *testing.T) {
+	node := `node="` + NodePushGroupchat + `"`
+	tests := []struct {
+		name  string
+		steps []string // after execute: the command's attributes and payload, "|" between
+		want  []string // in the answers, one each
+	}{
+		{"cancel", []string{`sessionid="s1" action="cancel"|`, `sessionid="s1" action="complete"|` + submit("groupchat", "all")},
+			[]string{`status="canceled"`, `<session-expired xmlns="http://jabber.org/protocol/commands"/>`}},
+		{"unknown session", []string{`sessionid="s9" action="complete"|` + submit("groupchat", "all")},
+			[]string{`<bad-sessionid xmlns="http://jabber.org/protocol/commands"/>`}},
+		{"no form", []string{`sessionid="s1" action="complete"|`},
+			[]string{`<bad-payload xmlns="http://jabber.org/protocol/commands"/>`}},
+		{"prev on the only stage", []string{`sessionid="s1" action="prev"|`},
+			[]string{`<bad-action xmlns="http://jabber.org/protocol/commands"/>`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t, DefaultConfig())
+			f := &fakePush{def: "mentions"}
+			e.m.AddPushCommand(f)
+			s, rec := e.Bind(user1+"/orchard", true, 0)
+			e.Send(s, cmd(node+` action="execute"`, ""))
+			rec.Take()
+			for i, st := range tc.steps {
+				attrs, payload, _ := strings.Cut(st, "|")
+				e.Send(s, cmd(node+" "+attrs, payload))
+				if got := strings.Join(rec.Take(), ""); !strings.Contains(got, tc.want[i]) {
+					t.Fatalf("step %d: %s, want %s", i, got, tc.want[i])
+				}
+			}
+			if len(f.set) != 0 {
+				t.Fatalf("set %v", f.set)
+			}
+		})
+	}
+}

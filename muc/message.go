@@ -129,12 +129,8 @@ func (m *Module) groupchatLocked(ctx context.Context, rm *room, o *occupant, sen
 	} else if st.Child(nsClient, "body") != nil {
 		rm.addHistory(historyItem{msg: out, stamp: time.Now().UTC(), size: len(out.String())}, m.cfg.HistoryMessages)
 	}
-	m.broadcastLocked(rm, out)
+	dormant := m.broadcastMessageLocked(rm, out, o, !isSubject)
 	m.messages.Inc()
-	if isSubject {
-		return nil, nil, nil
-	}
-	dormant := m.dormantLocked(rm, o)
 	if len(dormant) == 0 {
 		return nil, nil, nil
 	}

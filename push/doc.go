@@ -81,7 +81,14 @@
 // JID, which is delivery (router.DeliveryObserver), and the recipient's
 // nick there is the one the room's self-presence named (status 110,
 // router.RemotePresenceObserver; kept per session while it lives, at
-// most 1000 rooms each).
+// most 1000 rooms each), until its unavailable self-presence (leaving,
+// a nick change, kicked, banned), an unavailable presence from that
+// nick (a destroyed room, XEP-0045 §10.9) or a presence error from the
+// room, but for the conflict and not-acceptable that deny a nick change
+// and leave the occupant in the room (§7.6). Any remote JID can send a
+// self-presence, so the bound keeps what a forger can fill: at worst the
+// session's later rooms go untracked (only its bare JID mentions it
+// there, and in "all" its own messages there push).
 //
 // Worth a push: a groupchat message with a non-blank body (an encrypted
 // one carries its fallback body) that is none of these: a subject
@@ -104,9 +111,10 @@
 // advises against does not apply. The choices:
 //
 //   - "mentions" (the default): those that mention the account — its
-//     nick in the room or its bare JID as a word of the body (letters or
-//     digits on neither side; case-insensitive, as clients complete nicks
-//     in any case), or an XEP-0372 mention reference to its bare or
+//     nick in the room or its bare JID as a word of the body (letters,
+//     digits or combining marks on neither side; compared as RFC 8266
+//     compares nicks: case folded, NFKC, any spaces one space, as clients
+//     complete nicks in any case), or an XEP-0372 mention reference to its bare or
 //     occupant JID. mod_cloud_notify pushes group chats the same way (a
 //     message that names the user's nick). Every room message of a busy
 //     room would wake the phone each coalesce_interval all day, spend the

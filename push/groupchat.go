@@ -7,9 +7,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
+	"github.com/skald-xmpp/skald/stanza"
 )
 
 const (
@@ -21,8 +25,12 @@ const (
 // GroupchatQueued implements router.GroupchatObserver: a room on this
 // server queued a message to dormant sessions (doc.go, "Group chats").
 func (m *Module) GroupchatQueued(ctx context.Context, msg *xml.Element, to []router.GroupchatRecipient) {
+	rm := newRoomMessage(msg)
+	if !rm.worth {
+		return
+	}
 	for _, rc := range to {
-		m.groupchat(ctx, msg, rc.Session, rc.Nick, rc.Own)
+		m.groupchat(ctx, rm, rc.Session, rc.Nick, rc.Own)
 	}
 }
 
@@ -31,6 +39,17 @@ func (m *Module) GroupchatQueued(ctx context.Context, msg *xml.Element, to []rou
 // the recipient's nick is the one the room's self-presence named, and a
 // message from the nick of any of the account's sessions is its own.
 func (m *Module) remoteGroupchat(ctx context.Context, ev *router.MessageEvent, to []*router.Session) {
+	dormant := false
+	for _, s := range to {
+		dormant = dormant || s.Dormant()
+	}
+	if !dormant {
+		return // the usual case, and the cheap one: the clients have it
+	}
+	rm := newRoomMessage(ev.Stanza)
+	if !rm.worth {
+		return
+	}
 	room := ev.From.Bare()
 	own := false
 	for _, s := range m.r.Sessions(ev.To.Bare().String()) {
@@ -40,14 +59,63 @@ func (m *Module) remoteGroupchat(ctx context.Context, ev *router.MessageEvent, t
 	}
 	for _, s := range to {
 		nick, _ := m.rooms.nick(s, room)
-		m.groupchat(ctx, ev.Stanza, s, nick, own)
+		m.groupchat(ctx, rm, s, nick, own)
 	}
 }
 
-// groupchat pushes for room message msg queued to session s, whose nick
+// roomMessage is a room message considered for its dormant recipients:
+// what does not depend on the recipient is worked out once, however
+// many of them a busy room has.
+type roomMessage struct {
+	msg *xml.Element
+	// worth: a message with a body that is neither a subject change nor
+	// discussion history (a delay from the room: sent on entering,
+	// XEP-0045 §7.2.15); who it mentions is the recipient's question
+	worth bool
+	room  string // the room's bare JID
+	text  string // the body
+	key   string // mentionKey(text), once asked for
+}
+
+func newRoomMessage(msg *xml.Element) *roomMessage {
+	rm := &roomMessage{msg: msg}
+	// a room message is no carbon copy: the account is not needed
+	if !worthPush(msg, "") {
+		return rm // errors, subject changes, metadata only
+	}
+	rm.text = body(msg)
+	if rm.text == "" {
+		return rm // encrypted without a fallback body, or a call
+	}
+	from, err := jid.Parse(msg.Attr("from"))
+	if err != nil {
+		return rm
+	}
+	rm.room = from.Bare().String()
+	for _, d := range msg.ChildrenNamed(nsDelay, "delay") {
+		// compared as JIDs: the room's server need not write its JID in
+		// the form the router prepared the message's 'from' in
+		if by, err := jid.Parse(d.Attr("from")); err == nil && by.String() == rm.room {
+			return rm
+		}
+	}
+	rm.worth = true
+	return rm
+}
+
+// bodyKey is the body's mentionKey, computed for the first recipient
+// that asks (the calls for one message are on one goroutine).
+func (rm *roomMessage) bodyKey() string {
+	if rm.key == "" {
+		rm.key = mentionKey(rm.text)
+	}
+	return rm.key
+}
+
+// groupchat pushes for room message rm queued to session s, whose nick
 // in the room is nick (own: the account sent it), when s is dormant and
 // the message is worth it: to the registrations s's client enabled.
-func (m *Module) groupchat(ctx context.Context, msg *xml.Element, s *router.Session, nick string, own bool) {
+func (m *Module) groupchat(ctx context.Context, rm *roomMessage, s *router.Session, nick string, own bool) {
 	if own || !s.Dormant() {
 		return
 	}
@@ -70,60 +138,71 @@ func (m *Module) groupchat(ctx context.Context, msg *xml.Element, s *router.Sess
 	if err != nil {
 		m.log.Error("push settings unreadable", "account", account, "err", err)
 	}
-	if !groupchatWorth(msg, account, nick, mode) {
+	if !groupchatWorth(rm, account, nick, mode) {
 		return
 	}
-	sender, text := summary(msg, account)
+	sender, text := summary(rm.msg, account)
 	for _, reg := range mine {
 		m.notify(account, reg, 1, sender, text)
 	}
 }
 
-// groupchatWorth reports whether room message msg to account, whose nick
+// groupchatWorth reports whether room message rm to account, whose nick
 // in the room is nick ("" if unknown), is worth a push under mode (a
-// Groupchat value): a message with a body that is neither a subject
-// change nor discussion history (a delay from the room: sent on
-// entering, XEP-0045 §7.2.15), and, unless every room message pushes,
-// one that mentions the account.
-func groupchatWorth(msg *xml.Element, account, nick, mode string) bool {
-	if mode == GroupchatNone || !worthPush(msg, account) {
-		return false // errors, subject changes, metadata only
-	}
-	text := body(msg)
-	if text == "" {
-		return false // encrypted without a fallback body, or a call
-	}
-	from, err := jid.Parse(msg.Attr("from"))
-	if err != nil {
+// Groupchat value): one worth it at all (roomMessage.worth), and, unless
+// every room message pushes, one that mentions the account.
+func groupchatWorth(rm *roomMessage, account, nick, mode string) bool {
+	switch {
+	case mode == GroupchatNone || !rm.worth:
 		return false
-	}
-	room := from.Bare().String()
-	for _, d := range msg.ChildrenNamed(nsDelay, "delay") {
-		if d.Attr("from") == room {
-			return false
-		}
-	}
-	if mode == GroupchatAll {
+	case mode == GroupchatAll:
 		return true
 	}
-	return mentions(msg, text, account, room, nick)
+	return mentions(rm, account, nick)
 }
 
-// mentions reports whether a room message with body text names the
-// account: its nick in the room or its bare JID as a word of the body
-// (case-insensitive: clients complete nicks in any case), or an XEP-0372
-// mention reference to either.
-func mentions(msg *xml.Element, text, account, room, nick string) bool {
-	for _, r := range msg.ChildrenNamed(nsReference, "reference") {
+// mentions reports whether room message rm names the account: its nick
+// in the room or its bare JID as a word of the body, compared as RFC 8266
+// compares nicks (mentionKey: clients complete nicks in any case, and a
+// nick with spaces may be typed with others), or an XEP-0372 mention
+// reference to either.
+func mentions(rm *roomMessage, account, nick string) bool {
+	for _, r := range rm.msg.ChildrenNamed(nsReference, "reference") {
 		if r.Attr("type") != "mention" {
 			continue
 		}
-		if uri := r.Attr("uri"); uri == "xmpp:"+account || (nick != "" && uri == "xmpp:"+room+"/"+nick) {
+		if uri := r.Attr("uri"); uri == "xmpp:"+account || (nick != "" && uri == "xmpp:"+rm.room+"/"+nick) {
 			return true
 		}
 	}
-	lower := strings.ToLower(text)
-	return containsWord(lower, strings.ToLower(account)) || (nick != "" && containsWord(lower, strings.ToLower(nick)))
+	key := rm.bodyKey()
+	return containsWord(key, mentionKey(account)) || (nick != "" && containsWord(key, mentionKey(nick)))
+}
+
+// mentionKey maps s as the PRECIS Nickname profile (RFC 8266 §2.2)
+// prepares a nick for comparison, so that a nick is found in a body
+// whichever form either is written in: compatibility (width) and
+// canonical normalisation (NFKC), case folded (which also folds a Greek
+// final sigma, as a nick typed in capitals has none), every space
+// character a single ASCII space. A body is not a nick, so where the
+// profile would refuse a character this keeps it.
+func mentionKey(s string) string {
+	s = norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.Is(unicode.Zs, r) {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // containsWord reports whether w occurs in s with no letter or digit
@@ -150,8 +229,10 @@ func containsWord(s, w string) bool {
 	return false
 }
 
+// wordRune: letters and digits, and combining marks (a nick followed by
+// one is part of another word: "Jose" and "José" decomposed).
 func wordRune(r rune) bool {
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
 }
 
 // maxTrackedRooms bounds the rooms on other servers whose nick is kept
@@ -207,8 +288,14 @@ func (r *roomNicks) forget(s *router.Session, room jid.JID) {
 
 // RemotePresence implements router.RemotePresenceObserver: a room on
 // another server's self-presence to a local session (status 110) names
-// the session's nick there; its unavailable one, or a presence error
-// from the room, ends it.
+// the session's nick there, as does the unavailable one of a nick change
+// (303: its item names the new nick). Its other unavailable
+// self-presences (leaving, kicked, 307, banned, 301), an unavailable presence
+// from the session's own nick with or without status 110 (a destroyed
+// room, §10.9, whose example has none; nicks are unique in a room), or a
+// presence error from the room ends it, except the errors that deny a
+// nick change (§7.6: conflict, not-acceptable), which leave the
+// occupant in the room with its nick.
 func (m *Module) RemotePresence(_ context.Context, p *xml.Element, from, to jid.JID) {
 	if !to.IsFull() || !from.IsFull() {
 		return
@@ -217,26 +304,52 @@ func (m *Module) RemotePresence(_ context.Context, p *xml.Element, from, to jid.
 	if s == nil {
 		return
 	}
+	room := from.Bare()
 	switch p.Attr("type") {
 	case "error":
-		m.rooms.forget(s, from.Bare())
+		if e := p.Child(stanza.NSClient, "error"); e != nil &&
+			(e.Child(stanza.NSStanzas, "conflict") != nil || e.Child(stanza.NSStanzas, "not-acceptable") != nil) {
+			return
+		}
+		m.rooms.forget(s, room)
 		return
 	case "", "unavailable":
 	default:
 		return
 	}
-	self := false
-	for _, st := range p.Child(nsMUCUser, "x").ChildrenNamed(nsMUCUser, "status") {
+	x := p.Child(nsMUCUser, "x")
+	self, renamed := false, false
+	for _, st := range x.ChildrenNamed(nsMUCUser, "status") {
 		self = self || st.Attr("code") == "110"
-	}
-	if !self {
-		return
+		renamed = renamed || st.Attr("code") == "303"
 	}
 	if p.Attr("type") == "unavailable" {
-		m.rooms.forget(s, from.Bare())
+		if self && renamed {
+			// a nick change (§7.6): the item names the new nick, which
+			// the self-presence that follows names again
+			if occ, err := room.WithResource(x.Child(nsMUCUser, "item").Attr("nick")); err == nil && occ.IsFull() {
+				m.trackNick(s, room, occ.Resource())
+				return
+			}
+		}
+		if nick, ok := m.rooms.nick(s, room); self || (ok && nick == from.Resource()) {
+			m.rooms.forget(s, room)
+		}
 		return
 	}
-	m.rooms.set(s, from.Bare(), from.Resource())
+	if self {
+		m.trackNick(s, room, from.Resource())
+	}
+}
+
+// trackNick records s's nick in a remote room. The session may have
+// ended since RemotePresence found it, and SessionEnded forgotten its
+// rooms before this: a session no longer bound keeps nothing.
+func (m *Module) trackNick(s *router.Session, room jid.JID, nick string) {
+	m.rooms.set(s, room, nick)
+	if m.r.Session(s.JID()) != s {
+		m.rooms.forget(s, jid.JID{})
+	}
 }
 
 // SessionBound implements router.SessionObserver.

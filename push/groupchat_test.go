@@ -2,7 +2,9 @@ package push
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,6 +116,8 @@ func TestGroupchat(t *testing.T) {
 		{name: "live session", mode: "all", msg: `<body>Jules!</body>`, live: true},
 		{name: "own message", mode: "all", from: fromLaptop, msg: `<body>Jules here</body>`},
 		{name: "subject", mode: "all", msg: `<subject>Jules day</subject>`},
+		// §8.1: only a subject without a body is a subject change.
+		{name: "mention with a subject", mode: "mentions", msg: `<subject>news</subject><body>Jules, look</body>`, push: true},
 		{name: "chat state", mode: "all", msg: `<active xmlns="http://jabber.org/protocol/chatstates"/>`},
 		{name: "history on join", mode: "all", msg: `<body>Jules, earlier</body>`, history: true},
 
@@ -124,6 +128,9 @@ func TestGroupchat(t *testing.T) {
 		{name: "remote live", mode: "all", from: fromRemote, live: true, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>hi</body></message>`},
 		{name: "remote own reflected", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><body>Jules here</body></message>`},
 		{name: "remote subject", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><subject>Jules day</subject></message>`},
+		{name: "remote mention with a subject", mode: "mentions", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><subject>news</subject><body>Jules: hi</body></message>`, push: true},
+		{name: "remote history, the room's JID in another case", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules, earlier</body><delay xmlns="urn:xmpp:delay" from="Room@Chat.Remote.Example" stamp="2026-01-01T00:00:00Z"/></message>`},
+		{name: "remote history, the sender's delay", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>sent late</body><delay xmlns="urn:xmpp:delay" from="romeo@remote.example/x" stamp="2026-01-01T00:00:00Z"/></message>`, push: true},
 		{name: "remote history", mode: "all", from: fromRemote, msg: `<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules, earlier</body><delay xmlns="urn:xmpp:delay" from="` + remoteRoom + `" stamp="2026-01-01T00:00:00Z"/></message>`},
 		{name: "remote private message error", mode: "all", from: fromRemote, msg: `<message type="error" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules?</body><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
 		{name: "remote private message", mode: "mentions", from: fromRemote, msg: `<message type="chat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>psst</body><x xmlns="` + nsMUC + `#user"/></message>`, push: true},
@@ -230,13 +237,18 @@ func TestGroupchatBusyRoom(t *testing.T) {
 }
 
 // TestRoomNicks: the nick in a remote room comes from its self-presence
-// and goes with the unavailable one, a presence error from the room, or
-// the session's end; presence without status 110 is another occupant's.
+// and goes with the unavailable one (or an unavailable presence from
+// that nick), a presence error from the room other than a denied nick
+// change, or the session's end; presence without status 110 is another
+// occupant's.
 func TestRoomNicks(t *testing.T) {
 	r := newRoomEnv(t, testConfig())
 	room := jid.MustParse(remoteRoom)
 	nick := func() string {
-		n, _ := r.m.rooms.nick(r.phone, room)
+		n, ok := r.m.rooms.nick(r.phone, room)
+		if !ok {
+			return "(none)"
+		}
 		return n
 	}
 	if got := nick(); got != "Jules" {
@@ -246,10 +258,28 @@ func TestRoomNicks(t *testing.T) {
 		presence, want string
 	}{
 		{`<presence from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/></x></presence>`, "Jules"},
-		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant" nick="J"/><status code="303"/><status code="110"/></x></presence>`, ""},
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant" nick="J"/><status code="303"/><status code="110"/></x></presence>`, "J"}, // §7.6: the new nick at once
 		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "J"},
-		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><error type="cancel"><conflict xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, ""},
+		// A 303 without the new nick is a leaving.
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="303"/><status code="110"/></x></presence>`, "(none)"},
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "J"},
+		// A nick change denied (XEP-0045 §7.6: conflict, or not-acceptable
+		// where nicks are locked down; the error comes from the current nick
+		// in the XEP's example, from the requested one on some servers)
+		// leaves the occupant in the room with its nick.
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><x xmlns="` + nsMUC + `"/><error type="cancel"><conflict xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "J"},
+		{`<presence from="` + remoteRoom + `/Juliet" to="` + juliet + `/phone" type="error"><x xmlns="` + nsMUC + `"/><error type="cancel"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "J"},
+		// Another error from the room (here its server gone) ends it.
+		{`<presence from="` + remoteRoom + `/J" to="` + juliet + `/phone" type="error"><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`, "(none)"},
 		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "Jules"},
+		// Another occupant leaving changes nothing.
+		{`<presence from="` + remoteRoom + `/romeo" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/></x></presence>`, "Jules"},
+		// Kicked (§9.1, 307) or banned (§9.2, 301): the self-presence.
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><status code="307"/><status code="110"/></x></presence>`, "(none)"},
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`, "Jules"},
+		// The room destroyed (§10.9): the occupant's unavailable presence
+		// with <destroy/>, which the XEP's example gives no status 110.
+		{`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone" type="unavailable"><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="none"/><destroy jid="` + remoteRoom + `"><reason>done</reason></destroy></x></presence>`, "(none)"},
 	}
 	for i, st := range steps {
 		r.remoteStanza(st.presence)
@@ -264,6 +294,61 @@ func TestRoomNicks(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d sessions' rooms kept after their end", n)
 	}
+}
+
+// TestRoomNicksSessionEnded: a self-presence handled while its session
+// ends keeps nothing for the ended session (SessionEnded may have run
+// between the session's lookup and the nick's recording).
+func TestRoomNicksSessionEnded(t *testing.T) {
+	r := newRoomEnv(t, testConfig())
+	r.Router.Unbind(context.Background(), r.phone)
+	r.m.trackNick(r.phone, jid.MustParse(remoteRoom), "Jules")
+	r.m.rooms.mu.Lock()
+	n := len(r.m.rooms.m)
+	r.m.rooms.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d sessions' rooms kept for an ended session", n)
+	}
+}
+
+// TestMentions: a nick is found in a body as RFC 8266 compares nicks
+// (XEP-0045 prepares them with its Nickname profile): whatever the
+// case, Unicode width or normalisation form, or the kind and number of
+// spaces inside a nick with spaces.
+func TestMentions(t *testing.T) {
+	tests := []struct {
+		nick, body string
+		want       bool
+	}{
+		{"Jules", "JULES, look", true},
+		{"Jules", "\uff2a\uff35\uff2c\uff25\uff33, look", true}, // fullwidth
+		{"Jules Verne", "jules verne, look", true},
+		{"Jules Verne", "jules\u00a0verne, look", true}, // no-break space
+		{"Jules Verne", "jules  verne, look", true},
+		{"Jules Verne", "jules vernes, look", false},
+		{"\u00c9lise", "E\u0301lise, look", true},                                   // the body decomposed
+		{"E\u0301lise", "\u00c9lise, look", true},                                   // the nick decomposed
+		{"Jose", "Jose\u0301, look", false},                                         // José is not Jose
+		{"\u03a3\u03c9\u03c3\u03b1\u03c2", "\u03c3\u03c9\u03c3\u03b1\u03c3?", true}, // Greek final sigma folds
+		{"Jules", "julesville", false},
+	}
+	for _, tc := range tests {
+		nick, body := unquote(t, tc.nick), unquote(t, tc.body)
+		msg := xml.New("jabber:client", "message", "type", "groupchat", "from", remoteRoom+"/romeo").
+			Append(xml.New("jabber:client", "body").AppendText(body))
+		if got := mentions(newRoomMessage(msg), juliet, nick); got != tc.want {
+			t.Errorf("mentions(%q in %q) = %v, want %v", nick, body, got, tc.want)
+		}
+	}
+}
+
+func unquote(t *testing.T, s string) string {
+	t.Helper()
+	u, err := strconv.Unquote(`"` + s + `"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func TestContainsWord(t *testing.T) {
@@ -336,5 +421,101 @@ func TestGroupchatAccountSetting(t *testing.T) {
 	r.m.mu.Unlock()
 	if kept {
 		t.Fatal("the setting stayed cached after ForgetAccount")
+	}
+}
+
+// TestGroupchatConcurrent: room messages, local and remote, self-presences
+// and the phone's session ending and binding again, all at once (run with
+// -race); once the session is gone for good no room is kept for it.
+func TestGroupchatConcurrent(t *testing.T) {
+	cfg := testConfig()
+	cfg.Groupchat = "all"
+	r := newRoomEnv(t, cfg)
+	r.prec.dormant.Store(true)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	run := func(f func(i int)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				f(i)
+			}
+		}()
+	}
+	run(func(int) {
+		r.Send(r.romeo, `<message type="groupchat" to="`+localRoom+`"><body>Jules?</body></message>`)
+	})
+	run(func(int) {
+		r.remoteStanza(`<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules?</body></message>`)
+	})
+	run(func(i int) {
+		typ := ""
+		if i%3 == 2 {
+			typ = ` type="unavailable"`
+		}
+		r.remoteStanza(`<presence from="` + remoteRoom + `/Jules" to="` + juliet + `/phone"` + typ + `><x xmlns="` + nsMUC + `#user"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`)
+	})
+	run(func(int) {
+		r.Router.Unbind(ctx, r.phone)
+		r.Router.Bind(ctx, r.phone)
+	})
+	run(func(int) { r.pushes() })
+	wg.Wait()
+	r.Router.Unbind(ctx, r.phone)
+	r.m.rooms.mu.Lock()
+	n := len(r.m.rooms.m)
+	r.m.rooms.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d sessions' rooms kept after their end", n)
+	}
+}
+
+// TestGroupchatPrivacy: a room message's push says only how many
+// messages there are unless the configuration asks for more (XEP-0357
+// §9): no body, no room or nick, in local and remote rooms alike; with
+// include_body and include_sender, the body and the occupant JID.
+func TestGroupchatPrivacy(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		body, sender  bool
+		want, notWant []string
+	}{
+		{"defaults", false, false, []string{field("message-count", "1")}, []string{"Jules, secret", "romeo", "last-message"}},
+		{"body and sender", true, true, []string{field("last-message-body", "Jules, secret"), "romeo</value>"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.CoalesceInterval = 0
+			cfg.IncludeBody, cfg.IncludeSender = tc.body, tc.sender
+			r := newRoomEnv(t, cfg)
+			r.prec.dormant.Store(true)
+			for _, send := range []func(){
+				func() {
+					r.Send(r.romeo, `<message type="groupchat" to="`+localRoom+`"><body>Jules, secret</body></message>`)
+				},
+				func() {
+					r.remoteStanza(`<message type="groupchat" from="` + remoteRoom + `/romeo" to="` + juliet + `/phone"><body>Jules, secret</body></message>`)
+				},
+			} {
+				send()
+				got := r.pushes()
+				if len(got) != 1 {
+					t.Fatalf("pushes: %v", got)
+				}
+				s := got[0].String()
+				for _, w := range tc.want {
+					if !strings.Contains(s, w) {
+						t.Errorf("publish without %s: %s", w, s)
+					}
+				}
+				for _, w := range tc.notWant {
+					if strings.Contains(s, w) {
+						t.Errorf("publish with %s: %s", w, s)
+					}
+				}
+				r.answer(got[0], "result", "")
+			}
+		})
 	}
 }

@@ -186,7 +186,9 @@ func TestNotWorthPush(t *testing.T) {
 		{"omemo 2", `<message type="chat"><encrypted xmlns="urn:xmpp:omemo:2"/></message>`, true},
 		{"openpgp", `<message type="chat"><openpgp xmlns="urn:xmpp:openpgp:0">x</openpgp></message>`, true},
 		{"call", `<message type="chat"><propose xmlns="urn:xmpp:jingle-message:0" id="c"/></message>`, true},
-		{"groupchat subject", `<message type="groupchat"><subject>topic</subject><body>x</body></message>`, false},
+		{"groupchat subject", `<message type="groupchat"><subject>topic</subject></message>`, false},
+		// XEP-0045 §8.1: a subject with a body is a message, no subject change.
+		{"groupchat message with a subject", `<message type="groupchat"><subject>topic</subject><body>x</body></message>`, true},
 		{"received carbon", `<message from="juliet@example.org"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, true},
 		{"sent carbon", `<message from="juliet@example.org"><sent xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat"><body>hi</body></message></forwarded></sent></message>`, false},
 		{"carbon from another", `<message from="romeo@example.org/desk"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" type="chat" from="a@b"><body>hi</body></message></forwarded></received></message>`, false},

@@ -46,8 +46,9 @@ func worthPush(m *xml.Element, account string) bool {
 	if m.Child("urn:xmpp:jingle-message:0", "propose") != nil {
 		return true
 	}
-	if m.Attr("type") == "groupchat" && m.Child(stanza.NSClient, "subject") != nil {
-		return false
+	if m.Attr("type") == "groupchat" && m.Child(stanza.NSClient, "subject") != nil &&
+		m.Child(stanza.NSClient, "body") == nil && m.Child(stanza.NSClient, "thread") == nil {
+		return false // a subject change (XEP-0045 §8.1): with a body it is a message
 	}
 	return body(m) != ""
 }
