@@ -128,6 +128,9 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 			return false, c.authFailed(err, ip, triedName, limitedName)
 		}
 		if done {
+			if refused, err := c.refuseDisabled(srv.Username()); refused || err != nil {
+				return false, err
+			}
 			c.user = srv.Username()
 			c.authFails = 0
 			succ := xml.New(stream.NSSASL, "success")
@@ -168,6 +171,34 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 }
 
 var errRateLimited = errors.New("c2s: authentication rate limited")
+
+// disabledText is the text of <account-disabled/>. The operator's
+// reason (storage.AccountStatus.Reason) is not sent: it is a note for
+// operators, which may name whoever reported the account.
+const disabledText = "this account is disabled; contact the server's administrator"
+
+// refuseDisabled answers an exchange whose credentials were right with
+// <account-disabled/> (RFC 6120 §6.5.1) when an operator disabled the
+// account (skald user disable, or XEP-0133 disable-user). It runs only
+// after the proof, so that the condition tells nothing to someone
+// without the password; every mechanism and the authentication before a
+// XEP-0198 resumption come through here. The store is asked at each
+// login, so an account the CLI disabled in another process is refused
+// at once. A failed lookup is temporary-auth-failure.
+func (c *conn) refuseDisabled(name string) (bool, error) {
+	st, err := c.srv.users.UserStatus(context.Background(), name+"@"+c.domain)
+	if err != nil {
+		c.log.Error("c2s account status lookup failed", "err", err)
+		c.srv.counters.authFailures.Inc()
+		return true, c.saslFailure("temporary-auth-failure", "")
+	}
+	if !st.Disabled {
+		return false, nil
+	}
+	c.srv.counters.authDisabled.Inc()
+	c.log.Info("c2s authentication refused: account disabled", "user", name+"@"+c.domain)
+	return true, c.saslFailure("account-disabled", disabledText)
+}
 
 // authFailed answers a failed exchange and counts it against the client's
 // address and the account name, whether or not that account exists.

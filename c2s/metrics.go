@@ -13,6 +13,7 @@ type counters struct {
 	accepted     metrics.Counter // connections accepted and started
 	stanzasIn    metrics.Counter // message, presence and iq elements read from clients
 	authFailures metrics.Counter // failed or refused SASL authentications
+	authDisabled metrics.Counter // right credentials of a disabled account
 	slowConsumer metrics.Counter // connections cut off for a full outgoing queue
 	sessions     atomic.Int64    // bound sessions (in the router), detached ones included
 }
@@ -35,5 +36,6 @@ func (s *Server) RegisterMetrics(r *metrics.Registry) {
 	})
 	r.Counter("skald_c2s_stanzas_received_total", "Stanzas (message, presence, iq) received from clients.", &s.counters.stanzasIn)
 	r.Counter("skald_c2s_auth_failures_total", "Failed or rate-limited SASL authentication attempts.", &s.counters.authFailures)
+	r.Counter("skald_c2s_auth_disabled_total", "SASL authentications with the right credentials refused because the account is disabled.", &s.counters.authDisabled)
 	r.Counter("skald_c2s_slow_consumer_disconnects_total", "Client connections cut off because their outgoing queue was full or they left too many stanzas unacknowledged (XEP-0198).", &s.counters.slowConsumer)
 }
