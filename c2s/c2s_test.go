@@ -55,7 +55,7 @@ func (u *users) UserExists(_ context.Context, bare string) (bool, error) {
 }
 func (u *users) DeleteUser(context.Context, string) error            { return nil }
 func (u *users) ListUsers(context.Context, string) ([]string, error) { return nil, nil }
-func (u *users) CountUsers(context.Context, string) (int, error)      { return len(u.m), nil }
+func (u *users) CountUsers(context.Context, string) (int, error)     { return len(u.m), nil }
 func (u *users) SetUserDisabled(_ context.Context, bare string, disabled bool, reason string) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
