@@ -197,7 +197,16 @@ func (c *conn) refuseDisabled(name string) (bool, error) {
 	}
 	c.srv.counters.authDisabled.Inc()
 	c.log.Info("c2s authentication refused: account disabled", "user", name+"@"+c.domain)
-	return true, c.saslFailure("account-disabled", disabledText)
+	if err := c.saslFailure("account-disabled", disabledText); err != nil {
+		return true, err
+	}
+	// A client that retries for ever (each try costs a store read) is
+	// cut off as one with a wrong password would be.
+	c.authFails++
+	if c.authFails >= maxAuthAttempts {
+		return true, stream.New(stream.PolicyViolation, "too many failed authentication attempts")
+	}
+	return true, nil
 }
 
 // authFailed answers a failed exchange and counts it against the client's

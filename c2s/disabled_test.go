@@ -66,6 +66,26 @@ func TestLoginDisabledAccount(t *testing.T) {
 	c.Login("localhost", "alice", "secret-alice", "r")
 }
 
+// A client that keeps trying a disabled account is cut off after as many
+// attempts as one with a wrong password (RFC 6120 §6.4.5).
+func TestLoginDisabledAccountRetries(t *testing.T) {
+	f := start(t, nil)
+	if err := f.users.SetUserDisabled(context.Background(), "alice@localhost", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	c := xmpptest.Dial(t, f.addr)
+	c.OpenStream("localhost")
+	c.StartTLS("localhost")
+	for range 5 {
+		if err := c.TrySCRAM("alice", "secret-alice"); err == nil || err.Error() != "sasl: account-disabled" {
+			t.Fatalf("got %v, want account-disabled", err)
+		}
+	}
+	if got := c.ExpectStreamError(); got != "policy-violation" {
+		t.Fatalf("after 5 attempts: %s", got)
+	}
+}
+
 // checkDisabledText: account-disabled carries a text saying the account
 // is disabled, and never the operator's reason.
 func checkDisabledText(t *testing.T, failure *xml.Element, cond string) {
