@@ -40,7 +40,7 @@ func wantDisabledStreamError(t *testing.T, who string, el *xml.Element) {
 }
 
 // TestAdhocDisableUserOverSocket: XEP-0133 §4.3 over real sockets.
-// Disabling bob ends his TCP and WebSocket streams after the result and
+// Disabling bob ends his TCP, WebSocket and BOSH streams after the result and
 // the XEP-0198 session he left for resumption; his logins are refused
 // with account-disabled while his data stays; re-enabled (§4.4), he logs
 // in again. A non-admin may run neither command.
@@ -50,7 +50,7 @@ func TestAdhocDisableUserOverSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg := loadConfigFile(t, "admins = [\"alice@localhost\"]\n[websocket]\naddress = \"127.0.0.1:0\"\ntls = false\n")
+	cfg := loadConfigFile(t, "admins = [\"alice@localhost\"]\n[websocket]\naddress = \"127.0.0.1:0\"\ntls = false\n[bosh]\naddress = \"127.0.0.1:0\"\ntls = false\n")
 	s := startServerConfig(t, cfg, st, nil)
 	alice := login(t, s, "alice", "desk")
 	carol := login(t, s, "carol", "home")
@@ -61,6 +61,8 @@ func TestAdhocDisableUserOverSocket(t *testing.T) {
 	}
 	web := xmpptest.DialWebSocket(t, "ws://"+s.WebSocketAddr()+"/xmpp-websocket")
 	web.Login("localhost", "bob", "pw-bob", "web")
+	bosh := xmpptest.DialBOSH(t, "http://"+s.BOSHAddr()+"/http-bind", "localhost")
+	bosh.Login("bob", "pw-bob", "bosh")
 	laptop := login(t, s, "bob", "laptop")
 	laptop.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`)
 	smID := laptop.Expect(func(e *xml.Element) bool { return e.Local == "enabled" }).Attr("id")
@@ -75,6 +77,11 @@ func TestAdhocDisableUserOverSocket(t *testing.T) {
 	}
 	wantDisabledStreamError(t, "tcp", streamErrorOf(t, phone.TryNext))
 	wantDisabledStreamError(t, "websocket", streamErrorOf(t, web.TryNext))
+	end := bosh.ExpectTerminate() // XEP-0206 §7: the stream error inside a terminal body
+	if end.Attr("condition") != "remote-stream-error" || end.Child(nsStreams, "error") == nil {
+		t.Fatalf("bosh: %s", end)
+	}
+	wantDisabledStreamError(t, "bosh", end.Child(nsStreams, "error"))
 
 	// The detached session is gone, and a new login is refused anyway.
 	nu := xmpptest.Dial(t, s.addr)
