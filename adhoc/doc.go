@@ -69,7 +69,10 @@
 //     (RFC 6120 §4.9.3.14: a local service policy) and a text saying the
 //     account is disabled (router.Session.CloseWithText). c2s refuses
 //     its logins with <account-disabled/>. skald user disable sets the
-//     same flag but, another process, cannot end streams.
+//     same flag but, another process, cannot end streams. A login whose
+//     SASL exchange ended just before the flag was written, and which
+//     binds only after the streams were listed (a round trip at most),
+//     keeps its stream: end-user-session ends it.
 //   - reenable-user (§4.4): accountjids; the flag goes.
 //   - change-user-password: accountjid, password. Running sessions go on.
 //   - end-user-session: accountjids; a bare JID ends all of the account's
