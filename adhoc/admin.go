@@ -46,10 +46,14 @@ type Accounts interface {
 }
 
 // Store is what the admin commands read and keep in the store: the
-// accounts of a domain, an account's roster, and each domain's message
-// of the day (a document the domain owns, see motd.go).
+// accounts of a domain, which are disabled (disable.go), an account's
+// roster, and each domain's message of the day (a document the domain
+// owns, see motd.go).
 type Store interface {
 	ListUsers(ctx context.Context, domain string) ([]string, error)
+	CountUsers(ctx context.Context, domain string) (int, error)
+	SetUserDisabled(ctx context.Context, bare string, disabled bool, reason string) error
+	DisabledUsers(ctx context.Context, domain string) ([]storage.DisabledUser, error)
 	Roster(ctx context.Context, owner string) ([]storage.RosterItem, string, error)
 	storage.Documents
 }
@@ -68,10 +72,14 @@ func (a *admin) commands() []*Command {
 	return []*Command{
 		{Node: NSAdmin + "#add-user", Name: "Add User", Admin: true, Stages: stage(addUserForm), Complete: a.addUser},
 		{Node: NSAdmin + "#delete-user", Name: "Delete User", Admin: true, Stages: stage(deleteUserForm), Complete: a.deleteUser},
+		{Node: NSAdmin + "#disable-user", Name: "Disable a User", Admin: true, Stages: stage(disableUserForm), Complete: a.disableUser},
+		{Node: NSAdmin + "#reenable-user", Name: "Re-Enable a User", Admin: true, Stages: stage(reenableUserForm), Complete: a.reenableUser},
 		{Node: NSAdmin + "#change-user-password", Name: "Change User Password", Admin: true, Stages: stage(changePasswordForm), Complete: a.changePassword},
 		{Node: NSAdmin + "#end-user-session", Name: "End User Session", Admin: true, Stages: stage(endSessionForm), Complete: a.endSession},
 		{Node: NSAdmin + "#get-user-roster", Name: "Get User Roster", Admin: true, Stages: stage(rosterForm), Complete: a.userRoster},
 		{Node: NSAdmin + "#get-registered-users-num", Name: "Get Number of Registered Users", Admin: true, Complete: a.registeredNum},
+		{Node: NSAdmin + "#get-disabled-users-num", Name: "Get Number of Disabled Users", Admin: true, Complete: a.disabledNum},
+		{Node: NSAdmin + "#get-disabled-users-list", Name: "Get List of Disabled Users", Admin: true, Stages: stage(disabledListForm), Complete: a.disabledList},
 		{Node: NSAdmin + "#get-online-users-num", Name: "Get Number of Online Users", Admin: true, Complete: a.onlineNum},
 		{Node: NSAdmin + "#get-online-users-list", Name: "Get List of Online Users", Admin: true, Stages: stage(onlineListForm), Complete: a.onlineList},
 		{Node: NSAdmin + "#announce", Name: "Send Announcement to Online Users", Admin: true, Stages: stage(announceForm), Complete: a.announce},
@@ -160,12 +168,31 @@ func endSessionForm() *xml.Element {
 }
 
 func onlineListForm() *xml.Element {
+	return adminForm("Requesting List of Online Users", "Fill out this form to request the online users of this service.").Append(maxItemsField())
+}
+
+func maxItemsField() *xml.Element {
 	f := field("list-single", "max_items", "Maximum number of items to show", false, "25")
 	for _, n := range []string{"25", "50", "75", "100", "150", "200"} {
 		option(f, n, n)
 	}
 	option(f, "None", "none")
-	return adminForm("Requesting List of Online Users", "Fill out this form to request the online users of this service.").Append(f)
+	return f
+}
+
+// maxItems reads a max_items field (onlineListForm): at most
+// maxOnlineListed whatever it says.
+func maxItems(f Form) (int, error) {
+	switch v := f.Value("max_items"); v {
+	case "", "none":
+		return maxOnlineListed, nil
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, badPayload("max_items is not a number")
+		}
+		return min(n, maxOnlineListed), nil
+	}
 }
 
 func announceForm() *xml.Element {
@@ -328,14 +355,16 @@ func nodes(els []*xml.Element) []xml.Node {
 	return out
 }
 
-// registeredNum counts the accounts of the domain the command went to.
+// registeredNum counts the accounts of the domain the command went to
+// (disabled ones included: they are registered), in the store, without
+// listing them.
 func (a *admin) registeredNum(ctx context.Context, c *Call, _ []Form) (*Outcome, error) {
-	users, err := a.users.ListUsers(ctx, c.Server.Domain())
+	n, err := a.users.CountUsers(ctx, c.Server.Domain())
 	if err != nil {
 		return nil, err
 	}
 	return &Outcome{Form: resultForm(
-		field("text-single", "registeredusersnum", "The number of registered users", false, strconv.Itoa(len(users))))}, nil
+		field("text-single", "registeredusersnum", "The number of registered users", false, strconv.Itoa(n)))}, nil
 }
 
 // onlineNum counts the accounts of the domain with a bound session.
@@ -346,15 +375,9 @@ func (a *admin) onlineNum(_ context.Context, c *Call, _ []Form) (*Outcome, error
 }
 
 func (a *admin) onlineList(_ context.Context, c *Call, forms []Form) (*Outcome, error) {
-	max := maxOnlineListed
-	switch v := forms[0].Value("max_items"); v {
-	case "", "none":
-	default:
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, badPayload("max_items is not a number")
-		}
-		max = min(n, maxOnlineListed)
+	max, err := maxItems(forms[0])
+	if err != nil {
+		return nil, err
 	}
 	bares, accounts, _ := a.r.OnlineAccounts(c.Server.Domain(), max)
 	out := &Outcome{Form: resultForm(field("jid-multi", "onlineuserjids", "The list of all online users", false, bares...))}

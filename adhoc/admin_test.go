@@ -69,6 +69,7 @@ func TestAdminCommands(t *testing.T) {
 		closed []string // stream errors of romeo's orchard session
 		juliet []string // what juliet's session got
 		setup  func(t *testing.T, st *memory.Store)
+		check  func(t *testing.T, st *memory.Store)
 	}{{
 		name:  "add-user",
 		node:  "add-user",
@@ -107,6 +108,69 @@ func TestAdminCommands(t *testing.T) {
 		want:   []string{`status="completed"`, `<note type="info">Deleted romeo@example.org.</note>`, `<note type="error">No such account: nobody@example.org.</note>`},
 		calls:  []string{"delete romeo@example.org", "delete nobody@example.org", "end romeo@example.org"},
 		closed: nil, // fakeAccounts.EndSessions only records
+	}, {
+		// XEP-0133 §4.3: the account's sessions end, its data stays.
+		name:   "disable-user",
+		node:   "disable-user",
+		form:   form("accountjids", user1+"|nobody@example.org", "x-reason", " spam, ticket #12 "),
+		want:   []string{`status="completed"`, `<note type="info">Disabled romeo@example.org.</note>`, `<note type="error">No such account: nobody@example.org.</note>`},
+		closed: []string{"policy-violation: " + disabledStreamText},
+		check: func(t *testing.T, st *memory.Store) {
+			s, err := st.UserStatus(context.Background(), user1)
+			if err != nil || !s.Disabled || s.Reason != "spam, ticket #12" {
+				t.Errorf("romeo's status %+v, %v", s, err)
+			}
+			if ok, _ := st.UserExists(context.Background(), user1); !ok {
+				t.Error("disabling deleted romeo")
+			}
+		},
+	}, {
+		name: "disable-user: another server",
+		node: "disable-user",
+		form: form("accountjids", "romeo@example.net"),
+		want: []string{`<bad-payload `, "romeo@example.net is not an account of this server"},
+	}, {
+		name: "disable-user: reason too long",
+		node: "disable-user",
+		form: form("accountjids", user1, "x-reason", strings.Repeat("x", maxReasonBytes+1)),
+		want: []string{`<bad-payload `, "the reason is longer than"},
+		check: func(t *testing.T, st *memory.Store) {
+			if s, _ := st.UserStatus(context.Background(), user1); s.Disabled {
+				t.Error("romeo disabled by a refused command")
+			}
+		},
+	}, {
+		name: "reenable-user",
+		node: "reenable-user",
+		form: form("accountjids", user1+"|nobody@example.org"),
+		setup: func(t *testing.T, st *memory.Store) {
+			if err := st.SetUserDisabled(context.Background(), user1, true, "x"); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: []string{`status="completed"`, `<note type="info">Re-enabled romeo@example.org.</note>`, `<note type="error">No such account: nobody@example.org.</note>`},
+		check: func(t *testing.T, st *memory.Store) {
+			if s, err := st.UserStatus(context.Background(), user1); err != nil || s.Disabled {
+				t.Errorf("romeo's status %+v, %v", s, err)
+			}
+		},
+	}, {
+		name:  "disabled users",
+		node:  "get-disabled-users-num",
+		setup: disableRomeoAndJuliet,
+		want:  []string{`<field var="disabledusersnum" type="text-single" label="The number of disabled users"><value>2</value></field>`},
+	}, {
+		name:  "disabled list",
+		node:  "get-disabled-users-list",
+		form:  form("max_items", "none"),
+		setup: disableRomeoAndJuliet,
+		want:  []string{`<field var="disableduserjids" type="jid-multi" label="The list of all disabled users"><value>juliet@example.org</value><value>romeo@example.org</value></field>`},
+	}, {
+		name:  "disabled list, cut",
+		node:  "get-disabled-users-list",
+		form:  form("max_items", "1"),
+		setup: disableRomeoAndJuliet,
+		want:  []string{`<note type="warn">Showing 1 of 2 disabled users.</note>`, `<value>juliet@example.org</value></field>`},
 	}, {
 		name:  "change-user-password",
 		node:  "change-user-password",
@@ -225,8 +289,22 @@ func TestAdminCommands(t *testing.T) {
 			if tt.node == "end-user-session" {
 				routertest.Equal(t, "balcony closed", balcony.Closed(), "policy-violation")
 			}
+			if tt.node == "disable-user" && tt.closed != nil {
+				routertest.Equal(t, "balcony closed", balcony.Closed(), tt.closed...)
+			}
+			if tt.check != nil {
+				tt.check(t, env.Store)
+			}
 			routertest.Equal(t, "juliet got", julietRec.Take(), tt.juliet...)
 		})
+	}
+}
+
+func disableRomeoAndJuliet(t *testing.T, st *memory.Store) {
+	for _, u := range []string{user1, "juliet@example.org"} {
+		if err := st.SetUserDisabled(context.Background(), u, true, ""); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -298,7 +376,7 @@ func TestAdminCommandsForbidden(t *testing.T) {
 		t.Errorf("romeo sees %v", items)
 	}
 	items, _, _ = m.DiscoServerNodeItems(context.Background(), jid.MustParse("example.org"), jid.MustParse(admin1+"/desk"), NS)
-	if len(items) != len(m.commands) || len(items) != 12 {
+	if len(items) != len(m.commands) || len(items) != 16 {
 		t.Errorf("boss sees %d commands", len(items))
 	}
 }

@@ -57,13 +57,33 @@
 //     subscriptions cancelled, store data, uploads, room affiliations),
 //     and after the result its streams end with not-authorized.
 //     Accounts that do not exist are named in an error note.
+//   - disable-user (§4.3, disable.go): accountjids (at most 100), and
+//     x-reason, Skald's optional note for operators (at most 1024
+//     bytes; "x-" as XEP-0068 wants for a field XEP-0133 does not
+//     register), never sent to the user. Each account is flagged in the
+//     store (storage.Users.SetUserDisabled), all it owns staying ("MUST
+//     NOT result in the destruction of any implementation-specific
+//     data"); after the result its streams end ("MUST result in the
+//     termination of any active sessions"), XEP-0198 sessions waiting
+//     for resumption included, with the policy-violation stream error
+//     (RFC 6120 §4.9.3.14: a local service policy) and a text saying the
+//     account is disabled (router.Session.CloseWithText). c2s refuses
+//     its logins with <account-disabled/>. skald user disable sets the
+//     same flag but, another process, cannot end streams. A login whose
+//     SASL exchange ended just before the flag was written, and which
+//     binds only after the streams were listed (a round trip at most),
+//     keeps its stream: end-user-session ends it.
+//   - reenable-user (§4.4): accountjids; the flag goes.
 //   - change-user-password: accountjid, password. Running sessions go on.
 //   - end-user-session: accountjids; a bare JID ends all of the account's
 //     streams, a full JID that one, after the result, with the
 //     policy-violation stream error.
-//   - get-registered-users-num, get-online-users-num (accounts with a
-//     session), get-online-users-list (max_items, at most 1000 whatever
-//     is asked; a warning note says when the list is cut).
+//   - get-registered-users-num (counted in the store,
+//     storage.Users.CountUsers; disabled accounts are registered),
+//     get-disabled-users-num (§4.14), get-online-users-num (accounts
+//     with a session), get-disabled-users-list (§4.19) and
+//     get-online-users-list (max_items, at most 1000 whatever is asked;
+//     a warning note says when the list is cut).
 //   - get-user-roster: accountjids (one account): its roster as
 //     jabber:iq:roster items inside the result form (§4.8), without the
 //     items that only hold a stored subscription request.
@@ -85,14 +105,14 @@
 // command went to; accounts named in forms may be on any served domain.
 // Account management goes through the Accounts interface, which
 // register.Module implements and internal/server wires: one path for the
-// user's own requests and the administrator's.
+// user's own requests and the administrator's. Disabling is a flag in
+// the store (Store) and closing sessions (router), which need nothing of
+// register.
 //
 // Not implemented, and why: shutdown and restart (a server that stops
 // itself on a chat request needs a supervisor to come back, and an
 // operator who can log in to the host stops it better with its service
-// manager; a wrong click would take everyone offline); disable-user and
-// reenable-user (would need an account state that SASL checks);
-// get-user-lastlogin, user-stats, the welcome message,
+// manager; a wrong click would take everyone offline); get-user-lastlogin, user-stats, the welcome message,
 // edit-blacklist, edit-admin and the other lists (not yet asked for;
 // admins are configuration); the optional fields email, given_name and
 // surname of add-user (nothing would keep them). Password change and

@@ -212,6 +212,9 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 			return nil, nil, c.authFailed(p, err, ip, triedName, limitedName)
 		}
 		if done {
+			if refused, err := c.refuseDisabled(p, srv.Username()); refused || err != nil {
+				return nil, nil, err
+			}
 			c.user = srv.Username()
 			c.authFails = 0
 			if cc, ok := srv.(sasl.CredentialCompleter); ok {
@@ -318,6 +321,43 @@ func sameCredentials(a, b storage.Credentials) bool {
 			bytes.Equal(x.StoredKey, y.StoredKey) && bytes.Equal(x.ServerKey, y.ServerKey)
 	}
 	return same(a.SHA1, b.SHA1) && same(a.SHA256, b.SHA256)
+}
+
+// disabledText is the text of <account-disabled/>. The operator's
+// reason (storage.AccountStatus.Reason) is not sent: it is a note for
+// operators, which may name whoever reported the account.
+const disabledText = "this account is disabled; contact the server's administrator"
+
+// refuseDisabled answers an exchange whose credentials were right with
+// <account-disabled/> (RFC 6120 §6.5.1) when an operator disabled the
+// account (skald user disable, or XEP-0133 disable-user). It runs only
+// after the proof, so that the condition tells nothing to someone
+// without the password; every mechanism and the authentication before a
+// XEP-0198 resumption come through here. The store is asked at each
+// login, so an account the CLI disabled in another process is refused
+// at once. A failed lookup is temporary-auth-failure.
+func (c *conn) refuseDisabled(p saslProfile, name string) (bool, error) {
+	st, err := c.srv.users.UserStatus(context.Background(), name+"@"+c.domain)
+	if err != nil {
+		c.log.Error("c2s account status lookup failed", "err", err)
+		c.srv.counters.authFailures.Inc()
+		return true, c.push(p.failure("temporary-auth-failure", ""))
+	}
+	if !st.Disabled {
+		return false, nil
+	}
+	c.srv.counters.authDisabled.Inc()
+	c.log.Info("c2s authentication refused: account disabled", "user", name+"@"+c.domain)
+	if err := c.push(p.failure("account-disabled", disabledText)); err != nil {
+		return true, err
+	}
+	// A client that retries for ever (each try costs a store read) is
+	// cut off as one with a wrong password would be.
+	c.authFails++
+	if c.authFails >= maxAuthAttempts {
+		return true, stream.New(stream.PolicyViolation, "too many failed authentication attempts")
+	}
+	return true, nil
 }
 
 // authFailed answers a failed exchange and counts it against the client's

@@ -24,8 +24,9 @@ import (
 
 // users is a minimal storage.Users for transport tests.
 type users struct {
-	mu sync.Mutex
-	m  map[string]storage.Credentials
+	mu       sync.Mutex
+	m        map[string]storage.Credentials
+	disabled map[string]string // bare JID -> reason
 }
 
 func (u *users) CreateUser(_ context.Context, bare string, c storage.Credentials) error {
@@ -54,6 +55,35 @@ func (u *users) UserExists(_ context.Context, bare string) (bool, error) {
 }
 func (u *users) DeleteUser(context.Context, string) error            { return nil }
 func (u *users) ListUsers(context.Context, string) ([]string, error) { return nil, nil }
+func (u *users) CountUsers(context.Context, string) (int, error)     { return len(u.m), nil }
+func (u *users) SetUserDisabled(_ context.Context, bare string, disabled bool, reason string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.disabled == nil {
+		u.disabled = map[string]string{}
+	}
+	if disabled {
+		u.disabled[bare] = reason
+	} else {
+		delete(u.disabled, bare)
+	}
+	return nil
+}
+func (u *users) UserStatus(_ context.Context, bare string) (storage.AccountStatus, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if _, ok := u.m[bare]; !ok {
+		return storage.AccountStatus{}, storage.ErrNotFound
+	}
+	reason, ok := u.disabled[bare]
+	if !ok {
+		return storage.AccountStatus{}, nil
+	}
+	return storage.AccountStatus{Disabled: true, Reason: reason, Since: time.Now()}, nil
+}
+func (u *users) DisabledUsers(context.Context, string) ([]storage.DisabledUser, error) {
+	return nil, nil
+}
 
 func testTLS(t testing.TB) *tls.Config {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

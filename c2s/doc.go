@@ -63,6 +63,19 @@
 // the messages the archive holds and delivers only those it does not
 // hold (archiving off for their sender), which clearing would lose.
 //
+// A disabled account (storage.Users.SetUserDisabled: skald user disable,
+// XEP-0133 disable-user) cannot log in (auth.go refuseDisabled): once a
+// SASL exchange has proved the password, with any mechanism, the store
+// is asked, and a disabled account gets <failure><account-disabled/>
+// with a fixed text instead of <success/> (RFC 6120 §6.5.1); the
+// operator's reason is not sent, and a wrong password still gets
+// not-authorized. It is read at each login, so a flag another process
+// wrote counts at once; a resumption (XEP-0198) needs a login too. The
+// stream stays open for another attempt (skald_c2s_auth_disabled_total
+// counts the refusals). A session's stream error may carry a text
+// (router.TextCloser, session.go): adhoc's disable-user says why the
+// account's streams end.
+//
 // Another layer can hand the server a connection it frames and secures
 // itself (transport.go: XMPP over WebSocket, package websocket): it runs
 // as any other stream, but is never offered STARTTLS and never parks.

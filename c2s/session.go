@@ -176,13 +176,18 @@ func (s *session) sendLocked(b []byte, isStanza bool) error {
 }
 
 // Close implements router.Sender: the router replaced this session.
-func (s *session) Close(condition string) {
+func (s *session) Close(condition string) { s.CloseWithText(condition, "") }
+
+// CloseWithText implements router.TextCloser: the stream error carries
+// text. A session detached for XEP-0198 resumption ends without one, and
+// can no longer be resumed.
+func (s *session) CloseWithText(condition, text string) {
 	s.mu.Lock()
 	s.noResume = true
 	c := s.c
 	s.mu.Unlock()
 	if c != nil {
-		c.closeWith(stream.New(stream.Condition(condition), ""))
+		c.closeWith(stream.New(stream.Condition(condition), text))
 		return
 	}
 	s.srv.goroutine(s.end)

@@ -27,6 +27,10 @@
 //     waiting for resumption end too. <remove/> with siblings:
 //     bad-request; allow_cancel = false: not-allowed; an account gone
 //     meanwhile: registration-required.
+//   - Either set from a disabled account (storage.Users.SetUserDisabled;
+//     its streams run on when skald user disable, another process,
+//     disabled it): not-allowed, so that it deletes nothing the
+//     operator keeps as evidence and keeps its password.
 //
 // Before authentication (RegisterUnauthenticated, which c2s calls for the
 // jabber:iq:register iqs of an unauthenticated stream, and only over TLS

@@ -103,6 +103,15 @@ func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	if err := home(iq); err != nil {
 		return nil, err
 	}
+	// A disabled account's streams run on when skald user disable (another
+	// process) disabled it; they must neither delete what it owns, which
+	// the operator keeps as evidence, nor change its password.
+	switch st, err := m.users.UserStatus(ctx, iq.From.Bare().String()); {
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return nil, err
+	case st.Disabled:
+		return nil, stanza.E(stanza.NotAllowed, "this account is disabled")
+	}
 	if iq.Payload.Child(NS, "remove") != nil {
 		return m.cancel(ctx, iq)
 	}

@@ -57,6 +57,7 @@ func TestAuthenticated(t *testing.T) {
 		password string   // romeo's password afterwards
 		gone     bool     // romeo's account deleted
 		closed   []string // stream errors of romeo's sessions
+		disabled bool     // romeo's account disabled (skald user disable) while his streams run
 	}{{
 		name:     "get: registered",
 		cfg:      DefaultConfig(),
@@ -119,6 +120,22 @@ func TestAuthenticated(t *testing.T) {
 		want:     errorReply("modify", "bad-request", "&lt;remove/&gt; must be the only child"),
 		password: "old",
 	}, {
+		// Disabled from the CLI, which cannot end the streams: they may
+		// neither delete the evidence nor change the password.
+		name:     "cancel, disabled",
+		cfg:      DefaultConfig(),
+		disabled: true,
+		in:       `<iq type="set" id="r1"><query xmlns="jabber:iq:register"><remove/></query></iq>`,
+		want:     errorReply("cancel", "not-allowed", "this account is disabled"),
+		password: "old",
+	}, {
+		name:     "change password, disabled",
+		cfg:      DefaultConfig(),
+		disabled: true,
+		in:       `<iq type="set" id="r1"><query xmlns="jabber:iq:register"><username>romeo</username><password>new</password></query></iq>`,
+		want:     errorReply("cancel", "not-allowed", "this account is disabled"),
+		password: "old",
+	}, {
 		name:     "cancel not allowed",
 		cfg:      Config{AllowCancel: false},
 		in:       `<iq type="set" id="r1" to="example.org"><query xmlns="jabber:iq:register"><remove/></query></iq>`,
@@ -128,6 +145,11 @@ func TestAuthenticated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t, tt.cfg, Hooks{})
+			if tt.disabled {
+				if err := e.Store.SetUserDisabled(context.Background(), romeo, true, "spam"); err != nil {
+					t.Fatal(err)
+				}
+			}
 			s, rec := e.Bind(romeo+"/orchard", true, 0)
 			_, other := e.Bind(romeo+"/balcony", true, 0)
 			_, julietRec := e.Bind(juliet+"/tomb", true, 0)

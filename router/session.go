@@ -17,6 +17,13 @@ type Sender interface {
 	Close(condition string)
 }
 
+// TextCloser is a Sender that can say why it ends the stream: the text
+// of the stream error (RFC 6120 §4.9.2), for a human. c2s's sessions are
+// TextClosers.
+type TextCloser interface {
+	CloseWithText(condition, text string)
+}
+
 // DormantSender is a Sender that can tell whether a client is reading
 // what it queues now (the push module notifies the app servers of
 // clients that are not, XEP-0357).
@@ -64,6 +71,18 @@ func (s *Session) Send(st *xml.Element) error { return s.out.Send(st) }
 // "not-authorized", XEP-0077 §3.2). A session waiting for XEP-0198
 // resumption ends without it.
 func (s *Session) Close(condition string) { s.out.Close(condition) }
+
+// CloseWithText is Close with a text for the stream error (adhoc's
+// disable-user says the account is disabled); a transport that cannot
+// carry one (not a TextCloser) closes without it. The text is for the
+// user: never internal error text.
+func (s *Session) CloseWithText(condition, text string) {
+	if tc, ok := s.out.(TextCloser); ok {
+		tc.CloseWithText(condition, text)
+		return
+	}
+	s.out.Close(condition)
+}
 
 // Dormant reports whether the session's client is not reading what it is
 // sent now (DormantSender); false for a transport that cannot tell.

@@ -11,4 +11,10 @@
 // candidates (storage/sqlite: a background FTS5 trigram index plus a scan
 // of the unindexed tail; storage/postgres: pg_trgm on a folded column;
 // storage/memory: a scan).
+//
+// Accounts may be disabled (Users.SetUserDisabled): an operator's flag,
+// with an optional reason for operators, that keeps everything the
+// account owns while c2s refuses its logins. It lives in the users row
+// of the SQL backends (SQLite migration 0009, PostgreSQL 0006), so the
+// CLI and a running server on the same database see the same flag.
 package storage

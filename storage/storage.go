@@ -63,6 +63,41 @@ type Users interface {
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.
 	ListUsers(ctx context.Context, domain string) ([]string, error)
+	// CountUsers counts the accounts of a domain ("" = all) without
+	// listing them.
+	CountUsers(ctx context.Context, domain string) (int, error)
+
+	// SetUserDisabled disables an account (disabled, with the operator's
+	// reason, which may be empty) or re-enables it (the reason is
+	// cleared). Disabling a disabled account replaces its reason and
+	// time. Nothing the account owns changes: a disabled account keeps
+	// its roster, archive and the rest, and DeleteUser still removes
+	// them. ErrNotFound for an unknown account.
+	SetUserDisabled(ctx context.Context, bare string, disabled bool, reason string) error
+	// UserStatus returns whether an account is disabled; ErrNotFound for
+	// an unknown account.
+	UserStatus(ctx context.Context, bare string) (AccountStatus, error)
+	// DisabledUsers lists the disabled accounts of a domain ("" = all),
+	// sorted by bare JID.
+	DisabledUsers(ctx context.Context, domain string) ([]DisabledUser, error)
+}
+
+// AccountStatus is an account's standing with the server's operator: a
+// disabled account exists, with all it owns, but cannot log in.
+type AccountStatus struct {
+	Disabled bool
+	// Reason is the operator's note; it is for operators only and never
+	// sent to a client.
+	Reason string
+	// Since is when the account was last disabled (microseconds, UTC);
+	// zero for an enabled account.
+	Since time.Time
+}
+
+// DisabledUser is one entry of Users.DisabledUsers.
+type DisabledUser struct {
+	Bare string
+	AccountStatus
 }
 
 // Subscription states of RFC 6121 §2.1.2.5.

@@ -60,7 +60,9 @@ var commands = []command{
 	{name: "user del", args: "JID", help: "delete an account with its roster, offline messages, archive, vCard, private XML, uploaded files and room affiliations (bans stay); a running server keeps the rooms it holds until restarted", minArgs: 1, maxArgs: 1, run: (*cli).userDel},
 	{name: "user import", args: "FILE [--skip-existing]", help: "create the accounts of a XEP-0227 document (prosody-migrator, ejabberdctl export_piefxis) with their passwords or SCRAM credentials, rosters, subscription requests, vCards, private XML, offline messages and archives; refuses existing accounts unless --skip-existing, which leaves them and their data (archives included) as they are", minArgs: 1, maxArgs: 1, flags: userImportFlags, run: (*cli).userImport},
 	{name: "user export", args: "[DOMAIN] [-o FILE]", help: "write the accounts (of one domain) as a XEP-0227 document to stdout or FILE: SCRAM credentials, rosters, subscription requests, vCards, offline messages and archives (not private XML)", maxArgs: 1, flags: exportFlags, run: (*cli).userExport},
-	{name: "user list", args: "[DOMAIN]", help: "list the accounts (of one domain)", maxArgs: 1, run: (*cli).userList},
+	{name: "user disable", args: "JID [--reason TEXT]", help: "stop an account from logging in, keeping all it owns (roster, archive...); a running server refuses its next login, but its open streams go on: end them with the XEP-0133 disable-user command instead", minArgs: 1, maxArgs: 1, flags: userDisableFlags, run: (*cli).userDisable},
+	{name: "user enable", args: "JID", help: "let a disabled account log in again", minArgs: 1, maxArgs: 1, run: (*cli).userEnable},
+	{name: "user list", args: "[DOMAIN]", help: "list the accounts (of one domain); disabled ones are marked, with when and why", maxArgs: 1, run: (*cli).userList},
 	{name: "archive stats", args: "[USER]", help: "count the archived messages of every account, or of one (with its first and last)", maxArgs: 1, run: (*cli).archiveStats},
 	{name: "archive purge", args: "USER [--with JID] [--before TIME]", help: "delete a user's archived messages: all, or only those with one contact and/or before a time (no confirmation)", minArgs: 1, maxArgs: 1, flags: purgeFlags, run: (*cli).archivePurge},
 	{name: "archive expire", help: "delete the messages older than archive_expires_after now, as the server does periodically", run: (*cli).archiveExpire},
@@ -80,6 +82,8 @@ type cli struct {
 	openStore func(ctx context.Context, cfg *config.Config) (storage.Store, error)
 	// archive holds the flags of the archive commands (archive.go).
 	archive archiveFlags
+	// disableReason is user disable's --reason (userdisable.go).
+	disableReason string
 }
 
 // usageError is a command-line mistake: exit code 2 and a hint.

@@ -72,7 +72,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-h"}, 0, "config check", ""},
 		{[]string{"user", "add", "-h"}, 0, "user add JID", ""},
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
-		{[]string{"user"}, 2, "", `"user" needs a subcommand: add, passwd, del, import, export, list`},
+		{[]string{"user"}, 2, "", `"user" needs a subcommand: add, passwd, del, import, export, disable, enable, list`},
 		{[]string{"user", "frob"}, 2, "", `unknown command "user frob"`},
 		{[]string{"user", "add"}, 2, "", "usage: skald user add JID"},
 		{[]string{"user", "add", "a@localhost", "b@localhost"}, 2, "", "usage: skald user add JID"},

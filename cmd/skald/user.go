@@ -188,8 +188,16 @@ func (c *cli) userList(ctx context.Context, cfg *config.Config, args []string) e
 		if err != nil {
 			return err
 		}
+		disabled, err := st.DisabledUsers(ctx, domain)
+		if err != nil {
+			return err
+		}
+		marks := make(map[string]string, len(disabled))
+		for _, d := range disabled {
+			marks[d.Bare] = disabledMark(d.AccountStatus)
+		}
 		for _, u := range users {
-			fmt.Fprintln(c.stdout, u)
+			fmt.Fprintln(c.stdout, u+marks[u])
 		}
 		return nil
 	})

@@ -56,6 +56,14 @@ func (r *Recorder) Close(condition string) {
 	r.closed = append(r.closed, condition)
 }
 
+// CloseWithText records a close with a stream error text as
+// "condition: text" (router.TextCloser).
+func (r *Recorder) CloseWithText(condition, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = append(r.closed, condition+": "+text)
+}
+
 // RefuseAfter makes Send accept n more stanzas and refuse every later one,
 // as a full or closed queue does.
 func (r *Recorder) RefuseAfter(n int) {

@@ -224,3 +224,12 @@ func TestInteropRegister(t *testing.T) {
 func TestInteropAdhoc(t *testing.T) {
 	runInteropWith(t, "adhoc.py", func() (*testServer, []string) { return startAdminServer(t), nil })
 }
+
+// TestInteropDisable: slixmpp as an administrator's client disables an
+// account (XEP-0133 disable-user); the account's slixmpp stream ends
+// with policy-violation saying it is disabled, its next login is refused
+// with account-disabled (RFC 6120 §6.5.1) for each mechanism slixmpp
+// tries, and after reenable-user it logs in again.
+func TestInteropDisable(t *testing.T) {
+	runInteropWith(t, "disable.py", func() (*testServer, []string) { return startAdminServer(t), nil })
+}

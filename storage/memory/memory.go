@@ -21,8 +21,9 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 
-	users   map[string]storage.Credentials
-	rosters map[string]*roster
+	users    map[string]storage.Credentials
+	disabled map[string]storage.AccountStatus // disabled accounts only (accounts.go)
+	rosters  map[string]*roster
 
 	offline    map[string][]storage.OfflineMessage
 	offlineSeq int64
@@ -55,6 +56,7 @@ var errEmptyOwner = errors.New("storage/memory: empty owner")
 func New() *Store {
 	return &Store{
 		users:    make(map[string]storage.Credentials),
+		disabled: make(map[string]storage.AccountStatus),
 		rosters:  make(map[string]*roster),
 		offline:  make(map[string][]storage.OfflineMessage),
 		archives: make(map[string][]*storage.ArchivedMessage),
@@ -217,6 +219,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 		return storage.ErrNotFound
 	}
 	delete(s.users, bare)
+	delete(s.disabled, bare)
 	delete(s.rosters, bare)
 	delete(s.offline, bare)
 	delete(s.archives, bare)

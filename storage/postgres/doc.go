@@ -160,7 +160,9 @@
 // binary. Open applies the pending ones in one transaction that first
 // takes a migration advisory lock, so two processes starting at once on a
 // new database apply each once; schema_version records them, and a
-// schema newer than the binary is refused.
+// schema newer than the binary is refused. 0006 added users.disabled_at
+// and disabled_reason (storage.Users.SetUserDisabled; NULL for an enabled
+// account) with a partial index of the disabled accounts.
 //
 // Metrics (metrics.go): skald_postgres_write_batches_total (append
 // transactions), skald_postgres_write_operations_total (AppendArchive

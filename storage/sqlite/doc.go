@@ -206,7 +206,10 @@
 // XEP-0163), a node's items ordered by a per-node seq; 0006 muc_rooms
 // and muc_affiliations (storage.Rooms: persistent XEP-0045 rooms;
 // PutRoom replaces a room's row and affiliations in one write request);
-// 0007 the full-text index (below). MUC archives share the archive
+// 0007 the full-text index (below); 0008 the origin-id key
+// (originkey.go); 0009 users.disabled_at and disabled_reason
+// (storage.Users.SetUserDisabled: NULL for an enabled account) with a
+// partial index of the disabled ones. MUC archives share the archive
 // table (the owner is the room's bare JID); a kind column can be added
 // with ALTER TABLE if the two ever need telling apart.
 //

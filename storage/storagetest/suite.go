@@ -24,6 +24,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Users/Credentials", testUsersCredentials},
 		{"Users/List", testUsersList},
 		{"Users/DeleteCascades", testDeleteUserCascades},
+		{"Users/Disabled", testUsersDisabled},
+		{"Users/Count", testUsersCount},
 		{"Rosters/PutGetDelete", testRosterPutGetDelete},
 		{"Rosters/Versions", testRosterVersions},
 		{"Rosters/Hidden", testRosterHidden},
@@ -587,6 +589,9 @@ func testClosed(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.UserExists(bg, "a@b"); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("UserExists after Close: %v", err)
+	}
+	if _, err := s.UserStatus(bg, "a@b"); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("UserStatus after Close: %v", err)
 	}
 	if err := s.AppendArchive(bg, []*storage.ArchivedMessage{msg("a@b", "c@d", t0)}); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("AppendArchive after Close: %v", err)
