@@ -38,10 +38,47 @@
 //     not-acceptable stays the answer to requests XEP-0049 itself rules
 //     out.
 //
+// Bookmarks (XEP-0402 §5, "#compat"; bookmarks.go): with
+// bookmarks_compat on, XEP-0048 bookmarks (<storage
+// xmlns='storage:bookmarks'/>) and the account's PEP node
+// urn:xmpp:bookmarks:1 (XEP-0402: one item per room, the room JID as item
+// id) are one list, so that clients of either kind see the same
+// bookmarks. The node holds the conferences; the module reads and writes
+// it through PEP (pep.Module's own publish, retract and items, as the
+// account would: same checks, notifications and storage), which
+// internal/server installs with SetPEP.
+//
+//   - get of storage:bookmarks: the node's items as XEP-0048 conferences
+//     (jid = item id; name, autojoin, nick and password carried over, the
+//     children of <extensions/> back in the conference), then what
+//     XEP-0402 has no room for from the stored document: url bookmarks
+//     and conferences whose jid is no bare room JID. An account without
+//     the node gets its stored list, which is copied into the node first
+//     (bookmarks from before the conversion).
+//   - set of a <storage/>: compared with the node (§5.2): a bookmark that
+//     is new or changed is published, one that is gone is retracted
+//     (notified), an unchanged one is left alone (no notification); the
+//     document is stored as before. The server publishes with XEP-0402
+//     §3's publish-options (whitelist, persist_items, max_items "max",
+//     send_last_published_item never): a node the account configured
+//     otherwise refuses the first publish with conflict +
+//     <precondition-not-met/> (XEP-0060 §7.1.5), which answers the set
+//     before anything changed, rather than the bookmarks leaking into a
+//     node others may read.
+//   - a client's PEP publish or retract needs nothing more: the next get
+//     reads the node.
+//
+// The account advertises urn:xmpp:bookmarks:1#compat (XEP-0402 §5).
+// XEP-0048's PEP node (storage:bookmarks in PEP, XEP-0223) is not
+// converted, so #compat-pep is not advertised. One account's bookmark
+// get and set take its lock in Module.locks (before pep's).
+//
 // Config ([private] in the configuration file):
 //
 //	max_bytes_per_namespace = 65536   # one namespace's stored XML
 //	max_total_bytes = 1048576         # all of one account's
+//	bookmarks_compat = true           # XEP-0402 #compat (above)
 //
-// Feature: jabber:iq:private, on the server.
+// Features: jabber:iq:private, on the server; urn:xmpp:bookmarks:1#compat
+// on accounts while the conversion is on.
 package private

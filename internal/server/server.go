@@ -173,6 +173,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	blk.SetPresence(pres)
 	off := offline.New(mods.Offline, s.Store, log)
 	off.SetBlocker(blk)
+	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
+	pepMod.SetBlocker(blk)
+	priv := private.New(mods.Private, s.Store)
+	// XEP-0402 §5 (#compat): XEP-0048 bookmarks in private XML and the
+	// PEP node of XEP-0402 kept in step through pep's own publish.
+	priv.SetPEP(pepMod, log)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), presence before offline delivery, and
 	// blocking before archiving (a blocked message is never archived).
@@ -186,7 +192,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		carbons.New(r),
 		off,
 		vcard.New(mods.VCard, s.Store),
-		private.New(mods.Private, s.Store),
+		priv,
 	}
 	if mods.MUC.Enabled {
 		// A service of its own (conference.<domain>), hosted through
@@ -212,8 +218,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		s.Push = push.New(mods.Push, s.Store, r, log)
 		list = append(list, s.Push)
 	}
-	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
-	pepMod.SetBlocker(blk)
 	list = append(list, pepMod)
 	if mods.Upload.Enabled() {
 		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)
