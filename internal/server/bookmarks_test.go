@@ -3,12 +3,14 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/storage/sqlite"
 )
 
 const (
@@ -258,5 +260,54 @@ func TestBookmarksCompatPrecondition(t *testing.T) {
 	}
 	if items := pepBookmarks(t, alice, "g"); len(items) != 0 {
 		t.Errorf("items leaked into the open node: %v", items)
+	}
+}
+
+// TestBookmarksCompatOff: with [private] bookmarks_compat = false private
+// XML keeps bookmarks to itself and the account does not advertise
+// #compat.
+func TestBookmarksCompatOff(t *testing.T) {
+	s := startServerConfig(t, loadConfigFile(t, "[private]\nbookmarks_compat = false\n"), nil, nil)
+	alice := login(t, s, "alice", "phone")
+	mustResult(t, alice, "s", `<iq type='set' id='s'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='a@conference.localhost'/></storage></query></iq>`)
+	if got, el := ask(t, alice, "g", `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'/></pubsub></iq>`); got != "item-not-found" {
+		t.Errorf("PEP node without the conversion: %s", el)
+	}
+	if st := privateBookmarks(t, alice, "p"); conferenceOf(st, "a@conference.localhost") == nil {
+		t.Errorf("private bookmarks: %s", st)
+	}
+	res := mustResult(t, alice, "d", `<iq type='get' id='d' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if strings.Contains(res.String(), "#compat") {
+		t.Errorf("#compat advertised without the conversion: %s", res)
+	}
+}
+
+// TestBookmarksCompatMigration: bookmarks stored in private XML before
+// the conversion was on are copied into the PEP node at the first read
+// of the legacy list.
+func TestBookmarksCompatMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "skald.db")
+	open := func(section string) *testServer {
+		st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return startServerConfig(t, loadConfigFile(t, section), st, nil)
+	}
+	s := open("[private]\nbookmarks_compat = false\n")
+	alice := login(t, s, "alice", "phone")
+	mustResult(t, alice, "s", `<iq type='set' id='s'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='old@conference.localhost' name='Old'/></storage></query></iq>`)
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open("")
+	alice = login(t, s, "alice", "phone")
+	if st := privateBookmarks(t, alice, "p"); conferenceOf(st, "old@conference.localhost") == nil {
+		t.Fatalf("private bookmarks: %s", st)
+	}
+	items := pepBookmarks(t, alice, "g")
+	if it := items["old@conference.localhost"]; it == nil || it.Attr("name") != "Old" {
+		t.Errorf("migrated items: %v", items)
 	}
 }
