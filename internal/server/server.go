@@ -179,6 +179,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// XEP-0402 §5 (#compat): XEP-0048 bookmarks in private XML and the
 	// PEP node of XEP-0402 kept in step through pep's own publish.
 	priv.SetPEP(pepMod, log)
+	vc := vcard.New(mods.VCard, s.Store)
+	// XEP-0398: vCard photos and XEP-0084 avatars converted both ways
+	// (pep tells vcard of the accounts' own publishes), the photo's hash
+	// put in presence (router.PresenceRewriter).
+	vc.SetPEP(pepMod, log)
+	pepMod.SetObserver(vc)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), presence before offline delivery, and
 	// blocking before archiving (a blocked message is never archived).
@@ -191,7 +197,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		mamMod,
 		carbons.New(r),
 		off,
-		vcard.New(mods.VCard, s.Store),
+		vc,
 		priv,
 	}
 	if mods.MUC.Enabled {
