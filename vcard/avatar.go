@@ -68,6 +68,12 @@ func (h *photoHashes) get(account string) (string, bool) {
 	return v, ok
 }
 
+func (h *photoHashes) forget(account string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.m, account)
+}
+
 func (h *photoHashes) set(account, hash string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -75,6 +81,13 @@ func (h *photoHashes) set(account, hash string) {
 		h.m = map[string]string{}
 	}
 	h.m[account] = hash
+}
+
+// ForgetAccount drops what the module keeps in memory of a deleted
+// account (its photo hash), which a new account of the same name must not
+// inherit.
+func (m *Module) ForgetAccount(account jid.JID) {
+	m.hashes.forget(account.Bare().String())
 }
 
 // image is a vCard's image: its type, bytes and XEP-0084 id (SHA-1, hex).

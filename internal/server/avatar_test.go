@@ -235,3 +235,71 @@ func TestAvatarPresenceHash(t *testing.T) {
 		t.Errorf("account disco#info lacks urn:xmpp:pep-vcard-conversion:0: %s", res)
 	}
 }
+
+// TestAvatarPresenceHashRoomJoin (XEP-0398 §4: "also ... directed
+// presences such as MUC joins"): the occupants see the hash in the join.
+func TestAvatarPresenceHashRoomJoin(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	bob := login(t, s, "bob", "laptop")
+	img := newAvatar("room photo")
+	mustResult(t, bob, "v", `<iq type='set' id='v'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>`+img.b64+`</BINVAL></PHOTO></vCard></iq>`)
+	alice.Send(`<presence to='` + room + `/Al'><x xmlns='` + nsMUC + `'/></presence>`)
+	wantPresence(t, alice, room+"/Al", "", "100 170 201 110", "owner/moderator alice@localhost/phone")
+	mustResult(t, alice, "o1", `<iq type='set' id='o1' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
+	bob.Send(`<presence to='` + room + `/Bob'><x xmlns='` + nsMUC + `'/></presence>`)
+	p := alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("from") == room+"/Bob" })
+	if x := p.Child(nsVCardX, "x"); x == nil || x.ChildText(nsVCardX, "photo") != img.id {
+		t.Errorf("bob's join as alice sees it: %s", p)
+	}
+}
+
+// TestAvatarConversionOff: with [vcard] avatar_conversion = false nothing
+// is converted, presence is left as sent and the feature is not
+// advertised.
+func TestAvatarConversionOff(t *testing.T) {
+	s := startServerConfig(t, loadConfigFile(t, "[vcard]\navatar_conversion = false\n"), nil, nil)
+	alice := login(t, s, "alice", "phone")
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<presence/>`)
+	img := newAvatar("not converted")
+	mustResult(t, alice, "v", `<iq type='set' id='v'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>`+img.b64+`</BINVAL></PHOTO></vCard></iq>`)
+	if got, el := ask(t, alice, "g", `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:metadata'/></pubsub></iq>`); got != "item-not-found" {
+		t.Errorf("metadata node without the conversion: %s", el)
+	}
+	alice.Send(`<presence to='bob@localhost'><status>s</status></presence>`)
+	p := bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.ChildText("", "status") == "s" })
+	if p.Child(nsVCardX, "x") != nil {
+		t.Errorf("presence rewritten without the conversion: %s", p)
+	}
+	res := mustResult(t, alice, "d", `<iq type='get' id='d' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if strings.Contains(res.String(), "pep-vcard-conversion") {
+		t.Errorf("feature advertised without the conversion: %s", res)
+	}
+}
+
+// TestAvatarHashForgottenWithAccount: an account deleted in-band takes
+// its cached photo hash along; a new account of the same name has none.
+func TestAvatarHashForgottenWithAccount(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "laptop")
+	bob.Send(`<presence/>`)
+	dave := newAccount(t, s, "dave", "phone")
+	img := newAvatar("dave's photo")
+	mustResult(t, dave, "v", `<iq type='set' id='v'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>`+img.b64+`</BINVAL></PHOTO></vCard></iq>`)
+	photoAtBob := func(c *xmpptest.Conn, status string) string {
+		c.Send(`<presence to='bob@localhost'><status>` + status + `</status></presence>`)
+		p := bob.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.ChildText("", "status") == status })
+		return p.Child(nsVCardX, "x").ChildText(nsVCardX, "photo")
+	}
+	if got := photoAtBob(dave, "1"); got != img.id {
+		t.Fatalf("hash %q, want %q", got, img.id)
+	}
+	dave.Send(`<iq type='set' id='x1'><query xmlns='jabber:iq:register'><remove/></query></iq>`)
+	dave.Expect(isID("x1"))
+	dave.ExpectStreamError()
+	dave = newAccount(t, s, "dave", "phone")
+	if got := photoAtBob(dave, "2"); got != "" {
+		t.Errorf("the new dave's hash %q, want none", got)
+	}
+}

@@ -78,6 +78,8 @@ type Server struct {
 	MUC *muc.Module
 	// Push is the XEP-0357 module; nil when [push] enabled = false.
 	Push *push.Module
+	// VCard is the vcard-temp module (with XEP-0398's conversion).
+	VCard *vcard.Module
 	C2S  *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
@@ -180,6 +182,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// PEP node of XEP-0402 kept in step through pep's own publish.
 	priv.SetPEP(pepMod, log)
 	vc := vcard.New(mods.VCard, s.Store)
+	s.VCard = vc
 	// XEP-0398: vCard photos and XEP-0084 avatars converted both ways
 	// (pep tells vcard of the accounts' own publishes), the photo's hash
 	// put in presence (router.PresenceRewriter).
