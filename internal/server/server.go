@@ -80,7 +80,7 @@ type Server struct {
 	Push *push.Module
 	// VCard is the vcard-temp module (with XEP-0398's conversion).
 	VCard *vcard.Module
-	C2S  *c2s.Server
+	C2S   *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
