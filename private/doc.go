@@ -64,7 +64,10 @@
 //     otherwise refuses the first publish with conflict +
 //     <precondition-not-met/> (XEP-0060 §7.1.5), which answers the set
 //     before anything changed, rather than the bookmarks leaking into a
-//     node others may read.
+//     node others may read. (A set the private quota refuses after the
+//     node took it leaves the node changed: the conferences are read
+//     from there; the stored document, and its url bookmarks, stay as
+//     they were.)
 //   - a client's PEP publish or retract needs nothing more: the next get
 //     reads the node.
 //

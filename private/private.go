@@ -120,15 +120,18 @@ func (m *Module) get(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 			return nil, stanza.E(stanza.BadRequest, "one namespace per get")
 		}
 	}
+	converted := m.pep != nil && space == NSBookmarks
+	if converted {
+		// The stored list and the node read as one (a set changes both).
+		unlock := m.locks.Lock(iq.To.String())
+		defer unlock()
+	}
 	stored, err := m.stored(ctx, iq.To.String(), space)
 	if err != nil {
 		return nil, err
 	}
-	if m.pep != nil && space == NSBookmarks {
-		unlock := m.locks.Lock(iq.To.String())
-		stored, err = m.legacyBookmarks(ctx, iq.To, stored)
-		unlock()
-		if err != nil {
+	if converted {
+		if stored, err = m.legacyBookmarks(ctx, iq.To, stored); err != nil {
 			return nil, err
 		}
 	}
