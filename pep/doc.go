@@ -104,9 +104,10 @@
 // internal/server fills. Publish and Retract are the client path
 // (publishItem, retractItem: checks, auto-create, publish-options
 // preconditions, quotas, notifications) as if the account had sent them.
-// An Observer (SetObserver) learns of the accounts' own publishes, after
-// they are stored and notified and with no lock held, never of the
-// server's own: a conversion's writes start no other conversion.
+// Observers (AddObserver) learn of the accounts' own publishes and
+// retractions, after they are stored and notified and with no lock held,
+// never of the server's own: a conversion's writes start no other
+// conversion.
 //
 // Not implemented: the XEP-0033 replyto address naming the publishing
 // resource (SHOULD, §4.3.1), <delay/> on last published items, explicit

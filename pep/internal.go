@@ -81,19 +81,27 @@ func publishOptionsForm(options map[string]string) *xml.Element {
 	return x
 }
 
-// Observer learns of what the accounts publish themselves (not of the
-// server's own publishes through Publish): the XEP-0398 avatar
-// conversion. It is called after the publish is stored and notified,
-// with no lock held.
+// Observer learns of what the accounts publish and retract themselves
+// (not of the server's own changes through Publish and Retract): the
+// XEP-0398 avatar and XEP-0402 bookmark conversions. It is called after
+// the change is stored and notified, with no lock held.
 type Observer interface {
 	PEPPublished(ctx context.Context, owner jid.JID, node, id string, payload *xml.Element)
+	PEPRetracted(ctx context.Context, owner jid.JID, node, id string)
 }
 
-// SetObserver installs o (before the server starts).
-func (m *Module) SetObserver(o Observer) { m.observer = o }
+// AddObserver installs o (before the server starts); observers are
+// called in the order they were added.
+func (m *Module) AddObserver(o Observer) { m.observers = append(m.observers, o) }
 
 func (m *Module) observePublish(ctx context.Context, owner jid.JID, node, id string, payload *xml.Element) {
-	if m.observer != nil {
-		m.observer.PEPPublished(ctx, owner, node, id, payload)
+	for _, o := range m.observers {
+		o.PEPPublished(ctx, owner, node, id, payload)
+	}
+}
+
+func (m *Module) observeRetract(ctx context.Context, owner jid.JID, node, id string) {
+	for _, o := range m.observers {
+		o.PEPRetracted(ctx, owner, node, id)
 	}
 }

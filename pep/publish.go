@@ -171,6 +171,7 @@ func (m *Module) retract(ctx context.Context, iq *router.IQ, req *xml.Element) (
 	if err := m.retractItem(ctx, iq.To, node, id, notify); err != nil {
 		return nil, err
 	}
+	m.observeRetract(ctx, iq.To, node, id)
 	return stanza.Result(iq.Stanza), nil
 }
 

@@ -10,12 +10,13 @@ import (
 	"github.com/skald-xmpp/skald/jid"
 )
 
-// Bookmark namespaces and the feature of their unification (see doc.go).
+// Bookmark namespaces and the features of their unification (see doc.go).
 const (
-	NSBookmarks   = "storage:bookmarks"      // XEP-0048
-	NSBookmarks2  = "urn:xmpp:bookmarks:1"   // XEP-0402, also its PEP node
-	FeatureCompat = NSBookmarks2 + "#compat" // XEP-0402 §5
-	nsPubSub      = "http://jabber.org/protocol/pubsub"
+	NSBookmarks      = "storage:bookmarks"          // XEP-0048, also its PEP node (XEP-0223)
+	NSBookmarks2     = "urn:xmpp:bookmarks:1"       // XEP-0402, also its PEP node
+	FeatureCompat    = NSBookmarks2 + "#compat"     // XEP-0402 §5: with private XML
+	FeatureCompatPEP = NSBookmarks2 + "#compat-pep" // XEP-0402 §5: with XEP-0048's PEP node
+	nsPubSub         = "http://jabber.org/protocol/pubsub"
 )
 
 // PEP is what the bookmark conversion needs of the account's PEP service
@@ -49,6 +50,98 @@ var nodeOptions = map[string]string{
 	"pubsub#max_items":                "max",
 	"pubsub#send_last_published_item": "never",
 	"pubsub#access_model":             "whitelist",
+}
+
+// legacyOptions are the publish-options of XEP-0048's own PEP node
+// (storage:bookmarks, XEP-0223 §3.1: persistent, whitelist); its one item
+// is "current" (XEP-0048 §3.3).
+var legacyOptions = map[string]string{
+	"pubsub#persist_items": "true",
+	"pubsub#access_model":  "whitelist",
+}
+
+// legacyItemID is the id of the XEP-0048 list in its PEP node.
+const legacyItemID = "current"
+
+// PEPPublished learns of the account's own PEP publishes (pep.Observer,
+// which internal/server installs; never of the server's own, so the
+// conversions cannot loop). A bookmark published to urn:xmpp:bookmarks:1
+// is mirrored into the XEP-0048 list of the storage:bookmarks PEP node; a
+// list published there (XEP-0048 over XEP-0223) becomes the items of
+// urn:xmpp:bookmarks:1, as a set in private XML does. Failures are
+// logged: the publish itself succeeded.
+func (m *Module) PEPPublished(ctx context.Context, owner jid.JID, node, id string, payload *xml.Element) {
+	if m.pep == nil {
+		return
+	}
+	var err error
+	switch {
+	case node == NSBookmarks2:
+		err = m.changedInPEP(ctx, owner)
+	case node == NSBookmarks && payload.Is(NSBookmarks, "storage"):
+		unlock := m.locks.Lock(owner.String())
+		defer unlock()
+		err = m.syncToPEP(ctx, owner, payload)
+	}
+	if err != nil {
+		m.log.Warn("private: bookmarks not converted", "account", owner.String(), "node", node, "err", err)
+	}
+}
+
+// PEPRetracted learns of the account's own PEP retractions
+// (pep.Observer): a bookmark retracted from urn:xmpp:bookmarks:1 leaves
+// the list of the storage:bookmarks PEP node.
+func (m *Module) PEPRetracted(ctx context.Context, owner jid.JID, node, id string) {
+	if m.pep == nil || node != NSBookmarks2 {
+		return
+	}
+	if err := m.changedInPEP(ctx, owner); err != nil {
+		m.log.Warn("private: bookmarks not converted", "account", owner.String(), "node", node, "err", err)
+	}
+}
+
+func (m *Module) changedInPEP(ctx context.Context, owner jid.JID) error {
+	unlock := m.locks.Lock(owner.String())
+	defer unlock()
+	return m.mirrorToLegacyPEP(ctx, owner)
+}
+
+// mirrorToLegacyPEP publishes the account's bookmarks as the XEP-0048 list
+// of the storage:bookmarks PEP node (XEP-0402 §5.1: the items collated
+// into storage:bookmarks, the jid of each its item id), so that clients
+// of XEP-0048's PEP storage read the same list: the view a private XML
+// get answers, url bookmarks included. Nothing is published while
+// urn:xmpp:bookmarks:1 does not exist, nor when the node holds that list
+// already (no notification for nothing). A node the account configured
+// against XEP-0223 (not whitelist) refuses it (precondition-not-met).
+// The caller holds the account's lock.
+func (m *Module) mirrorToLegacyPEP(ctx context.Context, owner jid.JID) error {
+	stored, err := m.stored(ctx, owner.String(), NSBookmarks)
+	if err != nil {
+		return err
+	}
+	_, exists, err := m.pep.Items(ctx, owner, NSBookmarks2)
+	if err != nil || !exists {
+		return err
+	}
+	view, err := m.legacyBookmarks(ctx, owner, stored)
+	if err != nil {
+		return err
+	}
+	list := storageOf(view)
+	if list == nil {
+		return nil
+	}
+	current, _, err := m.pep.Items(ctx, owner, NSBookmarks, legacyItemID)
+	if err != nil {
+		return err
+	}
+	if len(current) == 1 && current[0].FirstElement() != nil && bytes.Equal(current[0].FirstElement().Bytes(""), list.Bytes("")) {
+		return nil
+	}
+	item := xml.New(nsPubSub, "item", "id", legacyItemID).Append(list)
+	_, err = m.pep.Publish(ctx, owner, NSBookmarks, item, legacyOptions)
+	return err
 }
 
 // toNative converts an XEP-0048 <conference/> to the XEP-0402 payload and

@@ -68,20 +68,42 @@
 //     node took it leaves the node changed: the conferences are read
 //     from there; the stored document, and its url bookmarks, stay as
 //     they were.)
-//   - a client's PEP publish or retract needs nothing more: the next get
-//     reads the node.
+//   - a client's PEP publish or retract on urn:xmpp:bookmarks:1 needs
+//     nothing more for private XML: the next get reads the node.
 //
-// The account advertises urn:xmpp:bookmarks:1#compat (XEP-0402 §5).
-// XEP-0048's PEP node (storage:bookmarks in PEP, XEP-0223) is not
-// converted, so #compat-pep is not advertised. One account's bookmark
-// get and set take its lock in Module.locks (before pep's).
+// XEP-0048's own PEP node (#compat-pep): clients of XEP-0048 over PEP
+// (XEP-0223) keep the whole list as item "current" of the node
+// storage:bookmarks. The module is a pep.Observer (installed by
+// internal/server; it hears of the accounts' own publishes and
+// retractions, never of the server's):
+//
+//   - a list an account publishes there is taken as a private XML set of
+//     it would be (compared with urn:xmpp:bookmarks:1, changes published
+//     and retracted);
+//   - after any other change (a private XML set, an account's publish or
+//     retract on urn:xmpp:bookmarks:1) the list a private XML get would
+//     answer is published there, with XEP-0223's publish-options
+//     (persist_items, whitelist), unless the node holds it already. A
+//     legacy client that found the node empty would publish a list
+//     without the other bookmarks, so the node is kept filled whenever
+//     urn:xmpp:bookmarks:1 exists.
+//
+// A failure there is logged: the change that caused it succeeded. Not
+// followed: a node deleted or purged by its owner (the next change
+// refills the legacy node).
+//
+// The account advertises urn:xmpp:bookmarks:1#compat and #compat-pep
+// (XEP-0402 §5). One account's bookmark get, set and conversion take its
+// lock in Module.locks (before pep's, which calls its observers with no
+// lock held).
 //
 // Config ([private] in the configuration file):
 //
 //	max_bytes_per_namespace = 65536   # one namespace's stored XML
 //	max_total_bytes = 1048576         # all of one account's
-//	bookmarks_compat = true           # XEP-0402 #compat (above)
+//	bookmarks_compat = true           # XEP-0402 #compat, #compat-pep (above)
 //
 // Features: jabber:iq:private, on the server; urn:xmpp:bookmarks:1#compat
-// on accounts while the conversion is on.
+// and urn:xmpp:bookmarks:1#compat-pep on accounts while the conversion is
+// on.
 package private

@@ -78,7 +78,7 @@ func (*Module) Name() string { return "private" }
 // DiscoFeatures implements router.FeatureProvider.
 func (m *Module) DiscoFeatures() (server, account []string) {
 	if m.pep != nil {
-		account = []string{FeatureCompat} // XEP-0402 §5, §6
+		account = []string{FeatureCompat, FeatureCompatPEP} // XEP-0402 §5, §6
 	}
 	return []string{NS}, account
 }
@@ -209,6 +209,12 @@ func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if bookmarks := storageOf(els); m.pep != nil && bookmarks != nil {
+		// XEP-0048's PEP node follows (the lock is held since the sync).
+		if err := m.mirrorToLegacyPEP(ctx, iq.To); err != nil {
+			m.log.Warn("private: bookmarks not mirrored to the storage:bookmarks PEP node", "account", iq.To.String(), "err", err)
+		}
 	}
 	return stanza.Result(iq.Stanza), nil
 }

@@ -244,6 +244,10 @@ func (m *Module) PEPPublished(ctx context.Context, owner jid.JID, node, id strin
 	}
 }
 
+// PEPRetracted learns of the account's own PEP retractions (pep.Observer):
+// XEP-0398 converts publishes only.
+func (*Module) PEPRetracted(context.Context, jid.JID, string, string) {}
+
 func (m *Module) fromPEP(ctx context.Context, owner jid.JID, meta *xml.Element) error {
 	infos := meta.ChildrenNamed(NSAvatarMetadata, "info")
 	var photoEl *xml.Element // nil: remove the photo

@@ -311,3 +311,65 @@ func TestBookmarksCompatMigration(t *testing.T) {
 		t.Errorf("migrated items: %v", items)
 	}
 }
+
+// TestBookmarksCompatPEP (XEP-0402 §5, #compat-pep): the XEP-0048 list in
+// XEP-0048's own PEP node (storage:bookmarks, item "current", XEP-0223)
+// follows the bookmarks whichever way they change, and a list published
+// there becomes the XEP-0402 items (and the private XML list).
+func TestBookmarksCompatPEP(t *testing.T) {
+	s := startServer(t, nil, nil)
+	alice := login(t, s, "alice", "phone")
+	legacyPEP := func(id string) []string {
+		t.Helper()
+		res := mustResult(t, alice, id, `<iq type='get' id='`+id+`'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='storage:bookmarks'/></pubsub></iq>`)
+		items := res.Child(nsPubSub, "pubsub").Child(nsPubSub, "items").ChildrenNamed(nsPubSub, "item")
+		if len(items) != 1 || items[0].Attr("id") != "current" {
+			t.Fatalf("legacy PEP node: %s", res)
+		}
+		var rooms []string
+		for _, c := range items[0].Child(nsBookmarks, "storage").ChildrenNamed(nsBookmarks, "conference") {
+			rooms = append(rooms, c.Attr("jid"))
+		}
+		return rooms
+	}
+	pepRooms := func(id string) []string {
+		var rooms []string
+		for room := range pepBookmarks(t, alice, id) {
+			rooms = append(rooms, room)
+		}
+		slices.Sort(rooms)
+		return rooms
+	}
+	privateRooms := func(id string) []string {
+		var rooms []string
+		for _, c := range privateBookmarks(t, alice, id).ChildrenNamed(nsBookmarks, "conference") {
+			rooms = append(rooms, c.Attr("jid"))
+		}
+		return rooms
+	}
+
+	mustResult(t, alice, "s1", `<iq type='set' id='s1'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='a@conference.localhost'/></storage></query></iq>`)
+	if got := legacyPEP("l1"); !slices.Equal(got, []string{"a@conference.localhost"}) {
+		t.Errorf("after the private set: %q", got)
+	}
+	mustResult(t, alice, "p1", `<iq type='set' id='p1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:bookmarks:1'><item id='b@conference.localhost'><conference xmlns='urn:xmpp:bookmarks:1' name='B'/></item></publish>`+bookmarksForm+`</pubsub></iq>`)
+	if got := legacyPEP("l2"); !slices.Equal(got, []string{"a@conference.localhost", "b@conference.localhost"}) {
+		t.Errorf("after the XEP-0402 publish: %q", got)
+	}
+	// An XEP-0048 client publishes its list to the legacy node (XEP-0223 options).
+	mustResult(t, alice, "p2", `<iq type='set' id='p2'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='storage:bookmarks'><item id='current'><storage xmlns='storage:bookmarks'><conference jid='b@conference.localhost' name='B'/><conference jid='c@conference.localhost'/></storage></item></publish><publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var='pubsub#persist_items'><value>true</value></field><field var='pubsub#access_model'><value>whitelist</value></field></x></publish-options></pubsub></iq>`)
+	if got := pepRooms("g1"); !slices.Equal(got, []string{"b@conference.localhost", "c@conference.localhost"}) {
+		t.Errorf("XEP-0402 items after the legacy publish: %q", got)
+	}
+	if got := privateRooms("g2"); !slices.Equal(got, []string{"b@conference.localhost", "c@conference.localhost"}) {
+		t.Errorf("private list after the legacy publish: %q", got)
+	}
+	mustResult(t, alice, "r1", `<iq type='set' id='r1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><retract node='urn:xmpp:bookmarks:1' notify='true'><item id='c@conference.localhost'/></retract></pubsub></iq>`)
+	if got := legacyPEP("l3"); !slices.Equal(got, []string{"b@conference.localhost"}) {
+		t.Errorf("after the XEP-0402 retraction: %q", got)
+	}
+	res := mustResult(t, alice, "d", `<iq type='get' id='d' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if !strings.Contains(res.String(), `"urn:xmpp:bookmarks:1#compat-pep"`) {
+		t.Errorf("account disco#info lacks #compat-pep: %s", res)
+	}
+}

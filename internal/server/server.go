@@ -181,13 +181,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	// XEP-0402 §5 (#compat): XEP-0048 bookmarks in private XML and the
 	// PEP node of XEP-0402 kept in step through pep's own publish.
 	priv.SetPEP(pepMod, log)
+	pepMod.AddObserver(priv)
 	vc := vcard.New(mods.VCard, s.Store)
 	s.VCard = vc
 	// XEP-0398: vCard photos and XEP-0084 avatars converted both ways
 	// (pep tells vcard of the accounts' own publishes), the photo's hash
 	// put in presence (router.PresenceRewriter).
 	vc.SetPEP(pepMod, log)
-	pepMod.SetObserver(vc)
+	pepMod.AddObserver(vc)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), presence before offline delivery, and
 	// blocking before archiving (a blocked message is never archived).
