@@ -220,7 +220,11 @@ func (m *Module) legacyBookmarks(ctx context.Context, owner jid.JID, stored []*x
 	}
 	if !exists {
 		if storage := storageOf(stored); storage != nil && len(storage.ChildrenNamed(NSBookmarks, "conference")) > 0 {
-			if err := m.syncToPEP(ctx, owner, storage); err != nil {
+			err := m.syncToPEP(ctx, owner, storage)
+			if err == nil {
+				err = m.mirrorToLegacyPEP(ctx, owner)
+			}
+			if err != nil {
 				m.log.Warn("private: bookmarks not copied to PEP", "account", owner.String(), "err", err)
 			}
 		}

@@ -79,9 +79,9 @@
 //
 //   - a list an account publishes there is taken as a private XML set of
 //     it would be (compared with urn:xmpp:bookmarks:1, changes published
-//     and retracted);
+//     and retracted; its url bookmarks stay in that node only);
 //   - after any other change (a private XML set, an account's publish or
-//     retract on urn:xmpp:bookmarks:1) the list a private XML get would
+//     retract on urn:xmpp:bookmarks:1, the copy at a first get) the list a private XML get would
 //     answer is published there, with XEP-0223's publish-options
 //     (persist_items, whitelist), unless the node holds it already. A
 //     legacy client that found the node empty would publish a list
