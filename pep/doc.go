@@ -98,6 +98,17 @@
 // of longest ago goes); meanwhile its events bounce, and the router drops
 // bounced headlines.
 //
+// The server's own access (internal.go): Publish, Retract and Items let
+// other modules (XEP-0402 bookmarks in private, XEP-0398 avatars in
+// vcard) use an account's nodes through interfaces of their own that
+// internal/server fills. Publish and Retract are the client path
+// (publishItem, retractItem: checks, auto-create, publish-options
+// preconditions, quotas, notifications) as if the account had sent them.
+// Observers (AddObserver) learn of the accounts' own publishes and
+// retractions, after they are stored and notified and with no lock held,
+// never of the server's own: a conversion's writes start no other
+// conversion.
+//
 // Not implemented: the XEP-0033 replyto address naming the publishing
 // resource (SHOULD, §4.3.1), <delay/> on last published items, explicit
 // subscriptions (PEP's are implicit), and remote subscribers of open

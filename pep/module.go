@@ -68,6 +68,9 @@ type Module struct {
 	log   *slog.Logger
 	// blocker, if set, keeps events from crossing a block (SetBlocker).
 	blocker Blocker
+	// observers learn of the accounts' own publishes and retractions
+	// (AddObserver).
+	observers []Observer
 
 	// locks serialises the changes to one account's service, so that
 	// auto-create and publish, or a precondition check and the publish it

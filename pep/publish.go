@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/skald-xmpp/skald/internal/xml"
+	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
 	"github.com/skald-xmpp/skald/storage"
@@ -52,59 +53,72 @@ func (m *Module) publish(ctx context.Context, iq *router.IQ, req, opts *xml.Elem
 	if len(items) > 1 || len(req.Elements()) > 1 {
 		return nil, pubsubError(stanza.BadRequest, "invalid-payload")
 	}
-	item := items[0]
+	var form *xml.Element
+	if opts != nil {
+		form = opts.Child(nsData, "x")
+	}
+	id, payload, err := m.publishItem(ctx, iq.To, node, items[0], form)
+	if err != nil {
+		return nil, err
+	}
+	m.observePublish(ctx, iq.To, node, id, payload)
+	res := xml.New(NSPubSub, "pubsub").Append(
+		xml.New(NSPubSub, "publish", "node", node).Append(xml.New(NSPubSub, "item", "id", id)))
+	return stanza.Result(iq.Stanza).Append(res), nil
+}
+
+// publishItem publishes item (an <item/> of the pubsub namespace) to the
+// owner's node, with the publish-options form (nil for none): the one
+// publish of the module, for clients' iqs and the server's own
+// (internal.go). It returns the item id (generated when item has none)
+// and the payload.
+func (m *Module) publishItem(ctx context.Context, owner jid.JID, node string, item, form *xml.Element) (string, *xml.Element, error) {
 	payloads := item.Elements()
 	if len(payloads) == 0 {
-		return nil, pubsubError(stanza.BadRequest, "payload-required")
+		return "", nil, pubsubError(stanza.BadRequest, "payload-required")
 	}
 	if len(payloads) > 1 {
-		return nil, pubsubError(stanza.BadRequest, "invalid-payload")
+		return "", nil, pubsubError(stanza.BadRequest, "invalid-payload")
 	}
 	id := item.Attr("id")
 	if id == "" {
 		id = newItemID()
 	}
 	if len(id) > maxItemIDBytes {
-		return nil, stanza.E(stanza.NotAcceptable, "item id too long")
+		return "", nil, stanza.E(stanza.NotAcceptable, "item id too long")
 	}
 	stored := storage.PEPItem{ID: id, Payload: payloads[0].Bytes("")}
 	if storage.PEPItemBytes(stored) > m.cfg.MaxItemBytes {
-		return nil, pubsubError(stanza.NotAcceptable, "payload-too-big") // §7.1.3
+		return "", nil, pubsubError(stanza.NotAcceptable, "payload-too-big") // §7.1.3
 	}
-	var form *xml.Element
-	if opts != nil {
-		form = opts.Child(nsData, "x")
-	}
-	owner := iq.To.String()
-	unlock := m.locks.Lock(owner)
+	bare := owner.String()
+	unlock := m.locks.Lock(bare)
 	defer unlock()
-	n, err := m.store.PEPNode(ctx, owner, node)
+	n, err := m.store.PEPNode(ctx, bare, node)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		n = storage.PEPNode{Name: node, Config: defaultNodeConfig()}
 		if form != nil {
 			// Publish-options configure an auto-created node (§7.1.5).
 			if err := applyForm(&n.Config, form, formPublishOptions, m.cfg.MaxItems); err != nil {
-				return nil, preconditionError()
+				return "", nil, preconditionError()
 			}
 		}
-		err = m.createNode(ctx, owner, n)
+		err = m.createNode(ctx, bare, n)
 	case err == nil && form != nil && !preconditionsMet(n.Config, form, m.cfg.MaxItems):
 		err = preconditionError()
 	}
 	if err == nil {
-		err = m.store.PublishPEPItem(ctx, owner, node, stored, m.cfg.MaxBytesPerAccount)
+		err = m.store.PublishPEPItem(ctx, bare, node, stored, m.cfg.MaxBytesPerAccount)
 	}
 	if errors.Is(err, storage.ErrQuotaExceeded) {
-		return nil, quotaError(m.cfg.MaxBytesPerAccount)
+		return "", nil, quotaError(m.cfg.MaxBytesPerAccount)
 	}
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	m.notify(ctx, iq.To, n, itemsEvent(node, id, payloads[0], n.Config.DeliverPayloads))
-	res := xml.New(NSPubSub, "pubsub").Append(
-		xml.New(NSPubSub, "publish", "node", node).Append(xml.New(NSPubSub, "item", "id", id)))
-	return stanza.Result(iq.Stanza).Append(res), nil
+	m.notify(ctx, owner, n, itemsEvent(node, id, payloads[0], n.Config.DeliverPayloads))
+	return id, payloads[0], nil
 }
 
 // quotaError answers a publish that would take the account's items over
@@ -153,27 +167,38 @@ func (m *Module) retract(ctx context.Context, iq *router.IQ, req *xml.Element) (
 		return nil, pubsubError(stanza.BadRequest, "item-required")
 	}
 	id := items[0].Attr("id")
-	owner := iq.To.String()
-	unlock := m.locks.Lock(owner)
-	defer unlock()
-	n, err := m.store.PEPNode(ctx, owner, node)
-	removed := false
-	if err == nil {
-		removed, err = m.store.RetractPEPItem(ctx, owner, node, id)
-	}
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !removed) {
-		return nil, pubsubError(stanza.ItemNotFound, "")
-	}
-	if err != nil {
+	notify, _ := parseBool(req.Attr("notify"))
+	if err := m.retractItem(ctx, iq.To, node, id, notify); err != nil {
 		return nil, err
 	}
-	notify, _ := parseBool(req.Attr("notify"))
+	m.observeRetract(ctx, iq.To, node, id)
+	return stanza.Result(iq.Stanza), nil
+}
+
+// retractItem removes an item from the owner's node and notifies the
+// retraction if notify or the node's notify_retract says so: the one
+// retract of the module, for clients' iqs and the server's own.
+func (m *Module) retractItem(ctx context.Context, owner jid.JID, node, id string, notify bool) error {
+	bare := owner.String()
+	unlock := m.locks.Lock(bare)
+	defer unlock()
+	n, err := m.store.PEPNode(ctx, bare, node)
+	removed := false
+	if err == nil {
+		removed, err = m.store.RetractPEPItem(ctx, bare, node, id)
+	}
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !removed) {
+		return pubsubError(stanza.ItemNotFound, "")
+	}
+	if err != nil {
+		return err
+	}
 	if notify || n.Config.NotifyRetract {
 		ev := xml.New(NSPubSubEvent, "event").Append(
 			xml.New(NSPubSubEvent, "items", "node", node).Append(xml.New(NSPubSubEvent, "retract", "id", id)))
-		m.notify(ctx, iq.To, n, ev)
+		m.notify(ctx, owner, n, ev)
 	}
-	return stanza.Result(iq.Stanza), nil
+	return nil
 }
 
 // create implements XEP-0060 §8.1 (PEP has no instant nodes: a node name

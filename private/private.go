@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 
+	"github.com/skald-xmpp/skald/internal/keylock"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
@@ -28,12 +30,15 @@ type Config struct {
 	MaxBytesPerNamespace int `toml:"max_bytes_per_namespace"`
 	// MaxTotalBytes bounds all of one account's private XML.
 	MaxTotalBytes int `toml:"max_total_bytes"`
+	// BookmarksCompat keeps XEP-0048 bookmarks (storage:bookmarks) and
+	// the PEP node of XEP-0402 in step (XEP-0402 §5, bookmarks.go).
+	BookmarksCompat bool `toml:"bookmarks_compat"`
 }
 
 // DefaultConfig allows 64 KiB per namespace (a few hundred bookmarks) and
 // 1 MiB per account.
 func DefaultConfig() Config {
-	return Config{MaxBytesPerNamespace: 64 << 10, MaxTotalBytes: 1 << 20}
+	return Config{MaxBytesPerNamespace: 64 << 10, MaxTotalBytes: 1 << 20, BookmarksCompat: true}
 }
 
 // Validate reports a configuration that cannot work.
@@ -51,6 +56,15 @@ func (c Config) Validate() error {
 type Module struct {
 	cfg   Config
 	store storage.Documents
+	// pep, if set (SetPEP), is the account's PEP service that XEP-0048
+	// bookmarks are kept in step with; log reports what fails there
+	// outside a request.
+	pep PEP
+	log *slog.Logger
+	// locks makes one account's bookmark changes one step each: the
+	// comparison with the node, the publishes and retractions, and the
+	// store.
+	locks keylock.Locks
 }
 
 // New returns the module storing into store.
@@ -62,8 +76,11 @@ func New(cfg Config, store storage.Documents) *Module {
 func (*Module) Name() string { return "private" }
 
 // DiscoFeatures implements router.FeatureProvider.
-func (*Module) DiscoFeatures() (server, account []string) {
-	return []string{NS}, nil
+func (m *Module) DiscoFeatures() (server, account []string) {
+	if m.pep != nil {
+		account = []string{FeatureCompat, FeatureCompatPEP} // XEP-0402 §5, §6
+	}
+	return []string{NS}, account
 }
 
 // RegisterIQ implements router.IQRegistrar. Addresses without an account
@@ -103,14 +120,38 @@ func (m *Module) get(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 			return nil, stanza.E(stanza.BadRequest, "one namespace per get")
 		}
 	}
+	converted := m.pep != nil && space == NSBookmarks
+	if converted {
+		// The stored list and the node read as one (a set changes both).
+		unlock := m.locks.Lock(iq.To.String())
+		defer unlock()
+	}
+	stored, err := m.stored(ctx, iq.To.String(), space)
+	if err != nil {
+		return nil, err
+	}
+	if converted {
+		if stored, err = m.legacyBookmarks(ctx, iq.To, stored); err != nil {
+			return nil, err
+		}
+	}
+	if len(stored) == 0 {
+		stored = els // nothing stored: the request's child as it came
+	}
 	query := xml.New(NS, "query")
-	b, err := m.store.Document(ctx, iq.To.String(), Kind, space)
+	for _, el := range stored {
+		query.Append(el)
+	}
+	return stanza.Result(iq.Stanza).Append(query), nil
+}
+
+// stored returns the account's stored elements of namespace space, none
+// if there are none.
+func (m *Module) stored(ctx context.Context, account, space string) ([]*xml.Element, error) {
+	b, err := m.store.Document(ctx, account, Kind, space)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		for _, el := range els {
-			query.Append(el)
-		}
-		return stanza.Result(iq.Stanza).Append(query), nil
+		return nil, nil
 	case err != nil:
 		return nil, err
 	}
@@ -118,15 +159,14 @@ func (m *Module) get(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	// were set: no limits to apply again.
 	stored, err := xml.ParseElements(b, xml.Limits{})
 	if err != nil {
-		return nil, fmt.Errorf("private: stored %s of %s: %w", space, iq.To, err)
+		return nil, fmt.Errorf("private: stored %s of %s: %w", space, account, err)
 	}
 	for _, el := range stored {
 		if el.Space != space {
-			return nil, fmt.Errorf("private: stored %s of %s holds {%s}%s", space, iq.To, el.Space, el.Local)
+			return nil, fmt.Errorf("private: stored %s of %s holds {%s}%s", space, account, el.Space, el.Local)
 		}
-		query.Append(el)
 	}
-	return stanza.Result(iq.Stanza).Append(query), nil
+	return stored, nil
 }
 
 func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
@@ -151,15 +191,30 @@ func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 			return nil, stanza.E(stanza.PolicyViolation, "more than "+strconv.Itoa(m.cfg.MaxBytesPerNamespace)+" bytes for one namespace")
 		}
 	}
+	if bookmarks := storageOf(els); m.pep != nil && bookmarks != nil {
+		// The node first: a node configured against XEP-0402 refuses the
+		// first publish (precondition-not-met) before anything changed.
+		unlock := m.locks.Lock(iq.To.String())
+		defer unlock()
+		if err := m.syncToPEP(ctx, iq.To, bookmarks); err != nil {
+			return nil, err
+		}
+	}
 	// The total is checked by the store in the transaction that writes
 	// (storage.Documents), so two resources setting at once cannot both
-	// pass it; the module holds no lock of its own.
+	// pass it.
 	err = m.store.PutDocuments(ctx, iq.To.String(), Kind, docs, m.cfg.MaxTotalBytes)
 	if errors.Is(err, storage.ErrQuotaExceeded) {
 		return nil, stanza.E(stanza.PolicyViolation, "more than "+strconv.Itoa(m.cfg.MaxTotalBytes)+" bytes of private data")
 	}
 	if err != nil {
 		return nil, err
+	}
+	if bookmarks := storageOf(els); m.pep != nil && bookmarks != nil {
+		// XEP-0048's PEP node follows (the lock is held since the sync).
+		if err := m.mirrorToLegacyPEP(ctx, iq.To); err != nil {
+			m.log.Warn("private: bookmarks not mirrored to the storage:bookmarks PEP node", "account", iq.To.String(), "err", err)
+		}
 	}
 	return stanza.Result(iq.Stanza), nil
 }

@@ -286,6 +286,15 @@ type Service interface {
 	HandleServiceStanza(ctx context.Context, s *Session, st *xml.Element, to jid.JID) error
 }
 
+// PresenceRewriter may change the available presence a local client
+// sends, broadcast or directed (to a contact, a room, any JID), before
+// anything routes it: vcard puts the XEP-0153 photo hash in it on the
+// user's behalf (XEP-0398 §4). It changes p in place, quickly (no waiting
+// for a client), and never sends it.
+type PresenceRewriter interface {
+	RewritePresence(ctx context.Context, s *Session, p *xml.Element)
+}
+
 // PresenceObserver sees every available presence a local client
 // broadcasts (no 'to'), before the presence module handles it, so that
 // what it learns (XEP-0115 capabilities) is known when the availability

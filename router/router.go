@@ -61,6 +61,7 @@ type Router struct {
 	unavailDone []UnavailablePresenceObserver
 	services    map[string]Service // hosted service domain -> its module
 	presObs     []PresenceObserver
+	presRewrite []PresenceRewriter
 	remPresObs  []RemotePresenceObserver
 	subObs      []SubscriptionObserver
 
@@ -156,6 +157,9 @@ func (r *Router) Register(mods ...Module) {
 		}
 		if x, ok := m.(PresenceObserver); ok {
 			r.presObs = append(r.presObs, x)
+		}
+		if x, ok := m.(PresenceRewriter); ok {
+			r.presRewrite = append(r.presRewrite, x)
 		}
 		if x, ok := m.(RemotePresenceObserver); ok {
 			r.remPresObs = append(r.remPresObs, x)
@@ -320,6 +324,11 @@ func (r *Router) HandleFromClient(ctx context.Context, s *Session, st *xml.Eleme
 		}
 		r.replyError(s, st, r.stanzaError(err, st))
 		return nil
+	}
+	if st.Local == "presence" && st.Attr("type") == "" {
+		for _, w := range r.presRewrite {
+			w.RewritePresence(ctx, s, st)
+		}
 	}
 	switch svc := r.services[to.Domain()]; {
 	case st.Local != "presence" && st.Local != "iq":

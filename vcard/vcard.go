@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 
+	"github.com/skald-xmpp/skald/internal/keylock"
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
@@ -23,10 +25,14 @@ const Kind = "vcard"
 type Config struct {
 	// MaxBytes bounds a stored vCard's serialisation.
 	MaxBytes int `toml:"max_bytes"`
+	// AvatarConversion converts between vCard photos and XEP-0084
+	// avatars and puts the photo's hash in presence (XEP-0398, avatar.go).
+	AvatarConversion bool `toml:"avatar_conversion"`
 }
 
-// DefaultConfig allows 64 KiB vCards: room for a small avatar.
-func DefaultConfig() Config { return Config{MaxBytes: 64 << 10} }
+// DefaultConfig allows 64 KiB vCards, room for a small avatar, and
+// converts avatars.
+func DefaultConfig() Config { return Config{MaxBytes: 64 << 10, AvatarConversion: true} }
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
@@ -40,6 +46,14 @@ func (c Config) Validate() error {
 type Module struct {
 	cfg   Config
 	store storage.Documents
+	// pep, if set (SetPEP), is the PEP service avatars are converted
+	// with; log reports conversions that fail outside a request.
+	pep PEP
+	log *slog.Logger
+	// locks makes one account's vCard changes (a set, a conversion from
+	// PEP) one step each. Taken before pep's lock, never under it.
+	locks  keylock.Locks
+	hashes photoHashes
 }
 
 // New returns the module storing vCards in store.
@@ -51,8 +65,12 @@ func New(cfg Config, store storage.Documents) *Module {
 func (*Module) Name() string { return "vcard" }
 
 // DiscoFeatures implements router.FeatureProvider (§4).
-func (*Module) DiscoFeatures() (server, account []string) {
-	return []string{NS}, []string{NS}
+func (m *Module) DiscoFeatures() (server, account []string) {
+	account = []string{NS}
+	if m.pep != nil {
+		account = append(account, FeatureConversion) // XEP-0398 §2
+	}
+	return []string{NS}, account
 }
 
 // RegisterIQ implements router.IQRegistrar. A get to an address with no
@@ -68,12 +86,24 @@ func (m *Module) get(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 		return nil, stanza.E(stanza.ItemNotFound, "")
 	}
 	own := iq.To == iq.From.Bare()
-	b, err := m.store.Document(ctx, iq.To.String(), Kind, "")
+	v, err := m.stored(ctx, iq.To.String())
 	switch {
-	case errors.Is(err, storage.ErrNotFound) && own:
+	case err != nil:
+		return nil, err
+	case v == nil && own:
 		return stanza.Result(iq.Stanza).Append(xml.New(NS, "vCard")), nil
-	case errors.Is(err, storage.ErrNotFound):
+	case v == nil:
 		return nil, stanza.E(stanza.ServiceUnavailable, "")
+	}
+	return stanza.Result(iq.Stanza).Append(v), nil
+}
+
+// stored returns the account's vCard, nil if it has none.
+func (m *Module) stored(ctx context.Context, account string) (*xml.Element, error) {
+	b, err := m.store.Document(ctx, account, Kind, "")
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, nil
 	case err != nil:
 		return nil, err
 	}
@@ -81,12 +111,12 @@ func (m *Module) get(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	// set: no limits to apply again.
 	els, err := xml.ParseElements(b, xml.Limits{})
 	if err != nil {
-		return nil, fmt.Errorf("vcard: stored vCard of %s: %w", iq.To, err)
+		return nil, fmt.Errorf("vcard: stored vCard of %s: %w", account, err)
 	}
 	if len(els) != 1 || !els[0].Is(NS, "vCard") {
-		return nil, fmt.Errorf("vcard: stored vCard of %s holds %d elements", iq.To, len(els))
+		return nil, fmt.Errorf("vcard: stored vCard of %s holds %d elements", account, len(els))
 	}
-	return stanza.Result(iq.Stanza).Append(els[0]), nil
+	return els[0], nil
 }
 
 func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
@@ -97,8 +127,23 @@ func (m *Module) set(ctx context.Context, iq *router.IQ) (*xml.Element, error) {
 	if len(b) > m.cfg.MaxBytes {
 		return nil, stanza.E(stanza.PolicyViolation, "vCard larger than "+strconv.Itoa(m.cfg.MaxBytes)+" bytes")
 	}
-	if err := m.store.PutDocuments(ctx, iq.To.String(), Kind, []storage.Document{{XML: b}}, 0); err != nil {
+	account := iq.To.String()
+	unlock := m.locks.Lock(account)
+	defer unlock()
+	if err := m.store.PutDocuments(ctx, account, Kind, []storage.Document{{XML: b}}, 0); err != nil {
 		return nil, err
+	}
+	if m.pep != nil {
+		hash := ""
+		if p, ok := photoOf(iq.Payload); ok {
+			hash = p.id
+		}
+		m.hashes.set(account, hash)
+		// The vCard is stored: a conversion that fails is logged, not
+		// answered (XEP-0398 §3.2 is the server's job, not the client's).
+		if err := m.toPEP(ctx, iq.To, iq.Payload); err != nil {
+			m.log.Warn("vcard: photo not converted to the XEP-0084 avatar", "account", account, "err", err)
+		}
 	}
 	return stanza.Result(iq.Stanza), nil
 }

@@ -166,6 +166,18 @@ func TestInteropDirectTLS(t *testing.T) { runInterop(t, "direct_tls.py") }
 // reads, and that another user may not.
 func TestInteropVCardPrivate(t *testing.T) { runInterop(t, "vcard_private.py") }
 
+// TestInteropBookmarksCompat: slixmpp's XEP-0048 plugin stores bookmarks
+// in private XML that its pubsub plugin reads as XEP-0402 items, and the
+// items it publishes and retracts there show in the private list
+// (XEP-0402 §5, #compat).
+func TestInteropBookmarksCompat(t *testing.T) { runInterop(t, "bookmarks_compat.py") }
+
+// TestInteropAvatarConversion: slixmpp's XEP-0084 plugin publishes an
+// avatar that its vCard plugin reads as the photo, its XEP-0153 plugin
+// sets a vCard photo that the XEP-0084 plugin reads as the avatar, and
+// presence carries the hash the server adds (XEP-0398).
+func TestInteropAvatarConversion(t *testing.T) { runInterop(t, "avatar_conversion.py") }
+
 // TestInteropUpload: slixmpp's XEP-0363 plugin finds the service on the
 // domain (identity, feature, max-file-size form), uploads with upload_file
 // over https (the server's self-signed certificate, trusted through

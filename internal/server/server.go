@@ -79,7 +79,9 @@ type Server struct {
 	MUC *muc.Module
 	// Push is the XEP-0357 module; nil when [push] enabled = false.
 	Push *push.Module
-	C2S  *c2s.Server
+	// VCard is the vcard-temp module (with XEP-0398's conversion).
+	VCard *vcard.Module
+	C2S   *c2s.Server
 	// WebSocket serves XMPP over WebSocket and host-meta; nil unless
 	// [websocket] address is set.
 	WebSocket *websocket.Server
@@ -180,6 +182,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	off := offline.New(mods.Offline, s.Store, log)
 	off.SetBlocker(blk)
 	off.SetArchiveChecker(mamMod)
+	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
+	pepMod.SetBlocker(blk)
+	priv := private.New(mods.Private, s.Store)
+	// XEP-0402 §5 (#compat): XEP-0048 bookmarks in private XML and the
+	// PEP node of XEP-0402 kept in step through pep's own publish.
+	priv.SetPEP(pepMod, log)
+	pepMod.AddObserver(priv)
+	vc := vcard.New(mods.VCard, s.Store)
+	s.VCard = vc
+	// XEP-0398: vCard photos and XEP-0084 avatars converted both ways
+	// (pep tells vcard of the accounts' own publishes), the photo's hash
+	// put in presence (router.PresenceRewriter).
+	vc.SetPEP(pepMod, log)
+	pepMod.AddObserver(vc)
 	// The order matters: archiving runs before carbons (sent carbons carry
 	// the sender's archive id), presence before offline delivery, and
 	// blocking before archiving (a blocked message is never archived).
@@ -192,8 +208,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		mamMod,
 		carbons.New(r),
 		off,
-		vcard.New(mods.VCard, s.Store),
-		private.New(mods.Private, s.Store),
+		vc,
+		priv,
 	}
 	if mods.MUC.Enabled {
 		// A service of its own (conference.<domain>), hosted through
@@ -219,8 +235,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		s.Push = push.New(mods.Push, s.Store, r, log)
 		list = append(list, s.Push)
 	}
-	pepMod := pep.New(mods.PEP, s.Store, ros, r, log)
-	pepMod.SetBlocker(blk)
 	list = append(list, pepMod)
 	if mods.Upload.Enabled() {
 		up, err := upload.New(mods.Upload, filepath.Join(cfg.DataDir, "uploads"), secret, log)

@@ -143,11 +143,11 @@ func TestVCardAndPrivatePersist(t *testing.T) {
 // decoded and validated, their unknown keys rejected, and
 // skald.example.toml shows their defaults.
 func TestVCardAndPrivateConfig(t *testing.T) {
-	m, err := loadModuleConfig(t, "[vcard]\nmax_bytes = 1000\n[private]\nmax_bytes_per_namespace = 500\nmax_total_bytes = 5000\n")
+	m, err := loadModuleConfig(t, "[vcard]\nmax_bytes = 1000\navatar_conversion = false\n[private]\nmax_bytes_per_namespace = 500\nmax_total_bytes = 5000\nbookmarks_compat = false\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.VCard.MaxBytes != 1000 || m.Private.MaxBytesPerNamespace != 500 || m.Private.MaxTotalBytes != 5000 {
+	if m.VCard.MaxBytes != 1000 || m.VCard.AvatarConversion || m.Private.MaxBytesPerNamespace != 500 || m.Private.MaxTotalBytes != 5000 || m.Private.BookmarksCompat {
 		t.Errorf("decoded %+v, %+v", m.VCard, m.Private)
 	}
 	if m, err := loadModuleConfig(t, ""); err != nil || m.VCard.MaxBytes != 64<<10 || m.Private.MaxBytesPerNamespace != 64<<10 || m.Private.MaxTotalBytes != 1<<20 {
@@ -166,7 +166,7 @@ func TestVCardAndPrivateConfig(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
-	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.VCard != vcard.DefaultConfig() || m.Private != private.DefaultConfig() || len(lines) != 5 {
+	if m, err := loadModuleConfig(t, strings.Join(lines, "\n")); err != nil || m.VCard != vcard.DefaultConfig() || m.Private != private.DefaultConfig() || len(lines) != 7 {
 		t.Errorf("skald.example.toml's sections %q give %+v, %+v, %v; want the defaults", lines, m.VCard, m.Private, err)
 	}
 	for _, src := range []string{
