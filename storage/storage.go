@@ -27,6 +27,7 @@ type Store interface {
 	Documents
 	PEP
 	Rooms
+	FastTokens
 	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
 	Name() string
 	Close() error
@@ -54,11 +55,15 @@ type Users interface {
 	CreateUser(ctx context.Context, bare string, c Credentials) error
 	// UserCredentials fails with ErrNotFound for an unknown account.
 	UserCredentials(ctx context.Context, bare string) (Credentials, error)
+	// SetUserCredentials replaces the account's credentials and, in the
+	// same transaction, deletes its XEP-0484 tokens (FastTokens): a new
+	// password revokes every client's fast login. ErrNotFound for an
+	// unknown account.
 	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
 	// offline messages, archive, archive preferences, blocklist,
-	// documents, PEP nodes and items.
+	// documents, PEP nodes and items, XEP-0484 tokens.
 	// ErrNotFound if there is no such account.
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.

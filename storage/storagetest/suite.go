@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PEP/QuotaConcurrent", testPEPQuotaConcurrent},
 		{"PEP/DeleteUser", testPEPDeleteUser},
 		{"Rooms", testRooms},
+		{"FastTokens", testFastTokens},
 		{"Archive/AppendIDs", testAppendIDs},
 		{"Archive/AppendRoundtrip", testAppendRoundtrip},
 		{"Archive/AppendInvalid", testAppendInvalid},
