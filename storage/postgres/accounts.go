@@ -132,7 +132,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM archive_prefs WHERE owner = $1`,
 			`DELETE FROM blocklist WHERE owner = $1`,
 			`DELETE FROM documents WHERE owner = $1`,
-			`DELETE FROM pep_node WHERE owner = $1`, // items cascade
+			`DELETE FROM pep_node WHERE owner = $1`,   // items cascade
 			`DELETE FROM fast_token WHERE owner = $1`, // also cascades from users
 			// Bans stay (storage.Rooms). One row per room, each touched
 			// alone: no lock cycle with PutRoom (rooms.go's locking note).

@@ -139,7 +139,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM documents WHERE owner=?`,
 			`DELETE FROM pep_node WHERE owner=?`,
 			`DELETE FROM pep_item WHERE owner=?`,
-			`DELETE FROM fast_token WHERE owner=?`, // also cascades from users
+			`DELETE FROM fast_token WHERE owner=?`,                                // also cascades from users
 			`DELETE FROM muc_affiliations WHERE jid=? AND affiliation<>'outcast'`, // bans stay (storage.Rooms)
 		} {
 			if err := w.exec(q, bare); err != nil {
