@@ -119,8 +119,8 @@ func (c *conn) saslFailure(condition, text string) error {
 // authenticate runs one RFC 6120 SASL exchange (§6.4). It returns
 // restart=true on success.
 func (c *conn) authenticate(auth *xml.Element) (bool, error) {
-	srv, out, err := c.saslExchange(profileRFC6120, auth.Attr("mechanism"), auth.Text(), true)
-	if srv == nil || err != nil {
+	ok, out, err := c.saslExchange(profileRFC6120, auth.Attr("mechanism"), auth.Text(), true)
+	if !ok || err != nil {
 		return false, err
 	}
 	succ := xml.New(stream.NSSASL, "success")
@@ -135,27 +135,40 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 	return true, nil
 }
 
+// saslAllowed runs the checks before any exchange, whatever its
+// mechanism: not authenticated yet, encrypted where required, the
+// client's address not over its failed-login limit. ok is false when the
+// attempt was refused (and answered; err then only ends the stream); ip
+// is the client's address, for the failure accounting.
+func (c *conn) saslAllowed(p saslProfile) (ip string, ok bool, err error) {
+	if c.user != "" {
+		// RFC 6120 §6.4.1; XEP-0388 §6.8: once authenticated, a further
+		// attempt is a stream error.
+		return "", false, stream.New(stream.PolicyViolation, "already authenticated")
+	}
+	if c.tlsRequiredPending() || (p.v2 && !c.cbInfo().TLS) {
+		// XEP-0388 §5: SASL2 only after TLS.
+		return "", false, c.push(p.failure("encryption-required", ""))
+	}
+	ip = remoteIP(c.raw)
+	if !c.srv.limit.allow("ip:" + ip) {
+		c.srv.counters.authFailures.Inc()
+		return "", false, c.push(p.failure("temporary-auth-failure", "too many failed attempts; wait a minute"))
+	}
+	return ip, true, nil
+}
+
 // saslExchange runs the mechanism part of a SASL exchange in profile p:
 // the checks before it, the challenges and responses, and a failure's
 // answer and accounting. initial is the initial response as sent (present
 // tells whether there was one, for XEP-0388). On success it sets c.user
-// and returns the mechanism's additional data for <success/>; srv is nil
+// and returns the mechanism's additional data for <success/>; ok is false
 // when the exchange failed and was answered (err then only ends the
 // stream).
-func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (srv sasl.Server, out []byte, err error) {
-	if c.user != "" {
-		// RFC 6120 §6.4.1; XEP-0388 §6.8: once authenticated, a further
-		// attempt is a stream error.
-		return nil, nil, stream.New(stream.PolicyViolation, "already authenticated")
-	}
-	if c.tlsRequiredPending() || (p.v2 && !c.cbInfo().TLS) {
-		// XEP-0388 §5: SASL2 only after TLS.
-		return nil, nil, c.push(p.failure("encryption-required", ""))
-	}
-	ip := remoteIP(c.raw)
-	if !c.srv.limit.allow("ip:" + ip) {
-		c.srv.counters.authFailures.Inc()
-		return nil, nil, c.push(p.failure("temporary-auth-failure", "too many failed attempts; wait a minute"))
+func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (ok bool, out []byte, err error) {
+	ip, ok, err := c.saslAllowed(p)
+	if !ok {
+		return false, nil, err
 	}
 	info := c.saslInfo()
 	if !slices.Contains(c.offeredMechanisms(info), mech) {
@@ -163,9 +176,9 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 		if !info.TLS && enabled && slices.Contains(sasl.Mechanisms(true, true), mech) {
 			// One we have, but only over TLS (PLAIN, and -PLUS, which
 			// binds to it): RFC 6120 §6.5.4.
-			return nil, nil, c.push(p.failure("encryption-required", ""))
+			return false, nil, c.push(p.failure("encryption-required", ""))
 		}
-		return nil, nil, c.push(p.failure("invalid-mechanism", ""))
+		return false, nil, c.push(p.failure("invalid-mechanism", ""))
 	}
 	var limitedName, triedName string
 	var seen storage.Credentials // what the lookup found, for completeCredentials
@@ -192,14 +205,14 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 		}
 		return j.Local(), nil
 	}
-	srv, err = sasl.NewServer(mech, lookup, info, normalise,
+	srv, err := sasl.NewServer(mech, lookup, info, normalise,
 		sasl.WithAuthorizer(sasl.AllowOwnBareJID(c.domain, normalise)))
 	if err != nil {
-		return nil, nil, c.push(p.failure("invalid-mechanism", ""))
+		return false, nil, c.push(p.failure("invalid-mechanism", ""))
 	}
 	in, ok := p.decode(initial, present)
 	if !ok {
-		return nil, nil, c.push(p.failure("incorrect-encoding", ""))
+		return false, nil, c.push(p.failure("incorrect-encoding", ""))
 	}
 	for {
 		out, done, err := srv.Step(in)
@@ -209,7 +222,7 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 			err = &sasl.Failure{Condition: "invalid-authzid"}
 		}
 		if err != nil {
-			return nil, nil, c.authFailed(p, err, ip, triedName, limitedName)
+			return false, nil, c.authFailed(p, err, ip, triedName, limitedName)
 		}
 		if done {
 			c.user = srv.Username()
@@ -219,30 +232,30 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 			}
 			c.log = newConnLogger(c, c.user+"@"+c.domain, "")
 			c.log.Info("c2s authenticated", "mechanism", mech, "sasl2", p.v2)
-			return srv, out, nil
+			return true, out, nil
 		}
 		ch := xml.New(p.ns, "challenge")
 		if len(out) > 0 {
 			ch.AppendText(base64.StdEncoding.EncodeToString(out))
 		}
 		if err := c.push(ch.Bytes(stream.NSClient)); err != nil {
-			return nil, nil, err
+			return false, nil, err
 		}
 		resp, err := c.rd.Next()
 		if err != nil {
-			return nil, nil, err
+			return false, nil, err
 		}
 		switch {
 		case resp.Is(p.ns, "response"):
 			if in, ok = p.decode(resp.Text(), true); !ok {
-				return nil, nil, c.push(p.failure("incorrect-encoding", ""))
+				return false, nil, c.push(p.failure("incorrect-encoding", ""))
 			}
 		case resp.Is(p.ns, "abort"):
-			return nil, nil, c.push(p.failure("aborted", ""))
+			return false, nil, c.push(p.failure("aborted", ""))
 		default:
 			// RFC 6120 §6.4; XEP-0388 §2.4: anything else during the
 			// exchange ends the stream.
-			return nil, nil, stream.New(stream.NotAuthorized, "")
+			return false, nil, stream.New(stream.NotAuthorized, "")
 		}
 	}
 }
