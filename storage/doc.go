@@ -11,4 +11,10 @@
 // candidates (storage/sqlite: a background FTS5 trigram index plus a scan
 // of the unindexed tail; storage/postgres: pg_trgm on a folded column;
 // storage/memory: a scan).
+//
+// XEP-0484 FAST tokens (fast.go, FastTokens) are kept as the XEP's two
+// slots per account and client, each a hash of the token with its
+// mechanism and expiry; SetUserCredentials and DeleteUser delete an
+// account's tokens in the same transaction, so no path that changes a
+// password can leave a fast login behind.
 package storage
