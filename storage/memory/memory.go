@@ -79,7 +79,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep, s.rooms = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep, s.rooms, s.fast = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 
