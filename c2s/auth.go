@@ -302,7 +302,10 @@ var errRateLimited = errors.New("c2s: authentication rate limited")
 // iteration count is register's (sasl.DefaultIterations). The account is
 // read again first and left alone if its credentials are no longer the
 // ones the password was checked against (changed meanwhile). The login
-// succeeds whatever happens here.
+// succeeds whatever happens here. Storing credentials ends the account's
+// XEP-0484 tokens (storage.Users), so the one time this happens the
+// account's other clients log in with the password again; a token this
+// login asks for is issued after it.
 func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Credentials) {
 	creds, complete, err := cc.CompleteCredentials(sasl.DefaultIterations)
 	if err != nil {
