@@ -72,19 +72,29 @@ func startFast(t *testing.T, mod func(*c2s.Config)) *fastFixture {
 	return &fastFixture{fixture: &fixture{addr: l.Addr().String(), srv: srv, router: r}, store: st}
 }
 
-// exporter is the tls-exporter channel binding of the client's side.
-func exporter(t *testing.T, c *xmpptest.Conn) []byte {
+// binding is the client's side of mech's channel binding: tls-exporter
+// for -EXPR, tls-unique for -UNIQ, none for -NONE.
+func binding(t *testing.T, c *xmpptest.Conn, mech string) []byte {
 	t.Helper()
 	tc, ok := c.Raw().(*tls.Conn)
 	if !ok {
 		t.Fatal("not a TLS connection")
 	}
 	st := tc.ConnectionState()
-	cb, err := st.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
-	if err != nil {
-		t.Fatal(err)
+	switch mech {
+	case sasl.HTSHA256Expr:
+		cb, err := st.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cb
+	case sasl.HTSHA256Uniq:
+		if len(st.TLSUnique) == 0 {
+			t.Fatal("no tls-unique")
+		}
+		return st.TLSUnique
 	}
-	return cb
+	return []byte{}
 }
 
 // htMAC is HMAC-SHA-256 keyed with the token itself, as a client computes
@@ -115,10 +125,7 @@ func passwordToken(t *testing.T, f *fastFixture, user, ua, mech string) string {
 func fastAuth(t *testing.T, c *xmpptest.Conn, mech, user, token string, cb []byte, extra string) *xml.Element {
 	t.Helper()
 	if cb == nil {
-		cb = []byte{}
-		if mech == sasl.HTSHA256Expr {
-			cb = exporter(t, c)
-		}
+		cb = binding(t, c, mech)
 	}
 	msg := append(append([]byte(user), 0), htMAC(token, "Initiator", cb)...)
 	c.Sendf(`<authenticate xmlns='urn:xmpp:sasl:2' mechanism='%s'><initial-response>%s</initial-response>%s</authenticate>`,
@@ -132,10 +139,7 @@ func fastAuth(t *testing.T, c *xmpptest.Conn, mech, user, token string, cb []byt
 func fastOK(t *testing.T, f *fastFixture, mech, user, token, extra string) (success *xml.Element, newToken string) {
 	t.Helper()
 	c := tlsStream(t, f.fixture)
-	cb := []byte{}
-	if mech == sasl.HTSHA256Expr {
-		cb = exporter(t, c)
-	}
+	cb := binding(t, c, mech)
 	success = fastAuth(t, c, mech, user, token, cb, extra)
 	if !success.Is(nsSASL2, "success") {
 		t.Fatalf("FAST login with %s: %s", mech, success)
@@ -161,18 +165,28 @@ func fastFails(t *testing.T, f *fastFixture, mech, user, token, extra string) st
 	return el.FirstElement().Local
 }
 
+// tls12 limits the server to TLS 1.2, where tls-unique binds.
+func tls12(cfg *c2s.Config) { cfg.TLS.MaxVersion = tls.VersionTLS12 }
+
 func TestFASTFeature(t *testing.T) {
 	tests := []struct {
 		name     string
 		lifetime time.Duration
+		tls12    bool
 		want     []string
 	}{
-		{"offered", lifetime, []string{sasl.HTSHA256Expr, sasl.HTSHA256None}}, // TLS 1.3: tls-exporter
-		{"off", 0, nil},
+		{"TLS 1.3", lifetime, false, []string{sasl.HTSHA256Expr, sasl.HTSHA256None}},
+		{"TLS 1.2", lifetime, true, []string{sasl.HTSHA256Uniq, sasl.HTSHA256None}},
+		{"off", 0, false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startFast(t, func(cfg *c2s.Config) { cfg.FastTokenLifetime = tc.lifetime })
+			f := startFast(t, func(cfg *c2s.Config) {
+				cfg.FastTokenLifetime = tc.lifetime
+				if tc.tls12 {
+					tls12(cfg)
+				}
+			})
 			c := xmpptest.Dial(t, f.addr)
 			c.OpenStream("localhost")
 			if strings.Contains(c.Features.String(), nsFast) {
@@ -206,9 +220,18 @@ func TestFASTFeature(t *testing.T) {
 }
 
 func TestFASTIssueAndLogin(t *testing.T) {
-	for _, mech := range []string{sasl.HTSHA256None, sasl.HTSHA256Expr} {
+	tests := []struct {
+		mech string
+		mod  func(*c2s.Config)
+	}{
+		{sasl.HTSHA256None, nil},
+		{sasl.HTSHA256Expr, nil},
+		{sasl.HTSHA256Uniq, tls12},
+	}
+	for _, tc := range tests {
+		mech := tc.mech
 		t.Run(mech, func(t *testing.T) {
-			f := startFast(t, nil)
+			f := startFast(t, tc.mod)
 			reg := metrics.NewRegistry()
 			reg.Register(f.srv)
 			c := tlsStream(t, f.fixture)
