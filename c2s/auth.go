@@ -119,7 +119,7 @@ func (c *conn) saslFailure(condition, text string) error {
 // authenticate runs one RFC 6120 SASL exchange (§6.4). It returns
 // restart=true on success.
 func (c *conn) authenticate(auth *xml.Element) (bool, error) {
-	ok, out, err := c.saslExchange(profileRFC6120, auth.Attr("mechanism"), auth.Text(), true)
+	ok, out, _, err := c.saslExchange(profileRFC6120, auth.Attr("mechanism"), auth.Text(), true)
 	if !ok || err != nil {
 		return false, err
 	}
@@ -162,13 +162,14 @@ func (c *conn) saslAllowed(p saslProfile) (ip string, ok bool, err error) {
 // the checks before it, the challenges and responses, and a failure's
 // answer and accounting. initial is the initial response as sent (present
 // tells whether there was one, for XEP-0388). On success it sets c.user
-// and returns the mechanism's additional data for <success/>; ok is false
-// when the exchange failed and was answered (err then only ends the
-// stream).
-func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (ok bool, out []byte, err error) {
+// and returns the mechanism's additional data for <success/> and the
+// account's credentials the login was checked against (as completed by
+// completeCredentials); ok is false when the exchange failed and was
+// answered (err then only ends the stream).
+func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (ok bool, out []byte, creds storage.Credentials, err error) {
 	ip, ok, err := c.saslAllowed(p)
 	if !ok {
-		return false, nil, err
+		return false, nil, creds, err
 	}
 	info := c.saslInfo()
 	if !slices.Contains(c.offeredMechanisms(info), mech) {
@@ -176,9 +177,9 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 		if !info.TLS && enabled && slices.Contains(sasl.Mechanisms(true, true), mech) {
 			// One we have, but only over TLS (PLAIN, and -PLUS, which
 			// binds to it): RFC 6120 §6.5.4.
-			return false, nil, c.push(p.failure("encryption-required", ""))
+			return false, nil, creds, c.push(p.failure("encryption-required", ""))
 		}
-		return false, nil, c.push(p.failure("invalid-mechanism", ""))
+		return false, nil, creds, c.push(p.failure("invalid-mechanism", ""))
 	}
 	var limitedName, triedName string
 	var seen storage.Credentials // what the lookup found, for completeCredentials
@@ -208,11 +209,11 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 	srv, err := sasl.NewServer(mech, lookup, info, normalise,
 		sasl.WithAuthorizer(sasl.AllowOwnBareJID(c.domain, normalise)))
 	if err != nil {
-		return false, nil, c.push(p.failure("invalid-mechanism", ""))
+		return false, nil, creds, c.push(p.failure("invalid-mechanism", ""))
 	}
 	in, ok := p.decode(initial, present)
 	if !ok {
-		return false, nil, c.push(p.failure("incorrect-encoding", ""))
+		return false, nil, creds, c.push(p.failure("incorrect-encoding", ""))
 	}
 	for {
 		out, done, err := srv.Step(in)
@@ -222,40 +223,40 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 			err = &sasl.Failure{Condition: "invalid-authzid"}
 		}
 		if err != nil {
-			return false, nil, c.authFailed(p, err, ip, triedName, limitedName)
+			return false, nil, creds, c.authFailed(p, err, ip, triedName, limitedName)
 		}
 		if done {
 			c.user = srv.Username()
 			c.authFails = 0
 			if cc, ok := srv.(sasl.CredentialCompleter); ok {
-				c.completeCredentials(cc, seen)
+				seen = c.completeCredentials(cc, seen)
 			}
 			c.log = newConnLogger(c, c.user+"@"+c.domain, "")
 			c.log.Info("c2s authenticated", "mechanism", mech, "sasl2", p.v2)
-			return true, out, nil
+			return true, out, seen, nil
 		}
 		ch := xml.New(p.ns, "challenge")
 		if len(out) > 0 {
 			ch.AppendText(base64.StdEncoding.EncodeToString(out))
 		}
 		if err := c.push(ch.Bytes(stream.NSClient)); err != nil {
-			return false, nil, err
+			return false, nil, creds, err
 		}
 		resp, err := c.rd.Next()
 		if err != nil {
-			return false, nil, err
+			return false, nil, creds, err
 		}
 		switch {
 		case resp.Is(p.ns, "response"):
 			if in, ok = p.decode(resp.Text(), true); !ok {
-				return false, nil, c.push(p.failure("incorrect-encoding", ""))
+				return false, nil, creds, c.push(p.failure("incorrect-encoding", ""))
 			}
 		case resp.Is(p.ns, "abort"):
-			return false, nil, c.push(p.failure("aborted", ""))
+			return false, nil, creds, c.push(p.failure("aborted", ""))
 		default:
 			// RFC 6120 §6.4; XEP-0388 §2.4: anything else during the
 			// exchange ends the stream.
-			return false, nil, stream.New(stream.NotAuthorized, "")
+			return false, nil, creds, stream.New(stream.NotAuthorized, "")
 		}
 	}
 }
@@ -305,27 +306,29 @@ var errRateLimited = errors.New("c2s: authentication rate limited")
 // succeeds whatever happens here. Storing credentials ends the account's
 // XEP-0484 tokens (storage.Users), so the one time this happens the
 // account's other clients log in with the password again; a token this
-// login asks for is issued after it.
-func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Credentials) {
+// login asks for is issued after it. It returns the credentials stored
+// now as far as this login knows: the completed ones, or seen.
+func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Credentials) storage.Credentials {
 	creds, complete, err := cc.CompleteCredentials(sasl.DefaultIterations)
 	if err != nil {
 		c.log.Warn("c2s cannot derive missing SCRAM credentials", "err", err)
-		return
+		return seen
 	}
 	if !complete {
-		return
+		return seen
 	}
 	ctx := context.Background()
 	bare := c.user + "@" + c.domain
 	now, err := c.srv.users.UserCredentials(ctx, bare)
 	if err != nil || !sameCredentials(now, seen) {
-		return
+		return seen
 	}
 	if err := c.srv.users.SetUserCredentials(ctx, bare, fromSASL(creds)); err != nil {
 		c.log.Warn("c2s cannot store derived SCRAM credentials", "err", err)
-		return
+		return seen
 	}
 	c.log.Info("c2s stored the SCRAM credentials the account lacked, derived from its PLAIN login")
+	return fromSASL(creds)
 }
 
 func sameCredentials(a, b storage.Credentials) bool {

@@ -79,7 +79,9 @@
 // deletes the client's tokens and issues none unless requested (§3.6).
 // The store keeps only the SHA-256 of a token, which for tokens longer
 // than 64 bytes is HMAC-SHA-256's own key (sasl.HTKey); a password
-// change and the account's deletion delete its tokens (storage). Failures:
+// change and the account's deletion delete its tokens (storage), and a
+// token issued while the password changed is withdrawn, not sent (the
+// credentials are read again after storing it). Failures:
 // unknown token, other client, other account, other mechanism, wrong
 // channel binding: not-authorized; a matching expired token:
 // credentials-expired (RFC 6120 §6.5.2); a malformed HT message, a

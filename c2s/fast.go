@@ -75,9 +75,11 @@ func (c *conn) fastFeature() *xml.Element {
 	return f
 }
 
-// fastLogin is a successful token login: the token used.
+// fastLogin is a successful token login: the token used, and the
+// account's credentials when it was checked.
 type fastLogin struct {
 	token storage.FastToken
+	creds storage.Credentials
 }
 
 // fastExchange authenticates with a token (XEP-0484 §3.4): one message,
@@ -126,6 +128,17 @@ func (c *conn) fastExchange(p saslProfile, req sasl2Request, ip string) (*fastLo
 	if !ok {
 		return fail(sasl.CondInvalidMechanism, "", name) // offered a moment ago
 	}
+	// The account's credentials, read before its tokens: fastToken
+	// compares them after issuing a token, so that a password change
+	// racing this login cannot leave a token behind.
+	creds, err := c.srv.users.UserCredentials(context.Background(), bare)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fail(sasl.CondNotAuthorized, "", name)
+	}
+	if err != nil {
+		c.log.Error("c2s credential lookup failed", "err", err)
+		return fail(sasl.CondTemporaryAuthFailure, "", name)
+	}
 	tokens, err := c.srv.cfg.FastTokens.FastTokens(context.Background(), bare, req.userAgentID)
 	if err != nil {
 		c.log.Error("c2s FAST token lookup failed", "err", err)
@@ -152,7 +165,7 @@ func (c *conn) fastExchange(p saslProfile, req sasl2Request, ip string) (*fastLo
 	c.log = newConnLogger(c, bare, "")
 	c.log.Info("c2s authenticated", "mechanism", req.mechanism, "sasl2", true, "fast", true)
 	c.srv.counters.fastLogins.Inc()
-	return &fastLogin{token: *match}, sasl.HTResponderMessage(match.Hash, cb), nil
+	return &fastLogin{token: *match, creds: creds}, sasl.HTResponderMessage(match.Hash, cb), nil
 }
 
 // fastToken does, once authentication has succeeded, what XEP-0484 asks
@@ -170,8 +183,12 @@ func (c *conn) fastExchange(p saslProfile, req sasl2Request, ip string) (*fastLo
 //     cannot be honoured is ignored: the login stands, without a token.
 //
 // An issued token goes into the client's new slot, replacing an unused
-// one there. Storage errors are logged: the login stands.
-func (c *conn) fastToken(req sasl2Request, login *fastLogin) *xml.Element {
+// one there. Then the account's credentials are read again: if they are
+// no longer creds, those the login was checked against, the password
+// changed meanwhile, and the token, which that change may have missed,
+// is deleted rather than sent (a change after this read deletes it
+// itself). Storage errors are logged: the login stands.
+func (c *conn) fastToken(req sasl2Request, login *fastLogin, creds storage.Credentials) *xml.Element {
 	if c.srv.cfg.FastTokens == nil || c.srv.cfg.FastTokenLifetime <= 0 {
 		return nil
 	}
@@ -214,6 +231,13 @@ func (c *conn) fastToken(req sasl2Request, login *fastLogin) *xml.Element {
 	expiry := time.Now().Add(c.srv.cfg.FastTokenLifetime).UTC().Truncate(time.Second)
 	if err := tokens.PutFastToken(ctx, bare, req.userAgentID, storage.FastToken{Hash: key, Mechanism: mech, Expiry: expiry}); err != nil {
 		c.log.Error("c2s FAST token not stored", "err", err)
+		return nil
+	}
+	if now, err := c.srv.users.UserCredentials(ctx, bare); err != nil || !sameCredentials(now, creds) {
+		c.log.Info("c2s FAST token withdrawn: the account's credentials changed during the login", "err", err)
+		if err := tokens.DeleteFastTokens(ctx, bare, req.userAgentID); err != nil {
+			c.log.Error("c2s FAST token withdrawal", "err", err)
+		}
 		return nil
 	}
 	c.srv.counters.fastIssued.Inc()

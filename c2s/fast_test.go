@@ -477,3 +477,64 @@ func TestFASTRequestIgnored(t *testing.T) {
 		})
 	}
 }
+
+// racingTokens changes alice's password just before a token is stored,
+// as a password change racing a login would.
+type racingTokens struct {
+	*memory.Store
+	t *testing.T
+}
+
+func (r racingTokens) PutFastToken(ctx context.Context, owner, client string, tok storage.FastToken) error {
+	if err := r.Store.SetUserCredentials(ctx, owner, xmpptest.Credentials(r.t, "changed")); err != nil {
+		return err
+	}
+	return r.Store.PutFastToken(ctx, owner, client, tok)
+}
+
+// A password change between a login and its token's storage withdraws
+// the token: the change deleted the tokens it saw, and this one came
+// after it.
+func TestFASTPasswordChangeDuringLogin(t *testing.T) {
+	f := startFast(t, func(cfg *c2s.Config) {
+		cfg.FastTokens = racingTokens{Store: cfg.FastTokens.(*memory.Store), t: t}
+	})
+	c := tlsStream(t, f.fixture)
+	success, _ := sasl2OK(t, c, "alice", uaPhone+`<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>`)
+	if success.Child(nsFast, "token") != nil {
+		t.Fatalf("a token survived a password change during the login: %s", success)
+	}
+	if ts, _ := f.store.FastTokens(context.Background(), "alice@localhost", idPhone); len(ts) != 0 {
+		t.Fatalf("tokens stored: %+v", ts)
+	}
+}
+
+// A PLAIN login that completes an imported account's SCRAM credentials
+// (which ends the account's tokens) still gets the token it asks for:
+// issued after the completion, and checked against the completed
+// credentials.
+func TestFASTAfterCredentialCompletion(t *testing.T) {
+	f := startFast(t, nil)
+	ctx := context.Background()
+	imported := xmpptest.Credentials(t, "old-secret")
+	imported.SHA256 = storage.Credential{}
+	if err := f.store.CreateUser(ctx, "migrated@localhost", imported); err != nil {
+		t.Fatal(err)
+	}
+	c := tlsStream(t, f.fixture)
+	c.Sendf(`<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>%s</initial-response>%s`+
+		`<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/></authenticate>`,
+		base64.StdEncoding.EncodeToString([]byte("\x00migrated\x00old-secret")), uaPhone)
+	success := c.Next()
+	if !success.Is(nsSASL2, "success") {
+		t.Fatalf("PLAIN: %s", success)
+	}
+	if got, _ := f.store.UserCredentials(ctx, "migrated@localhost"); len(got.SHA256.StoredKey) == 0 {
+		t.Fatal("SCRAM-SHA-256 credentials not completed")
+	}
+	token := success.Child(nsFast, "token").Attr("token")
+	if token == "" {
+		t.Fatalf("no token after completing the credentials: %s", success)
+	}
+	fastOK(t, f, sasl.HTSHA256None, "migrated", token, uaPhone)
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/stream"
 )
 
@@ -112,6 +113,7 @@ func (c *conn) authenticate2(el *xml.Element) error {
 	}
 	var login *fastLogin
 	var out []byte
+	var creds storage.Credentials // checked by the login, for fastToken
 	if slices.Contains(c.fastMechanisms(), req.mechanism) {
 		// XEP-0484: a token instead of a password.
 		ip, ok, err := c.saslAllowed(profileSASL2)
@@ -121,15 +123,16 @@ func (c *conn) authenticate2(el *xml.Element) error {
 		if login, out, err = c.fastExchange(profileSASL2, req, ip); login == nil || err != nil {
 			return err
 		}
+		creds = login.creds
 	} else {
-		ok, data, err := c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial)
+		ok, data, seen, err := c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial)
 		if !ok || err != nil {
 			return err
 		}
-		out = data
+		out, creds = data, seen
 	}
 	c.srv.counters.sasl2Logins.Inc()
-	token := c.fastToken(req, login)
+	token := c.fastToken(req, login, creds)
 	if req.software != "" || req.device != "" {
 		c.log.Info("c2s user agent", "software", req.software, "device", req.device)
 	}
