@@ -111,13 +111,17 @@ func (c *conn) authenticate2(el *xml.Element) error {
 		// none) MUST fail the authentication.
 		return c.push(profileSASL2.failure("invalid-mechanism", "no upgrade task is offered"))
 	}
-	var login *fastLogin
-	var out []byte
-	var creds storage.Credentials // checked by the login, for fastToken
+	var (
+		login *fastLogin
+		out   []byte
+		creds storage.Credentials // checked by the login, for fastToken
+		err   error
+	)
 	if slices.Contains(c.fastMechanisms(), req.mechanism) {
 		// XEP-0484: a token instead of a password.
-		ip, ok, err := c.saslAllowed(profileSASL2)
-		if !ok {
+		var ip string
+		var ok bool
+		if ip, ok, err = c.saslAllowed(profileSASL2); !ok {
 			return err
 		}
 		if login, out, err = c.fastExchange(profileSASL2, req, ip); login == nil || err != nil {
@@ -125,11 +129,10 @@ func (c *conn) authenticate2(el *xml.Element) error {
 		}
 		creds = login.creds
 	} else {
-		ok, data, seen, err := c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial)
-		if !ok || err != nil {
+		var ok bool
+		if ok, out, creds, err = c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial); !ok || err != nil {
 			return err
 		}
-		out, creds = data, seen
 	}
 	c.srv.counters.sasl2Logins.Inc()
 	token := c.fastToken(req, login, creds)
