@@ -130,12 +130,11 @@ func (c *conn) fastExchange(p saslProfile, req sasl2Request, ip string) (*fastLo
 	}
 	// The account's credentials, read before its tokens: fastToken
 	// compares them after issuing a token, so that a password change
-	// racing this login cannot leave a token behind.
+	// racing this login cannot leave a token behind. An unknown account
+	// goes on to the token lookup, which finds nothing (its tokens went
+	// with it), so that its failure takes the same path as a wrong token.
 	creds, err := c.srv.users.UserCredentials(context.Background(), bare)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fail(sasl.CondNotAuthorized, "", name)
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		c.log.Error("c2s credential lookup failed", "err", err)
 		return fail(sasl.CondTemporaryAuthFailure, "", name)
 	}
