@@ -119,8 +119,8 @@ func (c *conn) saslFailure(condition, text string) error {
 // authenticate runs one RFC 6120 SASL exchange (§6.4). It returns
 // restart=true on success.
 func (c *conn) authenticate(auth *xml.Element) (bool, error) {
-	srv, out, err := c.saslExchange(profileRFC6120, auth.Attr("mechanism"), auth.Text(), true)
-	if srv == nil || err != nil {
+	ok, out, _, err := c.saslExchange(profileRFC6120, auth.Attr("mechanism"), auth.Text(), true)
+	if !ok || err != nil {
 		return false, err
 	}
 	succ := xml.New(stream.NSSASL, "success")
@@ -135,27 +135,41 @@ func (c *conn) authenticate(auth *xml.Element) (bool, error) {
 	return true, nil
 }
 
+// saslAllowed runs the checks before any exchange, whatever its
+// mechanism: not authenticated yet, encrypted where required, the
+// client's address not over its failed-login limit. ok is false when the
+// attempt was refused (and answered; err then only ends the stream); ip
+// is the client's address, for the failure accounting.
+func (c *conn) saslAllowed(p saslProfile) (ip string, ok bool, err error) {
+	if c.user != "" {
+		// RFC 6120 §6.4.1; XEP-0388 §6.8: once authenticated, a further
+		// attempt is a stream error.
+		return "", false, stream.New(stream.PolicyViolation, "already authenticated")
+	}
+	if c.tlsRequiredPending() || (p.v2 && !c.cbInfo().TLS) {
+		// XEP-0388 §5: SASL2 only after TLS.
+		return "", false, c.push(p.failure("encryption-required", ""))
+	}
+	ip = remoteIP(c.raw)
+	if !c.srv.limit.allow("ip:" + ip) {
+		c.srv.counters.authFailures.Inc()
+		return "", false, c.push(p.failure("temporary-auth-failure", "too many failed attempts; wait a minute"))
+	}
+	return ip, true, nil
+}
+
 // saslExchange runs the mechanism part of a SASL exchange in profile p:
 // the checks before it, the challenges and responses, and a failure's
 // answer and accounting. initial is the initial response as sent (present
 // tells whether there was one, for XEP-0388). On success it sets c.user
-// and returns the mechanism's additional data for <success/>; srv is nil
-// when the exchange failed and was answered (err then only ends the
-// stream).
-func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (srv sasl.Server, out []byte, err error) {
-	if c.user != "" {
-		// RFC 6120 §6.4.1; XEP-0388 §6.8: once authenticated, a further
-		// attempt is a stream error.
-		return nil, nil, stream.New(stream.PolicyViolation, "already authenticated")
-	}
-	if c.tlsRequiredPending() || (p.v2 && !c.cbInfo().TLS) {
-		// XEP-0388 §5: SASL2 only after TLS.
-		return nil, nil, c.push(p.failure("encryption-required", ""))
-	}
-	ip := remoteIP(c.raw)
-	if !c.srv.limit.allow("ip:" + ip) {
-		c.srv.counters.authFailures.Inc()
-		return nil, nil, c.push(p.failure("temporary-auth-failure", "too many failed attempts; wait a minute"))
+// and returns the mechanism's additional data for <success/> and the
+// account's credentials the login was checked against (as completed by
+// completeCredentials); ok is false when the exchange failed and was
+// answered (err then only ends the stream).
+func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (ok bool, out []byte, creds storage.Credentials, err error) {
+	ip, ok, err := c.saslAllowed(p)
+	if !ok {
+		return false, nil, creds, err
 	}
 	info := c.saslInfo()
 	if !slices.Contains(c.offeredMechanisms(info), mech) {
@@ -163,9 +177,9 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 		if !info.TLS && enabled && slices.Contains(sasl.Mechanisms(true, true), mech) {
 			// One we have, but only over TLS (PLAIN, and -PLUS, which
 			// binds to it): RFC 6120 §6.5.4.
-			return nil, nil, c.push(p.failure("encryption-required", ""))
+			return false, nil, creds, c.push(p.failure("encryption-required", ""))
 		}
-		return nil, nil, c.push(p.failure("invalid-mechanism", ""))
+		return false, nil, creds, c.push(p.failure("invalid-mechanism", ""))
 	}
 	var limitedName, triedName string
 	var seen storage.Credentials // what the lookup found, for completeCredentials
@@ -192,14 +206,14 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 		}
 		return j.Local(), nil
 	}
-	srv, err = sasl.NewServer(mech, lookup, info, normalise,
+	srv, err := sasl.NewServer(mech, lookup, info, normalise,
 		sasl.WithAuthorizer(sasl.AllowOwnBareJID(c.domain, normalise)))
 	if err != nil {
-		return nil, nil, c.push(p.failure("invalid-mechanism", ""))
+		return false, nil, creds, c.push(p.failure("invalid-mechanism", ""))
 	}
 	in, ok := p.decode(initial, present)
 	if !ok {
-		return nil, nil, c.push(p.failure("incorrect-encoding", ""))
+		return false, nil, creds, c.push(p.failure("incorrect-encoding", ""))
 	}
 	for {
 		out, done, err := srv.Step(in)
@@ -209,43 +223,43 @@ func (c *conn) saslExchange(p saslProfile, mech, initial string, present bool) (
 			err = &sasl.Failure{Condition: "invalid-authzid"}
 		}
 		if err != nil {
-			return nil, nil, c.authFailed(p, err, ip, triedName, limitedName)
+			return false, nil, creds, c.authFailed(p, err, ip, triedName, limitedName)
 		}
 		if done {
 			if refused, err := c.refuseDisabled(p, srv.Username()); refused || err != nil {
-				return nil, nil, err
+				return false, nil, creds, err
 			}
 			c.user = srv.Username()
 			c.authFails = 0
 			if cc, ok := srv.(sasl.CredentialCompleter); ok {
-				c.completeCredentials(cc, seen)
+				seen = c.completeCredentials(cc, seen)
 			}
 			c.log = newConnLogger(c, c.user+"@"+c.domain, "")
 			c.log.Info("c2s authenticated", "mechanism", mech, "sasl2", p.v2)
-			return srv, out, nil
+			return true, out, seen, nil
 		}
 		ch := xml.New(p.ns, "challenge")
 		if len(out) > 0 {
 			ch.AppendText(base64.StdEncoding.EncodeToString(out))
 		}
 		if err := c.push(ch.Bytes(stream.NSClient)); err != nil {
-			return nil, nil, err
+			return false, nil, creds, err
 		}
 		resp, err := c.rd.Next()
 		if err != nil {
-			return nil, nil, err
+			return false, nil, creds, err
 		}
 		switch {
 		case resp.Is(p.ns, "response"):
 			if in, ok = p.decode(resp.Text(), true); !ok {
-				return nil, nil, c.push(p.failure("incorrect-encoding", ""))
+				return false, nil, creds, c.push(p.failure("incorrect-encoding", ""))
 			}
 		case resp.Is(p.ns, "abort"):
-			return nil, nil, c.push(p.failure("aborted", ""))
+			return false, nil, creds, c.push(p.failure("aborted", ""))
 		default:
 			// RFC 6120 §6.4; XEP-0388 §2.4: anything else during the
 			// exchange ends the stream.
-			return nil, nil, stream.New(stream.NotAuthorized, "")
+			return false, nil, creds, stream.New(stream.NotAuthorized, "")
 		}
 	}
 }
@@ -292,27 +306,32 @@ var errRateLimited = errors.New("c2s: authentication rate limited")
 // iteration count is register's (sasl.DefaultIterations). The account is
 // read again first and left alone if its credentials are no longer the
 // ones the password was checked against (changed meanwhile). The login
-// succeeds whatever happens here.
-func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Credentials) {
+// succeeds whatever happens here. Storing credentials ends the account's
+// XEP-0484 tokens (storage.Users), so the one time this happens the
+// account's other clients log in with the password again; a token this
+// login asks for is issued after it. It returns the credentials stored
+// now as far as this login knows: the completed ones, or seen.
+func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Credentials) storage.Credentials {
 	creds, complete, err := cc.CompleteCredentials(sasl.DefaultIterations)
 	if err != nil {
 		c.log.Warn("c2s cannot derive missing SCRAM credentials", "err", err)
-		return
+		return seen
 	}
 	if !complete {
-		return
+		return seen
 	}
 	ctx := context.Background()
 	bare := c.user + "@" + c.domain
 	now, err := c.srv.users.UserCredentials(ctx, bare)
 	if err != nil || !sameCredentials(now, seen) {
-		return
+		return seen
 	}
 	if err := c.srv.users.SetUserCredentials(ctx, bare, fromSASL(creds)); err != nil {
 		c.log.Warn("c2s cannot store derived SCRAM credentials", "err", err)
-		return
+		return seen
 	}
 	c.log.Info("c2s stored the SCRAM credentials the account lacked, derived from its PLAIN login")
+	return fromSASL(creds)
 }
 
 func sameCredentials(a, b storage.Credentials) bool {

@@ -76,6 +76,41 @@
 // (router.TextCloser, session.go): adhoc's disable-user says why the
 // account's streams end.
 //
+// XEP-0484 FAST (fast.go), following the XEP's text as in xsf/xeps
+// (version 0.1.0; xmpp.org lists 0.2.0 of 2024-06-30, Proposed, whose
+// full text could not be compared) and the HT mechanisms of
+// draft-schmaus-kitten-sasl-ht-08, which it cites (where
+// the two differ the XEP rules: the draft revokes a token at its first
+// use, the XEP keeps it until its successor is used). With
+// Config.FastTokens and a lifetime, the SASL2 inline features carry
+// <fast/> listing HT-SHA-256-EXPR (TLS 1.3, tls-exporter) or -UNIQ (TLS
+// 1.2, tls-unique) where the connection has that binding, as the -PLUS
+// mechanisms bind, and HT-SHA-256-NONE; they are never among the
+// ordinary mechanisms, nor offered to RFC 6120 SASL. <request-token/>
+// at a successful login issues a token for an offered mechanism, bound
+// to the account, the <user-agent/> id and the mechanism, into the
+// client's "new" slot (§5.1); a token login checks the new slot, then
+// the current one, and a token used from the new slot becomes current,
+// invalidating the one before (§3.5). A token with less than half its
+// lifetime left is rotated: a new token comes in the <success/>, and the
+// old one works until the new one is used. <fast invalidate='true'/>
+// deletes the client's tokens and issues none unless requested (§3.6).
+// The store keeps only the SHA-256 of a token, which for tokens longer
+// than 64 bytes is HMAC-SHA-256's own key (sasl.HTKey); a password
+// change and the account's deletion delete its tokens (storage), and a
+// token issued while the password changed is withdrawn, not sent (the
+// credentials are read again after storing it). Failures:
+// unknown token, other client, other account, other mechanism, wrong
+// channel binding: not-authorized; a matching expired token:
+// credentials-expired (RFC 6120 §6.5.2); a malformed HT message, a
+// 'count' that is not a number, no user-agent id: malformed-request. All
+// count against the failed-login limits as password failures do.
+// 'count' is not otherwise checked: its replay protection is for TLS
+// 0-RTT data (§3.4), which Go's TLS server never accepts, so 'tls-0rtt'
+// is not announced. A <request-token/> that cannot be honoured (a
+// mechanism not offered, no user-agent id) is ignored: the login stands,
+// without a token.
+//
 // Another layer can hand the server a connection it frames and secures
 // itself (transport.go: XMPP over WebSocket, package websocket): it runs
 // as any other stream, but is never offered STARTTLS and never parks.
@@ -117,8 +152,9 @@
 // closed before any handshake (conncap.go).
 //
 // Metrics (metrics.go, skald_c2s_*): connections open, accepted, parked and refused,
-// bound sessions, stanzas received, failed authentications, SASL2 logins
-// and slow consumers cut off; counters are one atomic add where the event happens.
+// bound sessions, stanzas received, failed authentications, SASL2 logins,
+// FAST logins and tokens issued, and slow consumers cut off; counters are
+// one atomic add where the event happens.
 //
 // Layering: c2s imports internal/xml, internal/metrics, internal/connlimit, jid, stanza, stream,
 // storage, sasl and router. Nothing imports c2s but websocket,

@@ -15,6 +15,8 @@ type counters struct {
 	authFailures metrics.Counter // failed or refused SASL authentications
 	sasl2Logins  metrics.Counter // successful XEP-0388 authentications
 	authDisabled metrics.Counter // right credentials of a disabled account
+	fastLogins   metrics.Counter // successful XEP-0484 token authentications
+	fastIssued   metrics.Counter // XEP-0484 tokens issued (requested or rotated)
 	slowConsumer metrics.Counter // connections cut off for a full outgoing queue
 	refusedTotal metrics.Counter // connections refused over MaxConnections
 	refusedPerIP metrics.Counter // connections refused over MaxConnectionsPerIP
@@ -43,5 +45,7 @@ func (s *Server) RegisterMetrics(r *metrics.Registry) {
 	r.Counter("skald_c2s_connections_refused_per_ip_total", "TCP client connections refused at accept, beyond max_connections_per_ip (policy-violation).", &s.counters.refusedPerIP)
 	r.Counter("skald_c2s_sasl2_logins_total", "Successful XEP-0388 SASL2 authentications (the others used RFC 6120 SASL).", &s.counters.sasl2Logins)
 	r.Counter("skald_c2s_auth_disabled_total", "SASL authentications with the right credentials refused because the account is disabled.", &s.counters.authDisabled)
+	r.Counter("skald_c2s_fast_logins_total", "Successful XEP-0484 FAST authentications with a token (counted in the SASL2 logins too).", &s.counters.fastLogins)
+	r.Counter("skald_c2s_fast_tokens_issued_total", "XEP-0484 FAST tokens issued, on request or by rotation.", &s.counters.fastIssued)
 	r.Counter("skald_c2s_slow_consumer_disconnects_total", "Client connections cut off because their outgoing queue was full or they left too many stanzas unacknowledged (XEP-0198).", &s.counters.slowConsumer)
 }

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/stream"
 )
 
@@ -53,6 +55,11 @@ func (c *conn) sasl2Feature() *xml.Element {
 		xml.New(NSBind2, "bind").Append(features),
 		xml.New(stream.NSSM, "sm"),
 		xml.New(stream.NSSM, "resume"))
+	if fast := c.fastFeature(); fast != nil {
+		// XEP-0484 §3.1: the HT mechanisms are listed here, not among
+		// the ordinary ones above.
+		inline.Append(fast)
+	}
 	return a.Append(inline)
 }
 
@@ -65,6 +72,7 @@ type sasl2Request struct {
 	software, device string
 	resume           *xml.Element // XEP-0198 <resume/>, inline
 	bind             *xml.Element // XEP-0386 <bind/>
+	fast             fastRequest  // XEP-0484 <fast/>, <request-token/>
 }
 
 // maxUserAgentID bounds the user-agent id kept (a UUID is 36 bytes).
@@ -84,6 +92,7 @@ func parseAuthenticate(el *xml.Element) sasl2Request {
 	}
 	r.resume = el.Child(stream.NSSM, "resume")
 	r.bind = el.Child(NSBind2, "bind")
+	r.fast = parseFast(el)
 	return r
 }
 
@@ -110,11 +119,31 @@ func (c *conn) authenticate2(el *xml.Element) error {
 		// none) MUST fail the authentication.
 		return c.push(profileSASL2.failure("invalid-mechanism", "no upgrade task is offered"))
 	}
-	srv, out, err := c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial)
-	if srv == nil || err != nil {
-		return err
+	var (
+		login *fastLogin
+		out   []byte
+		creds storage.Credentials // checked by the login, for fastToken
+		err   error
+	)
+	if slices.Contains(c.fastMechanisms(), req.mechanism) {
+		// XEP-0484: a token instead of a password.
+		var ip string
+		var ok bool
+		if ip, ok, err = c.saslAllowed(profileSASL2); !ok {
+			return err
+		}
+		if login, out, err = c.fastExchange(profileSASL2, req, ip); login == nil || err != nil {
+			return err
+		}
+		creds = login.creds
+	} else {
+		var ok bool
+		if ok, out, creds, err = c.saslExchange(profileSASL2, req.mechanism, req.initial, req.hasInitial); !ok || err != nil {
+			return err
+		}
 	}
 	c.srv.counters.sasl2Logins.Inc()
+	token := c.fastToken(req, login, creds)
 	if req.software != "" || req.device != "" {
 		c.log.Info("c2s user agent", "software", req.software, "device", req.device)
 	}
@@ -129,6 +158,9 @@ func (c *conn) authenticate2(el *xml.Element) error {
 		s.Append(xml.New(NSSASL2, "authorization-identifier").AppendText(authzid.String()))
 		for _, el := range inline {
 			s.Append(el)
+		}
+		if token != nil {
+			s.Append(token)
 		}
 		return s
 	}

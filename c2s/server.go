@@ -79,6 +79,11 @@ type Config struct {
 	// only against that layer's caps.
 	MaxConnections      int
 	MaxConnectionsPerIP int
+	// FastTokens, with a FastTokenLifetime above zero, offers XEP-0484
+	// FAST inline in SASL2 (fast.go): tokens are issued into it, valid for
+	// FastTokenLifetime, and logins with one are checked against it.
+	FastTokens        storage.FastTokens
+	FastTokenLifetime time.Duration
 	// Registrar, when set, lets clients create an account before
 	// authenticating (XEP-0077 in-band registration, register.go), over
 	// an encrypted transport only.

@@ -116,6 +116,10 @@ type C2S struct {
 	// keys only, may leave out SCRAM-SHA-256 and SCRAM-SHA-256-PLUS until
 	// the users have logged in once (a PLAIN login adds the SHA-256 keys).
 	SASLMechanisms []string `toml:"sasl_mechanisms"`
+	// FastTokenLifetime is how long a XEP-0484 FAST token is valid (a
+	// client that reconnects within half of it gets a fresh one); 0
+	// stops offering FAST.
+	FastTokenLifetime time.Duration `toml:"fast_token_lifetime"`
 }
 
 // TLS names the certificate. With both files empty the server generates a
@@ -152,6 +156,10 @@ const (
 	DefaultDatabaseFile   = "skald.db"
 	DefaultMaxStanzaBytes = 256 << 10
 	DefaultSendQueueBytes = 1 << 20
+	// DefaultFastTokenLifetime is two weeks: XEP-0484 §4.2 leaves it to
+	// the deployment's policy on inactive devices; a phone unused for
+	// that long logs in with its password again.
+	DefaultFastTokenLifetime = 14 * 24 * time.Hour
 )
 
 // Default returns the zero-configuration settings: domain localhost, data
@@ -179,6 +187,7 @@ func Default() *Config {
 			CSI:                             true,
 			MaxConnectionsPerIP:             100,
 			SASLMechanisms:                  sasl.Mechanisms(true, true),
+			FastTokenLifetime:               DefaultFastTokenLifetime,
 		},
 		Storage: Storage{Backend: BackendSQLite},
 	}

@@ -30,7 +30,8 @@ func TestDefault(t *testing.T) {
 		IdleTimeout: 5 * time.Minute, NegotiationTimeout: time.Minute, KeepaliveInterval: time.Minute,
 		SendQueueBytes: 1 << 20, AuthFailuresPerMinutePerIP: 10, AuthFailuresPerMinutePerAccount: 5, ReadBytesPerSecond: 65536,
 		CSI: true, MaxConnectionsPerIP: 100,
-		SASLMechanisms: []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"},
+		SASLMechanisms:    []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"},
+		FastTokenLifetime: 14 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(c.C2S, want) {
 		t.Errorf("C2S = %+v, want %+v", c.C2S, want)
@@ -106,6 +107,7 @@ csi = false
 max_connections = 50000
 max_connections_per_ip = 0
 sasl_mechanisms = ["PLAIN", "SCRAM-SHA-1"]
+fast_token_lifetime = "72h"
 
 [tls]
 cert_file = "certs/fullchain.pem"
@@ -122,7 +124,7 @@ path = "db/s.db"
 				IdleTimeout: 10 * time.Minute, NegotiationTimeout: 30 * time.Second, KeepaliveInterval: 45 * time.Second,
 				SendQueueBytes: 131072, AuthFailuresPerMinutePerIP: 0, AuthFailuresPerMinutePerAccount: 3,
 				ReadBytesPerSecond: 0, CSI: false, MaxConnections: 50000, MaxConnectionsPerIP: 0,
-				SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-1"},
+				SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-1"}, FastTokenLifetime: 72 * time.Hour,
 			}
 			if !reflect.DeepEqual(c.C2S, want) {
 				t.Errorf("C2S = %+v\nwant %+v", c.C2S, want)
@@ -316,6 +318,8 @@ func TestValidate(t *testing.T) {
 		{"sasl mechanism lower case", func(c *Config) { c.C2S.SASLMechanisms = []string{"scram-sha-1"} }, `c2s.sasl_mechanisms: "scram-sha-1" is not a supported mechanism`},
 		{"sasl mechanism twice", func(c *Config) { c.C2S.SASLMechanisms = []string{"PLAIN", "PLAIN"} }, `c2s.sasl_mechanisms: "PLAIN" is listed twice`},
 		{"sasl mechanisms empty", func(c *Config) { c.C2S.SASLMechanisms = []string{} }, "c2s.sasl_mechanisms: is empty"},
+		{"fast off", func(c *Config) { c.C2S.FastTokenLifetime = 0 }, ""},
+		{"fast lifetime negative", func(c *Config) { c.C2S.FastTokenLifetime = -time.Hour }, "c2s.fast_token_lifetime: must not be negative"},
 		{"cert without key", func(c *Config) { c.TLS.CertFile = "c.pem" }, "tls: set both cert_file and key_file"},
 		{"key without cert", func(c *Config) { c.TLS.KeyFile = "k.pem" }, "tls: set both cert_file and key_file"},
 		{"cert and key", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = "c.pem", "k.pem" }, ""},

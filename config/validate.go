@@ -125,6 +125,9 @@ func (c *Config) validateC2S(bad func(key, format string, args ...any)) {
 	if s.NegotiationTimeout < 0 {
 		bad("c2s.negotiation_timeout", "must not be negative (0 leaves it to idle_timeout), got %v", s.NegotiationTimeout)
 	}
+	if s.FastTokenLifetime < 0 {
+		bad("c2s.fast_token_lifetime", "must not be negative (0 stops offering FAST), got %v", s.FastTokenLifetime)
+	}
 	if s.KeepaliveInterval < 0 {
 		bad("c2s.keepalive_interval", "must not be negative (0 disables keepalives), got %v", s.KeepaliveInterval)
 	}

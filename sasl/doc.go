@@ -4,7 +4,11 @@
 //   - SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, SCRAM-SHA-256 and SCRAM-SHA-1
 //     (RFC 5802, RFC 7677), with the channel binding types "tls-exporter"
 //     (RFC 9266, TLS 1.3) and "tls-unique" (RFC 5929, TLS 1.2 and older);
-//   - PLAIN (RFC 4616), offered only on TLS-protected streams.
+//   - PLAIN (RFC 4616), offered only on TLS-protected streams;
+//   - the Hashed Token mechanisms HT-SHA-256-EXPR, -UNIQ and -NONE of
+//     XEP-0484 (draft-schmaus-kitten-sasl-ht-08, ht.go): pure functions
+//     (ParseHTMessage, VerifyHT, HTResponderMessage) over a token's key,
+//     HTKey, the SHA-256 of the token; the caller keeps the tokens.
 //
 // # Stored credentials
 //

@@ -17,4 +17,10 @@
 // account owns while c2s refuses its logins. It lives in the users row
 // of the SQL backends (SQLite migration 0009, PostgreSQL 0006), so the
 // CLI and a running server on the same database see the same flag.
+//
+// XEP-0484 FAST tokens (fast.go, FastTokens) are kept as the XEP's two
+// slots per account and client, each a hash of the token with its
+// mechanism and expiry; SetUserCredentials and DeleteUser delete an
+// account's tokens in the same transaction, so no path that changes a
+// password can leave a fast login behind.
 package storage

@@ -27,6 +27,7 @@ type Store interface {
 	Documents
 	PEP
 	Rooms
+	FastTokens
 	// Name identifies the backend in logs ("sqlite", "postgres", "memory").
 	Name() string
 	Close() error
@@ -54,11 +55,15 @@ type Users interface {
 	CreateUser(ctx context.Context, bare string, c Credentials) error
 	// UserCredentials fails with ErrNotFound for an unknown account.
 	UserCredentials(ctx context.Context, bare string) (Credentials, error)
+	// SetUserCredentials replaces the account's credentials and, in the
+	// same transaction, deletes its XEP-0484 tokens (FastTokens): a new
+	// password revokes every client's fast login. ErrNotFound for an
+	// unknown account.
 	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
 	// offline messages, archive, archive preferences, blocklist,
-	// documents, PEP nodes and items.
+	// documents, PEP nodes and items, XEP-0484 tokens.
 	// ErrNotFound if there is no such account.
 	DeleteUser(ctx context.Context, bare string) error
 	// ListUsers lists the bare JIDs of a domain ("" = all), sorted.
@@ -70,7 +75,10 @@ type Users interface {
 	// SetUserDisabled disables an account (disabled, with the operator's
 	// reason, which may be empty) or re-enables it (the reason is
 	// cleared). Disabling a disabled account replaces its reason and
-	// time. Nothing the account owns changes: a disabled account keeps
+	// time. Nothing the account owns changes but its XEP-0484 tokens
+	// (FastTokens), deleted as a new password deletes them (an account
+	// is often disabled because it was taken over; re-enabled, its
+	// clients log in with the password again): a disabled account keeps
 	// its roster, archive and the rest, and DeleteUser still removes
 	// them. ErrNotFound for an unknown account.
 	SetUserDisabled(ctx context.Context, bare string, disabled bool, reason string) error

@@ -313,6 +313,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	cc.MaxConnections = cfg.C2S.MaxConnections
 	cc.MaxConnectionsPerIP = cfg.C2S.MaxConnectionsPerIP
 	cc.Mechanisms = cfg.C2S.SASLMechanisms
+	cc.FastTokens = s.Store
+	cc.FastTokenLifetime = cfg.C2S.FastTokenLifetime
 	wsTLS := s.tls // before the ALPN of direct TLS: wss:// speaks HTTP/1.1
 	if s.tls != nil {
 		// XEP-0368: direct TLS clients offer the ALPN protocol xmpp-client.

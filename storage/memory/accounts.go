@@ -40,6 +40,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, bare string, disabled bool,
 		delete(s.disabled, bare)
 		return nil
 	}
+	delete(s.fast, bare) // its XEP-0484 tokens go, as with a new password
 	// Microseconds, as the SQL backends keep it.
 	s.disabled[bare] = storage.AccountStatus{Disabled: true, Reason: reason, Since: time.Now().UTC().Truncate(time.Microsecond)}
 	return nil

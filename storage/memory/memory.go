@@ -38,6 +38,8 @@ type Store struct {
 	docs  map[string]map[docKey][]byte   // owner -> documents
 	pep   map[string]map[string]*pepNode // owner -> node name -> node (pep.go)
 	rooms map[string]storage.Room        // persistent MUC rooms by JID
+
+	fast map[string]map[string]*fastSlots // owner -> client -> XEP-0484 tokens (fast.go)
 }
 
 // docKey names one of an owner's documents.
@@ -64,6 +66,7 @@ func New() *Store {
 		blocked:  make(map[string]map[string]bool),
 		docs:     make(map[string]map[docKey][]byte),
 		pep:      make(map[string]map[string]*pepNode),
+		fast:     make(map[string]map[string]*fastSlots),
 	}
 }
 
@@ -78,7 +81,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep, s.rooms = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	s.users, s.rosters, s.offline, s.archives, s.prefs, s.blocked, s.docs, s.pep, s.rooms, s.fast = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -196,6 +199,7 @@ func (s *Store) SetUserCredentials(ctx context.Context, bare string, c storage.C
 		return storage.ErrNotFound
 	}
 	s.users[bare] = cloneCredentials(c)
+	delete(s.fast, bare)
 	return nil
 }
 
@@ -227,6 +231,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 	delete(s.blocked, bare)
 	delete(s.docs, bare)
 	delete(s.pep, bare)
+	delete(s.fast, bare)
 	for _, r := range s.rooms { // see storage.Rooms: bans stay
 		if a, ok := r.Affiliations[bare]; ok && a != "outcast" {
 			delete(r.Affiliations, bare)

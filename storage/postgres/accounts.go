@@ -69,17 +69,21 @@ func (s *Store) SetUserCredentials(ctx context.Context, bare string, c storage.C
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET
-		sha1_salt = $1, sha1_iter = $2, sha1_stored = $3, sha1_server = $4,
-		sha256_salt = $5, sha256_iter = $6, sha256_stored = $7, sha256_server = $8
-		WHERE bare = $9`, append(credArgs(c), bare)...)
-	if err != nil {
-		return s.fail(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET
+			sha1_salt = $1, sha1_iter = $2, sha1_stored = $3, sha1_server = $4,
+			sha256_salt = $5, sha256_iter = $6, sha256_stored = $7, sha256_server = $8
+			WHERE bare = $9`, append(credArgs(c), bare)...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return storage.ErrNotFound
+		}
+		// A new password revokes every fast login (storage.Users).
+		_, err = tx.Exec(ctx, `DELETE FROM fast_token WHERE owner = $1`, bare)
+		return err
+	})
 }
 
 // UserExists implements storage.Users.
@@ -128,7 +132,8 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM archive_prefs WHERE owner = $1`,
 			`DELETE FROM blocklist WHERE owner = $1`,
 			`DELETE FROM documents WHERE owner = $1`,
-			`DELETE FROM pep_node WHERE owner = $1`, // items cascade
+			`DELETE FROM pep_node WHERE owner = $1`,   // items cascade
+			`DELETE FROM fast_token WHERE owner = $1`, // also cascades from users
 			// Bans stay (storage.Rooms). One row per room, each touched
 			// alone: no lock cycle with PutRoom (rooms.go's locking note).
 			`DELETE FROM muc_affiliations WHERE jid = $1 AND affiliation <> 'outcast'`,

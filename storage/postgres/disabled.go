@@ -33,6 +33,20 @@ func (s *Store) SetUserDisabled(ctx context.Context, bare string, disabled bool,
 	if disabled {
 		sql, args = `UPDATE users SET disabled_at = now(), disabled_reason = $2 WHERE bare = $1`, []any{bare, reason}
 	}
+	if disabled {
+		// Its XEP-0484 tokens go in the same statement, as with a new
+		// password: an account is often disabled because it was taken over.
+		sql = `WITH u AS (` + sql + ` RETURNING bare), t AS (DELETE FROM fast_token WHERE owner IN (SELECT bare FROM u))
+			SELECT count(*) FROM u`
+		var n int
+		if err := s.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			return s.fail(err)
+		}
+		if n == 0 {
+			return storage.ErrNotFound
+		}
+		return nil
+	}
 	tag, err := s.pool.Exec(ctx, sql, args...)
 	if err != nil {
 		return s.fail(err)

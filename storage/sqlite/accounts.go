@@ -91,7 +91,8 @@ func (s *Store) SetUserCredentials(ctx context.Context, bare string, c storage.C
 		if w.db.Changes() == 0 {
 			return storage.ErrNotFound
 		}
-		return nil
+		// A new password revokes every fast login (storage.Users).
+		return w.exec(`DELETE FROM fast_token WHERE owner=?`, bare)
 	})
 }
 
@@ -138,6 +139,7 @@ func (s *Store) DeleteUser(ctx context.Context, bare string) error {
 			`DELETE FROM documents WHERE owner=?`,
 			`DELETE FROM pep_node WHERE owner=?`,
 			`DELETE FROM pep_item WHERE owner=?`,
+			`DELETE FROM fast_token WHERE owner=?`,                                // also cascades from users
 			`DELETE FROM muc_affiliations WHERE jid=? AND affiliation<>'outcast'`, // bans stay (storage.Rooms)
 		} {
 			if err := w.exec(q, bare); err != nil {

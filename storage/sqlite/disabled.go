@@ -39,6 +39,11 @@ func (s *Store) SetUserDisabled(ctx context.Context, bare string, disabled bool,
 		if w.db.Changes() == 0 {
 			return storage.ErrNotFound
 		}
+		if disabled {
+			// Its XEP-0484 tokens go, as with a new password: an account
+			// is often disabled because it was taken over.
+			return w.exec(`DELETE FROM fast_token WHERE owner=?`, bare)
+		}
 		return nil
 	})
 }

@@ -28,8 +28,19 @@ func testUsersDisabled(t *testing.T, s storage.Store) {
 	_, err = s.PutRosterItem(bg, "amy@a.example", storage.RosterItem{JID: "bob@b.example", Subscription: storage.SubBoth}, true)
 	must(t, err)
 
+	// Disabling deletes the account's XEP-0484 tokens, and only its own.
+	tok := storage.FastToken{Hash: []byte("0123456789abcdef0123456789abcdef"), Mechanism: "HT-SHA-256-NONE", Expiry: time.Now().Add(time.Hour).UTC()}
+	must(t, s.PutFastToken(bg, "amy@a.example", "phone", tok))
+	must(t, s.PutFastToken(bg, "carl@a.example", "phone", tok))
+
 	before := time.Now().Add(-time.Second)
 	must(t, s.SetUserDisabled(bg, "amy@a.example", true, "spam, ticket #12"))
+	if toks, err := s.FastTokens(bg, "amy@a.example", "phone"); err != nil || len(toks) != 0 {
+		t.Fatalf("FAST tokens of a disabled account: %v, %v", toks, err)
+	}
+	if toks, err := s.FastTokens(bg, "carl@a.example", "phone"); err != nil || len(toks) != 1 {
+		t.Fatalf("FAST tokens of another account after a disable: %v, %v", toks, err)
+	}
 	must(t, s.SetUserDisabled(bg, "zed@b.example", true, ""))
 	must(t, s.SetUserDisabled(bg, "bob@b.example", true, "first"))
 	must(t, s.SetUserDisabled(bg, "bob@b.example", true, "second")) // replaces

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PEP/QuotaConcurrent", testPEPQuotaConcurrent},
 		{"PEP/DeleteUser", testPEPDeleteUser},
 		{"Rooms", testRooms},
+		{"FastTokens", testFastTokens},
 		{"Archive/AppendIDs", testAppendIDs},
 		{"Archive/AppendRoundtrip", testAppendRoundtrip},
 		{"Archive/AppendInvalid", testAppendInvalid},
@@ -598,6 +599,12 @@ func testClosed(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.QueryArchive(bg, storage.ArchiveQuery{Owner: "a@b"}); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("QueryArchive after Close: %v", err)
+	}
+	if _, err := s.FastTokens(bg, "a@b", "c"); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("FastTokens after Close: %v", err)
+	}
+	if err := s.PutFastToken(bg, "a@b", "c", storage.FastToken{Hash: []byte("h")}); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("PutFastToken after Close: %v", err)
 	}
 }
 
