@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -567,4 +568,31 @@ func TestFASTDisabledAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	fastOK(t, f, sasl.HTSHA256None, "alice", token, uaPhone)
+}
+
+// A client names itself, so an account cannot gather tokens without
+// bound: once it holds tokens for storage.MaxFastTokenClients clients,
+// a token for one more ends those of the client issued to least
+// recently, and the others still log in.
+func TestFASTClientCap(t *testing.T) {
+	f := startFast(t, nil)
+	ctx := context.Background()
+	ua := func(i int) string { return "cap-client-" + strconv.Itoa(i) }
+	tokens := make([]string, storage.MaxFastTokenClients)
+	for i := range tokens {
+		tok, key, _ := sasl.NewHTToken()
+		tokens[i] = tok
+		exp := time.Now().Add(lifetime - time.Duration(len(tokens)-i)*time.Minute)
+		if err := f.store.PutFastToken(ctx, "alice@localhost", ua(i),
+			storage.FastToken{Hash: key, Mechanism: sasl.HTSHA256None, Expiry: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uaNew := `<user-agent id='cap-client-new'/>`
+	next := passwordToken(t, f, "alice", uaNew, sasl.HTSHA256None)
+	if got := fastFails(t, f, sasl.HTSHA256None, "alice", tokens[0], `<user-agent id='`+ua(0)+`'/>`); got != "not-authorized" {
+		t.Fatalf("the least recent client past the cap: %s, want not-authorized", got)
+	}
+	fastOK(t, f, sasl.HTSHA256None, "alice", tokens[1], `<user-agent id='`+ua(1)+`'/>`)
+	fastOK(t, f, sasl.HTSHA256None, "alice", next, uaNew)
 }

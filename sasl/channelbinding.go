@@ -72,12 +72,18 @@ func ChannelBindingFor(cs *tls.ConnectionState) (types []string, get func(typ st
 type ChannelBindingInfo struct {
 	TLS      bool
 	Bindings []ChannelBinding
+	// ResumedWithoutEMS marks a TLS 1.2 session resumed without the
+	// extended master secret (RFC 7627), where crypto/tls gives no
+	// tls-unique: the HT mechanisms are not offered on it
+	// (HTMechanisms).
+	ResumedWithoutEMS bool
 }
 
 // ChannelBindingInfoFor builds the ChannelBindingInfo of a TLS connection
 // using ChannelBindingFor. cs == nil means the stream is not encrypted.
 func ChannelBindingInfoFor(cs *tls.ConnectionState) ChannelBindingInfo {
 	info := ChannelBindingInfo{TLS: cs != nil && cs.HandshakeComplete}
+	info.ResumedWithoutEMS = info.TLS && cs.Version < tls.VersionTLS13 && cs.DidResume && len(cs.TLSUnique) == 0
 	types, get := ChannelBindingFor(cs)
 	for _, typ := range types {
 		if d, err := get(typ); err == nil && len(d) > 0 {

@@ -31,9 +31,14 @@ var htBindings = []struct{ mech, cb string }{
 
 // HTMechanisms returns the HT mechanisms a connection can use, strongest
 // first: those whose channel binding it has, then HT-SHA-256-NONE; none
-// without TLS (the draft's §1.2: HT only over TLS).
+// without TLS (the draft's §1.2: HT only over TLS), nor on a TLS session
+// resumed without the extended master secret (§6: HT "MUST be used over
+// a TLS channel that has had the session hash extension negotiated, or
+// session resumption MUST NOT have been used"; NONE too, which the
+// draft does not know: a token is a credential, and that session's keys
+// may be shared with another server, RFC 7627 §1).
 func HTMechanisms(info ChannelBindingInfo) []string {
-	if !info.TLS {
+	if !info.TLS || info.ResumedWithoutEMS {
 		return nil
 	}
 	var out []string

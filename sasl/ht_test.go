@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"slices"
 	"testing"
@@ -92,6 +93,9 @@ func TestHTMechanisms(t *testing.T) {
 		{ChannelBindingInfo{TLS: true}, []string{HTSHA256None}},
 		{ChannelBindingInfo{TLS: true, Bindings: []ChannelBinding{exp}}, []string{HTSHA256Expr, HTSHA256None}},
 		{ChannelBindingInfo{TLS: true, Bindings: []ChannelBinding{uniq}}, []string{HTSHA256Uniq, HTSHA256None}},
+		// The draft's §6: HT only where the TLS session hash was
+		// negotiated or the session not resumed.
+		{ChannelBindingInfo{TLS: true, ResumedWithoutEMS: true}, nil},
 	}
 	for _, tc := range tests {
 		if got := HTMechanisms(tc.info); !slices.Equal(got, tc.want) {
@@ -137,4 +141,25 @@ func FuzzParseHTMessage(f *testing.F) {
 			t.Fatal("split does not rebuild the message")
 		}
 	})
+}
+
+// A TLS 1.2 session resumed without the extended master secret (RFC
+// 7627) is marked, so that HT is not offered on it (the draft's §6);
+// crypto/tls gives such a session no tls-unique, which is how it shows.
+// (A made-up TLS 1.3 state cannot be tried here: its exporter is unset.)
+func TestResumedWithoutEMS(t *testing.T) {
+	tests := []struct {
+		name string
+		cs   tls.ConnectionState
+		want bool
+	}{
+		{"TLS 1.2 full handshake", tls.ConnectionState{Version: tls.VersionTLS12, HandshakeComplete: true, TLSUnique: []byte("f")}, false},
+		{"TLS 1.2 resumed with EMS", tls.ConnectionState{Version: tls.VersionTLS12, HandshakeComplete: true, DidResume: true, TLSUnique: []byte("f")}, false},
+		{"TLS 1.2 resumed without EMS", tls.ConnectionState{Version: tls.VersionTLS12, HandshakeComplete: true, DidResume: true}, true},
+	}
+	for _, tc := range tests {
+		if got := ChannelBindingInfoFor(&tc.cs).ResumedWithoutEMS; got != tc.want {
+			t.Errorf("%s: ResumedWithoutEMS = %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

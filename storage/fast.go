@@ -18,6 +18,14 @@ type FastToken struct {
 	New bool
 }
 
+// MaxFastTokenClients bounds the clients an account holds tokens for. A
+// client is named by its SASL2 user-agent id, which it chooses, so an
+// account that logs in again and again under new ids would otherwise
+// add two tokens each time until they expire. Few people use more than
+// a handful of clients; one beyond the bound logs in with its password
+// again.
+const MaxFastTokenClients = 32
+
 // FastTokens stores XEP-0484 tokens per account (normalised bare JID) and
 // client (the SASL2 user-agent id), in the two slots of the XEP's §5.1:
 // "new", where every issued token goes, and "current", where a token
@@ -30,8 +38,10 @@ type FastTokens interface {
 	FastTokens(ctx context.Context, owner, client string) ([]FastToken, error)
 	// PutFastToken puts t in the client's new slot, replacing what was
 	// there (XEP-0484 §3.5: an unused token is invalidated when another is
-	// issued), and drops every expired token of the owner. ErrNotFound
-	// for an unknown account. t.New is ignored.
+	// issued), and drops every expired token of the owner. Past
+	// MaxFastTokenClients clients, it drops the tokens of those issued
+	// to least recently (the earliest latest expiry), never the
+	// client's. ErrNotFound for an unknown account. t.New is ignored.
 	PutFastToken(ctx context.Context, owner, client string, t FastToken) error
 	// PromoteFastToken moves the client's new token to the current slot,
 	// replacing the token there, if the new slot still holds hash;

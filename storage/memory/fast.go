@@ -69,7 +69,32 @@ func (s *Store) PutFastToken(ctx context.Context, owner, client string, t storag
 		s.fast[owner][client] = sl
 	}
 	sl.next = cloneFast(t, true)
+	for len(s.fast[owner]) > storage.MaxFastTokenClients {
+		delete(s.fast[owner], oldestFastClient(s.fast[owner], client))
+	}
 	return nil
+}
+
+// oldestFastClient is the client, other than keep, issued to least
+// recently: whose latest token expires first.
+func oldestFastClient(clients map[string]*fastSlots, keep string) string {
+	var oldest string
+	var at time.Time
+	for c, sl := range clients {
+		if c == keep {
+			continue
+		}
+		latest := time.Time{}
+		for _, t := range []*storage.FastToken{sl.current, sl.next} {
+			if t != nil && t.Expiry.After(latest) {
+				latest = t.Expiry
+			}
+		}
+		if oldest == "" || latest.Before(at) || (latest.Equal(at) && c < oldest) {
+			oldest, at = c, latest
+		}
+	}
+	return oldest
 }
 
 // PromoteFastToken implements storage.FastTokens.

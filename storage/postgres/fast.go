@@ -60,6 +60,14 @@ func (s *Store) PutFastToken(ctx context.Context, owner, client string, t storag
 			ON CONFLICT (owner, client, slot) DO UPDATE
 			SET hash = EXCLUDED.hash, mechanism = EXCLUDED.mechanism, expiry = EXCLUDED.expiry`,
 			owner, client, fastNew, t.Hash, t.Mechanism, t.Expiry.Truncate(time.Second))
+		if err != nil {
+			return err
+		}
+		// Past the cap, the clients issued to least recently go.
+		_, err = tx.Exec(ctx, `DELETE FROM fast_token WHERE owner = $1 AND client IN (
+			SELECT client FROM fast_token WHERE owner = $1 AND client <> $2
+			GROUP BY client ORDER BY max(expiry) DESC, client DESC OFFSET $3)`,
+			owner, client, storage.MaxFastTokenClients-1)
 		return err
 	})
 }

@@ -54,8 +54,15 @@ func (s *Store) PutFastToken(ctx context.Context, owner, client string, t storag
 		if err := w.exec(`DELETE FROM fast_token WHERE owner=? AND expiry<=?`, owner, time.Now().Unix()); err != nil {
 			return err
 		}
-		return w.exec(`INSERT OR REPLACE INTO fast_token(owner, client, slot, hash, mechanism, expiry)
-			VALUES(?,?,?,?,?,?)`, owner, client, fastNew, t.Hash, t.Mechanism, t.Expiry.Unix())
+		if err := w.exec(`INSERT OR REPLACE INTO fast_token(owner, client, slot, hash, mechanism, expiry)
+			VALUES(?,?,?,?,?,?)`, owner, client, fastNew, t.Hash, t.Mechanism, t.Expiry.Unix()); err != nil {
+			return err
+		}
+		// Past the cap, the clients issued to least recently go.
+		return w.exec(`DELETE FROM fast_token WHERE owner=? AND client IN (
+			SELECT client FROM fast_token WHERE owner=? AND client<>?
+			GROUP BY client ORDER BY max(expiry) DESC, client DESC LIMIT -1 OFFSET ?)`,
+			owner, owner, client, storage.MaxFastTokenClients-1)
 	})
 }
 

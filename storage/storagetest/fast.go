@@ -116,3 +116,65 @@ func testFastTokens(t *testing.T, s storage.Store) {
 		t.Errorf("SetUserCredentials(unknown) = %v, want ErrNotFound", err)
 	}
 }
+
+// testFastTokenClientCap checks the bound on an account's clients: a
+// client names itself (its user-agent id), so without one an account
+// could fill the store with tokens. Past storage.MaxFastTokenClients,
+// issuing drops the clients issued to least recently (the earliest
+// latest expiry), never the one issued to, nor another account's.
+func testFastTokenClientCap(t *testing.T, s storage.Store) {
+	const alice, bob = "alice@example.org", "bob@example.org"
+	must(t, s.CreateUser(bg, alice, cred(1)))
+	must(t, s.CreateUser(bg, bob, cred(1)))
+	base := time.Now().Add(time.Hour).Truncate(time.Second).UTC()
+	put := func(owner, client string, i int) {
+		t.Helper()
+		must(t, s.PutFastToken(bg, owner, client, storage.FastToken{
+			Hash: []byte(client), Mechanism: "HT-SHA-256-NONE", Expiry: base.Add(time.Duration(i) * time.Second)}))
+	}
+	client := func(i int) string { return "client-" + string(rune('A'+i/26)) + string(rune('a'+i%26)) }
+	n := storage.MaxFastTokenClients
+	must(t, s.PutFastToken(bg, bob, "phone", storage.FastToken{Hash: []byte("b"), Mechanism: "HT-SHA-256-NONE", Expiry: base}))
+	// Client 0 has a current token and a later new one: its latest
+	// expiry, not its earliest, places it.
+	put(alice, client(0), 0)
+	must(t, s.PromoteFastToken(bg, alice, client(0), []byte(client(0))))
+	for i := 1; i < n; i++ {
+		put(alice, client(i), i+1)
+	}
+	must(t, s.PutFastToken(bg, alice, client(0), storage.FastToken{Hash: []byte("again"), Mechanism: "HT-SHA-256-NONE", Expiry: base.Add(time.Duration(n+1) * time.Second)}))
+	for i := 0; i < n; i++ {
+		if got := fastTokens(t, s, alice, client(i)); len(got) == 0 {
+			t.Fatalf("client %d of %d lost its tokens", i, n)
+		}
+	}
+	// One more client: the least recently issued (client 1) goes, with
+	// both its slots.
+	put(alice, "newest", n+2)
+	if got := fastTokens(t, s, alice, client(1)); len(got) != 0 {
+		t.Errorf("client 1 kept %q past the cap", got)
+	}
+	for i := 0; i < n; i++ {
+		if i == 1 {
+			continue
+		}
+		if got := fastTokens(t, s, alice, client(i)); len(got) == 0 {
+			t.Errorf("client %d lost its tokens", i)
+		}
+	}
+	if got := fastTokens(t, s, alice, "newest"); len(got) != 1 {
+		t.Errorf("the client issued to has %q", got)
+	}
+	// The client issued to stays even when its token expires before all
+	// others (a shorter lifetime configured since).
+	must(t, s.PutFastToken(bg, alice, "short", storage.FastToken{Hash: []byte("s"), Mechanism: "HT-SHA-256-NONE", Expiry: base.Add(-time.Minute)}))
+	if got := fastTokens(t, s, alice, "short"); len(got) != 1 {
+		t.Errorf("the client issued to, with the earliest expiry, has %q", got)
+	}
+	if got := fastTokens(t, s, alice, client(2)); len(got) != 0 {
+		t.Errorf("client 2 kept %q past the cap", got)
+	}
+	if got := fastTokens(t, s, bob, "phone"); len(got) != 1 {
+		t.Errorf("another account's token: %q", got)
+	}
+}

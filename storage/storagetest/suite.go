@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PEP/DeleteUser", testPEPDeleteUser},
 		{"Rooms", testRooms},
 		{"FastTokens", testFastTokens},
+		{"FastTokens/ClientCap", testFastTokenClientCap},
 		{"Archive/AppendIDs", testAppendIDs},
 		{"Archive/AppendRoundtrip", testAppendRoundtrip},
 		{"Archive/AppendInvalid", testAppendInvalid},
