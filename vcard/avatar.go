@@ -87,7 +87,12 @@ func (h *photoHashes) set(account, hash string) {
 // account (its photo hash), which a new account of the same name must not
 // inherit.
 func (m *Module) ForgetAccount(account jid.JID) {
-	m.hashes.forget(account.Bare().String())
+	// Under the account's lock, so that a presence that read the vCard
+	// before the deletion does not cache its hash after this.
+	bare := account.Bare().String()
+	unlock := m.locks.Lock(bare)
+	defer unlock()
+	m.hashes.forget(bare)
 }
 
 // image is a vCard's image: its type, bytes and XEP-0084 id (SHA-1, hex).
@@ -128,9 +133,18 @@ func sha1Hex(b []byte) string {
 }
 
 // photoHash returns the hash of the account's vCard photo, "" for none.
+// A miss reads the vCard under the account's lock, which every change of
+// the vCard (a set, a conversion from PEP) holds while it stores and
+// caches: a read that raced a set would otherwise cache the old photo's
+// hash after the set cached the new one, for every later presence.
 func (m *Module) photoHash(ctx context.Context, account string) (string, error) {
 	if h, ok := m.hashes.get(account); ok {
 		return h, nil
+	}
+	unlock := m.locks.Lock(account)
+	defer unlock()
+	if h, ok := m.hashes.get(account); ok {
+		return h, nil // cached by the change we waited for
 	}
 	v, err := m.stored(ctx, account)
 	if err != nil {
