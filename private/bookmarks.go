@@ -5,9 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stanza"
 )
 
 // Bookmark namespaces and the features of their unification (see doc.go).
@@ -26,6 +28,9 @@ type PEP interface {
 	Items(ctx context.Context, owner jid.JID, node string, ids ...string) (items []*xml.Element, exists bool, err error)
 	Publish(ctx context.Context, owner jid.JID, node string, item *xml.Element, options map[string]string) (string, error)
 	Retract(ctx context.Context, owner jid.JID, node, id string) error
+	// MaxNodeItems is the most items a node keeps (pubsub#max_items
+	// "max"): more bookmarks than that cannot be one node's items.
+	MaxNodeItems() int
 }
 
 // SetPEP turns the XEP-0402 #compat conversion on (before the server
@@ -285,12 +290,22 @@ func (m *Module) syncToPEP(ctx context.Context, owner jid.JID, storage *xml.Elem
 		}
 	}
 	var keep []string
+	var payloads []*xml.Element
 	for _, c := range storage.ChildrenNamed(NSBookmarks, "conference") {
 		id, payload, ok := toNative(c)
 		if !ok || slices.Contains(keep, id) {
 			continue // the first of duplicates counts
 		}
 		keep = append(keep, id)
+		payloads = append(payloads, payload)
+	}
+	if max := m.pep.MaxNodeItems(); len(keep) > max {
+		// Published one by one, the rooms past max would evict the
+		// first ones from the node, where a get reads them.
+		return stanza.E(stanza.PolicyViolation, "more than "+strconv.Itoa(max)+" bookmarked rooms")
+	}
+	for i, id := range keep {
+		payload := payloads[i]
 		if old, ok := have[id]; ok && bytes.Equal(old, payload.Bytes("")) {
 			continue
 		}

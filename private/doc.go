@@ -67,7 +67,12 @@
 //     node others may read. (A set the private quota refuses after the
 //     node took it leaves the node changed: the conferences are read
 //     from there; the stored document, and its url bookmarks, stay as
-//     they were.)
+//     they were.) A list of more rooms than the node keeps ([pep]
+//     max_items, what "max" means) is refused with policy-violation
+//     before anything changed: published one by one, the last rooms
+//     would evict the first from the node, which the next get reads.
+//     (An XEP-0048 list published over PEP with as many is not
+//     converted; the failure is logged.)
 //   - a client's PEP publish or retract on urn:xmpp:bookmarks:1 needs
 //     nothing more for private XML: the next get reads the node.
 //
