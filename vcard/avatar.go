@@ -196,8 +196,8 @@ func (m *Module) RewritePresence(ctx context.Context, s *router.Session, p *xml.
 // SHA-1, then urn:xmpp:avatar:metadata with one <info/> of the vCard's
 // TYPE, notified to the metadata node's subscribers by pep. Nothing is
 // published for a vCard without a usable photo (no TYPE, no BINVAL, bad
-// base64), nor when the metadata already points at this image (a vCard
-// set again with the same photo, or one that came from PEP). A node the
+// base64), nor when the metadata's newest item already is this image (a
+// vCard set again with the same photo, or one that came from PEP). A node the
 // server creates is open: the vCard that holds the photo is readable by
 // anyone (XEP-0398 §6), so the PEP copy hides nothing more; a node that
 // exists keeps its configuration (no publish-options).
@@ -210,10 +210,11 @@ func (m *Module) toPEP(ctx context.Context, owner jid.JID, v *xml.Element) error
 	if err != nil {
 		return err
 	}
-	for _, it := range meta {
-		if it.Attr("id") == p.id {
-			return nil
-		}
+	// The newest item is the current avatar (Items: oldest first); a node
+	// that keeps more holds older avatars too, which this photo may be
+	// again.
+	if len(meta) > 0 && meta[len(meta)-1].Attr("id") == p.id {
+		return nil
 	}
 	_, dataExists, err := m.pep.Items(ctx, owner, NSAvatarData, p.id)
 	if err != nil {
