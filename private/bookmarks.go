@@ -65,6 +65,11 @@ var legacyOptions = map[string]string{
 	"pubsub#access_model":  "whitelist",
 }
 
+// maxRoomJIDBytes is the longest room JID that can be an item id of
+// urn:xmpp:bookmarks:1: pep takes item ids of at most 1024 bytes. A JID
+// may be longer (RFC 7622: 1023 bytes per part).
+const maxRoomJIDBytes = 1024
+
 // legacyItemID is the id of the XEP-0048 list in its PEP node.
 const legacyItemID = "current"
 
@@ -150,14 +155,14 @@ func (m *Module) mirrorToLegacyPEP(ctx context.Context, owner jid.JID) error {
 }
 
 // toNative converts an XEP-0048 <conference/> to the XEP-0402 payload and
-// its item id, the room JID; ok is false when its jid is no bare JID (it
-// stays in private XML only). name and autojoin keep their meaning, nick
+// its item id, the room JID; ok is false when its jid is no bare JID or
+// too long for an item id (it stays in private XML only). name and autojoin keep their meaning, nick
 // and password their text; any other child (another client's metadata,
 // Gajim's <minimize/>) goes into <extensions/>, which XEP-0402 has for
 // them.
 func toNative(c *xml.Element) (id string, payload *xml.Element, ok bool) {
 	room, err := jid.Parse(c.Attr("jid"))
-	if err != nil || room.Resource() != "" || room.Local() == "" {
+	if err != nil || room.Resource() != "" || room.Local() == "" || len(room.String()) > maxRoomJIDBytes {
 		return "", nil, false
 	}
 	out := xml.New(NSBookmarks2, "conference")

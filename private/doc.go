@@ -52,9 +52,10 @@
 //     (jid = item id; name, autojoin, nick and password carried over, the
 //     children of <extensions/> back in the conference), then what
 //     XEP-0402 has no room for from the stored document: url bookmarks
-//     and conferences whose jid is no bare room JID. An account without
-//     the node gets its stored list, which is copied into the node first
-//     (bookmarks from before the conversion).
+//     and conferences whose jid is no bare room JID (or is longer than
+//     the 1024 bytes of a pep item id). An account without the node gets
+//     its stored list, which is copied into the node first (bookmarks
+//     from before the conversion).
 //   - set of a <storage/>: compared with the node (§5.2): a bookmark that
 //     is new or changed is published, one that is gone is retracted
 //     (notified), an unchanged one is left alone (no notification); the

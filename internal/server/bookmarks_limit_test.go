@@ -52,3 +52,25 @@ func TestBookmarksMoreThanTheNodeHolds(t *testing.T) {
 		t.Fatalf("after a 5-room list published to %s: items %v, want the 3 of before", nsBookmarks, items)
 	}
 }
+
+// TestBookmarksRoomJIDLongerThanAnItemID: a room JID may be longer than
+// the 1024 bytes pep takes as an item id. Such a bookmark cannot be an
+// item of urn:xmpp:bookmarks:1; like a conference without a bare room
+// JID it stays in private XML only, instead of the whole set being
+// refused for an item id the client never sent.
+func TestBookmarksRoomJIDLongerThanAnItemID(t *testing.T) {
+	s := startServer(t, nil, nil)
+	c := newAccount(t, s, "longroom", "legacy")
+	long := strings.Repeat("r", 1023) + "@conference.localhost"
+	list := fmt.Sprintf("<storage xmlns='%s'><conference jid='%s' name='long'/><conference jid='short@conference.localhost' name='short'/></storage>", nsBookmarks, long)
+	if got, el := ask(t, c, "s", fmt.Sprintf(`<iq type='set' id='s'><query xmlns='%s'>%s</query></iq>`, privateQueryNS, list)); got != "result" {
+		t.Fatalf("set: %s", el)
+	}
+	if items := pepBookmarks(t, c, "p"); len(items) != 1 || items["short@conference.localhost"] == nil {
+		t.Fatalf("node items %v, want the short room's only", items)
+	}
+	got := privateBookmarks(t, c, "g")
+	if conferenceOf(got, long) == nil || conferenceOf(got, "short@conference.localhost") == nil {
+		t.Fatalf("get: %s, want both bookmarks", got)
+	}
+}
