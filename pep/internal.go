@@ -62,6 +62,10 @@ func (m *Module) Items(ctx context.Context, owner jid.JID, node string, ids ...s
 	return items, true, nil
 }
 
+// MaxNodeItems is the most items one node keeps: [pep] max_items, what
+// pubsub#max_items "max" means.
+func (m *Module) MaxNodeItems() int { return m.cfg.MaxItems }
+
 // publishOptionsForm is the publish-options form (XEP-0060 §7.1.5) of
 // options, fields in name order.
 func publishOptionsForm(options map[string]string) *xml.Element {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
+	"github.com/skald-xmpp/skald/stanza"
 )
 
 // Bookmark namespaces and the features of their unification (see doc.go).
@@ -26,6 +28,9 @@ type PEP interface {
 	Items(ctx context.Context, owner jid.JID, node string, ids ...string) (items []*xml.Element, exists bool, err error)
 	Publish(ctx context.Context, owner jid.JID, node string, item *xml.Element, options map[string]string) (string, error)
 	Retract(ctx context.Context, owner jid.JID, node, id string) error
+	// MaxNodeItems is the most items a node keeps (pubsub#max_items
+	// "max"): more bookmarks than that cannot be one node's items.
+	MaxNodeItems() int
 }
 
 // SetPEP turns the XEP-0402 #compat conversion on (before the server
@@ -59,6 +64,11 @@ var legacyOptions = map[string]string{
 	"pubsub#persist_items": "true",
 	"pubsub#access_model":  "whitelist",
 }
+
+// maxRoomJIDBytes is the longest room JID that can be an item id of
+// urn:xmpp:bookmarks:1: pep takes item ids of at most 1024 bytes. A JID
+// may be longer (RFC 7622: 1023 bytes per part).
+const maxRoomJIDBytes = 1024
 
 // legacyItemID is the id of the XEP-0048 list in its PEP node.
 const legacyItemID = "current"
@@ -145,14 +155,14 @@ func (m *Module) mirrorToLegacyPEP(ctx context.Context, owner jid.JID) error {
 }
 
 // toNative converts an XEP-0048 <conference/> to the XEP-0402 payload and
-// its item id, the room JID; ok is false when its jid is no bare JID (it
-// stays in private XML only). name and autojoin keep their meaning, nick
+// its item id, the room JID; ok is false when its jid is no bare JID or
+// too long for an item id (it stays in private XML only). name and autojoin keep their meaning, nick
 // and password their text; any other child (another client's metadata,
 // Gajim's <minimize/>) goes into <extensions/>, which XEP-0402 has for
 // them.
 func toNative(c *xml.Element) (id string, payload *xml.Element, ok bool) {
 	room, err := jid.Parse(c.Attr("jid"))
-	if err != nil || room.Resource() != "" || room.Local() == "" {
+	if err != nil || room.Resource() != "" || room.Local() == "" || len(room.String()) > maxRoomJIDBytes {
 		return "", nil, false
 	}
 	out := xml.New(NSBookmarks2, "conference")
@@ -285,12 +295,22 @@ func (m *Module) syncToPEP(ctx context.Context, owner jid.JID, storage *xml.Elem
 		}
 	}
 	var keep []string
+	var payloads []*xml.Element
 	for _, c := range storage.ChildrenNamed(NSBookmarks, "conference") {
 		id, payload, ok := toNative(c)
 		if !ok || slices.Contains(keep, id) {
 			continue // the first of duplicates counts
 		}
 		keep = append(keep, id)
+		payloads = append(payloads, payload)
+	}
+	if max := m.pep.MaxNodeItems(); len(keep) > max {
+		// Published one by one, the rooms past max would evict the
+		// first ones from the node, where a get reads them.
+		return stanza.E(stanza.PolicyViolation, "more than "+strconv.Itoa(max)+" bookmarked rooms")
+	}
+	for i, id := range keep {
+		payload := payloads[i]
 		if old, ok := have[id]; ok && bytes.Equal(old, payload.Bytes("")) {
 			continue
 		}

@@ -52,9 +52,10 @@
 //     (jid = item id; name, autojoin, nick and password carried over, the
 //     children of <extensions/> back in the conference), then what
 //     XEP-0402 has no room for from the stored document: url bookmarks
-//     and conferences whose jid is no bare room JID. An account without
-//     the node gets its stored list, which is copied into the node first
-//     (bookmarks from before the conversion).
+//     and conferences whose jid is no bare room JID (or is longer than
+//     the 1024 bytes of a pep item id). An account without the node gets
+//     its stored list, which is copied into the node first (bookmarks
+//     from before the conversion).
 //   - set of a <storage/>: compared with the node (§5.2): a bookmark that
 //     is new or changed is published, one that is gone is retracted
 //     (notified), an unchanged one is left alone (no notification); the
@@ -67,7 +68,12 @@
 //     node others may read. (A set the private quota refuses after the
 //     node took it leaves the node changed: the conferences are read
 //     from there; the stored document, and its url bookmarks, stay as
-//     they were.)
+//     they were.) A list of more rooms than the node keeps ([pep]
+//     max_items, what "max" means) is refused with policy-violation
+//     before anything changed: published one by one, the last rooms
+//     would evict the first from the node, which the next get reads.
+//     (An XEP-0048 list published over PEP with as many is not
+//     converted; the failure is logged.)
 //   - a client's PEP publish or retract on urn:xmpp:bookmarks:1 needs
 //     nothing more for private XML: the next get reads the node.
 //

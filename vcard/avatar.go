@@ -87,7 +87,12 @@ func (h *photoHashes) set(account, hash string) {
 // account (its photo hash), which a new account of the same name must not
 // inherit.
 func (m *Module) ForgetAccount(account jid.JID) {
-	m.hashes.forget(account.Bare().String())
+	// Under the account's lock, so that a presence that read the vCard
+	// before the deletion does not cache its hash after this.
+	bare := account.Bare().String()
+	unlock := m.locks.Lock(bare)
+	defer unlock()
+	m.hashes.forget(bare)
 }
 
 // image is a vCard's image: its type, bytes and XEP-0084 id (SHA-1, hex).
@@ -128,9 +133,18 @@ func sha1Hex(b []byte) string {
 }
 
 // photoHash returns the hash of the account's vCard photo, "" for none.
+// A miss reads the vCard under the account's lock, which every change of
+// the vCard (a set, a conversion from PEP) holds while it stores and
+// caches: a read that raced a set would otherwise cache the old photo's
+// hash after the set cached the new one, for every later presence.
 func (m *Module) photoHash(ctx context.Context, account string) (string, error) {
 	if h, ok := m.hashes.get(account); ok {
 		return h, nil
+	}
+	unlock := m.locks.Lock(account)
+	defer unlock()
+	if h, ok := m.hashes.get(account); ok {
+		return h, nil // cached by the change we waited for
 	}
 	v, err := m.stored(ctx, account)
 	if err != nil {
@@ -182,8 +196,8 @@ func (m *Module) RewritePresence(ctx context.Context, s *router.Session, p *xml.
 // SHA-1, then urn:xmpp:avatar:metadata with one <info/> of the vCard's
 // TYPE, notified to the metadata node's subscribers by pep. Nothing is
 // published for a vCard without a usable photo (no TYPE, no BINVAL, bad
-// base64), nor when the metadata already points at this image (a vCard
-// set again with the same photo, or one that came from PEP). A node the
+// base64), nor when the metadata's newest item already is this image (a
+// vCard set again with the same photo, or one that came from PEP). A node the
 // server creates is open: the vCard that holds the photo is readable by
 // anyone (XEP-0398 §6), so the PEP copy hides nothing more; a node that
 // exists keeps its configuration (no publish-options).
@@ -196,10 +210,11 @@ func (m *Module) toPEP(ctx context.Context, owner jid.JID, v *xml.Element) error
 	if err != nil {
 		return err
 	}
-	for _, it := range meta {
-		if it.Attr("id") == p.id {
-			return nil
-		}
+	// The newest item is the current avatar (Items: oldest first); a node
+	// that keeps more holds older avatars too, which this photo may be
+	// again.
+	if len(meta) > 0 && meta[len(meta)-1].Attr("id") == p.id {
+		return nil
 	}
 	_, dataExists, err := m.pep.Items(ctx, owner, NSAvatarData, p.id)
 	if err != nil {
