@@ -419,3 +419,48 @@ func TestHandshakeTimeout(t *testing.T) {
 		t.Errorf("handshake failures = %v, want 1", got)
 	}
 }
+
+// TestPendingCap: connections that have not authenticated yet are capped
+// (max_pending_connections): one over the cap is closed at once, without
+// a header, so that idle connections cannot pile up until
+// handshake_timeout; authenticated streams do not count, and a slot
+// frees when a pending connection ends.
+func TestPendingCap(t *testing.T) {
+	e := start(t, func(c *component.Config) { c.MaxPendingConnections = 2 })
+	e.connect(t) // authenticated: not pending
+	var pending []net.Conn
+	for i := 0; i < 2; i++ {
+		nc, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		pending = append(pending, nc)
+	}
+	waitFor(t, func() bool { return metricstest.Value(t, e.reg, "skald_component_connections_total") == 3 })
+	over, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := over.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("a connection over the cap read %d bytes, %v; want it closed", n, err)
+	}
+	if got := metricstest.Value(t, e.reg, "skald_component_connections_refused_total"); got != 1 {
+		t.Errorf("refused = %v, want 1", got)
+	}
+	// A pending connection leaves: the next one is served.
+	pending[0].Close()
+	waitFor(t, func() bool {
+		nc, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		io.WriteString(nc, `<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='`+gw+`'>`)
+		nc.SetReadDeadline(time.Now().Add(time.Second))
+		n, _ := nc.Read(make([]byte, 1))
+		return n == 1
+	})
+}

@@ -52,7 +52,10 @@
 // limits, as c2s and s2s: policy-violation), handshake_timeout from the
 // connection to the handshake (connection-timeout), and a bounded
 // outgoing queue of send_queue_bytes: a component that does not read is
-// cut off rather than buffered without end, as a slow client is. An
+// cut off rather than buffered without end, as a slow client is. At most
+// max_pending_connections connections may be waiting to authenticate; one
+// more is closed at once, without a header (as s2s refuses one over its
+// caps), so that connections that never handshake cannot pile up. An
 // authenticated stream has no idle timeout: components stay connected.
 //
 // Discovery. Component domains under a hosted domain appear in its

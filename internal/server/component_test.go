@@ -168,6 +168,7 @@ func TestComponentConfig(t *testing.T) {
 		"[component]\nmax_stanza_bytes = 100\n":                                                                           "max_stanza_bytes",
 		"[component]\nsend_queue_bytes = 100\n":                                                                           "send_queue_bytes",
 		"[component]\nhandshake_timeout = \"10ms\"\n":                                                                     "handshake_timeout",
+		"[component]\nmax_pending_connections = 0\n":                                                                      "max_pending_connections",
 		"[[component.domains]]\ndomain = \"gw.localhost\"\nsecret = \"x\"\n":                                              "address",
 		"[component]\naddress = \"127.0.0.1:5347\"\n[[component.domains]]\ndomain = \"gw.localhost\"\n":                   "no secret",
 		"[component]\naddress = \"127.0.0.1:5347\"\n[[component.domains]]\ndomain = \"u@gw.localhost\"\nsecret = \"x\"\n": "not a domain",
