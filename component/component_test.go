@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -462,5 +463,50 @@ func TestPendingCap(t *testing.T) {
 		nc.SetReadDeadline(time.Now().Add(time.Second))
 		n, _ := nc.Read(make([]byte, 1))
 		return n == 1
+	})
+}
+
+// TestCutOffBounces: when a component that does not read is cut off,
+// every message queued for it and not written to its socket bounces to
+// its sender (as s2s bounces what is left on a failed stream): none is
+// lost unanswered. Each message either reached the component's socket
+// or was answered with an error (a batch cut mid-write may be both).
+func TestCutOffBounces(t *testing.T) {
+	e := start(t, func(c *component.Config) { c.MaxStanzaBytes = 10000; c.SendQueueBytes = 10000 })
+	p := e.connect(t)
+	alice := e.aliceSession()
+	body := strings.Repeat("x", 3000)
+	bounced := map[string]bool{}
+	sent := 0
+	for ; sent < 20000 && e.srv.ComponentConnected(gw); sent++ {
+		e.Send(alice, fmt.Sprintf(`<message to='bob@gw.example.org' id='m%d'><body>%s</body></message>`, sent, body))
+	}
+	if e.srv.ComponentConnected(gw) {
+		t.Fatal("a component that never reads was never cut off")
+	}
+	// What reached the socket, up to the cut.
+	received := map[string]bool{}
+	p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		el, err := p.rd.Next()
+		if err != nil {
+			break
+		}
+		if el.Local == "message" {
+			received[el.Attr("id")] = true
+		}
+	}
+	waitFor(t, func() bool {
+		for _, st := range e.alice.Take() {
+			if el := routertest.Parse(t, st); el.Attr("type") == "error" {
+				bounced[el.Attr("id")] = true
+			}
+		}
+		for i := 0; i < sent; i++ {
+			if id := fmt.Sprintf("m%d", i); !received[id] && !bounced[id] {
+				return false
+			}
+		}
+		return true
 	})
 }

@@ -11,6 +11,7 @@ type counters struct {
 	stanzasIn         metrics.Counter
 	stanzasOut        metrics.Counter
 	slowConsumer      metrics.Counter // components cut off for a full queue
+	bounced           metrics.Counter // queued stanzas that never reached the socket, answered to their senders
 }
 
 var _ metrics.Source = (*Server)(nil)
@@ -29,5 +30,6 @@ func (s *Server) RegisterMetrics(r *metrics.Registry) {
 	r.Counter("skald_component_handshake_failures_total", "Component streams ended before authenticating (wrong secret, unknown domain, conflict, timeout, bad header).", &c.handshakeFailures)
 	r.Counter("skald_component_stanzas_received_total", "Stanzas received from components.", &c.stanzasIn)
 	r.Counter("skald_component_stanzas_sent_total", "Stanzas queued for components.", &c.stanzasOut)
+	r.Counter("skald_component_stanzas_bounced_total", "Stanzas queued for a component that never reached its socket (a failed write, a cut-off), answered with errors to their senders.", &c.bounced)
 	r.Counter("skald_component_slow_consumer_disconnects_total", "Components cut off because their outgoing queue was full.", &c.slowConsumer)
 }

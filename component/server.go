@@ -83,13 +83,12 @@ func (s *Server) SendComponent(st *xml.Element, from, to jid.JID) error {
 	}
 	// jabber:client elements are written without xmlns: on the stream
 	// they are in its default namespace, jabber:component:accept.
-	if err := c.push(st.Bytes(stanza.NSClient)); err != nil {
+	if err := c.push(st.Bytes(stanza.NSClient), st); err != nil {
 		if errors.Is(err, errQueueFull) {
 			return stanza.E(stanza.ResourceConstraint, "")
 		}
 		return stanza.E(stanza.ServiceUnavailable, "")
 	}
-	s.counters.stanzasOut.Inc()
 	return nil
 }
 
