@@ -52,7 +52,10 @@
 // limits, as c2s and s2s: policy-violation), handshake_timeout from the
 // connection to the handshake (connection-timeout), and a bounded
 // outgoing queue of send_queue_bytes: a component that does not read is
-// cut off rather than buffered without end, as a slow client is. At most
+// cut off rather than buffered without end, as a slow client is; the
+// stanzas queued for a component that never reach its socket (cut off,
+// a failed write) bounce service-unavailable to their senders, as s2s
+// bounces what is left on a failed stream. At most
 // max_pending_connections connections may be waiting to authenticate; one
 // more is closed at once, without a header (as s2s refuses one over its
 // caps), so that connections that never handshake cannot pile up. An

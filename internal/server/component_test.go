@@ -231,3 +231,32 @@ func TestComponentFederation(t *testing.T) {
 		t.Fatalf("bob got %s", m)
 	}
 }
+
+// TestComponentCarbons: a chat with a gateway contact is carbon-copied
+// (XEP-0280) as one with a remote contact: the user's other client sees
+// the message sent to the gateway and the gateway's reply to the first
+// client.
+func TestComponentCarbons(t *testing.T) {
+	s := startComponentServer(t)
+	phone := login(t, s, "alice", "phone")
+	laptop := login(t, s, "alice", "laptop")
+	for _, c := range []*xmpptest.Conn{phone, laptop} {
+		if cond, el := ask(t, c, "c1", `<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>`); cond != "result" {
+			t.Fatalf("carbons enable: %s %s", cond, el)
+		}
+		c.Send(`<presence/>`)
+	}
+	gw := connectComponent(t, s)
+	phone.Send(`<message to='bob@gw.localhost' type='chat' id='m1'><body>to the gateway</body></message>`)
+	gw.Expect(func(e *xml.Element) bool { return e.Local == "message" && e.Attr("id") == "m1" })
+	sent := laptop.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:carbons:2", "sent") != nil })
+	if !strings.Contains(sent.String(), "to the gateway") || !strings.Contains(sent.String(), `to="bob@gw.localhost"`) {
+		t.Errorf("sent carbon %s", sent)
+	}
+	gw.Send(`<message from='bob@gw.localhost/irc' to='alice@localhost/phone' type='chat' id='m2'><body>from the gateway</body></message>`)
+	phone.Expect(isMessageWithBody("from the gateway"))
+	recv := laptop.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:carbons:2", "received") != nil })
+	if !strings.Contains(recv.String(), "from the gateway") || !strings.Contains(recv.String(), `from="bob@gw.localhost/irc"`) {
+		t.Errorf("received carbon %s", recv)
+	}
+}
