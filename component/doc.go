@@ -22,8 +22,11 @@
 // component. While no component is connected for its domain, messages
 // and iqs to it are answered service-unavailable (RFC 6120 §10.4.2:
 // the domain is ours, its entity is absent) before any hook runs, so a
-// bounced message is never archived; directed presence to it is dropped,
-// a subscription request answered service-unavailable.
+// bounced message is never archived. A subscription request and a
+// presence a user directs to it (a room join on an IRC gateway) are
+// answered service-unavailable too, so that the client learns it failed;
+// the presence the server sends on a user's behalf (broadcasts to
+// contacts there, probes) is dropped.
 //
 // Handshake (conn.go, XEP-0114 §3). The component's header must be in
 // jabber:component:accept (else invalid-namespace) and name in 'to' a

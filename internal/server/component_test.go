@@ -260,3 +260,47 @@ func TestComponentCarbons(t *testing.T) {
 		t.Errorf("received carbon %s", recv)
 	}
 }
+
+// TestComponentAbsentPresence: while a component is not connected, the
+// presence the server sends for a user (a broadcast to a contact on the
+// gateway) is dropped, but a directed presence the user sends (joining a
+// room on an IRC gateway) bounces service-unavailable, so that the
+// client learns the join failed, as a subscription request does.
+func TestComponentAbsentPresence(t *testing.T) {
+	s := startComponentServer(t)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>`)
+	alice.Expect(isID("r"))
+	alice.Send(`<presence/>`)
+	gw := connectComponent(t, s)
+	// bob@gw.localhost subscribes to alice, who approves: a contact of
+	// hers to broadcast to.
+	gw.Send(`<presence from='bob@gw.localhost' to='alice@localhost' type='subscribe'/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	alice.Send(`<presence to='bob@gw.localhost' type='subscribed'/>`)
+	gw.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribed" })
+	gw.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "" })
+	gw.Send(`</stream:stream>`)
+	gw.ExpectClosed()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Component.ComponentConnected("gw.localhost") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	alice.Send(`<presence><status>broadcast</status></presence>`)
+	alice.Send(`<presence to='#chan%irc.example@gw.localhost/alice' id='j1'/>`)
+	alice.Send(`<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	var errs []string
+	for {
+		el := alice.Next()
+		if el.Attr("id") == "sync" {
+			break
+		}
+		if el.Attr("type") == "error" {
+			errs = append(errs, el.Attr("id")+" "+el.Attr("from"))
+		}
+	}
+	if want := []string{"j1 #chan%irc.example@gw.localhost/alice"}; !reflect.DeepEqual(errs, want) {
+		t.Errorf("errors %q, want %q", errs, want)
+	}
+}
