@@ -304,3 +304,34 @@ func TestComponentAbsentPresence(t *testing.T) {
 		t.Errorf("errors %q, want %q", errs, want)
 	}
 }
+
+// TestComponentCannotActForUsers: a component is trusted for its own
+// domain only (XEP-0114 §3): the account and server iqs it sends to a
+// user or to the server (roster, archive, private storage, vCard,
+// blocking, PEP, push, admin commands) are refused forbidden, as for a
+// remote server.
+func TestComponentCannotActForUsers(t *testing.T) {
+	s := startComponentServer(t)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<presence/>`)
+	gw := connectComponent(t, s)
+	for _, iq := range []string{
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x0'><query xmlns='jabber:iq:roster'><item jid='evil@gw.localhost' subscription='both'/></query></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x1'><query xmlns='urn:xmpp:mam:2'/></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='get' id='x2'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x3'><vCard xmlns='vcard-temp'><FN>evil</FN></vCard></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='get' id='x4'><blocklist xmlns='urn:xmpp:blocking'/></iq>`,
+		`<iq from='bob@gw.localhost/x' to='alice@localhost' type='set' id='x5'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:avatar:metadata'><item id='1'><metadata xmlns='urn:xmpp:avatar:metadata'/></item></publish></pubsub></iq>`,
+		`<iq from='gw.localhost' to='localhost' type='set' id='x6'><command xmlns='http://jabber.org/protocol/commands' node='http://jabber.org/protocol/admin#delete-user' action='execute'/></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x7'><enable xmlns='urn:xmpp:push:0' jid='push.example' node='n'/></iq>`,
+	} {
+		gw.Send(iq)
+		el := gw.Expect(func(e *xml.Element) bool { return e.Local == "iq" })
+		if el.Attr("type") != "error" || !strings.Contains(el.String(), "<forbidden ") {
+			t.Errorf("%s\nanswered %s, want forbidden", iq, el)
+		}
+	}
+	if cond, roster := ask(t, alice, "r", `<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>`); cond != "result" || strings.Contains(roster.String(), "evil") {
+		t.Errorf("alice's roster %s %s", cond, roster)
+	}
+}
