@@ -262,24 +262,47 @@ func (c *conn) writeDirect(b ...[]byte) error {
 // startWriter hands the socket's writes to the writer goroutine, whose
 // first write is the empty <handshake/> that tells the component it is
 // in (XEP-0114 §3), before any stanza queued since claim.
+//
+// wmu is held until the writer owns the queue: a concurrent end (Shutdown)
+// then either finds direct writes still open (and writes its stream
+// error itself) or the writer running (and queues it), never neither.
+// wmu is taken before mu, and nothing takes them the other way round.
 func (c *conn) startWriter() bool {
 	c.wmu.Lock()
-	c.direct = true
-	c.wmu.Unlock()
+	defer c.wmu.Unlock()
 	hs := []byte(`<handshake/>`)
 	c.mu.Lock()
 	if c.ending {
 		c.mu.Unlock()
 		return false
 	}
+	c.direct = true
 	c.queue = append([]item{{b: hs}}, c.queue...)
 	c.queued += len(hs)
 	c.writing = true
 	c.mu.Unlock()
 	if !c.s.goroutine(c.writeLoop) {
+		// Shutting down: direct writes again, for the stream error to
+		// come; one an end queued meanwhile for the writer goes out
+		// now (not the <handshake/>, queue[0]; stanzas are left to
+		// bounce).
 		c.mu.Lock()
-		c.writing = false
+		c.writing, c.direct = false, false
+		var tail [][]byte
+		if c.ending {
+			for _, it := range c.queue[1:] {
+				if it.st == nil {
+					tail = append(tail, it.b)
+				}
+			}
+		}
 		c.mu.Unlock()
+		if len(tail) > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+			bufs := net.Buffers(tail)
+			bufs.WriteTo(c.nc) // wmu is held
+			c.nc.Close()
+		}
 		return false
 	}
 	return true
