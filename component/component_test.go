@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -418,4 +419,94 @@ func TestHandshakeTimeout(t *testing.T) {
 	if got := metricstest.Value(t, e.reg, "skald_component_handshake_failures_total"); got != 1 {
 		t.Errorf("handshake failures = %v, want 1", got)
 	}
+}
+
+// TestPendingCap: connections that have not authenticated yet are capped
+// (max_pending_connections): one over the cap is closed at once, without
+// a header, so that idle connections cannot pile up until
+// handshake_timeout; authenticated streams do not count, and a slot
+// frees when a pending connection ends.
+func TestPendingCap(t *testing.T) {
+	e := start(t, func(c *component.Config) { c.MaxPendingConnections = 2 })
+	e.connect(t) // authenticated: not pending
+	var pending []net.Conn
+	for i := 0; i < 2; i++ {
+		nc, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		pending = append(pending, nc)
+	}
+	waitFor(t, func() bool { return metricstest.Value(t, e.reg, "skald_component_connections_total") == 3 })
+	over, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := over.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("a connection over the cap read %d bytes, %v; want it closed", n, err)
+	}
+	if got := metricstest.Value(t, e.reg, "skald_component_connections_refused_total"); got != 1 {
+		t.Errorf("refused = %v, want 1", got)
+	}
+	// A pending connection leaves: the next one is served.
+	pending[0].Close()
+	waitFor(t, func() bool {
+		nc, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		io.WriteString(nc, `<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='`+gw+`'>`)
+		nc.SetReadDeadline(time.Now().Add(time.Second))
+		n, _ := nc.Read(make([]byte, 1))
+		return n == 1
+	})
+}
+
+// TestCutOffBounces: when a component that does not read is cut off,
+// every message queued for it and not written to its socket bounces to
+// its sender (as s2s bounces what is left on a failed stream): none is
+// lost unanswered. Each message either reached the component's socket
+// or was answered with an error (a batch cut mid-write may be both).
+func TestCutOffBounces(t *testing.T) {
+	e := start(t, func(c *component.Config) { c.MaxStanzaBytes = 10000; c.SendQueueBytes = 10000 })
+	p := e.connect(t)
+	alice := e.aliceSession()
+	body := strings.Repeat("x", 3000)
+	bounced := map[string]bool{}
+	sent := 0
+	for ; sent < 20000 && e.srv.ComponentConnected(gw); sent++ {
+		e.Send(alice, fmt.Sprintf(`<message to='bob@gw.example.org' id='m%d'><body>%s</body></message>`, sent, body))
+	}
+	if e.srv.ComponentConnected(gw) {
+		t.Fatal("a component that never reads was never cut off")
+	}
+	// What reached the socket, up to the cut.
+	received := map[string]bool{}
+	p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		el, err := p.rd.Next()
+		if err != nil {
+			break
+		}
+		if el.Local == "message" {
+			received[el.Attr("id")] = true
+		}
+	}
+	waitFor(t, func() bool {
+		for _, st := range e.alice.Take() {
+			if el := routertest.Parse(t, st); el.Attr("type") == "error" {
+				bounced[el.Attr("id")] = true
+			}
+		}
+		for i := 0; i < sent; i++ {
+			if id := fmt.Sprintf("m%d", i); !received[id] && !bounced[id] {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -26,6 +26,11 @@ type Config struct {
 	// HandshakeTimeout bounds the time from connection to a valid
 	// <handshake/>.
 	HandshakeTimeout time.Duration `toml:"handshake_timeout"`
+	// MaxPendingConnections caps the connections that have not
+	// authenticated yet (each holds a goroutine and a read buffer until
+	// handshake_timeout); one over it is closed at once. Authenticated
+	// streams, one per domain, do not count.
+	MaxPendingConnections int `toml:"max_pending_connections"`
 	// Domains are the components this server accepts: each its domain
 	// (the name clients address it by, the stream header's 'to') and
 	// the shared secret of its handshake.
@@ -47,6 +52,9 @@ func DefaultConfig() Config {
 		MaxStanzaBytes:   256 << 10,
 		SendQueueBytes:   4 << 20,
 		HandshakeTimeout: 30 * time.Second,
+		// A few components reconnecting at once; the listener is meant
+		// to be reachable by them alone.
+		MaxPendingConnections: 16,
 	}
 }
 
@@ -81,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.HandshakeTimeout < time.Second {
 		return errors.New("handshake_timeout must be at least 1s")
+	}
+	if c.MaxPendingConnections < 1 {
+		return errors.New("max_pending_connections must be positive")
 	}
 	seen := map[string]bool{}
 	for _, d := range c.Domains {

@@ -41,6 +41,9 @@ var (
 // also serialises those writes with a concurrent Shutdown. mu guards the
 // queue and the end of the stream: once ending is set nothing joins the
 // queue, and the writer writes what is left, then closes the socket.
+// Stanzas that never reach the socket (a write fails, the component is
+// cut off) bounce to their senders, as s2s bounces what is left on a
+// failed stream: none is lost unanswered.
 type conn struct {
 	s  *Server
 	nc net.Conn
@@ -55,12 +58,19 @@ type conn struct {
 	direct bool // direct writes are over: the writer owns the socket
 
 	mu      sync.Mutex
-	queue   [][]byte
+	queue   []item
 	queued  int
 	ending  bool
 	writing bool          // the writer runs
 	wake    chan struct{} // the writer's signal: queue or ending changed
 	written chan struct{} // closed when the writer is done
+}
+
+// item is one queued write: a stanza (st, kept to bounce it should the
+// write fail) or stream data of our own (st nil).
+type item struct {
+	b  []byte
+	st *xml.Element
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -91,6 +101,14 @@ func (c *conn) run() {
 		<-c.written
 	}
 	c.nc.Close()
+	// Left when the writer gave up (a failed write, a cut-off) or never
+	// ran (cut off between claim and startWriter): nothing joins the
+	// queue once ending is set.
+	c.mu.Lock()
+	left := c.queue
+	c.queue, c.queued = nil, 0
+	c.mu.Unlock()
+	c.bounce(left)
 	if authed {
 		c.s.log.Info("component disconnected", "domain", c.domain)
 	}
@@ -244,32 +262,56 @@ func (c *conn) writeDirect(b ...[]byte) error {
 // startWriter hands the socket's writes to the writer goroutine, whose
 // first write is the empty <handshake/> that tells the component it is
 // in (XEP-0114 §3), before any stanza queued since claim.
+//
+// wmu is held until the writer owns the queue: a concurrent end (Shutdown)
+// then either finds direct writes still open (and writes its stream
+// error itself) or the writer running (and queues it), never neither.
+// wmu is taken before mu, and nothing takes them the other way round.
 func (c *conn) startWriter() bool {
 	c.wmu.Lock()
-	c.direct = true
-	c.wmu.Unlock()
+	defer c.wmu.Unlock()
 	hs := []byte(`<handshake/>`)
 	c.mu.Lock()
 	if c.ending {
 		c.mu.Unlock()
 		return false
 	}
-	c.queue = append([][]byte{hs}, c.queue...)
+	c.direct = true
+	c.queue = append([]item{{b: hs}}, c.queue...)
 	c.queued += len(hs)
 	c.writing = true
 	c.mu.Unlock()
 	if !c.s.goroutine(c.writeLoop) {
+		// Shutting down: direct writes again, for the stream error to
+		// come; one an end queued meanwhile for the writer goes out
+		// now (not the <handshake/>, queue[0]; stanzas are left to
+		// bounce).
 		c.mu.Lock()
-		c.writing = false
+		c.writing, c.direct = false, false
+		var tail [][]byte
+		if c.ending {
+			for _, it := range c.queue[1:] {
+				if it.st == nil {
+					tail = append(tail, it.b)
+				}
+			}
+		}
 		c.mu.Unlock()
+		if len(tail) > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+			bufs := net.Buffers(tail)
+			bufs.WriteTo(c.nc) // wmu is held
+			c.nc.Close()
+		}
 		return false
 	}
 	return true
 }
 
-// push queues b for the component, or cuts a component whose queue is
-// full off (a slow consumer).
-func (c *conn) push(b []byte) error {
+// push queues b, the serialised st, for the component, or cuts a
+// component whose queue is full off (a slow consumer): what it holds
+// then bounces (writeLoop, run), and st is refused.
+func (c *conn) push(b []byte, st *xml.Element) error {
 	c.mu.Lock()
 	if c.ending {
 		c.mu.Unlock()
@@ -277,7 +319,6 @@ func (c *conn) push(b []byte) error {
 	}
 	if c.queued+len(b) > c.s.cfg.SendQueueBytes {
 		c.ending = true
-		c.queue, c.queued = nil, 0
 		c.mu.Unlock()
 		c.s.counters.slowConsumer.Inc()
 		c.s.log.Warn("component slow consumer cut off", "domain", c.domain)
@@ -285,8 +326,11 @@ func (c *conn) push(b []byte) error {
 		c.signal()
 		return errQueueFull
 	}
-	c.queue = append(c.queue, b)
+	c.queue = append(c.queue, item{b, st})
 	c.queued += len(b)
+	// Counted before the writer can see it: once the component has it,
+	// the count says so.
+	c.s.counters.stanzasOut.Inc()
 	c.mu.Unlock()
 	c.signal()
 	return nil
@@ -311,9 +355,9 @@ func (c *conn) end(final []byte) {
 	c.ending = true
 	if c.writing {
 		if final != nil {
-			c.queue = append(c.queue, final)
+			c.queue = append(c.queue, item{b: final})
 		}
-		c.queue = append(c.queue, []byte(stream.Close))
+		c.queue = append(c.queue, item{b: []byte(stream.Close)})
 		c.mu.Unlock()
 		c.signal()
 		return
@@ -350,12 +394,18 @@ func (c *conn) writeLoop() {
 		c.mu.Unlock()
 		if len(batch) > 0 {
 			c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-			bufs := net.Buffers(batch)
+			bufs := make(net.Buffers, len(batch))
+			for i, it := range batch {
+				bufs[i] = it.b
+			}
 			if _, err := bufs.WriteTo(c.nc); err != nil {
+				// What part of the batch arrived is unknown: all of it
+				// bounces, as on s2s; run bounces what is left once the
+				// socket's close has ended the reader.
 				c.mu.Lock()
 				c.ending = true
-				c.queue, c.queued = nil, 0
 				c.mu.Unlock()
+				c.bounce(batch)
 				return
 			}
 		}
@@ -366,6 +416,18 @@ func (c *conn) writeLoop() {
 			if left == 0 {
 				return
 			}
+		}
+	}
+}
+
+// bounce answers the senders of the stanzas in items, which will not
+// reach the component (RFC 6120 §10.4.2: the domain is ours, its entity
+// is gone). No lock is held: the router sends the errors.
+func (c *conn) bounce(items []item) {
+	for _, it := range items {
+		if it.st != nil {
+			c.s.counters.bounced.Inc()
+			c.s.r.Bounce(it.st, stanza.ServiceUnavailable)
 		}
 	}
 }

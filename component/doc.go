@@ -22,8 +22,11 @@
 // component. While no component is connected for its domain, messages
 // and iqs to it are answered service-unavailable (RFC 6120 §10.4.2:
 // the domain is ours, its entity is absent) before any hook runs, so a
-// bounced message is never archived; directed presence to it is dropped,
-// a subscription request answered service-unavailable.
+// bounced message is never archived. A subscription request and a
+// presence a user directs to it (a room join on an IRC gateway) are
+// answered service-unavailable too, so that the client learns it failed;
+// the presence the server sends on a user's behalf (broadcasts to
+// contacts there, probes) is dropped.
 //
 // Handshake (conn.go, XEP-0114 §3). The component's header must be in
 // jabber:component:accept (else invalid-namespace) and name in 'to' a
@@ -52,7 +55,13 @@
 // limits, as c2s and s2s: policy-violation), handshake_timeout from the
 // connection to the handshake (connection-timeout), and a bounded
 // outgoing queue of send_queue_bytes: a component that does not read is
-// cut off rather than buffered without end, as a slow client is. An
+// cut off rather than buffered without end, as a slow client is; the
+// stanzas queued for a component that never reach its socket (cut off,
+// a failed write) bounce service-unavailable to their senders, as s2s
+// bounces what is left on a failed stream. At most
+// max_pending_connections connections may be waiting to authenticate; one
+// more is closed at once, without a header (as s2s refuses one over its
+// caps), so that connections that never handshake cannot pile up. An
 // authenticated stream has no idle timeout: components stay connected.
 //
 // Discovery. Component domains under a hosted domain appear in its

@@ -83,13 +83,12 @@ func (s *Server) SendComponent(st *xml.Element, from, to jid.JID) error {
 	}
 	// jabber:client elements are written without xmlns: on the stream
 	// they are in its default namespace, jabber:component:accept.
-	if err := c.push(st.Bytes(stanza.NSClient)); err != nil {
+	if err := c.push(st.Bytes(stanza.NSClient), st); err != nil {
 		if errors.Is(err, errQueueFull) {
 			return stanza.E(stanza.ResourceConstraint, "")
 		}
 		return stanza.E(stanza.ServiceUnavailable, "")
 	}
-	s.counters.stanzasOut.Inc()
 	return nil
 }
 
@@ -120,25 +119,39 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		s.counters.connections.Inc()
 		c := newConn(s, nc)
-		if !s.start(c, c.run) {
+		switch s.start(c, c.run) {
+		case errOverCap:
+			// Closed without a word, as s2s does: a header and a stream
+			// error per refused connection are the work the cap avoids.
+			s.counters.refused.Inc()
+			nc.Close()
+		case ErrServerClosed:
 			nc.Close()
 			return ErrServerClosed
 		}
 	}
 }
 
+// errOverCap refuses a connection over max_pending_connections.
+var errOverCap = errors.New("component: too many pending connections")
+
 // start registers c and runs f on a goroutine Shutdown waits for, unless
-// the server is shutting down.
-func (s *Server) start(c *conn, f func()) bool {
+// the server is shutting down (ErrServerClosed) or as many connections
+// as max_pending_connections have not authenticated yet (errOverCap).
+func (s *Server) start(c *conn, f func()) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
-		return false
+		return ErrServerClosed
+	}
+	// Every authenticated stream is in both tables (claim, forget).
+	if len(s.conns)-len(s.byDomain) >= s.cfg.MaxPendingConnections {
+		return errOverCap
 	}
 	s.conns[c] = true
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); f() }()
-	return true
+	return nil
 }
 
 // goroutine runs f on a goroutine Shutdown waits for, unless the server

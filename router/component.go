@@ -133,3 +133,21 @@ func (r *Router) bounceToComponent(st *xml.Element, origin jid.JID, cond stanza.
 		r.log.Debug("bounce to component not queued", "to", origin.String(), "err", err)
 	}
 }
+
+// bounceToRemote answers over s2s, on behalf of the unreachable
+// recipient, a remote server's stanza to a component that the component
+// transport took but could not deliver (its stream ended first), as
+// forward answers one refused at once. Stanzas between two remote JIDs
+// are none of ours to answer.
+func (r *Router) bounceToRemote(st *xml.Element, origin jid.JID, cond stanza.Condition) {
+	peer, err := jid.Parse(st.Attr("to"))
+	if err != nil || !r.components[peer.Domain()] || r.remote == nil || origin.IsZero() {
+		return
+	}
+	reply := stanza.ErrorReply(st, stanza.E(cond, ""))
+	reply.SetAttr("from", peer.String())
+	reply.SetAttr("to", origin.String())
+	if err := r.remote.SendRemote(reply, peer, origin); err != nil {
+		r.log.Debug("bounce to remote not queued", "to", origin.String(), "err", err)
+	}
+}

@@ -125,3 +125,31 @@ func TestComponentRouting(t *testing.T) {
 		`<message xmlns="jabber:client" id="m2" from="bob@gw.example.org" to="alice@example.org/a" type="error"><body>hi</body><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
 		`<iq xmlns="jabber:client" id="i2" from="bob@gw.example.org/x" to="alice@example.org/a" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
 }
+
+// TestComponentBounceToRemote: a remote server's stanza that the
+// component transport took but could not deliver (its stream died, see
+// component.conn.bounce) is answered to the remote sender over s2s, from
+// the unreachable JID, as a refusal at once would be (forward); errors
+// and iq results are never answered.
+func TestComponentBounceToRemote(t *testing.T) {
+	env := routertest.New(t, "alice@example.org")
+	remote := &fakeRemote{}
+	env.Router.SetRemote(remote)
+	env.Router.SetComponents(&fakeComponents{domain: "gw.example.org", online: true})
+	for _, raw := range []string{
+		`<message from='carol@remote.example/c' to='bob@gw.example.org' id='r1'><body>yo</body></message>`,
+		`<iq from='carol@remote.example/c' to='gw.example.org' type='get' id='r2'><ping xmlns='urn:xmpp:ping'/></iq>`,
+		`<message from='carol@remote.example/c' to='bob@gw.example.org' id='r3' type='error'/>`,
+		`<iq from='carol@remote.example/c' to='gw.example.org' type='result' id='r4'/>`,
+	} {
+		env.Router.Bounce(routertest.Parse(t, raw), stanza.ServiceUnavailable)
+	}
+	routertest.Equal(t, "bounced to the remote sender", remote.take(),
+		`bob@gw.example.org>carol@remote.example/c: <message xmlns="jabber:client" id="r1" from="bob@gw.example.org" to="carol@remote.example/c" type="error"><body>yo</body><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+		`gw.example.org>carol@remote.example/c: <iq xmlns="jabber:client" id="r2" from="gw.example.org" to="carol@remote.example/c" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+	// A remote stanza to a remote JID is none of ours to answer.
+	env.Router.Bounce(routertest.Parse(t, `<message from='carol@remote.example/c' to='dave@elsewhere.example' id='r5'/>`), stanza.ServiceUnavailable)
+	if got := remote.take(); len(got) != 0 {
+		t.Errorf("answered a stranger's stanza: %q", got)
+	}
+}

@@ -83,6 +83,10 @@ func (r *Router) SendRemote(st *xml.Element, from, to jid.JID) error {
 // as the error reply the recipient's server would have sent: muc then
 // removes an occupant it can no longer reach, so that a room keeps no
 // remote ghost behind a dead server.
+//
+// The component transport bounces too (a stanza queued for a component
+// whose stream died): one a component sent goes back to it, one a
+// remote server sent to a component back over s2s.
 func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 	typ := st.Attr("type")
 	if typ == "error" || (st.Local == "iq" && typ == "result") {
@@ -108,6 +112,7 @@ func (r *Router) Bounce(st *xml.Element, cond stanza.Condition) {
 		return
 	}
 	if !r.domains[to.Domain()] {
+		r.bounceToRemote(st, to, cond)
 		return
 	}
 	reply := stanza.ErrorReply(st, stanza.E(cond, ""))

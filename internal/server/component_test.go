@@ -168,6 +168,7 @@ func TestComponentConfig(t *testing.T) {
 		"[component]\nmax_stanza_bytes = 100\n":                                                                           "max_stanza_bytes",
 		"[component]\nsend_queue_bytes = 100\n":                                                                           "send_queue_bytes",
 		"[component]\nhandshake_timeout = \"10ms\"\n":                                                                     "handshake_timeout",
+		"[component]\nmax_pending_connections = 0\n":                                                                      "max_pending_connections",
 		"[[component.domains]]\ndomain = \"gw.localhost\"\nsecret = \"x\"\n":                                              "address",
 		"[component]\naddress = \"127.0.0.1:5347\"\n[[component.domains]]\ndomain = \"gw.localhost\"\n":                   "no secret",
 		"[component]\naddress = \"127.0.0.1:5347\"\n[[component.domains]]\ndomain = \"u@gw.localhost\"\nsecret = \"x\"\n": "not a domain",
@@ -228,5 +229,109 @@ func TestComponentFederation(t *testing.T) {
 	m := bob.Expect(isMessageWithBody("echo from a"))
 	if m.Attr("from") != "echo@gw.a.test/bot" {
 		t.Fatalf("bob got %s", m)
+	}
+}
+
+// TestComponentCarbons: a chat with a gateway contact is carbon-copied
+// (XEP-0280) as one with a remote contact: the user's other client sees
+// the message sent to the gateway and the gateway's reply to the first
+// client.
+func TestComponentCarbons(t *testing.T) {
+	s := startComponentServer(t)
+	phone := login(t, s, "alice", "phone")
+	laptop := login(t, s, "alice", "laptop")
+	for _, c := range []*xmpptest.Conn{phone, laptop} {
+		if cond, el := ask(t, c, "c1", `<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>`); cond != "result" {
+			t.Fatalf("carbons enable: %s %s", cond, el)
+		}
+		c.Send(`<presence/>`)
+	}
+	gw := connectComponent(t, s)
+	phone.Send(`<message to='bob@gw.localhost' type='chat' id='m1'><body>to the gateway</body></message>`)
+	gw.Expect(func(e *xml.Element) bool { return e.Local == "message" && e.Attr("id") == "m1" })
+	sent := laptop.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:carbons:2", "sent") != nil })
+	if !strings.Contains(sent.String(), "to the gateway") || !strings.Contains(sent.String(), `to="bob@gw.localhost"`) {
+		t.Errorf("sent carbon %s", sent)
+	}
+	gw.Send(`<message from='bob@gw.localhost/irc' to='alice@localhost/phone' type='chat' id='m2'><body>from the gateway</body></message>`)
+	phone.Expect(isMessageWithBody("from the gateway"))
+	recv := laptop.Expect(func(e *xml.Element) bool { return e.Child("urn:xmpp:carbons:2", "received") != nil })
+	if !strings.Contains(recv.String(), "from the gateway") || !strings.Contains(recv.String(), `from="bob@gw.localhost/irc"`) {
+		t.Errorf("received carbon %s", recv)
+	}
+}
+
+// TestComponentAbsentPresence: while a component is not connected, the
+// presence the server sends for a user (a broadcast to a contact on the
+// gateway) is dropped, but a directed presence the user sends (joining a
+// room on an IRC gateway) bounces service-unavailable, so that the
+// client learns the join failed, as a subscription request does.
+func TestComponentAbsentPresence(t *testing.T) {
+	s := startComponentServer(t)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>`)
+	alice.Expect(isID("r"))
+	alice.Send(`<presence/>`)
+	gw := connectComponent(t, s)
+	// bob@gw.localhost subscribes to alice, who approves: a contact of
+	// hers to broadcast to.
+	gw.Send(`<presence from='bob@gw.localhost' to='alice@localhost' type='subscribe'/>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribe" })
+	alice.Send(`<presence to='bob@gw.localhost' type='subscribed'/>`)
+	gw.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "subscribed" })
+	gw.Expect(func(e *xml.Element) bool { return e.Local == "presence" && e.Attr("type") == "" })
+	gw.Send(`</stream:stream>`)
+	gw.ExpectClosed()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Component.ComponentConnected("gw.localhost") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	alice.Send(`<presence><status>broadcast</status></presence>`)
+	alice.Send(`<presence to='#chan%irc.example@gw.localhost/alice' id='j1'/>`)
+	alice.Send(`<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	var errs []string
+	for {
+		el := alice.Next()
+		if el.Attr("id") == "sync" {
+			break
+		}
+		if el.Attr("type") == "error" {
+			errs = append(errs, el.Attr("id")+" "+el.Attr("from"))
+		}
+	}
+	if want := []string{"j1 #chan%irc.example@gw.localhost/alice"}; !reflect.DeepEqual(errs, want) {
+		t.Errorf("errors %q, want %q", errs, want)
+	}
+}
+
+// TestComponentCannotActForUsers: a component is trusted for its own
+// domain only (XEP-0114 §3): the account and server iqs it sends to a
+// user or to the server (roster, archive, private storage, vCard,
+// blocking, PEP, push, admin commands) are refused forbidden, as for a
+// remote server.
+func TestComponentCannotActForUsers(t *testing.T) {
+	s := startComponentServer(t)
+	alice := login(t, s, "alice", "phone")
+	alice.Send(`<presence/>`)
+	gw := connectComponent(t, s)
+	for _, iq := range []string{
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x0'><query xmlns='jabber:iq:roster'><item jid='evil@gw.localhost' subscription='both'/></query></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x1'><query xmlns='urn:xmpp:mam:2'/></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='get' id='x2'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x3'><vCard xmlns='vcard-temp'><FN>evil</FN></vCard></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='get' id='x4'><blocklist xmlns='urn:xmpp:blocking'/></iq>`,
+		`<iq from='bob@gw.localhost/x' to='alice@localhost' type='set' id='x5'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:avatar:metadata'><item id='1'><metadata xmlns='urn:xmpp:avatar:metadata'/></item></publish></pubsub></iq>`,
+		`<iq from='gw.localhost' to='localhost' type='set' id='x6'><command xmlns='http://jabber.org/protocol/commands' node='http://jabber.org/protocol/admin#delete-user' action='execute'/></iq>`,
+		`<iq from='gw.localhost' to='alice@localhost' type='set' id='x7'><enable xmlns='urn:xmpp:push:0' jid='push.example' node='n'/></iq>`,
+	} {
+		gw.Send(iq)
+		el := gw.Expect(func(e *xml.Element) bool { return e.Local == "iq" })
+		if el.Attr("type") != "error" || !strings.Contains(el.String(), "<forbidden ") {
+			t.Errorf("%s\nanswered %s, want forbidden", iq, el)
+		}
+	}
+	if cond, roster := ask(t, alice, "r", `<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>`); cond != "result" || strings.Contains(roster.String(), "evil") {
+		t.Errorf("alice's roster %s %s", cond, roster)
 	}
 }
