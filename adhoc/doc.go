@@ -71,8 +71,8 @@
 //     its logins with <account-disabled/>. skald user disable sets the
 //     same flag but, another process, cannot end streams. A login whose
 //     SASL exchange ended just before the flag was written, and which
-//     binds only after the streams were listed (a round trip at most),
-//     keeps its stream: end-user-session ends it.
+//     binds only after the streams were listed, is ended by c2s: it
+//     reads the flag again once the session is bound (c2s conn.bind).
 //   - reenable-user (§4.4): accountjids; the flag goes.
 //   - change-user-password: accountjid, password. Running sessions go on.
 //   - end-user-session: accountjids; a bare JID ends all of the account's

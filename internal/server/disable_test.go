@@ -161,3 +161,54 @@ func TestCLIDisableNoticedByServer(t *testing.T) {
 		t.Fatal("bob cannot log in after the CLI enabled him")
 	}
 }
+
+// TestDisableBetweenLoginAndBind: XEP-0133 §4.3's "MUST result in the
+// termination of any active sessions" holds for a stream whose SASL
+// exchange succeeded before the account was disabled but which binds
+// only after disable-user listed the account's sessions (it had none
+// yet): binding checks the flag after the session is in the table, so
+// either disable-user finds the session or the bind finds the flag. The
+// same stream after skald user disable (no listing at all) ends too.
+func TestDisableBetweenLoginAndBind(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := loadConfigFile(t, "admins = [\"alice@localhost\"]\n")
+	s := startServerConfig(t, cfg, st, nil)
+	alice := login(t, s, "alice", "desk")
+	for _, tt := range []struct {
+		name    string
+		disable func(t *testing.T)
+	}{{
+		name: "disable-user",
+		disable: func(t *testing.T) {
+			if cond, el := runCommand(t, alice, "disable-user", "accountjids", "bob@localhost", "x-reason", "spam"); cond != "result" || status(el) != "completed" {
+				t.Fatalf("disable-user: %s", el)
+			}
+		},
+	}, {
+		name: "skald user disable",
+		disable: func(t *testing.T) {
+			if err := st.SetUserDisabled(context.Background(), "bob@localhost", true, "spam"); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := st.SetUserDisabled(context.Background(), "bob@localhost", false, ""); err != nil {
+				t.Fatal(err)
+			}
+			c := xmpptest.Dial(t, s.addr)
+			c.OpenStream("localhost")
+			c.StartTLS("localhost")
+			c.AuthSCRAM("localhost", "bob", "pw-bob") // proved, not bound yet
+			tt.disable(t)
+			c.Send(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>late</resource></bind></iq>`)
+			el := streamErrorOf(t, c.TryNext)
+			wantDisabledStreamError(t, "bind after disabling", el)
+			c.ExpectClosed()
+		})
+	}
+}
