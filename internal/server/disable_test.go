@@ -212,3 +212,49 @@ func TestDisableBetweenLoginAndBind(t *testing.T) {
 		})
 	}
 }
+
+// TestDisabledRegisterOverSocket: XEP-0077 cannot get around the flag.
+// Registering a disabled account's name before authentication is a
+// conflict (the account exists: the name is not freed, and its password
+// stays); a stream that was open when skald user disable ran may neither
+// change the password nor cancel the account (not-allowed).
+func TestDisabledRegisterOverSocket(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s := startServerConfig(t, loadConfigFile(t, "[register]\nallow_registration = true\n"), st, nil)
+	phone := login(t, s, "bob", "phone")
+	if err := st.SetUserDisabled(context.Background(), "bob@localhost", true, "spam"); err != nil {
+		t.Fatal(err)
+	}
+
+	c := xmpptest.Dial(t, s.addr)
+	c.OpenStream("localhost")
+	c.StartTLS("localhost")
+	if cond, el := ask(t, c, "r1", `<iq type='set' id='r1'><query xmlns='jabber:iq:register'><username>bob</username><password>n3w</password></query></iq>`); cond != "conflict" {
+		t.Fatalf("registering a disabled account's name: %s", el)
+	}
+	if err := c.TrySCRAM("bob", "pw-bob"); err == nil || err.Error() != "sasl: account-disabled" {
+		t.Fatalf("bob's login after the registration attempt: %v", err)
+	}
+	if canLogin(t, s, "bob", "n3w") {
+		t.Fatal("the registration attempt set a password")
+	}
+
+	for _, q := range []string{
+		`<query xmlns='jabber:iq:register'><username>bob</username><password>n3w</password></query>`,
+		`<query xmlns='jabber:iq:register'><remove/></query>`,
+	} {
+		if cond, el := ask(t, phone, "x1", `<iq type='set' id='x1'>`+q+`</iq>`); cond != "not-allowed" {
+			t.Fatalf("%s from a disabled account's open stream: %s", q, el)
+		}
+	}
+	if ok, err := st.UserExists(context.Background(), "bob@localhost"); err != nil || !ok {
+		t.Fatalf("bob's account: %v, %v", ok, err)
+	}
+	if canLogin(t, s, "bob", "n3w") {
+		t.Fatal("the in-band change set a password")
+	}
+}
