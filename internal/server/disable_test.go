@@ -93,6 +93,16 @@ func TestAdhocDisableUserOverSocket(t *testing.T) {
 	if canLogin(t, s, "bob", "wrong") {
 		t.Fatal("a wrong password logs in")
 	}
+	// The HTTP transports run the same negotiation: refused there too.
+	web2 := xmpptest.DialWebSocket(t, "ws://"+s.WebSocketAddr()+"/xmpp-websocket")
+	web2.OpenStream("localhost")
+	if err := web2.TrySCRAMWith(xmpptest.SCRAM{}, "bob", "pw-bob"); err == nil || err.Error() != "sasl: account-disabled" {
+		t.Fatalf("bob's WebSocket login: %v, want account-disabled", err)
+	}
+	bosh2 := xmpptest.DialBOSH(t, "http://"+s.BOSHAddr()+"/http-bind", "localhost")
+	if err := bosh2.TrySCRAMWith(xmpptest.SCRAM{}, "bob", "pw-bob"); err == nil || err.Error() != "sasl: account-disabled" {
+		t.Fatalf("bob's BOSH login: %v, want account-disabled", err)
+	}
 	if s, err := st.UserStatus(context.Background(), "bob@localhost"); err != nil || !s.Disabled || s.Reason != "spam, ticket 12" {
 		t.Fatalf("bob's status %+v, %v", s, err)
 	}
