@@ -757,7 +757,9 @@ func (c *conn) bind(full jid.JID, reply func() []byte) error {
 	if err := c.push(reply()); err != nil {
 		return err
 	}
-	c.sess.attach(c)
+	if se := c.sess.attach(c); se != nil {
+		return se // closed before it was attached; attached, it ends with the connection
+	}
 	c.log = newConnLogger(c, c.user+"@"+c.domain, full.String())
 	c.log.Info("c2s bound")
 	return nil
