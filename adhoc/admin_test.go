@@ -125,6 +125,20 @@ func TestAdminCommands(t *testing.T) {
 			}
 		},
 	}, {
+		// An administrator who disabled the account they act from would
+		// be cut off at once, with only the CLI to undo it: that one is
+		// refused in an error note, the others are disabled.
+		name:   "disable-user: oneself",
+		node:   "disable-user",
+		form:   form("accountjids", admin1+"|"+user1),
+		want:   []string{`status="completed"`, `<note type="info">Disabled romeo@example.org.</note>`, `<note type="error">Not disabled: boss@example.org is the account you are using; another administrator can disable it.</note>`},
+		closed: []string{"policy-violation: " + disabledStreamText},
+		check: func(t *testing.T, st *memory.Store) {
+			if s, err := st.UserStatus(context.Background(), admin1); err != nil || s.Disabled {
+				t.Errorf("boss's status %+v, %v", s, err)
+			}
+		},
+	}, {
 		name: "disable-user: another server",
 		node: "disable-user",
 		form: form("accountjids", "romeo@example.net"),

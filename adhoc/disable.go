@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,7 +56,11 @@ func disabledListForm() *xml.Element {
 // sessions"), XEP-0198 sessions waiting for resumption included. As
 // delete-user does, it names unknown accounts and store failures in
 // error notes and goes on with the others.
-func (a *admin) disableUser(ctx context.Context, _ *Call, forms []Form) (*Outcome, error) {
+//
+// The requester's own account is left enabled, with an error note: an
+// administrator who disabled it would be cut off at once, with only
+// skald user enable to come back; another administrator can disable it.
+func (a *admin) disableUser(ctx context.Context, c *Call, forms []Form) (*Outcome, error) {
 	accounts, err := a.accountJIDs(forms[0])
 	if err != nil {
 		return nil, err
@@ -64,6 +69,9 @@ func (a *admin) disableUser(ctx context.Context, _ *Call, forms []Form) (*Outcom
 	if len(reason) > maxReasonBytes {
 		return nil, badPayload("the reason is longer than " + strconv.Itoa(maxReasonBytes) + " bytes")
 	}
+	self := c.Requester.Bare()
+	own := slices.ContainsFunc(accounts, func(j jid.JID) bool { return j.Equal(self) })
+	accounts = slices.DeleteFunc(accounts, func(j jid.JID) bool { return j.Equal(self) })
 	done, missing, failed := a.setDisabled(ctx, accounts, true, reason)
 	out := &Outcome{AfterReply: func() {
 		for _, j := range done {
@@ -73,6 +81,9 @@ func (a *admin) disableUser(ctx context.Context, _ *Call, forms []Form) (*Outcom
 		}
 	}}
 	out.Notes = outcomeNotes("Disabled", done, missing, failed)
+	if own {
+		out.Notes = append(out.Notes, Note{"error", "Not disabled: " + self.String() + " is the account you are using; another administrator can disable it."})
+	}
 	return out, nil
 }
 

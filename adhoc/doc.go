@@ -68,11 +68,14 @@
 //     for resumption included, with the policy-violation stream error
 //     (RFC 6120 §4.9.3.14: a local service policy) and a text saying the
 //     account is disabled (router.Session.CloseWithText). c2s refuses
-//     its logins with <account-disabled/>. skald user disable sets the
-//     same flag but, another process, cannot end streams. A login whose
-//     SASL exchange ended just before the flag was written, and which
-//     binds only after the streams were listed (a round trip at most),
-//     keeps its stream: end-user-session ends it.
+//     its logins with <account-disabled/>. The requester's own account
+//     is not disabled (an error note says so): the administrator would
+//     be cut off at once, with only the CLI to come back. skald user
+//     disable sets the same flag but, another process, cannot end
+//     streams. A login whose SASL exchange ended just before the flag
+//     was written, and which binds only after the streams were listed,
+//     is ended by c2s: it reads the flag again once the session is
+//     bound (c2s conn.bind).
 //   - reenable-user (§4.4): accountjids; the flag goes.
 //   - change-user-password: accountjid, password. Running sessions go on.
 //   - end-user-session: accountjids; a bare JID ends all of the account's

@@ -18,6 +18,7 @@ import (
 	"github.com/skald-xmpp/skald/jid"
 	"github.com/skald-xmpp/skald/router"
 	"github.com/skald-xmpp/skald/stanza"
+	"github.com/skald-xmpp/skald/storage"
 	"github.com/skald-xmpp/skald/stream"
 )
 
@@ -731,23 +732,34 @@ func (c *conn) bind(full jid.JID, reply func() []byte) error {
 	c.srv.counters.sessions.Add(1) // until endLocked unbinds it; before Bind, so never below zero
 	c.srv.router.Bind(context.Background(), c.sess.rs)
 	// The account may have been deleted (XEP-0077 cancellation, XEP-0133
-	// delete-user) since this stream authenticated: a deletion removes
-	// the data and then ends the sessions it finds bound. Checking after
-	// Bind closes the gap: either the deleter finds this session, or this
-	// check finds the account gone. Without it the stream would run a
-	// session of a deleted account and write data a new account of the
-	// same name would inherit.
-	if ok, err := c.srv.router.UserExists(context.Background(), full.Bare().String()); err != nil || !ok {
+	// delete-user) or disabled (XEP-0133 disable-user, skald user
+	// disable) since this stream authenticated: a deletion removes the
+	// data and then ends the sessions it finds bound, and disable-user
+	// sets the flag and then ends them. Checking after Bind closes the
+	// gap: either the deleter or disabler finds this session, or this
+	// check finds the account gone or disabled. Without it the stream
+	// would run a session of a deleted account and write data a new
+	// account of the same name would inherit, or a disabled account's
+	// session would outlive disable-user (XEP-0133 §4.3: "MUST result in
+	// the termination of any active sessions").
+	st, err := c.srv.users.UserStatus(context.Background(), full.Bare().String())
+	if err != nil || st.Disabled {
 		c.sess.end() // not attached yet: connectionLost would leave it bound
-		if err != nil {
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return stream.New(stream.NotAuthorized, "")
+		case err != nil:
 			return err
 		}
-		return stream.New(stream.NotAuthorized, "")
+		// As disable-user ends the account's streams (adhoc/disable.go).
+		return stream.New(stream.PolicyViolation, disabledText)
 	}
 	if err := c.push(reply()); err != nil {
 		return err
 	}
-	c.sess.attach(c)
+	if se := c.sess.attach(c); se != nil {
+		return se // closed before it was attached; attached, it ends with the connection
+	}
 	c.log = newConnLogger(c, c.user+"@"+c.domain, full.String())
 	c.log.Info("c2s bound")
 	return nil

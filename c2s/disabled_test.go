@@ -8,6 +8,7 @@ import (
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/jid"
 )
 
 // A disabled account cannot authenticate with any mechanism: the right
@@ -31,6 +32,8 @@ func TestLoginDisabledAccount(t *testing.T) {
 		{"SCRAM-SHA-256", "SCRAM-SHA-256", "secret-alice", "account-disabled"},
 		{"SCRAM-SHA-1", "SCRAM-SHA-1", "secret-alice", "account-disabled"},
 		{"PLAIN", "PLAIN", "secret-alice", "account-disabled"},
+		{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256-PLUS", "secret-alice", "account-disabled"},
+		{"SCRAM-SHA-1-PLUS", "SCRAM-SHA-1-PLUS", "secret-alice", "account-disabled"},
 		{"SCRAM wrong password", "SCRAM-SHA-256", "wrong", "not-authorized"},
 		{"PLAIN wrong password", "PLAIN", "wrong", "not-authorized"},
 	}
@@ -46,7 +49,11 @@ func TestLoginDisabledAccount(t *testing.T) {
 				}
 				checkDisabledText(t, el, tc.want)
 			} else {
-				err := c.TrySCRAMWith(xmpptest.SCRAM{Mechanism: tc.mech}, "alice", tc.pass)
+				opt := xmpptest.SCRAM{Mechanism: tc.mech}
+				if strings.HasSuffix(tc.mech, "-PLUS") {
+					opt.GS2, opt.Binding = "p=tls-exporter,,", exporterBinding(t, c)
+				}
+				err := c.TrySCRAMWith(opt, "alice", tc.pass)
 				if err == nil || err.Error() != "sasl: "+tc.want {
 					t.Fatalf("%s: %v, want %s", tc.mech, err, tc.want)
 				}
@@ -149,4 +156,45 @@ func TestSessionCloseWithText(t *testing.T) {
 		t.Fatalf("stream error %s, want the text", el)
 	}
 	alice.ExpectClosed()
+}
+
+// SASL2 (XEP-0388) refuses a disabled account as RFC 6120 SASL does,
+// and processes nothing inline: neither a Bind 2 request nor a XEP-0198
+// resumption of the session the account left before it was disabled
+// (here as skald user disable does it, in the store only) goes through.
+func TestSASL2DisabledAccount(t *testing.T) {
+	f := start(t, nil)
+	alice := tlsStream(t, f)
+	success, _ := sasl2OK(t, alice, "alice", userAgent1+`<bind xmlns='urn:xmpp:bind:0'><tag>T</tag><enable xmlns='urn:xmpp:sm:3' resume='true'/></bind>`)
+	aliceJID := authzid(success)
+	id := success.Child(nsBind2, "bound").Child(nsSM, "enabled").Attr("id")
+	alice.Raw().Close()
+	eventually(t, "alice's session to detach", func() bool {
+		rs := f.router.Session(jid.MustParse(aliceJID))
+		return rs != nil && rs.Dormant()
+	})
+	if err := f.users.SetUserDisabled(context.Background(), "alice@localhost", true, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range []string{
+		"",
+		userAgent1 + `<bind xmlns='urn:xmpp:bind:0'><tag>T</tag></bind>`,
+		`<resume xmlns='urn:xmpp:sm:3' previd='` + id + `' h='0'/>`,
+	} {
+		c := tlsStream(t, f)
+		failure, err := c.SASL2(xmpptest.SCRAM{}, "alice", "secret-alice", extra)
+		if err == nil || err.Error() != "sasl: account-disabled" {
+			t.Fatalf("SASL2 with %q: %v (%s), want account-disabled", extra, err, failure)
+		}
+		if failure != nil && strings.Contains(failure.String(), "spam") {
+			t.Errorf("the operator's reason reached the client: %s", failure)
+		}
+		// Refused, not cut off: bob logs in on the same stream.
+		sasl2OK(t, c, "bob", `<bind xmlns='urn:xmpp:bind:0'/>`)
+	}
+	for _, s := range f.router.Sessions("alice@localhost") {
+		if !s.Dormant() {
+			t.Errorf("alice has a live session %s", s.JID())
+		}
+	}
 }

@@ -70,7 +70,11 @@
 // with a fixed text instead of <success/> (RFC 6120 §6.5.1); the
 // operator's reason is not sent, and a wrong password still gets
 // not-authorized. It is read at each login, so a flag another process
-// wrote counts at once; a resumption (XEP-0198) needs a login too. The
+// wrote counts at once; a resumption (XEP-0198) needs a login too. It is
+// read again once a new session is in the router's table (conn.bind,
+// which reads the account's existence there anyway): a stream that
+// authenticated before disable-user set the flag, and binds after it
+// listed the account's sessions, ends with policy-violation as theirs. The
 // stream stays open for another attempt (skald_c2s_auth_disabled_total
 // counts the refusals). A session's stream error may carry a text
 // (router.TextCloser, session.go): adhoc's disable-user says why the

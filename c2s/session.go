@@ -44,7 +44,13 @@ type session struct {
 	// overtake the bind result on the wire.
 	attached bool
 	early    []earlyOut
-	csi      csiState // XEP-0352 (csi.go)
+	// closeEarly is the stream error of a close that came before attach
+	// (the router replaced the session, or adhoc ended the account's
+	// streams, between Bind and the bind result): attach returns it, so
+	// that the connection ends with it instead of running on with a
+	// session ended as if detached.
+	closeEarly *stream.Error
+	csi        csiState // XEP-0352 (csi.go)
 }
 
 var _ router.Sender = (*session)(nil)
@@ -66,11 +72,19 @@ type earlyOut struct {
 // already be on (XEP-0386: enabled inline, its <enabled/> in the bind
 // result): the client counts what follows that result, so the stanzas
 // sent now count too.
-func (s *session) attach(c *conn) {
+//
+// It returns the stream error of a close that came before it
+// (closeEarly): the caller ends the connection with it, and with it the
+// session (noResume is set).
+func (s *session) attach(c *conn) *stream.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.c = c
 	s.attached = true
+	if s.closeEarly != nil {
+		s.early = nil
+		return s.closeEarly
+	}
 	counted := false
 	for _, e := range s.early {
 		if s.smOn && e.isStanza {
@@ -85,6 +99,7 @@ func (s *session) attach(c *conn) {
 		s.reqOut = true
 		c.q.push(ackRequest)
 	}
+	return nil
 }
 
 var ackRequest = []byte(`<r xmlns="` + stream.NSSM + `"/>`)
@@ -185,6 +200,15 @@ func (s *session) CloseWithText(condition, text string) {
 	s.mu.Lock()
 	s.noResume = true
 	c := s.c
+	if c == nil && !s.attached && !s.ended {
+		// Bound, its connection about to attach it (conn.bind): that
+		// connection ends with this error.
+		if s.closeEarly == nil {
+			s.closeEarly = stream.New(stream.Condition(condition), text)
+		}
+		s.mu.Unlock()
+		return
+	}
 	s.mu.Unlock()
 	if c != nil {
 		c.closeWith(stream.New(stream.Condition(condition), text))

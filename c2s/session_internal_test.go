@@ -193,3 +193,33 @@ func TestWriteFailedOnAnotherGoroutine(t *testing.T) {
 	c.log = newConnLogger(c, "alice@localhost", "alice@localhost/r") // what the reader does on bind
 	<-done
 }
+
+// A session closed between its Bind and its attach (adhoc's disable-user
+// or end-user-session, or a replacing bind, in the moment its bind result
+// is being queued) is not ended as if detached, which would leave its
+// connection running a session the router no longer has: attach hands
+// the close's stream error to the connection, which ends with it, and
+// the session ends with the connection.
+func TestCloseBeforeAttach(t *testing.T) {
+	srv := internalServer(t)
+	c, _ := pipeConn(t, srv)
+	s := newSession(srv, jid.MustParse("alice@localhost/r"), c)
+	srv.router.Bind(context.Background(), s.rs)
+	c.sess = s
+	s.CloseWithText("policy-violation", "the account is disabled")
+	s.CloseWithText("conflict", "") // the first close's error stands
+	se := s.attach(c)
+	if se == nil || se.Condition != stream.PolicyViolation || se.Text != "the account is disabled" {
+		t.Fatalf("attach after a close: %v, want policy-violation with the text", se)
+	}
+	s.mu.Lock()
+	ended, noResume := s.ended, s.noResume
+	s.mu.Unlock()
+	if ended || !noResume {
+		t.Fatalf("ended %v, noResume %v: want the session left to its connection, never resumable", ended, noResume)
+	}
+	s.connectionLost(c)
+	if got := srv.router.Sessions("alice@localhost"); len(got) != 0 {
+		t.Fatalf("sessions after the connection went: %v", got)
+	}
+}

@@ -21,9 +21,9 @@ import (
 
 // userExport writes the accounts of the store (or of one domain) as a
 // XEP-0227 document: SCRAM credentials (never a password: the server has
-// none), roster, incoming subscription requests, vCard, offline messages
-// and archive, one user at a time (bounded memory: an archive is read in
-// pages). Private XML is not exported: storage.Documents cannot list an
+// none), whether it is disabled (pie.NSDisabled, Skald's own), roster,
+// incoming subscription requests, vCard, offline messages and archive,
+// one user at a time (bounded memory: an archive is read in pages). Private XML is not exported: storage.Documents cannot list an
 // account's namespaces.
 func (c *cli) userExport(ctx context.Context, cfg *config.Config, args []string) error {
 	domain := ""
@@ -107,6 +107,13 @@ func userParts(ctx context.Context, st storage.Store, owner string) ([]*xml.Elem
 	}
 	if len(creds.SHA256.StoredKey) > 0 {
 		parts = append(parts, pie.SCRAMElement(pie.MechSHA256, creds.SHA256))
+	}
+	status, err := st.UserStatus(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	if status.Disabled {
+		parts = append(parts, pie.DisabledElement(status))
 	}
 	items, _, err := st.Roster(ctx, owner)
 	if err != nil {

@@ -192,6 +192,9 @@ func checkUserPart(p pie.UserPart) (scram bool, err error) {
 			err = fmt.Errorf("<scram-credentials>: <iter-count> %d is over %d", cred.Iterations, sasl.MaxIterations)
 		}
 		return err == nil, wrap(err)
+	case el.Is(pie.NSDisabled, "disabled"):
+		_, err := pie.ParseDisabled(el, maxDisableReason)
+		return false, wrap(err)
 	case el.Is(pie.NSRoster, "query"):
 		_, err := pie.ParseRoster(el)
 		return false, wrap(err)
@@ -267,6 +270,12 @@ func writeUserPart(ctx context.Context, st storage.Store, owner string, p pie.Us
 			creds.SHA256 = cred
 		}
 		return st.SetUserCredentials(ctx, owner, creds)
+	case el.Is(pie.NSDisabled, "disabled"):
+		reason, err := pie.ParseDisabled(el, maxDisableReason)
+		if err != nil {
+			return err
+		}
+		return st.SetUserDisabled(ctx, owner, true, reason)
 	case el.Is(pie.NSRoster, "query"):
 		items, err := pie.ParseRoster(el)
 		if err != nil {

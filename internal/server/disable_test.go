@@ -93,6 +93,16 @@ func TestAdhocDisableUserOverSocket(t *testing.T) {
 	if canLogin(t, s, "bob", "wrong") {
 		t.Fatal("a wrong password logs in")
 	}
+	// The HTTP transports run the same negotiation: refused there too.
+	web2 := xmpptest.DialWebSocket(t, "ws://"+s.WebSocketAddr()+"/xmpp-websocket")
+	web2.OpenStream("localhost")
+	if err := web2.TrySCRAMWith(xmpptest.SCRAM{}, "bob", "pw-bob"); err == nil || err.Error() != "sasl: account-disabled" {
+		t.Fatalf("bob's WebSocket login: %v, want account-disabled", err)
+	}
+	bosh2 := xmpptest.DialBOSH(t, "http://"+s.BOSHAddr()+"/http-bind", "localhost")
+	if err := bosh2.TrySCRAMWith(xmpptest.SCRAM{}, "bob", "pw-bob"); err == nil || err.Error() != "sasl: account-disabled" {
+		t.Fatalf("bob's BOSH login: %v, want account-disabled", err)
+	}
 	if s, err := st.UserStatus(context.Background(), "bob@localhost"); err != nil || !s.Disabled || s.Reason != "spam, ticket 12" {
 		t.Fatalf("bob's status %+v, %v", s, err)
 	}
@@ -159,5 +169,102 @@ func TestCLIDisableNoticedByServer(t *testing.T) {
 	}
 	if !canLogin(t, s, "bob", "pw-bob") {
 		t.Fatal("bob cannot log in after the CLI enabled him")
+	}
+}
+
+// TestDisableBetweenLoginAndBind: XEP-0133 §4.3's "MUST result in the
+// termination of any active sessions" holds for a stream whose SASL
+// exchange succeeded before the account was disabled but which binds
+// only after disable-user listed the account's sessions (it had none
+// yet): binding checks the flag after the session is in the table, so
+// either disable-user finds the session or the bind finds the flag. The
+// same stream after skald user disable (no listing at all) ends too.
+func TestDisableBetweenLoginAndBind(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := loadConfigFile(t, "admins = [\"alice@localhost\"]\n")
+	s := startServerConfig(t, cfg, st, nil)
+	alice := login(t, s, "alice", "desk")
+	for _, tt := range []struct {
+		name    string
+		disable func(t *testing.T)
+	}{{
+		name: "disable-user",
+		disable: func(t *testing.T) {
+			if cond, el := runCommand(t, alice, "disable-user", "accountjids", "bob@localhost", "x-reason", "spam"); cond != "result" || status(el) != "completed" {
+				t.Fatalf("disable-user: %s", el)
+			}
+		},
+	}, {
+		name: "skald user disable",
+		disable: func(t *testing.T) {
+			if err := st.SetUserDisabled(context.Background(), "bob@localhost", true, "spam"); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := st.SetUserDisabled(context.Background(), "bob@localhost", false, ""); err != nil {
+				t.Fatal(err)
+			}
+			c := xmpptest.Dial(t, s.addr)
+			c.OpenStream("localhost")
+			c.StartTLS("localhost")
+			c.AuthSCRAM("localhost", "bob", "pw-bob") // proved, not bound yet
+			tt.disable(t)
+			c.Send(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>late</resource></bind></iq>`)
+			el := streamErrorOf(t, c.TryNext)
+			wantDisabledStreamError(t, "bind after disabling", el)
+			c.ExpectClosed()
+		})
+	}
+}
+
+// TestDisabledRegisterOverSocket: XEP-0077 cannot get around the flag.
+// Registering a disabled account's name before authentication is a
+// conflict (the account exists: the name is not freed, and its password
+// stays); a stream that was open when skald user disable ran may neither
+// change the password nor cancel the account (not-allowed).
+func TestDisabledRegisterOverSocket(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "skald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s := startServerConfig(t, loadConfigFile(t, "[register]\nallow_registration = true\n"), st, nil)
+	phone := login(t, s, "bob", "phone")
+	if err := st.SetUserDisabled(context.Background(), "bob@localhost", true, "spam"); err != nil {
+		t.Fatal(err)
+	}
+
+	c := xmpptest.Dial(t, s.addr)
+	c.OpenStream("localhost")
+	c.StartTLS("localhost")
+	if cond, el := ask(t, c, "r1", `<iq type='set' id='r1'><query xmlns='jabber:iq:register'><username>bob</username><password>n3w</password></query></iq>`); cond != "conflict" {
+		t.Fatalf("registering a disabled account's name: %s", el)
+	}
+	if err := c.TrySCRAM("bob", "pw-bob"); err == nil || err.Error() != "sasl: account-disabled" {
+		t.Fatalf("bob's login after the registration attempt: %v", err)
+	}
+	if canLogin(t, s, "bob", "n3w") {
+		t.Fatal("the registration attempt set a password")
+	}
+
+	for _, q := range []string{
+		`<query xmlns='jabber:iq:register'><username>bob</username><password>n3w</password></query>`,
+		`<query xmlns='jabber:iq:register'><remove/></query>`,
+	} {
+		if cond, el := ask(t, phone, "x1", `<iq type='set' id='x1'>`+q+`</iq>`); cond != "not-allowed" {
+			t.Fatalf("%s from a disabled account's open stream: %s", q, el)
+		}
+	}
+	if ok, err := st.UserExists(context.Background(), "bob@localhost"); err != nil || !ok {
+		t.Fatalf("bob's account: %v, %v", ok, err)
+	}
+	if canLogin(t, s, "bob", "n3w") {
+		t.Fatal("the in-band change set a password")
 	}
 }

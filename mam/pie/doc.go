@@ -66,6 +66,10 @@
 // errors. Includes deeper inside user data are user data and not
 // processed ("Security Considerations").
 //
+// An account an operator disabled carries Skald's own <disabled
+// xmlns='urn:skald:disabled'> (NSDisabled: DisabledElement,
+// ParseDisabled), which XEP-0227 has no field for.
+//
 // Not done: XEP-0227 v1.1 PEP nodes (<pubsub xmlns='…pubsub#owner'>
 // children of <user>) and privacy lists (XEP-0016, which Skald does not
 // implement) are read past as unknown data; "skald user export" does not

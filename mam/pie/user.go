@@ -105,6 +105,33 @@ func SCRAMElement(mech string, c storage.Credential) *xml.Element {
 	return el
 }
 
+// NSDisabled is Skald's own element for an account an operator disabled
+// (storage.Users.SetUserDisabled), for which XEP-0227 has no field:
+// <disabled xmlns='urn:skald:disabled' since='…'>reason</disabled>,
+// since an XEP-0082 date-time. Other importers read past it as unknown
+// data; without it a restored backup would let the disabled accounts
+// log in again.
+const NSDisabled = "urn:skald:disabled"
+
+// DisabledElement is the <disabled/> of a disabled account's status.
+func DisabledElement(st storage.AccountStatus) *xml.Element {
+	el := xml.New(NSDisabled, "disabled")
+	if !st.Since.IsZero() {
+		el.SetAttr("since", mam.FormatDateTime(st.Since.UTC()))
+	}
+	return el.AppendText(st.Reason)
+}
+
+// ParseDisabled reads a <disabled/>: the operator's reason, at most
+// maxReason bytes. Its since is not kept: disabling again starts anew.
+func ParseDisabled(el *xml.Element, maxReason int) (reason string, err error) {
+	reason = strings.TrimSpace(el.Text())
+	if len(reason) > maxReason {
+		return "", fmt.Errorf("<disabled>: the reason is longer than %d bytes", maxReason)
+	}
+	return reason, nil
+}
+
 // ParseRoster reads <query xmlns='jabber:iq:roster'> as a roster get
 // result (RFC 6121 §2.1): items with jid, name, subscription, ask and
 // groups.
