@@ -61,7 +61,9 @@
 // provided by MAM": a Bind 2 session is marked as catching up from MAM
 // (router.Session SetMAMQueried), so the offline module deletes unsent
 // the messages the archive holds and delivers only those it does not
-// hold (archiving off for their sender), which clearing would lose.
+// hold (archiving off for their sender), which clearing would lose, and
+// those stored after the bind or the client's last archive query since,
+// which no answer it got holds.
 //
 // A disabled account (storage.Users.SetUserDisabled: skald user disable,
 // XEP-0133 disable-user) cannot log in (auth.go refuseDisabled): once a

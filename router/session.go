@@ -2,6 +2,7 @@ package router
 
 import (
 	"sync"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -48,7 +49,7 @@ type Session struct {
 	presence   *xml.Element // last broadcast available presence
 	interested bool         // requested the roster (RFC 6121 §2.1.6)
 	carbons    bool
-	mamQueried bool
+	mamQueried time.Time // last archive query (MAMQueriedAt)
 	values     map[any]any
 }
 
@@ -127,10 +128,16 @@ func (s *Session) SetCarbons(on bool) { s.mu.Lock(); s.carbons = on; s.mu.Unlock
 
 // MAMQueried reports whether the client has queried its archive in this
 // session (it then catches up from the archive, not from offline storage).
-func (s *Session) MAMQueried() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.mamQueried }
+func (s *Session) MAMQueried() bool { return !s.MAMQueriedAt().IsZero() }
 
-// SetMAMQueried records that the client has queried its archive.
-func (s *Session) SetMAMQueried() { s.mu.Lock(); s.mamQueried = true; s.mu.Unlock() }
+// MAMQueriedAt is when the client last queried its archive in this
+// session, zero if it has not: what was archived since is in no answer it
+// got (the offline module sends what was stored offline after it).
+func (s *Session) MAMQueriedAt() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.mamQueried }
+
+// SetMAMQueried records that the client queries its archive now; it is
+// called before the archive is read.
+func (s *Session) SetMAMQueried() { s.mu.Lock(); s.mamQueried = time.Now(); s.mu.Unlock() }
 
 // Value returns per-session state a module stored under key.
 func (s *Session) Value(key any) any {
