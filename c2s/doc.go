@@ -62,8 +62,8 @@
 // (router.Session SetMAMQueried), so the offline module deletes unsent
 // the messages the archive holds and delivers only those it does not
 // hold (archiving off for their sender), which clearing would lose, and
-// those stored after the bind or the client's last archive query since,
-// which no answer it got holds.
+// those stored after the bind, which a client paging its archive back
+// from the newest item never sees.
 //
 // A disabled account (storage.Users.SetUserDisabled: skald user disable,
 // XEP-0133 disable-user) cannot log in (auth.go refuseDisabled): once a

@@ -28,9 +28,9 @@
 // (ArchiveChecker, the mam module: by the stanza-id each stored copy
 // carries), so one whose archived copy is gone since (expiry,
 // archive_max_items, a purge) is sent, not lost; so is one stored
-// after the client's last archive query (Session.MAMQueriedAt; the Bind 2
-// if it has not queried since), as the session waited for its initial
-// presence: no answer the client got holds it.
+// after the client's first archive query or its Bind 2
+// (Session.MAMQueriedAt), as the session waited for its initial
+// presence: a client paging back from the newest item never saw it.
 //
 // Feature: msgoffline, on the server (XEP-0160 §4).
 //

@@ -227,10 +227,11 @@ func (m *Module) deliver(ctx context.Context, s *router.Session) {
 // before its initial presence, as Prosody assumes, or bound with
 // XEP-0386 Bind 2, which has offline messages cleared "as they will be
 // provided by MAM"), those archived when stored that the archive still
-// holds, if they were stored before the client's last archive query (the
-// Bind 2 itself, if it has not queried since): one stored after it, as
-// the client's session waited for its initial presence, is in no answer
-// the client got. One whose copy the archive has lost since (expiry,
+// holds, if they were stored before the client's first archive query
+// (or its Bind 2): one stored after it, as the session waited for its
+// initial presence, is in no answer a client paging back from the end
+// got (Session.MAMQueriedAt); sending it costs at most a duplicate the
+// client recognises by its stanza-id. One whose copy the archive has lost since (expiry,
 // archive_max_items, a purge) is sent; so is every one when the archive
 // cannot be asked (a duplicate the client recognises by its stanza-id is
 // better than a loss).

@@ -222,6 +222,27 @@ func TestDeliver(t *testing.T) {
 		}
 	})
 
+	// A client that pages its archive back from the newest item (<before/>)
+	// never sees what was archived after its first page: a later page does
+	// not make a message stored in between the archive's to deliver.
+	t.Run("a message stored between two MAM queries is sent", func(t *testing.T) {
+		e, m, romeo, _ := setup(t, 10)
+		m.now = time.Now
+		juliet, rec := e.Bind("juliet@example.org/balcony", false, 0)
+		juliet.SetMAMQueried()
+		time.Sleep(2 * time.Millisecond)
+		e.Send(romeo, msg("archived between"))
+		time.Sleep(2 * time.Millisecond)
+		juliet.SetMAMQueried()
+		juliet.SetPresence(xml.New(stanza.NSClient, "presence"), 0)
+		e.Router.NotifyAvailable(context.Background(), juliet)
+		var bodies []string
+		for _, st := range rec.Take() {
+			bodies = append(bodies, routertest.Parse(t, st).ChildText(stanza.NSClient, "body"))
+		}
+		routertest.Equal(t, "delivered bodies", bodies, "archived between")
+	})
+
 	t.Run("negative priority gets nothing; the next session does", func(t *testing.T) {
 		e, _, romeo, _ := setup(t, 10)
 		e.Send(romeo, msg("one"))

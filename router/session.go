@@ -49,7 +49,7 @@ type Session struct {
 	presence   *xml.Element // last broadcast available presence
 	interested bool         // requested the roster (RFC 6121 §2.1.6)
 	carbons    bool
-	mamQueried time.Time // last archive query (MAMQueriedAt)
+	mamQueried time.Time // first archive query (MAMQueriedAt)
 	values     map[any]any
 }
 
@@ -130,14 +130,24 @@ func (s *Session) SetCarbons(on bool) { s.mu.Lock(); s.carbons = on; s.mu.Unlock
 // session (it then catches up from the archive, not from offline storage).
 func (s *Session) MAMQueried() bool { return !s.MAMQueriedAt().IsZero() }
 
-// MAMQueriedAt is when the client last queried its archive in this
-// session, zero if it has not: what was archived since is in no answer it
-// got (the offline module sends what was stored offline after it).
+// MAMQueriedAt is when the client first queried its archive in this
+// session (or bound with XEP-0386 Bind 2), zero if it has not. Its
+// catch-up covers what was archived before; what was archived since is
+// in its answers only if it pages forward: one paging back from the end
+// (<before/>) never sees it. The offline module sends what was stored
+// offline after this time.
 func (s *Session) MAMQueriedAt() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.mamQueried }
 
-// SetMAMQueried records that the client queries its archive now; it is
-// called before the archive is read.
-func (s *Session) SetMAMQueried() { s.mu.Lock(); s.mamQueried = time.Now(); s.mu.Unlock() }
+// SetMAMQueried records that the client catches up from its archive; it
+// is called before the archive is read. Only the first call counts (see
+// MAMQueriedAt).
+func (s *Session) SetMAMQueried() {
+	s.mu.Lock()
+	if s.mamQueried.IsZero() {
+		s.mamQueried = time.Now()
+	}
+	s.mu.Unlock()
+}
 
 // Value returns per-session state a module stored under key.
 func (s *Session) Value(key any) any {

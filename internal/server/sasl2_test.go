@@ -162,9 +162,10 @@ func TestBind2OfflineMessageGoneFromArchiveIsDelivered(t *testing.T) {
 
 // A client that catches up from MAM before its initial presence (a legacy
 // login that queries its archive first, or Bind 2 then a query) saw what
-// the archive held when it asked. A message stored offline after that
-// query, while the session waited for its presence, is in no answer it
-// got: it must be sent at the presence, not deleted unseen.
+// the archive held when it first asked. A message stored offline after
+// that, while the session waited for its presence, is in no answer of a
+// client paging back from the newest item, even one that asked again: it
+// must be sent at the presence, not deleted unseen.
 func TestOfflineMessageAfterMAMQueryIsDelivered(t *testing.T) {
 	for _, bind2 := range []bool{false, true} {
 		name := "legacy"
@@ -190,12 +191,26 @@ func TestOfflineMessageAfterMAMQueryIsDelivered(t *testing.T) {
 			} else {
 				alice = login(t, s, "alice", "laptop")
 			}
-			alice.Send(`<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='q1'/></iq>`)
-			alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "q1" && e.Attr("type") == "result" })
+			// The client pages back from the newest item, as many do: its
+			// second page (older items) cannot hold what arrived after the
+			// first one.
+			alice.Send(`<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='q1'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max><before/></set></query></iq>`)
+			var newest string
+			alice.Expect(func(e *xml.Element) bool {
+				if r := e.Child("urn:xmpp:mam:2", "result"); r != nil {
+					newest = r.Attr("id")
+				}
+				return e.Attr("id") == "q1" && e.Attr("type") == "result"
+			})
+			if newest == "" {
+				t.Fatal("the archive's first page is empty")
+			}
 
 			bob.Send(`<message to='alice@localhost' type='chat' id='o2'><body>after the query</body></message>`)
 			bob.Send(`<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>`)
 			bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p2" })
+			alice.Send(`<iq type='set' id='q2'><query xmlns='urn:xmpp:mam:2' queryid='q2'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max><before>` + newest + `</before></set></query></iq>`)
+			alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "q2" && e.Attr("type") == "result" })
 
 			alice.Send(`<presence/>`)
 			alice.Send(`<iq type='get' id='p3'><ping xmlns='urn:xmpp:ping'/></iq>`)
