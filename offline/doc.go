@@ -22,7 +22,9 @@
 // messages to the bare JID, RFC 6121 §8.5.2.1.1), the waiting
 // messages go to that session in the order they were stored and are
 // deleted. One exception, as in Prosody: a session that has already
-// queried its archive, or bound with XEP-0386 Bind 2
+// caught up from its archive (a query of every conversation up to the
+// newest item, mam catchUp: not one conversation's history, older items,
+// given ids or a search), or bound with XEP-0386 Bind 2
 // (Session.MAMQueried), catches up from MAM, so the messages the archive
 // still holds are not sent to it, only deleted; the archive is asked
 // (ArchiveChecker, the mam module: by the stanza-id each stored copy

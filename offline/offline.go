@@ -223,8 +223,9 @@ func (m *Module) deliver(ctx context.Context, s *router.Session) {
 }
 
 // leftToMAM reports which of the stored messages s need not be sent: if
-// s catches up from MAM (Session.MAMQueried: it queried its archive
-// before its initial presence, as Prosody assumes, or bound with
+// s catches up from MAM (Session.MAMQueried: it queried its archive up
+// to the newest item of every conversation before its initial presence,
+// as Prosody assumes, or bound with
 // XEP-0386 Bind 2, which has offline messages cleared "as they will be
 // provided by MAM"), those archived when stored that the archive still
 // holds, if they were stored before the client's first archive query

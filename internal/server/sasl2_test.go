@@ -227,3 +227,32 @@ func TestOfflineMessageAfterMAMQueryIsDelivered(t *testing.T) {
 		})
 	}
 }
+
+// A query of one conversation's history before the initial presence does
+// not catch the client up: the offline messages of the others are still
+// sent, not deleted as if it had seen them.
+func TestOfflineMessagesAfterOneConversationQuery(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='alice@localhost' type='chat' id='o1'><body>from bob</body></message>`)
+	bob.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+
+	alice := login(t, s, "alice", "laptop")
+	alice.Send(`<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>` +
+		`<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>` +
+		`<field var='with'><value>carol@localhost</value></field></x></query></iq>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "q1" && e.Attr("type") == "result" })
+	alice.Send(`<presence/>`)
+	alice.Send(`<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	var bodies []string
+	alice.Expect(func(e *xml.Element) bool {
+		if b := e.ChildText("", "body"); e.Local == "message" && b != "" {
+			bodies = append(bodies, b)
+		}
+		return e.Attr("id") == "p2"
+	})
+	if strings.Join(bodies, "|") != "from bob" {
+		t.Fatalf("offline messages delivered at the presence: %q, want bob's", bodies)
+	}
+}
