@@ -243,6 +243,22 @@ func TestDeliver(t *testing.T) {
 		routertest.Equal(t, "delivered bodies", bodies, "archived between")
 	})
 
+	// A Bind 2 session's catch-up query returns what was archived between
+	// the bind and the query: that is not sent again.
+	t.Run("a catch-up query after Bind 2 covers what came before it", func(t *testing.T) {
+		e, m, romeo, _ := setup(t, 10)
+		m.now = time.Now
+		juliet, rec := e.Bind("juliet@example.org/balcony", false, 0)
+		juliet.SetMAMBound()
+		time.Sleep(2 * time.Millisecond)
+		e.Send(romeo, msg("archived between"))
+		time.Sleep(2 * time.Millisecond)
+		juliet.SetMAMQueried()
+		juliet.SetPresence(xml.New(stanza.NSClient, "presence"), 0)
+		e.Router.NotifyAvailable(context.Background(), juliet)
+		routertest.Expect(t, rec)
+	})
+
 	t.Run("negative priority gets nothing; the next session does", func(t *testing.T) {
 		e, _, romeo, _ := setup(t, 10)
 		e.Send(romeo, msg("one"))
