@@ -59,9 +59,12 @@
 // terminate earlier sessions of the same user-agent id). XEP-0386 §3.2
 // has offline messages cleared unsent at Bind 2, "as they will be
 // provided by MAM": a Bind 2 session is marked as catching up from MAM
-// (router.Session SetMAMQueried), so the offline module deletes unsent
+// (router.Session SetMAMBound), so the offline module deletes unsent
 // the messages the archive holds and delivers only those it does not
-// hold (archiving off for their sender), which clearing would lose.
+// hold (archiving off for their sender), which clearing would lose, and
+// those stored after the bind (or after the client's first catch-up
+// query, which holds what came before it), which a client paging its
+// archive back from the newest item never sees.
 //
 // A disabled account (storage.Users.SetUserDisabled: skald user disable,
 // XEP-0133 disable-user) cannot log in (auth.go refuseDisabled): once a

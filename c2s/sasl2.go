@@ -263,8 +263,9 @@ func (c *conn) bind2Inline(req *xml.Element) *xml.Element {
 	// that from the offline module: the messages the archive holds are
 	// deleted at its initial presence without being sent; those it does
 	// not hold (archiving off for their sender) are still delivered, as
-	// clearing them would lose them.
-	s.rs.SetMAMQueried()
+	// clearing them would lose them, and so are those stored after the
+	// bind (or after the client's first catch-up query).
+	s.rs.SetMAMBound()
 	for _, ch := range req.Elements() {
 		switch {
 		case ch.Is(stream.NSSM, "enable"):

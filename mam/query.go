@@ -79,9 +79,7 @@ func (m *Module) handleQuery(ctx context.Context, iq *router.IQ) (*xml.Element, 
 	if err != nil {
 		return nil, err
 	}
-	// The client catches up from its archive now, not offline storage.
-	iq.Session.SetMAMQueried()
-	return m.query(ctx, iq, owner, from, queryOpts{})
+	return m.query(ctx, iq, owner, from, queryOpts{user: true})
 }
 
 // queryOpts are what differs between a user's and a room's archive query.
@@ -92,6 +90,19 @@ type queryOpts struct {
 	// hideMUCUser leaves any muc#user <x/> out of the forwarded messages
 	// (a room's senders' real JIDs, for a requester who may not see them).
 	hideMUCUser bool
+	// user: the requester's own archive, whose catch-up queries mark
+	// the session (catchUp).
+	user bool
+}
+
+// catchUp reports whether q catches a client up: it reaches the newest
+// item of every conversation. Such a client then takes its messages
+// from the archive, not offline storage (router.Session.SetMAMQueried);
+// a query of one conversation, of older items, of given ids or a search
+// is history, and the offline module must still send what it keeps.
+func catchUp(q Query) bool {
+	return q.With.IsZero() && q.End.IsZero() && q.BeforeID == "" && q.RSM.Before == "" &&
+		q.IDs == nil && q.Text == ""
 }
 
 // query serves one archive query on owner's archive, whose result
@@ -106,6 +117,11 @@ func (m *Module) query(ctx context.Context, iq *router.IQ, owner, from jid.JID, 
 	}
 	if q.RSM.HasIndex && (q.RSM.Index != 0 || q.RSM.After != "" || q.RSM.HasBefore) {
 		return nil, stanza.E(stanza.FeatureNotImplemented, "RSM <index/> other than 0 is not supported; page with <after/> or <before/>")
+	}
+	if opts.user && catchUp(q) {
+		// Before the archive is read: what is archived from now on may
+		// be in no answer (offline.leftToMAM).
+		iq.Session.SetMAMQueried()
 	}
 
 	aq := storage.ArchiveQuery{Owner: owner.String(), Start: q.Start, End: q.End, Text: q.Text}

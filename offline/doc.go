@@ -22,12 +22,17 @@
 // messages to the bare JID, RFC 6121 §8.5.2.1.1), the waiting
 // messages go to that session in the order they were stored and are
 // deleted. One exception, as in Prosody: a session that has already
-// queried its archive, or bound with XEP-0386 Bind 2
+// caught up from its archive (a query of every conversation up to the
+// newest item, mam catchUp: not one conversation's history, older items,
+// given ids or a search), or bound with XEP-0386 Bind 2
 // (Session.MAMQueried), catches up from MAM, so the messages the archive
 // still holds are not sent to it, only deleted; the archive is asked
 // (ArchiveChecker, the mam module: by the stanza-id each stored copy
 // carries), so one whose archived copy is gone since (expiry,
-// archive_max_items, a purge) is sent, not lost.
+// archive_max_items, a purge) is sent, not lost; so is one stored
+// after the client's first archive query or its Bind 2
+// (Session.MAMQueriedAt), as the session waited for its initial
+// presence: a client paging back from the newest item never saw it.
 //
 // Feature: msgoffline, on the server (XEP-0160 §4).
 //

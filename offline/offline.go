@@ -223,23 +223,33 @@ func (m *Module) deliver(ctx context.Context, s *router.Session) {
 }
 
 // leftToMAM reports which of the stored messages s need not be sent: if
-// s catches up from MAM (Session.MAMQueried: it queried its archive
-// before its initial presence, as Prosody assumes, or bound with
+// s catches up from MAM (Session.MAMQueried: it queried its archive up
+// to the newest item of every conversation before its initial presence,
+// as Prosody assumes, or bound with
 // XEP-0386 Bind 2, which has offline messages cleared "as they will be
 // provided by MAM"), those archived when stored that the archive still
-// holds. One whose copy the archive has lost since (expiry,
+// holds, if they were stored before the client's first archive query
+// (or its Bind 2): one stored after it, as the session waited for its
+// initial presence, is in no answer a client paging back from the end
+// got (Session.MAMQueriedAt); sending it costs at most a duplicate the
+// client recognises by its stanza-id. One whose copy the archive has lost since (expiry,
 // archive_max_items, a purge) is sent; so is every one when the archive
 // cannot be asked (a duplicate the client recognises by its stanza-id is
 // better than a loss).
 func (m *Module) leftToMAM(ctx context.Context, s *router.Session, bare string, msgs []storage.OfflineMessage, stanzas []*xml.Element) []bool {
 	left := make([]bool, len(msgs))
-	if m.archive == nil || !s.MAMQueried() {
+	queried := s.MAMQueriedAt()
+	if m.archive == nil || queried.IsZero() {
 		return left
 	}
+	// Stored times are kept to the microsecond, rounded down: one before
+	// the query's microsecond was stored, and so archived, before the
+	// query read the archive.
+	queried = queried.Truncate(time.Microsecond)
 	var ask []*xml.Element
 	var at []int
 	for i, om := range msgs {
-		if om.Archived && stanzas[i] != nil {
+		if om.Archived && stanzas[i] != nil && om.Stored.Before(queried) {
 			ask = append(ask, stanzas[i])
 			at = append(at, i)
 		}

@@ -195,6 +195,70 @@ func TestDeliver(t *testing.T) {
 		}
 	})
 
+	// A client that queried its archive before its initial presence (or
+	// bound with XEP-0386 Bind 2 and queried then) saw what the archive
+	// held when it asked: a message stored offline after that is in no
+	// answer it got, and is sent, not deleted unseen.
+	t.Run("a message stored after the MAM query is sent", func(t *testing.T) {
+		e, m, romeo, _ := setup(t, 10)
+		m.now = time.Now
+		e.Send(romeo, msg("archived one"))
+		time.Sleep(2 * time.Millisecond)
+		juliet, rec := e.Bind("juliet@example.org/balcony", false, 0)
+		juliet.SetMAMQueried()
+		time.Sleep(2 * time.Millisecond)
+		e.Send(romeo, msg("archived two"))
+		e.Send(romeo, msg("three"))
+		juliet.SetPresence(xml.New(stanza.NSClient, "presence"), 0)
+		e.Router.NotifyAvailable(context.Background(), juliet)
+		var bodies []string
+		for _, st := range rec.Take() {
+			bodies = append(bodies, routertest.Parse(t, st).ChildText(stanza.NSClient, "body"))
+		}
+		routertest.Equal(t, "delivered bodies", bodies, "archived two", "three")
+		rest, err := e.Store.OfflineMessages(context.Background(), "juliet@example.org")
+		if err != nil || len(rest) != 0 {
+			t.Errorf("left in storage: %d, %v", len(rest), err)
+		}
+	})
+
+	// A client that pages its archive back from the newest item (<before/>)
+	// never sees what was archived after its first page: a later page does
+	// not make a message stored in between the archive's to deliver.
+	t.Run("a message stored between two MAM queries is sent", func(t *testing.T) {
+		e, m, romeo, _ := setup(t, 10)
+		m.now = time.Now
+		juliet, rec := e.Bind("juliet@example.org/balcony", false, 0)
+		juliet.SetMAMQueried()
+		time.Sleep(2 * time.Millisecond)
+		e.Send(romeo, msg("archived between"))
+		time.Sleep(2 * time.Millisecond)
+		juliet.SetMAMQueried()
+		juliet.SetPresence(xml.New(stanza.NSClient, "presence"), 0)
+		e.Router.NotifyAvailable(context.Background(), juliet)
+		var bodies []string
+		for _, st := range rec.Take() {
+			bodies = append(bodies, routertest.Parse(t, st).ChildText(stanza.NSClient, "body"))
+		}
+		routertest.Equal(t, "delivered bodies", bodies, "archived between")
+	})
+
+	// A Bind 2 session's catch-up query returns what was archived between
+	// the bind and the query: that is not sent again.
+	t.Run("a catch-up query after Bind 2 covers what came before it", func(t *testing.T) {
+		e, m, romeo, _ := setup(t, 10)
+		m.now = time.Now
+		juliet, rec := e.Bind("juliet@example.org/balcony", false, 0)
+		juliet.SetMAMBound()
+		time.Sleep(2 * time.Millisecond)
+		e.Send(romeo, msg("archived between"))
+		time.Sleep(2 * time.Millisecond)
+		juliet.SetMAMQueried()
+		juliet.SetPresence(xml.New(stanza.NSClient, "presence"), 0)
+		e.Router.NotifyAvailable(context.Background(), juliet)
+		routertest.Expect(t, rec)
+	})
+
 	t.Run("negative priority gets nothing; the next session does", func(t *testing.T) {
 		e, _, romeo, _ := setup(t, 10)
 		e.Send(romeo, msg("one"))

@@ -2,6 +2,7 @@ package router
 
 import (
 	"sync"
+	"time"
 
 	"github.com/skald-xmpp/skald/internal/xml"
 	"github.com/skald-xmpp/skald/jid"
@@ -48,7 +49,8 @@ type Session struct {
 	presence   *xml.Element // last broadcast available presence
 	interested bool         // requested the roster (RFC 6121 §2.1.6)
 	carbons    bool
-	mamQueried bool
+	mamQueried time.Time // MAMQueriedAt
+	mamByQuery bool      // mamQueried is a query's, not the Bind 2's
 	values     map[any]any
 }
 
@@ -127,10 +129,37 @@ func (s *Session) SetCarbons(on bool) { s.mu.Lock(); s.carbons = on; s.mu.Unlock
 
 // MAMQueried reports whether the client has queried its archive in this
 // session (it then catches up from the archive, not from offline storage).
-func (s *Session) MAMQueried() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.mamQueried }
+func (s *Session) MAMQueried() bool { return !s.MAMQueriedAt().IsZero() }
 
-// SetMAMQueried records that the client has queried its archive.
-func (s *Session) SetMAMQueried() { s.mu.Lock(); s.mamQueried = true; s.mu.Unlock() }
+// MAMQueriedAt is when the client first caught up from its archive in
+// this session (else when it bound with XEP-0386 Bind 2), zero if
+// neither. Its catch-up covers what was archived before; what was
+// archived since is in its answers only if it pages forward: one paging
+// back from the end (<before/>) never sees it. The offline module sends
+// what was stored offline after this time.
+func (s *Session) MAMQueriedAt() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.mamQueried }
+
+// SetMAMQueried records that the client catches up from its archive; it
+// is called before the archive is read. Only the first call counts (see
+// MAMQueriedAt); it moves a Bind 2's mark (SetMAMBound) later, since its
+// answers hold what was archived between the two.
+func (s *Session) SetMAMQueried() {
+	s.mu.Lock()
+	if !s.mamByQuery {
+		s.mamQueried, s.mamByQuery = time.Now(), true
+	}
+	s.mu.Unlock()
+}
+
+// SetMAMBound records that the session bound with XEP-0386 Bind 2, which
+// has offline messages left to MAM (§3.2) until a catch-up query.
+func (s *Session) SetMAMBound() {
+	s.mu.Lock()
+	if s.mamQueried.IsZero() {
+		s.mamQueried = time.Now()
+	}
+	s.mu.Unlock()
+}
 
 // Value returns per-session state a module stored under key.
 func (s *Session) Value(key any) any {

@@ -159,3 +159,100 @@ func TestBind2OfflineMessageGoneFromArchiveIsDelivered(t *testing.T) {
 		t.Fatalf("offline messages delivered after Bind 2: %q, want only the one the archive no longer holds", bodies)
 	}
 }
+
+// A client that catches up from MAM before its initial presence (a legacy
+// login that queries its archive first, or Bind 2 then a query) saw what
+// the archive held when it first asked. A message stored offline after
+// that, while the session waited for its presence, is in no answer of a
+// client paging back from the newest item, even one that asked again: it
+// must be sent at the presence, not deleted unseen.
+func TestOfflineMessageAfterMAMQueryIsDelivered(t *testing.T) {
+	for _, bind2 := range []bool{false, true} {
+		name := "legacy"
+		if bind2 {
+			name = "bind2"
+		}
+		t.Run(name, func(t *testing.T) {
+			s := startServer(t, nil, nil)
+			bob := login(t, s, "bob", "b")
+			bob.Send(`<message to='alice@localhost' type='chat' id='o1'><body>before the query</body></message>`)
+			bob.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+			bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+
+			var alice *xmpptest.Conn
+			if bind2 {
+				alice = xmpptest.Dial(t, s.addr)
+				alice.OpenStream("localhost")
+				alice.StartTLS("localhost")
+				if _, err := alice.SASL2(xmpptest.SCRAM{}, "alice", "pw-alice", `<bind xmlns='urn:xmpp:bind:0'><tag>Test</tag></bind>`); err != nil {
+					t.Fatalf("SASL2: %v", err)
+				}
+				alice.Next() // features
+			} else {
+				alice = login(t, s, "alice", "laptop")
+			}
+			// The client pages back from the newest item, as many do: its
+			// second page (older items) cannot hold what arrived after the
+			// first one.
+			alice.Send(`<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='q1'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max><before/></set></query></iq>`)
+			var newest string
+			alice.Expect(func(e *xml.Element) bool {
+				if r := e.Child("urn:xmpp:mam:2", "result"); r != nil {
+					newest = r.Attr("id")
+				}
+				return e.Attr("id") == "q1" && e.Attr("type") == "result"
+			})
+			if newest == "" {
+				t.Fatal("the archive's first page is empty")
+			}
+
+			bob.Send(`<message to='alice@localhost' type='chat' id='o2'><body>after the query</body></message>`)
+			bob.Send(`<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>`)
+			bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p2" })
+			alice.Send(`<iq type='set' id='q2'><query xmlns='urn:xmpp:mam:2' queryid='q2'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max><before>` + newest + `</before></set></query></iq>`)
+			alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "q2" && e.Attr("type") == "result" })
+
+			alice.Send(`<presence/>`)
+			alice.Send(`<iq type='get' id='p3'><ping xmlns='urn:xmpp:ping'/></iq>`)
+			var bodies []string
+			alice.Expect(func(e *xml.Element) bool {
+				if b := e.ChildText("", "body"); e.Local == "message" && b != "" && e.Child("urn:xmpp:mam:2", "result") == nil {
+					bodies = append(bodies, b)
+				}
+				return e.Attr("id") == "p3"
+			})
+			if strings.Join(bodies, "|") != "after the query" {
+				t.Fatalf("offline messages delivered at the presence: %q, want only the one stored after the MAM query", bodies)
+			}
+		})
+	}
+}
+
+// A query of one conversation's history before the initial presence does
+// not catch the client up: the offline messages of the others are still
+// sent, not deleted as if it had seen them.
+func TestOfflineMessagesAfterOneConversationQuery(t *testing.T) {
+	s := startServer(t, nil, nil)
+	bob := login(t, s, "bob", "b")
+	bob.Send(`<message to='alice@localhost' type='chat' id='o1'><body>from bob</body></message>`)
+	bob.Send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.Expect(func(e *xml.Element) bool { return e.Attr("id") == "p1" })
+
+	alice := login(t, s, "alice", "laptop")
+	alice.Send(`<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>` +
+		`<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>` +
+		`<field var='with'><value>carol@localhost</value></field></x></query></iq>`)
+	alice.Expect(func(e *xml.Element) bool { return e.Attr("id") == "q1" && e.Attr("type") == "result" })
+	alice.Send(`<presence/>`)
+	alice.Send(`<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	var bodies []string
+	alice.Expect(func(e *xml.Element) bool {
+		if b := e.ChildText("", "body"); e.Local == "message" && b != "" {
+			bodies = append(bodies, b)
+		}
+		return e.Attr("id") == "p2"
+	})
+	if strings.Join(bodies, "|") != "from bob" {
+		t.Fatalf("offline messages delivered at the presence: %q, want bob's", bodies)
+	}
+}
