@@ -160,3 +160,41 @@ func TestConnectionCapsNoLeak(t *testing.T) {
 		t.Fatalf("%d counted after Shutdown", n)
 	}
 }
+
+// TestConnectionCapsExemptTransports: connections another layer hands
+// over (WebSocket, BOSH: ServeTransport) neither count against the TCP
+// caps nor give back a place when they end.
+func TestConnectionCapsExemptTransports(t *testing.T) {
+	f := start(t, func(c *c2s.Config) { c.MaxConnections, c.MaxConnectionsPerIP = 1, 1 })
+	held := openUnauthenticated(t, f.addr, false)
+	waitConns(t, f.srv, 1)
+	var pipes []*xmpptest.Conn
+	for range 3 {
+		server, client := net.Pipe()
+		if !f.srv.ServeTransport(server, c2s.Transport{Confidential: true}) {
+			t.Fatal("ServeTransport refused")
+		}
+		c := xmpptest.NewConn(t, client)
+		c.OpenStream("localhost")
+		pipes = append(pipes, c)
+	}
+	waitConns(t, f.srv, 4)
+	if n := f.srv.CappedCount(); n != 1 {
+		t.Fatalf("%d counted with transports open, want 1", n)
+	}
+	for _, c := range pipes {
+		c.Raw().Close()
+	}
+	waitConns(t, f.srv, 1)
+	if n := f.srv.CappedCount(); n != 1 {
+		t.Fatalf("%d counted after the transports ended, want 1", n)
+	}
+	// Still full: one more TCP connection is refused.
+	c := xmpptest.Dial(t, f.addr)
+	c.Send(capHeader)
+	c.ReadHeader()
+	if got := c.ExpectStreamError(); got != "resource-constraint" {
+		t.Fatalf("stream error %q", got)
+	}
+	held.Close()
+}
