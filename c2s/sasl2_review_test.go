@@ -142,9 +142,9 @@ func TestAuthLimiterSharedAcrossProfiles(t *testing.T) {
 
 // -PLUS is advertised and enforced alike in both profiles: a client
 // that says it could bind but thinks the server cannot ('y', RFC 5802
-// §6) is refused where -PLUS is offered, in SASL2 as in RFC 6120 SASL,
-// and accepted where the configuration offers none, also when it offers
-// -PLUS for one hash only (the server can bind, RFC 5802 §6).
+// §6) is refused where a -PLUS is offered (for one hash only too: the
+// server can bind), in SASL2 as in RFC 6120 SASL, and accepted where the
+// configuration offers none.
 func TestSASL2ChannelBindingDowngrade(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
