@@ -1,7 +1,6 @@
 package c2s
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -303,16 +302,25 @@ var errRateLimited = errors.New("c2s: authentication rate limited")
 // the account lacked, derived from its password (sasl.CredentialCompleter):
 // an account imported with SCRAM-SHA-1 keys only (Prosody's default)
 // can then log in with SCRAM-SHA-256, which most clients choose. The
-// iteration count is register's (sasl.DefaultIterations). The account is
-// read again first and left alone if its credentials are no longer the
-// ones the password was checked against (changed meanwhile). The login
-// succeeds whatever happens here. Storing credentials ends the account's
+// iteration count is register's (sasl.DefaultIterations), or the kept
+// credential's if that is higher, so that the new one is no cheaper to
+// attack. The write happens only if the account's credentials are still
+// the ones the password was checked against (storage.Users'
+// ReplaceUserCredentials, atomic): a password change that came first is
+// not undone with keys derived from the old password. The login succeeds
+// whatever happens here. Storing credentials ends the account's
 // XEP-0484 tokens (storage.Users), so the one time this happens the
 // account's other clients log in with the password again; a token this
 // login asks for is issued after it. It returns the credentials stored
 // now as far as this login knows: the completed ones, or seen.
 func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Credentials) storage.Credentials {
-	creds, complete, err := cc.CompleteCredentials(sasl.DefaultIterations)
+	iterations := sasl.DefaultIterations
+	for _, kept := range []storage.Credential{seen.SHA1, seen.SHA256} {
+		if kept.Iterations > iterations && kept.Iterations <= sasl.MaxIterations {
+			iterations = kept.Iterations
+		}
+	}
+	creds, complete, err := cc.CompleteCredentials(iterations)
 	if err != nil {
 		c.log.Warn("c2s cannot derive missing SCRAM credentials", "err", err)
 		return seen
@@ -320,26 +328,17 @@ func (c *conn) completeCredentials(cc sasl.CredentialCompleter, seen storage.Cre
 	if !complete {
 		return seen
 	}
-	ctx := context.Background()
-	bare := c.user + "@" + c.domain
-	now, err := c.srv.users.UserCredentials(ctx, bare)
-	if err != nil || !sameCredentials(now, seen) {
-		return seen
-	}
-	if err := c.srv.users.SetUserCredentials(ctx, bare, fromSASL(creds)); err != nil {
+	completed := fromSASL(creds)
+	replaced, err := c.srv.users.ReplaceUserCredentials(context.Background(), c.user+"@"+c.domain, seen, completed)
+	if err != nil {
 		c.log.Warn("c2s cannot store derived SCRAM credentials", "err", err)
 		return seen
 	}
-	c.log.Info("c2s stored the SCRAM credentials the account lacked, derived from its PLAIN login")
-	return fromSASL(creds)
-}
-
-func sameCredentials(a, b storage.Credentials) bool {
-	same := func(x, y storage.Credential) bool {
-		return x.Iterations == y.Iterations && bytes.Equal(x.Salt, y.Salt) &&
-			bytes.Equal(x.StoredKey, y.StoredKey) && bytes.Equal(x.ServerKey, y.ServerKey)
+	if !replaced {
+		return seen // changed since the lookup
 	}
-	return same(a.SHA1, b.SHA1) && same(a.SHA256, b.SHA256)
+	c.log.Info("c2s stored the SCRAM credentials the account lacked, derived from its PLAIN login")
+	return completed
 }
 
 // disabledText is the text of <account-disabled/>. The operator's

@@ -27,6 +27,10 @@ type users struct {
 	mu       sync.Mutex
 	m        map[string]storage.Credentials
 	disabled map[string]string // bare JID -> reason
+	// beforeWrite, if set, runs as SetUserCredentials or
+	// ReplaceUserCredentials begins (a concurrent writer that lands just
+	// before).
+	beforeWrite func(bare string)
 }
 
 func (u *users) CreateUser(_ context.Context, bare string, c storage.Credentials) error {
@@ -45,7 +49,30 @@ func (u *users) UserCredentials(_ context.Context, bare string) (storage.Credent
 	return c, nil
 }
 func (u *users) SetUserCredentials(ctx context.Context, bare string, c storage.Credentials) error {
+	u.runBeforeWrite(bare)
 	return u.CreateUser(ctx, bare, c)
+}
+func (u *users) ReplaceUserCredentials(_ context.Context, bare string, old, c storage.Credentials) (bool, error) {
+	u.runBeforeWrite(bare)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	now, ok := u.m[bare]
+	if !ok {
+		return false, storage.ErrNotFound
+	}
+	if !now.Equal(old) {
+		return false, nil
+	}
+	u.m[bare] = c
+	return true, nil
+}
+func (u *users) runBeforeWrite(bare string) {
+	u.mu.Lock()
+	f := u.beforeWrite
+	u.mu.Unlock()
+	if f != nil {
+		f(bare)
+	}
 }
 func (u *users) UserExists(_ context.Context, bare string) (bool, error) {
 	u.mu.Lock()

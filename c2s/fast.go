@@ -237,7 +237,7 @@ func (c *conn) fastToken(req sasl2Request, login *fastLogin, creds storage.Crede
 		c.log.Error("c2s FAST token not stored", "err", err)
 		return nil
 	}
-	if now, err := c.srv.users.UserCredentials(ctx, bare); err != nil || !sameCredentials(now, creds) {
+	if now, err := c.srv.users.UserCredentials(ctx, bare); err != nil || !now.Equal(creds) {
 		c.log.Info("c2s FAST token withdrawn: the account's credentials changed during the login", "err", err)
 		if err := tokens.DeleteFastTokens(ctx, bare, req.userAgentID); err != nil {
 			c.log.Error("c2s FAST token withdrawal", "err", err)

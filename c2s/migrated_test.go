@@ -3,9 +3,11 @@ package c2s_test
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/skald-xmpp/skald/internal/xmpptest"
+	"github.com/skald-xmpp/skald/sasl"
 	"github.com/skald-xmpp/skald/storage"
 )
 
@@ -90,5 +92,62 @@ func TestMigratedAccountCredentials(t *testing.T) {
 				t.Fatal("a PLAIN login of a complete account derived its credentials again")
 			}
 		})
+	}
+}
+
+// TestCredentialCompletionRacesPasswordChange: a password change that
+// lands after the login checked the password and before the completed
+// credentials are written is not undone by the keys derived from the
+// old password (which someone who knew it, the reason to change it,
+// could otherwise keep using).
+func TestCredentialCompletionRacesPasswordChange(t *testing.T) {
+	f := start(t, nil)
+	const bare = "migrated@localhost"
+	imported := xmpptest.Credentials(t, "old-secret")
+	imported.SHA256 = storage.Credential{}
+	f.users.CreateUser(context.Background(), bare, imported)
+	changed := xmpptest.Credentials(t, "new-secret")
+	var writes atomic.Int32
+	f.users.mu.Lock()
+	f.users.beforeWrite = func(b string) {
+		if b == bare && writes.Add(1) == 1 {
+			f.users.CreateUser(context.Background(), bare, changed) // the change, first
+		}
+	}
+	f.users.mu.Unlock()
+
+	p := xmpptest.DialTLS(t, f.tlsAddr)
+	p.OpenStream("localhost")
+	p.AuthPlain("localhost", "migrated", "old-secret")
+	if n := writes.Load(); n != 1 {
+		t.Fatalf("%d writes, want 1 (the completion)", n)
+	}
+	got, _ := f.users.UserCredentials(context.Background(), bare)
+	if !got.Equal(changed) {
+		t.Fatal("the password change was overwritten by credentials derived from the old password")
+	}
+}
+
+// TestCredentialCompletionIterations: the derived credential has
+// register's iteration count (4096), or the kept one's if higher
+// (Prosody's default is 10000): never cheaper to attack than the
+// credential the account had.
+func TestCredentialCompletionIterations(t *testing.T) {
+	for _, kept := range []int{4096, 10000} {
+		f := start(t, nil)
+		const bare = "migrated@localhost"
+		imported, err := sasl.DeriveCredentials("old-secret", kept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imported.SHA256 = sasl.Credential{}
+		f.users.CreateUser(context.Background(), bare, storage.Credentials{SHA1: storage.Credential(imported.SHA1)})
+		p := xmpptest.DialTLS(t, f.tlsAddr)
+		p.OpenStream("localhost")
+		p.AuthPlain("localhost", "migrated", "old-secret")
+		got, _ := f.users.UserCredentials(context.Background(), bare)
+		if got.SHA256.Iterations != kept || got.SHA1.Iterations != kept {
+			t.Fatalf("kept %d iterations: derived %d", kept, got.SHA256.Iterations)
+		}
 	}
 }

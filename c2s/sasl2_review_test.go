@@ -142,16 +142,20 @@ func TestAuthLimiterSharedAcrossProfiles(t *testing.T) {
 
 // -PLUS is advertised and enforced alike in both profiles: a client
 // that says it could bind but thinks the server cannot ('y', RFC 5802
-// §6) is refused where -PLUS is offered, in SASL2 as in RFC 6120 SASL,
-// and accepted where the configuration offers none.
+// §6) is refused where a -PLUS is offered (for one hash only too: the
+// server can bind), in SASL2 as in RFC 6120 SASL, and accepted where the
+// configuration offers none.
 func TestSASL2ChannelBindingDowngrade(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		mechs  []string
+		mech   string // the SCRAM mechanism tried with 'y'
 		refuse bool
 	}{
-		{"-PLUS offered", nil, true},
-		{"no -PLUS configured", []string{"SCRAM-SHA-256", "PLAIN"}, false},
+		{"-PLUS offered", nil, "SCRAM-SHA-256", true},
+		{"no -PLUS configured", []string{"SCRAM-SHA-256", "PLAIN"}, "SCRAM-SHA-256", false},
+		{"a restricted list with -PLUS", []string{"SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN"}, "SCRAM-SHA-1", true},
+		{"a restricted list without -PLUS", []string{"SCRAM-SHA-1", "PLAIN"}, "SCRAM-SHA-1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := start(t, func(c *c2s.Config) { c.Mechanisms = tc.mechs })
@@ -168,9 +172,12 @@ func TestSASL2ChannelBindingDowngrade(t *testing.T) {
 			if strings.Join(legacy, " ") != strings.Join(v2, " ") {
 				t.Fatalf("SASL2 offers %v, legacy %v", v2, legacy)
 			}
-			_, err := c.SASL2(xmpptest.SCRAM{GS2: "y,,"}, "alice", "secret-alice", `<bind xmlns='urn:xmpp:bind:0'/>`)
+			_, err := c.SASL2(xmpptest.SCRAM{Mechanism: tc.mech, GS2: "y,,"}, "alice", "secret-alice", `<bind xmlns='urn:xmpp:bind:0'/>`)
 			if refused := err != nil; refused != tc.refuse {
 				t.Fatalf("'y' flag in SASL2: error %v, want refused=%v", err, tc.refuse)
+			}
+			if tc.refuse && !strings.Contains(err.Error(), "not-authorized") {
+				t.Fatalf("'y' refused with %v, want not-authorized (not for want of the mechanism)", err)
 			}
 			if tc.refuse && len(f.router.Sessions("alice@localhost")) != 0 {
 				t.Fatal("a downgraded exchange bound a session")

@@ -20,9 +20,9 @@
 //
 // XEP-0484 FAST tokens (fast.go, FastTokens) are kept as the XEP's two
 // slots per account and client, each a hash of the token with its
-// mechanism and expiry; SetUserCredentials and DeleteUser delete an
-// account's tokens in the same transaction, so no path that changes a
-// password can leave a fast login behind. An account holds tokens for at
+// mechanism and expiry; SetUserCredentials, ReplaceUserCredentials and
+// DeleteUser delete an account's tokens in the same transaction, so no
+// path that changes a password can leave a fast login behind. An account holds tokens for at
 // most MaxFastTokenClients clients: issuing to one more drops the
 // tokens of the one issued to least recently.
 package storage

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -48,6 +49,17 @@ type Credentials struct {
 	SHA256 Credential
 }
 
+// Equal reports whether c and o are the same credentials (an empty and a
+// nil byte slice are the same: backends may read either back).
+func (c Credentials) Equal(o Credentials) bool {
+	return c.SHA1.equal(o.SHA1) && c.SHA256.equal(o.SHA256)
+}
+
+func (c Credential) equal(o Credential) bool {
+	return c.Iterations == o.Iterations && bytes.Equal(c.Salt, o.Salt) &&
+		bytes.Equal(c.StoredKey, o.StoredKey) && bytes.Equal(c.ServerKey, o.ServerKey)
+}
+
 // Users stores accounts. Users are keyed by normalised bare JID string
 // ("local@domain").
 type Users interface {
@@ -60,6 +72,12 @@ type Users interface {
 	// password revokes every client's fast login. ErrNotFound for an
 	// unknown account.
 	SetUserCredentials(ctx context.Context, bare string, c Credentials) error
+	// ReplaceUserCredentials is SetUserCredentials done only if the
+	// account's credentials are still old (Credentials.Equal), checked
+	// and written atomically; replaced is false, and nothing changes,
+	// when they are not (a password change came first). ErrNotFound for
+	// an unknown account.
+	ReplaceUserCredentials(ctx context.Context, bare string, old, c Credentials) (replaced bool, err error)
 	UserExists(ctx context.Context, bare string) (bool, error)
 	// DeleteUser removes the account and everything it owns: roster,
 	// offline messages, archive, archive preferences, blocklist,

@@ -8,6 +8,7 @@ package connlimit
 
 import (
 	"net"
+	"strings"
 	"sync"
 )
 
@@ -43,11 +44,15 @@ func (p *PerIP) Release(key string) {
 
 // IPKey is the key per-address limits count a client address (host:port
 // or host) under: the IP, or its /64 for IPv6, where one host commonly
-// has a whole prefix.
+// has a whole prefix. A link-local address's zone is left out (else
+// every address of the /64 would count apart).
 func IPKey(client string) string {
 	host, _, err := net.SplitHostPort(client)
 	if err != nil {
 		host = client
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i]
 	}
 	ip := net.ParseIP(host)
 	if ip == nil {

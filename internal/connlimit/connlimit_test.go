@@ -28,6 +28,8 @@ func TestIPKey(t *testing.T) {
 		"[2001:db8:1:2::5]:4711": "2001:db8:1:2::/64",
 		"2001:db8:1:2:ffff::9":   "2001:db8:1:2::/64",
 		"[::ffff:192.0.2.7]:1":   "192.0.2.7",
+		"[fe80::1%eth0]:5222":    "fe80::/64",
+		"fe80::2%eth1":           "fe80::/64",
 	} {
 		if got := IPKey(in); got != want {
 			t.Errorf("IPKey(%q) = %q, want %q", in, got, want)

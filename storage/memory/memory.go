@@ -203,6 +203,24 @@ func (s *Store) SetUserCredentials(ctx context.Context, bare string, c storage.C
 	return nil
 }
 
+// ReplaceUserCredentials implements storage.Users.
+func (s *Store) ReplaceUserCredentials(ctx context.Context, bare string, old, c storage.Credentials) (bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	now, ok := s.users[bare]
+	if !ok {
+		return false, storage.ErrNotFound
+	}
+	if !now.Equal(old) {
+		return false, nil
+	}
+	s.users[bare] = cloneCredentials(c)
+	delete(s.fast, bare)
+	return true, nil
+}
+
 // UserExists implements storage.Users.
 func (s *Store) UserExists(ctx context.Context, bare string) (bool, error) {
 	if err := s.rlock(ctx); err != nil {

@@ -86,6 +86,38 @@ func (s *Store) SetUserCredentials(ctx context.Context, bare string, c storage.C
 	})
 }
 
+// ReplaceUserCredentials implements storage.Users: the row is locked
+// (FOR UPDATE) from the check to the write.
+func (s *Store) ReplaceUserCredentials(ctx context.Context, bare string, old, c storage.Credentials) (bool, error) {
+	if err := s.enter(ctx); err != nil {
+		return false, err
+	}
+	replaced := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var now storage.Credentials
+		err := tx.QueryRow(ctx, `SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
+			sha256_salt, sha256_iter, sha256_stored, sha256_server FROM users WHERE bare = $1 FOR UPDATE`, bare).Scan(
+			&now.SHA1.Salt, &now.SHA1.Iterations, &now.SHA1.StoredKey, &now.SHA1.ServerKey,
+			&now.SHA256.Salt, &now.SHA256.Iterations, &now.SHA256.StoredKey, &now.SHA256.ServerKey)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return storage.ErrNotFound
+		}
+		if err != nil || !now.Equal(old) {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET
+			sha1_salt = $1, sha1_iter = $2, sha1_stored = $3, sha1_server = $4,
+			sha256_salt = $5, sha256_iter = $6, sha256_stored = $7, sha256_server = $8
+			WHERE bare = $9`, append(credArgs(c), bare)...); err != nil {
+			return err
+		}
+		replaced = true
+		_, err = tx.Exec(ctx, `DELETE FROM fast_token WHERE owner = $1`, bare)
+		return err
+	})
+	return replaced && err == nil, err
+}
+
 // UserExists implements storage.Users.
 func (s *Store) UserExists(ctx context.Context, bare string) (bool, error) {
 	if err := s.enter(ctx); err != nil {

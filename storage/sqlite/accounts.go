@@ -62,19 +62,48 @@ func (s *Store) CreateUser(ctx context.Context, bare string, c storage.Credentia
 func (s *Store) UserCredentials(ctx context.Context, bare string) (storage.Credentials, error) {
 	var c storage.Credentials
 	err := s.read(ctx, func(r *conn) error {
-		found, err := r.queryRow(`SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
-			sha256_salt, sha256_iter, sha256_stored, sha256_server FROM users WHERE bare=?`,
-			func(st *sqlite3.Stmt) error {
-				c.SHA1 = storage.Credential{Salt: blob(st, 0), Iterations: st.ColumnInt(1), StoredKey: blob(st, 2), ServerKey: blob(st, 3)}
-				c.SHA256 = storage.Credential{Salt: blob(st, 4), Iterations: st.ColumnInt(5), StoredKey: blob(st, 6), ServerKey: blob(st, 7)}
-				return nil
-			}, bare)
-		if err == nil && !found {
-			err = storage.ErrNotFound
-		}
+		var err error
+		c, err = r.credentials(bare)
 		return err
 	})
 	return c, err
+}
+
+// credentials reads the account's credentials on c.
+func (c *conn) credentials(bare string) (storage.Credentials, error) {
+	var cr storage.Credentials
+	found, err := c.queryRow(`SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
+		sha256_salt, sha256_iter, sha256_stored, sha256_server FROM users WHERE bare=?`,
+		func(st *sqlite3.Stmt) error {
+			cr.SHA1 = storage.Credential{Salt: blob(st, 0), Iterations: st.ColumnInt(1), StoredKey: blob(st, 2), ServerKey: blob(st, 3)}
+			cr.SHA256 = storage.Credential{Salt: blob(st, 4), Iterations: st.ColumnInt(5), StoredKey: blob(st, 6), ServerKey: blob(st, 7)}
+			return nil
+		}, bare)
+	if err == nil && !found {
+		err = storage.ErrNotFound
+	}
+	return cr, err
+}
+
+// ReplaceUserCredentials implements storage.Users: read and written by
+// the one writer, in its transaction.
+func (s *Store) ReplaceUserCredentials(ctx context.Context, bare string, old, c storage.Credentials) (bool, error) {
+	replaced := false
+	err := s.write(ctx, func(w *conn) error {
+		now, err := w.credentials(bare)
+		if err != nil || !now.Equal(old) {
+			return err
+		}
+		if err := w.exec(`UPDATE users SET
+			sha1_salt=?, sha1_iter=?, sha1_stored=?, sha1_server=?,
+			sha256_salt=?, sha256_iter=?, sha256_stored=?, sha256_server=?
+			WHERE bare=?`, append(credArgs(c), bare)...); err != nil {
+			return err
+		}
+		replaced = true
+		return w.exec(`DELETE FROM fast_token WHERE owner=?`, bare)
+	})
+	return replaced && err == nil, err
 }
 
 // SetUserCredentials implements storage.Users; ErrNotFound for an unknown

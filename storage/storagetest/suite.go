@@ -136,6 +136,29 @@ func testUsersCreate(t *testing.T, s storage.Store) {
 	_, err = s.UserCredentials(bg, "bob@example.org")
 	wantErr(t, err, storage.ErrNotFound)
 	wantErr(t, s.SetUserCredentials(bg, "bob@example.org", cred(3)), storage.ErrNotFound)
+	_, err = s.ReplaceUserCredentials(bg, "bob@example.org", cred(1), cred(3))
+	wantErr(t, err, storage.ErrNotFound)
+	// ReplaceUserCredentials writes only over the credentials it is
+	// told are there (c2s completing an account's keys must not undo a
+	// password change), and deletes the tokens as SetUserCredentials.
+	replaced, err := s.ReplaceUserCredentials(bg, "alice@example.org", cred(5), cred(6))
+	must(t, err)
+	if c, _ := s.UserCredentials(bg, "alice@example.org"); replaced || !credEqual(c, cred(1)) {
+		t.Fatalf("ReplaceUserCredentials over other credentials: replaced %v, now %+v", replaced, c)
+	}
+	must(t, s.PutFastToken(bg, "alice@example.org", "phone", storage.FastToken{Hash: []byte("r1"), Mechanism: "HT-SHA-256-NONE", Expiry: time.Now().Add(time.Hour)}))
+	half := cred(1)
+	half.SHA256 = storage.Credential{}
+	must(t, s.SetUserCredentials(bg, "alice@example.org", half))
+	must(t, s.PutFastToken(bg, "alice@example.org", "phone", storage.FastToken{Hash: []byte("r1"), Mechanism: "HT-SHA-256-NONE", Expiry: time.Now().Add(time.Hour)}))
+	replaced, err = s.ReplaceUserCredentials(bg, "alice@example.org", half, cred(1))
+	must(t, err)
+	if c, _ := s.UserCredentials(bg, "alice@example.org"); !replaced || !credEqual(c, cred(1)) {
+		t.Fatalf("ReplaceUserCredentials over the current (half empty) credentials: replaced %v, now %+v", replaced, c)
+	}
+	if toks, err := s.FastTokens(bg, "alice@example.org", "phone"); err != nil || len(toks) != 0 {
+		t.Fatalf("tokens after ReplaceUserCredentials: %+v, %v", toks, err)
+	}
 	wantErr(t, s.DeleteUser(bg, "bob@example.org"), storage.ErrNotFound)
 	must(t, s.DeleteUser(bg, "alice@example.org"))
 	wantErr(t, s.DeleteUser(bg, "alice@example.org"), storage.ErrNotFound)
