@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/skald-xmpp/skald/internal/netaccept"
 	"log/slog"
 	"net"
 	"sync"
@@ -230,25 +231,14 @@ func (s *Server) Serve(l net.Listener, directTLS bool) error {
 		delete(s.listeners, l)
 		s.mu.Unlock()
 	}()
-	var backoff time.Duration
 	for {
-		nc, err := l.Accept()
+		nc, err := netaccept.Accept(l, s.isShutting)
+		if errors.Is(err, netaccept.ErrClosed) {
+			return ErrServerClosed
+		}
 		if err != nil {
-			s.mu.Lock()
-			shutting := s.shutting
-			s.mu.Unlock()
-			if shutting {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
 			return err
 		}
-		backoff = 0
 		if !s.startConn(nc, directTLS) {
 			nc.Close()
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/skald-xmpp/skald/internal/netaccept"
 	"log/slog"
 	"net"
 	"sync"
@@ -166,6 +167,14 @@ func (s *Server) removeOut(o *outStream) {
 	s.mu.Unlock()
 }
 
+// isClosing reports whether Shutdown has begun (the accept loop's stop
+// signal, netaccept.Accept).
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
 // Serve accepts incoming streams on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
 	s.mu.Lock()
@@ -177,18 +186,11 @@ func (s *Server) Serve(l net.Listener) error {
 	s.listeners = append(s.listeners, l)
 	s.mu.Unlock()
 	for {
-		nc, err := l.Accept()
+		nc, err := netaccept.Accept(l, s.isClosing)
+		if errors.Is(err, netaccept.ErrClosed) {
+			return ErrServerClosed
+		}
 		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
 			return err
 		}
 		s.accept(nc)

@@ -33,18 +33,19 @@ func TestLayering(t *testing.T) {
 		"config":             {"jid", "sasl"},
 		"internal/certs":     {},
 		"router":             {"internal/xml", "jid", "stream", "stanza", "storage"},
-		"c2s":                append([]string{"router", "internal/connlimit"}, low...),
+		"c2s":                append([]string{"router", "internal/connlimit", "internal/netaccept"}, low...),
 		"internal/xmlcut":    {},
 		"internal/hostmeta":  {"internal/xml"},
 		"internal/connlimit": {},
+		"internal/netaccept": {},
 		"internal/httpfront": {"internal/connlimit"},
 		"websocket":          {"c2s", "internal/connlimit", "internal/xml", "internal/xmlcut", "internal/hostmeta", "internal/httpfront", "stream"},
 		// bosh is a transport beside websocket, handing sessions to c2s.
 		"bosh": {"c2s", "internal/xml", "internal/xmlcut", "internal/hostmeta", "internal/httpfront", "stream"},
 		// s2s is a transport beside c2s: the router's RemoteRouter.
-		"s2s": {"router", "internal/xml", "jid", "stream", "stanza"},
+		"s2s": {"router", "internal/netaccept", "internal/xml", "jid", "stream", "stanza"},
 		// component is a transport beside s2s: the router's ComponentRouter.
-		"component":        {"router", "internal/xml", "jid", "stream", "stanza"},
+		"component":        {"router", "internal/netaccept", "internal/xml", "jid", "stream", "stanza"},
 		"internal/loadgen": {"internal/xml", "jid"},
 		"mam/pie":          {"mam", "internal/xml", "jid", "storage"},
 		// PEP extends disco (account identities and items, caps hashes).
