@@ -20,9 +20,11 @@
 // Every scenario uses accounts FirstUser, FirstUser+1, … named by
 // UserPattern and PasswordPattern; the number each needs is given below.
 // Messages carry "skald-bench RUN FLOW SEQ" in the body (and RUN.FLOW.SEQ
-// as id and origin-id), so that every delivered, bounced or archived copy
-// is attributed to its run; archives keep earlier runs' messages, which
-// are never counted.
+// as id), so that every delivered, bounced or archived copy is attributed
+// to its run; archives keep earlier runs' messages, which are never
+// counted. Their origin-id (XEP-0359) is a random UUID, as real clients
+// send (until 2026-12-08 it was RUN.FLOW.SEQ, which kept a server's
+// origin-id index pages hot).
 //
 //   - write (2×P accounts): P pairs, each sender sends K chat messages to
 //     its receiver's bare JID with at most W undelivered. Reports delivered

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,8 +132,33 @@ func (tr *traffic) appendMessage(b []byte, f *flow, seq int) []byte {
 	b = strconv.AppendInt(b, int64(seq), 10)
 	b = append(b, tr.pad...)
 	b = append(b, `</body><origin-id xmlns="urn:xmpp:sid:0" id="`...)
-	b = append(b, ref...)
+	b = appendUUID(b)
 	b = append(b, `"/></message>`...)
+	return b
+}
+
+// appendUUID appends a random version 4 UUID: the origin-id Conversations,
+// Dino and Gajim send (XEP-0359 §4 wants it unique, and random ids are
+// what a server's origin-id index gets from real clients; an id that
+// grows with each message would keep its index pages hot).
+func appendUUID(b []byte) []byte {
+	const hexDigits = "0123456789abcdef"
+	hi, lo := mrand.Uint64(), mrand.Uint64()
+	hi = hi&^(0xf<<12) | 0x4<<12 // version 4
+	lo = lo&^(0x3<<62) | 0x2<<62 // variant 10
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hexDigits[hi>>uint(i)&0xf])
+		if i == 32 || i == 16 {
+			b = append(b, '-')
+		}
+	}
+	b = append(b, '-')
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hexDigits[lo>>uint(i)&0xf])
+		if i == 48 {
+			b = append(b, '-')
+		}
+	}
 	return b
 }
 
