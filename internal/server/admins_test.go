@@ -25,3 +25,25 @@ func TestWarnUnclaimedAdmins(t *testing.T) {
 		t.Fatalf("warnings:\n%s", out)
 	}
 }
+
+// TestWarnOnlyPlusMechanisms: a mechanism list that only clients with
+// channel binding can use is named in a warning; any other list is not.
+func TestWarnOnlyPlusMechanisms(t *testing.T) {
+	tests := []struct {
+		mechs []string
+		warn  bool
+	}{
+		{nil, false},
+		{[]string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"}, true},
+		{[]string{"SCRAM-SHA-256-PLUS"}, true},
+		{[]string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}, false},
+		{[]string{"PLAIN"}, false},
+	}
+	for _, tc := range tests {
+		var logs bytes.Buffer
+		warnOnlyPlusMechanisms(tc.mechs, slog.New(slog.NewTextHandler(&logs, nil)))
+		if got := strings.Contains(logs.String(), "sasl_mechanisms"); got != tc.warn {
+			t.Errorf("%q: warned %v, want %v:\n%s", tc.mechs, got, tc.warn, logs.String())
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -263,6 +264,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if mods.Register.AllowRegistration {
 		warnUnclaimedAdmins(ctx, s.Store, cfg.Admins, log)
 	}
+	warnOnlyPlusMechanisms(cfg.C2S.SASLMechanisms, log)
 	list = append(list,
 		reg,
 		cmds,
@@ -861,6 +863,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// warnOnlyPlusMechanisms warns when every configured SASL mechanism
+// binds to the TLS channel (-PLUS): clients that cannot bind, and every
+// client of the WebSocket and BOSH listeners behind a proxy that ends
+// TLS (no channel of Skald's own to bind to), then cannot log in at all.
+// A valid choice for a closed deployment, so a warning, not an error.
+func warnOnlyPlusMechanisms(mechs []string, log *slog.Logger) {
+	if len(mechs) == 0 {
+		return
+	}
+	for _, m := range mechs {
+		if !strings.HasSuffix(m, "-PLUS") {
+			return
+		}
+	}
+	log.Warn("[c2s] sasl_mechanisms lists only channel-binding (-PLUS) mechanisms: clients without channel binding, and WebSocket or BOSH clients behind a TLS-terminating proxy, cannot log in",
+		"sasl_mechanisms", strings.Join(mechs, ","))
 }
 
 // warnUnclaimedAdmins warns about each admin whose account does not exist
