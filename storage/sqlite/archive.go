@@ -215,14 +215,14 @@ func (s *Store) appendArchive(ctx context.Context, msgs []*storage.ArchivedMessa
 const resendSQL = `SELECT id, stamp, body FROM archive INDEXED BY archive_origin_key
 	WHERE origin_key=?1 AND owner=?2 AND with_jid=?3 AND origin_id=?4 AND outgoing=?5 ORDER BY id DESC LIMIT 1`
 
-// findResend looks for the item m would duplicate (see AppendArchiveOnce).
-func findResend(w *conn, m *storage.ArchivedMessage) (appended, bool, error) {
+// findResend looks for the item m would duplicate (see AppendArchiveOnce);
+// key is m's originKey.
+func findResend(w *conn, m *storage.ArchivedMessage, key int64) (appended, bool, error) {
 	st, err := w.prep(resendSQL)
 	if err != nil {
 		return appended{}, false, err
 	}
 	defer st.Reset()
-	key := originKey(m.Owner, m.With, m.Outgoing, m.OriginID)
 	if err := errors.Join(st.BindInt64(1, key), st.BindText(2, m.Owner), st.BindText(3, m.With),
 		st.BindText(4, m.OriginID), st.BindBool(5, m.Outgoing)); err != nil {
 		return appended{}, false, err
@@ -247,8 +247,15 @@ func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appende
 		return err
 	}
 	for i, m := range msgs {
-		if once && m.OriginID != "" {
-			prev, found, err := findResend(w, m)
+		// The origin key, hashed once per row for the resend check and
+		// the insert; NULL (not indexed) without an origin-id.
+		var key int64
+		hasKey := m.OriginID != ""
+		if hasKey {
+			key = originKey(m.Owner, m.With, m.Outgoing, m.OriginID)
+		}
+		if once && hasKey {
+			prev, found, err := findResend(w, m, key)
 			if err != nil {
 				return err
 			}
@@ -271,7 +278,7 @@ func (s *Store) appendOp(w *conn, msgs []*storage.ArchivedMessage, res []appende
 			bindOptText(ins, 6, m.OriginID),
 			ins.BindText(7, m.Body),
 			ins.BindBlob(8, nonNil(m.Stanza)),
-			bindOriginKey(ins, 9, m),
+			bindOriginKey(ins, 9, key, hasKey),
 		)
 		if err == nil {
 			err = ins.Exec()
@@ -302,12 +309,12 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// bindOriginKey binds m's origin_key, NULL when it has no origin-id.
-func bindOriginKey(st *sqlite3.Stmt, i int, m *storage.ArchivedMessage) error {
-	if m.OriginID == "" {
+// bindOriginKey binds an origin_key, NULL when the row has none.
+func bindOriginKey(st *sqlite3.Stmt, i int, key int64, ok bool) error {
+	if !ok {
 		return st.BindNull(i)
 	}
-	return st.BindInt64(i, originKey(m.Owner, m.With, m.Outgoing, m.OriginID))
+	return st.BindInt64(i, key)
 }
 
 func bindOptText(st *sqlite3.Stmt, i int, v string) error {
