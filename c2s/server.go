@@ -231,18 +231,16 @@ func (s *Server) Serve(l net.Listener, directTLS bool) error {
 		delete(s.listeners, l)
 		s.mu.Unlock()
 	}()
-	for {
-		nc, err := netaccept.Accept(l, s.isShutting)
-		if errors.Is(err, netaccept.ErrClosed) {
-			return ErrServerClosed
-		}
-		if err != nil {
-			return err
-		}
+	err := netaccept.Serve(l, s.isShutting, func(nc net.Conn) bool {
 		if !s.startConn(nc, directTLS) {
-			nc.Close()
+			nc.Close() // shutting down: the next Accept fails and ends the loop
 		}
+		return true
+	})
+	if errors.Is(err, netaccept.ErrClosed) {
+		return ErrServerClosed
 	}
+	return err
 }
 
 // startConn registers a connection and starts serving it, unless the

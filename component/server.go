@@ -111,14 +111,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.listeners = append(s.listeners, l)
 	s.mu.Unlock()
-	for {
-		nc, err := netaccept.Accept(l, s.isClosing)
-		if errors.Is(err, netaccept.ErrClosed) {
-			return ErrServerClosed
-		}
-		if err != nil {
-			return err
-		}
+	err := netaccept.Serve(l, s.isClosing, func(nc net.Conn) bool {
 		s.counters.connections.Inc()
 		c := newConn(s, nc)
 		switch s.start(c, c.run) {
@@ -129,9 +122,14 @@ func (s *Server) Serve(l net.Listener) error {
 			nc.Close()
 		case ErrServerClosed:
 			nc.Close()
-			return ErrServerClosed
+			return false
 		}
+		return true
+	})
+	if errors.Is(err, netaccept.ErrClosed) {
+		return ErrServerClosed
 	}
+	return err
 }
 
 // errOverCap refuses a connection over max_pending_connections.

@@ -185,16 +185,11 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.listeners = append(s.listeners, l)
 	s.mu.Unlock()
-	for {
-		nc, err := netaccept.Accept(l, s.isClosing)
-		if errors.Is(err, netaccept.ErrClosed) {
-			return ErrServerClosed
-		}
-		if err != nil {
-			return err
-		}
-		s.accept(nc)
+	err := netaccept.Serve(l, s.isClosing, func(nc net.Conn) bool { s.accept(nc); return true })
+	if errors.Is(err, netaccept.ErrClosed) {
+		return ErrServerClosed
 	}
+	return err
 }
 
 // accept starts an incoming stream, within the per-address and overall

@@ -41,6 +41,22 @@ func Accept(l net.Listener, closing func() bool) (net.Conn, error) {
 	}
 }
 
+// Serve is a server's accept loop: it hands each connection of l to
+// handle until closing reports true or handle returns false (the server
+// refused the connection because it is closing; handle has closed it),
+// both ErrClosed, or l fails for good (that error, see Accept).
+func Serve(l net.Listener, closing func() bool, handle func(net.Conn) bool) error {
+	for {
+		nc, err := Accept(l, closing)
+		if err != nil {
+			return err
+		}
+		if !handle(nc) {
+			return ErrClosed
+		}
+	}
+}
+
 func retryable(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -99,3 +99,23 @@ func TestAcceptStopsWhenClosing(t *testing.T) {
 		t.Errorf("Accept took %v to notice the close", d)
 	}
 }
+
+// Serve hands over every connection until handle refuses one, then
+// reports the server closing; a listener's lasting failure ends it too.
+func TestServe(t *testing.T) {
+	l := &scripted{errs: []error{opErr(syscall.EMFILE)}}
+	n := 0
+	err := Serve(l, func() bool { return false }, func(nc net.Conn) bool {
+		nc.Close()
+		n++
+		return n < 3
+	})
+	if !errors.Is(err, ErrClosed) || n != 3 {
+		t.Fatalf("Serve = %v after %d connections, want ErrClosed after 3", err, n)
+	}
+	permanent := errors.New("listener gone")
+	l = &scripted{errs: []error{permanent}}
+	if err := Serve(l, func() bool { return false }, func(net.Conn) bool { t.Error("handled"); return true }); !errors.Is(err, permanent) {
+		t.Fatalf("Serve = %v, want %v", err, permanent)
+	}
+}
